@@ -1,0 +1,72 @@
+"""The Flask app factory: the only place the web app and its runtime are put together."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from enrich import defaults, runtime
+from enrich.config import Settings, load_settings
+from enrich.errors import EnrichError, StorageUnavailable, WebhookRejected
+
+log = logging.getLogger("enrich.app")
+
+
+def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None = None) -> Flask:
+    settings = settings or (rt.settings if rt else load_settings())
+    settings.check_production()
+    rt = runtime.install(rt or runtime.build(settings))
+
+    app = Flask("enrich")
+    app.config.update(
+        MAX_CONTENT_LENGTH=defaults.MAX_WEBHOOK_BYTES,
+        SECRET_KEY=settings.secret_key or "dev-only-not-secret",
+        JSON_SORT_KEYS=False,
+        ENRICH_SETTINGS=settings,
+    )
+    app.extensions["enrich.runtime"] = rt
+
+    from enrich import health
+    import webhooks
+
+    health.init_app(app)
+    webhooks.init_app(app)
+    _error_handlers(app)
+    return app
+
+
+def error_body(status: int, code: str, message: str) -> tuple[Any, int]:
+    return jsonify({"error": {"status": status, "code": code, "message": message}}), status
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(WebhookRejected)
+    def _rejected(exc: WebhookRejected) -> tuple[Any, int]:
+        log.info("webhook refused: %s %s", exc.status, exc.code)
+        return error_body(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage(exc: StorageUnavailable) -> tuple[Any, int]:
+        log.error("storage unavailable: %s", exc)
+        response, status = error_body(
+            503, "storage_unavailable", "the database cannot store this right now; retry later"
+        )
+        response.headers["Retry-After"] = "5"
+        return response, status
+
+    @app.errorhandler(EnrichError)
+    def _enrich(exc: EnrichError) -> tuple[Any, int]:
+        return error_body(400, type(exc).__name__, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Any, int]:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_body(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Any, int]:
+        log.exception("unexpected error")
+        return error_body(500, "internal_error", "unexpected error; it has been logged")

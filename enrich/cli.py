@@ -1,0 +1,280 @@
+"""The `enrich` command line: serve, worker, scheduler, db, crm, sync, events, sandbox, match."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+import click
+
+from enrich import runtime
+from enrich.config import Settings, load_settings
+from enrich.errors import EnrichError
+
+
+class EnrichGroup(click.Group):
+    """Turns enrich's own errors into one clear line and exit code 2 (never a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EnrichError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        obj["settings"] = load_settings()
+    settings: Settings = obj["settings"]
+    return settings
+
+
+def use_runtime(ctx: click.Context, *, embedded_worker: bool = True) -> runtime.Runtime:
+    rt = runtime.install(runtime.build(settings_from(ctx), embedded_worker=embedded_worker))
+    ctx.call_on_close(runtime.uninstall)
+    return rt
+
+
+@click.group(cls=EnrichGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="enrich")
+def cli() -> None:
+    """enrich: social touchpoints → matched CRM contacts → interests, interactions and scores
+    in Salesforce and HubSpot.
+
+    Configuration comes from environment variables (and .env); see README.md.
+    """
+    from enrich.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_json)
+    click.get_current_context().ensure_object(dict)["settings"] = settings
+
+
+# --- database ---------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Create or migrate the schema of DATABASE_URL."""
+    from enrich.db import upgrade
+
+    settings = settings_from(ctx)
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {_safe_url(settings.database_url)} is at revision {revision}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- processes --------------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default=None, help="bind address [default: HOST or 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="port [default: PORT or 8000]")
+@click.option("--workers", type=int, default=2, show_default=True, help="gunicorn processes")
+@click.option("--threads", type=int, default=4, show_default=True, help="threads per process")
+@click.option("--no-migrate", is_flag=True, help="do not run `db upgrade` first")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, threads: int,
+          no_migrate: bool) -> None:
+    """Run the web app (webhooks, console, API) under gunicorn.
+
+    Without REDIS_URL the jobs run in-process (embedded queue + scheduler thread).
+    """
+    from enrich.db import upgrade
+    from enrich.server import run_gunicorn
+
+    settings = settings_from(ctx)
+    settings.check_production()
+    if not no_migrate:
+        upgrade(settings.database_url)
+    run_gunicorn(settings, host or settings.host, port or settings.port, workers, threads)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="exit when the queue is empty (rq mode)")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run jobs: an rq worker with REDIS_URL, else an in-process worker and scheduler."""
+    settings = settings_from(ctx)
+    if settings.redis_url:
+        from rq import Worker
+
+        rt = use_runtime(ctx, embedded_worker=False)
+        from enrich.queue import QUEUE_NAME, RQQueue
+
+        assert isinstance(rt.queue, RQQueue)
+        Worker([QUEUE_NAME], connection=rt.queue.redis).work(burst=burst, with_scheduler=False)
+        return
+    from enrich.scheduler import Scheduler
+
+    rt = use_runtime(ctx)
+    click.echo("no REDIS_URL: running jobs in this process from the database (Ctrl-C stops)")
+    _run_until_signal(Scheduler(rt))
+
+
+@cli.command()
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """Enqueue periodic jobs: sweep stale work, sync pending writes, pull the CRM mirror."""
+    from enrich.scheduler import Scheduler
+
+    rt = use_runtime(ctx, embedded_worker=not settings_from(ctx).redis_url)
+    _run_until_signal(Scheduler(rt))
+
+
+def _run_until_signal(sched: Any) -> None:
+    def _stop(*_: Any) -> None:
+        sched.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        sched.run_forever()
+    except KeyboardInterrupt:
+        sched.stop()
+
+
+# --- CRM ----------------------------------------------------------------------------------------
+@cli.group()
+def crm() -> None:
+    """The CRM connection: pull the mirror."""
+
+
+@crm.command("pull")
+@click.option("--full", is_flag=True, help="re-read everything instead of changes since last pull")
+@click.pass_context
+def crm_pull(ctx: click.Context, full: bool) -> None:
+    """Pull accounts, contacts and leads into the local mirror (resumable)."""
+    from tqdm import tqdm
+
+    from enrich.sync.adapter import make_adapter
+    from enrich.sync.mirror import pull
+
+    rt = use_runtime(ctx, embedded_worker=False)
+    adapter = make_adapter(rt.settings)
+    with tqdm(unit=" records", disable=not sys.stderr.isatty(), desc="pull") as bar:
+        counts = pull(rt.engine, adapter, full=full,
+                      progress=lambda obj, n: (bar.set_description(obj), bar.update(n)))
+    click.echo(", ".join(f"{n} {obj}s" for obj, n in counts.items())
+               + f" pulled from {adapter.name} in {adapter.calls} API calls")
+
+
+@cli.command("sync")
+@click.pass_context
+def sync_once(ctx: click.Context) -> None:
+    """Write pending findings to the CRM once (the worker does this continuously)."""
+    from enrich.sync.writer import sync_pending
+
+    use_runtime(ctx, embedded_worker=False)
+    stats = sync_pending()
+    click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "no CRM configured (CRM=none)")
+
+
+# --- events -------------------------------------------------------------------------------------
+@cli.group()
+def events() -> None:
+    """Stored webhook deliveries: send samples, replay."""
+
+
+@events.command("send-sample")
+@click.option("--to", "url", default=None, help="base URL of enrich [default: http://HOST:PORT]")
+@click.option("--source", default="demo", show_default=True,
+              help="Standard Webhooks source name (its secret must be in STANDARD_WEBHOOK_SECRETS)")
+@click.pass_context
+def send_sample(ctx: click.Context, url: str | None, source: str) -> None:
+    """Send correctly signed sample deliveries."""
+    import requests
+
+    from enrich.samples import standard_deliveries
+
+    settings = settings_from(ctx)
+    url = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    secrets = settings.standard_secrets().get(source)
+    if not secrets:
+        raise click.ClickException(
+            f"no secret for source {source!r}: set STANDARD_WEBHOOK_SECRETS={source}=whsec_...")
+    for body, headers in standard_deliveries(secrets[0]):
+        try:
+            answer = requests.post(f"{url}/webhooks/standard/{source}", data=body, headers=headers,
+                                   timeout=10)
+        except requests.RequestException as exc:
+            raise click.ClickException(f"could not reach {url}: {exc}") from exc
+        click.echo(f"POST /webhooks/standard/{source} -> {answer.status_code} {answer.text.strip()}")
+
+
+@events.command("replay")
+@click.option("--source", default=None, help="only this source (x, meta, linkedin, standard:NAME)")
+@click.option("--since", type=click.DateTime(), default=None, help="received at or after (UTC)")
+@click.option("--until", type=click.DateTime(), default=None, help="received before (UTC)")
+@click.pass_context
+def replay(ctx: click.Context, source: str | None, since: Any, until: Any) -> None:
+    """Re-process stored raw events (e.g. after a normaliser fix). Touchpoints stay unique."""
+    from datetime import UTC
+
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from enrich.db import session_scope
+    from enrich.models import EventStatus, RawEvent
+    from enrich.pipeline import process_raw_event
+
+    rt = use_runtime(ctx, embedded_worker=False)
+    stmt = update(RawEvent).values(status=EventStatus.PENDING, attempts=0)
+    if source:
+        stmt = stmt.where(col(RawEvent.source) == source)
+    if since:
+        stmt = stmt.where(col(RawEvent.received_at) >= since.replace(tzinfo=UTC))
+    if until:
+        stmt = stmt.where(col(RawEvent.received_at) < until.replace(tzinfo=UTC))
+    with session_scope(rt.engine) as session:
+        ids = [row[0] for row in session.execute(stmt.returning(col(RawEvent.id)))]
+    with click.progressbar(ids, label="replaying", file=sys.stderr) as bar:
+        for raw_id in bar:
+            process_raw_event(raw_id)
+    click.echo(f"replayed {len(ids)} raw events")
+
+
+# --- demo ---------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--port", type=int, default=None, help="enrich port [default: PORT or 8000]")
+@click.option("--crm", "crm_name", type=click.Choice(["salesforce", "hubspot"]),
+              default="salesforce", show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, port: int | None, crm_name: str) -> None:
+    """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run` runs)."""
+    from enrich.demo import run_demo
+
+    run_demo(settings_from(ctx), port=port, crm=crm_name)
+
+
+def _register_optional() -> None:
+    """Commands that live beside their feature."""
+    for module, name in (("enrich.sync.sandbox.cli", "sandbox"), ("enrich.matching.cli", "match")):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        cli.add_command(getattr(mod, name), name)
+
+
+_register_optional()
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    cli(prog_name="enrich")
+
+
+if __name__ == "__main__":
+    main()

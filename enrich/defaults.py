@@ -1,0 +1,27 @@
+"""Constants with a reason. Anything a user may want to change lives in `enrich.config.Settings`."""
+
+from __future__ import annotations
+
+# Meta batches up to 1000 changes per delivery; 1 MiB leaves headroom without inviting abuse.
+MAX_WEBHOOK_BYTES = 1024 * 1024
+# The Standard Webhooks reference library rejects timestamps more than 5 minutes off.
+STANDARD_WEBHOOK_TOLERANCE_S = 5 * 60
+# The touchpoint message allows a list of this many touchpoints in one delivery.
+MAX_TOUCHPOINTS_PER_DELIVERY = 100
+# JSON nested deeper than this is hostile, not social data.
+MAX_JSON_DEPTH = 32
+
+# A raw event still pending after this long is re-enqueued by the sweeper (lost Redis, killed worker).
+SWEEP_AFTER_S = 30.0
+# How often the embedded scheduler runs the sweeper, and pulls the CRM mirror.
+SWEEP_EVERY_S = 10.0
+PULL_EVERY_S = 300.0
+SYNC_EVERY_S = 5.0
+
+# CRM batch limits (protocols/crm.md): Salesforce sObject Collections 200, HubSpot batch 100.
+SALESFORCE_BATCH = 200
+HUBSPOT_BATCH = 100
+# HubSpot search pages hold at most 200 results; list pages at most 100.
+HUBSPOT_PAGE = 100
+# Retries of one CRM write before it goes to the dead-letter table.
+MAX_SYNC_ATTEMPTS = 6

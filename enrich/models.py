@@ -1,0 +1,267 @@
+"""The records of enrich (SQLModel tables), as drawn in ARCHITECTURE.md.
+
+Times are timezone-aware UTC (SQLModel's UTCDateTime stores them so on SQLite and PostgreSQL
+alike); `utcnow()` is the one clock.
+Status values are plain strings named in the `*Status` classes so SQL stays readable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(JSON, **kw))
+
+
+class EventStatus:
+    PENDING = "pending"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class LinkStatus:
+    AUTO = "auto"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    PENDING = "pending"  # waiting in the review queue
+    HUMAN = (CONFIRMED, REJECTED)
+    ACTIVE = (AUTO, CONFIRMED)
+
+
+class RawEvent(SQLModel, table=True):
+    """A webhook delivery exactly as received; the durable source of every later job."""
+
+    __tablename__ = "raw_event"
+    __table_args__ = (
+        UniqueConstraint("source", "delivery_id", name="uq_raw_event_delivery"),
+        Index("ix_raw_event_status_received", "status", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=80)  # x, meta, linkedin, standard:<name>, import:<file>
+    delivery_id: str = Field(max_length=200)
+    account: str | None = Field(default=None, max_length=200)  # our page/org/user it concerns
+    known_account: bool = True
+    received_at: datetime = Field(default_factory=utcnow)
+    headers: dict[str, str] | None = _json()
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default=EventStatus.PENDING, max_length=20)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    processed_at: datetime | None = None
+
+
+class SocialProfile(SQLModel, table=True):
+    """One person on one platform; newest name/bio/location win, handle changes are kept."""
+
+    __tablename__ = "social_profile"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_profile_user"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    platform_user_id: str = Field(max_length=200)
+    handle: str | None = Field(default=None, max_length=200, index=True)
+    name: str | None = Field(default=None, max_length=300)
+    bio: str | None = Field(default=None, sa_column=Column(Text))
+    location: str | None = Field(default=None, max_length=300)
+    url: str | None = Field(default=None, max_length=500)
+    website: str | None = Field(default=None, max_length=500)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    handle_history: list[str] | None = _json()
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    match_requested_at: datetime | None = None  # set when it must be (re)matched
+
+
+class Touchpoint(SQLModel, table=True):
+    """One social action by one profile; `dedupe_key` makes re-processing harmless."""
+
+    __tablename__ = "touchpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    raw_event_id: int | None = Field(default=None, foreign_key="raw_event.id", index=True)
+    profile_id: int = Field(foreign_key="social_profile.id", index=True)
+    platform: str = Field(max_length=20)
+    kind: str = Field(max_length=20)
+    account: str | None = Field(default=None, max_length=200)
+    post_id: str | None = Field(default=None, max_length=300)
+    post_url: str | None = Field(default=None, max_length=500)
+    post_text: str | None = Field(default=None, sa_column=Column(Text))
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    occurred_at: datetime = Field(default_factory=utcnow, index=True)
+    is_own: bool = False  # performed by our own account: not a prospect's engagement
+
+
+class CrmRecord(SQLModel, table=True):
+    """Local mirror of a CRM contact, lead or account; the matcher searches only this."""
+
+    __tablename__ = "crm_record"
+    __table_args__ = (UniqueConstraint("crm", "object_type", "crm_id", name="uq_crm_record"),)
+    id: int | None = Field(default=None, primary_key=True)
+    crm: str = Field(max_length=20)
+    object_type: str = Field(max_length=20)  # contact, lead, account
+    crm_id: str = Field(max_length=64)
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    company: str | None = Field(default=None, max_length=300)
+    account_crm_id: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, max_length=200)
+    linkedin_url: str | None = Field(default=None, max_length=500)
+    twitter_handle: str | None = Field(default=None, max_length=200)
+    owner_id: str | None = Field(default=None, max_length=64)
+    modified_at: datetime | None = None
+    deleted: bool = False
+    raw: dict[str, Any] | None = _json()
+    pulled_at: datetime = Field(default_factory=utcnow)
+
+
+class IdentityLink(SQLModel, table=True):
+    """Profile ↔ record decision with its score and per-comparison explanation."""
+
+    __tablename__ = "identity_link"
+    __table_args__ = (UniqueConstraint("profile_id", "record_id", name="uq_link_pair"),)
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = Field(foreign_key="social_profile.id", index=True)
+    record_id: int = Field(foreign_key="crm_record.id", index=True)
+    status: str = Field(max_length=20)
+    score: float = 0.0
+    explanation: list[dict[str, Any]] | None = _json()
+    rule_version: str | None = Field(default=None, max_length=64)
+    decided_by: str = Field(default="matcher", max_length=200)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class RuleSet(SQLModel, table=True):
+    """A versioned configuration document: match rules, topic taxonomy or scoring rules."""
+
+    __tablename__ = "rule_set"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_rule_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # match, topics, scoring
+    version: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    active: bool = False
+    created_by: str = Field(default="system", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class Interest(SQLModel, table=True):
+    __tablename__ = "interest"
+    __table_args__ = (UniqueConstraint("record_id", "topic", name="uq_interest"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="crm_record.id", index=True)
+    topic: str = Field(max_length=100)
+    strength: float = 0.0
+    evidence: list[dict[str, Any]] | None = _json()
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Score(SQLModel, table=True):
+    """The engagement score of a person (or account) with its breakdown."""
+
+    __tablename__ = "score"
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="crm_record.id", unique=True)
+    score: float = 0.0
+    reasons: str = Field(default="", max_length=255)
+    breakdown: list[dict[str, Any]] | None = _json()
+    topic_scores: dict[str, float] | None = _json()
+    handoff_armed: bool = True
+    rule_version: str | None = Field(default=None, max_length=64)
+    computed_at: datetime = Field(default_factory=utcnow)
+
+
+class SyncRequest(SQLModel, table=True):
+    """Outbox: this record has something new to write to its CRM (coalesced per record)."""
+
+    __tablename__ = "sync_request"
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="crm_record.id", unique=True)
+    requested_at: datetime = Field(default_factory=utcnow, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SyncState(SQLModel, table=True):
+    """The last value written per record and field, so unchanged values are never re-sent."""
+
+    __tablename__ = "sync_state"
+    __table_args__ = (UniqueConstraint("record_id", "field", name="uq_sync_field"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="crm_record.id", index=True)
+    field: str = Field(max_length=100)
+    value: str | None = Field(default=None, sa_column=Column(Text))
+    written_at: datetime = Field(default_factory=utcnow)
+
+
+class ActivityWrite(SQLModel, table=True):
+    """Touchpoint ↔ CRM activity id, so no activity is written twice."""
+
+    __tablename__ = "activity_write"
+    __table_args__ = (UniqueConstraint("touchpoint_id", "record_id", name="uq_activity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    record_id: int = Field(foreign_key="crm_record.id", index=True)
+    crm: str = Field(max_length=20)
+    activity_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", max_length=20)
+    written_at: datetime | None = None
+
+
+class DeadLetter(SQLModel, table=True):
+    """Work that kept failing; replayable from the CLI and the console."""
+
+    __tablename__ = "dead_letter"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # raw_event, sync
+    ref_id: int | None = None
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    payload: dict[str, Any] | None = _json()
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    replayed_at: datetime | None = None
+
+
+class Suppression(SQLModel, table=True):
+    """An erased person stays erased: hashed identifiers dropped at ingest."""
+
+    __tablename__ = "suppression"
+    id: int | None = Field(default=None, primary_key=True)
+    identifier_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=100)
+    target: str | None = Field(default=None, max_length=200)
+    detail: dict[str, Any] | None = _json()
+
+
+class CrmCursor(SQLModel, table=True):
+    """Where the last incremental pull of one CRM object stopped (resumable pulls)."""
+
+    __tablename__ = "crm_cursor"
+    __table_args__ = (UniqueConstraint("crm", "object_type", name="uq_crm_cursor"),)
+    id: int | None = Field(default=None, primary_key=True)
+    crm: str = Field(max_length=20)
+    object_type: str = Field(max_length=20)
+    modified_since: datetime | None = None
+    page_token: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow)

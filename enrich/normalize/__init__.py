@@ -1,0 +1,113 @@
+"""RawEvent → social profiles and touchpoints, one module per source format.
+
+Each normaliser is a pure function `(raw: RawEventView) -> Normalized`; a failure in one item of a
+multi-event delivery is recorded in `Normalized.errors` and does not lose the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+KINDS = ("follow", "unfollow", "like", "comment", "reply", "share", "quote", "mention", "dm")
+KIND_ALIASES = {"reaction": "like", "repost": "share", "retweet": "share", "direct_message": "dm",
+                "favorite": "like", "message": "dm"}
+
+
+def canonical_kind(kind: str | None, default: str = "mention") -> str:
+    kind = (kind or default).strip().lower()
+    kind = KIND_ALIASES.get(kind, kind)
+    if kind not in KINDS:
+        raise ValueError(f"unknown touchpoint kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return kind
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    platform: str
+    platform_user_id: str
+    handle: str | None = None
+    name: str | None = None
+    bio: str | None = None
+    location: str | None = None
+    url: str | None = None
+    website: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class TouchpointData:
+    dedupe_key: str
+    kind: str
+    actor: ProfileData
+    occurred_at: datetime
+    account: str | None = None
+    post_id: str | None = None
+    post_url: str | None = None
+    post_text: str | None = None
+    text: str | None = None
+    is_own: bool = False
+
+
+@dataclass
+class Normalized:
+    touchpoints: list[TouchpointData] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # event types we do not use, with why
+    errors: list[str] = field(default_factory=list)  # items that could not be read
+
+
+@dataclass(frozen=True)
+class RawEventView:
+    """What a normaliser sees of a RawEvent (no ORM object, so normalisers stay pure)."""
+
+    id: int
+    source: str
+    delivery_id: str
+    body: bytes
+    received_at: datetime
+    account: str | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def parse_time(value: Any, fallback: datetime) -> datetime:
+    """ISO-8601 strings, epoch seconds or milliseconds → aware UTC; anything else → fallback."""
+    try:
+        if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+            number = float(value)
+            if number > 1e11:  # milliseconds
+                number /= 1000
+            return datetime.fromtimestamp(number, UTC)
+        if isinstance(value, str) and value:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    return fallback if fallback.tzinfo else fallback.replace(tzinfo=UTC)
+
+
+Normalizer = Callable[[RawEventView], Normalized]
+
+
+def normalizer_for(source: str) -> Normalizer:
+    from enrich.normalize import standard
+
+    registry: dict[str, Normalizer] = {"standard": standard.normalize, "import": standard.normalize}
+    try:
+        from enrich.normalize import linkedin, meta, x  # added with the platform receivers
+
+        registry.update({"x": x.normalize, "meta": meta.normalize, "linkedin": linkedin.normalize})
+    except ImportError:
+        pass
+    prefix = source.split(":", 1)[0]
+    if prefix not in registry:
+        raise ValueError(f"no normaliser for source {source!r}")
+    return registry[prefix]
+
+
+def normalize(raw: RawEventView) -> Normalized:
+    return normalizer_for(raw.source)(raw)

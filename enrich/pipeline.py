@@ -1,0 +1,180 @@
+"""Jobs from a stored delivery to a pending CRM write: normalize → profiles and touchpoints →
+link → score → sync request. Every job takes ids, is idempotent, and can be re-run from the
+database alone (the sweeper does that for work left pending by a lost queue or a killed worker).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from enrich import defaults
+from enrich.db import session_scope
+from enrich.linking import link_profile
+from enrich.models import (
+    DeadLetter,
+    EventStatus,
+    IdentityLink,
+    RawEvent,
+    SocialProfile,
+    SyncRequest,
+    Touchpoint,
+    utcnow,
+)
+from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
+from enrich.runtime import current
+from enrich.scores import recompute
+
+log = logging.getLogger("enrich.pipeline")
+MAX_ATTEMPTS = 5
+
+
+def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:
+    profile = session.exec(
+        select(SocialProfile).where(
+            SocialProfile.platform == data.platform,
+            SocialProfile.platform_user_id == data.platform_user_id,
+        )
+    ).first()
+    if profile is None:
+        profile = SocialProfile(platform=data.platform, platform_user_id=data.platform_user_id)
+        session.add(profile)
+    if data.handle and profile.handle and data.handle != profile.handle:
+        profile.handle_history = [*(profile.handle_history or []), profile.handle]
+    for name in ("handle", "name", "bio", "location", "url", "website", "email"):
+        value = getattr(data, name)
+        if value:  # the newest non-empty value wins; a missing field does not erase one
+            setattr(profile, name, value)
+    profile.last_seen = utcnow()
+    session.flush()
+    return profile
+
+
+def add_touchpoint(session: Session, raw_id: int, data: TouchpointData) -> Touchpoint | None:
+    """Insert unless its dedupe key is already stored; returns the new touchpoint or None."""
+    if session.exec(select(Touchpoint.id).where(Touchpoint.dedupe_key == data.dedupe_key)).first():
+        return None
+    profile = upsert_profile(session, data.actor)
+    tp = Touchpoint(
+        dedupe_key=data.dedupe_key, raw_event_id=raw_id, profile_id=profile.id,  # type: ignore[arg-type]
+        platform=data.actor.platform, kind=data.kind, account=data.account, post_id=data.post_id,
+        post_url=data.post_url, post_text=data.post_text, text=data.text,
+        occurred_at=data.occurred_at, is_own=data.is_own,
+    )
+    session.add(tp)
+    session.flush()
+    return tp
+
+
+def request_sync(session: Session, record_id: int) -> None:
+    request = session.exec(select(SyncRequest).where(SyncRequest.record_id == record_id)).first()
+    if request is None:
+        session.add(SyncRequest(record_id=record_id))
+    else:
+        request.requested_at = utcnow()
+        request.next_attempt_at = min(request.next_attempt_at, utcnow())
+
+
+def process_raw_event(raw_event_id: int) -> None:
+    """Job: turn one stored delivery into touchpoints, links, scores and sync requests."""
+    rt = current()
+    try:
+        _process(rt.engine, raw_event_id)
+    except IntegrityError:
+        # Another worker inserted the same touchpoint or profile first: run again, it is a no-op
+        # for what that worker stored and completes the rest.
+        _process(rt.engine, raw_event_id)
+    from enrich.sync.writer import sync_pending
+
+    rt.queue.enqueue(sync_pending, key="sync")
+
+
+def _process(engine: object, raw_event_id: int) -> None:
+    with session_scope(engine) as session:  # type: ignore[arg-type]
+        raw = session.get(RawEvent, raw_event_id)
+        if raw is None or raw.status != EventStatus.PENDING:
+            return
+        raw.attempts += 1
+        view = RawEventView(raw.id, raw.source, raw.delivery_id, raw.body, raw.received_at,
+                            raw.account)  # type: ignore[arg-type]
+        try:
+            result = normalize(view)
+        except Exception as exc:  # a normaliser bug must not lose the event: park it
+            _fail(session, raw, f"normalise failed: {type(exc).__name__}: {exc}")
+            return
+        touched_profiles: dict[int, SocialProfile] = {}
+        for data in result.touchpoints:
+            tp = add_touchpoint(session, raw.id, data)  # type: ignore[arg-type]
+            if tp is not None and not tp.is_own:
+                touched_profiles[tp.profile_id] = session.get(SocialProfile, tp.profile_id)  # type: ignore[assignment]
+        records: set[int] = set()
+        for profile in touched_profiles.values():
+            for link in link_profile(session, profile):
+                records.add(link.record_id)
+        for record_id in sorted(records):
+            recompute(session, record_id)
+            request_sync(session, record_id)
+        raw.error = "; ".join(result.errors + result.ignored)[:2000] or None
+        raw.status = EventStatus.PROCESSED if result.touchpoints else EventStatus.IGNORED
+        raw.processed_at = utcnow()
+
+
+def _fail(session: Session, raw: RawEvent, error: str) -> None:
+    raw.error = error[:2000]
+    if raw.attempts >= MAX_ATTEMPTS:
+        raw.status = EventStatus.FAILED
+        session.add(DeadLetter(kind="raw_event", ref_id=raw.id, error=error, attempts=raw.attempts))
+    log.warning("raw event %s: %s", raw.id, error)
+
+
+def sweep() -> dict[str, int]:
+    """Job: re-enqueue work that has waited too long (lost Redis, killed worker, restart)."""
+    from enrich.sync.writer import sync_pending
+
+    rt = current()
+    cutoff = utcnow() - timedelta(seconds=defaults.SWEEP_AFTER_S)
+    with session_scope(rt.engine) as session:
+        stale = list(session.exec(
+            select(RawEvent.id).where(
+                RawEvent.status == EventStatus.PENDING, col(RawEvent.received_at) < cutoff
+            ).order_by(RawEvent.id).limit(5000)
+        ))
+        due_syncs = session.exec(
+            select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= utcnow()).limit(1)
+        ).first()
+        rematch = session.exec(
+            select(SocialProfile.id).where(col(SocialProfile.match_requested_at).is_not(None))
+        ).first()
+    for raw_id in stale:
+        rt.queue.enqueue(process_raw_event, raw_id, key=f"raw:{raw_id}")
+    if rematch is not None:
+        rt.queue.enqueue(rematch_pending, key="rematch")
+    if due_syncs is not None:
+        rt.queue.enqueue(sync_pending, key="sync")
+    return {"raw_events": len(stale), "sync": int(due_syncs is not None)}
+
+
+def rematch_pending(limit: int = 1000) -> int:
+    """Job: re-link profiles whose CRM records (or rules) changed; rescore what moved."""
+    rt = current()
+    with session_scope(rt.engine) as session:
+        profiles = list(session.exec(
+            select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
+            .limit(limit)))
+        records: set[int] = set()
+        for profile in profiles:
+            before = {link.record_id for link in session.exec(
+                select(IdentityLink).where(IdentityLink.profile_id == profile.id))}
+            after = {link.record_id for link in link_profile(session, profile)}
+            records |= before | after
+        for record_id in sorted(records):
+            recompute(session, record_id)
+            request_sync(session, record_id)
+    if records:
+        from enrich.sync.writer import sync_pending
+
+        rt.queue.enqueue(sync_pending, key="sync")
+    return len(profiles)

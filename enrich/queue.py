@@ -1,0 +1,111 @@
+"""Job queue: rq on Redis when `REDIS_URL` is set, a thread pool inside the process otherwise.
+
+The queue is only a hint that work is waiting. The work itself is durable in the database
+(pending raw events, sync requests), so a lost Redis or a killed worker loses nothing: the
+sweeper (`enrich.jobs.sweep`) re-enqueues whatever has waited too long.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from enrich.config import Settings
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "enrich"
+
+
+class JobQueue(Protocol):
+    kind: str
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, key: str | None = None) -> bool:
+        """Queue `func(*args)`; `key` drops a duplicate already waiting. False if it could not."""
+
+    def ping(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class EmbeddedQueue:
+    """Runs jobs on a background thread pool in this process (the embedded default)."""
+
+    kind = "embedded"
+
+    def __init__(self, threads: int, run_jobs: bool = True) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="enrich-job")
+        self._waiting: set[str] = set()
+        self._lock = threading.Lock()
+        self._run_jobs = run_jobs
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, key: str | None = None) -> bool:
+        if not self._run_jobs:
+            return False
+        if key is not None:
+            with self._lock:
+                if key in self._waiting:
+                    return True
+                self._waiting.add(key)
+        try:
+            self._pool.submit(self._run, func, args, key)
+        except RuntimeError:  # pool shut down: the sweeper of the next start picks it up
+            return False
+        return True
+
+    def _run(self, func: Callable[..., Any], args: tuple[Any, ...], key: str | None) -> None:
+        if key is not None:
+            with self._lock:
+                self._waiting.discard(key)
+        try:
+            func(*args)
+        except Exception:
+            log.exception("job %s%r failed", getattr(func, "__name__", func), args)
+
+    def ping(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+class RQQueue:
+    """Enqueues on Redis for `enrich worker` / `rq worker` processes."""
+
+    kind = "rq"
+
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, key: str | None = None) -> bool:
+        from redis.exceptions import RedisError
+
+        try:
+            if key is not None:
+                # A marker that expires keeps a burst of identical hints down to one job.
+                if not self.redis.set(f"enrich:pending:{key}", 1, nx=True, ex=5):
+                    return True
+            self.queue.enqueue(func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400)
+        except RedisError as exc:
+            # The work is in the database; the sweeper enqueues it again when Redis is back.
+            log.warning("could not enqueue %s: %s", getattr(func, "__name__", func), exc)
+            return False
+        return True
+
+    def ping(self) -> None:
+        self.redis.ping()
+
+    def shutdown(self) -> None:
+        self.redis.close()
+
+
+def make_queue(settings: Settings, *, run_jobs: bool = True) -> JobQueue:
+    if settings.redis_url:
+        return RQQueue(settings.redis_url)
+    return EmbeddedQueue(settings.worker_threads, run_jobs=run_jobs)

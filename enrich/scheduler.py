@@ -1,0 +1,74 @@
+"""Periodic jobs: sweep (re-enqueue stale work), sync pending writes, pull the CRM mirror.
+
+With Redis the scheduler only enqueues (workers run the jobs); embedded, it hands them to the
+in-process queue. Either way each job is idempotent, so two schedulers are wasteful, not wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from enrich import defaults
+from enrich.runtime import Runtime
+
+log = logging.getLogger("enrich.scheduler")
+
+
+@dataclass
+class Periodic:
+    every_s: float
+    func: Callable[..., Any]
+    key: str
+    next_at: float = 0.0
+
+
+def default_jobs(rt: Runtime) -> list[Periodic]:
+    from enrich.pipeline import sweep
+    from enrich.sync.mirror import pull_job
+    from enrich.sync.writer import sync_pending
+
+    jobs = [Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep")]
+    if rt.settings.crm != "none":
+        jobs += [Periodic(defaults.SYNC_EVERY_S, sync_pending, "sync"),
+                 Periodic(defaults.PULL_EVERY_S, pull_job, "pull")]
+    return jobs
+
+
+class Scheduler:
+    def __init__(self, rt: Runtime, jobs: list[Periodic] | None = None) -> None:
+        self.rt = rt
+        self.jobs = jobs if jobs is not None else default_jobs(rt)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        for job in self.jobs:
+            if now >= job.next_at:
+                job.next_at = now + job.every_s
+                self.rt.queue.enqueue(job.func, key=job.key)
+
+    def run_forever(self) -> None:
+        log.info("scheduler started (%s queue): %s", self.rt.queue.kind,
+                 ", ".join(f"{j.key} every {j.every_s:g}s" for j in self.jobs))
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a failing tick must not stop the next ones
+                log.exception("scheduler tick failed")
+            self._stop.wait(1.0)
+
+    def start(self) -> Scheduler:
+        self._thread = threading.Thread(target=self.run_forever, name="enrich-scheduler", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)

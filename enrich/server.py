@@ -1,0 +1,52 @@
+"""Run the app under gunicorn from Python (`enrich serve`), one app and runtime per worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from enrich.config import Settings
+
+
+def build_wsgi_app(settings: Settings) -> Flask:
+    """The app plus, on the embedded default, its in-process scheduler."""
+    from enrich.app import create_app
+    from enrich.runtime import current
+
+    app = create_app(settings)
+    if not settings.redis_url:
+        from enrich.scheduler import Scheduler
+
+        app.extensions["enrich.scheduler"] = Scheduler(current()).start()
+    return app
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        # Called in each worker after the fork: engines, pools and threads are per process.
+        return build_wsgi_app(self.settings)
+
+
+def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    _Gunicorn(settings, {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+    }).run()

@@ -1,0 +1,67 @@
+"""The one small interface both CRM adapters implement, and the factory that picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from enrich.config import Settings
+from enrich.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MirrorRow:
+    """A CRM person or account in the neutral shape of `CrmRecord`."""
+
+    object_type: str  # contact, lead, account
+    crm_id: str
+    modified_at: datetime | None
+    deleted: bool = False
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    account_crm_id: str | None = None
+    title: str | None = None
+    city: str | None = None
+    country: str | None = None
+    linkedin_url: str | None = None
+    twitter_handle: str | None = None
+    owner_id: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    crm_id: str
+    ok: bool
+    error: str | None = None
+    retryable: bool = False
+
+
+class CrmAdapter(Protocol):
+    name: str
+    batch_size: int
+    calls: int  # HTTP calls made through this adapter (for the console and benchmarks)
+
+    def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
+        """Records of `object_type` modified after `since` (all when None), oldest first."""
+
+    def write_fields(
+        self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
+    ) -> list[WriteResult]:
+        """Write field values on records; one result per record, in order."""
+
+
+def make_adapter(settings: Settings) -> CrmAdapter:
+    if settings.crm == "salesforce":
+        from enrich.sync.salesforce import SalesforceAdapter
+
+        return SalesforceAdapter.from_settings(settings)
+    if settings.crm == "hubspot":
+        from enrich.sync.hubspot import HubSpotAdapter
+
+        return HubSpotAdapter.from_settings(settings)
+    raise ConfigError("no CRM configured: set CRM=salesforce or CRM=hubspot (see README)")

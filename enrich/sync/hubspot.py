@@ -1,0 +1,155 @@
+"""HubSpot adapter over hubspot-api-client: list/search pulls and batch (100) writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from hubspot import HubSpot
+from hubspot.crm.contacts import (
+    BatchInputSimplePublicObjectBatchInput,
+    PublicObjectSearchRequest,
+    SimplePublicObjectBatchInput,
+)
+from urllib3.util.retry import Retry
+
+from enrich import defaults
+from enrich.config import Settings
+from enrich.errors import ConfigError
+from enrich.sync.adapter import MirrorRow, WriteResult
+from enrich.sync.errors import hubspot_errors
+
+# neutral name -> HubSpot property, per object
+PROPERTIES = {
+    "contact": {"first_name": "firstname", "last_name": "lastname", "email": "email",
+                "company": "company", "account_crm_id": "associatedcompanyid",
+                "title": "jobtitle", "city": "city", "country": "country",
+                "owner_id": "hubspot_owner_id", "linkedin_url": "linkedin_url",
+                "twitter_handle": "twitterhandle"},
+    "account": {"company": "name", "city": "city", "country": "country",
+                "owner_id": "hubspot_owner_id"},
+}
+SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
+
+
+def _ms(value: datetime) -> str:
+    return str(int(value.astimezone(UTC).timestamp() * 1000))
+
+
+def _parse(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value)
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class HubSpotAdapter:
+    name = "hubspot"
+    batch_size = defaults.HUBSPOT_BATCH
+
+    def __init__(self, client: HubSpot, timeout: float = 30.0) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.calls = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HubSpotAdapter:
+        if not settings.hubspot_access_token:
+            raise ConfigError("CRM=hubspot needs HUBSPOT_ACCESS_TOKEN (a private app token)")
+        # Retry connection errors only: 429/5xx backoff is the worker's, with its own budget.
+        retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0)
+        client = HubSpot(access_token=settings.hubspot_access_token,
+                         host=settings.hubspot_base_url.rstrip("/"), retry=retry)
+        return cls(client, settings.crm_timeout_s)
+
+    def _api(self, object_type: str) -> Any:
+        if object_type == "contact":
+            return self.client.crm.contacts
+        if object_type == "account":
+            return self.client.crm.companies
+        raise ConfigError(f"HubSpot has no {object_type!r} object to sync (use contact or account)")
+
+    def _row(self, object_type: str, obj: Any) -> MirrorRow:
+        props = obj.properties or {}
+        mapping = PROPERTIES[object_type]
+        return MirrorRow(
+            object_type=object_type, crm_id=str(obj.id),
+            modified_at=_parse(props.get("lastmodifieddate") or props.get("hs_lastmodifieddate")
+                               or obj.updated_at),
+            deleted=bool(getattr(obj, "archived", False)),
+            raw=dict(props),
+            **{name: props.get(prop) or None for name, prop in mapping.items()},
+        )
+
+    def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
+        if object_type == "lead":
+            return  # HubSpot keeps leads as contacts (lifecycle stage)
+        api = self._api(object_type)
+        props = ["lastmodifieddate", "hs_lastmodifieddate", *PROPERTIES[object_type].values()]
+        if since is None:
+            after = None
+            while True:
+                with hubspot_errors():
+                    self.calls += 1
+                    page = api.basic_api.get_page(limit=defaults.HUBSPOT_PAGE, after=after,
+                                                  properties=props, _request_timeout=self.timeout)
+                for obj in page.results:
+                    yield self._row(object_type, obj)
+                after = page.paging.next.after if page.paging and page.paging.next else None
+                if not after:
+                    return
+        modified_prop = "lastmodifieddate" if object_type == "contact" else "hs_lastmodifieddate"
+        cursor, after, seen = since, None, 0
+        row: MirrorRow | None = None
+        while True:
+            request = PublicObjectSearchRequest(
+                filter_groups=[{"filters": [{"propertyName": modified_prop, "operator": "GTE",
+                                             "value": _ms(cursor)}]}],
+                sorts=[{"propertyName": modified_prop, "direction": "ASCENDING"}],
+                properties=props, limit=defaults.HUBSPOT_PAGE, after=after,
+            )
+            with hubspot_errors():
+                self.calls += 1
+                page = api.search_api.do_search(public_object_search_request=request,
+                                                _request_timeout=self.timeout)
+            for obj in page.results:
+                row = self._row(object_type, obj)
+                seen += 1
+                yield row
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return
+            if seen + defaults.HUBSPOT_PAGE >= SEARCH_CAP and row and row.modified_at:
+                # Past 10,000 results a search stops paging: start a new one from here.
+                cursor, after, seen = row.modified_at, None, 0
+
+    def write_fields(
+        self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
+    ) -> list[WriteResult]:
+        api = self._api(object_type)
+        results: list[WriteResult] = []
+        for start in range(0, len(updates), self.batch_size):
+            chunk = updates[start : start + self.batch_size]
+            inputs = [SimplePublicObjectBatchInput(
+                id=crm_id, properties={k: "" if v is None else str(v) for k, v in values.items()})
+                for crm_id, values in chunk]
+            with hubspot_errors():
+                self.calls += 1
+                answer = api.batch_api.update(
+                    BatchInputSimplePublicObjectBatchInput(inputs=inputs),
+                    _request_timeout=self.timeout,
+                )
+            failed: dict[str, str] = {}
+            for error in getattr(answer, "errors", None) or []:
+                ids = (error.context or {}).get("ids") or (error.context or {}).get("id") or []
+                for crm_id in ids if isinstance(ids, list) else [ids]:
+                    failed[str(crm_id)] = f"{error.category}: {error.message}"
+            for crm_id, _ in chunk:
+                error = failed.get(str(crm_id))
+                results.append(WriteResult(crm_id, error is None, error))
+        return results

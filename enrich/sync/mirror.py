@@ -1,0 +1,137 @@
+"""The CRM mirror: pull accounts, contacts and leads into `CrmRecord`, incrementally.
+
+A pull commits every page and moves its cursor with it, so a pull interrupted at 60 % resumes
+from there instead of restarting. Nothing is matched against the CRM's API one request at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from enrich.db import session_scope
+from enrich.models import CrmCursor, CrmRecord, IdentityLink, SocialProfile, utcnow
+from enrich.sync.adapter import CrmAdapter, MirrorRow
+
+log = logging.getLogger("enrich.sync.mirror")
+OBJECT_ORDER = ("account", "contact", "lead")  # accounts first, so contacts get company names
+PAGE = 500
+
+
+def _cursor(session: Session, crm: str, object_type: str) -> CrmCursor:
+    cursor = session.exec(
+        select(CrmCursor).where(CrmCursor.crm == crm, CrmCursor.object_type == object_type)
+    ).first()
+    if cursor is None:
+        cursor = CrmCursor(crm=crm, object_type=object_type)
+        session.add(cursor)
+        session.flush()
+    return cursor
+
+
+def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
+    """Store a page of rows; returns ids of records whose matching fields changed."""
+    existing = {
+        (r.object_type, r.crm_id): r
+        for r in session.exec(select(CrmRecord).where(
+            CrmRecord.crm == crm, col(CrmRecord.crm_id).in_([row.crm_id for row in rows])))
+    }
+    accounts = {
+        r.crm_id: r.company
+        for r in session.exec(select(CrmRecord).where(
+            CrmRecord.crm == crm, CrmRecord.object_type == "account",
+            col(CrmRecord.crm_id).in_({row.account_crm_id for row in rows if row.account_crm_id})))
+    }
+    changed: list[int] = []
+    for row in rows:
+        values = asdict(row)
+        if row.email:
+            values["email"] = row.email.strip().lower()
+        if row.object_type == "contact" and row.account_crm_id and not row.company:
+            values["company"] = accounts.get(row.account_crm_id)
+        record = existing.get((row.object_type, row.crm_id))
+        if record is None:
+            record = CrmRecord(crm=crm, **values)
+            session.add(record)
+            session.flush()
+            changed.append(record.id)  # type: ignore[arg-type]
+            continue
+        before = (record.email, record.first_name, record.last_name, record.company, record.deleted)
+        for key, value in values.items():
+            setattr(record, key, value)
+        record.pulled_at = utcnow()
+        if before != (record.email, record.first_name, record.last_name, record.company,
+                      record.deleted):
+            changed.append(record.id)  # type: ignore[arg-type]
+    return changed
+
+
+def _request_rematch(session: Session, record_ids: list[int]) -> None:
+    """Profiles linked to changed records, and unlinked ones, are re-matched (by the matcher)."""
+    if not record_ids:
+        return
+    linked = select(IdentityLink.profile_id).where(col(IdentityLink.record_id).in_(record_ids))
+    emails = select(CrmRecord.email).where(col(CrmRecord.id).in_(record_ids),
+                                           col(CrmRecord.email).is_not(None))
+    stmt = select(SocialProfile).where(
+        col(SocialProfile.id).in_(linked) | col(SocialProfile.email).in_(emails))
+    for profile in session.exec(stmt):
+        profile.match_requested_at = utcnow()
+
+
+def pull(
+    engine: Engine,
+    adapter: CrmAdapter,
+    *,
+    full: bool = False,
+    objects: Iterable[str] = OBJECT_ORDER,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Pull each object type from its cursor (or from the start when `full`); returns counts."""
+    counts: dict[str, int] = {}
+    for object_type in objects:
+        with session_scope(engine) as session:
+            cursor = _cursor(session, adapter.name, object_type)
+            since = None if full else cursor.modified_since
+        counts[object_type] = 0
+        page: list[MirrorRow] = []
+        rows = adapter.pull(object_type, since)
+        for row in rows:
+            page.append(row)
+            if len(page) >= PAGE:
+                _commit_page(engine, adapter.name, object_type, page)
+                counts[object_type] += len(page)
+                if progress:
+                    progress(object_type, len(page))
+                page = []
+        if page:
+            _commit_page(engine, adapter.name, object_type, page)
+            counts[object_type] += len(page)
+            if progress:
+                progress(object_type, len(page))
+        log.info("pulled %s %s records from %s", counts[object_type], object_type, adapter.name)
+    return counts
+
+
+def _commit_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow]) -> None:
+    with session_scope(engine) as session:
+        changed = _upsert(session, crm, page)
+        _request_rematch(session, changed)
+        cursor = _cursor(session, crm, object_type)
+        newest = max((r.modified_at for r in page if r.modified_at), default=None)
+        if newest and (cursor.modified_since is None or newest > cursor.modified_since):
+            cursor.modified_since = newest
+        cursor.updated_at = utcnow()
+
+
+def pull_job(full: bool = False) -> dict[str, int]:
+    """Job: incremental (or full) pull with the configured CRM."""
+    from enrich.runtime import current
+    from enrich.sync.adapter import make_adapter
+
+    rt = current()
+    return pull(rt.engine, make_adapter(rt.settings), full=full)

@@ -1,0 +1,169 @@
+"""Write pending findings onto CRM records: coalesced per record, only changed fields, batched.
+
+`SyncRequest` rows are the outbox. A run claims the due ones with a lease (so two workers never
+write the same record at once), diffs the wanted values against `SyncState` (what was last
+written), sends the changes in batches at the CRM's limit, and records what landed. Retryable
+failures back off with jitter; what keeps failing is parked in `DeadLetter` for replay.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, update
+from sqlmodel import col, select
+
+from enrich import defaults
+from enrich.db import session_scope
+from enrich.errors import CRMError, CRMPermanent, CRMRateLimited
+from enrich.models import CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
+from enrich.sync.adapter import CrmAdapter
+from enrich.sync.fields import FieldMap
+from enrich.sync.payload import person_values
+
+log = logging.getLogger("enrich.sync")
+LEASE_S = 300
+
+
+def _claim(engine: Engine, limit: int) -> dict[int, Any]:
+    """Lease due requests; returns record_id -> requested_at as claimed."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        due = list(session.exec(
+            select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now)
+            .order_by(SyncRequest.next_attempt_at).limit(limit)))
+        if not due:
+            return {}
+        claimed = session.execute(
+            update(SyncRequest)
+            .where(col(SyncRequest.id).in_(due), col(SyncRequest.next_attempt_at) <= now)
+            .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
+            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
+        ).all()
+    return {record_id: requested_at for record_id, requested_at in claimed}
+
+
+def _backoff(attempts: int, floor: float = 0.0) -> timedelta:
+    base = min(2.0 ** attempts, 900.0)
+    return timedelta(seconds=max(floor, base * random.uniform(0.5, 1.0)))
+
+
+def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
+        *, limit: int = 2000) -> dict[str, int]:
+    """One pass over due sync requests; returns counts (written, unchanged, failed, deferred)."""
+    claimed = _claim(engine, limit)
+    stats = {"records": len(claimed), "written": 0, "unchanged": 0, "failed": 0, "deferred": 0,
+             "calls": 0}
+    if not claimed:
+        return stats
+    calls_before = adapter.calls
+    by_type: dict[str, list[tuple[CrmRecord, dict[str, Any]]]] = {}
+    with session_scope(engine) as session:
+        records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(list(claimed))))
+        last = {(s.record_id, s.field): s.value for s in session.exec(
+            select(SyncState).where(col(SyncState.record_id).in_(list(claimed))))}
+        for record in records:
+            if record.crm != adapter.name or record.deleted:
+                continue
+            wanted = person_values(session, record, public_url)
+            changes = {}
+            for meaning, value in wanted.items():
+                name = fields.person.get(meaning)
+                if name and last.get((record.id, name)) != _text(value):  # type: ignore[arg-type]
+                    changes[name] = value
+            if changes:
+                by_type.setdefault(record.object_type, []).append((record, changes))
+            else:
+                stats["unchanged"] += 1
+
+    done: set[int] = {rid for rid in claimed if not any(
+        r.id == rid for batch in by_type.values() for r, _ in batch)}
+    deferred: set[int] = set()
+    for object_type, batch in by_type.items():
+        try:
+            results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in batch])
+        except CRMError as exc:
+            _defer(engine, [r.id for r, _ in batch], exc)  # type: ignore[misc]
+            deferred.update(r.id for r, _ in batch)  # type: ignore[misc]
+            stats["deferred"] += len(batch)
+            continue
+        retry: list[int] = []
+        with session_scope(engine) as session:
+            for (record, changes), result in zip(batch, results, strict=True):
+                if result.ok:
+                    _remember(session, record.id, changes)  # type: ignore[arg-type]
+                    done.add(record.id)  # type: ignore[arg-type]
+                    stats["written"] += 1
+                elif result.retryable:
+                    retry.append(record.id)  # type: ignore[arg-type]
+                    stats["deferred"] += 1
+                else:
+                    session.add(DeadLetter(kind="sync", ref_id=record.id, error=result.error or "",
+                                           payload={"crm_id": record.crm_id, "fields": changes}))
+                    done.add(record.id)  # type: ignore[arg-type]
+                    stats["failed"] += 1
+        if retry:
+            _defer(engine, retry, CRMRateLimited("record-level retryable error", crm=adapter.name))
+            deferred.update(retry)
+    _finish(engine, claimed, done, deferred)
+    stats["calls"] = adapter.calls - calls_before
+    return stats
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _remember(session: Any, record_id: int, changes: dict[str, Any]) -> None:
+    states = {s.field: s for s in session.exec(
+        select(SyncState).where(SyncState.record_id == record_id,
+                                col(SyncState.field).in_(list(changes))))}
+    for name, value in changes.items():
+        state = states.get(name) or SyncState(record_id=record_id, field=name)
+        state.value = _text(value)
+        state.written_at = utcnow()
+        session.add(state)
+
+
+def _finish(engine: Engine, claimed: dict[int, Any], done: set[int], deferred: set[int]) -> None:
+    """Drop requests that landed, unless new work arrived for them meanwhile."""
+    with session_scope(engine) as session:
+        for record_id in done:
+            session.execute(delete(SyncRequest).where(
+                col(SyncRequest.record_id) == record_id,
+                col(SyncRequest.requested_at) == claimed[record_id]))
+        # Still here and not backing off: new work arrived during the run, so due again now.
+        again = [rid for rid in claimed if rid not in deferred]
+        session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(again))
+                        .values(next_attempt_at=utcnow()))
+
+
+def _defer(engine: Engine, record_ids: list[int], exc: CRMError) -> None:
+    floor = exc.retry_after if isinstance(exc, CRMRateLimited) else 0.0
+    log.warning("sync of %d records deferred: %s", len(record_ids), exc)
+    with session_scope(engine) as session:
+        for request in session.exec(
+                select(SyncRequest).where(col(SyncRequest.record_id).in_(record_ids))):
+            request.attempts += 1
+            request.last_error = str(exc)[:2000]
+            if isinstance(exc, CRMPermanent) or request.attempts >= defaults.MAX_SYNC_ATTEMPTS:
+                session.add(DeadLetter(kind="sync", ref_id=request.record_id, error=str(exc),
+                                       attempts=request.attempts))
+                session.delete(request)
+            else:
+                request.next_attempt_at = utcnow() + _backoff(request.attempts, floor)
+
+
+def sync_pending() -> dict[str, int]:
+    """Job: run due CRM writes with the configured CRM (no-op when none is configured)."""
+    from enrich.runtime import current
+    from enrich.sync.adapter import make_adapter
+
+    rt = current()
+    if rt.settings.crm == "none":
+        return {}
+    public_url = rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}"
+    return run(rt.engine, make_adapter(rt.settings), FieldMap.default(rt.settings.crm), public_url)

@@ -1,0 +1,112 @@
+"""The gate every receiver passes a delivery through, in this order:
+
+size limit (Flask's MAX_CONTENT_LENGTH → 413) → content type → signature on the raw bytes
+(constant time, per platform) → parse → store the RawEvent (idempotent) → answer 2xx → enqueue.
+
+Receivers (one module per platform) supply the signature check and the delivery id; this module
+supplies the rest so every platform refuses bad input with the same precise JSON 4xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+
+from enrich import defaults
+from enrich.errors import WebhookRejected
+from enrich.runtime import current
+from webhooks.store import store_raw_event
+
+log = logging.getLogger("enrich.webhooks")
+
+
+def reject(status: int, code: str, message: str) -> WebhookRejected:
+    return WebhookRejected(status, code, message)
+
+
+def raw_body() -> bytes:
+    """The body exactly as received (Flask has already enforced MAX_CONTENT_LENGTH)."""
+    return request.get_data(cache=True)
+
+
+def require_json_content_type() -> None:
+    if request.mimetype != "application/json":
+        raise reject(
+            415,
+            "unsupported_media_type",
+            f"expected Content-Type application/json, got {request.mimetype or 'none'}",
+        )
+
+
+def _depth(value: Any, limit: int) -> int:
+    # Iterative, so a hostile 100k-deep document cannot exhaust the stack.
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise reject(400, "invalid_encoding", f"body is not UTF-8 (byte {exc.start})") from exc
+    if text.count("[") + text.count("{") > 100_000:
+        raise reject(400, "too_complex", "body has too many nested structures")
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}") from exc
+    except ValueError as exc:
+        raise reject(400, "malformed_json", f"body is not valid JSON: {exc}") from exc
+    if _depth(value, defaults.MAX_JSON_DEPTH) > defaults.MAX_JSON_DEPTH:
+        raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}")
+    return value
+
+
+def body_fingerprint(body: bytes) -> str:
+    """What we log about a refused body: a hash, never the content (it may hold personal data)."""
+    return hashlib.sha256(body).hexdigest()[:16]
+
+
+def accept(
+    *,
+    source: str,
+    delivery_id: str,
+    body: bytes,
+    account: str | None = None,
+    known_account: bool = True,
+    status_code: int = 200,
+) -> Response:
+    """Store the delivery durably, answer, then enqueue its processing."""
+    from enrich.pipeline import process_raw_event
+
+    rt = current()
+    raw_id, created = store_raw_event(
+        rt.engine,
+        source=source,
+        delivery_id=delivery_id,
+        body=body,
+        headers=dict(request.headers),
+        account=account,
+        known_account=known_account,
+    )
+    if created:
+        # Enqueue after the commit; if it fails the sweeper re-enqueues from the database.
+        rt.queue.enqueue(process_raw_event, raw_id)
+    current_app.logger.debug("stored %s delivery %s as raw event %s", source, delivery_id, raw_id)
+    response = jsonify({"status": "accepted" if created else "duplicate", "raw_event_id": raw_id})
+    response.status_code = status_code
+    return response

@@ -1,0 +1,73 @@
+"""`POST /webhooks/standard/<source>`: any source signing with the Standard Webhooks scheme.
+
+The body is enrich's own touchpoint message, validated against `schemas/touchpoint.json`.
+Secrets: STANDARD_WEBHOOK_SECRETS=`source=whsec_...` pairs (a source listed twice = rotation).
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from flask import Blueprint, Response, request
+from jsonschema import Draft202012Validator, FormatChecker
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from enrich.runtime import current
+from webhooks.gate import accept, parse_json, raw_body, reject, require_json_content_type
+
+bp = Blueprint("webhooks_standard", __name__)
+SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+@cache
+def touchpoint_validator() -> Draft202012Validator:
+    schema = json.loads(files("webhooks").joinpath("schemas/touchpoint.json").read_text())
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def validate_message(message: Any) -> None:
+    errors = sorted(touchpoint_validator().iter_errors(message), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise reject(422, "invalid_message", f"{where}: {first.message[:300]}")
+
+
+def verify(source: str, body: bytes, headers: dict[str, str]) -> None:
+    secrets = current().settings.standard_secrets().get(source)
+    if not secrets:
+        raise reject(404, "unknown_source", f"no Standard Webhooks secret configured for {source!r}")
+    if not all(headers.get(h) for h in SIGNATURE_HEADERS):
+        raise reject(
+            401, "missing_signature", "webhook-id, webhook-timestamp and webhook-signature required"
+        )
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise reject(400, "invalid_encoding", f"body is not UTF-8 (byte {exc.start})") from exc
+    last_error = "no matching signature"
+    for secret in secrets:
+        try:
+            Webhook(secret).verify(body, headers, json_parse=False)
+            return
+        except WebhookVerificationError as exc:
+            last_error = str(exc).lower()
+        except (ValueError, binascii.Error) as exc:  # truncated / non-base64 / non-UTF-8 parts
+            last_error = f"malformed signature header ({type(exc).__name__})"
+    code = "stale_timestamp" if "too old" in last_error or "too new" in last_error else "bad_signature"
+    raise reject(401, code, f"signature check failed: {last_error}")
+
+
+@bp.post("/webhooks/standard/<source>")
+def receive(source: str) -> Response:
+    body = raw_body()
+    require_json_content_type()
+    headers = {h: request.headers.get(h, "") for h in SIGNATURE_HEADERS}
+    verify(source, body, headers)
+    message = parse_json(body)
+    validate_message(message)
+    return accept(source=f"standard:{source}", delivery_id=headers["webhook-id"], body=body)

@@ -1,0 +1,68 @@
+"""Durable, idempotent storage of a delivery: the only database work before a webhook answers.
+
+SQLAlchemy Core, not the ORM: this is the hot path of ingest (see bench/ingest.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+
+from enrich.errors import StorageUnavailable
+from enrich.models import EventStatus, RawEvent, utcnow
+
+_TABLE = RawEvent.__table__  # type: ignore[attr-defined]
+# Never kept with the raw bytes: credentials a proxy might forward.
+_DROP_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
+
+
+def clean_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v[:1000] for k, v in headers.items() if k.lower() not in _DROP_HEADERS}
+
+
+def store_raw_event(
+    engine: Engine,
+    *,
+    source: str,
+    delivery_id: str,
+    body: bytes,
+    headers: dict[str, str],
+    account: str | None = None,
+    known_account: bool = True,
+    status: str = EventStatus.PENDING,
+) -> tuple[int, bool]:
+    """Commit the delivery; returns (raw event id, created). A duplicate returns created=False."""
+    values = {
+        "source": source,
+        "delivery_id": delivery_id[:200],
+        "account": account[:200] if account else None,
+        "known_account": known_account,
+        "received_at": utcnow(),
+        "headers": clean_headers(headers),
+        "body": body,
+        "status": status,
+        "attempts": 0,
+    }
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(_TABLE)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(_TABLE.c.id)
+    )
+    try:
+        with engine.begin() as conn:
+            new_id = conn.execute(stmt).scalar()
+            if new_id is not None:
+                return int(new_id), True
+            existing = conn.execute(
+                select(_TABLE.c.id).where(
+                    _TABLE.c.source == source, _TABLE.c.delivery_id == values["delivery_id"]
+                )
+            ).scalar_one()
+            return int(existing), False
+    except DBAPIError as exc:
+        # Locked, full, or unreachable: the sender must retry, so this becomes a 503.
+        raise StorageUnavailable(f"could not store the delivery: {exc.orig}") from exc
