@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, alias="ENRICH_ADMIN_TOKEN")
     secret_key: str | None = Field(None, alias="ENRICH_SECRET_KEY")
     worker_threads: int = Field(4, alias="ENRICH_WORKER_THREADS")
+    sweep_after_s: float = Field(
+        30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
+    )
+    sync_lease_s: float = Field(
+        120.0, alias="ENRICH_SYNC_LEASE_S", description="a sync run owns its records this long"
+    )
     log_level: str = Field("INFO", alias="ENRICH_LOG_LEVEL")
     log_json: bool = Field(False, alias="ENRICH_LOG_JSON")
 

@@ -11,8 +11,6 @@ MAX_TOUCHPOINTS_PER_DELIVERY = 100
 # JSON nested deeper than this is hostile, not social data.
 MAX_JSON_DEPTH = 32
 
-# A raw event still pending after this long is re-enqueued by the sweeper (lost Redis, killed worker).
-SWEEP_AFTER_S = 30.0
 # How often the embedded scheduler runs the sweeper, and pulls the CRM mirror.
 SWEEP_EVERY_S = 10.0
 PULL_EVERY_S = 300.0

@@ -11,7 +11,6 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from enrich import defaults
 from enrich.db import session_scope
 from enrich.linking import link_profile
 from enrich.models import (
@@ -135,7 +134,7 @@ def sweep() -> dict[str, int]:
     from enrich.sync.writer import sync_pending
 
     rt = current()
-    cutoff = utcnow() - timedelta(seconds=defaults.SWEEP_AFTER_S)
+    cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_s)
     with session_scope(rt.engine) as session:
         stale = list(session.exec(
             select(RawEvent.id).where(

@@ -25,10 +25,9 @@ from enrich.sync.fields import FieldMap
 from enrich.sync.payload import person_values
 
 log = logging.getLogger("enrich.sync")
-LEASE_S = 300
 
 
-def _claim(engine: Engine, limit: int) -> dict[int, Any]:
+def _claim(engine: Engine, limit: int, lease_s: float) -> dict[int, Any]:
     """Lease due requests; returns record_id -> requested_at as claimed."""
     now = utcnow()
     with session_scope(engine) as session:
@@ -40,7 +39,7 @@ def _claim(engine: Engine, limit: int) -> dict[int, Any]:
         claimed = session.execute(
             update(SyncRequest)
             .where(col(SyncRequest.id).in_(due), col(SyncRequest.next_attempt_at) <= now)
-            .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
+            .values(next_attempt_at=now + timedelta(seconds=lease_s))
             .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
         ).all()
     return {record_id: requested_at for record_id, requested_at in claimed}
@@ -52,9 +51,9 @@ def _backoff(attempts: int, floor: float = 0.0) -> timedelta:
 
 
 def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
-        *, limit: int = 2000) -> dict[str, int]:
+        *, limit: int = 2000, lease_s: float = 120.0) -> dict[str, int]:
     """One pass over due sync requests; returns counts (written, unchanged, failed, deferred)."""
-    claimed = _claim(engine, limit)
+    claimed = _claim(engine, limit, lease_s)
     stats = {"records": len(claimed), "written": 0, "unchanged": 0, "failed": 0, "deferred": 0,
              "calls": 0}
     if not claimed:
@@ -166,4 +165,5 @@ def sync_pending() -> dict[str, int]:
     if rt.settings.crm == "none":
         return {}
     public_url = rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}"
-    return run(rt.engine, make_adapter(rt.settings), FieldMap.default(rt.settings.crm), public_url)
+    return run(rt.engine, make_adapter(rt.settings), FieldMap.default(rt.settings.crm), public_url,
+               lease_s=rt.settings.sync_lease_s)

@@ -1,0 +1,120 @@
+"""From a stored delivery to a pending CRM write: touchpoints, links, scores, sync requests."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from enrich import runtime
+from enrich.app import create_app
+from enrich.config import Settings
+from enrich.db import session_scope, upgrade
+from enrich.models import (
+    CrmRecord,
+    EventStatus,
+    IdentityLink,
+    LinkStatus,
+    RawEvent,
+    Score,
+    SyncRequest,
+    Touchpoint,
+    utcnow,
+)
+from enrich.pipeline import process_raw_event, sweep
+from enrich.runtime import current
+from enrich.sync.adapter import MirrorRow
+from enrich.sync.mirror import _upsert
+from tests.conftest import STANDARD_SECRET, wait_until
+from tests.signing import standard_headers
+
+
+def add_contact(email: str, crm_id: str = "0035g00000AAAAAAA1") -> int:
+    with session_scope(current().engine) as session:
+        _upsert(session, "salesforce", [MirrorRow(
+            object_type="contact", crm_id=crm_id, modified_at=utcnow(), first_name="Dana",
+            last_name="Whitfield", email=email)])
+        return session.exec(select(CrmRecord.id).where(CrmRecord.crm_id == crm_id)).one()
+
+
+def send(client: FlaskClient, email: str, kind: str = "comment", actor: str = "li-1",
+         msg_id: str | None = None) -> int:
+    body = json.dumps({"type": "touchpoint.created", "data": {
+        "platform": "linkedin", "kind": kind, "actor": {"id": actor, "email": email},
+        "occurred_at": datetime.now(UTC).isoformat()}}).encode()
+    answer = client.post("/webhooks/standard/acme", data=body,
+                         headers=standard_headers(STANDARD_SECRET, body, msg_id=msg_id))
+    assert answer.status_code == 200
+    return int(answer.json["raw_event_id"])
+
+
+def rows(model: type) -> list:
+    with Session(current().engine) as s:
+        return list(s.exec(select(model)))
+
+
+def test_touchpoint_by_a_crm_email_links_scores_and_requests_a_sync(client: FlaskClient) -> None:
+    record_id = add_contact("dana.whitfield@northwind.example")
+    send(client, "Dana.Whitfield@northwind.example")
+    [score] = wait_until(lambda: rows(Score))
+    assert score.record_id == record_id and score.score == 5.0
+    assert "1 comment" in score.reasons
+    [link] = rows(IdentityLink)
+    assert (link.record_id, link.status) == (record_id, LinkStatus.AUTO)
+    assert link.explanation[0]["comparison"] == "email"
+    assert [r.record_id for r in rows(SyncRequest)] == [record_id]
+
+
+def test_unknown_email_is_stored_but_not_linked(client: FlaskClient) -> None:
+    add_contact("dana.whitfield@northwind.example")
+    raw_id = send(client, "someone.else@elsewhere.example")
+    wait_until(lambda: rows(Touchpoint))
+    wait_until(lambda: rows(RawEvent)[0].status == EventStatus.PROCESSED)
+    assert rows(IdentityLink) == [] and rows(SyncRequest) == []
+    assert raw_id == rows(RawEvent)[0].id
+
+
+def test_a_rejected_link_is_never_recreated_by_the_matcher(client: FlaskClient) -> None:
+    record_id = add_contact("dana.whitfield@northwind.example")
+    send(client, "dana.whitfield@northwind.example", msg_id="m1")
+    wait_until(lambda: rows(IdentityLink))
+    with session_scope(current().engine) as session:
+        link = session.exec(select(IdentityLink)).one()
+        link.status, link.decided_by = LinkStatus.REJECTED, "revops@example.com"
+    send(client, "dana.whitfield@northwind.example", kind="like", msg_id="m2")
+    wait_until(lambda: len(rows(Touchpoint)) == 2)
+    wait_until(lambda: all(r.status == EventStatus.PROCESSED for r in rows(RawEvent)))
+    [link] = rows(IdentityLink)
+    assert (link.record_id, link.status) == (record_id, LinkStatus.REJECTED)
+
+
+def test_processing_a_delivery_twice_counts_its_touchpoint_once(client: FlaskClient) -> None:
+    add_contact("dana.whitfield@northwind.example")
+    raw_id = send(client, "dana.whitfield@northwind.example")
+    wait_until(lambda: rows(Score))
+    with session_scope(current().engine) as session:  # as `enrich events replay` does
+        session.get(RawEvent, raw_id).status = EventStatus.PENDING  # type: ignore[union-attr]
+    process_raw_event(raw_id)
+    assert len(rows(Touchpoint)) == 1
+    assert rows(Score)[0].score == 5.0
+
+
+def test_sweeper_processes_deliveries_whose_job_was_lost(settings: Settings) -> None:
+    upgrade(settings.database_url)
+    # A web process whose queue drops every job, as when Redis is gone or a worker is killed.
+    rt = runtime.build(settings, embedded_worker=False)
+    client = create_app(settings, rt=rt).test_client()
+    send(client, "dana.whitfield@northwind.example")
+    assert rows(RawEvent)[0].status == EventStatus.PENDING
+    runtime.uninstall()
+
+    later = settings.model_copy(update={"sweep_after_s": 0.0})
+    runtime.install(runtime.build(later))
+    try:
+        assert sweep()["raw_events"] == 1
+        wait_until(lambda: rows(RawEvent)[0].status == EventStatus.PROCESSED)
+        assert len(rows(Touchpoint)) == 1
+    finally:
+        runtime.uninstall()
