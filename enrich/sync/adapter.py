@@ -35,10 +35,23 @@ class MirrorRow:
 
 @dataclass(frozen=True)
 class WriteResult:
-    crm_id: str
+    crm_id: str  # the record written, or for activities the activity's own id
     ok: bool
     error: str | None = None
     retryable: bool = False
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One timeline entry for one touchpoint on one CRM person; `key` makes it idempotent."""
+
+    key: str
+    object_type: str  # contact or lead
+    record_crm_id: str
+    account_crm_id: str | None
+    subject: str
+    body: str
+    occurred_at: datetime
 
 
 class CrmAdapter(Protocol):
@@ -53,6 +66,9 @@ class CrmAdapter(Protocol):
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:
         """Write field values on records; one result per record, in order."""
+
+    def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
+        """Create timeline entries, never twice for one key; results carry the activity ids."""
 
 
 def make_adapter(settings: Settings) -> CrmAdapter:

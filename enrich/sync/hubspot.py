@@ -17,7 +17,7 @@ from urllib3.util.retry import Retry
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError
-from enrich.sync.adapter import MirrorRow, WriteResult
+from enrich.sync.adapter import Activity, MirrorRow, WriteResult
 from enrich.sync.errors import hubspot_errors
 
 # neutral name -> HubSpot property, per object
@@ -30,7 +30,10 @@ PROPERTIES = {
     "account": {"company": "name", "city": "city", "country": "country",
                 "owner_id": "hubspot_owner_id"},
 }
-SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
+SEARCH_CAP = 10_000
+NOTE_KEY_PROPERTY = "enrich_touchpoint_id"  # on notes; lets a retry find what a crash left behind
+# Association type ids are directional (protocols/crm.md): note→contact 202, note→company 190.
+NOTE_TO_CONTACT, NOTE_TO_COMPANY = 202, 190  # HubSpot returns at most 10,000 results per search query
 
 
 def _ms(value: datetime) -> str:
@@ -153,3 +156,61 @@ class HubSpotAdapter:
                 error = failed.get(str(crm_id))
                 results.append(WriteResult(crm_id, error is None, error))
         return results
+
+    def find_activities(self, keys: list[str]) -> dict[str, str]:
+        """Notes already created for these keys (after a crash between create and ledger)."""
+        from hubspot.crm.objects.notes import PublicObjectSearchRequest as NoteSearch
+
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 100):
+            chunk = keys[start : start + 100]
+            request = NoteSearch(filter_groups=[{"filters": [
+                {"propertyName": NOTE_KEY_PROPERTY, "operator": "IN", "values": chunk}]}],
+                properties=[NOTE_KEY_PROPERTY], limit=100)
+            with hubspot_errors():
+                self.calls += 1
+                page = self.client.crm.objects.notes.search_api.do_search(
+                    public_object_search_request=request, _request_timeout=self.timeout)
+            for note in page.results:
+                found[(note.properties or {}).get(NOTE_KEY_PROPERTY, "")] = str(note.id)
+        return found
+
+    def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
+        from hubspot.crm.objects.notes import (
+            BatchInputSimplePublicObjectBatchInputForCreate,
+            SimplePublicObjectBatchInputForCreate,
+        )
+
+        results: list[WriteResult] = []
+        for start in range(0, len(activities), self.batch_size):
+            chunk = activities[start : start + self.batch_size]
+            inputs = []
+            for a in chunk:
+                to = [{"to": {"id": a.record_crm_id}, "types": [
+                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}]}]
+                if a.account_crm_id:
+                    to.append({"to": {"id": a.account_crm_id}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED",
+                         "associationTypeId": NOTE_TO_COMPANY}]})
+                inputs.append(SimplePublicObjectBatchInputForCreate(properties={
+                    "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "hs_note_body": f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>",
+                    NOTE_KEY_PROPERTY: a.key,
+                }, associations=to))
+            with hubspot_errors():
+                self.calls += 1
+                answer = self.client.crm.objects.notes.batch_api.create(
+                    BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs),
+                    _request_timeout=self.timeout)
+            by_key = {(r.properties or {}).get(NOTE_KEY_PROPERTY): str(r.id) for r in answer.results}
+            for a in chunk:
+                note_id = by_key.get(a.key)
+                results.append(WriteResult(note_id or a.key, note_id is not None,
+                                           None if note_id else "note not created"))
+        return results
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text).replace("\n", "<br>")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from enrich.models import CrmRecord, IdentityLink, Interest, LinkStatus, Score, SocialProfile
+from enrich.models import (
+    CrmRecord,
+    IdentityLink,
+    Interest,
+    LinkStatus,
+    Score,
+    SocialProfile,
+    Touchpoint,
+)
+from enrich.sync.adapter import Activity
 from enrich.scores import touchpoints_of
 
 PLATFORM_NAMES = {"x": "X", "linkedin": "LinkedIn", "instagram": "Instagram",
@@ -55,3 +65,22 @@ def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[
         "profiles": "\n".join(profile_url(p) for p in profiles),
         "enrich_url": f"{public_url.rstrip('/')}/people/{record.id}",
     }
+
+
+def activity_key(tp: Touchpoint, record: CrmRecord) -> str:
+    """Stable across databases: derived from the platform's own ids, not from our row ids."""
+    return hashlib.sha256(f"{tp.dedupe_key}|{record.crm_id}".encode()).hexdigest()[:40]
+
+
+def activity_for(tp: Touchpoint, record: CrmRecord) -> Activity:
+    lines = [tp.text or ""]
+    if tp.post_text or tp.post_url:
+        lines.append(f"On our post: {(tp.post_text or '')[:300]} {tp.post_url or ''}".strip())
+    lines.append(f"Captured by enrich from {PLATFORM_NAMES.get(tp.platform, tp.platform)} "
+                 f"at {tp.occurred_at:%Y-%m-%d %H:%M} UTC")
+    return Activity(
+        key=activity_key(tp, record), object_type=record.object_type,
+        record_crm_id=record.crm_id, account_crm_id=record.account_crm_id,
+        subject=summary(tp.kind, tp.platform, tp.text), body="\n".join(x for x in lines if x),
+        occurred_at=tp.occurred_at,
+    )

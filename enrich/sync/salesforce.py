@@ -13,10 +13,11 @@ from simple_salesforce import Salesforce
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError
-from enrich.sync.adapter import MirrorRow, WriteResult
+from enrich.sync.adapter import Activity, MirrorRow, WriteResult
 from enrich.sync.errors import salesforce_errors
 
 OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account"}
+TASK_KEY_FIELD = "Enrich_Touchpoint_Id__c"  # External ID + unique on Task: upserts are idempotent
 # neutral name -> SOQL field, per object (None: the object has no such field)
 SELECT = {
     "contact": {"first_name": "FirstName", "last_name": "LastName", "email": "Email",
@@ -137,4 +138,25 @@ class SalesforceAdapter:
                         crm_id, False, "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors),
                         retryable=bool(codes & {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED"}),
                     ))
+        return results
+
+    def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
+        """Tasks upserted on their external id, so a retried batch never makes a second Task."""
+        results: list[WriteResult] = []
+        for start in range(0, len(activities), self.batch_size):
+            chunk = activities[start : start + self.batch_size]
+            records = [{
+                "attributes": {"type": "Task"}, TASK_KEY_FIELD: a.key, "WhoId": a.record_crm_id,
+                "Subject": a.subject[:255], "Description": a.body[:32000], "Status": "Completed",
+                "Priority": "Normal", "ActivityDate": a.occurred_at.date().isoformat(),
+            } for a in chunk]
+            with salesforce_errors():
+                self.calls += 1
+                answer = self.sf.restful(f"composite/sobjects/Task/{TASK_KEY_FIELD}", method="PATCH",
+                                         json={"allOrNone": False, "records": records})
+            for activity, item in zip(chunk, answer or [], strict=False):
+                errors = item.get("errors") or []
+                results.append(WriteResult(
+                    item.get("id") or activity.key, bool(item.get("success")),
+                    "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors) or None))
         return results

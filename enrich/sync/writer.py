@@ -19,10 +19,11 @@ from sqlmodel import col, select
 from enrich import defaults
 from enrich.db import session_scope
 from enrich.errors import CRMError, CRMPermanent, CRMRateLimited
-from enrich.models import CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
-from enrich.sync.adapter import CrmAdapter
+from enrich.models import ActivityWrite, CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
+from enrich.scores import touchpoints_of
+from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.fields import FieldMap
-from enrich.sync.payload import person_values
+from enrich.sync.payload import activity_for, person_values
 
 log = logging.getLogger("enrich.sync")
 
@@ -55,7 +56,7 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     """One pass over due sync requests; returns counts (written, unchanged, failed, deferred)."""
     claimed = _claim(engine, limit, lease_s)
     stats = {"records": len(claimed), "written": 0, "unchanged": 0, "failed": 0, "deferred": 0,
-             "calls": 0}
+             "activities": 0, "calls": 0}
     if not claimed:
         return stats
     calls_before = adapter.calls
@@ -107,9 +108,65 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
         if retry:
             _defer(engine, retry, CRMRateLimited("record-level retryable error", crm=adapter.name))
             deferred.update(retry)
+    for record_id in list(done):
+        try:
+            stats["activities"] += _sync_activities(engine, adapter, record_id)
+        except CRMError as exc:
+            _defer(engine, [record_id], exc)
+            done.discard(record_id)
+            deferred.add(record_id)
     _finish(engine, claimed, done, deferred)
     stats["calls"] = adapter.calls - calls_before
     return stats
+
+
+def _sync_activities(engine: Engine, adapter: CrmAdapter, record_id: int) -> int:
+    """One timeline entry per touchpoint: ledger first, then the CRM, then the ledger again.
+
+    A row left 'sending' by a crash is looked up in the CRM before anything is resent, and
+    Salesforce Tasks are upserted on their external id, so no touchpoint is written twice.
+    """
+    with session_scope(engine) as session:
+        record = session.get(CrmRecord, record_id)
+        if record is None or record.deleted or record.object_type not in ("contact", "lead"):
+            return 0
+        ledger = {w.touchpoint_id: w for w in session.exec(
+            select(ActivityWrite).where(ActivityWrite.record_id == record_id))}
+        todo: list[tuple[ActivityWrite, Activity]] = []
+        for tp in touchpoints_of(session, record_id):
+            write = ledger.get(tp.id)  # type: ignore[arg-type]
+            if write is None:
+                write = ActivityWrite(touchpoint_id=tp.id, record_id=record_id, crm=adapter.name)  # type: ignore[arg-type]
+                session.add(write)
+            if write.status == "written":
+                continue
+            todo.append((write, activity_for(tp, record)))
+        if not todo:
+            return 0
+        unsure = [a.key for w, a in todo if w.status == "sending"]
+        for write, _ in todo:
+            write.status = "sending"
+    find = getattr(adapter, "find_activities", None)
+    found = find(unsure) if (find and unsure) else {}
+    to_send = [a for _, a in todo if a.key not in found]
+    results = {a.key: r for a, r in zip(to_send, adapter.write_activities(to_send), strict=True)}
+    written = 0
+    with session_scope(engine) as session:
+        for write, activity in todo:
+            write = session.merge(write)
+            if activity.key in found:
+                write.status, write.activity_id = "written", found[activity.key]
+            elif results[activity.key].ok:
+                write.status, write.activity_id = "written", results[activity.key].crm_id
+            else:
+                write.status = "failed"
+                session.add(DeadLetter(kind="activity", ref_id=write.id,
+                                       error=results[activity.key].error or "not written",
+                                       payload={"key": activity.key, "subject": activity.subject}))
+                continue
+            write.written_at = utcnow()
+            written += 1
+    return written
 
 
 def _text(value: Any) -> str | None:

@@ -1,0 +1,87 @@
+"""End-to-end fixtures: the CRM sandbox, settings pointing at it, enrich processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from enrich.config import Settings
+from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
+from tests import servers
+from tests.conftest import make_settings
+
+DANA = "dana.whitfield@northwind.example"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=SAMPLE_SEED) as sb:
+        yield sb
+
+
+def crm_settings(database_url: str, sandbox: Sandbox, crm: str, **overrides: Any) -> Settings:
+    return make_settings(
+        database_url,
+        crm=crm,
+        salesforce_instance_url=sandbox.salesforce_url,
+        salesforce_session_id=sandbox.session_id,
+        salesforce_ca_bundle=str(sandbox.ca_path),
+        hubspot_access_token=sandbox.access_token,
+        hubspot_base_url=sandbox.hubspot_url,
+        public_url="http://enrich.test",
+        **overrides,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICH_", "SALESFORCE_",
+                                                                    "HUBSPOT_"))}
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        key = (field.alias or name).upper()
+        env[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+def postgres_database(server: servers.Server) -> str:
+    return servers.create_database(server, f"enrich_{uuid.uuid4().hex[:10]}")
+
+
+class Process:
+    """An `enrich` command running as a real child process."""
+
+    def __init__(self, args: list[str], settings: Settings, log: Path) -> None:
+        self.log = log
+        self._out = open(log, "ab")  # noqa: SIM115  (closed in stop)
+        self.proc = subprocess.Popen([sys.executable, "-m", "enrich", *args],
+                                     env=settings_env(settings), stdout=self._out,
+                                     stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        self.proc.kill()  # SIGKILL: no cleanup, as when a machine dies
+        self.proc.wait(10)
+        self._out.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if not self._out.closed:
+            self._out.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")

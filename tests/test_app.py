@@ -1,0 +1,68 @@
+"""The app shell: health, JSON errors everywhere, settings checks, the command line."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect
+
+from enrich.cli import cli
+from enrich.config import Settings
+from enrich.errors import ConfigError
+from tests.conftest import make_settings
+
+
+def test_healthz_reports_database_and_queue(client: FlaskClient) -> None:
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json == {"status": "ok", "checks": {"database": "ok", "queue": "ok (embedded)"}}
+
+
+def test_unknown_route_and_wrong_method_get_json_errors(client: FlaskClient) -> None:
+    missing = client.get("/nope")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    wrong = client.get("/webhooks/standard/acme")
+    assert wrong.status_code == 405 and wrong.json["error"]["status"] == 405
+
+
+def test_production_refuses_placeholder_secrets(database_url: str) -> None:
+    settings = make_settings(database_url, env="production", secret_key="changeme")
+    with pytest.raises(ConfigError, match="ENRICH_SECRET_KEY"):
+        settings.check_production()
+
+
+def test_malformed_standard_webhook_secret_is_a_config_error(database_url: str) -> None:
+    settings = make_settings(database_url, standard_webhook_secrets="acme=not-a-secret")
+    with pytest.raises(ConfigError, match="source=whsec_"):
+        settings.standard_secrets()
+
+
+def test_postgres_urls_get_the_psycopg_driver(database_url: str) -> None:
+    assert make_settings("postgres://u:p@h/db").database_url == "postgresql+psycopg://u:p@h/db"
+
+
+def test_db_upgrade_creates_every_table(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    tables = set(inspect(create_engine(settings.database_url)).get_table_names())
+    assert {"raw_event", "touchpoint", "crm_record", "identity_link", "sync_request"} <= tables
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["scheduler"], ["db", "upgrade"],
+                                     ["crm", "pull"], ["sync"], ["events", "replay"], ["demo"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_command_needing_a_crm_says_which_settings_are_missing(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CRM", "salesforce")
+    for name in ("SALESFORCE_SESSION_ID", "SALESFORCE_USERNAME", "SALESFORCE_INSTANCE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["crm", "pull"])
+    assert result.exit_code == 1
+    assert "SALESFORCE_SESSION_ID" in result.output and "Traceback" not in result.output
