@@ -148,7 +148,7 @@ def _run_until_signal(sched: Any) -> None:
 # --- CRM ----------------------------------------------------------------------------------------
 @cli.group()
 def crm() -> None:
-    """The CRM connection: pull the mirror."""
+    """The CRM connection: pull the mirror, create enrich's fields."""
 
 
 @crm.command("pull")
@@ -170,15 +170,53 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
                + f" pulled from {adapter.name} in {adapter.calls} API calls")
 
 
-@cli.command("sync")
+@crm.command("setup")
 @click.pass_context
-def sync_once(ctx: click.Context) -> None:
+def crm_setup(ctx: click.Context) -> None:
+    """Create the fields enrich writes, or print an exact checklist for an admin."""
+    from enrich.sync.adapter import make_adapter
+    from enrich.sync.setup import setup_hubspot, setup_salesforce
+
+    settings = settings_from(ctx)
+    adapter = make_adapter(settings)
+    report = (setup_salesforce if settings.crm == "salesforce" else setup_hubspot)(adapter)
+    for name in report.created:
+        click.echo(f"created   {name}")
+    for name in report.existing:
+        click.echo(f"exists    {name}")
+    if report.checklist:
+        click.echo("\nCould not create these; ask an admin to create them exactly so:", err=True)
+        for line in report.checklist:
+            click.echo(f"  - {line}", err=True)
+        ctx.exit(1)
+
+
+@cli.group("sync", invoke_without_command=True)
+@click.pass_context
+def sync_group(ctx: click.Context) -> None:
     """Write pending findings to the CRM once (the worker does this continuously)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from enrich.sync.writer import sync_pending
 
     use_runtime(ctx, embedded_worker=False)
     stats = sync_pending()
     click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "no CRM configured (CRM=none)")
+
+
+@sync_group.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "replay_all", is_flag=True, help="replay every dead letter not yet replayed")
+@click.pass_context
+def sync_replay(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -> None:
+    """Replay dead letters (by id, or --all): they become pending work again."""
+    from enrich.deadletters import replay
+
+    if not ids and not replay_all:
+        raise click.UsageError("give dead-letter ids, or --all")
+    rt = use_runtime(ctx, embedded_worker=False)
+    count = replay(rt.engine, None if replay_all else list(ids))
+    click.echo(f"{count} dead letters re-queued; `enrich sync` or a worker will run them")
 
 
 # --- demo ---------------------------------------------------------------------------------------

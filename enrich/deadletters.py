@@ -1,0 +1,41 @@
+"""Replay parked work: a dead letter becomes pending work again, through the normal paths."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from enrich.db import session_scope
+from enrich.models import ActivityWrite, DeadLetter, EventStatus, RawEvent, SyncRequest, utcnow
+
+
+def replay(engine: Engine, ids: list[int] | None = None) -> int:
+    """Re-queue the given dead letters (all unreplayed ones when `ids` is None); returns count."""
+    with session_scope(engine) as session:
+        stmt = select(DeadLetter).where(col(DeadLetter.replayed_at).is_(None))
+        if ids is not None:
+            stmt = stmt.where(col(DeadLetter.id).in_(ids))
+        letters = list(session.exec(stmt))
+        for letter in letters:
+            if letter.kind == "raw_event" and letter.ref_id:
+                raw = session.get(RawEvent, letter.ref_id)
+                if raw is not None:
+                    raw.status, raw.attempts = EventStatus.PENDING, 0
+            elif letter.kind == "sync" and letter.ref_id:
+                _request(session, letter.ref_id)
+            elif letter.kind == "activity" and letter.ref_id:
+                write = session.get(ActivityWrite, letter.ref_id)
+                if write is not None:
+                    write.status = "pending"
+                    _request(session, write.record_id)
+            letter.replayed_at = utcnow()
+    return len(letters)
+
+
+def _request(session: object, record_id: int) -> None:
+    existing = session.exec(  # type: ignore[attr-defined]
+        select(SyncRequest).where(SyncRequest.record_id == record_id)).first()
+    if existing is None:
+        session.add(SyncRequest(record_id=record_id))  # type: ignore[attr-defined]
+    else:
+        existing.attempts, existing.next_attempt_at = 0, utcnow()
