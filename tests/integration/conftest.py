@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -57,6 +58,22 @@ def postgres_database(server: servers.Server) -> str:
     return servers.create_database(server, f"enrich_{uuid.uuid4().hex[:10]}")
 
 
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Process:
     """An `enrich` command running as a real child process."""
 
@@ -65,20 +82,29 @@ class Process:
         self._out = open(log, "ab")  # noqa: SIM115  (closed in stop)
         self.proc = subprocess.Popen([sys.executable, "-m", "enrich", *args],
                                      env=settings_env(settings), stdout=self._out,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:
-        self.proc.kill()  # SIGKILL: no cleanup, as when a machine dies
+        """SIGKILL the process and all its descendants, as when the machine dies.
+
+        An rq worker runs each job in a forked child (the "horse") in a session of its own,
+        so killing the process group is not enough.
+        """
+        for pid in [self.proc.pid, *descendants(self.proc.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.proc.wait(10)
         self._out.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
         if not self._out.closed:
             self._out.close()
