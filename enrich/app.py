@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
@@ -20,7 +21,9 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
     settings.check_production()
     rt = runtime.install(rt or runtime.build(settings))
 
-    app = Flask("enrich")
+    # root_path explicit: editable installs hide the package's location from Flask's lookup.
+    here = Path(__file__).parent
+    app = Flask("enrich", root_path=str(here), instance_path=str(here / "instance"))
     app.config.update(
         MAX_CONTENT_LENGTH=defaults.MAX_WEBHOOK_BYTES,
         SECRET_KEY=settings.secret_key or "dev-only-not-secret",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -23,6 +24,14 @@ class EnrichGroup(click.Group):
             return super().invoke(ctx)
         except EnrichError as exc:
             raise click.ClickException(str(exc)) from exc
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            # A bug, not a user error: one clear line, the traceback in the debug log.
+            logging.getLogger("enrich.cli").debug("unexpected error", exc_info=True)
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {exc} (ENRICH_LOG_LEVEL=DEBUG shows where)"
+            ) from exc
 
 
 def settings_from(ctx: click.Context) -> Settings:

@@ -70,9 +70,8 @@ def run_demo(settings: Settings, *, port: int | None, crm: str, send_samples: bo
         "port": port,
     })
     upgrade(settings.database_url)
-    rt = runtime.install(runtime.build(settings))
-    counts = pull(rt.engine, make_adapter(settings))
     app = build_wsgi_app(settings)
+    counts = pull(runtime.current().engine, make_adapter(settings))
     server = make_server(settings.host, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
@@ -27,9 +28,12 @@ def _cursor(session: Session, crm: str, object_type: str) -> CrmCursor:
         select(CrmCursor).where(CrmCursor.crm == crm, CrmCursor.object_type == object_type)
     ).first()
     if cursor is None:
-        cursor = CrmCursor(crm=crm, object_type=object_type)
-        session.add(cursor)
-        session.flush()
+        try:
+            with session.begin_nested():  # two pulls may start at once (CLI and scheduler)
+                cursor = CrmCursor(crm=crm, object_type=object_type)
+                session.add(cursor)
+        except IntegrityError:
+            return _cursor(session, crm, object_type)
     return cursor
 
 

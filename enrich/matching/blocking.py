@@ -1,0 +1,179 @@
+"""Candidate selection: an inverted index from blocking keys to CRM records.
+
+A profile is compared only with the records that share at least one key with it
+(a name-pair, an initial and family name, a handle split, a company with a name part,
+an email, a domain, a stored identifier), ranked by how many keys they share. Keys
+whose posting list grows past ``max_postings`` ("n:john|smth" in a large mirror) are
+dropped: they select too many people to be worth comparing.
+
+Memory is what limits this at a million records, so the index stores no strings: a key
+is its 64-bit ``hash`` (salted per process; the index is never persisted, and a rare
+collision only adds a candidate that the scorer then rejects), a single posting is a
+bare ``int`` and longer ones are compact ``array('i')``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+from enrich.matching import normalize as nz
+from enrich.matching.profile import Person, Profile
+from enrich.matching.rules import Blocking
+
+__all__ = ["BlockingIndex", "person_keys", "profile_keys"]
+
+_STOPPED = -1  # posting list over the cap: the key is ignored from then on
+# Exact identifiers and emails must always reach the scorer, whatever else matches.
+_STRONG = ("id:", "e:")
+_STRONG_HITS = 1000
+
+
+def _last_skeletons(last: tuple[str, ...]) -> set[str]:
+    out = {nz.skeleton(t) for t in last if len(t) >= 2}
+    if len(last) > 1:
+        out.add(nz.skeleton("".join(last)))
+    return out
+
+
+def _name_pair_keys(first: str, last_sk: str, families: tuple[str, ...], out: set[str]) -> None:
+    if "name" in families and len(first) >= 2:
+        out.update(f"n:{fk}|{last_sk}" for fk in nz.first_name_keys(first))
+    if "initial" in families or "handle" in families:
+        out.add(f"i:{first[0]}|{last_sk}")
+
+
+def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
+    """Blocking keys of a CRM record."""
+    out: set[str] = set()
+    first_t, last_t = nz.person_name(p.first_name, p.last_name, p.full_name)
+    first = first_t[0] if first_t else ""
+    skels = _last_skeletons(last_t)
+    if first and (set(families) & {"name", "initial", "handle"}):
+        fams = families if "handle" not in families else (*families, "name")
+        for sk in skels:
+            _name_pair_keys(first, sk, fams, out)
+    if "identifier" in families:
+        ids = nz.social_ids(p.twitter_handle, "x") | nz.social_ids(p.linkedin_url, "linkedin")
+        out.update(f"id:{pl}:{i}" for pl, i in ids)
+    if "email" in families and "@" in p.email:
+        out.add(f"e:{p.email.strip().lower()}")
+    if "domain" in families:
+        d = nz.registered_domain(p.email)
+        if d:
+            out.add(f"d:{d}")
+    if "company" in families:
+        core = nz.company_core(p.company)
+        if core:
+            ck = core[0] if len(core[0]) >= 3 else "".join(core)
+            if first:
+                out.update(f"cf:{ck}|{fk}" for fk in nz.first_name_keys(first))
+            out.update(f"cl:{ck}|{sk}" for sk in skels)
+    return out
+
+
+def _handle_splits(piece: str) -> Iterator[tuple[str, str]]:
+    """(first, last) readings of a handle piece: jsmith -> (j, smith), smithj -> (j, smith)."""
+    for k in range(1, len(piece)):
+        a, b = piece[:k], piece[k:]
+        if len(b) >= 2:
+            yield a, b
+        if len(a) >= 2:
+            yield b, a
+
+
+def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
+    """Blocking keys of a social profile."""
+    out: set[str] = set()
+    tokens = nz.parse_display_name(pr.display_name).tokens[:4]
+    if "name" in families or "initial" in families:
+        for i, a in enumerate(tokens):
+            for j, b in enumerate(tokens):
+                if i != j and len(b) >= 2:
+                    _name_pair_keys(a, nz.skeleton(b), families, out)
+    pieces = tuple(p for p in nz.handle_pieces(pr.handle) if len(p) <= 24)
+    if "handle" in families and pieces:
+        readings = list(pieces) + (["".join(pieces)] if len(pieces) > 1 else [])
+        for piece in readings:
+            for a, b in _handle_splits(piece):
+                _name_pair_keys(a, nz.skeleton(b), ("name", "initial"), out)
+    if "identifier" in families:
+        ids = set(nz.social_ids(pr.url))
+        if pr.platform:
+            ids |= nz.social_ids(pr.handle, pr.platform)
+        out.update(f"id:{pl}:{i}" for pl, i in ids)
+    if "email" in families and "@" in pr.email:
+        out.add(f"e:{pr.email.strip().lower()}")
+    domains = {d for d in map(nz.registered_domain, (pr.website, pr.url, pr.email)) if d}
+    if "domain" in families:
+        out.update(f"d:{d}" for d in domains)
+    if "company" in families:
+        rest = nz.parse_display_name(pr.display_name).rest
+        words = list(nz.text_tokens(f"{pr.bio} {rest}"))
+        cos = {w for w in words if len(w) >= 3}
+        cos.update(a + b for a, b in zip(words, words[1:], strict=False) if len(a) < 3)
+        cos.update(nz.domain_label(d) for d in domains)
+        cos.update(p for p in pieces[1:] if len(p) >= 3)  # jsmith_acme
+        names = set(tokens) | {p for p in pieces if len(p) >= 2}
+        firsts = {fk for n in names if len(n) >= 2 for fk in nz.first_name_keys(n)}
+        lasts = {nz.skeleton(n) for n in names if len(n) >= 2}
+        for c in cos:
+            out.update(f"cf:{c}|{fk}" for fk in firsts)
+            out.update(f"cl:{c}|{sk}" for sk in lasts)
+    return out
+
+
+class BlockingIndex:
+    """Inverted index: key hash -> record numbers (positions in the people list)."""
+
+    def __init__(self, config: Blocking) -> None:
+        self.config = config
+        self._postings: dict[int, int | array[int]] = {}
+        self.size = 0
+
+    def add(self, number: int, keys: Iterable[str]) -> None:
+        """Index one record under its keys (each key once per record)."""
+        cap = self.config.max_postings
+        postings = self._postings
+        for key in keys:
+            h = hash(key)
+            cur = postings.get(h)
+            if cur is None:
+                postings[h] = number
+            elif isinstance(cur, int):
+                if cur == _STOPPED or cur == number:
+                    continue
+                postings[h] = array("i", (cur, number)) if cap >= 2 else _STOPPED
+            elif len(cur) >= cap:
+                postings[h] = _STOPPED  # free the list: this key is too common to help
+            else:
+                cur.append(number)
+        self.size = max(self.size, number + 1)
+
+    def build(self, people: Iterable[Person], keys_of: Callable[[Person], set[str]]) -> None:
+        """Index every record, numbering them in order."""
+        for n, p in enumerate(people, start=self.size):
+            self.add(n, keys_of(p))
+
+    def candidates(self, keys: Iterable[str]) -> list[int]:
+        """Record numbers sharing keys with a query, most shared keys first, capped."""
+        hits: Counter[int] = Counter()
+        postings = self._postings
+        for key in keys:
+            cur = postings.get(hash(key))
+            if cur is None or cur == _STOPPED:
+                continue
+            bonus = _STRONG_HITS if key.startswith(_STRONG) else 1
+            if isinstance(cur, int):
+                hits[cur] += bonus
+            else:
+                for n in cur:
+                    hits[n] += bonus
+        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [n for n, _ in ranked[: self.config.max_candidates]]
+
+    def stats(self) -> dict[str, int]:
+        """Counts for benchmarks and health pages."""
+        stopped = sum(1 for v in self._postings.values() if isinstance(v, int) and v == _STOPPED)
+        return {"records": self.size, "keys": len(self._postings), "stopped_keys": stopped}

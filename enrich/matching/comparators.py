@@ -1,0 +1,308 @@
+"""The comparators: given the values a rule routes to them, return (level, explanation).
+
+Each function implements one entry of ``catalog.CATALOG`` and is the only place that
+knows how similarity is measured (rapidfuzz for spelling, the ``nicknames`` table for
+given names, unidecode via ``normalize`` for transliteration). Levels are checked in
+the order of the catalog, strongest first, so the first that holds is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+from enrich.matching import normalize as nz
+from enrich.matching.catalog import CATALOG, NULL_LEVEL
+from enrich.matching.rules import Comparison
+
+__all__ = ["COMPARATORS", "CompareFn", "Outcome", "Values"]
+
+Values = Mapping[str, tuple[str, ...]]
+Outcome = tuple[str, str]
+CompareFn = Callable[[Values, Values, Comparison], Outcome]
+
+
+def _one(values: Values, role: str, sep: str = " ") -> str:
+    return sep.join(v for v in values.get(role, ()) if v).strip()
+
+
+def _similar(a: str, b: str) -> float:
+    return float(JaroWinkler.similarity(a, b))
+
+
+def _show(tokens: tuple[str, ...]) -> str:
+    return " ".join(t.capitalize() for t in tokens)
+
+
+# ---------------------------------------------------------------- person name
+
+_FIRST_RANK = {"exact": 0, "nickname": 1, "initial": 2, "fuzzy": 3, "none": 4}
+
+
+def _first_state(r: str, f: str, sim: float) -> str:
+    if r == f:
+        return "exact"
+    if len(r) == 1 or len(f) == 1:
+        return "initial" if r[0] == f[0] else "none"
+    if nz.nickname_related(r, f):
+        return "nickname"
+    if min(len(r), len(f)) >= 3 and _similar(r, f) >= sim:
+        return "fuzzy"
+    return "none"
+
+
+def _locate_last(
+    tokens: tuple[str, ...], last: tuple[str, ...], first: str, sim: float
+) -> tuple[str, list[str], str]:
+    """Find the family name among display-name tokens; return (state, rest, note)."""
+    n, k = len(tokens), len(last)
+    if not last:
+        return "none", list(tokens), ""
+    # Prefer a match that is not the first token, so "Smith Smith" style names still work
+    # and a swapped order ("Smith John") is found when nothing else is.
+    starts = [i for i in range(n - k + 1) if tokens[i : i + k] == last]
+    if starts:
+        i = next((s for s in starts if s > 0), starts[0])
+        note = "name order swapped" if i == 0 and n > k else ""
+        return "exact", list(tokens[:i] + tokens[i + k :]), note
+    joined = "".join(last)
+    for i in range(n):
+        for j in range(i + 1, n + 1):
+            if "".join(tokens[i:j]) == joined and (j - i > 1 or k > 1):
+                return "exact", list(tokens[:i] + tokens[j:]), "family name spacing differs"
+    if k > 1:
+        for i, t in enumerate(tokens):
+            if len(t) > 1 and t in last and i > 0:
+                return "exact", list(tokens[:i] + tokens[i + 1 :]), "part of a compound family name"
+    best, best_i = 0.0, -1
+    for i, t in enumerate(tokens):
+        if len(t) < 3 or (first and nz.nickname_related(t, first)):
+            continue
+        s = _similar(t, joined)
+        if s > best:
+            best, best_i = s, i
+    if best >= sim:
+        return "fuzzy", list(tokens[:best_i] + tokens[best_i + 1 :]), f"'{tokens[best_i]}' ~ '{joined}'"
+    return "none", list(tokens), ""
+
+
+def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
+    shown = _one(left, "name")
+    tokens = nz.parse_display_name(shown).tokens
+    first_t, last_t = nz.person_name(
+        _one(right, "first_name"), _one(right, "last_name"), _one(right, "full_name")
+    )
+    if not tokens or not (first_t or last_t):
+        return NULL_LEVEL, "no name to compare on one side"
+    crm = _show(first_t + last_t)
+    sim = rule.option("fuzzy_similarity")
+    f = first_t[0] if first_t else ""
+    last_state, rest, note = _locate_last(tokens, last_t, f, sim)
+    first_state, used = "none", ""
+    if f and rest:
+        if "".join(rest) == "".join(first_t):
+            first_state, used = "exact", rest[0]
+        else:
+            for r in rest[:2]:
+                st = _first_state(r, f, sim)
+                if _FIRST_RANK[st] < _FIRST_RANK[first_state]:
+                    first_state, used = st, r
+    head = f"'{shown}' vs '{crm}'"
+    extra = f" ({note})" if note else ""
+    if last_state == "exact":
+        if first_state == "exact":
+            return "exact", f"{head}: same name{extra}"
+        if first_state == "nickname":
+            return "nickname", f"{head}: {used.capitalize()} is a nickname of {f.capitalize()}{extra}"
+        if first_state == "initial":
+            return "initial", f"{head}: same family name, initial {used[0].upper()}. fits {f.capitalize()}{extra}"
+        if first_state == "fuzzy":
+            return "fuzzy", f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}"
+        if not rest or not f:
+            return "last_name_only", f"{head}: only the family name is given and it agrees"
+        return "different", f"{head}: same family name but first name {rest[0].capitalize()} is not {f.capitalize()}"
+    if last_state == "fuzzy" and first_state in {"exact", "nickname"}:
+        return "fuzzy", f"{head}: family name spelled differently ({note})"
+    if first_state in {"exact", "nickname"}:
+        if last_t and any(len(t) == 1 and t == last_t[0][0] and t != used for t in rest):
+            return "first_name_last_initial", f"{head}: first name and initial of the family name agree"
+        if len(rest) == 1:
+            return "first_name_only", f"{head}: only a first name is given and it agrees"
+    return "different", f"{head}: names differ"
+
+
+# ---------------------------------------------------------------- handle vs name
+
+
+@lru_cache(maxsize=65536)
+def _first_variants(first: str) -> frozenset[str]:
+    """A first name with its nickname family: robert -> {robert, rob, bob, bobby, ...}."""
+    if len(first) < 2:
+        return frozenset()
+    return frozenset(
+        v for v in nz.first_name_keys(first) | nz._nicknamer().nicknames_of(first) if len(v) >= 2
+    )
+
+
+def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
+    handle = _one(left, "handle")
+    pieces = nz.handle_pieces(handle)
+    first_t, last_t = nz.person_name(
+        _one(right, "first_name"), _one(right, "last_name"), _one(right, "full_name")
+    )
+    if not pieces or not (first_t or last_t):
+        return NULL_LEVEL, "no handle or no name"
+    h = "".join(pieces)
+    joins = {"".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)}
+    f = first_t[0] if first_t else ""
+    last = "".join(last_t)
+    variants = _first_variants(f)
+    head = f"handle '{handle}' vs '{_show(first_t + last_t)}'"
+    if last and len(last) >= 2:
+        for v in sorted(variants):
+            if v + last in h or last + v in h:
+                return "full_name", f"{head}: spells out the name"
+        if f and (f[0] + last in joins or last + f[0] in joins):
+            return "initial_last", f"{head}: initial and family name"
+        for v in sorted(variants):
+            if v + last[0] in joins:
+                return "first_last_initial", f"{head}: first name and family initial"
+        if len(last) >= 4 and last in h:
+            return "last_name", f"{head}: contains the family name"
+    for v in sorted(variants):
+        if len(v) >= 3 and v in joins:
+            return "first_name", f"{head}: contains the first name"
+    return "different", f"{head}: not built from the name"
+
+
+# ---------------------------------------------------------------- company
+
+
+def company(left: Values, right: Values, rule: Comparison) -> Outcome:
+    crm_company = _one(right, "company")
+    core = nz.company_core(crm_company)
+    text = _one(left, "text", " | ")
+    domains = {d for d in (nz.registered_domain(v) for v in left.get("domains", ())) if d}
+    if not core or (not text and not domains):
+        return NULL_LEVEL, "no company to compare"
+    toks = nz.text_tokens(text)
+    joined = "".join(core)
+    head = f"company '{crm_company}'"
+    k = len(core)
+    if any(toks[i : i + k] == core for i in range(len(toks) - k + 1)):
+        return "exact", f"{head} named in the profile"
+    spelled = {joined, "".join(nz.text_tokens(crm_company))}  # "acme", "acmecorp"
+    if len(joined) >= 4 and any(
+        t in spelled or (t.startswith(joined) and len(t) - len(joined) <= 3) for t in toks
+    ):
+        return "exact", f"{head} named in the profile as one word"
+    for d in sorted(domains):
+        if nz.domain_label(d) in {joined, core[0] if len(core[0]) >= 4 else joined}:
+            return "exact", f"{head} matches website domain {d}"
+    mentions = nz.employer_mentions(text)
+    acr = nz.acronym(core)
+    if (len(acr) >= 3 and acr in toks) or any(nz.acronym(m) == joined for m in mentions):
+        return "acronym", f"{head} named by its acronym"
+    sim = rule.option("fuzzy_similarity")
+    for m in mentions:
+        if fuzz.token_set_ratio(" ".join(m), " ".join(core)) / 100.0 >= sim:
+            return "fuzzy", f"{head} ~ '{' '.join(m)}' in the profile"
+    if mentions:
+        return "different", f"profile names employer '{' '.join(mentions[0])}', CRM says {crm_company!r}"
+    return "no_mention", f"profile does not name {crm_company!r}"
+
+
+# ---------------------------------------------------------------- location
+
+
+def location(left: Values, right: Values, rule: Comparison) -> Outcome:
+    shown = _one(left, "location", ", ")
+    loc = nz.location(shown)
+    city = nz.canonical_city(_one(right, "city"))
+    country = nz.canonical_country(_one(right, "country")) or nz.vocab.CITY_COUNTRY.get(city, "")
+    if not (loc.cities or loc.countries or loc.others) or not (city or country):
+        return NULL_LEVEL, "no location to compare"
+    head = f"location '{shown}' vs '{', '.join(x for x in (_one(right, 'city'), _one(right, 'country')) if x)}'"
+    sim = rule.option("fuzzy_similarity")
+    if city and (
+        city in loc.cities
+        or any(city == o or city in o.split() or _similar(city, o) >= sim for o in loc.others)
+    ):
+        return "city", f"{head}: same city"
+    if city and loc.cities:
+        return "different", f"{head}: different city"
+    if country and country in loc.countries:
+        return "country", f"{head}: same country"
+    if country and loc.countries:
+        return "different", f"{head}: different country"
+    return "unknown", f"{head}: cannot tell"
+
+
+# ---------------------------------------------------------------- emails and domains
+
+
+def _email(value: str) -> str:
+    v = value.strip().lower()
+    if "@" not in v:
+        return ""
+    user, _, dom = v.rpartition("@")
+    return f"{user.split('+', 1)[0]}@{dom}"
+
+
+def email(left: Values, right: Values, rule: Comparison) -> Outcome:
+    a = {e for e in map(_email, left.get("email", ())) if e}
+    b = {e for e in map(_email, right.get("email", ())) if e}
+    if not a or not b:
+        return NULL_LEVEL, "no email on one side"
+    common = a & b
+    if common:
+        return "exact", f"same email {sorted(common)[0]}"
+    return "different", "emails differ"
+
+
+def email_domain(left: Values, right: Values, rule: Comparison) -> Outcome:
+    a = {d for d in map(nz.registered_domain, left.get("domains", ())) if d}
+    b = {d for d in map(nz.registered_domain, right.get("domains", ())) if d}
+    if not a or not b:
+        return NULL_LEVEL, "no company domain on one side"
+    common = a & b
+    if common:
+        return "exact", f"same company domain {sorted(common)[0]}"
+    return "different", f"domains differ ({sorted(a)[0]} vs {sorted(b)[0]})"
+
+
+def identifier(left: Values, right: Values, rule: Comparison) -> Outcome:
+    platform = _one(left, "platform")
+    a = set(nz.social_ids(_one(left, "handle"), platform)) if platform else set()
+    for u in left.get("url", ()):
+        a |= nz.social_ids(u)
+    b: set[tuple[str, str]] = set()
+    for v in right.get("x_handle", ()):
+        b |= nz.social_ids(v, "x")
+    for v in right.get("linkedin_url", ()):
+        b |= nz.social_ids(v, "linkedin")
+    if not a or not b:
+        return NULL_LEVEL, "no stored identifier to compare"
+    common = a & b
+    if common:
+        p, i = sorted(common)[0]
+        return "exact", f"CRM record stores this {p} identity ({i})"
+    shared = {p for p, _ in a} & {p for p, _ in b}
+    if shared:
+        return "different", f"CRM record stores another {sorted(shared)[0]} identity"
+    return NULL_LEVEL, "identifiers are on different platforms"
+
+
+COMPARATORS: dict[str, CompareFn] = {
+    "person_name": person_name,
+    "handle_name": handle_name,
+    "company": company,
+    "location": location,
+    "email": email,
+    "email_domain": email_domain,
+    "identifier": identifier,
+}
+assert set(COMPARATORS) == set(CATALOG), "catalog and implementations must agree"

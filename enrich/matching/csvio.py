@@ -1,0 +1,96 @@
+"""Reading any CSV of people into ``Profile`` / ``Person`` through a rule's column mapping.
+
+The mapping (``RuleSet.left`` / ``RuleSet.right``) names the id column and, for each
+field, one column or several columns joined by a space (``display_name: [first, last]``
+lets a plain list of attendees be matched like social profiles). Every problem a user
+can cause is an ``InputError`` naming the file, and the line or column at fault.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from enrich.errors import InputError
+from enrich.matching.profile import PERSON_FIELDS, PROFILE_FIELDS, Person, Profile
+from enrich.matching.rules import Source
+
+__all__ = ["LINK_COLUMNS", "read_people", "read_profiles"]
+
+LINK_COLUMNS = ("left_id", "right_id", "score", "decision", "explanation")
+
+T = TypeVar("T", Profile, Person)
+
+
+def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """Yield (line number, id, field values) for each data row."""
+    try:
+        # utf-8-sig: spreadsheets often prepend a byte-order mark to the header.
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a CSV file") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot open: {e.strerror}") from None
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputError(f"{path}: the file is empty; expected a header row") from None
+            header = [h.strip() for h in header]
+            if not any(header):
+                raise InputError(f"{path}: the header row is blank")
+            pos = {h: i for i, h in enumerate(header) if h}
+            columns = source.columns or tuple((f, (f,)) for f in sorted(known) if f in pos)
+            want = [(source.id, "the id")] + [(c, f"field {f}") for f, cols in columns for c in cols]
+            for col, role in want:
+                if col not in pos:
+                    raise InputError(
+                        f"{path}: column {col!r} ({role}, from the {source.side} mapping) not found; "
+                        f"the file has columns: {', '.join(header)}"
+                    )
+            plan = [(f, [pos[c] for c in cols]) for f, cols in columns]
+            id_at = pos[source.id]
+            seen: set[str] = set()
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue  # blank lines are common at the end of exported files
+
+                def cell(i: int) -> str:
+                    return row[i].strip() if i < len(row) else ""
+
+                rid = cell(id_at)
+                if not rid:
+                    raise InputError(f"{path}: line {line}: the id column {source.id!r} is empty")
+                if rid in seen:
+                    raise InputError(f"{path}: line {line}: duplicate id {rid!r}")
+                seen.add(rid)
+                values = {f: " ".join(v for v in (cell(i) for i in idx) if v) for f, idx in plan}
+                yield line, rid, values
+        except UnicodeDecodeError as e:
+            raise InputError(
+                f"{path}: not UTF-8 text (invalid byte 0x{e.object[e.start]:02x} at offset "
+                f"{e.start} of a read block); re-export the file as UTF-8"
+            ) from None
+        except csv.Error as e:
+            raise InputError(f"{path}: line {reader.line_num}: malformed CSV: {e}") from None
+
+
+def _read(path: str | Path, source: Source, known: frozenset[str], make: Callable[..., T], id_name: str) -> list[T]:
+    return [make(**{id_name: rid}, **values) for _, rid, values in _rows(Path(path), source, known)]
+
+
+def read_profiles(path: str | Path, source: Source) -> list[Profile]:
+    """Profiles (left side) from a CSV."""
+    return _read(path, source, PROFILE_FIELDS, Profile, "key")
+
+
+def read_people(path: str | Path, source: Source) -> list[Person]:
+    """CRM people (right side) from a CSV."""
+    return _read(path, source, PERSON_FIELDS, Person, "id")

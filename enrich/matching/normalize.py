@@ -1,0 +1,375 @@
+"""Cleaning of the noisy strings people type: display names, handles, companies, places.
+
+Everything here is a pure function of its input and cached, because the same profile
+is compared with tens of candidates and the same CRM names recur across profiles.
+Folding (NFKC, then transliteration by unidecode, then lower-case ASCII) is applied to
+both sides alike, so "José", "JOSE" and "𝐉𝐨𝐬𝐞́" meet on "jose".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from urllib.parse import unquote, urlsplit
+
+from nicknames import NickNamer
+from unidecode import unidecode
+
+from enrich.matching import vocab
+
+__all__ = [
+    "Location",
+    "ParsedName",
+    "acronym",
+    "canonical_city",
+    "canonical_country",
+    "company_core",
+    "domain_label",
+    "employer_mentions",
+    "first_name_keys",
+    "fold",
+    "handle_pieces",
+    "location",
+    "nickname_related",
+    "parse_display_name",
+    "person_name",
+    "registered_domain",
+    "skeleton",
+    "social_ids",
+    "text_tokens",
+]
+
+_CACHE = 65536
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Where a display name stops being a name: "Jane Doe | VP Eng", "Jane Doe - Acme",
+# "Jane Doe (she/her)", "Jane Doe @ Acme", "Jane Doe at Acme", "Jane Doe: founder".
+_NAME_END = re.compile(r"\s[-\u2013\u2014~]\s|[|\u2022\u00b7/(\[{:;@\u2013\u2014]|\s(?:at|@)\s", re.I)
+_UNAMBIGUOUS_SUFFIXES = frozenset({"phd", "mba", "jr", "sr", "ii", "iii", "iv", "esq", "dphil"})
+_VOWELS = re.compile(r"[aeiouy]")
+_LOCATION_SPLIT = re.compile(r"[,/|;()\u2022\u00b7]|\s-\s")
+_LOCATION_NOISE = frozenset({"greater", "area", "metro", "metropolitan", "region", "city", "of"})
+_KNOWN_COUNTRIES = frozenset(vocab.COUNTRY_ALIASES.values()) | frozenset(
+    vocab.CITY_COUNTRY.values()
+)
+_MENTION = re.compile(
+    r"(?:^|[\s|(,;])(?:@\s?|at\s+)([a-z0-9][^,.|;:!?()\n\u2022\u00b7]{0,60})"
+)
+# "Formerly at Globex", "ex-Initech", "previously @Hooli": a past employer is no conflict.
+_PAST = re.compile(r"(?:formerly|previously|former|prev|ex|alum(?:ni|nus|na)?|past)\W*(?:at\W*|@\W*)?$")
+_MENTION_STOP = frozenset(
+    {"and", "in", "on", "where", "since", "from", "to", "building", "helping", "ex", "formerly",
+     "previously", "prev", "former"}
+)
+_DOTTED_INITIALS = re.compile(r"\b([A-Za-z])\.(?=[A-Za-z]\b)")
+
+
+def _ascii(text: str) -> str:
+    """NFKC then transliterate: fancy Unicode letters and diacritics become plain ASCII."""
+    return unidecode(unicodedata.normalize("NFKC", text))
+
+
+@lru_cache(maxsize=_CACHE)
+def fold(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces; apostrophes join ("O'Brien")."""
+    s = _ascii(text).lower().replace("'", "")
+    return _NON_ALNUM.sub(" ", s).strip()
+
+
+@lru_cache(maxsize=_CACHE)
+def text_tokens(text: str) -> tuple[str, ...]:
+    """Folded words of a free text (bio, headline)."""
+    return tuple(fold(text).split())
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedName:
+    """The name part of a display name as folded tokens, plus what followed it."""
+
+    tokens: tuple[str, ...]
+    rest: str
+
+
+def _name_tokens(raw_part: str, all_caps: bool) -> list[str]:
+    out: list[str] = []
+    for raw in raw_part.replace("\u2019", "'").split():
+        bare = raw.replace(".", "").replace("'", "")
+        folded = fold(bare)
+        if not folded:
+            continue  # emoji, punctuation
+        if "." in raw and all(len(p) <= 1 for p in raw.split(".")):
+            out.extend(c for c in folded if c != " ")  # "J.R." -> j, r
+            continue
+        if folded in _UNAMBIGUOUS_SUFFIXES:
+            continue
+        # "MA"/"MD" are degrees only when written like one; "Jack Ma" keeps his name.
+        if folded in vocab.DEGREES and ("." in raw or (raw.isupper() and not all_caps)):
+            continue
+        out.extend(fold(raw).split())  # hyphenated names become two tokens
+    while len(out) > 1 and out[0] in vocab.TITLES:
+        out.pop(0)
+    return out
+
+
+@lru_cache(maxsize=_CACHE)
+def parse_display_name(text: str) -> ParsedName:
+    """Split "Dr. Jane Doe, PhD | VP Eng at Acme 🚀" into (jane, doe) and the rest.
+
+    "Doe, Jane" (family name first, comma) is turned around; a comma followed by
+    degrees or a job title ends the name.
+    """
+    s = unicodedata.normalize("NFKC", text).strip()
+    cut = _NAME_END.search(s)
+    name_part, rest = (s[: cut.start()], s[cut.start() :]) if cut else (s, "")
+    all_caps = name_part.isupper()
+    if "," in name_part:
+        # Drop comma-separated parts that are only degrees ("Jane Doe, PhD, MBA").
+        parts = [(p, _name_tokens(p, all_caps)) for p in name_part.split(",")]
+        parts = [(p, t) for p, t in parts if t]
+        if not parts:
+            return ParsedName((), rest)
+        head_raw, head = parts[0]
+        if len(parts) >= 2 and len(head) == 1 and len(parts[1][1]) <= 2:
+            tail_raw, tail = parts[1]
+            if len(tail) == len(fold(tail_raw).split()):  # "Doe, Jane": family name first
+                return ParsedName(tuple(tail + head), ",".join(p for p, _ in parts[2:]) + rest)
+        return ParsedName(tuple(head), ",".join(p for p, _ in parts[1:]) + rest)
+    return ParsedName(tuple(_name_tokens(name_part, all_caps)), rest)
+
+
+@lru_cache(maxsize=_CACHE)
+def person_name(first: str, last: str, full: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Folded (first-name tokens, last-name tokens) of a CRM record."""
+    first_t = tuple(_name_tokens(first, first.isupper()))
+    last_t = tuple(t for t in _name_tokens(last, last.isupper()) if t not in vocab.TITLES)
+    if not first_t and not last_t and full:
+        toks = parse_display_name(full).tokens
+        if len(toks) == 1:
+            return (), toks
+        return toks[:1], toks[-1:]
+    return first_t, last_t
+
+
+@cache
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+@lru_cache(maxsize=_CACHE)
+def first_name_keys(first: str) -> frozenset[str]:
+    """The name and its canonical forms: "bob" -> {bob, robert, bobby, bert}.
+
+    Two first names that share a key may be the same person's; this is what blocking
+    indexes, so Bob on X finds Robert in the CRM and the other way round.
+    """
+    if len(first) < 2:
+        return frozenset({first})
+    return frozenset({first}) | frozenset(_nicknamer().canonicals_of(first))
+
+
+@lru_cache(maxsize=_CACHE)
+def nickname_related(a: str, b: str) -> bool:
+    """True when one is a known nickname of the other or both shorten the same name."""
+    if a == b:
+        return True
+    if len(a) < 2 or len(b) < 2:
+        return False
+    nn = _nicknamer()
+    return b in nn.nicknames_of(a) or a in nn.nicknames_of(b) or bool(
+        first_name_keys(a) & first_name_keys(b)
+    )
+
+
+@lru_cache(maxsize=_CACHE)
+def skeleton(word: str) -> str:
+    """First letter plus consonants, doubles collapsed: Mueller/Muller/Müller -> "mlr".
+
+    A blocking key that survives the usual transliteration and spelling drift of
+    family names without a phonetic library.
+    """
+    if not word:
+        return ""
+    tail = _VOWELS.sub("", word[1:])
+    out = [word[0]]
+    for c in tail:
+        if c != out[-1]:
+            out.append(c)
+    return "".join(out)
+
+
+@lru_cache(maxsize=_CACHE)
+def handle_pieces(handle: str) -> tuple[str, ...]:
+    """Alphabetic pieces of a handle without decoration: "@RealJohn.Smith_42" -> (john, smith)."""
+    s = _ascii(handle).lower().lstrip("@")
+    pieces = re.findall(r"[a-z]+", s)
+    if pieces:
+        for affix in vocab.HANDLE_PREFIXES:
+            if pieces[0].startswith(affix) and len(pieces[0]) - len(affix) >= 3:
+                pieces[0] = pieces[0][len(affix) :]
+                break
+        for affix in vocab.HANDLE_SUFFIXES:
+            if pieces[-1] == affix and len(pieces) > 1:
+                pieces.pop()
+                break
+            if pieces[-1].endswith(affix) and len(pieces[-1]) - len(affix) >= 3:
+                pieces[-1] = pieces[-1][: -len(affix)]
+                break
+    return tuple(pieces)
+
+
+@lru_cache(maxsize=_CACHE)
+def company_core(company: str) -> tuple[str, ...]:
+    """Company tokens without legal form: "The ACME Group, Inc." -> (acme,)."""
+    # "B.V." / "S.A." must read as one suffix token, not as two stray letters.
+    toks = list(text_tokens(_DOTTED_INITIALS.sub(r"\1", company).replace("&", " ")))
+    while len(toks) > 1 and toks[-1] in vocab.LEGAL_SUFFIXES:
+        toks.pop()
+    if len(toks) > 1 and toks[0] == "the":
+        toks.pop(0)
+    return tuple(toks)
+
+
+def acronym(tokens: tuple[str, ...]) -> str:
+    """Initials of a multi-word name ("international business machines" -> "ibm")."""
+    words = [t for t in tokens if t not in {"of", "and", "the", "for"}]
+    return "".join(t[0] for t in words) if len(words) >= 2 else ""
+
+
+@lru_cache(maxsize=_CACHE)
+def employer_mentions(text: str) -> tuple[tuple[str, ...], ...]:
+    """Company-like phrases introduced by "at", "@", "for", "with" in a bio or headline."""
+    s = _ascii(text).lower()
+    out: list[tuple[str, ...]] = []
+    for m in _MENTION.finditer(s):
+        if _PAST.search(s[max(0, m.start() - 16) : m.start(1)]):
+            continue
+        words: list[str] = []
+        for w in fold(m.group(1)).split()[:4]:
+            if w in _MENTION_STOP:
+                break
+            words.append(w)
+        core = company_core(" ".join(words))
+        if core and core[0] not in vocab.NOT_EMPLOYERS:
+            out.append(core)
+    return tuple(out)
+
+
+@lru_cache(maxsize=_CACHE)
+def registered_domain(value: str) -> str:
+    """"https://www.acme.co.uk/team" or "jane@acme.co.uk" -> "acme.co.uk"; "" for free mail."""
+    v = value.strip().lower()
+    if not v:
+        return ""
+    if "@" in v and "/" not in v:
+        host = v.rsplit("@", 1)[1]
+    else:
+        host = urlsplit(v if "//" in v else "//" + v).hostname or ""
+    host = host.strip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    labels = host.split(".")
+    if len(labels) < 2 or host in vocab.FREE_DOMAINS:
+        return ""
+    keep = 3 if ".".join(labels[-2:]) in vocab.SECOND_LEVEL_SUFFIXES else 2
+    dom = ".".join(labels[-keep:])
+    return "" if dom in vocab.FREE_DOMAINS else dom
+
+
+def domain_label(domain: str) -> str:
+    """The registered label of a domain: "acme.co.uk" -> "acme"."""
+    return domain.split(".", 1)[0] if domain else ""
+
+
+_PLATFORM_HOSTS = {
+    "twitter.com": "x", "x.com": "x", "mobile.twitter.com": "x", "linkedin.com": "linkedin",
+    "instagram.com": "instagram", "facebook.com": "facebook", "fb.com": "facebook",
+}
+
+
+def _platform(name: str) -> str:
+    p = name.strip().lower()
+    return "x" if p in {"twitter", "x.com"} else p
+
+
+@lru_cache(maxsize=_CACHE)
+def social_ids(value: str, default_platform: str = "") -> frozenset[tuple[str, str]]:
+    """(platform, id) pairs named by a URL or a bare handle; ids are lower-case."""
+    v = value.strip()
+    if not v:
+        return frozenset()
+    if "/" in v or v.startswith(("http", "www.")):
+        parts = urlsplit(v if "//" in v else "//" + v)
+        host = (parts.hostname or "").lower()
+        if host.startswith("www."):
+            host = host[4:]
+        host = re.sub(r"^[a-z]{2}\.(?=linkedin\.com)", "", host)
+        platform = _PLATFORM_HOSTS.get(host)
+        segs = [unquote(s).lower() for s in parts.path.split("/") if s]
+        if platform is None or not segs:
+            return frozenset()
+        if platform == "linkedin":
+            if len(segs) >= 2 and segs[0] in {"in", "pub"}:
+                return frozenset({("linkedin", segs[1])})
+            return frozenset()
+        return frozenset({(platform, segs[0].lstrip("@"))})
+    if not default_platform:
+        return frozenset()
+    return frozenset({(_platform(default_platform), v.lstrip("@").lower())})
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Canonical cities and countries a free-text location names, and unresolved parts."""
+
+    cities: frozenset[str]
+    countries: frozenset[str]
+    others: frozenset[str]
+
+
+def canonical_city(text: str) -> str:
+    """Folded city with aliases resolved ("NYC" -> "new york"); unknown cities stay folded."""
+    f = fold(text)
+    return vocab.CITY_ALIASES.get(f, f)
+
+
+def canonical_country(text: str) -> str:
+    """Folded country with aliases resolved ("USA" -> "united states")."""
+    f = fold(text)
+    return vocab.COUNTRY_ALIASES.get(f, f)
+
+
+def _resolve(part: str, cities: set[str], countries: set[str]) -> bool:
+    if part in vocab.CITY_ALIASES or part in vocab.CITY_COUNTRY:
+        cities.add(vocab.CITY_ALIASES.get(part, part))
+        return True
+    if part in vocab.COUNTRY_ALIASES or part in _KNOWN_COUNTRIES:
+        countries.add(vocab.COUNTRY_ALIASES.get(part, part))
+        return True
+    return False
+
+
+@lru_cache(maxsize=_CACHE)
+def location(text: str) -> Location:
+    """Read "NYC 🗽", "Berlin, Deutschland", "San Francisco Bay Area" into places."""
+    cities: set[str] = set()
+    countries: set[str] = set()
+    others: set[str] = set()
+    for raw in _LOCATION_SPLIT.split(_ascii(text).lower()):
+        part = fold(raw)
+        if not part or _resolve(part, cities, countries):
+            continue
+        words = part.split()
+        trimmed = " ".join(w for w in words if w not in _LOCATION_NOISE)
+        if trimmed and _resolve(trimmed, cities, countries):
+            continue
+        found = False
+        for n in (3, 2, 1):  # "berlin germany", "living in london"
+            for i in range(len(words) - n + 1):
+                gram = " ".join(words[i : i + n])
+                if len(gram) > 2 or n > 1:
+                    found = _resolve(gram, cities, countries) or found
+        if not found:
+            others.add(part)
+    countries.update(vocab.CITY_COUNTRY[c] for c in cities if c in vocab.CITY_COUNTRY)
+    return Location(frozenset(cities), frozenset(countries), frozenset(others))

@@ -1,0 +1,469 @@
+"""Match rules as small frozen dataclasses that load from and dump to YAML.
+
+A ``RuleSet`` says which fields go to which comparator, what each comparison level is
+worth (Fellegi–Sunter: ``m``/``u`` probabilities or a log2 Bayes factor ``weight``, as
+Splink does), how candidates are blocked, how CSV columns map onto fields, and the two
+thresholds on the total match weight (``link`` above, ``review`` between, nothing below).
+
+Every object validates itself when it is built, so a bad rule fails at load time with
+a message naming the exact place, never later in the scorer. Authoring rules needs only
+``catalog`` (what comparators exist); nothing here computes a similarity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from enrich.errors import ConfigError
+from enrich.matching.catalog import CATALOG, NULL_LEVEL
+from enrich.matching.profile import PERSON_FIELDS, PROFILE_FIELDS
+
+__all__ = [
+    "BLOCKING_KEYS",
+    "Blocking",
+    "Comparison",
+    "Level",
+    "RuleSet",
+    "Source",
+    "Thresholds",
+    "default_rules",
+    "dump_rules",
+    "load_rules",
+    "parse_rules",
+]
+
+# Blocking key families the index knows how to build (see ``blocking``).
+BLOCKING_KEYS: tuple[str, ...] = (
+    "identifier", "email", "name", "initial", "handle", "company", "domain",
+)
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    f = float(value)
+    if not math.isfinite(f):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    return f
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _keys(data: Mapping[str, Any], where: str, allowed: set[str], required: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}"
+        )
+    missing = sorted(required - set(data))
+    if missing:
+        raise ConfigError(f"{where}: missing required key {missing[0]!r}")
+
+
+def _fields(value: object, where: str) -> tuple[str, ...]:
+    """A role or column value: one name or a list of names."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items or not all(
+        isinstance(x, str) and x for x in items
+    ):
+        raise ConfigError(f"{where}: expected a name or a non-empty list of names, got {value!r}")
+    return tuple(items)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """What one comparison level is worth: m/u probabilities or a log2 Bayes factor."""
+
+    label: str
+    m: float | None = None
+    u: float | None = None
+    weight_bits: float | None = None
+
+    def __post_init__(self) -> None:
+        where = f"level {self.label!r}"
+        has_mu = self.m is not None or self.u is not None
+        if has_mu == (self.weight_bits is not None):
+            raise ConfigError(f"{where}: give either m and u, or weight (log2 Bayes factor)")
+        if has_mu:
+            for name, p in (("m", self.m), ("u", self.u)):
+                if p is None:
+                    raise ConfigError(f"{where}: {name} is missing (m and u go together)")
+                if not 0.0 < _number(p, f"{where}: {name}") <= 1.0:
+                    raise ConfigError(f"{where}: {name} must be in (0, 1], got {p!r}")
+        else:
+            _number(self.weight_bits, f"{where}: weight")
+
+    @property
+    def weight(self) -> float:
+        """Match weight in bits: log2(m/u), or the weight given."""
+        if self.weight_bits is not None:
+            return self.weight_bits
+        assert self.m is not None and self.u is not None
+        return math.log2(self.m / self.u)
+
+    def to_dict(self) -> dict[str, float]:
+        if self.weight_bits is not None:
+            return {"weight": self.weight_bits}
+        assert self.m is not None and self.u is not None
+        return {"m": self.m, "u": self.u}
+
+    @classmethod
+    def from_dict(cls, label: str, data: object, where: str) -> Level:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return cls(label, weight_bits=_number(data, where))
+        d = _mapping(data, where)
+        _keys(d, where, {"m", "u", "weight"}, set())
+        try:
+            return cls(
+                label,
+                m=None if d.get("m") is None else _number(d["m"], f"{where}.m"),
+                u=None if d.get("u") is None else _number(d["u"], f"{where}.u"),
+                weight_bits=None if d.get("weight") is None else _number(d["weight"], f"{where}.weight"),
+            )
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
+
+
+Roles = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One comparator applied to named fields of each side, with a weight per level."""
+
+    name: str
+    comparator: str
+    left: Roles
+    right: Roles
+    levels: tuple[Level, ...]
+    options: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"comparison {self.name!r}"
+        if not self.name:
+            raise ConfigError("comparison: name must not be empty")
+        spec = CATALOG.get(self.comparator)
+        if spec is None:
+            raise ConfigError(
+                f"{where}: unknown comparator {self.comparator!r}; "
+                f"known: {', '.join(sorted(CATALOG))}"
+            )
+        for side, roles, known_roles, known_fields in (
+            ("left", self.left, spec.left_roles, PROFILE_FIELDS),
+            ("right", self.right, spec.right_roles, PERSON_FIELDS),
+        ):
+            given = {r for r, _ in roles}
+            for role, flds in roles:
+                if role not in known_roles:
+                    raise ConfigError(
+                        f"{where}: {side} role {role!r} is not an input of {spec.name}; "
+                        f"expected {', '.join(known_roles)}"
+                    )
+                for f in flds:
+                    if f not in known_fields:
+                        raise ConfigError(
+                            f"{where}: unknown {side} field {f!r}; "
+                            f"known: {', '.join(sorted(known_fields))}"
+                        )
+            required = [r for r in known_roles if r not in spec.optional_roles]
+            for r in required:
+                if r not in given:
+                    raise ConfigError(f"{where}: {side} role {r!r} is required by {spec.name}")
+            if not given:
+                raise ConfigError(f"{where}: {side} needs at least one of {', '.join(known_roles)}")
+        labels = [lv.label for lv in self.levels]
+        for lab in labels:
+            if lab != NULL_LEVEL and lab not in spec.levels:
+                raise ConfigError(
+                    f"{where}: unknown level {lab!r} for {spec.name}; "
+                    f"expected {', '.join(spec.levels)}"
+                )
+        if len(set(labels)) != len(labels):
+            raise ConfigError(f"{where}: a level is listed twice")
+        for lab in spec.levels:
+            if lab not in labels:
+                raise ConfigError(f"{where}: no weight for level {lab!r} of {spec.name}")
+        for opt, value in self.options:
+            ospec = spec.options.get(opt)
+            if ospec is None:
+                known = ", ".join(sorted(spec.options)) or "none"
+                raise ConfigError(f"{where}: unknown option {opt!r}; known: {known}")
+            if not ospec.low <= value <= ospec.high:
+                raise ConfigError(
+                    f"{where}: option {opt}={value} out of range [{ospec.low}, {ospec.high}]"
+                )
+
+    def level(self, label: str) -> Level:
+        """The weight entry of a level; "null" weighs nothing unless the rule says so."""
+        for lv in self.levels:
+            if lv.label == label:
+                return lv
+        if label == NULL_LEVEL:
+            return Level(NULL_LEVEL, weight_bits=0.0)
+        raise KeyError(label)
+
+    def option(self, name: str) -> float:
+        """An option's value, or the catalog default."""
+        for k, v in self.options:
+            if k == name:
+                return v
+        return CATALOG[self.comparator].options[name].default
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "comparator": self.comparator,
+            "left": {r: (f[0] if len(f) == 1 else list(f)) for r, f in self.left},
+            "right": {r: (f[0] if len(f) == 1 else list(f)) for r, f in self.right},
+        }
+        if self.options:
+            d["options"] = dict(self.options)
+        d["levels"] = {lv.label: lv.to_dict() for lv in self.levels}
+        return d
+
+    @classmethod
+    def from_dict(cls, data: object, where: str) -> Comparison:
+        d = _mapping(data, where)
+        _keys(d, where, {"name", "comparator", "left", "right", "levels", "options"},
+              {"name", "comparator", "left", "right", "levels"})
+        name = d["name"]
+        if not isinstance(name, str):
+            raise ConfigError(f"{where}.name: expected a string, got {name!r}")
+        where = f"{where} ({name})"
+
+        def roles(side: str) -> Roles:
+            m = _mapping(d[side], f"{where}.{side}")
+            return tuple((str(r), _fields(f, f"{where}.{side}.{r}")) for r, f in m.items())
+
+        levels = _mapping(d["levels"], f"{where}.levels")
+        options = _mapping(d.get("options") or {}, f"{where}.options")
+        return cls(
+            name=name,
+            comparator=str(d["comparator"]),
+            left=roles("left"),
+            right=roles("right"),
+            levels=tuple(
+                # YAML reads a bare `null:` key as None; it means the "null" level.
+                Level.from_dict(NULL_LEVEL if k is None else str(k), v, f"{where}.levels.{k}")
+                for k, v in levels.items()
+            ),
+            options=tuple(
+                (str(k), _number(v, f"{where}.options.{k}")) for k, v in options.items()
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Decision thresholds on the total match weight (bits)."""
+
+    link: float
+    review: float
+    ambiguity_margin: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("link", "review", "ambiguity_margin"):
+            _number(getattr(self, name), f"thresholds.{name}")
+        if self.review >= self.link:
+            raise ConfigError(
+                f"thresholds: review ({self.review}) must be below link ({self.link})"
+            )
+        if self.ambiguity_margin < 0:
+            raise ConfigError(
+                f"thresholds.ambiguity_margin must be >= 0, got {self.ambiguity_margin}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """Which key families select candidates, and the caps that keep lookups small."""
+
+    keys: tuple[str, ...]
+    max_postings: int = 1000
+    max_candidates: int = 50
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise ConfigError("blocking.keys: at least one key is needed")
+        for k in self.keys:
+            if k not in BLOCKING_KEYS:
+                raise ConfigError(
+                    f"blocking.keys: unknown key {k!r}; known: {', '.join(BLOCKING_KEYS)}"
+                )
+        for name in ("max_postings", "max_candidates"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"blocking.{name} must be a positive integer, got {v!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """How one CSV maps onto record fields: the id column and field -> column(s)."""
+
+    side: str
+    id: str
+    columns: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def __post_init__(self) -> None:
+        known = PROFILE_FIELDS if self.side == "left" else PERSON_FIELDS
+        if not self.id:
+            raise ConfigError(f"{self.side}.id: the id column must be named")
+        for fld, cols in self.columns:
+            if fld not in known:
+                raise ConfigError(
+                    f"{self.side}.columns: unknown field {fld!r}; known: {', '.join(sorted(known))}"
+                )
+            if not cols:
+                raise ConfigError(f"{self.side}.columns.{fld}: no column given")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "columns": {f: (c[0] if len(c) == 1 else list(c)) for f, c in self.columns},
+        }
+
+    @classmethod
+    def from_dict(cls, side: str, data: object) -> Source:
+        d = _mapping(data, side)
+        _keys(d, side, {"id", "columns"}, {"id", "columns"})
+        cols = _mapping(d["columns"], f"{side}.columns")
+        if not isinstance(d["id"], str):
+            raise ConfigError(f"{side}.id: expected a column name, got {d['id']!r}")
+        return cls(
+            side,
+            d["id"],
+            tuple((str(f), _fields(c, f"{side}.columns.{f}")) for f, c in cols.items()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """A versioned, complete match configuration."""
+
+    version: str
+    prior_weight: float
+    thresholds: Thresholds
+    blocking: Blocking
+    comparisons: tuple[Comparison, ...]
+    left: Source = field(default_factory=lambda: Source("left", "key", ()))
+    right: Source = field(default_factory=lambda: Source("right", "id", ()))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, str) or not self.version:
+            raise ConfigError("version: a non-empty version string is required")
+        _number(self.prior_weight, "prior_weight")
+        if not self.comparisons:
+            raise ConfigError("comparisons: at least one comparison is needed")
+        names = [c.name for c in self.comparisons]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ConfigError(f"comparisons: name {dup[0]!r} is used twice")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "prior_weight": self.prior_weight,
+            "thresholds": {
+                "link": self.thresholds.link,
+                "review": self.thresholds.review,
+                "ambiguity_margin": self.thresholds.ambiguity_margin,
+            },
+            "blocking": {
+                "keys": list(self.blocking.keys),
+                "max_postings": self.blocking.max_postings,
+                "max_candidates": self.blocking.max_candidates,
+            },
+            "left": self.left.to_dict(),
+            "right": self.right.to_dict(),
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> RuleSet:
+        d = _mapping(data, "rules")
+        _keys(d, "rules",
+              {"version", "prior_weight", "thresholds", "blocking", "left", "right", "comparisons"},
+              {"version", "thresholds", "blocking", "comparisons"})
+        th = _mapping(d["thresholds"], "thresholds")
+        _keys(th, "thresholds", {"link", "review", "ambiguity_margin"}, {"link", "review"})
+        bl = _mapping(d["blocking"], "blocking")
+        _keys(bl, "blocking", {"keys", "max_postings", "max_candidates"}, {"keys"})
+        comps = d["comparisons"]
+        if not isinstance(comps, list):
+            raise ConfigError("comparisons: expected a list")
+        version = d["version"]
+        return cls(
+            version=str(version) if isinstance(version, int | float) else version,
+            prior_weight=_number(d.get("prior_weight", 0.0), "prior_weight"),
+            thresholds=Thresholds(
+                link=_number(th["link"], "thresholds.link"),
+                review=_number(th["review"], "thresholds.review"),
+                ambiguity_margin=_number(th.get("ambiguity_margin", 0.0), "thresholds.ambiguity_margin"),
+            ),
+            blocking=Blocking(
+                keys=tuple(_fields(bl["keys"], "blocking.keys")),
+                max_postings=bl.get("max_postings", 1000),
+                max_candidates=bl.get("max_candidates", 50),
+            ),
+            comparisons=tuple(
+                Comparison.from_dict(c, f"comparisons[{i}]") for i, c in enumerate(comps)
+            ),
+            left=Source.from_dict("left", d["left"]) if "left" in d else Source("left", "key", ()),
+            right=Source.from_dict("right", d["right"]) if "right" in d else Source("right", "id", ()),
+        )
+
+
+def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
+    """Build a RuleSet from YAML text; every error is a ConfigError naming ``source``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        if mark is not None:
+            raise ConfigError(
+                f"{source}: malformed YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+            ) from None
+        raise ConfigError(f"{source}: malformed YAML: {problem}") from None
+    if data is None:
+        raise ConfigError(f"{source}: the rules file is empty")
+    try:
+        return RuleSet.from_dict(data)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def load_rules(path: str | Path) -> RuleSet:
+    """Read a rules YAML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: rules file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not UTF-8 text (byte {e.start}); save the rules as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read rules file: {e.strerror}") from None
+    return parse_rules(text, str(p))
+
+
+def dump_rules(rules: RuleSet) -> str:
+    """YAML text that ``parse_rules`` reads back into an equal RuleSet."""
+    return yaml.safe_dump(rules.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def default_rules() -> RuleSet:
+    """The shipped rules for social profiles against CRM contacts."""
+    text = resources.files("enrich.matching").joinpath("default_rules.yaml").read_text("utf-8")
+    return parse_rules(text, "default_rules.yaml")

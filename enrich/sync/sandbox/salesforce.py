@@ -1,0 +1,775 @@
+"""The Salesforce REST side (API v59.0): what simple-salesforce sends, answered faithfully.
+
+Covers the session check, SOQL query/queryAll with cursor paging, sObject CRUD, upsert by
+external id, sObject Collections (create/update/delete/upsert, allOrNone), describe,
+limits, Tooling API custom fields and (in `bulk.py`) Bulk API 2.0 ingest. Every answer
+carries `Sforce-Limit-Info`; errors are the JSON-array bodies Salesforce sends.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import secrets
+import time
+from datetime import date
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from enrich.sync.sandbox import soql
+from enrich.sync.sandbox.faults import FaultInjector, Limits
+from enrich.sync.sandbox.routing import (
+    BadJson,
+    Call,
+    Route,
+    Router,
+    empty,
+    json_response,
+    read_json,
+)
+from enrich.sync.sandbox.schema import (
+    SF_DATA,
+    SF_PREFIX_TO_OBJECT,
+    SF_PREFIXES,
+    TOOLING_TYPES,
+    SFField,
+)
+from enrich.sync.sandbox.seed import declare_sf_field
+from enrich.sync.sandbox.state import SandboxState, parse_datetime, sf_format, sf_id18
+
+MAX_COLLECTION = 200
+ROLLED_BACK = {
+    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "message": "Record rolled back because not all records were valid and the request was "
+    "using AllOrNone header",
+    "fields": [],
+}
+_NUMERIC = {"double", "int", "currency", "percent"}
+_TEXT = {"string", "textarea", "url", "email", "phone", "picklist", "combobox"}
+
+
+class SfError(Exception):
+    """An error answered as Salesforce's JSON array `[{"message","errorCode","fields"}]`."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+    def response(self) -> Response:
+        return sf_error(self.status, self.code, self.message, self.fields)
+
+
+def sf_error(status: int, code: str, message: str, fields: list[str] | None = None) -> Response:
+    return json_response([{"message": message, "errorCode": code, "fields": fields or []}],
+                         status)
+
+
+def _err(code: str, message: str, fields: list[str] | None = None) -> dict[str, Any]:
+    """A per-record error as SaveResults carry it (note: statusCode, not errorCode)."""
+    return {"statusCode": code, "message": message, "fields": fields or []}
+
+
+class SalesforceApi:
+    side = "salesforce"
+
+    def __init__(self, state: SandboxState, faults: FaultInjector, limits: Limits,
+                 session_id: str) -> None:
+        self.state, self.faults, self.limits = state, faults, limits
+        self.session_id = session_id
+        self.cursors: dict[str, tuple[str, list[dict[str, Any]], int]] = {}
+        self.router = Router()
+        self._routes()
+
+    # ------------------------------------------------------------------ plumbing
+    def _routes(self) -> None:
+        from enrich.sync.sandbox import bulk
+
+        d = SF_DATA
+        add = self.router.add
+        add("GET", f"{d}/limits", self.limits_)
+        add("GET", f"{d}/sobjects", self.describe_global)
+        add("GET", f"{d}/query", lambda c: self.query(c, include_deleted=False))
+        add("GET", f"{d}/queryAll", lambda c: self.query(c, include_deleted=True))
+        add("GET", f"{d}/query/{{locator}}", self.query_more)
+        add("GET", f"{d}/queryAll/{{locator}}", self.query_more)
+        add("POST", f"{d}/composite/sobjects", self.collection_create)
+        add("PATCH", f"{d}/composite/sobjects", self.collection_update)
+        add("DELETE", f"{d}/composite/sobjects", self.collection_delete)
+        add("GET", f"{d}/composite/sobjects/{{sobject}}", self.collection_retrieve)
+        add("POST", f"{d}/composite/sobjects/{{sobject}}", self.collection_retrieve)
+        add("PATCH", f"{d}/composite/sobjects/{{sobject}}/{{external_id_field}}",
+            self.collection_upsert)
+        add("POST", f"{d}/tooling/sobjects/CustomField", self.tooling_create_field)
+        add("GET", f"{d}/sobjects/{{sobject}}/describe", self.describe)
+        add("GET", f"{d}/sobjects/{{sobject}}", self.sobject_info)
+        add("POST", f"{d}/sobjects/{{sobject}}", self.create)
+        add("GET", f"{d}/sobjects/{{sobject}}/{{id}}", self.get)
+        add("PATCH", f"{d}/sobjects/{{sobject}}/{{id}}", self.update)
+        add("DELETE", f"{d}/sobjects/{{sobject}}/{{id}}", self.delete)
+        add("GET", f"{d}/sobjects/{{sobject}}/{{field}}/{{value}}", self.get_by_external_id)
+        add("PATCH", f"{d}/sobjects/{{sobject}}/{{field}}/{{value}}", self.upsert)
+        bulk.add_routes(self)
+
+    def fault_response(self, kind: str) -> Response:
+        if kind == "401":
+            return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if kind == "429":
+            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        return sf_error(503, "SERVER_UNAVAILABLE",
+                        "Server temporarily unavailable, please retry your request.")
+
+    def authorized(self, request: Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() in ("bearer", "oauth") and secrets.compare_digest(
+            token.strip().encode(), self.session_id.encode())
+
+    def handle(self, route: Route | None, call: Call, path_known: bool) -> Response:
+        """Faults, then the session, then the daily allocation, then the endpoint."""
+        kind, delay = self.faults.draw()
+        if delay:
+            time.sleep(delay)
+        if kind:
+            response = self.fault_response(kind)
+        elif not self.authorized(call.request):
+            response = sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        else:
+            response = self._dispatch(route, call, path_known)
+        response.headers["Sforce-Limit-Info"] = (
+            f"api-usage={self.state.sf_api_used}/{self.limits.sf_daily}")
+        return response
+
+    def _dispatch(self, route: Route | None, call: Call, path_known: bool) -> Response:
+        with self.state.lock:
+            if self.state.sf_api_used >= self.limits.sf_daily:
+                return sf_error(403, "REQUEST_LIMIT_EXCEEDED",
+                                f"TotalRequests Limit exceeded. ({self.limits.sf_daily} per day)")
+            self.state.sf_api_used += 1
+            if route is None:
+                if path_known:
+                    return sf_error(405, "METHOD_NOT_ALLOWED",
+                                    f"HTTP Method '{call.request.method}' not allowed.")
+                return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+            try:
+                return route.handler(call)
+            except SfError as exc:
+                return exc.response()
+            except soql.SoqlError as exc:
+                return sf_error(400, exc.code, str(exc))
+            except BadJson as exc:
+                return sf_error(400, "JSON_PARSER_ERROR", str(exc))
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                # JSON of the wrong shape (a list where an object belongs...): the client's fault.
+                return sf_error(400, "JSON_PARSER_ERROR", f"Invalid request: {exc!r} does not "
+                                "match the expected request shape")
+
+    # ------------------------------------------------------------------ helpers
+    def sobject(self, name: str) -> str:
+        found = self.state.sf_object_name(name)
+        if not found:
+            raise SfError(404, "NOT_FOUND", f"The requested resource does not exist "
+                          f"(sObject type '{name}' is not supported)")
+        return found
+
+    def url(self, sobject: str, record_id: str) -> str:
+        return f"{SF_DATA}/sobjects/{sobject}/{record_id}"
+
+    def live(self, sobject: str) -> list[dict[str, Any]]:
+        return [r for r in self.state.sf_records[sobject].values() if not r["IsDeleted"]]
+
+    def find_live(self, sobject: str, record_id: str) -> dict[str, Any]:
+        if len(record_id) not in (15, 18) or not record_id.isalnum():
+            raise SfError(404, "NOT_FOUND", "Provided external ID field does not exist or is "
+                          f"not accessible: {record_id}")
+        record = self.state.sf_find(sobject, record_id)
+        if record is None:
+            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+        if record["IsDeleted"]:
+            raise SfError(404, "ENTITY_IS_DELETED", "entity is deleted")
+        return record
+
+    def project(self, sobject: str, record: dict[str, Any],
+                fields: list[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"attributes": {"type": sobject,
+                                              "url": self.url(sobject, record["Id"])}}
+        names = fields or list(self.state.sf_schema[sobject])
+        for name in names:
+            self._project_path(sobject, record, name, out)
+        return out
+
+    def _project_path(self, sobject: str, record: dict[str, Any], path: str,
+                      out: dict[str, Any]) -> None:
+        head, _, rest = path.partition(".")
+        if not rest:
+            fld = self.state.sf_field(sobject, head)
+            if fld is None:
+                raise SfError(400, "INVALID_FIELD", f"No such column '{head}' on entity "
+                              f"'{sobject}'.")
+            out[fld.name] = record.get(fld.name)
+            return
+        ref, parent_type = self._relationship(sobject, head)
+        parent_id = record.get(ref.name)
+        parent = self.state.sf_find(parent_type, parent_id) if parent_id else None
+        if parent is None or parent_type is None:
+            out.setdefault(ref.relationshipName or head, None)
+            return
+        holder = out.get(ref.relationshipName or head)
+        if not isinstance(holder, dict):
+            holder = {"attributes": {"type": parent_type, "url": self.url(parent_type,
+                                                                             parent["Id"])}}
+            out[ref.relationshipName or head] = holder
+        self._project_path(parent_type, parent, rest, holder)
+
+    def _relationship(self, sobject: str, name: str) -> tuple[SFField, str]:
+        for fld in self.state.sf_schema[sobject].values():
+            if fld.relationshipName and fld.relationshipName.lower() == name.lower():
+                return fld, fld.referenceTo[0]
+        raise SfError(400, "INVALID_FIELD", f"Didn't understand relationship '{name}' in field "
+                      f"path. If you are attempting to use a custom relationship, be sure to "
+                      "append the '__r' after the custom relationship name.")
+
+    def field_value(self, sobject: str, record: dict[str, Any], path: str) -> tuple[Any, str]:
+        head, _, rest = path.partition(".")
+        if not rest:
+            fld = self.state.sf_field(sobject, head)
+            if fld is None:
+                raise SfError(400, "INVALID_FIELD", f"No such column '{head}' on entity "
+                              f"'{sobject}'.")
+            return record.get(fld.name), fld.type
+        ref, parent_type = self._relationship(sobject, head)
+        parent_id = record.get(ref.name)
+        parent = self.state.sf_find(parent_type, parent_id) if parent_id else None
+        if parent is None:
+            _, field_type = self.field_value(parent_type, {}, rest)
+            return None, field_type
+        return self.field_value(parent_type, parent, rest)
+
+    # ------------------------------------------------------------------ validation
+    def validate(self, sobject: str, values: dict[str, Any], record: dict[str, Any] | None,
+                 allow: tuple[str, ...] = ()) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Check a write against the declared schema; (clean values, per-record errors)."""
+        creating = record is None
+        clean: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for key, value in values.items():
+            if key == "attributes" or key in allow:
+                continue
+            fld = self.state.sf_field(sobject, key)
+            if fld is None:
+                errors.append(_err("INVALID_FIELD",
+                                   f"No such column '{key}' on sobject of type {sobject}"))
+                continue
+            if (creating and not fld.createable) or (not creating and not fld.updateable):
+                errors.append(_err(
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {fld.name}. Please check the security "
+                    "settings of this field and verify that it is read/write for your profile "
+                    "or permission set.", [fld.name]))
+                continue
+            try:
+                clean[fld.name] = self.coerce(fld, value)
+            except SfError as exc:
+                errors.append(_err(exc.code, exc.message, exc.fields or [fld.name]))
+        if errors:
+            return clean, errors
+        merged = {**(record or {}), **clean}
+        missing = [f.name for f in self.state.sf_schema[sobject].values()
+                   if f.required and merged.get(f.name) in (None, "")
+                   and (creating or f.name in clean)]
+        if missing:
+            errors.append(_err("REQUIRED_FIELD_MISSING",
+                               f"Required fields are missing: [{', '.join(missing)}]", missing))
+        for name, value in clean.items():
+            fld = self.state.sf_schema[sobject][name]
+            if fld.unique and value is not None:
+                for other in self.live(sobject):
+                    if (other is not record and other.get(name) is not None
+                            and str(other[name]).lower() == str(value).lower()):
+                        errors.append(_err(
+                            "DUPLICATE_VALUE", f"duplicate value found: {name} duplicates "
+                            f"value on record with id: {other['Id']}", [name]))
+                        break
+        return clean, errors
+
+    def coerce(self, fld: SFField, value: Any) -> Any:
+        if value is None:
+            return None
+        kind = fld.type
+
+        def bad(expected: str) -> SfError:
+            return SfError(400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of {expected} "
+                           f"from {type(value).__name__} value {value!r} or request may be "
+                           "missing a required field", [fld.name])
+
+        if kind in _NUMERIC:
+            if isinstance(value, bool):
+                raise bad("double")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise bad("double") from None
+            if not math.isfinite(number):
+                raise bad("double")
+            return int(number) if kind == "int" else number
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "false"):
+                return str(value).lower() == "true"
+            raise bad("boolean")
+        if kind == "datetime":
+            try:
+                return sf_format(parse_datetime(str(value)))
+            except ValueError:
+                raise bad("datetime") from None
+        if kind == "date":
+            try:
+                return date.fromisoformat(str(value)[:10]).isoformat()
+            except ValueError:
+                raise bad("date") from None
+        if kind in ("reference", "id"):
+            return self.reference(fld, value)
+        if isinstance(value, dict | list):
+            raise bad("string")
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if kind in _TEXT and fld.length and len(text) > fld.length:
+            raise SfError(400, "STRING_TOO_LONG", f"{fld.label or fld.name}: data value too "
+                          f"large: {text[:40]}... (max length={fld.length})", [fld.name])
+        return text
+
+    def reference(self, fld: SFField, value: Any) -> str:
+        text = str(value)
+        target = SF_PREFIX_TO_OBJECT.get(text[:3])
+        if len(text) not in (15, 18) or not text.isalnum() or target not in fld.referenceTo:
+            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION",
+                          f"field integrity exception: {fld.name} (id value of incorrect type: "
+                          f"{text})", [fld.name])
+        record = self.state.sf_find(target, text)
+        if record is None or record["IsDeleted"]:
+            raise SfError(400, "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id "
+                          f"({fld.name}: {text})", [fld.name])
+        return str(record["Id"])
+
+    def apply(self, sobject: str, record: dict[str, Any] | None,
+              clean: dict[str, Any]) -> dict[str, Any]:
+        if record is None:
+            return self.state.sf_insert(sobject, clean)
+        record.update(clean)
+        self.state.sf_refresh_computed(sobject, record)
+        record["LastModifiedDate"] = record["SystemModstamp"] = sf_format(self.state.now())
+        self.state.dirty = True
+        return record
+
+    def body(self, call: Call) -> dict[str, Any]:
+        data = read_json(call.request)
+        if not isinstance(data, dict):
+            raise BadJson("Expected a JSON object with field values")
+        return data
+
+    # ------------------------------------------------------------------ metadata
+    def limits_(self, call: Call) -> Response:
+        used = self.state.sf_api_used
+        return json_response({
+            "DailyApiRequests": {"Max": self.limits.sf_daily,
+                                 "Remaining": max(0, self.limits.sf_daily - used)},
+            "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+            "DataStorageMB": {"Max": 1024, "Remaining": 1000},
+        })
+
+    def describe_global(self, call: Call) -> Response:
+        return json_response({"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION, "sobjects": [
+            self._object_summary(name) for name in self.state.sf_schema]})
+
+    def _object_summary(self, name: str) -> dict[str, Any]:
+        return {"name": name, "label": name, "keyPrefix": SF_PREFIXES[name], "custom": False,
+                "queryable": True, "createable": True, "updateable": True, "deletable": True,
+                "urls": {"sobject": f"{SF_DATA}/sobjects/{name}",
+                         "describe": f"{SF_DATA}/sobjects/{name}/describe"}}
+
+    def sobject_info(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        return json_response({"objectDescribe": self._object_summary(sobject), "recentItems": []})
+
+    def describe(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        return json_response({**self._object_summary(sobject), "fields": [
+            f.describe() for f in self.state.sf_schema[sobject].values()]})
+
+    def tooling_create_field(self, call: Call) -> Response:
+        body = self.body(call)
+        full_name = str(body.get("FullName") or "")
+        metadata = body.get("Metadata")
+        sobject_name, _, field_name = full_name.partition(".")
+        sobject = self.state.sf_object_name(sobject_name)
+        if not sobject or not field_name:
+            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", f"FullName must be Object.Field__c "
+                          f"on an existing object, got {full_name!r}", ["FullName"])
+        if not field_name.endswith("__c") or not field_name[:-3].replace("_", "").isalnum():
+            raise SfError(400, "INVALID_FIELD", f"Custom field names must end in __c and use "
+                          f"letters, digits and underscores: {field_name!r}", ["FullName"])
+        if not isinstance(metadata, dict) or metadata.get("type") not in TOOLING_TYPES:
+            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "Metadata.type must be one of "
+                          f"{', '.join(TOOLING_TYPES)}", ["Metadata"])
+        if self.state.sf_field(sobject, field_name):
+            raise SfError(400, "DUPLICATE_DEVELOPER_NAME", f"This field name is already in use "
+                          f"on {sobject}: {field_name}", ["FullName"])
+        declare_sf_field(self.state, sobject, field_name, metadata)
+        self.state.dirty = True
+        field_id = self.state.new_sf_id_with_prefix("00N")
+        return json_response({"id": field_id, "success": True, "errors": [], "warnings": [],
+                              "infos": []}, 201)
+
+    # ------------------------------------------------------------------ records
+    def get(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        record = self.find_live(sobject, call.params["id"])
+        fields = [f.strip() for f in call.request.args.get("fields", "").split(",") if f.strip()]
+        return json_response(self.project(sobject, record, fields or None))
+
+    def create(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        clean, errors = self.validate(sobject, self.body(call), None)
+        if errors:
+            return self._errors_response(errors)
+        record = self.apply(sobject, None, clean)
+        return json_response({"id": record["Id"], "success": True, "errors": []}, 201)
+
+    def update(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        record = self.find_live(sobject, call.params["id"])
+        clean, errors = self.validate(sobject, self.body(call), record)
+        if errors:
+            return self._errors_response(errors)
+        self.apply(sobject, record, clean)
+        return empty(204)
+
+    def delete(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        record = self.find_live(sobject, call.params["id"])
+        self._delete(record)
+        return empty(204)
+
+    def _delete(self, record: dict[str, Any]) -> None:
+        record["IsDeleted"] = True
+        record["LastModifiedDate"] = record["SystemModstamp"] = sf_format(self.state.now())
+        self.state.dirty = True
+
+    @staticmethod
+    def _errors_response(errors: list[dict[str, Any]]) -> Response:
+        return json_response([{"message": e["message"], "errorCode": e["statusCode"],
+                               "fields": e["fields"]} for e in errors], 400)
+
+    def _external_field(self, sobject: str, name: str) -> SFField:
+        fld = self.state.sf_field(sobject, name)
+        if fld is None:
+            raise SfError(404, "NOT_FOUND", "Provided external ID field does not exist or is "
+                          f"not accessible: {name}")
+        if not (fld.externalId or fld.idLookup):
+            raise SfError(400, "INVALID_FIELD", f"Field {fld.name} is not an External ID or "
+                          "idLookup field", [fld.name])
+        return fld
+
+    def _by_external(self, sobject: str, fld: SFField, value: str) -> list[dict[str, Any]]:
+        wanted = value.lower()
+        return [r for r in self.live(sobject)
+                if r.get(fld.name) is not None and str(r[fld.name]).lower() == wanted]
+
+    def get_by_external_id(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        fld = self._external_field(sobject, call.params["field"])
+        # simple-salesforce quote_plus-es the value on GET, so "+" means a space here.
+        from urllib.parse import unquote_plus
+
+        value = unquote_plus(call.raw_params["value"])
+        found = self._by_external(sobject, fld, value)
+        if not found:
+            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+        if len(found) > 1:
+            return json_response([self.url(sobject, r["Id"]) for r in found], 300)
+        return json_response(self.project(sobject, found[0]))
+
+    def upsert(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        fld = self._external_field(sobject, call.params["field"])
+        body = self.body(call)
+        result, status = self._upsert_one(sobject, fld, call.params["value"], body)
+        if status == 300:
+            return json_response(result, 300)
+        if not result["success"]:
+            return self._errors_response(result["errors"])
+        return json_response(result, status)
+
+    def _upsert_one(self, sobject: str, fld: SFField, value: str,
+                    body: dict[str, Any]) -> tuple[Any, int]:
+        found = self._by_external(sobject, fld, value)
+        if len(found) > 1:
+            return [self.url(sobject, r["Id"]) for r in found], 300
+        extra = {k: v for k, v in body.items() if k.lower() != fld.name.lower()}
+        record = found[0] if found else None
+        if record is None:
+            clean, errors = self.validate(sobject, {**extra, fld.name: value}, None)
+        else:
+            clean, errors = self.validate(sobject, extra, record)
+        if errors:
+            return {"id": None, "success": False, "errors": errors,
+                    "created": record is None}, 400
+        saved = self.apply(sobject, record, clean)
+        return ({"id": saved["Id"], "success": True, "errors": [], "created": record is None},
+                200 if record else 201)
+
+    # ------------------------------------------------------------------ collections
+    def _collection_body(self, call: Call) -> tuple[list[Any], bool]:
+        body = self.body(call)
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise BadJson("Expected a JSON object with a 'records' array")
+        if len(records) > MAX_COLLECTION:
+            raise SfError(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more "
+                          f"than {MAX_COLLECTION} records into this call")
+        return records, bool(body.get("allOrNone", False))
+
+    def _record_type(self, item: Any) -> str:
+        if not isinstance(item, dict):
+            raise SfError(400, "JSON_PARSER_ERROR", "Each record must be a JSON object")
+        attributes = item.get("attributes")
+        type_name = attributes.get("type") if isinstance(attributes, dict) else None
+        if not type_name:
+            raise SfError(400, "INVALID_TYPE", "Must send a concrete entity type.")
+        sobject = self.state.sf_object_name(str(type_name))
+        if sobject is None:
+            raise SfError(400, "INVALID_TYPE", f"sObject type '{type_name}' is not supported.")
+        return sobject
+
+    def _run_collection(self, items: list[Any], all_or_none: bool, one: Any) -> Response:
+        """Run `one(item)` per record; with allOrNone, undo everything if any failed."""
+        for item in items:
+            self._record_type(item)  # a malformed request fails whole, before any write
+        snapshot = copy.deepcopy(self.state.sf_records) if all_or_none else None
+        results = [one(item) for item in items]
+        if snapshot is not None and any(not r["success"] for r in results):
+            self.state.sf_records = snapshot
+            results = [
+                r if not r["success"] else {
+                    **r, "success": False, "errors": [ROLLED_BACK],
+                    "id": None if r.get("_new") or r.get("created") else r["id"],
+                }
+                for r in results
+            ]
+        for result in results:
+            result.pop("_new", None)
+        return json_response(results, 200)
+
+    def collection_create(self, call: Call) -> Response:
+        items, all_or_none = self._collection_body(call)
+
+        def one(item: dict[str, Any]) -> dict[str, Any]:
+            sobject = self._record_type(item)
+            if item.get("id") or item.get("Id"):
+                return {"id": None, "success": False, "errors": [_err(
+                    "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])]}
+            clean, errors = self.validate(sobject, item, None)
+            if errors:
+                return {"id": None, "success": False, "errors": errors}
+            return {"id": self.apply(sobject, None, clean)["Id"], "success": True, "errors": [],
+                    "_new": True}
+
+        return self._run_collection(items, all_or_none, one)
+
+    def collection_update(self, call: Call) -> Response:
+        items, all_or_none = self._collection_body(call)
+        seen: set[str] = set()
+
+        def one(item: dict[str, Any]) -> dict[str, Any]:
+            sobject = self._record_type(item)
+            record_id = str(item.get("id") or item.get("Id") or "")
+            try:
+                if not record_id:
+                    raise SfError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
+                record = self.state.sf_find(sobject, record_id)
+                if len(record_id) not in (15, 18) or SF_PREFIX_TO_OBJECT.get(
+                        record_id[:3]) != sobject:
+                    raise SfError(400, "MALFORMED_ID", f"{sobject} ID: id value of incorrect "
+                                  f"type: {record_id}", ["Id"])
+                if record is None:
+                    raise SfError(400, "INVALID_CROSS_REFERENCE_KEY",
+                                  "invalid cross reference id", ["Id"])
+                if record["IsDeleted"]:
+                    raise SfError(400, "ENTITY_IS_DELETED", "entity is deleted", ["Id"])
+                if record["Id"] in seen:
+                    raise SfError(400, "INVALID_FIELD", "Duplicate id in list: " + record_id,
+                                  ["Id"])
+            except SfError as exc:
+                return {"id": record_id or None, "success": False,
+                        "errors": [_err(exc.code, exc.message, exc.fields)]}
+            seen.add(record["Id"])
+            clean, errors = self.validate(sobject, item, record, allow=("id", "Id"))
+            if errors:
+                return {"id": record["Id"], "success": False, "errors": errors}
+            self.apply(sobject, record, clean)
+            return {"id": record["Id"], "success": True, "errors": []}
+
+        return self._run_collection(items, all_or_none, one)
+
+    def collection_delete(self, call: Call) -> Response:
+        ids = [i for i in call.request.args.get("ids", "").split(",") if i]
+        if not ids:
+            raise SfError(400, "MISSING_ARGUMENT", "ids parameter is required")
+        if len(ids) > MAX_COLLECTION:
+            raise SfError(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more "
+                          f"than {MAX_COLLECTION} records into this call")
+        all_or_none = call.request.args.get("allOrNone", "false").lower() == "true"
+        snapshot = copy.deepcopy(self.state.sf_records) if all_or_none else None
+        results = []
+        for record_id in ids:
+            sobject = SF_PREFIX_TO_OBJECT.get(record_id[:3])
+            record = self.state.sf_find(sobject, record_id) if sobject else None
+            if record is None:
+                results.append({"id": record_id, "success": False, "errors": [_err(
+                    "MALFORMED_ID" if sobject is None else "INVALID_CROSS_REFERENCE_KEY",
+                    f"invalid record id: {record_id}")]})
+            elif record["IsDeleted"]:
+                results.append({"id": record["Id"], "success": False, "errors": [_err(
+                    "ENTITY_IS_DELETED", "entity is deleted")]})
+            else:
+                self._delete(record)
+                results.append({"id": record["Id"], "success": True, "errors": []})
+        if snapshot is not None and any(not r["success"] for r in results):
+            self.state.sf_records = snapshot
+            results = [r if not r["success"] else {**r, "success": False,
+                                                   "errors": [ROLLED_BACK]} for r in results]
+        return json_response(results)
+
+    def collection_retrieve(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        if call.request.method == "POST":
+            body = self.body(call)
+            ids, fields = body.get("ids") or [], body.get("fields") or []
+        else:
+            ids = [i for i in call.request.args.get("ids", "").split(",") if i]
+            fields = [f for f in call.request.args.get("fields", "").split(",") if f]
+        if not fields:
+            raise SfError(400, "MISSING_ARGUMENT", "fields parameter is required")
+        if len(ids) > 2000:
+            raise SfError(400, "EXCEEDED_ID_LIMIT", "cannot retrieve more than 2000 records")
+        out = []
+        for record_id in ids:
+            record = self.state.sf_find(sobject, str(record_id))
+            out.append(None if record is None or record["IsDeleted"]
+                       else self.project(sobject, record, list(fields)))
+        return json_response(out)
+
+    def collection_upsert(self, call: Call) -> Response:
+        sobject = self.sobject(call.params["sobject"])
+        fld = self._external_field(sobject, call.params["external_id_field"])
+        if not fld.externalId:
+            raise SfError(400, "INVALID_FIELD", f"Field {fld.name} is not an External ID field",
+                          [fld.name])
+        items, all_or_none = self._collection_body(call)
+        values = [str(i.get(fld.name) or "") if isinstance(i, dict) else "" for i in items]
+        repeated = {v.lower() for v in values if v and
+                    sum(1 for w in values if w.lower() == v.lower()) > 1}
+
+        def one(item: dict[str, Any]) -> dict[str, Any]:
+            if self._record_type(item) != sobject:
+                return {"id": None, "success": False, "created": False, "errors": [_err(
+                    "INVALID_TYPE", f"records must all be of type {sobject}")]}
+            value = str(item.get(fld.name) or "")
+            if not value:
+                return {"id": None, "success": False, "created": False, "errors": [_err(
+                    "MISSING_ARGUMENT", f"{fld.name} not specified", [fld.name])]}
+            if value.lower() in repeated:
+                return {"id": None, "success": False, "created": False, "errors": [_err(
+                    "DUPLICATE_EXTERNAL_ID", f"Duplicate external id specified: {value}",
+                    [fld.name])]}
+            result, status = self._upsert_one(sobject, fld, value, item)
+            if status == 300:
+                return {"id": None, "success": False, "created": False, "errors": [_err(
+                    "DUPLICATE_EXTERNAL_ID", f"{fld.name}: more than one record found for "
+                    f"external id field: {[u.rsplit('/', 1)[1] for u in result]}", [fld.name])]}
+            return dict(result)
+
+        return self._run_collection(items, all_or_none, one)
+
+    # ------------------------------------------------------------------ SOQL
+    def query(self, call: Call, include_deleted: bool) -> Response:
+        text = call.request.args.get("q")
+        if not text:
+            raise SfError(400, "MALFORMED_QUERY", "A query string (q=) is required")
+        parsed = soql.parse(text)
+        sobject = self.state.sf_object_name(parsed.sobject)
+        if sobject is None:
+            raise SfError(400, "INVALID_TYPE", f"sObject type '{parsed.sobject}' is not "
+                          "supported. If you are attempting to use a custom object, be sure to "
+                          "append the '__c' after the entity name.")
+        empty_record: dict[str, Any] = {}
+        for name in parsed.referenced_fields():
+            self.field_value(sobject, empty_record, name)  # unknown fields fail up front
+        self._check_literals(sobject, parsed.where)
+        pool = (self.state.sf_records[sobject].values() if include_deleted
+                else self.live(sobject))
+        def getter(record: dict[str, Any]) -> soql.Getter:
+            return lambda path: self.field_value(sobject, record, path)
+
+        rows = [r for r in pool if soql.matches(parsed.where, getter(r))]
+        for name, desc, nulls_last in reversed(parsed.order):
+            def key(r: dict[str, Any], name: str = name) -> Any:
+                value, field_type = self.field_value(sobject, r, name)
+                return soql.comparable(value, field_type)
+
+            present = sorted((r for r in rows if key(r) is not None), key=key, reverse=desc)
+            absent = [r for r in rows if key(r) is None]
+            rows = present + absent if nulls_last else absent + present
+        rows = rows[parsed.offset:]
+        if parsed.limit is not None:
+            rows = rows[:parsed.limit]
+        if parsed.count:
+            return json_response({"totalSize": len(rows), "done": True, "records": []})
+        records = [self.project(sobject, r, parsed.fields) for r in rows]
+        return self._page(records, self._batch_size(call.request),
+                          "queryAll" if include_deleted else "query", 0)
+
+    def _check_literals(self, sobject: str, node: Any) -> None:
+        if isinstance(node, soql.BoolOp):
+            for part in node.parts:
+                self._check_literals(sobject, part)
+        elif isinstance(node, soql.Condition):
+            _, field_type = self.field_value(sobject, {}, node.field)
+            values = node.value if isinstance(node.value, tuple) else (node.value,)
+            for literal in values:
+                soql.check_literal(node.field, field_type, literal)
+
+    @staticmethod
+    def _batch_size(request: Request) -> int:
+        options = request.headers.get("Sforce-Query-Options", "")
+        for part in options.split(","):
+            name, _, value = part.partition("=")
+            if name.strip().lower() == "batchsize" and value.strip().isdigit():
+                # Salesforce treats batchSize as a hint between 200 and 2000.
+                return min(2000, max(200, int(value)))
+        return 2000
+
+    def _page(self, records: list[dict[str, Any]], size: int, endpoint: str,
+              start: int) -> Response:
+        end = start + size
+        body: dict[str, Any] = {"totalSize": len(records), "done": end >= len(records),
+                                "records": records[start:end]}
+        if end < len(records):
+            locator = self._locator()
+            self.cursors[locator] = (endpoint, records, size)
+            while len(self.cursors) > 200:  # old cursors expire, as on the platform
+                self.cursors.pop(next(iter(self.cursors)))
+            body["nextRecordsUrl"] = f"{SF_DATA}/{endpoint}/{locator}-{end}"
+        return json_response(body)
+
+    def _locator(self) -> str:
+        return sf_id18("01g" + secrets.token_hex(6)[:12].upper())[:15]
+
+    def query_more(self, call: Call) -> Response:
+        locator, _, offset = call.params["locator"].rpartition("-")
+        cursor = self.cursors.get(locator)
+        if cursor is None or not offset.isdigit():
+            raise SfError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        endpoint, records, size = cursor
+        return self._page(records, size, endpoint, int(offset))
