@@ -265,3 +265,52 @@ class CrmCursor(SQLModel, table=True):
     modified_since: datetime | None = None
     page_token: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Role:
+    ADMIN = "admin"
+    REVOPS = "revops"
+    VIEWER = "viewer"
+    ALL = (ADMIN, REVOPS, VIEWER)
+
+
+class User(SQLModel, table=True):
+    """A console user; passwords are stored only as hashes."""
+
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(max_length=300)
+    role: str = Field(default=Role.VIEWER, max_length=20)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A revocable token for automation; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)  # shown in the console to tell tokens apart
+    role: str = Field(default=Role.VIEWER, max_length=20)
+    scopes: list[str] | None = _json()
+    created_by: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiUsage(SQLModel, table=True):
+    """CRM API calls made per connection and UTC day, against the daily budget."""
+
+    __tablename__ = "api_usage"
+    __table_args__ = (UniqueConstraint("crm", "day", name="uq_api_usage_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    crm: str = Field(max_length=20)
+    day: str = Field(max_length=10)  # YYYY-MM-DD (UTC)
+    calls: int = 0
+    limit_seen: int | None = None  # the org's/portal's own daily limit, when the CRM says it
+    updated_at: datetime = Field(default_factory=utcnow)
