@@ -7,14 +7,77 @@ Values come from the environment (and an optional ``.env`` file in the working f
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.errors import ConfigError
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "xxx", "todo"}
+
+
+class SocialAccount(BaseModel):
+    """One of *our* social accounts (see ENRICH_ACCOUNTS): deliveries about it are ours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: Literal["x", "facebook", "instagram", "linkedin"]
+    id: str = Field(min_length=1, max_length=200, description="X user id, FB page id, IG "
+                    "business account id, or LinkedIn organization URN (a bare number is accepted)")
+    name: str = Field(min_length=1, max_length=200, description="what the CRM shows, e.g. "
+                      "'our LinkedIn page'")
+    secret: str | None = Field(None, description="this account's app secret, when it has its own "
+                               "app (X consumer secret / Meta app secret / LinkedIn clientSecret)")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_text(cls, value: object) -> object:
+        # YAML reads a bare page id as an int; ids are opaque strings everywhere else.
+        return str(value).strip() if isinstance(value, int | str) else value
+
+    @model_validator(mode="after")
+    def _linkedin_urn(self) -> SocialAccount:
+        if self.platform == "linkedin" and self.id.isdigit():
+            return self.model_copy(update={"id": f"urn:li:organization:{self.id}"})
+        return self
+
+    @property
+    def receiver(self) -> str:
+        """The webhook receiver that hears about this account (Instagram and Facebook: meta)."""
+        return "meta" if self.platform in ("facebook", "instagram") else self.platform
+
+
+@lru_cache(maxsize=8)
+def _parse_accounts(value: str, mtime: float | None) -> tuple[SocialAccount, ...]:
+    # `mtime` is part of the cache key so an edited accounts file is re-read.
+    text = Path(value).read_text(encoding="utf-8") if mtime is not None else value
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both forms
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"ENRICH_ACCOUNTS: cannot read {value[:80]!r}: {exc}") from exc
+    if isinstance(data, dict):
+        data = data.get("accounts", [])
+    if not isinstance(data, list):
+        raise ConfigError("ENRICH_ACCOUNTS must be a list of {platform, id, name, secret?}")
+    try:
+        accounts = tuple(SocialAccount.model_validate(item) for item in data)
+    except ValidationError as exc:
+        raise ConfigError(f"ENRICH_ACCOUNTS: {exc}") from exc
+    seen: set[tuple[str, str]] = set()
+    for account in accounts:
+        if (account.receiver, account.id) in seen:
+            raise ConfigError(f"ENRICH_ACCOUNTS lists {account.platform} {account.id} twice")
+        seen.add((account.receiver, account.id))
+    return accounts
+
+
+def split_secrets(value: str | None) -> list[str]:
+    """A comma-separated secret setting → its values (several = rotation; the first signs)."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -66,6 +129,9 @@ class Settings(BaseSettings):
     standard_webhook_secrets: str | None = Field(
         None, description="comma-separated source=whsec_... pairs; a source may appear twice"
     )
+    # Our own social accounts: a path to a YAML/JSON file, or inline JSON. Each item is
+    # {platform: x|facebook|instagram|linkedin, id, name, secret?}; see SocialAccount.
+    accounts: str | None = Field(None, alias="ENRICH_ACCOUNTS")
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +162,34 @@ class Settings(BaseSettings):
                 )
             pairs.setdefault(source.strip(), []).append(secret.strip())
         return pairs
+
+    @model_validator(mode="after")
+    def _accounts_readable(self) -> Settings:
+        self.social_accounts()  # fail at start, with the reason, not on the first delivery
+        return self
+
+    def social_accounts(self) -> tuple[SocialAccount, ...]:
+        """The accounts listed in ENRICH_ACCOUNTS (parsed once per value / file version)."""
+        value = (self.accounts or "").strip()
+        if not value:
+            return ()
+        if value.startswith(("[", "{")):
+            return _parse_accounts(value, None)
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"ENRICH_ACCOUNTS: no such file {value!r} (give a YAML/JSON file "
+                              "path or an inline JSON list)")
+        return _parse_accounts(str(path), path.stat().st_mtime)
+
+    def accounts_for(self, receiver: str) -> dict[str, SocialAccount]:
+        """`account id -> account` for one receiver (x, meta, linkedin)."""
+        return {a.id: a for a in self.social_accounts() if a.receiver == receiver}
+
+    def platform_secrets(self, receiver: str) -> list[str]:
+        """The app-wide secrets of a receiver (X_CONSUMER_SECRET etc.), first one signs."""
+        names = {"x": "x_consumer_secret", "meta": "meta_app_secret",
+                 "linkedin": "linkedin_client_secret"}
+        return split_secrets(getattr(self, names[receiver]))
 
     def check_production(self) -> None:
         """Refuse to start outside development with missing or placeholder secrets."""

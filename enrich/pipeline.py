@@ -24,6 +24,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
+from enrich.privacy import is_suppressed
 from enrich.runtime import current
 from enrich.scores import recompute
 
@@ -105,6 +106,13 @@ def _process(engine: object, raw_event_id: int) -> None:
             _fail(session, raw, f"normalise failed: {type(exc).__name__}: {exc}")
             return
         touched_profiles: dict[int, SocialProfile] = {}
+        kept = [tp for tp in result.touchpoints if not is_suppressed(session, tp.actor)]
+        if len(kept) < len(result.touchpoints):
+            result.ignored.append(f"{len(result.touchpoints) - len(kept)} touchpoints by erased people")
+            if not kept:  # the delivery concerns only erased people: keep nothing of it
+                raw.body = b""
+                raw.headers = {}
+        result.touchpoints = kept
         for data in result.touchpoints:
             tp = add_touchpoint(session, raw.id, data)  # type: ignore[arg-type]
             if tp is not None and not tp.is_own:

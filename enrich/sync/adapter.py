@@ -70,6 +70,9 @@ class CrmAdapter(Protocol):
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
         """Create timeline entries, never twice for one key; results carry the activity ids."""
 
+    def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
+        """Remove timeline entries enrich created; already-gone ones count as removed."""
+
 
 def make_adapter(settings: Settings) -> CrmAdapter:
     if settings.crm == "salesforce":

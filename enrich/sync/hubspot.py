@@ -209,6 +209,19 @@ class HubSpotAdapter:
                                            None if note_id else "note not created"))
         return results
 
+    def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
+        """Archive notes enrich created (erasure, undo of a wrong link)."""
+        from hubspot.crm.objects.notes import BatchInputSimplePublicObjectId, SimplePublicObjectId
+
+        for start in range(0, len(activity_ids), self.batch_size):
+            chunk = activity_ids[start : start + self.batch_size]
+            with hubspot_errors():
+                self.calls += 1
+                self.client.crm.objects.notes.batch_api.archive(
+                    BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk]),
+                    _request_timeout=self.timeout)
+        return [WriteResult(i, True) for i in activity_ids]
+
 
 def _escape(text: str) -> str:
     import html

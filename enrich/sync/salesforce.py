@@ -160,3 +160,19 @@ class SalesforceAdapter:
                     item.get("id") or activity.key, bool(item.get("success")),
                     "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors) or None))
         return results
+
+    def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
+        """Delete Tasks enrich created (erasure, undo of a wrong link)."""
+        results: list[WriteResult] = []
+        for start in range(0, len(activity_ids), self.batch_size):
+            chunk = activity_ids[start : start + self.batch_size]
+            with salesforce_errors():
+                self.calls += 1
+                answer = self.sf.restful("composite/sobjects", method="DELETE",
+                                         params={"ids": ",".join(chunk), "allOrNone": "false"})
+            for task_id, item in zip(chunk, answer or [], strict=False):
+                errors = item.get("errors") or []
+                gone = item.get("success") or any(
+                    e.get("statusCode") == "ENTITY_IS_DELETED" for e in errors)
+                results.append(WriteResult(task_id, bool(gone), None if gone else str(errors)))
+        return results
