@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from enrich.matching import normalize as nz
+from enrich.matching import vocab
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.rules import Comparison
 
@@ -222,7 +223,7 @@ def location(left: Values, right: Values, rule: Comparison) -> Outcome:
     shown = _one(left, "location", ", ")
     loc = nz.location(shown)
     city = nz.canonical_city(_one(right, "city"))
-    country = nz.canonical_country(_one(right, "country")) or nz.vocab.CITY_COUNTRY.get(city, "")
+    country = nz.canonical_country(_one(right, "country")) or vocab.CITY_COUNTRY.get(city, "")
     if not (loc.cities or loc.countries or loc.others) or not (city or country):
         return NULL_LEVEL, "no location to compare"
     head = f"location '{shown}' vs '{', '.join(x for x in (_one(right, 'city'), _one(right, 'country')) if x)}'"

@@ -108,39 +108,40 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
         if retry:
             _defer(engine, retry, CRMRateLimited("record-level retryable error", crm=adapter.name))
             deferred.update(retry)
-    for record_id in list(done):
-        try:
-            stats["activities"] += _sync_activities(engine, adapter, record_id)
-        except CRMError as exc:
-            _defer(engine, [record_id], exc)
-            done.discard(record_id)
-            deferred.add(record_id)
+    try:
+        stats["activities"] += _sync_activities(engine, adapter, sorted(done))
+    except CRMError as exc:
+        _defer(engine, sorted(done), exc)
+        deferred |= done
+        done = set()
     _finish(engine, claimed, done, deferred)
     stats["calls"] = adapter.calls - calls_before
     return stats
 
 
-def _sync_activities(engine: Engine, adapter: CrmAdapter, record_id: int) -> int:
+def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int]) -> int:
     """One timeline entry per touchpoint: ledger first, then the CRM, then the ledger again.
 
-    A row left 'sending' by a crash is looked up in the CRM before anything is resent, and
-    Salesforce Tasks are upserted on their external id, so no touchpoint is written twice.
+    Entries of all records go out together, in batches at the CRM's limit. A row left 'sending'
+    by a crash is looked up in the CRM before anything is resent (HubSpot), and Salesforce Tasks
+    are upserted on their external id, so no touchpoint is ever written twice.
     """
+    todo: list[tuple[ActivityWrite, Activity]] = []
     with session_scope(engine) as session:
-        record = session.get(CrmRecord, record_id)
-        if record is None or record.deleted or record.object_type not in ("contact", "lead"):
-            return 0
-        ledger = {w.touchpoint_id: w for w in session.exec(
-            select(ActivityWrite).where(ActivityWrite.record_id == record_id))}
-        todo: list[tuple[ActivityWrite, Activity]] = []
-        for tp in touchpoints_of(session, record_id):
-            write = ledger.get(tp.id)  # type: ignore[arg-type]
-            if write is None:
-                write = ActivityWrite(touchpoint_id=tp.id, record_id=record_id, crm=adapter.name)  # type: ignore[arg-type]
-                session.add(write)
-            if write.status == "written":
-                continue
-            todo.append((write, activity_for(tp, record)))
+        records = session.exec(select(CrmRecord).where(
+            col(CrmRecord.id).in_(record_ids), CrmRecord.deleted == False,  # noqa: E712
+            col(CrmRecord.object_type).in_(("contact", "lead"))))
+        for record in records:
+            ledger = {w.touchpoint_id: w for w in session.exec(
+                select(ActivityWrite).where(ActivityWrite.record_id == record.id))}
+            for tp in touchpoints_of(session, record.id):  # type: ignore[arg-type]
+                write = ledger.get(tp.id)  # type: ignore[arg-type]
+                if write is None:
+                    write = ActivityWrite(touchpoint_id=tp.id, record_id=record.id,  # type: ignore[arg-type]
+                                          crm=adapter.name)
+                    session.add(write)
+                if write.status not in ("written", "failed"):
+                    todo.append((write, activity_for(tp, record)))
         if not todo:
             return 0
         unsure = [a.key for w, a in todo if w.status == "sending"]
@@ -154,14 +155,16 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_id: int) -> int
     with session_scope(engine) as session:
         for write, activity in todo:
             write = session.merge(write)
+            result = results.get(activity.key)
             if activity.key in found:
                 write.status, write.activity_id = "written", found[activity.key]
-            elif results[activity.key].ok:
-                write.status, write.activity_id = "written", results[activity.key].crm_id
+            elif result is not None and result.ok:
+                write.status, write.activity_id = "written", result.crm_id
             else:
                 write.status = "failed"
+                session.flush()
                 session.add(DeadLetter(kind="activity", ref_id=write.id,
-                                       error=results[activity.key].error or "not written",
+                                       error=(result.error if result else None) or "not written",
                                        payload={"key": activity.key, "subject": activity.subject}))
                 continue
             write.written_at = utcnow()

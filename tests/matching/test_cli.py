@@ -1,0 +1,127 @@
+"""`enrich match` end to end through click's CliRunner: outputs and every bad input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from enrich.matching.cli import match
+from enrich.matching.rules import default_rules, dump_rules
+
+PROFILES = (
+    "key,platform,user_id,handle,display_name,bio,location,url,email\n"
+    "p1,x,1,bob_s,Bob Smith 🚀,VP Eng @ Acme,NYC,https://x.com/bob_s,\n"
+    "p2,x,2,rsmith,Robert Smith,,,https://x.com/rsmith,\n"
+    "p3,x,3,zq,Zed Quux,at Nowhere,Mars,,\n"
+)
+CONTACTS = (
+    "id,first_name,last_name,email,company,title,city,country,linkedin_url,twitter_handle\n"
+    "c1,Robert,Smith,rsmith@acme.com,Acme Inc.,VP,New York,USA,,\n"
+    "c2,Robert,Smith,robert@globex.com,Globex,CEO,Chicago,USA,,\n"
+)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "profiles.csv").write_text(PROFILES, encoding="utf-8")
+    (tmp_path / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    return {"left": tmp_path / "profiles.csv", "right": tmp_path / "contacts.csv",
+            "out": tmp_path / "links.csv", "dir": tmp_path}
+
+
+def _run(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(match, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def _base(f: dict[str, Path]) -> list[str | Path]:
+    return ["--left", f["left"], "--right", f["right"], "--out", f["out"]]
+
+
+def test_links_and_review_pairs_are_written(files: dict[str, Path]) -> None:
+    code, _ = _run(*_base(files))
+    assert code == 0
+    rows = list(csv.DictReader(files["out"].open(encoding="utf-8")))
+    assert list(rows[0]) == ["left_id", "right_id", "score", "decision", "explanation"]
+    got = {(r["left_id"], r["right_id"], r["decision"]) for r in rows}
+    assert ("p1", "c1", "link") in got
+    assert {("p2", "c1", "review"), ("p2", "c2", "review")} <= got
+    assert not any(r["left_id"] == "p3" for r in rows)
+    assert "nickname" in next(r["explanation"] for r in rows if r["left_id"] == "p1")
+
+
+def test_any_two_csvs_of_people_link_with_a_column_mapping(files: dict[str, Path]) -> None:
+    attendees = files["dir"] / "attendees.csv"
+    attendees.write_text("badge,First,Last,Employer\nb1,Bob,Smith,Acme\n", encoding="utf-8")
+    data = default_rules().to_dict()
+    data["left"] = {"id": "badge", "columns": {"display_name": ["First", "Last"], "bio": "Employer"}}
+    rules = files["dir"] / "rules.yaml"
+    import yaml
+
+    rules.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, _ = _run("--left", attendees, "--right", files["right"], "--rules", rules,
+                   "--out", files["out"])
+    assert code == 0
+    rows = list(csv.DictReader(files["out"].open(encoding="utf-8")))
+    assert [(r["left_id"], r["right_id"], r["decision"]) for r in rows] == [("b1", "c1", "link")]
+
+
+def test_unknown_column_is_named(files: dict[str, Path]) -> None:
+    files["left"].write_text("key,handle,name\np1,x,y\n", encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1
+    assert "column 'platform'" in out and "the file has columns: key, handle, name" in out
+
+
+def test_malformed_yaml_names_the_line(files: dict[str, Path]) -> None:
+    bad = files["dir"] / "rules.yaml"
+    bad.write_text("version: x\nthresholds: [1,\n", encoding="utf-8")
+    code, out = _run(*_base(files), "--rules", bad)
+    assert code == 1 and "malformed YAML at line" in out and "Traceback" not in out
+
+
+def test_unknown_comparator_is_named(files: dict[str, Path]) -> None:
+    bad = files["dir"] / "rules.yaml"
+    bad.write_text(dump_rules(default_rules()).replace("comparator: location", "comparator: geo"),
+                   encoding="utf-8")
+    code, out = _run(*_base(files), "--rules", bad)
+    assert code == 1 and "unknown comparator 'geo'" in out
+
+
+def test_empty_file_is_refused(files: dict[str, Path]) -> None:
+    files["right"].write_text("", encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and "contacts.csv: the file is empty" in out
+
+
+def test_wrong_encoding_is_refused(files: dict[str, Path]) -> None:
+    files["left"].write_bytes(PROFILES.replace(" 🚀", "").replace("Bob", "B\u00f6b").encode("latin-1"))
+    code, out = _run(*_base(files))
+    assert code == 1 and "not UTF-8" in out
+
+
+@pytest.mark.parametrize("which", ["left", "right", "rules"])
+def test_missing_file_is_named(files: dict[str, Path], which: str) -> None:
+    missing = files["dir"] / "nope.csv"
+    args = _base(files)
+    if which == "rules":
+        args += ["--rules", missing]
+    else:
+        args[args.index(files[which])] = missing
+    code, out = _run(*args)
+    assert code == 1 and "nope.csv" in out and "not found" in out
+
+
+def test_duplicate_ids_are_refused(files: dict[str, Path]) -> None:
+    files["right"].write_text(CONTACTS + "c1,Ann,Lee,,,,,,,\n", encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and "line 4: duplicate id 'c1'" in out
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(files: dict[str, Path]) -> None:
+    code, out = _run(*_base(files))
+    assert code == 0 and "matching:" not in out and "3 profiles vs 2 people" in out
