@@ -1,56 +1,126 @@
-"""Links social profiles to CRM records in the mirror, storing each decision as an IdentityLink.
+"""Links social profiles to CRM records in the mirror with the identity matcher, storing each
+decision as an IdentityLink (score, rule version, per-comparison contributions).
 
-Humans win: a pair a person confirmed or rejected is never changed here, and a profile a person
-has confirmed a link for is not re-matched at all.
+Humans win: a pair a person confirmed or rejected is never changed here, a rejected pair is
+never proposed again, and a profile with a confirmed link is not re-matched at all. The matcher
+index is built once per process and rebuilt when the mirror or the active rules change.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from enrich.models import CrmRecord, IdentityLink, LinkStatus, SocialProfile, utcnow
+from enrich.matching import rules as match_rules
+from enrich.matching.profile import Person, Profile
+from enrich.matching.scorer import Decision, Matcher
+from enrich.models import CrmRecord, IdentityLink, LinkStatus, RuleSet, SocialProfile, utcnow
 
-EXACT_EMAIL_RULE = "exact-email/1"
+log = logging.getLogger("enrich.linking")
 
 
-def person_records_by_email(session: Session, email: str) -> list[CrmRecord]:
-    stmt = select(CrmRecord).where(
-        CrmRecord.email == email.lower(),
-        col(CrmRecord.object_type).in_(("contact", "lead")),
-        CrmRecord.deleted == False,  # noqa: E712  (SQL comparison)
+def active_rules(session: Session) -> match_rules.RuleSet:
+    row = session.exec(select(RuleSet).where(RuleSet.kind == "match", RuleSet.active == True)  # noqa: E712
+                       .order_by(col(RuleSet.id).desc())).first()
+    return match_rules.parse_rules(row.body, source=f"rule set {row.version}") if row else (
+        match_rules.default_rules())
+
+
+def to_person(record: CrmRecord) -> Person:
+    return Person(
+        id=str(record.id), first_name=record.first_name or "", last_name=record.last_name or "",
+        email=record.email or "", company=record.company or "", title=record.title or "",
+        city=record.city or "", country=record.country or "",
+        linkedin_url=record.linkedin_url or "", twitter_handle=record.twitter_handle or "",
+        owner=record.owner_id or "",
     )
-    return list(session.exec(stmt))
+
+
+def to_profile(profile: SocialProfile) -> Profile:
+    return Profile(
+        key=str(profile.id), platform=profile.platform, user_id=profile.platform_user_id,
+        handle=profile.handle or "", display_name=profile.name or "", bio=profile.bio or "",
+        location=profile.location or "", url=profile.url or "", website=profile.website or "",
+        email=profile.email or "",
+    )
+
+
+class MatcherCache:
+    """One matcher per process over the contacts and leads of the mirror."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._matcher: Matcher | None = None
+
+    def get(self, session: Session) -> Matcher:
+        rules = active_rules(session)
+        people = select(func.count(CrmRecord.id), func.max(CrmRecord.pulled_at),
+                        func.max(CrmRecord.id)).where(
+            col(CrmRecord.object_type).in_(("contact", "lead")))
+        key = (rules.version, *session.exec(people).one())
+        with self._lock:
+            if self._matcher is None or key != self._key:
+                records = session.exec(select(CrmRecord).where(
+                    col(CrmRecord.object_type).in_(("contact", "lead")),
+                    CrmRecord.deleted == False))  # noqa: E712
+                self._matcher = Matcher(rules, (to_person(r) for r in records))
+                self._key = key
+                log.info("matcher index built: %d people, rules %s", len(self._matcher),
+                         rules.version)
+            return self._matcher
+
+
+_cache = MatcherCache()
+
+
+def explanation(contributions: Any) -> list[dict[str, Any]]:
+    return [{"comparison": c.comparison, "level": c.level, "weight": round(c.weight, 3),
+             "explanation": c.explanation} for c in contributions]
 
 
 def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]:
     """(Re)decide the links of one profile; returns its active links afterwards."""
-    existing = {
-        link.record_id: link
-        for link in session.exec(select(IdentityLink).where(IdentityLink.profile_id == profile.id))
-    }
+    existing = {link.record_id: link for link in session.exec(
+        select(IdentityLink).where(IdentityLink.profile_id == profile.id))}
+    profile.match_requested_at = None
     if any(link.status == LinkStatus.CONFIRMED for link in existing.values()):
         return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]
 
-    candidates = person_records_by_email(session, profile.email) if profile.email else []
-    # Contacts before leads: a lead that was converted keeps the same email.
-    candidates.sort(key=lambda r: (r.object_type != "contact", r.id))
-    if candidates:
-        record = candidates[0]
-        link = existing.get(record.id)  # type: ignore[arg-type]
+    matcher = _cache.get(session)
+    result = matcher.match(to_profile(profile))
+    rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
+    decided: dict[int, tuple[str, Any]] = {}
+    for candidate in result.candidates:
+        record_id = int(candidate.person_id)
+        if candidate.decision is Decision.NONE or record_id in rejected:
+            continue
+        status = LinkStatus.AUTO if candidate.decision is Decision.LINK else LinkStatus.PENDING
+        decided[record_id] = (status, candidate)
+    if result.link is not None and int(result.link.person_id) in rejected:
+        # The person said "not this one": what the matcher would link goes to review instead.
+        decided = {rid: (LinkStatus.PENDING, c) for rid, (_, c) in decided.items()}
+
+    for record_id, link in list(existing.items()):
+        if link.status in LinkStatus.HUMAN or record_id in decided:
+            continue
+        session.delete(link)  # the matcher's own earlier decision, no longer supported
+        del existing[record_id]
+    for record_id, (status, candidate) in decided.items():
+        link = existing.get(record_id)
         if link is None:
-            link = IdentityLink(profile_id=profile.id, record_id=record.id, status=LinkStatus.AUTO)  # type: ignore[arg-type]
+            link = IdentityLink(profile_id=profile.id, record_id=record_id, status=status)  # type: ignore[arg-type]
             session.add(link)
-            existing[record.id] = link  # type: ignore[index]
-        if link.status not in LinkStatus.HUMAN:
-            link.status = LinkStatus.AUTO
-            link.score = 1.0
-            link.rule_version = EXACT_EMAIL_RULE
-            link.explanation = [
-                {"comparison": "email", "level": "exact", "weight": 1.0,
-                 "explanation": f"email {profile.email} equals the {record.object_type}'s email"}
-            ]
-            link.decided_by = "matcher"
-            link.decided_at = utcnow()
-    profile.match_requested_at = None
+            existing[record_id] = link
+        link.status = status
+        link.score = round(candidate.score, 3)
+        link.rule_version = result.rule_version
+        link.explanation = explanation(candidate.contributions)
+        link.decided_by = "matcher"
+        link.decided_at = utcnow()
     session.flush()
     return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]

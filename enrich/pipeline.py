@@ -69,6 +69,14 @@ def add_touchpoint(session: Session, raw_id: int, data: TouchpointData) -> Touch
     return tp
 
 
+def _relink(session: Session, profile: SocialProfile) -> set[int]:
+    """Re-decide a profile's links; returns every record whose links changed or stand."""
+    before = set(session.exec(select(IdentityLink.record_id).where(
+        IdentityLink.profile_id == profile.id)))
+    after = {link.record_id for link in link_profile(session, profile)}
+    return before | after
+
+
 def request_sync(session: Session, record_id: int) -> None:
     request = session.exec(select(SyncRequest).where(SyncRequest.record_id == record_id)).first()
     if request is None:
@@ -119,8 +127,7 @@ def _process(engine: object, raw_event_id: int) -> None:
                 touched_profiles[tp.profile_id] = session.get(SocialProfile, tp.profile_id)  # type: ignore[assignment]
         records: set[int] = set()
         for profile in touched_profiles.values():
-            for link in link_profile(session, profile):
-                records.add(link.record_id)
+            records |= _relink(session, profile)
         for record_id in sorted(records):
             recompute(session, record_id)
             request_sync(session, record_id)
@@ -173,10 +180,7 @@ def rematch_pending(limit: int = 1000) -> int:
             .limit(limit)))
         records: set[int] = set()
         for profile in profiles:
-            before = {link.record_id for link in session.exec(
-                select(IdentityLink).where(IdentityLink.profile_id == profile.id))}
-            after = {link.record_id for link in link_profile(session, profile)}
-            records |= before | after
+            records |= _relink(session, profile)
         for record_id in sorted(records):
             recompute(session, record_id)
             request_sync(session, record_id)

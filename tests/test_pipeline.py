@@ -63,7 +63,8 @@ def test_touchpoint_by_a_crm_email_links_scores_and_requests_a_sync(client: Flas
     assert "1 comment" in score.reasons
     [link] = rows(IdentityLink)
     assert (link.record_id, link.status) == (record_id, LinkStatus.AUTO)
-    assert link.explanation[0]["comparison"] == "email"
+    email = next(c for c in link.explanation if c["comparison"] == "email")
+    assert email["level"] == "exact" and email["weight"] > 0
     assert [r.record_id for r in rows(SyncRequest)] == [record_id]
 
 

@@ -127,6 +127,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
     are upserted on their external id, so no touchpoint is ever written twice.
     """
     todo: list[tuple[ActivityWrite, Activity]] = []
+    stale: list[ActivityWrite] = []  # entries on a record the touchpoint is no longer linked to
     with session_scope(engine) as session:
         records = session.exec(select(CrmRecord).where(
             col(CrmRecord.id).in_(record_ids), CrmRecord.deleted == False,  # noqa: E712
@@ -134,7 +135,10 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
         for record in records:
             ledger = {w.touchpoint_id: w for w in session.exec(
                 select(ActivityWrite).where(ActivityWrite.record_id == record.id))}
-            for tp in touchpoints_of(session, record.id):  # type: ignore[arg-type]
+            current = touchpoints_of(session, record.id)  # type: ignore[arg-type]
+            linked = {tp.id for tp in current}
+            stale += [w for tid, w in ledger.items() if tid not in linked and w.activity_id]
+            for tp in current:
                 write = ledger.get(tp.id)  # type: ignore[arg-type]
                 if write is None:
                     write = ActivityWrite(touchpoint_id=tp.id, record_id=record.id,  # type: ignore[arg-type]
@@ -142,8 +146,16 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
                     session.add(write)
                 if write.status not in ("written", "failed"):
                     todo.append((write, activity_for(tp, record)))
-        if not todo:
-            return 0
+    if stale:
+        # Undo of a wrong link: take its timeline entries off the wrong record.
+        adapter.delete_activities([w.activity_id for w in stale if w.activity_id])
+        with session_scope(engine) as session:
+            session.execute(delete(ActivityWrite).where(
+                col(ActivityWrite.id).in_([w.id for w in stale])))
+    if not todo:
+        return 0
+    with session_scope(engine) as session:
+        todo = [(session.merge(write), activity) for write, activity in todo]
         unsure = [a.key for w, a in todo if w.status == "sending"]
         for write, _ in todo:
             write.status = "sending"
