@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from enrich.config import Settings
-from enrich.errors import ConfigError
+from enrich.errors import ConfigError, CRMRateLimited, CRMRetryable
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class WriteResult:
     ok: bool
     error: str | None = None
     retryable: bool = False
+    retry_after: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,25 @@ class CrmAdapter(Protocol):
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
         """Remove timeline entries enrich created; already-gone ones count as removed."""
+
+
+T = TypeVar("T")
+
+
+def in_chunks(items: Sequence[T], size: int, send: Callable[[list[T]], list[WriteResult]],
+              key: Callable[[T], str]) -> list[WriteResult]:
+    """Send `items` in chunks; a retryable failure stops there and marks the rest retryable, so
+    chunks that landed are kept and nothing is hammered while the CRM asks us to wait."""
+    results: list[WriteResult] = []
+    for start in range(0, len(items), size):
+        try:
+            results += send(list(items[start : start + size]))
+        except CRMRetryable as exc:
+            wait = exc.retry_after if isinstance(exc, CRMRateLimited) else 0.0
+            results += [WriteResult(key(item), False, str(exc), retryable=True, retry_after=wait)
+                        for item in items[start:]]
+            break
+    return results
 
 
 def make_adapter(settings: Settings) -> CrmAdapter:

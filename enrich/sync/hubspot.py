@@ -17,7 +17,7 @@ from urllib3.util.retry import Retry
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError
-from enrich.sync.adapter import Activity, MirrorRow, WriteResult
+from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
 from enrich.sync.errors import hubspot_errors
 
 # neutral name -> HubSpot property, per object
@@ -135,9 +135,8 @@ class HubSpotAdapter:
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:
         api = self._api(object_type)
-        results: list[WriteResult] = []
-        for start in range(0, len(updates), self.batch_size):
-            chunk = updates[start : start + self.batch_size]
+
+        def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
             inputs = [SimplePublicObjectBatchInput(
                 id=crm_id, properties={k: "" if v is None else str(v) for k, v in values.items()})
                 for crm_id, values in chunk]
@@ -145,17 +144,16 @@ class HubSpotAdapter:
                 self.calls += 1
                 answer = api.batch_api.update(
                     BatchInputSimplePublicObjectBatchInput(inputs=inputs),
-                    _request_timeout=self.timeout,
-                )
+                    _request_timeout=self.timeout)
             failed: dict[str, str] = {}
             for error in getattr(answer, "errors", None) or []:
                 ids = (error.context or {}).get("ids") or (error.context or {}).get("id") or []
                 for crm_id in ids if isinstance(ids, list) else [ids]:
                     failed[str(crm_id)] = f"{error.category}: {error.message}"
-            for crm_id, _ in chunk:
-                error = failed.get(str(crm_id))
-                results.append(WriteResult(crm_id, error is None, error))
-        return results
+            return [WriteResult(crm_id, str(crm_id) not in failed, failed.get(str(crm_id)))
+                    for crm_id, _ in chunk]
+
+        return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 
     def find_activities(self, keys: list[str]) -> dict[str, str]:
         """Notes already created for these keys (after a crash between create and ledger)."""
@@ -181,33 +179,22 @@ class HubSpotAdapter:
             SimplePublicObjectBatchInputForCreate,
         )
 
-        results: list[WriteResult] = []
-        for start in range(0, len(activities), self.batch_size):
-            chunk = activities[start : start + self.batch_size]
-            inputs = []
-            for a in chunk:
-                to = [{"to": {"id": a.record_crm_id}, "types": [
-                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}]}]
-                if a.account_crm_id:
-                    to.append({"to": {"id": a.account_crm_id}, "types": [
-                        {"associationCategory": "HUBSPOT_DEFINED",
-                         "associationTypeId": NOTE_TO_COMPANY}]})
-                inputs.append(SimplePublicObjectBatchInputForCreate(properties={
-                    "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                    "hs_note_body": f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>",
-                    NOTE_KEY_PROPERTY: a.key,
-                }, associations=to))
+        def send(chunk: list[Activity]) -> list[WriteResult]:
+            inputs = [SimplePublicObjectBatchInputForCreate(properties={
+                "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "hs_note_body": f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>",
+                NOTE_KEY_PROPERTY: a.key,
+            }, associations=_note_associations(a)) for a in chunk]
             with hubspot_errors():
                 self.calls += 1
                 answer = self.client.crm.objects.notes.batch_api.create(
                     BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs),
                     _request_timeout=self.timeout)
             by_key = {(r.properties or {}).get(NOTE_KEY_PROPERTY): str(r.id) for r in answer.results}
-            for a in chunk:
-                note_id = by_key.get(a.key)
-                results.append(WriteResult(note_id or a.key, note_id is not None,
-                                           None if note_id else "note not created"))
-        return results
+            return [WriteResult(by_key.get(a.key) or a.key, a.key in by_key,
+                                None if a.key in by_key else "note not created") for a in chunk]
+
+        return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
         """Archive notes enrich created (erasure, undo of a wrong link)."""
@@ -221,6 +208,17 @@ class HubSpotAdapter:
                     BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk]),
                     _request_timeout=self.timeout)
         return [WriteResult(i, True) for i in activity_ids]
+
+
+def _note_associations(a: Activity) -> list[dict[str, Any]]:
+    def to(object_id: str, type_id: int) -> dict[str, Any]:
+        return {"to": {"id": object_id}, "types": [
+            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+
+    links = [to(a.record_crm_id, NOTE_TO_CONTACT)]
+    if a.account_crm_id:
+        links.append(to(a.account_crm_id, NOTE_TO_COMPANY))
+    return links
 
 
 def _escape(text: str) -> str:

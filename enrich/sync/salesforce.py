@@ -13,7 +13,7 @@ from simple_salesforce import Salesforce
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError
-from enrich.sync.adapter import Activity, MirrorRow, WriteResult
+from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
 from enrich.sync.errors import salesforce_errors
 
 OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account"}
@@ -118,48 +118,37 @@ class SalesforceAdapter:
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:
-        results: list[WriteResult] = []
         sobject = OBJECTS[object_type]
-        for start in range(0, len(updates), self.batch_size):
-            chunk = updates[start : start + self.batch_size]
+
+        def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
             records = [{"attributes": {"type": sobject}, "id": crm_id, **values}
                        for crm_id, values in chunk]
-            with salesforce_errors():
-                self.calls += 1
-                answer = self.sf.restful("composite/sobjects", method="PATCH",
-                                         json={"allOrNone": False, "records": records})
-            for (crm_id, _), item in zip(chunk, answer or [], strict=False):
-                if item.get("success"):
-                    results.append(WriteResult(crm_id, True))
-                else:
-                    errors = item.get("errors") or []
-                    codes = {e.get("statusCode") for e in errors}
-                    results.append(WriteResult(
-                        crm_id, False, "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors),
-                        retryable=bool(codes & {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED"}),
-                    ))
-        return results
+            answer = self._collection("composite/sobjects", records)
+            return [_save_result(crm_id, item) for (crm_id, _), item in zip(chunk, answer, strict=False)]
+
+        return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
         """Tasks upserted on their external id, so a retried batch never makes a second Task."""
-        results: list[WriteResult] = []
-        for start in range(0, len(activities), self.batch_size):
-            chunk = activities[start : start + self.batch_size]
+
+        def send(chunk: list[Activity]) -> list[WriteResult]:
             records = [{
                 "attributes": {"type": "Task"}, TASK_KEY_FIELD: a.key, "WhoId": a.record_crm_id,
                 "Subject": a.subject[:255], "Description": a.body[:32000], "Status": "Completed",
                 "Priority": "Normal", "ActivityDate": a.occurred_at.date().isoformat(),
             } for a in chunk]
-            with salesforce_errors():
-                self.calls += 1
-                answer = self.sf.restful(f"composite/sobjects/Task/{TASK_KEY_FIELD}", method="PATCH",
-                                         json={"allOrNone": False, "records": records})
-            for activity, item in zip(chunk, answer or [], strict=False):
-                errors = item.get("errors") or []
-                results.append(WriteResult(
-                    item.get("id") or activity.key, bool(item.get("success")),
-                    "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors) or None))
-        return results
+            answer = self._collection(f"composite/sobjects/Task/{TASK_KEY_FIELD}", records)
+            return [_save_result(item.get("id") or a.key, item)
+                    for a, item in zip(chunk, answer, strict=False)]
+
+        return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
+
+    def _collection(self, path: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with salesforce_errors():
+            self.calls += 1
+            answer = self.sf.restful(path, method="PATCH",
+                                     json={"allOrNone": False, "records": records})
+        return list(answer or [])
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
         """Delete Tasks enrich created (erasure, undo of a wrong link)."""
@@ -176,3 +165,17 @@ class SalesforceAdapter:
                     e.get("statusCode") == "ENTITY_IS_DELETED" for e in errors)
                 results.append(WriteResult(task_id, bool(gone), None if gone else str(errors)))
         return results
+
+
+RETRYABLE_CODES = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE"}
+
+
+def _save_result(crm_id: str, item: dict[str, Any]) -> WriteResult:
+    """One SaveResult of a collection call (200 even when some records failed)."""
+    if item.get("success"):
+        return WriteResult(crm_id, True)
+    errors = item.get("errors") or []
+    codes = {e.get("statusCode") for e in errors}
+    return WriteResult(crm_id, False,
+                       "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors),
+                       retryable=bool(codes & RETRYABLE_CODES))

@@ -82,6 +82,7 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     done: set[int] = {rid for rid in claimed if not any(
         r.id == rid for batch in by_type.values() for r, _ in batch)}
     deferred: set[int] = set()
+    dead: set[int] = set()  # the record itself was refused: its activities would be too
     for object_type, batch in by_type.items():
         try:
             results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in batch])
@@ -104,27 +105,38 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
                     session.add(DeadLetter(kind="sync", ref_id=record.id, error=result.error or "",
                                            payload={"crm_id": record.crm_id, "fields": changes}))
                     done.add(record.id)  # type: ignore[arg-type]
+                    dead.add(record.id)  # type: ignore[arg-type]
                     stats["failed"] += 1
         if retry:
-            _defer(engine, retry, CRMRateLimited("record-level retryable error", crm=adapter.name))
+            wait = max(r.retry_after for r in results if r.retryable)
+            _defer(engine, retry, CRMRateLimited("retryable write error", retry_after=wait,
+                                                 crm=adapter.name))
             deferred.update(retry)
     try:
-        stats["activities"] += _sync_activities(engine, adapter, sorted(done))
+        written, retry_ids, wait = _sync_activities(engine, adapter, sorted(done - dead))
+        stats["activities"] += written
     except CRMError as exc:
-        _defer(engine, sorted(done), exc)
-        deferred |= done
-        done = set()
+        retry_ids, wait = set(done), 0.0
+        _defer(engine, sorted(retry_ids), exc)
+    else:
+        if retry_ids:
+            _defer(engine, sorted(retry_ids), CRMRateLimited(
+                "retryable activity write error", retry_after=wait, crm=adapter.name))
+    deferred |= retry_ids
+    done -= retry_ids
     _finish(engine, claimed, done, deferred)
     stats["calls"] = adapter.calls - calls_before
     return stats
 
 
-def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int]) -> int:
+def _sync_activities(engine: Engine, adapter: CrmAdapter,
+                     record_ids: list[int]) -> tuple[int, set[int], float]:
     """One timeline entry per touchpoint: ledger first, then the CRM, then the ledger again.
 
     Entries of all records go out together, in batches at the CRM's limit. A row left 'sending'
     by a crash is looked up in the CRM before anything is resent (HubSpot), and Salesforce Tasks
-    are upserted on their external id, so no touchpoint is ever written twice.
+    are upserted on their external id, so no touchpoint is ever written twice. Returns
+    (entries written, records to retry later, seconds the CRM asked us to wait).
     """
     todo: list[tuple[ActivityWrite, Activity]] = []
     stale: list[ActivityWrite] = []  # entries on a record the touchpoint is no longer linked to
@@ -153,7 +165,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
             session.execute(delete(ActivityWrite).where(
                 col(ActivityWrite.id).in_([w.id for w in stale])))
     if not todo:
-        return 0
+        return 0, set(), 0.0
     with session_scope(engine) as session:
         todo = [(session.merge(write), activity) for write, activity in todo]
         unsure = [a.key for w, a in todo if w.status == "sending"]
@@ -163,7 +175,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
     found = find(unsure) if (find and unsure) else {}
     to_send = [a for _, a in todo if a.key not in found]
     results = {a.key: r for a, r in zip(to_send, adapter.write_activities(to_send), strict=True)}
-    written = 0
+    written, retry, wait = 0, set(), 0.0
     with session_scope(engine) as session:
         for write, activity in todo:
             write = session.merge(write)
@@ -172,6 +184,11 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
                 write.status, write.activity_id = "written", found[activity.key]
             elif result is not None and result.ok:
                 write.status, write.activity_id = "written", result.crm_id
+            elif result is not None and result.retryable:
+                # Stays 'sending': the CRM may have created it before failing to answer.
+                retry.add(write.record_id)
+                wait = max(wait, result.retry_after)
+                continue
             else:
                 write.status = "failed"
                 session.flush()
@@ -181,7 +198,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
                 continue
             write.written_at = utcnow()
             written += 1
-    return written
+    return written, retry, wait
 
 
 def _text(value: Any) -> str | None:

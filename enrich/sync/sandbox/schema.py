@@ -424,4 +424,7 @@ ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
         ("enrich_account_score", "Social account score", "number", "number"),
         ("enrich_engaged_people", "Socially engaged people", "number", "number"),
     ],
+    "notes": [
+        ("enrich_touchpoint_id", "enrich touchpoint id", "string", "text"),
+    ],
 }

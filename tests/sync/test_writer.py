@@ -1,0 +1,82 @@
+"""The CRM writer spends API calls like money: coalesced, only what changed, batched, and it
+survives rate limits and outages without losing or duplicating anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from enrich.models import DeadLetter
+from enrich.sync.sandbox import Sandbox
+from tests.sync.harness import World, people_seed
+
+
+@pytest.fixture(params=["salesforce", "hubspot"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with Sandbox(seed=people_seed(250)) as sandbox:
+        w = World(tmp_path, sandbox, request.param)
+        yield w
+        w.close()
+
+
+def tasks_or_notes(world: World) -> int:
+    if world.crm == "salesforce":
+        return len(world.sandbox.sf_records("Task"))
+    return len(world.sandbox.hs_objects("notes"))
+
+
+def test_many_touchpoints_on_one_record_become_one_field_write(world: World) -> None:
+    world.ingest([("person1@acme.example", kind, "hi") for kind in ("like", "comment", "share")])
+    stats = world.sync()
+    assert stats["written"] == 1
+    assert world.write_calls() == 2  # one field update + one batch of three activities
+    assert tasks_or_notes(world) == 3
+
+
+def test_a_second_sync_with_nothing_new_makes_no_write_call(world: World) -> None:
+    world.ingest([("person1@acme.example", "comment", "hi")])
+    world.sync()
+    world.sandbox.reset_log()
+    world.ingest([])
+    world.sync()
+    assert world.write_calls() == 0
+
+
+def test_writes_are_batched_at_the_crm_limit(world: World) -> None:
+    world.ingest([(f"person{i}@acme.example", "like", None) for i in range(250)])
+    stats = world.sync()
+    assert stats["written"] == 250 and stats["activities"] == 250
+    per_batch = 200 if world.crm == "salesforce" else 100
+    minimum = 2 * -(-250 // per_batch)  # fields + activities
+    assert world.write_calls() == minimum
+
+
+def test_rate_limit_and_outage_defer_then_everything_lands_once(world: World) -> None:
+    world.ingest([(f"person{i}@acme.example", "comment", "x") for i in range(120)])
+    world.sandbox.set_faults(fail_next=3, fail_with="429")
+    first = world.sync()
+    assert first["deferred"] > 0
+    world.sandbox.set_faults(fail_next=2, fail_with="503")
+    world.sync_until_done()
+    assert tasks_or_notes(world) == 120
+    with Session(world.rt.engine) as s:
+        assert list(s.exec(select(DeadLetter))) == []
+
+
+def test_a_record_deleted_in_the_crm_is_dead_lettered_and_the_rest_land(world: World) -> None:
+    world.ingest([("person1@acme.example", "comment", "x"), ("person2@acme.example", "like", None)])
+    adapter = world.adapter
+    if world.crm == "salesforce":
+        [gone] = world.sandbox.sf_records("Contact", Email="person1@acme.example")
+        adapter.sf.Contact.delete(gone["Id"])  # type: ignore[attr-defined]
+    else:
+        [gone] = world.sandbox.hs_objects("contacts", email="person1@acme.example")
+        adapter.client.crm.contacts.basic_api.archive(gone["id"])  # type: ignore[attr-defined]
+    stats = world.sync()
+    assert stats["written"] == 1 and stats["failed"] == 1
+    with Session(world.rt.engine) as s:
+        [letter] = list(s.exec(select(DeadLetter)))
+    assert letter.kind == "sync"
