@@ -314,3 +314,26 @@ class ApiUsage(SQLModel, table=True):
     calls: int = 0
     limit_seen: int | None = None  # the org's/portal's own daily limit, when the CRM says it
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed console sign-in, keyed by a hash of IP + email; shared by every web worker."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key_hash", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Handoff(SQLModel, table=True):
+    """A person or account crossed the hand-off threshold: one follow-up task for the owner."""
+
+    __tablename__ = "handoff"
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="crm_record.id", index=True)
+    score: float
+    reason: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    status: str = Field(default="pending", max_length=20)  # pending, sending, written, failed
+    activity_id: str | None = Field(default=None, max_length=64)

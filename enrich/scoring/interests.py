@@ -153,6 +153,17 @@ class InterestExtractor:
         ``analysed`` (touchpoint id -> topics) lets a caller that already ran :meth:`analyse`
         skip doing it again.
         """
+        tps = canonical(touchpoints, as_of=as_of)
+        return self.profile_of_canonical(tps, as_of, bio, analysed)
+
+    def profile_of_canonical(
+        self,
+        tps: list[Touchpoint],
+        as_of: datetime,
+        bio: str = "",
+        analysed: dict[str, TouchpointTopics] | None = None,
+    ) -> InterestProfile:
+        """As :meth:`profile` for touchpoints already passed through ``canonical``."""
         weights = self.config.weights
         evidence: dict[str, list[Evidence]] = {}
         bio_hits = self.taxonomy.match(bio)
@@ -161,7 +172,7 @@ class InterestExtractor:
             evidence.setdefault(topic, []).append(
                 Evidence(None, "bio", ("bio",), terms, None, weights.get("bio", 0.0))
             )
-        for tp in canonical(touchpoints, as_of=as_of):
+        for tp in tps:
             topics = analysed[tp.id] if analysed is not None else self.analyse(tp)
             if not topics.topics:
                 continue

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -29,7 +29,12 @@ from typing import Any, NamedTuple
 from enrich.errors import InputError
 from enrich.scoring.config import ScoringConfig
 from enrich.scoring.decay import age_days, decay_factor
-from enrich.scoring.interests import InterestExtractor, InterestProfile, TouchpointTopics
+from enrich.scoring.interests import (
+    Interest,
+    InterestExtractor,
+    InterestProfile,
+    TouchpointTopics,
+)
 from enrich.scoring.matcher import TermMatcher
 from enrich.scoring.reason import explain
 from enrich.scoring.taxonomy import Taxonomy
@@ -149,7 +154,7 @@ class PersonScore:
     def reason(self) -> str:
         return self.overall.reason
 
-    def top_interests(self, n: int = 3) -> tuple[Any, ...]:
+    def top_interests(self, n: int = 3) -> tuple[Interest, ...]:
         return self.interests.top_interests(n)
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,12 +179,20 @@ class PersonScore:
 
 @dataclass(slots=True)
 class _Line:
+    """A touchpoint with what scoring derived from it, computed once per score_person."""
+
     tp: Touchpoint
     rule: str
     base: float
     decay: float
     topics: TouchpointTopics
     note: str = ""
+    day: date = field(init=False)  # UTC day, for the daily caps
+    sorted_topics: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.day = self.tp.occurred_at.astimezone(UTC).date()
+        self.sorted_topics = tuple(sorted(self.topics.topics))
 
 
 class Scorer:
@@ -244,7 +257,7 @@ class Scorer:
             config_fingerprint=self._fingerprint,
             overall=overall_score,
             topics=MappingProxyType(topic_scores),
-            interests=self.extractor.profile(tps, as_of=as_of, bio=bio, analysed=analysed),
+            interests=self.extractor.profile_of_canonical(tps, as_of, bio, analysed),
             follows=follows,
         )
 
@@ -310,7 +323,7 @@ def _capped(
     lines: list[_Line], caps: Mapping[Kind, float], topic: str | None
 ) -> list[Contribution]:
     """Apply the daily caps, newest first, then decay; return contributions in (time, id) order."""
-    used: dict[tuple[Kind, Any], float] = {}
+    used: dict[tuple[Kind, date], float] = {}
     counted_by_index: list[float] = [0.0] * len(lines)
     for index in range(len(lines) - 1, -1, -1):  # lines are in (time, id) order: newest last
         line = lines[index]
@@ -318,7 +331,7 @@ def _capped(
         if cap is None:
             counted_by_index[index] = line.base
             continue
-        key = (line.tp.kind, line.tp.occurred_at.astimezone(UTC).date())
+        key = (line.tp.kind, line.day)
         room = cap - used.get(key, 0.0)
         amount = min(abs(line.base), max(room, 0.0))
         used[key] = used.get(key, 0.0) + amount
@@ -326,7 +339,7 @@ def _capped(
     out = []
     for line, counted in zip(lines, counted_by_index, strict=True):
         tp = line.tp
-        topics = (topic,) if topic is not None else tuple(sorted(line.topics.topics))
+        topics = (topic,) if topic is not None else line.sorted_topics
         out.append(
             Contribution(
                 line.rule,

@@ -97,8 +97,8 @@ def read_yaml(path: str | Path) -> Any:
 class Reader:
     """Typed access to a parsed YAML document with errors that name path and line.
 
-    ``Reader(doc, "scoring.yaml").get(node, "points", dict, where="points")`` ... each
-    failed check raises ConfigError("scoring.yaml:12: points.like must be a number ...").
+    ``Reader("scoring.yaml").field(node, "like", "points", as_number, "a number")`` returns
+    the value or raises ConfigError("scoring.yaml:12: points.like: must be a number, got ...").
     """
 
     def __init__(self, source: str) -> None:
