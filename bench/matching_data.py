@@ -346,11 +346,17 @@ def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Datase
             elif u < 0.85:  # same company and family name, another first name
                 base = other.first_name.capitalize()
                 co = next(k for k, v in g.legal.items() if v == other.company)
-                first = r.choice([f for f, _ in FIRST
-                                  if f != base and (f, other.last_name, co) not in g.name_company])
-                p = g.person("x", first=first, last=other.last_name, company=co,
-                             city=next(c for c in CITIES if c[0] == other.city), record=False)
-                k0 = "outsider_colleague_namesake"
+                free = [f for f, _ in FIRST
+                        if f != base and (f, other.last_name, co) not in g.name_company]
+                # In a mirror of a million, a big company may already hold every first
+                # name with this family name: then this outsider is a plain stranger.
+                if free:
+                    p = g.person("x", first=r.choice(free), last=other.last_name, company=co,
+                                 city=next(c for c in CITIES if c[0] == other.city), record=False)
+                    k0 = "outsider_colleague_namesake"
+                else:
+                    p = g.person("x", record=False)
+                    k0 = "outsider"
             else:
                 p = g.person("x", record=False)
                 k0 = "outsider"

@@ -32,11 +32,12 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
     )
     app.extensions["enrich.runtime"] = rt
 
-    from enrich import health
+    from enrich import console, health
     import webhooks
 
     health.init_app(app)
     webhooks.init_app(app)
+    console.init_app(app)  # RevOps console pages and the /api/v1 JSON API
     _error_handlers(app)
     return app
 

@@ -6,7 +6,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from typing import Any
 
 import click
@@ -244,7 +243,8 @@ def demo(ctx: click.Context, port: int | None, crm_name: str) -> None:
 def _register_optional() -> None:
     """Commands that live beside their feature."""
     for module, name in (("enrich.sync.sandbox.cli", "sandbox"), ("enrich.matching.cli", "match"),
-                         ("enrich.events_cli", "events"), ("enrich.events_cli", "import_")):
+                         ("enrich.events_cli", "events"), ("enrich.events_cli", "import_"),
+                         ("enrich.console.cli", "users")):
         try:
             mod = __import__(module, fromlist=[name])
         except ImportError:

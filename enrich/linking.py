@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func
@@ -24,10 +25,30 @@ log = logging.getLogger("enrich.linking")
 
 
 def active_rules(session: Session) -> match_rules.RuleSet:
-    row = session.exec(select(RuleSet).where(RuleSet.kind == "match", RuleSet.active == True)  # noqa: E712
-                       .order_by(col(RuleSet.id).desc())).first()
-    return match_rules.parse_rules(row.body, source=f"rule set {row.version}") if row else (
-        match_rules.default_rules())
+    row = session.exec(select(RuleSet.id, RuleSet.version).where(
+        RuleSet.kind == "match", RuleSet.active == True)  # noqa: E712
+        .order_by(col(RuleSet.id).desc())).first()
+    if row is None:
+        return _default_rules()
+    return _parsed(row[0], session)
+
+
+@cache
+def _default_rules() -> match_rules.RuleSet:
+    return match_rules.default_rules()
+
+
+_parsed_rules: dict[int, match_rules.RuleSet] = {}
+
+
+def _parsed(rule_set_id: int, session: Session) -> match_rules.RuleSet:
+    """Rule sets are immutable once stored (a change is a new version), so parse each once."""
+    if rule_set_id not in _parsed_rules:
+        row = session.get(RuleSet, rule_set_id)
+        assert row is not None
+        _parsed_rules[rule_set_id] = match_rules.parse_rules(row.body,
+                                                             source=f"rule set {row.version}")
+    return _parsed_rules[rule_set_id]
 
 
 def to_person(record: CrmRecord) -> Person:

@@ -176,7 +176,7 @@ class Score(SQLModel, table=True):
     record_id: int = Field(foreign_key="crm_record.id", unique=True)
     score: float = 0.0
     reasons: str = Field(default="", max_length=255)
-    breakdown: list[dict[str, Any]] | None = _json()
+    breakdown: dict[str, Any] | None = _json()  # lines and points per rule; engaged people
     topic_scores: dict[str, float] | None = _json()
     handoff_armed: bool = True
     rule_version: str | None = Field(default=None, max_length=64)

@@ -26,7 +26,7 @@ from enrich.models import (
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import is_suppressed
 from enrich.runtime import current
-from enrich.scores import recompute
+from enrich.scores import rescore
 
 log = logging.getLogger("enrich.pipeline")
 MAX_ATTEMPTS = 5
@@ -128,8 +128,8 @@ def _process(engine: object, raw_event_id: int) -> None:
         records: set[int] = set()
         for profile in touched_profiles.values():
             records |= _relink(session, profile)
+        rescore(session, records)
         for record_id in sorted(records):
-            recompute(session, record_id)
             request_sync(session, record_id)
         raw.error = "; ".join(result.errors + result.ignored)[:2000] or None
         raw.status = EventStatus.PROCESSED if result.touchpoints else EventStatus.IGNORED
@@ -181,8 +181,8 @@ def rematch_pending(limit: int = 1000) -> int:
         records: set[int] = set()
         for profile in profiles:
             records |= _relink(session, profile)
+        rescore(session, records)
         for record_id in sorted(records):
-            recompute(session, record_id)
             request_sync(session, record_id)
     if records:
         from enrich.sync.writer import sync_pending

@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 from enrich.errors import InputError
 from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus, SocialProfile, utcnow
 from enrich.pipeline import request_sync
-from enrich.scores import recompute
+from enrich.scores import rescore
 
 
 def _after(session: Session, record_ids: set[int]) -> None:
+    rescore(session, record_ids)
     for record_id in sorted(record_ids):
-        recompute(session, record_id)
         request_sync(session, record_id)
 
 

@@ -45,10 +45,13 @@ def install(runtime: Runtime) -> Runtime:
 
 def uninstall() -> None:
     global _current
+    rt = _current
+    # Close outside the lock: closing waits for running jobs, and a job calls current().
+    if rt is not None:
+        rt.close()
     with _lock:
-        if _current is not None:
-            _current.close()
-        _current = None
+        if _current is rt:
+            _current = None
 
 
 def current() -> Runtime:

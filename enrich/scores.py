@@ -1,52 +1,190 @@
-"""Person scores from the touchpoints of their linked profiles, stored with a breakdown."""
+"""Scores, interests and hand-offs of CRM records, from the touchpoints of their linked profiles.
+
+The maths lives in `enrich.scoring` (pure); this module feeds it from the database and stores
+what it says: the person's Score (with breakdown and reason), Interest rows, a Handoff when the
+threshold is crossed (with hysteresis), and the account roll-up of the person's company.
+"""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import threading
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from enrich.models import IdentityLink, LinkStatus, Score, Touchpoint, utcnow
+from enrich.models import (
+    CrmRecord,
+    Handoff,
+    IdentityLink,
+    Interest,
+    LinkStatus,
+    RuleSet,
+    Score,
+    SocialProfile,
+    Touchpoint,
+    utcnow,
+)
+from enrich.scoring import (
+    HandoffState,
+    Kind,
+    Platform,
+    Scorer,
+    ScoringConfig,
+    Taxonomy,
+    decide_handoff,
+    rollup_account,
+)
+from enrich.scoring import Touchpoint as ScoringTouchpoint
 
-RULE_VERSION = "simple/1"
-POINTS = {"follow": 3.0, "like": 1.0, "comment": 5.0, "reply": 5.0, "share": 4.0, "quote": 4.0,
-          "mention": 4.0, "dm": 6.0, "unfollow": -3.0}
-HALF_LIFE_DAYS = 30.0
+BREAKDOWN_LINES = 50  # keep the strongest lines; thousands of likes need not be stored one by one
 
 
 def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
     profile_ids = select(IdentityLink.profile_id).where(
-        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE)
-    )
+        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
     stmt = select(Touchpoint).where(
         col(Touchpoint.profile_id).in_(profile_ids), Touchpoint.is_own == False  # noqa: E712
     )
     return list(session.exec(stmt.order_by(Touchpoint.occurred_at, Touchpoint.id)))
 
 
-def recompute(session: Session, record_id: int, now: datetime | None = None) -> Score:
-    now = now or utcnow()
-    touchpoints = touchpoints_of(session, record_id)
-    breakdown = []
-    total = 0.0
-    for tp in touchpoints:
-        age_days = max((now - tp.occurred_at).total_seconds(), 0) / 86400
-        points = POINTS.get(tp.kind, 0.0) * math.pow(0.5, age_days / HALF_LIFE_DAYS)
-        total += points
-        breakdown.append({"touchpoint_id": tp.id, "kind": tp.kind, "platform": tp.platform,
-                          "points": round(points, 2), "rule": f"{tp.kind} points, {HALF_LIFE_DAYS:g}-day half-life"})
-    counts = Counter(tp.kind for tp in touchpoints)
-    reasons = "; ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.most_common())
+class _ScorerCache:
+    """One Scorer per process, rebuilt when the active scoring or topic rules change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._scorer: Scorer | None = None
+
+    def get(self, session: Session) -> Scorer:
+        rows = {r.kind: r for r in session.exec(select(RuleSet).where(
+            col(RuleSet.kind).in_(("scoring", "topics")), RuleSet.active == True))}  # noqa: E712
+        key = tuple((k, rows[k].id) if k in rows else (k, None) for k in ("scoring", "topics"))
+        with self._lock:
+            if self._scorer is None or key != self._key:
+                config = (ScoringConfig.from_yaml(rows["scoring"].body, f"scoring {rows['scoring'].version}")
+                          if "scoring" in rows else ScoringConfig.default())
+                taxonomy = (Taxonomy.from_yaml(rows["topics"].body, f"topics {rows['topics'].version}")
+                            if "topics" in rows else Taxonomy.default())
+                self._scorer, self._key = Scorer(config, taxonomy), key
+            return self._scorer
+
+
+scorer_cache = _ScorerCache()
+
+
+def to_scoring(tp: Touchpoint) -> ScoringTouchpoint:
+    return ScoringTouchpoint(id=str(tp.id), kind=Kind.parse(tp.kind),
+                             platform=Platform.parse(tp.platform), occurred_at=tp.occurred_at,
+                             text=tp.text or "", post_text=tp.post_text or "")
+
+
+def _bios(session: Session, record_id: int) -> str:
+    stmt = select(SocialProfile.bio).join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id).where(
+        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
+    return "\n".join(b for b in session.exec(stmt) if b)
+
+
+def _trim(breakdown: dict[str, Any]) -> dict[str, Any]:
+    lines = breakdown.get("contributions", [])
+    if len(lines) > BREAKDOWN_LINES:
+        lines = sorted(lines, key=lambda c: -abs(c.get("points", 0)))[:BREAKDOWN_LINES]
+        breakdown = {**breakdown, "contributions": lines, "trimmed": True}
+    return breakdown
+
+
+def _score_row(session: Session, record_id: int) -> Score:
     score = session.exec(select(Score).where(Score.record_id == record_id)).first()
     if score is None:
         score = Score(record_id=record_id)
         session.add(score)
-    score.score = round(max(total, 0.0), 1)
-    score.reasons = reasons[:255]
-    score.breakdown = breakdown
-    score.rule_version = RULE_VERSION
+    return score
+
+
+def rescore(session: Session, record_ids: Iterable[int], now: datetime | None = None) -> None:
+    """Score these people, then roll up each of their accounts once."""
+    now = now or utcnow()
+    accounts: set[tuple[str, str]] = set()
+    for record_id in sorted(set(record_ids)):
+        record = session.get(CrmRecord, record_id)
+        if record is not None and record.object_type == "account":
+            accounts.add((record.crm, record.crm_id))
+            continue
+        recompute(session, record_id, now, roll_up=False)
+        if record is not None and record.account_crm_id:
+            accounts.add((record.crm, record.account_crm_id))
+    for crm, account_crm_id in sorted(accounts):
+        rollup(session, crm, account_crm_id, now)
+
+
+def recompute(session: Session, record_id: int, now: datetime | None = None, *,
+              roll_up: bool = True) -> Score:
+    """Score one person (contact or lead), store interests and hand-offs, roll up the account."""
+    now = now or utcnow()
+    scorer = scorer_cache.get(session)
+    record = session.get(CrmRecord, record_id)
+    fields = {"title": record.title, "company": record.company, "city": record.city,
+              "country": record.country} if record else {}
+    person = scorer.score_person([to_scoring(tp) for tp in touchpoints_of(session, record_id)],
+                                 as_of=now, person_id=str(record_id), fields=fields,
+                                 bio=_bios(session, record_id))
+    score = _score_row(session, record_id)
+    score.score = round(person.score, 2)
+    score.reasons = person.reason[:255]
+    score.breakdown = _trim(person.overall.breakdown())  # type: ignore[assignment]
+    score.topic_scores = {name: round(s.value, 2) for name, s in person.topics.items() if s.value}
+    score.rule_version = f"scoring/{person.config_version}:{person.config_fingerprint[:8]}"
+    score.computed_at = now
+    decision = decide_handoff(HandoffState(armed=score.handoff_armed), person.score,
+                              scorer.config.handoff)
+    if decision.emit:
+        session.add(Handoff(record_id=record_id, score=round(person.score, 2),
+                            reason=person.reason[:255]))
+    score.handoff_armed = decision.state.armed
+
+    kept = {i.topic: i for i in person.interests.top_interests(10)}
+    session.execute(delete(Interest).where(Interest.record_id == record_id,
+                                           col(Interest.topic).not_in(list(kept))))
+    existing = {i.topic: i for i in session.exec(select(Interest).where(Interest.record_id == record_id))}
+    for topic, interest in kept.items():
+        row = existing.get(topic) or Interest(record_id=record_id, topic=topic)
+        row.strength = round(interest.strength, 3)
+        row.evidence = [{**e._asdict(), "occurred_at": e.occurred_at.isoformat() if e.occurred_at
+                         else None} for e in interest.evidence[:20]]
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    if roll_up and record and record.account_crm_id:
+        rollup(session, record.crm, record.account_crm_id, now)
+    return score
+
+
+def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Score | None:
+    """The account's engagement score and engaged people, from its people's scores."""
+    account = session.exec(select(CrmRecord).where(
+        CrmRecord.crm == crm, CrmRecord.object_type == "account",
+        CrmRecord.crm_id == account_crm_id)).first()
+    if account is None:
+        return None
+    people = session.exec(select(Score.record_id, Score.score).join(
+        CrmRecord, col(CrmRecord.id) == Score.record_id).where(
+        CrmRecord.crm == crm, CrmRecord.account_crm_id == account_crm_id,
+        col(CrmRecord.object_type).in_(("contact", "lead"))))
+    result = rollup_account(str(account.id), {str(rid): s for rid, s in people},
+                            scorer_cache.get(session).config.rollup)
+    score = _score_row(session, account.id)  # type: ignore[arg-type]
+    changed = round(score.score) != round(result.score) or score.breakdown is None
+    score.score = round(result.score, 2)
+    score.reasons = result.reason[:255]
+    score.breakdown = {"engaged_people": [  # type: ignore[assignment]
+        {"record_id": int(p.person_id), "score": round(p.score, 2)} for p in result.people]}
     score.computed_at = now
     session.flush()
+    if changed:
+        from enrich.pipeline import request_sync
+
+        request_sync(session, account.id)  # type: ignore[arg-type]
     return score

@@ -20,6 +20,10 @@ from tests import servers
 
 STANDARD_SECRET = "whsec_" + base64.b64encode(b"enrich-test-secret-0123456789abcdef").decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"some-other-secret-0123456789abcdef").decode()
+X_SECRET = "x-consumer-secret-for-tests"
+META_SECRET = "meta-app-secret-for-tests"
+META_VERIFY_TOKEN = "meta-verify-token-for-tests"
+LINKEDIN_SECRET = "linkedin-client-secret-for-tests"
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -29,6 +33,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "redis_url": None,
         "crm": "none",
         "standard_webhook_secrets": f"acme={STANDARD_SECRET}",
+        "x_consumer_secret": X_SECRET,
+        "meta_app_secret": META_SECRET,
+        "meta_verify_token": META_VERIFY_TOKEN,
+        "linkedin_client_secret": LINKEDIN_SECRET,
         "worker_threads": 2,
     }
     values.update(overrides)

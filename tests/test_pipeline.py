@@ -59,8 +59,9 @@ def test_touchpoint_by_a_crm_email_links_scores_and_requests_a_sync(client: Flas
     record_id = add_contact("dana.whitfield@northwind.example")
     send(client, "Dana.Whitfield@northwind.example")
     [score] = wait_until(lambda: rows(Score))
-    assert score.record_id == record_id and score.score == 5.0
-    assert "1 comment" in score.reasons
+    # Default rules: a comment is 6 points, times 1.5 on LinkedIn.
+    assert score.record_id == record_id and score.score == 9.0
+    assert score.reasons.startswith("1 comment")
     [link] = rows(IdentityLink)
     assert (link.record_id, link.status) == (record_id, LinkStatus.AUTO)
     email = next(c for c in link.explanation if c["comparison"] == "email")
@@ -99,7 +100,7 @@ def test_processing_a_delivery_twice_counts_its_touchpoint_once(client: FlaskCli
         session.get(RawEvent, raw_id).status = EventStatus.PENDING  # type: ignore[union-attr]
     process_raw_event(raw_id)
     assert len(rows(Touchpoint)) == 1
-    assert rows(Score)[0].score == 5.0
+    assert rows(Score)[0].score == 9.0
 
 
 def test_sweeper_processes_deliveries_whose_job_was_lost(settings: Settings) -> None:

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webhooks import standard
+    from webhooks import linkedin, meta, standard, x
 
-    app.register_blueprint(standard.bp)
+    for module in (standard, x, meta, linkedin):
+        app.register_blueprint(module.bp)

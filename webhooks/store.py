@@ -5,6 +5,9 @@ SQLAlchemy Core, not the ORM: this is the hot path of ingest (see bench/ingest.p
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,6 +23,18 @@ _DROP_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
 
 def clean_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k.lower(): v[:1000] for k, v in headers.items() if k.lower() not in _DROP_HEADERS}
+
+
+@cache
+def _insert_statement(dialect: str) -> Any:
+    # Built once per dialect: building `.values(...)` per request cost ~0.3 ms of a ~2 ms ack
+    # (bench/ingest.py). The values travel as execute parameters instead.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(_TABLE.c.id)
+    )
 
 
 def store_raw_event(
@@ -45,16 +60,10 @@ def store_raw_event(
         "status": status,
         "attempts": 0,
     }
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(_TABLE)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-        .returning(_TABLE.c.id)
-    )
+    stmt = _insert_statement(engine.dialect.name)
     try:
         with engine.begin() as conn:
-            new_id = conn.execute(stmt).scalar()
+            new_id = conn.execute(stmt, values).scalar()
             if new_id is not None:
                 return int(new_id), True
             existing = conn.execute(

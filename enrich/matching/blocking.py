@@ -1,7 +1,7 @@
 """Candidate selection: an inverted index from blocking keys to CRM records.
 
 A profile is compared only with the records that share at least one key with it
-(a name-pair, an initial and family name, a handle split, a company with a name part,
+(a name-pair, an initial and family name, a first name and family initial, a handle split, a company with a name part,
 an email, a domain, a stored identifier), ranked by how many keys they share. Keys
 whose posting list grows past ``max_postings`` ("n:john|smth" in a large mirror) are
 dropped: they select too many people to be worth comparing.
@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from enrich.matching import normalize as nz
-from enrich.matching.profile import Person, Profile
-from enrich.matching.rules import Blocking
+from enrich.matching.profile import Person, Profile, field_getter
+from enrich.matching.rules import EXACT_KEY, Blocking
 
 __all__ = ["BlockingIndex", "person_keys", "profile_keys"]
 
@@ -44,9 +44,24 @@ def _name_pair_keys(first: str, last_sk: str, families: tuple[str, ...], out: se
         out.add(f"i:{first[0]}|{last_sk}")
 
 
+def _first_initial_keys(first: str, last_initial: str, out: set[str]) -> None:
+    """"Bob S.": the canonical first names with the family initial (fl:robert|s)."""
+    if len(first) >= 2:
+        out.update(f"fl:{fk}|{last_initial}" for fk in nz.first_name_keys(first))
+
+
+def _exact_keys(record: Profile | Person, families: tuple[str, ...], out: set[str]) -> None:
+    for fam in families:
+        if fam.startswith(EXACT_KEY):
+            value = nz.fold(field_getter(fam[len(EXACT_KEY) :])(record))
+            if value:
+                out.add(f"x:{fam}:{value}")
+
+
 def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
     """Blocking keys of a CRM record."""
     out: set[str] = set()
+    _exact_keys(p, families, out)
     first_t, last_t = nz.person_name(p.first_name, p.last_name, p.full_name)
     first = first_t[0] if first_t else ""
     skels = _last_skeletons(last_t)
@@ -54,6 +69,8 @@ def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
         fams = families if "handle" not in families else (*families, "name")
         for sk in skels:
             _name_pair_keys(first, sk, fams, out)
+        if "initial" in families and last_t:
+            _first_initial_keys(first, last_t[0][0], out)
     if "identifier" in families:
         ids = nz.social_ids(p.twitter_handle, "x") | nz.social_ids(p.linkedin_url, "linkedin")
         out.update(f"id:{pl}:{i}" for pl, i in ids)
@@ -86,18 +103,23 @@ def _handle_splits(piece: str) -> Iterator[tuple[str, str]]:
 def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
     """Blocking keys of a social profile."""
     out: set[str] = set()
+    _exact_keys(pr, families, out)
     tokens = nz.parse_display_name(pr.display_name).tokens[:4]
     if "name" in families or "initial" in families:
         for i, a in enumerate(tokens):
             for j, b in enumerate(tokens):
                 if i != j and len(b) >= 2:
                     _name_pair_keys(a, nz.skeleton(b), families, out)
+                elif "initial" in families and j == i + 1 and len(b) == 1:
+                    _first_initial_keys(a, b, out)
     pieces = tuple(p for p in nz.handle_pieces(pr.handle) if len(p) <= 24)
     if "handle" in families and pieces:
         readings = list(pieces) + (["".join(pieces)] if len(pieces) > 1 else [])
         for piece in readings:
             for a, b in _handle_splits(piece):
                 _name_pair_keys(a, nz.skeleton(b), ("name", "initial"), out)
+        if "initial" in families and len(pieces) >= 2 and len(pieces[-1]) == 1:
+            _first_initial_keys(pieces[-2], pieces[-1], out)  # bob_s
     if "identifier" in families:
         ids = set(nz.social_ids(pr.url))
         if pr.platform:

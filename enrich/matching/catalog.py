@@ -36,6 +36,10 @@ class ComparatorSpec:
     levels: tuple[str, ...]  # strongest first, without "null"
     optional_roles: frozenset[str] = frozenset()
     options: dict[str, OptionSpec] = field(default_factory=dict)
+    # Levels whose agreeing value has a frequency in the mirror (term-frequency adjustable).
+    tf_levels: frozenset[str] = frozenset()
+    # Levels added later -> the older level a rule file without them weighs them as.
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
 
 _SIMILARITY = "similarity in [0, 1] above which two spellings count as the same"
@@ -52,9 +56,14 @@ CATALOG: dict[str, ComparatorSpec] = {
             optional_roles=frozenset({"full_name"}),
             levels=(
                 "exact", "nickname", "initial", "fuzzy", "first_name_last_initial",
-                "last_name_only", "first_name_only", "different",
+                "last_name_only", "first_name_only", "initials_only", "different",
             ),
             options={"fuzzy_similarity": OptionSpec(0.88, 0.5, 1.0, _SIMILARITY)},
+            tf_levels=frozenset({
+                "exact", "nickname", "initial", "fuzzy", "first_name_last_initial",
+                "last_name_only",
+            }),
+            fallbacks={"initials_only": "different"},
         ),
         ComparatorSpec(
             name="handle_name",
@@ -100,6 +109,19 @@ CATALOG: dict[str, ComparatorSpec] = {
             left_roles=("domains",),
             right_roles=("domains",),
             levels=("exact", "different"),
+        ),
+        ComparatorSpec(
+            name="string",
+            help="any two text values (postcode, date of birth, street, an id), folded to "
+            "lower-case ASCII: exact, then Jaro-Winkler bands (close, fuzzy)",
+            left_roles=("value",),
+            right_roles=("value",),
+            levels=("exact", "close", "fuzzy", "different"),
+            options={
+                "close_similarity": OptionSpec(0.95, 0.5, 1.0, _SIMILARITY + " (close)"),
+                "fuzzy_similarity": OptionSpec(0.85, 0.5, 1.0, _SIMILARITY + " (fuzzy)"),
+            },
+            tf_levels=frozenset({"exact"}),
         ),
         ComparatorSpec(
             name="identifier",

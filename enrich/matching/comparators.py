@@ -9,6 +9,7 @@ the order of the catalog, strongest first, so the first that holds is returned.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -19,7 +20,7 @@ from enrich.matching import vocab
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.rules import Comparison
 
-__all__ = ["COMPARATORS", "CompareFn", "Outcome", "Values"]
+__all__ = ["COMPARATORS", "TERMS", "CompareFn", "Outcome", "TermFn", "Values"]
 
 Values = Mapping[str, tuple[str, ...]]
 Outcome = tuple[str, str]
@@ -132,7 +133,47 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
             return "first_name_last_initial", f"{head}: first name and initial of the family name agree"
         if len(rest) == 1:
             return "first_name_only", f"{head}: only a first name is given and it agrees"
+    initials = _initials_only(shown, tokens)
+    if initials and f and last_t:
+        if initials[0] == f[0] and initials[-1] == last_t[0][0]:
+            return "initials_only", f"{head}: initials {initials.upper()} fit the name"
+        return "different", f"{head}: initials {initials.upper()} do not fit the name"
     return "different", f"{head}: names differ"
+
+
+def _initials_only(shown: str, tokens: tuple[str, ...]) -> str:
+    """"J.S.", "J S" or "JD" (two or three capitals) -> "js" / "jd"; "" for a real name."""
+    if 2 <= len(tokens) <= 3 and all(len(t) == 1 for t in tokens):
+        return "".join(tokens)
+    if len(tokens) == 1 and 2 <= len(tokens[0]) <= 3:
+        raw = next((w for w in shown.split() if nz.fold(w) == tokens[0]), "")
+        if raw.isupper():
+            return tokens[0]
+    return ""
+
+
+def person_name_term(right: Values, level: str) -> str:
+    """The CRM value a person_name level agrees on, for term-frequency adjustment.
+
+    exact / nickname / fuzzy: the full name; initial: initial and family name;
+    first_name_last_initial: first name and family initial; last_name_only: family name.
+    The part before ":" says which frequency table the term is counted in.
+    """
+    first_t, last_t = nz.person_name(
+        _one(right, "first_name"), _one(right, "last_name"), _one(right, "full_name")
+    )
+    if not first_t or not last_t:
+        return f"last:{' '.join(last_t)}" if last_t and level == "last_name_only" else ""
+    first, last = first_t[0], "".join(last_t)
+    if level in {"exact", "nickname", "fuzzy"}:
+        return f"full:{first} {last}"
+    if level == "initial":
+        return f"initial:{first[0]} {last}"
+    if level == "first_name_last_initial":
+        return f"first:{first} {last[0]}"
+    if level == "last_name_only":
+        return f"last:{last}"
+    return ""
 
 
 # ---------------------------------------------------------------- handle vs name
@@ -182,30 +223,57 @@ def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
 # ---------------------------------------------------------------- company
 
 
+@dataclass(frozen=True, slots=True)
+class _Said:
+    """What a profile says about its employer, parsed once per profile text."""
+
+    toks: tuple[str, ...]
+    tokset: frozenset[str]
+    labels: tuple[tuple[str, str], ...]  # (domain label, domain), sorted by domain
+    mentions: tuple[tuple[str, ...], ...]
+    mention_acronyms: frozenset[str]
+
+
+@lru_cache(maxsize=16384)
+def _said(text: str, domains: tuple[str, ...]) -> _Said:
+    toks = nz.text_tokens(text)
+    regs = sorted({d for d in map(nz.registered_domain, domains) if d})
+    mentions = nz.employer_mentions(text)
+    return _Said(toks, frozenset(toks), tuple((nz.domain_label(d), d) for d in regs),
+                 mentions, frozenset(nz.acronym(m) for m in mentions))
+
+
+@lru_cache(maxsize=65536)
+def _crm_company(name: str) -> tuple[tuple[str, ...], str, frozenset[str], str]:
+    """(core tokens, core joined, one-word spellings, acronym) of a CRM company."""
+    core = nz.company_core(name)
+    joined = "".join(core)
+    return core, joined, frozenset({joined, "".join(nz.text_tokens(name))}), nz.acronym(core)
+
+
 def company(left: Values, right: Values, rule: Comparison) -> Outcome:
     crm_company = _one(right, "company")
-    core = nz.company_core(crm_company)
+    core, joined, spelled, acr = _crm_company(crm_company)
     text = _one(left, "text", " | ")
-    domains = {d for d in (nz.registered_domain(v) for v in left.get("domains", ())) if d}
-    if not core or (not text and not domains):
+    said = _said(text, left.get("domains", ()))
+    if not core or (not text and not said.labels):
         return NULL_LEVEL, "no company to compare"
-    toks = nz.text_tokens(text)
-    joined = "".join(core)
+    toks = said.toks
     head = f"company '{crm_company}'"
     k = len(core)
-    if any(toks[i : i + k] == core for i in range(len(toks) - k + 1)):
+    if core[0] in said.tokset and any(toks[i : i + k] == core for i in range(len(toks) - k + 1)):
         return "exact", f"{head} named in the profile"
-    spelled = {joined, "".join(nz.text_tokens(crm_company))}  # "acme", "acmecorp"
-    if len(joined) >= 4 and any(
-        t in spelled or (t.startswith(joined) and len(t) - len(joined) <= 3) for t in toks
+    if len(joined) >= 4 and (
+        spelled & said.tokset
+        or any(t.startswith(joined) and len(t) - len(joined) <= 3 for t in toks)
     ):
         return "exact", f"{head} named in the profile as one word"
-    for d in sorted(domains):
-        if nz.domain_label(d) in {joined, core[0] if len(core[0]) >= 4 else joined}:
+    short = core[0] if len(core[0]) >= 4 else joined
+    for label, d in said.labels:
+        if label in {joined, short}:
             return "exact", f"{head} matches website domain {d}"
-    mentions = nz.employer_mentions(text)
-    acr = nz.acronym(core)
-    if (len(acr) >= 3 and acr in toks) or any(nz.acronym(m) == joined for m in mentions):
+    mentions = said.mentions
+    if (len(acr) >= 3 and acr in said.tokset) or joined in said.mention_acronyms:
         return "acronym", f"{head} named by its acronym"
     sim = rule.option("fuzzy_similarity")
     for m in mentions:
@@ -297,7 +365,30 @@ def identifier(left: Values, right: Values, rule: Comparison) -> Outcome:
     return NULL_LEVEL, "identifiers are on different platforms"
 
 
+# ---------------------------------------------------------------- any text value
+
+
+def string(left: Values, right: Values, rule: Comparison) -> Outcome:
+    a, b = nz.fold(_one(left, "value")), nz.fold(_one(right, "value"))
+    if not a or not b:
+        return NULL_LEVEL, "no value on one side"
+    if a == b:
+        return "exact", f"same value '{a}'"
+    sim = _similar(a, b)
+    if sim >= rule.option("close_similarity"):
+        return "close", f"'{a}' ~ '{b}' ({sim:.2f})"
+    if sim >= rule.option("fuzzy_similarity"):
+        return "fuzzy", f"'{a}' ~ '{b}' ({sim:.2f})"
+    return "different", f"'{a}' vs '{b}'"
+
+
+def string_term(right: Values, level: str) -> str:
+    """The value itself: an exact agreement on a rare value says more."""
+    return f"value:{nz.fold(_one(right, 'value'))}" if level == "exact" else ""
+
+
 COMPARATORS: dict[str, CompareFn] = {
+    "string": string,
     "person_name": person_name,
     "handle_name": handle_name,
     "company": company,
@@ -307,3 +398,9 @@ COMPARATORS: dict[str, CompareFn] = {
     "identifier": identifier,
 }
 assert set(COMPARATORS) == set(CATALOG), "catalog and implementations must agree"
+
+TermFn = Callable[[Values, str], str]
+
+# Comparators with term-frequency adjustable levels: (right-hand values, level) -> term.
+TERMS: dict[str, TermFn] = {"person_name": person_name_term, "string": string_term}
+assert {n for n, spec in CATALOG.items() if spec.tf_levels} == set(TERMS)

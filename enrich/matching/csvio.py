@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from enrich.errors import InputError
-from enrich.matching.profile import PERSON_FIELDS, PROFILE_FIELDS, Person, Profile
+from enrich.matching.profile import EXTRA_PREFIX, PERSON_FIELDS, PROFILE_FIELDS, Person, Profile
 from enrich.matching.rules import Source
 
 __all__ = ["LINK_COLUMNS", "read_people", "read_profiles"]
@@ -83,7 +83,13 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
 
 
 def _read(path: str | Path, source: Source, known: frozenset[str], make: Callable[..., T], id_name: str) -> list[T]:
-    return [make(**{id_name: rid}, **values) for _, rid, values in _rows(Path(path), source, known)]
+    out = []
+    for _, rid, values in _rows(Path(path), source, known):
+        extra = tuple(
+            (f[len(EXTRA_PREFIX) :], values.pop(f)) for f in list(values) if f.startswith(EXTRA_PREFIX)
+        )
+        out.append(make(**{id_name: rid}, **values, extra=extra))
+    return out
 
 
 def read_profiles(path: str | Path, source: Source) -> list[Profile]:

@@ -327,12 +327,14 @@ class Location:
     others: frozenset[str]
 
 
+@lru_cache(maxsize=_CACHE)
 def canonical_city(text: str) -> str:
     """Folded city with aliases resolved ("NYC" -> "new york"); unknown cities stay folded."""
     f = fold(text)
     return vocab.CITY_ALIASES.get(f, f)
 
 
+@lru_cache(maxsize=_CACHE)
 def canonical_country(text: str) -> str:
     """Folded country with aliases resolved ("USA" -> "united states")."""
     f = fold(text)

@@ -7,9 +7,19 @@ the vocabulary that rule files use (``left`` = profile fields, ``right`` = perso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import cache
+from operator import attrgetter
 
-__all__ = ["PERSON_FIELDS", "PROFILE_FIELDS", "Person", "Profile"]
+__all__ = [
+    "EXTRA_PREFIX", "PERSON_FIELDS", "PROFILE_FIELDS", "Person", "Profile", "field_getter",
+    "is_field",
+]
+
+# Any other column a rule wants to compare ("extra.postcode") travels in ``extra``.
+EXTRA_PREFIX = "extra."
+Extra = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,7 @@ class Profile:
     url: str = ""
     website: str = ""
     email: str = ""
+    extra: Extra = ()  # (name, value) pairs of fields named "extra.<name>" in rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +59,26 @@ class Person:
     twitter_handle: str = ""
     owner: str = ""
     full_name: str = ""
+    extra: Extra = ()  # (name, value) pairs of fields named "extra.<name>" in rules
 
 
-PROFILE_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Profile)) - {"key"}
-PERSON_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Person)) - {"id"}
+PROFILE_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Profile)) - {"key", "extra"}
+PERSON_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Person)) - {"id", "extra"}
+
+
+def is_field(name: str, known: frozenset[str]) -> bool:
+    """A named field of the record type, or an ``extra.<name>`` field."""
+    return name in known or (name.startswith(EXTRA_PREFIX) and len(name) > len(EXTRA_PREFIX))
+
+
+@cache
+def field_getter(name: str) -> Callable[[Profile | Person], str]:
+    """Reads one field (``first_name`` or ``extra.postcode``) of a record; "" if absent."""
+    if not name.startswith(EXTRA_PREFIX):
+        return attrgetter(name)
+    key = name[len(EXTRA_PREFIX) :]
+
+    def extra(record: Profile | Person) -> str:
+        return next((v for k, v in record.extra if k == key), "")
+
+    return extra

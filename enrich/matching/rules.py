@@ -23,10 +23,11 @@ import yaml
 
 from enrich.errors import ConfigError
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
-from enrich.matching.profile import PERSON_FIELDS, PROFILE_FIELDS
+from enrich.matching.profile import EXTRA_PREFIX, PERSON_FIELDS, PROFILE_FIELDS, is_field
 
 __all__ = [
     "BLOCKING_KEYS",
+    "EXACT_KEY",
     "Blocking",
     "Comparison",
     "Level",
@@ -39,6 +40,8 @@ __all__ = [
     "parse_rules",
 ]
 
+# "exact:extra.postcode": block records with the same (folded) value of one field.
+EXACT_KEY = "exact:"
 # Blocking key families the index knows how to build (see ``blocking``).
 BLOCKING_KEYS: tuple[str, ...] = (
     "identifier", "email", "name", "initial", "handle", "company", "domain",
@@ -71,6 +74,10 @@ def _keys(data: Mapping[str, Any], where: str, allowed: set[str], required: set[
         raise ConfigError(f"{where}: missing required key {missing[0]!r}")
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def _fields(value: object, where: str) -> tuple[str, ...]:
     """A role or column value: one name or a list of names."""
     items = [value] if isinstance(value, str) else value
@@ -83,12 +90,24 @@ def _fields(value: object, where: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """What one comparison level is worth: m/u probabilities or a log2 Bayes factor."""
+    """What one comparison level is worth: m/u probabilities or a log2 Bayes factor.
+
+    ``tf_weight`` (0..1, Splink's ``tf_adjustment_weight``) turns on a term-frequency
+    adjustment: the level's weight moves by ``tf_weight * log2(typical / count)`` bits,
+    where ``count`` is how many records of the mirror share the agreeing value (a name)
+    and ``typical`` is that count for an average record. A rare surname agreeing is then
+    stronger evidence than "John Smith". ``tf_min_bits``/``tf_max_bits`` bound the
+    adjustment (Splink bounds it with ``tf_minimum_u_value``): the mirror is a sample,
+    so a name held by one record is not proof that it is rare in the world.
+    """
 
     label: str
     m: float | None = None
     u: float | None = None
     weight_bits: float | None = None
+    tf_weight: float = 0.0
+    tf_min_bits: float = -8.0
+    tf_max_bits: float = 8.0
 
     def __post_init__(self) -> None:
         where = f"level {self.label!r}"
@@ -103,6 +122,14 @@ class Level:
                     raise ConfigError(f"{where}: {name} must be in (0, 1], got {p!r}")
         else:
             _number(self.weight_bits, f"{where}: weight")
+        if not 0.0 <= _number(self.tf_weight, f"{where}: tf_weight") <= 1.0:
+            raise ConfigError(f"{where}: tf_weight must be in [0, 1], got {self.tf_weight!r}")
+        lo = _number(self.tf_min_bits, f"{where}: tf_min_bits")
+        hi = _number(self.tf_max_bits, f"{where}: tf_max_bits")
+        if not lo <= 0.0 <= hi:
+            raise ConfigError(
+                f"{where}: need tf_min_bits <= 0 <= tf_max_bits, got {lo} and {hi}"
+            )
 
     @property
     def weight(self) -> float:
@@ -112,24 +139,43 @@ class Level:
         assert self.m is not None and self.u is not None
         return math.log2(self.m / self.u)
 
+    def tf_bits(self, count: int, typical: float) -> float:
+        """Term-frequency adjustment (bits) for a value shared by ``count`` records."""
+        if not self.tf_weight or count < 1 or typical <= 0:
+            return 0.0
+        bits = self.tf_weight * math.log2(typical / count)
+        return min(self.tf_max_bits, max(self.tf_min_bits, bits))
+
     def to_dict(self) -> dict[str, float]:
         if self.weight_bits is not None:
-            return {"weight": self.weight_bits}
-        assert self.m is not None and self.u is not None
-        return {"m": self.m, "u": self.u}
+            d = {"weight": self.weight_bits}
+        else:
+            assert self.m is not None and self.u is not None
+            d = {"m": self.m, "u": self.u}
+        if self.tf_weight:
+            d.update(tf_weight=self.tf_weight, tf_min_bits=self.tf_min_bits,
+                     tf_max_bits=self.tf_max_bits)
+        return d
 
     @classmethod
     def from_dict(cls, label: str, data: object, where: str) -> Level:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return cls(label, weight_bits=_number(data, where))
         d = _mapping(data, where)
-        _keys(d, where, {"m", "u", "weight"}, set())
+        _keys(d, where, {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits"}, set())
+
+        def num(key: str) -> float | None:
+            return None if d.get(key) is None else _number(d[key], f"{where}.{key}")
+
         try:
             return cls(
                 label,
-                m=None if d.get("m") is None else _number(d["m"], f"{where}.m"),
-                u=None if d.get("u") is None else _number(d["u"], f"{where}.u"),
-                weight_bits=None if d.get("weight") is None else _number(d["weight"], f"{where}.weight"),
+                m=num("m"),
+                u=num("u"),
+                weight_bits=num("weight"),
+                tf_weight=_or(num("tf_weight"), 0.0),
+                tf_min_bits=_or(num("tf_min_bits"), -8.0),
+                tf_max_bits=_or(num("tf_max_bits"), 8.0),
             )
         except ConfigError as e:
             raise ConfigError(f"{where}: {e}") from None
@@ -171,10 +217,10 @@ class Comparison:
                         f"expected {', '.join(known_roles)}"
                     )
                 for f in flds:
-                    if f not in known_fields:
+                    if not is_field(f, known_fields):
                         raise ConfigError(
                             f"{where}: unknown {side} field {f!r}; "
-                            f"known: {', '.join(sorted(known_fields))}"
+                            f"known: {', '.join(sorted(known_fields))}, or extra.<column>"
                         )
             required = [r for r in known_roles if r not in spec.optional_roles]
             for r in required:
@@ -192,8 +238,15 @@ class Comparison:
         if len(set(labels)) != len(labels):
             raise ConfigError(f"{where}: a level is listed twice")
         for lab in spec.levels:
-            if lab not in labels:
+            if lab not in labels and lab not in spec.fallbacks:
                 raise ConfigError(f"{where}: no weight for level {lab!r} of {spec.name}")
+        for lv in self.levels:
+            if lv.tf_weight and lv.label not in spec.tf_levels:
+                known = ", ".join(sorted(spec.tf_levels)) or "none"
+                raise ConfigError(
+                    f"{where}: level {lv.label!r} has no term frequency to adjust by; "
+                    f"levels of {spec.name} that do: {known}"
+                )
         for opt, value in self.options:
             ospec = spec.options.get(opt)
             if ospec is None:
@@ -205,12 +258,19 @@ class Comparison:
                 )
 
     def level(self, label: str) -> Level:
-        """The weight entry of a level; "null" weighs nothing unless the rule says so."""
+        """The weight entry of a level; "null" weighs nothing unless the rule says so.
+
+        A level added to a comparator after a rule file was written is weighed like the
+        level the catalog names as its fallback, so older rule files keep working.
+        """
         for lv in self.levels:
             if lv.label == label:
                 return lv
         if label == NULL_LEVEL:
             return Level(NULL_LEVEL, weight_bits=0.0)
+        fallback = CATALOG[self.comparator].fallbacks.get(label)
+        if fallback is not None:
+            return self.level(fallback)
         raise KeyError(label)
 
     def option(self, name: str) -> float:
@@ -297,9 +357,17 @@ class Blocking:
         if not self.keys:
             raise ConfigError("blocking.keys: at least one key is needed")
         for k in self.keys:
-            if k not in BLOCKING_KEYS:
+            if k.startswith(EXACT_KEY):
+                field_name = k[len(EXACT_KEY) :]
+                if not (field_name == "email" or field_name.startswith(EXTRA_PREFIX)):
+                    raise ConfigError(
+                        f"blocking.keys: {k!r} must name a field both sides have: "
+                        "email or extra.<column>"
+                    )
+            elif k not in BLOCKING_KEYS:
                 raise ConfigError(
-                    f"blocking.keys: unknown key {k!r}; known: {', '.join(BLOCKING_KEYS)}"
+                    f"blocking.keys: unknown key {k!r}; known: {', '.join(BLOCKING_KEYS)}, "
+                    "or exact:<field> (records with the same value of that field)"
                 )
         for name in ("max_postings", "max_candidates"):
             v = getattr(self, name)
@@ -320,9 +388,10 @@ class Source:
         if not self.id:
             raise ConfigError(f"{self.side}.id: the id column must be named")
         for fld, cols in self.columns:
-            if fld not in known:
+            if not is_field(fld, known):
                 raise ConfigError(
-                    f"{self.side}.columns: unknown field {fld!r}; known: {', '.join(sorted(known))}"
+                    f"{self.side}.columns: unknown field {fld!r}; "
+                    f"known: {', '.join(sorted(known))}, or extra.<column>"
                 )
             if not cols:
                 raise ConfigError(f"{self.side}.columns.{fld}: no column given")

@@ -13,15 +13,20 @@ Deciding is separate from scoring and favours precision on automatic links:
 
 from __future__ import annotations
 
+import gc
 import math
+import multiprocessing as mp
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 
 from enrich.matching.blocking import BlockingIndex, person_keys, profile_keys
-from enrich.matching.comparators import COMPARATORS, CompareFn, Values
-from enrich.matching.profile import Person, Profile
-from enrich.matching.rules import Comparison, RuleSet
+from enrich.matching.catalog import CATALOG, NULL_LEVEL
+from enrich.matching.comparators import COMPARATORS, TERMS, CompareFn, Values
+from enrich.matching.frequency import TermFrequencies
+from enrich.matching.profile import Person, Profile, field_getter
+from enrich.matching.rules import Comparison, Level, RuleSet
 
 __all__ = ["Candidate", "Contribution", "Decision", "MatchResult", "Matcher"]
 
@@ -87,14 +92,37 @@ class MatchResult:
         return tuple(c for c in self.candidates if c.decision is Decision.REVIEW)
 
 
-_Plan = tuple[Comparison, CompareFn, tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, tuple[str, ...]], ...]]
+Roles = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def _values(record: object, roles: tuple[tuple[str, tuple[str, ...]], ...]) -> Values:
+def _values(record: Profile | Person, roles: Roles) -> Values:
     return {
-        role: tuple(v for v in (getattr(record, f) for f in fields) if v)
+        role: tuple(v for v in (field_getter(f)(record) for f in fields) if v)
         for role, fields in roles
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One comparison, ready to run: its function and how to read each side."""
+
+    comp: Comparison
+    fn: CompareFn
+    left: Roles
+    right: Roles
+    right_fields: tuple[str, ...]
+    levels: dict[str, Level]
+
+    @classmethod
+    def of(cls, comp: Comparison) -> _Step:
+        labels = (*CATALOG[comp.comparator].levels, NULL_LEVEL)
+        return cls(comp, COMPARATORS[comp.comparator], comp.left, comp.right,
+                   tuple(f for _, fs in comp.right for f in fs),
+                   {label: comp.level(label) for label in labels})
+
+    def right_key(self, person: Person) -> tuple[str, ...]:
+        """The raw right-hand values this comparison reads: its outcome depends on nothing else."""
+        return tuple([field_getter(f)(person) for f in self.right_fields])
 
 
 class Matcher:
@@ -113,8 +141,9 @@ class Matcher:
         for n, p in enumerate(people):
             self.people.append(p)
             self._index.add(n, person_keys(p, families))
-        self._plan: tuple[_Plan, ...] = tuple(
-            (c, COMPARATORS[c.comparator], c.left, c.right) for c in rules.comparisons
+        self._plan: tuple[_Step, ...] = tuple(_Step.of(c) for c in rules.comparisons)
+        self._tf = TermFrequencies.build(
+            rules.comparisons, self.people, lambda p, c: _values(p, c.right)
         )
 
     def __len__(self) -> int:
@@ -131,11 +160,31 @@ class Matcher:
 
     def contributions(self, profile: Profile, person: Person) -> tuple[Contribution, ...]:
         """Run every comparison of the rules on one pair."""
-        out = []
-        for comp, fn, left_roles, right_roles in self._plan:
-            label, why = fn(_values(profile, left_roles), _values(person, right_roles), comp)
-            out.append(Contribution(comp.name, label, comp.level(label).weight, why))
-        return tuple(out)
+        return tuple(
+            self._compare(step, _values(profile, step.left), _values(person, step.right))
+            for step in self._plan
+        )
+
+    def _compare(self, step: _Step, left: Values, right: Values) -> Contribution:
+        comp = step.comp
+        label, why = step.fn(left, right, comp)
+        level = step.levels[label]
+        weight = level.weight
+        if level.tf_weight:
+            adj, note = self._tf_adjustment(comp, level, right)
+            weight += adj
+            why += note
+        return Contribution(comp.name, label, weight, why)
+
+    def _tf_adjustment(self, comp: Comparison, level: Level, right: Values) -> tuple[float, str]:
+        term = TERMS[comp.comparator](right, level.label)
+        if not term:
+            return 0.0, ""
+        count = self._tf.count(comp.name, term)
+        typical = self._tf.typical(comp.name, term)
+        bits = level.tf_bits(count, typical)
+        who = "1 CRM record has" if count == 1 else f"{count} CRM records have"
+        return bits, f"; {who} this name, a typical one {typical:.0f} ({bits:+.1f} bits)"
 
     def score(self, profile: Profile, person: Person) -> tuple[float, tuple[Contribution, ...]]:
         """Total match weight (bits) of one pair and its parts."""
@@ -143,8 +192,27 @@ class Matcher:
         return self.rules.prior_weight + sum(c.weight for c in parts), parts
 
     def match(self, profile: Profile) -> MatchResult:
-        """Score the blocked candidates of a profile and decide."""
-        scored = [(*self.score(profile, p), p.id) for p in self.candidates(profile)]
+        """Score the blocked candidates of a profile and decide.
+
+        Within one profile a comparison's outcome depends only on the candidate's values
+        it reads, and candidates share many of them (namesakes share a name, hundreds of
+        records share a city, most have no stored identifier), so each distinct value
+        tuple is compared once per profile.
+        """
+        prior = self.rules.prior_weight
+        steps: list[tuple[_Step, Values, dict[tuple[str, ...], Contribution]]] = [
+            (step, _values(profile, step.left), {}) for step in self._plan
+        ]
+        scored = []
+        for person in self.candidates(profile):
+            parts = []
+            for step, left, memo in steps:
+                key = step.right_key(person)
+                c = memo.get(key)
+                if c is None:
+                    c = memo[key] = self._compare(step, left, _values(person, step.right))
+                parts.append(c)
+            scored.append((prior + sum(c.weight for c in parts), tuple(parts), person.id))
         scored.sort(key=lambda s: (-s[0], s[2]))
         return MatchResult(
             profile_key=profile.key,
@@ -170,7 +238,41 @@ class Matcher:
             out.append(Candidate(pid, round(score, 4), d, parts))
         return tuple(out)
 
-    def match_many(self, profiles: Iterable[Profile]) -> Iterator[MatchResult]:
-        """Backfill path: match profiles one after the other, lazily."""
-        for p in profiles:
-            yield self.match(p)
+    def match_many(
+        self, profiles: Iterable[Profile], *, workers: int = 1, chunk_size: int = 256
+    ) -> Iterator[MatchResult]:
+        """Backfill path: match many profiles, lazily, results in input order.
+
+        With ``workers > 1`` the profiles are matched by that many forked processes.
+        They are forked *after* the index is built, so they share its memory pages
+        instead of rebuilding or receiving it (``gc.freeze`` keeps the collector from
+        touching, and so copying, those pages). Where ``fork`` is unavailable the
+        profiles are matched in this process.
+        """
+        if workers <= 1 or "fork" not in mp.get_all_start_methods():
+            yield from map(self.match, profiles)
+            return
+        global _FORKED
+        _FORKED = self
+        gc.freeze()
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for chunk in pool.imap(_match_chunk, _chunks(profiles, chunk_size)):
+                    yield from chunk
+        finally:
+            _FORKED = None
+            gc.unfreeze()
+
+
+_FORKED: Matcher | None = None  # the matcher forked workers inherit
+
+
+def _match_chunk(profiles: list[Profile]) -> list[MatchResult]:
+    assert _FORKED is not None, "match_many workers must be forked from the matcher"
+    return [_FORKED.match(p) for p in profiles]
+
+
+def _chunks(items: Iterable[Profile], size: int) -> Iterator[list[Profile]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk

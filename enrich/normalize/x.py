@@ -45,7 +45,8 @@ def tweet_time(tweet: dict[str, Any], fallback: datetime) -> datetime:
     if tweet.get("timestamp_ms"):
         return parse_time(tweet["timestamp_ms"], fallback)
     try:  # v1.1 format: "Tue Mar 03 10:15:00 +0000 2026"
-        return datetime.strptime(str(tweet["created_at"]), "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+        parsed = datetime.strptime(str(tweet["created_at"]), "%a %b %d %H:%M:%S %z %Y")
+        return parsed.astimezone(UTC)
     except (KeyError, ValueError):
         return parse_time(None, fallback)
 
@@ -69,8 +70,9 @@ def classify(tweet: dict[str, Any], us: str) -> tuple[str, dict[str, Any] | None
         return "share", tweet["retweeted_status"]
     if isinstance(tweet.get("quoted_status"), dict) or tweet.get("is_quote_status"):
         quoted = tweet.get("quoted_status")
-        return "quote", quoted if isinstance(quoted, dict) else (
-            {"id_str": tweet["quoted_status_id_str"]} if tweet.get("quoted_status_id_str") else None)
+        if not isinstance(quoted, dict):
+            quoted = {"id_str": tweet.get("quoted_status_id_str")}
+        return "quote", quoted
     replied = _str(tweet.get("in_reply_to_status_id_str"))
     reply_post = {"id_str": replied, "user": {"screen_name": tweet.get("in_reply_to_screen_name")}}
     if replied and _str(tweet.get("in_reply_to_user_id_str")) == us:
@@ -149,9 +151,10 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
         if isinstance(events, list):
             for index, event in enumerate(events):
                 if isinstance(event, dict):
-                    ident = event.get("id_str") or event.get("id") or "{}:{}:{}".format(
-                        (event.get("source") or {}).get("id"), (event.get("target") or {}).get("id"),
-                        event.get("created_timestamp"))
+                    source, target = event.get("source") or {}, event.get("target") or {}
+                    ident = event.get("id_str") or event.get("id") or ":".join(str(x) for x in (
+                        source.get("id_str") or source.get("id"),
+                        target.get("id_str") or target.get("id"), event.get("created_timestamp")))
                     out.append(f"{key}:{ident}")
                 else:
                     out.append(f"{key}:{index}:{event!r}")

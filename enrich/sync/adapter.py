@@ -53,6 +53,8 @@ class Activity:
     subject: str
     body: str
     occurred_at: datetime
+    handoff: bool = False  # a follow-up task for the record's owner, not a logged touch
+    owner_id: str | None = None
 
 
 class CrmAdapter(Protocol):

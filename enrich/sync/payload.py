@@ -14,10 +14,11 @@ from enrich.models import (
     LinkStatus,
     Score,
     SocialProfile,
+    Handoff,
     Touchpoint,
 )
 from enrich.sync.adapter import Activity
-from enrich.scores import touchpoints_of
+from enrich.scores import scorer_cache, touchpoints_of
 
 PLATFORM_NAMES = {"x": "X", "linkedin": "LinkedIn", "instagram": "Instagram",
                   "facebook": "Facebook"}
@@ -51,6 +52,7 @@ def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[
     interests = session.exec(
         select(Interest).where(Interest.record_id == record.id)
         .order_by(col(Interest.strength).desc(), Interest.topic).limit(5))
+    taxonomy = scorer_cache.get(session).taxonomy
     profiles = session.exec(
         select(SocialProfile).join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id)
         .where(IdentityLink.record_id == record.id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
@@ -59,7 +61,7 @@ def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[
     return {
         "score": round(score.score) if score else 0,
         "score_reasons": score.reasons if score else "",
-        "interests": ";".join(i.topic for i in interests),
+        "interests": ";".join(taxonomy.label(i.topic) for i in interests)[:255],
         "last_touch": last.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,
         "last_touch_summary": summary(last.kind, last.platform, last.text) if last else "",
         "profiles": "\n".join(profile_url(p) for p in profiles),
@@ -83,4 +85,22 @@ def activity_for(tp: Touchpoint, record: CrmRecord) -> Activity:
         record_crm_id=record.crm_id, account_crm_id=record.account_crm_id,
         subject=summary(tp.kind, tp.platform, tp.text), body="\n".join(x for x in lines if x),
         occurred_at=tp.occurred_at,
+    )
+
+
+def account_values(session: Session, record: CrmRecord) -> dict[str, Any]:
+    score = session.exec(select(Score).where(Score.record_id == record.id)).first()
+    people = (score.breakdown or {}).get("engaged_people", []) if score else []
+    return {"account_score": round(score.score) if score else 0, "engaged_people": len(people)}
+
+
+def handoff_activity(handoff: Handoff, record: CrmRecord, public_url: str) -> Activity:
+    name = " ".join(x for x in (record.first_name, record.last_name) if x) or "This person"
+    return Activity(
+        key=f"handoff-{hashlib.sha256(f'{handoff.id}|{record.crm_id}'.encode()).hexdigest()[:32]}",
+        object_type=record.object_type, record_crm_id=record.crm_id,
+        account_crm_id=record.account_crm_id,
+        subject=f"Follow up: {name} is engaging on social (score {round(handoff.score)})"[:255],
+        body=f"{handoff.reason}\nDetails: {public_url.rstrip('/')}/people/{record.id}",
+        occurred_at=handoff.created_at, handoff=True, owner_id=record.owner_id,
     )

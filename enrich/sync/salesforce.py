@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -132,11 +132,7 @@ class SalesforceAdapter:
         """Tasks upserted on their external id, so a retried batch never makes a second Task."""
 
         def send(chunk: list[Activity]) -> list[WriteResult]:
-            records = [{
-                "attributes": {"type": "Task"}, TASK_KEY_FIELD: a.key, "WhoId": a.record_crm_id,
-                "Subject": a.subject[:255], "Description": a.body[:32000], "Status": "Completed",
-                "Priority": "Normal", "ActivityDate": a.occurred_at.date().isoformat(),
-            } for a in chunk]
+            records = [_task(a) for a in chunk]
             answer = self._collection(f"composite/sobjects/Task/{TASK_KEY_FIELD}", records)
             return [_save_result(item.get("id") or a.key, item)
                     for a, item in zip(chunk, answer, strict=False)]
@@ -165,6 +161,20 @@ class SalesforceAdapter:
                     e.get("statusCode") == "ENTITY_IS_DELETED" for e in errors)
                 results.append(WriteResult(task_id, bool(gone), None if gone else str(errors)))
         return results
+
+
+def _task(a: Activity) -> dict[str, Any]:
+    task = {"attributes": {"type": "Task"}, TASK_KEY_FIELD: a.key, "WhoId": a.record_crm_id,
+            "Subject": a.subject[:255], "Description": a.body[:32000],
+            "ActivityDate": a.occurred_at.date().isoformat()}
+    if a.handoff:  # an open task on the owner's list, due tomorrow
+        task.update(Status="Not Started", Priority="High",
+                    ActivityDate=(a.occurred_at + timedelta(days=1)).date().isoformat())
+        if a.owner_id:
+            task["OwnerId"] = a.owner_id
+    else:
+        task.update(Status="Completed", Priority="Normal")
+    return task
 
 
 RETRYABLE_CODES = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE"}

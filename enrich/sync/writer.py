@@ -19,11 +19,19 @@ from sqlmodel import col, select
 from enrich import defaults
 from enrich.db import session_scope
 from enrich.errors import CRMError, CRMPermanent, CRMRateLimited
-from enrich.models import ActivityWrite, CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
+from enrich.models import (
+    ActivityWrite,
+    CrmRecord,
+    DeadLetter,
+    Handoff,
+    SyncRequest,
+    SyncState,
+    utcnow,
+)
 from enrich.scores import touchpoints_of
 from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.fields import FieldMap
-from enrich.sync.payload import activity_for, person_values
+from enrich.sync.payload import account_values, activity_for, handoff_activity, person_values
 
 log = logging.getLogger("enrich.sync")
 
@@ -44,6 +52,14 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> dict[int, Any]:
             .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
         ).all()
     return {record_id: requested_at for record_id, requested_at in claimed}
+
+
+def _renew(engine: Engine, record_ids: set[int], lease_s: float) -> None:
+    """Extend the lease between phases, so a long run keeps its records to itself."""
+    if record_ids:
+        with session_scope(engine) as session:
+            session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(record_ids))
+                            .values(next_attempt_at=utcnow() + timedelta(seconds=lease_s)))
 
 
 def _backoff(attempts: int, floor: float = 0.0) -> timedelta:
@@ -68,10 +84,13 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
         for record in records:
             if record.crm != adapter.name or record.deleted:
                 continue
-            wanted = person_values(session, record, public_url)
+            if record.object_type == "account":
+                wanted, names = account_values(session, record), fields.account
+            else:
+                wanted, names = person_values(session, record, public_url), fields.person
             changes = {}
             for meaning, value in wanted.items():
-                name = fields.person.get(meaning)
+                name = names.get(meaning)
                 if name and last.get((record.id, name)) != _text(value):  # type: ignore[arg-type]
                     changes[name] = value
             if changes:
@@ -112,6 +131,7 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
             _defer(engine, retry, CRMRateLimited("retryable write error", retry_after=wait,
                                                  crm=adapter.name))
             deferred.update(retry)
+    _renew(engine, done - dead, lease_s)
     try:
         written, retry_ids, wait = _sync_activities(engine, adapter, sorted(done - dead))
         stats["activities"] += written
@@ -124,6 +144,10 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
                 "retryable activity write error", retry_after=wait, crm=adapter.name))
     deferred |= retry_ids
     done -= retry_ids
+    try:
+        stats["handoffs"] = _sync_handoffs(engine, adapter, sorted(done - dead), public_url)
+    except CRMError as exc:
+        log.warning("hand-off tasks deferred: %s", exc)  # still pending; the next run sends them
     _finish(engine, claimed, done, deferred)
     stats["calls"] = adapter.calls - calls_before
     return stats
@@ -199,6 +223,34 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
             write.written_at = utcnow()
             written += 1
     return written, retry, wait
+
+
+def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
+                   public_url: str) -> int:
+    """One follow-up task for the owner per hand-off, idempotent on its key like activities."""
+    with session_scope(engine) as session:
+        rows = list(session.exec(select(Handoff, CrmRecord).join(
+            CrmRecord, col(CrmRecord.id) == Handoff.record_id).where(
+            col(Handoff.record_id).in_(record_ids), col(Handoff.status).in_(("pending", "sending")),
+            col(CrmRecord.object_type).in_(("contact", "lead")))))
+        if not rows:
+            return 0
+        for handoff, _ in rows:
+            handoff.status = "sending"
+        activities = [handoff_activity(h, r, public_url) for h, r in rows]
+    results = adapter.write_activities(activities)
+    written = 0
+    with session_scope(engine) as session:
+        for (handoff, _), result in zip(rows, results, strict=True):
+            handoff = session.merge(handoff)
+            if result.ok:
+                handoff.status, handoff.activity_id = "written", result.crm_id
+                written += 1
+            elif not result.retryable:
+                handoff.status = "failed"
+                session.add(DeadLetter(kind="handoff", ref_id=handoff.id,
+                                       error=result.error or "not written"))
+    return written
 
 
 def _text(value: Any) -> str | None:

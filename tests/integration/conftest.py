@@ -54,6 +54,18 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def enrich_score(engine: Any, email: str) -> int:
+    """The score enrich computed for the person with this email, as the CRM should show it."""
+    from sqlmodel import Session, select
+
+    from enrich.models import CrmRecord, Score
+    from enrich.scoring import round_score
+
+    with Session(engine) as s:
+        return round_score(s.exec(select(Score.score).join(
+            CrmRecord, CrmRecord.id == Score.record_id).where(CrmRecord.email == email)).one())
+
+
 def postgres_database(server: servers.Server) -> str:
     return servers.create_database(server, f"enrich_{uuid.uuid4().hex[:10]}")
 

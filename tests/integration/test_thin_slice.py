@@ -24,7 +24,13 @@ from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull
 from enrich.sync.sandbox import Sandbox
 from tests.conftest import STANDARD_SECRET, wait_until
-from tests.integration.conftest import DANA, Process, crm_settings, postgres_database
+from tests.integration.conftest import (
+    DANA,
+    Process,
+    crm_settings,
+    enrich_score,
+    postgres_database,
+)
 from tests.signing import standard_headers
 
 
@@ -78,8 +84,8 @@ def test_embedded_salesforce(sandbox: Sandbox, database_url: str) -> None:
         assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
 
         contact = wait_until(lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c)
-        assert contact["Social_Score__c"] == 5
-        assert contact["Social_Score_Reasons__c"] == "1 comment"
+        assert contact["Social_Score__c"] == enrich_score(runtime.current().engine, DANA) > 0
+        assert contact["Social_Score_Reasons__c"].startswith("1 comment")
         assert contact["Last_Social_Touch_Summary__c"].startswith("Commented on your post on LinkedIn")
         assert contact["Enrich_Url__c"].startswith("http://enrich.test/people/")
         [task] = wait_until(lambda: sf_tasks(sandbox, contact["Id"]))
@@ -97,8 +103,8 @@ def test_embedded_hubspot(sandbox: Sandbox, database_url: str) -> None:
         body, headers = signed_comment(DANA)
         assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
         contact = wait_until(lambda: (c := hs_contact(sandbox, DANA)).get("enrich_social_score") and c)
-        assert contact["enrich_social_score"] == "5"
-        assert contact["enrich_score_reasons"] == "1 comment"
+        assert contact["enrich_social_score"] == str(enrich_score(runtime.current().engine, DANA))
+        assert contact["enrich_score_reasons"].startswith("1 comment")
     finally:
         runtime.uninstall()
 
@@ -123,7 +129,7 @@ def test_postgres_redis_rq_worker(sandbox: Sandbox, postgres_server: Any, redis_
         assert answer.status_code == 200
         contact = wait_until(lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c,
                              timeout=30)
-        assert contact["Social_Score__c"] == 5
+        assert contact["Social_Score__c"] == enrich_score(runtime.current().engine, DANA) > 0
         assert len(wait_until(lambda: sf_tasks(sandbox, contact["Id"]))) == 1
     finally:
         worker.stop()

@@ -19,7 +19,13 @@ from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull
 from enrich.sync.sandbox import Sandbox
 from tests.conftest import wait_until
-from tests.integration.conftest import DANA, Process, crm_settings, postgres_database
+from tests.integration.conftest import (
+    DANA,
+    Process,
+    crm_settings,
+    enrich_score,
+    postgres_database,
+)
 from tests.integration.test_thin_slice import sf_contact, sf_tasks, signed_comment
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -40,7 +46,7 @@ def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
 
     Redis.from_url(redis_server.url).flushall()
     settings = crm_settings(postgres_database(postgres_server), sandbox, "salesforce",
-                            redis_url=redis_server.url, sweep_after_s=1.0, sync_lease_s=4.0)
+                            redis_url=redis_server.url, sweep_after_s=1.0, sync_lease_s=10.0)
     upgrade(settings.database_url)
     client = create_app(settings).test_client()
     engine = runtime.current().engine
@@ -54,7 +60,8 @@ def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
         assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
         # Fields land first; then the Task upsert goes on the wire and the worker dies before
         # the CRM answers. The CRM still creates the Task: enrich must not make a second one.
-        wait_until(lambda: sandbox.requests_count(FIELDS_PATCH) == 1, timeout=30)
+        # Two field batches (the contact, and her account's roll-up), then the Task upsert.
+        wait_until(lambda: sandbox.requests_count(FIELDS_PATCH) == 2, timeout=30)
         assert sync_in_flight(engine)
         time.sleep(0.5)
         first.kill()
@@ -72,10 +79,11 @@ def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
                     w.status == "written" for w in writes)
 
         wait_until(settled, timeout=60)
-        assert contact["Social_Score__c"] == 5  # one comment, counted once
+        assert contact["Social_Score__c"] == enrich_score(engine, DANA) > 0
+        assert contact["Social_Score_Reasons__c"].startswith("1 comment")  # counted once
         assert len(sf_tasks(sandbox, contact["Id"])) == 1
         assert sandbox.requests_count(TASK_UPSERT) == 2  # the retry really happened
-        assert sandbox.requests_count(FIELDS_PATCH) == 1  # unchanged fields are not re-sent
+        assert sandbox.requests_count(FIELDS_PATCH) == 2  # unchanged fields are not re-sent
         with Session(engine) as s:
             assert len(list(s.exec(select(Touchpoint)))) == 1
     finally:

@@ -365,6 +365,9 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
         hs_property("lifecyclestage", "Lifecycle Stage", "enumeration", "radio"),
         hs_property("twitterhandle", "Twitter Username"),
         hs_property("linkedin_url", "LinkedIn URL", hubspot_defined=False),
+        # HubSpot keeps the primary company's id on the contact itself.
+        hs_property("associatedcompanyid", "Primary Associated Company ID", "number", "number",
+                    read_only=True),
     ]
     companies = [
         *common("companyinformation", "hs_lastmodifieddate"),

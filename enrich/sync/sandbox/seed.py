@@ -249,3 +249,4 @@ def _seed_person(
         contact["properties"]["lastmodifieddate"] = contact["updatedAt"] = hs_format(modified)
     if kind == "contacts" and account_key in hs_companies:
         state.hs_associate("contacts", contact["id"], "companies", hs_companies[account_key], 279)
+        contact["properties"]["associatedcompanyid"] = hs_companies[account_key]

@@ -1,0 +1,261 @@
+"""Benchmark: signed webhook deliveries per second accepted *and durably stored*, with p50/p99
+ack latency, against gunicorn on loopback, next to a bare Flask endpoint on the same gunicorn
+settings (the ceiling of this machine and server).
+
+enrich runs as `enrich serve` (2 workers, gthread) on a temporary SQLite database, embedded
+queue included (the default deployment: each stored delivery is also processed in-process).
+The load is `wrk` with a Lua script that replays a pool of pre-signed Standard Webhooks
+deliveries, each with a unique webhook-id (a signature covers the id, so the pool is signed
+in Python before the clock starts; each wrk thread owns a disjoint slice of it). Bounded: a
+thread stops when its slice is used up, and each run lasts at most --seconds.
+
+    .venv/bin/python bench/ingest.py                       # 3 runs each of 8 s, 64 connections
+    options: --runs 3 --seconds 8 --connections 64 --workers 2 --threads 4
+
+Needs `wrk` (Debian: apt-get install -y wrk). Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec_" + base64.b64encode(b"bench-ingest-secret-0123456789abcd").decode()
+PATH = "/webhooks/standard/bench"
+LUA = r"""
+first, step, i, n_ok, n_bad = 1, 1, 1, 0, 0  -- globals: done() reads them with thread:get
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("first", #threads)
+end
+function init(args)
+  step = tonumber(args[1]); i = first
+end
+function request()
+  local r = pool[i]
+  if r == nil then wrk.thread:stop(); return pool[first] end
+  i = i + step
+  return r
+end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then n_ok = n_ok + 1 else n_bad = n_bad + 1 end
+end
+function done(summary, latency, requests)
+  local ok, bad = 0, 0
+  for _, t in ipairs(threads) do ok = ok + t:get("n_ok"); bad = bad + t:get("n_bad") end
+  io.write(string.format("RESULT ok=%d bad=%d p50_us=%d p99_us=%d\n", ok, bad,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def bare_app() -> Flask:
+    """The ceiling: a Flask endpoint that reads the body and answers 200 (gunicorn factory)."""
+    from flask import request
+
+    app = Flask("bare")
+
+    @app.post(PATH)
+    def _ok() -> tuple[str, int]:
+        request.get_data()
+        return '{"status":"accepted"}', 200
+
+    return app
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace(
+        "\n", "\\n") + '"'
+
+
+def write_pool(path: Path, size: int, port: int) -> None:
+    """`size` raw HTTP requests, each a correctly signed delivery with a unique webhook-id."""
+    sys.path.insert(0, str(ROOT))
+    from enrich.samples import SAMPLE_PEOPLE, sign_standard, touchpoint_message
+
+    body = json.dumps(touchpoint_message(SAMPLE_PEOPLE[0], "comment", "Does this do SSO?"))
+    with path.open("w") as out:
+        out.write(LUA)
+        out.write("pool = {\n")
+        for _ in range(size):
+            headers = sign_standard(SECRET, body.encode(), msg_id=f"msg_{uuid.uuid4().hex}")
+            lines = [f"POST {PATH} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+                     *(f"{k}: {v}" for k, v in headers.items()),
+                     f"Content-Length: {len(body)}", "", body]
+            out.write(_lua_string("\r\n".join(lines)) + ",\n")
+        out.write("}\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+@dataclass
+class Run:
+    target: str
+    wrk_rps: float
+    stored: int
+    seconds: float
+    ok: int
+    bad: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        """Deliveries per second that answered 2xx (bare) / were committed (enrich)."""
+        return (self.stored if self.target == "enrich" else self.ok) / self.seconds
+
+
+def run_wrk(script: Path, port: int, args: argparse.Namespace, target: str,
+            count_stored: object) -> Run:
+    before = count_stored() if callable(count_stored) else 0
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s",
+         str(script), f"http://127.0.0.1:{port}{PATH}", "--", "2"],
+        capture_output=True, text=True, timeout=args.seconds + 60, check=True).stdout
+    found = re.search(r"RESULT ok=(\d+) bad=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    dur = re.search(r"requests in ([\d.]+)(m?s)", out)
+    if not found or not rps or not dur:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    seconds = float(dur.group(1)) / (1000 if dur.group(2) == "ms" else 1)
+    ok, bad, p50, p99 = (int(g) for g in found.groups())
+    stored = (count_stored() - before) if callable(count_stored) else 0
+    return Run(target, float(rps.group(1)), stored, seconds, ok, bad, p50 / 1000, p99 / 1000)
+
+
+def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_listening(port, proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--embedded", action="store_true",
+                        help="process deliveries in the web processes while ingesting (the "
+                        "embedded default) instead of leaving them queued in a loopback Redis")
+    parser.add_argument("--pool", type=int, default=0,
+                        help="signed requests per run [default: 5,000 per second of run]")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install -y wrk")
+    bin_dir = Path(sys.executable).parent
+    tmp = Path(tempfile.mkdtemp(prefix="enrich-bench-"))
+    db = tmp / "ingest.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "ENRICH_ENV": "development",
+           "STANDARD_WEBHOOK_SECRETS": f"bench={SECRET}", "ENRICH_LOG_LEVEL": "WARNING",
+           "CRM": "none", "PYTHONPATH": str(ROOT)}
+    env.pop("REDIS_URL", None)
+    enrich_port, bare_port = free_port(), free_port()
+    redis = None
+    if not args.embedded:
+        # Ingest is measured on its own: jobs wait in Redis (no rq worker runs), as they would
+        # for the workers of a scale-out deployment. --embedded shows the one-process default.
+        redis_port = free_port()
+        redis = start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no"], env, redis_port)
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+    enrich = start([str(bin_dir / "enrich"), "serve", "--host", "127.0.0.1", "--port",
+                    str(enrich_port), "--workers", str(args.workers), "--threads",
+                    str(args.threads)], env, enrich_port)
+    bare = start([str(bin_dir / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
+                  "--threads", str(args.threads), "-b", f"127.0.0.1:{bare_port}",
+                  "--log-level", "warning", "bench.ingest:bare_app()"], env, bare_port)
+
+    def stored() -> int:
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            return int(conn.execute("select count(*) from raw_event").fetchone()[0])
+        finally:
+            conn.close()
+
+    runs: list[Run] = []
+    try:
+        for n in range(args.runs):
+            for target, port in (("bare", bare_port), ("enrich", enrich_port)):
+                script = tmp / f"{target}-{n}.lua"
+                write_pool(script, args.pool or 5000 * args.seconds, port)
+                run = run_wrk(script, port, args, target, stored if target == "enrich" else None)
+                runs.append(run)
+                print(f"run {n + 1} {target:6}: {run.rate:7.0f}/s  (wrk {run.wrk_rps:.0f} req/s, "
+                      f"2xx {run.ok}, non-2xx {run.bad}, stored {run.stored})  "
+                      f"p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms", flush=True)
+                script.unlink()
+                time.sleep(2)  # let the embedded worker drain a little between runs
+    finally:
+        stop(enrich)
+        stop(bare)
+        if redis is not None:
+            stop(redis)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def med(target: str, attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in runs if r.target == target)
+
+    bare_rate, enrich_rate = med("bare", "rate"), med("enrich", "rate")
+    queue = ("embedded queue, processing in-process" if args.embedded
+             else "rq queue on loopback Redis")
+    print(f"\nmedian of {args.runs} runs ({os.cpu_count()} cores, {args.workers} gunicorn workers "
+          f"x {args.threads} threads, wrk -t2 -c{args.connections} -d{args.seconds}s, {queue}):")
+    print(f"  bare Flask 200     {bare_rate:7.0f}/s   p50 {med('bare', 'p50_ms'):.1f} ms   "
+          f"p99 {med('bare', 'p99_ms'):.1f} ms")
+    print(f"  enrich stored      {enrich_rate:7.0f}/s   p50 {med('enrich', 'p50_ms'):.1f} ms   "
+          f"p99 {med('enrich', 'p99_ms'):.1f} ms")
+    print(f"  ratio {enrich_rate / bare_rate:.0%} of bare (target >= 50 %), "
+          f"{'meets' if enrich_rate >= 2500 else 'misses'} the 2,500/s target")
+
+
+if __name__ == "__main__":
+    main()
