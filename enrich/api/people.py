@@ -1,0 +1,40 @@
+"""People: search the CRM mirror (contacts and leads) and read one person's whole picture."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from enrich.api.common import (
+    ApiError,
+    cursor_arg,
+    engine,
+    limit_arg,
+    page,
+    requires,
+    settings,
+    str_arg,
+)
+from enrich.console import people
+from enrich.models import Role
+
+
+def register(bp: Blueprint) -> None:
+    @bp.get("/people")
+    @requires(Role.VIEWER, "people")
+    def people_search() -> ResponseReturnValue:
+        q = request.args.get("q", "")
+        if len(q) > 200:
+            raise ApiError(400, "bad_request", "q is longer than 200 characters")
+        rows, cursor = people.search(engine(), q=q, limit=limit_arg(), after=cursor_arg() or 0,
+                                     object_type=str_arg("object_type",
+                                                         choices=people.PERSON_TYPES))
+        return page(rows, cursor)
+
+    @bp.get("/people/<id:record_id>")
+    @requires(Role.VIEWER, "people")
+    def person(record_id: int) -> ResponseReturnValue:
+        found = people.person(engine(), settings(), record_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"no CRM record {record_id}")
+        return jsonify(found)

@@ -1,0 +1,124 @@
+"""The review queue as the console and API see it: pending profile ↔ record links grouped per
+profile, and decisions on them.
+
+The decisions themselves are `enrich.review`'s (sticky, audited, and in the same transaction the
+affected records are rescored and queued for the CRM); this module adds what a web caller needs:
+one transaction per request, 404 for unknown ids, and 409 when someone decided first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from enrich.console.errors import Conflict, NotFound
+from enrich.console.people import link_dict, profile_dict, record_summary
+from enrich.db import session_scope
+from enrich.models import CrmRecord, IdentityLink, LinkStatus, Score, SocialProfile
+
+
+def queue(engine: Engine, *, limit: int = 20, after: int = 0,
+          platform: str | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """Pending links grouped per profile (oldest first): each item is one profile with its
+    candidate records, best score first. The cursor is the last profile id returned."""
+    with Session(engine) as session:
+        stmt = select(IdentityLink.profile_id).where(
+            IdentityLink.status == LinkStatus.PENDING, col(IdentityLink.profile_id) > after)
+        if platform:
+            stmt = stmt.join(SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id
+                             ).where(SocialProfile.platform == platform)
+        profile_ids = list(session.exec(
+            stmt.distinct().order_by(col(IdentityLink.profile_id)).limit(limit + 1)))
+        more = len(profile_ids) > limit
+        profile_ids = profile_ids[:limit]
+        items = [_item(session, pid) for pid in profile_ids]
+    return [i for i in items if i], (profile_ids[-1] if more and profile_ids else None)
+
+
+def pending_count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(list(session.exec(select(IdentityLink.profile_id).where(
+            IdentityLink.status == LinkStatus.PENDING).distinct())))
+
+
+def neighbours(engine: Engine, profile_id: int) -> tuple[int | None, int | None]:
+    """The pending profiles just before and after this one (for j / k in the console)."""
+    pending = select(IdentityLink.profile_id).where(IdentityLink.status == LinkStatus.PENDING)
+    with Session(engine) as session:
+        before = session.exec(pending.where(col(IdentityLink.profile_id) < profile_id)
+                              .order_by(col(IdentityLink.profile_id).desc()).limit(1)).first()
+        after = session.exec(pending.where(col(IdentityLink.profile_id) > profile_id)
+                             .order_by(col(IdentityLink.profile_id)).limit(1)).first()
+    return before, after
+
+
+def item(engine: Engine, profile_id: int) -> dict[str, Any] | None:
+    with Session(engine) as session:
+        return _item(session, profile_id)
+
+
+def _item(session: Session, profile_id: int) -> dict[str, Any] | None:
+    profile = session.get(SocialProfile, profile_id)
+    if profile is None:
+        return None
+    links = list(session.exec(select(IdentityLink).where(
+        IdentityLink.profile_id == profile_id).order_by(col(IdentityLink.score).desc())))
+    records = {r.id: r for r in session.exec(select(CrmRecord).where(
+        col(CrmRecord.id).in_([link.record_id for link in links])))}
+    scores = {s.record_id: s for s in session.exec(select(Score).where(
+        col(Score.record_id).in_(list(records))))}
+    return {
+        "profile": profile_dict(profile),
+        "candidates": [
+            {**link_dict(link), "record": record_summary(records[link.record_id],
+                                                         scores.get(link.record_id))}
+            for link in links if link.record_id in records
+            and link.status in (LinkStatus.PENDING, *LinkStatus.ACTIVE)
+        ],
+    }
+
+
+def _pending(session: Session, link_id: int) -> IdentityLink:
+    link = session.get(IdentityLink, link_id)
+    if link is None:
+        raise NotFound(f"no link {link_id}")
+    if link.status != LinkStatus.PENDING:
+        raise Conflict(f"link {link_id} is no longer pending: {link.decided_by} set it to "
+                             f"{link.status} at {link.decided_at:%Y-%m-%d %H:%M} UTC")
+    return link
+
+
+def confirm(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
+    """This record is the person: confirm it; the profile's other candidates are rejected."""
+    from enrich import review as decisions
+
+    with session_scope(engine) as session:
+        _pending(session, link_id)
+        return link_dict(decisions.confirm(session, link_id, actor))
+
+
+def reject(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
+    """This record is not the person."""
+    from enrich import review as decisions
+
+    with session_scope(engine) as session:
+        _pending(session, link_id)
+        return link_dict(decisions.reject(session, link_id, actor))
+
+
+def relink(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str, Any]:
+    """Another record (found by search) is the person: link it, reject the candidates."""
+    from enrich import review as decisions
+
+    with session_scope(engine) as session:
+        link = _pending(session, link_id)
+        record = session.get(CrmRecord, record_id)
+        if record is None or record.deleted or record.object_type not in ("contact", "lead"):
+            raise NotFound(f"no contact or lead {record_id} in the CRM mirror")
+        chosen = decisions.relink(session, link.profile_id, record_id, actor)
+        if not chosen.explanation:
+            chosen.explanation = [{"comparison": "reviewer", "level": "chosen", "weight": 0.0,
+                                   "explanation": f"chosen in the review queue by {actor}"}]
+        return link_dict(chosen)

@@ -1,0 +1,68 @@
+"""Rule editors (match, topics, scoring): edit YAML, validate, preview on stored data, save and
+activate, roll back to an earlier version; with the history of who changed what."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from enrich.console import rules_preview, rulesets
+from enrich.console.auth import login_required
+from enrich.console.errors import Invalid
+from enrich.console.web import engine, page
+from enrich.errors import InputError
+from enrich.models import Role
+
+KIND = "<any(match, topics, scoring):kind>"
+
+
+def register(bp: Blueprint) -> None:
+    @bp.get("/rules", endpoint="rules")
+    @login_required()
+    def rules_index() -> ResponseReturnValue:
+        return redirect(url_for("console.rules_edit", kind="match"))
+
+    @bp.route(f"/rules/{KIND}", methods=["GET", "POST"])
+    @login_required()
+    def rules_edit(kind: str) -> ResponseReturnValue:
+        active = rulesets.current(engine(), kind)
+        text, error, summary, status = active["body"], None, None, 200
+        if request.method == "POST":
+            if not g.principal.allows(Role.REVOPS):
+                flash("Editing rules needs the revops role.", "error")
+                return redirect(url_for("console.rules_edit", kind=kind))
+            text = request.form.get("body", "")
+            try:
+                if request.form.get("action") == "validate":
+                    summary = rulesets.validate(kind, text)
+                else:
+                    saved = rulesets.save(engine(), kind, text, g.principal.name,
+                                          request.form.get("comment"))
+                    flash(f"Saved and activated version {saved['version']}.")
+                    return redirect(url_for("console.rules_edit", kind=kind))
+            except InputError as exc:
+                error, status = str(exc), 422 if isinstance(exc, Invalid) else 400
+        return page("rules.html", status, kind=kind, kinds=rulesets.KINDS, active=active,
+                    text=text, error=error, summary=summary,
+                    versions=rulesets.versions(engine(), kind),
+                    history=rulesets.history(engine(), kind))
+
+    @bp.post(f"/rules/{KIND}/preview")
+    @login_required(Role.REVOPS)
+    def rules_preview_form(kind: str) -> ResponseReturnValue:
+        # Called by the editor's JS (fetch with the CSRF token): JSON in, JSON out.
+        try:
+            return jsonify(rules_preview.preview(engine(), kind, request.form.get("body", "")))
+        except InputError as exc:
+            return jsonify({"error": {"status": 422, "code": "invalid", "message": str(exc)}}), 422
+
+    @bp.post(f"/rules/{KIND}/activate")
+    @login_required(Role.REVOPS)
+    def rules_rollback(kind: str) -> ResponseReturnValue:
+        version = request.form.get("version", "")[:64]
+        try:
+            rulesets.activate(engine(), kind, version, g.principal.name)
+            flash(f"Version {version} is active again.")
+        except InputError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("console.rules_edit", kind=kind))

@@ -1,0 +1,79 @@
+"""The review queue over the API: list, confirm, reject, relink; humans are recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from enrich.models import AuditLog, IdentityLink, LinkStatus, Score, SyncRequest
+from tests.api.conftest import Api, error
+
+
+def _first(api: Api) -> dict:
+    return api.get("/api/v1/review").json["items"][0]
+
+
+def test_the_queue_lists_profiles_with_candidates_and_explanations(viewer: Api,
+                                                                  pending: list[int]) -> None:
+    body = viewer.get("/api/v1/review").json
+    assert [i["profile"]["id"] for i in body["items"]] == pending
+    candidate = body["items"][0]["candidates"][0]
+    assert candidate["status"] == "pending"
+    assert {e["comparison"] for e in candidate["explanation"]} >= {"name", "email"}
+    page = viewer.get("/api/v1/review?limit=2").json
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = viewer.get(f"/api/v1/review?limit=2&cursor={page['next_cursor']}").json
+    assert [i["profile"]["id"] for i in rest["items"]] == pending[2:]
+    assert viewer.get("/api/v1/review?platform=linkedin").json["items"] == []
+
+
+def test_confirm_records_the_reviewer_rescores_and_requests_a_sync(revops: Api, engine: Engine,
+                                                                   pending: list[int]) -> None:
+    item = _first(revops)
+    link = item["candidates"][0]
+    answer = revops.post(f"/api/v1/review/{link['id']}/confirm")
+    assert answer.status_code == 200
+    assert answer.json["status"] == "confirmed"
+    assert answer.json["decided_by"].startswith("token:")
+    with Session(engine) as session:
+        stored = session.get(IdentityLink, link["id"])
+        assert stored.status == LinkStatus.CONFIRMED
+        others = session.exec(select(IdentityLink).where(
+            IdentityLink.profile_id == item["profile"]["id"],
+            IdentityLink.id != link["id"])).all()
+        assert all(o.status == LinkStatus.REJECTED for o in others)
+        assert session.exec(select(Score).where(Score.record_id == link["record_id"])).first()
+        assert session.exec(select(SyncRequest).where(
+            SyncRequest.record_id == link["record_id"])).first()
+        [audit] = session.exec(select(AuditLog).where(AuditLog.action == "link_confirmed")).all()
+        assert (audit.actor, audit.target) == (answer.json["decided_by"], f"link:{link['id']}")
+    assert item["profile"]["id"] not in [i["profile"]["id"] for i in
+                                         revops.get("/api/v1/review").json["items"]]
+
+
+def test_reject_then_deciding_again_is_a_conflict(revops: Api, pending: list[int]) -> None:
+    link_id = _first(revops)["candidates"][0]["id"]
+    assert revops.post(f"/api/v1/review/{link_id}/reject").json["status"] == "rejected"
+    assert error(revops.post(f"/api/v1/review/{link_id}/confirm")) == (409, "conflict")
+
+
+def test_relink_to_another_record(revops: Api, engine: Engine, pending: list[int],
+                                  people: dict[str, int]) -> None:
+    item = _first(revops)
+    other = people["sam.reyes@litware.example"]
+    answer = revops.post(f"/api/v1/review/{item['candidates'][0]['id']}/relink",
+                         {"record_id": other})
+    assert answer.status_code == 200
+    assert (answer.json["record_id"], answer.json["status"]) == (other, "confirmed")
+    with Session(engine) as session:
+        assert session.exec(select(AuditLog).where(AuditLog.action == "link_confirmed")).first()
+
+
+def test_bad_review_requests_are_precise(revops: Api, pending: list[int]) -> None:
+    link_id = _first(revops)["candidates"][0]["id"]
+    assert error(revops.post("/api/v1/review/999999/confirm")) == (404, "not_found")
+    assert error(revops.post(f"/api/v1/review/{link_id}/relink", {"record_id": "x"}))[0] == 400
+    assert error(revops.post(f"/api/v1/review/{link_id}/relink", {"record_id": 999999})) == (
+        404, "not_found")
+    assert error(revops.call("POST", f"/api/v1/review/{link_id}/relink", data="not json",
+                             headers={"Content-Type": "application/json"}))[0] == 400

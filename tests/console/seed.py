@@ -1,0 +1,128 @@
+"""Test data through enrich's own code paths: CRM rows through the mirror's upsert, touchpoints
+through signed webhook deliveries and the pipeline job, review proposals through the matcher,
+dead letters through the pipeline's failure path. Shared by the API and browser suites."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from enrich.console.auth import create_user
+from enrich.console.tokens import create as create_token
+from enrich.db import session_scope
+from enrich.models import (
+    CrmRecord,
+    DeadLetter,
+    EventStatus,
+    RawEvent,
+    SocialProfile,
+    utcnow,
+)
+from enrich.pipeline import MAX_ATTEMPTS, _fail, process_raw_event
+from enrich.sync.adapter import MirrorRow
+from enrich.sync.mirror import _upsert
+from tests.conftest import STANDARD_SECRET, wait_until
+from tests.signing import standard_headers
+
+PASSWORD = "correct-horse-battery-staple"
+PEOPLE = [
+    # crm_id, first, last, email, company, title, city
+    ("0035g00000SEED0001", "Dana", "Whitfield", "dana.whitfield@northwind.example",
+     "Northwind Traders", "VP Operations", "Seattle"),
+    ("0035g00000SEED0002", "Robert", "Okafor", "rokafor@contoso.example", "Contoso Ltd",
+     "Head of Security", "Austin"),
+    ("0035g00000SEED0003", "Priya", "Natarajan", "priya@fabrikam.example", "Fabrikam",
+     "CISO", "Boston"),
+    ("0035g00000SEED0004", "Marta", "Kowalski", "marta.k@tailspin.example", "Tailspin Toys",
+     "Director of IT", "Denver"),
+    ("0035g00000SEED0005", "Samuel", "Reyes", "sam.reyes@litware.example", "Litware",
+     "CTO", "Chicago"),
+    ("0035g00000SEED0006", "Dana", "Whitfield", "dana@globex.example", "Globex", "Buyer",
+     "Portland"),
+]
+
+
+def add_people(engine: Engine, people: list[tuple[str, ...]] = PEOPLE) -> dict[str, int]:
+    """Contacts in the mirror; returns email -> record id."""
+    rows = [MirrorRow(object_type="contact", crm_id=c, modified_at=utcnow(), first_name=f,
+                      last_name=last, email=e, company=co, title=t, city=city)
+            for c, f, last, e, co, t, city in people]
+    with session_scope(engine) as session:
+        _upsert(session, "salesforce", rows)
+        return {r.email: r.id for r in session.exec(select(CrmRecord))  # type: ignore[misc]
+                if r.email}
+
+
+def deliver(client: FlaskClient, engine: Engine, actor: dict[str, Any], kind: str = "comment",
+            text: str | None = None, platform: str = "linkedin",
+            when: datetime | None = None) -> int:
+    """A signed delivery through the webhook, processed by the pipeline job; the raw event id."""
+    when = when or datetime.now(UTC) - timedelta(hours=1)
+    data = {"platform": platform, "kind": kind, "actor": actor, "occurred_at": when.isoformat()}
+    if text:
+        data["text"] = text
+    body = json.dumps({"type": "touchpoint.created", "data": data}).encode()
+    answer = client.post("/webhooks/standard/acme", data=body,
+                         headers=standard_headers(STANDARD_SECRET, body))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    raw_id = int(answer.json["raw_event_id"])  # type: ignore[index]
+    process_raw_event(raw_id)
+
+    def done() -> bool:
+        with Session(engine) as session:
+            raw = session.get(RawEvent, raw_id)
+            return raw is not None and raw.status != EventStatus.PENDING
+    wait_until(done)
+    return raw_id
+
+
+def profile_id(engine: Engine, platform: str, user_id: str) -> int:
+    with Session(engine) as session:
+        return session.exec(select(SocialProfile.id).where(
+            SocialProfile.platform == platform,
+            SocialProfile.platform_user_id == user_id)).one()  # type: ignore[return-value]
+
+
+def park(engine: Engine, raw_id: int, error: str = "normalise failed: boom") -> int:
+    """Make a stored delivery fail for good, through the pipeline's own failure path."""
+    with session_scope(engine) as session:
+        raw = session.get(RawEvent, raw_id)
+        assert raw is not None
+        raw.attempts = MAX_ATTEMPTS
+        _fail(session, raw, error)
+        raw.status = EventStatus.FAILED
+    with Session(engine) as session:
+        return session.exec(select(DeadLetter.id).where(
+            DeadLetter.ref_id == raw_id)).one()  # type: ignore[return-value]
+
+
+def user(engine: Engine, email: str, role: str) -> str:
+    create_user(engine, email=email, password=PASSWORD, role=role)
+    return email
+
+
+def token(engine: Engine, role: str, scopes: list[str] | None = None) -> str:
+    secret, _ = create_token(engine, name=f"{role} test", role=role, scopes=scopes,
+                             actor="tests")
+    return secret
+
+
+def review_profiles(client: FlaskClient, engine: Engine, n: int = 3) -> list[int]:
+    """`n` profiles whose names resemble CRM contacts but carry no email: the matcher puts
+    them in the review queue."""
+    looks = [("Dana Whitfield", "danaw", ""),
+             ("Bob Okafor", "bobokafor", ""),
+             ("Priya N.", "priyan", "CISO at Fabrikam, Boston"),
+             ("Marta Kowalski", "martak", ""),
+             ("Sam Reyes", "samreyes", "")]
+    pids = []
+    for i, (name, handle, bio) in enumerate(looks[:n]):
+        deliver(client, engine, {"id": f"rv-{i}", "handle": handle, "name": name, "bio": bio},
+                kind="like", platform="x")
+        pids.append(profile_id(engine, "x", f"rv-{i}"))
+    return pids
