@@ -227,6 +227,25 @@ def sync_replay(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -> N
     click.echo(f"{count} dead letters re-queued; `enrich sync` or a worker will run them")
 
 
+# --- scores -----------------------------------------------------------------------------------
+@cli.command("score")
+@click.option("--recompute", is_flag=True, required=True,
+              help="rebuild every person's score, interests and account roll-up")
+@click.pass_context
+def score_cmd(ctx: click.Context, recompute: bool) -> None:
+    """Rebuild scores with the active rules (after a rule or taxonomy change); people whose
+    shown score changed are queued for a CRM write."""
+    from tqdm import tqdm
+
+    from enrich.scores import recompute_all
+
+    rt = use_runtime(ctx, embedded_worker=False)
+    with tqdm(unit=" people", disable=not sys.stderr.isatty(), desc="scoring") as bar:
+        result = recompute_all(rt.engine, progress=bar.update)
+    click.echo(f"{result['people']} people rescored; {result['changed']} changed and queued "
+               "for the CRM (`enrich sync` or a worker writes them)")
+
+
 # --- demo ---------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--port", type=int, default=None, help="enrich port [default: PORT or 8000]")

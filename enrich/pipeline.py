@@ -86,18 +86,53 @@ def request_sync(session: Session, record_id: int) -> None:
         request.next_attempt_at = min(request.next_attempt_at, utcnow())
 
 
+INGEST_KEY = "ingest"
+BATCH = 200
+
+
+def process_pending() -> int:
+    """Job: process every pending delivery, oldest first; returns how many it processed.
+
+    Receivers enqueue this with one key, so a burst of deliveries becomes one run instead of
+    one job each (cheaper to enqueue, and one writer at a time on SQLite).
+    """
+    rt = current()
+    rt.queue.started(INGEST_KEY)
+    done, after = 0, 0
+    while True:
+        with Session(rt.engine) as session:
+            ids = list(session.exec(select(RawEvent.id).where(
+                RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
+                .order_by(RawEvent.id).limit(BATCH)))
+        if not ids:
+            break
+        for raw_id in ids:
+            _process_safely(rt.engine, raw_id)  # type: ignore[arg-type]
+        done += len(ids)
+        after = ids[-1]  # type: ignore[assignment]
+    if done:
+        from enrich.sync.writer import sync_pending
+
+        rt.queue.enqueue(sync_pending, key="sync")
+    return done
+
+
 def process_raw_event(raw_event_id: int) -> None:
     """Job: turn one stored delivery into touchpoints, links, scores and sync requests."""
     rt = current()
-    try:
-        _process(rt.engine, raw_event_id)
-    except IntegrityError:
-        # Another worker inserted the same touchpoint or profile first: run again, it is a no-op
-        # for what that worker stored and completes the rest.
-        _process(rt.engine, raw_event_id)
+    _process_safely(rt.engine, raw_event_id)
     from enrich.sync.writer import sync_pending
 
     rt.queue.enqueue(sync_pending, key="sync")
+
+
+def _process_safely(engine: object, raw_event_id: int) -> None:
+    try:
+        _process(engine, raw_event_id)
+    except IntegrityError:
+        # Another worker inserted the same touchpoint or profile first: run again, it is a no-op
+        # for what that worker stored and completes the rest.
+        _process(engine, raw_event_id)
 
 
 def _process(engine: object, raw_event_id: int) -> None:
@@ -162,8 +197,8 @@ def sweep() -> dict[str, int]:
         rematch = session.exec(
             select(SocialProfile.id).where(col(SocialProfile.match_requested_at).is_not(None))
         ).first()
-    for raw_id in stale:
-        rt.queue.enqueue(process_raw_event, raw_id, key=f"raw:{raw_id}")
+    if stale:
+        rt.queue.enqueue(process_pending, key=INGEST_KEY)
     if rematch is not None:
         rt.queue.enqueue(rematch_pending, key="rematch")
     if due_syncs is not None:

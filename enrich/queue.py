@@ -2,7 +2,7 @@
 
 The queue is only a hint that work is waiting. The work itself is durable in the database
 (pending raw events, sync requests), so a lost Redis or a killed worker loses nothing: the
-sweeper (`enrich.jobs.sweep`) re-enqueues whatever has waited too long.
+sweeper (`enrich.pipeline.sweep`) re-enqueues whatever has waited too long.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ class JobQueue(Protocol):
 
     def enqueue(self, func: Callable[..., Any], *args: Any, key: str | None = None) -> bool:
         """Queue `func(*args)`; `key` drops a duplicate already waiting. False if it could not."""
+
+    def started(self, key: str) -> None:
+        """A coalesced job (`key`) has started: hints enqueued from now on need a new run."""
 
     def ping(self) -> None: ...
 
@@ -64,6 +67,9 @@ class EmbeddedQueue:
         except Exception:
             log.exception("job %s%r failed", getattr(func, "__name__", func), args)
 
+    def started(self, key: str) -> None:
+        return None  # `_run` already forgot the key when the job started
+
     def ping(self) -> None:
         return None
 
@@ -88,8 +94,9 @@ class RQQueue:
 
         try:
             if key is not None:
-                # A marker that expires keeps a burst of identical hints down to one job.
-                if not self.redis.set(f"enrich:pending:{key}", 1, nx=True, ex=5):
+                # One waiting job per key: a burst of hints becomes one run. The job clears the
+                # marker when it starts (`started`); the expiry only guards against a lost job.
+                if not self.redis.set(f"enrich:pending:{key}", 1, nx=True, ex=60):
                     return True
             self.queue.enqueue(func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400)
         except RedisError as exc:
@@ -97,6 +104,14 @@ class RQQueue:
             log.warning("could not enqueue %s: %s", getattr(func, "__name__", func), exc)
             return False
         return True
+
+    def started(self, key: str) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            self.redis.delete(f"enrich:pending:{key}")
+        except RedisError:
+            pass  # the marker expires by itself
 
     def ping(self) -> None:
         self.redis.ping()

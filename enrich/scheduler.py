@@ -32,7 +32,11 @@ def default_jobs(rt: Runtime) -> list[Periodic]:
     from enrich.sync.mirror import pull_job
     from enrich.sync.writer import sync_pending
 
-    jobs = [Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep")]
+    from enrich.scores import decay_job
+
+    jobs = [Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep"),
+            # first run a minute after start, then daily: scores decay without new events
+            Periodic(defaults.DECAY_EVERY_S, decay_job, "decay", next_at=time.monotonic() + 60)]
     if rt.settings.crm != "none":
         jobs += [Periodic(defaults.SYNC_EVERY_S, sync_pending, "sync"),
                  Periodic(defaults.PULL_EVERY_S, pull_job, "pull")]

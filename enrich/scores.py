@@ -188,3 +188,44 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
 
         request_sync(session, account.id)  # type: ignore[arg-type]
     return score
+
+
+def recompute_all(engine: Any, *, only_changed_sync: bool = True, batch: int = 500,
+                  progress: Any = None, now: datetime | None = None) -> dict[str, int]:
+    """Rescore every person with a score or links (decay, new rules); sync those whose shown
+    score changed. Used by the daily scheduler job and `enrich score --recompute`."""
+    from enrich.db import session_scope
+    from enrich.pipeline import request_sync
+    from enrich.scoring import round_score
+
+    with session_scope(engine) as session:
+        people = sorted(set(session.exec(select(Score.record_id).join(
+            CrmRecord, col(CrmRecord.id) == Score.record_id).where(
+            col(CrmRecord.object_type).in_(("contact", "lead"))))) | set(session.exec(
+            select(IdentityLink.record_id).where(col(IdentityLink.status).in_(LinkStatus.ACTIVE)))))
+    changed = 0
+    now = now or utcnow()
+    for start in range(0, len(people), batch):
+        chunk = people[start : start + batch]
+        with session_scope(engine) as session:
+            before = dict(session.exec(select(Score.record_id, Score.score).where(
+                col(Score.record_id).in_(chunk))).all())
+            rescore(session, chunk, now)
+            after = dict(session.exec(select(Score.record_id, Score.score).where(
+                col(Score.record_id).in_(chunk))).all())
+            for record_id in chunk:
+                old = before.get(record_id)
+                if old is None or round_score(old) != round_score(after.get(record_id, 0.0)) \
+                        or not only_changed_sync:
+                    request_sync(session, record_id)
+                    changed += 1
+        if progress:
+            progress(len(chunk))
+    return {"people": len(people), "changed": changed}
+
+
+def decay_job() -> dict[str, int]:
+    """Job (daily): scores decay even when nothing happens."""
+    from enrich.runtime import current
+
+    return recompute_all(current().engine)

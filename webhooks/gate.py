@@ -91,7 +91,7 @@ def accept(
     status_code: int = 200,
 ) -> Response:
     """Store the delivery durably, answer, then enqueue its processing."""
-    from enrich.pipeline import process_raw_event
+    from enrich.pipeline import INGEST_KEY, process_pending
 
     rt = current()
     raw_id, created = store_raw_event(
@@ -104,8 +104,9 @@ def accept(
         known_account=known_account,
     )
     if created:
-        # Enqueue after the commit; if it fails the sweeper re-enqueues from the database.
-        rt.queue.enqueue(process_raw_event, raw_id)
+        # A hint after the commit, coalesced with any waiting one; if it is lost, the sweeper
+        # finds the pending row in the database.
+        rt.queue.enqueue(process_pending, key=INGEST_KEY)
     current_app.logger.debug("stored %s delivery %s as raw event %s", source, delivery_id, raw_id)
     response = jsonify({"status": "accepted" if created else "duplicate", "raw_event_id": raw_id})
     response.status_code = status_code
