@@ -259,20 +259,19 @@ def demo(ctx: click.Context, port: int | None, crm_name: str) -> None:
     run_demo(settings_from(ctx), port=port, crm=crm_name)
 
 
-def _register_optional() -> None:
-    """Commands that live beside their feature."""
-    for module, name in (("enrich.sync.sandbox.cli", "sandbox"), ("enrich.matching.cli", "match"),
-                         ("enrich.events_cli", "events"), ("enrich.events_cli", "import_"),
-                         ("enrich.console.cli", "users")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        if hasattr(mod, name):
-            cli.add_command(getattr(mod, name), name.rstrip("_"))
+def _register_feature_commands() -> None:
+    """Commands that live beside their feature (imported here, after `cli` exists)."""
+    from enrich.console.cli import users
+    from enrich.events_cli import events, import_
+    from enrich.matching.cli import match
+    from enrich.sync.sandbox.cli import sandbox
+
+    for command, name in ((sandbox, "sandbox"), (match, "match"), (events, "events"),
+                          (import_, "import"), (users, "users")):
+        cli.add_command(command, name)
 
 
-_register_optional()
+_register_feature_commands()
 
 
 def main() -> None:
