@@ -78,7 +78,7 @@ def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
                 return not s.exec(select(SyncRequest)).first() and bool(writes) and all(
                     w.status == "written" for w in writes)
 
-        wait_until(settled, timeout=60)
+        wait_until(settled, timeout=120)
         assert contact["Social_Score__c"] == enrich_score(engine, DANA) > 0
         assert contact["Social_Score_Reasons__c"].startswith("1 comment")  # counted once
         assert len(sf_tasks(sandbox, contact["Id"])) == 1
