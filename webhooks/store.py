@@ -5,6 +5,10 @@ SQLAlchemy Core, not the ORM: this is the hot path of ingest (see bench/ingest.p
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
+import weakref
 from functools import cache
 from typing import Any
 
@@ -60,18 +64,107 @@ def store_raw_event(
         "status": status,
         "attempts": 0,
     }
-    stmt = _insert_statement(engine.dialect.name)
+    if engine.dialect.name == "sqlite":
+        return _group_commit(engine).store(values)
     try:
         with engine.begin() as conn:
-            new_id = conn.execute(stmt, values).scalar()
-            if new_id is not None:
-                return int(new_id), True
-            existing = conn.execute(
-                select(_TABLE.c.id).where(
-                    _TABLE.c.source == source, _TABLE.c.delivery_id == values["delivery_id"]
-                )
-            ).scalar_one()
-            return int(existing), False
+            return _insert(conn, values)
     except DBAPIError as exc:
         # Locked, full, or unreachable: the sender must retry, so this becomes a 503.
         raise StorageUnavailable(f"could not store the delivery: {exc.orig}") from exc
+
+
+def _insert(conn: Any, values: dict[str, Any]) -> tuple[int, bool]:
+    new_id = conn.execute(_insert_statement(conn.dialect.name), values).scalar()
+    if new_id is not None:
+        return int(new_id), True
+    existing = conn.execute(select(_TABLE.c.id).where(
+        _TABLE.c.source == values["source"], _TABLE.c.delivery_id == values["delivery_id"]
+    )).scalar_one()
+    return int(existing), False
+
+
+class _Slot:
+    __slots__ = ("values", "done", "result", "error")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self.done = threading.Event()
+        self.result: tuple[int, bool] | None = None
+        self.error: Exception | None = None
+
+
+class GroupCommit:
+    """One writer thread per process commits the deliveries of concurrent requests together.
+
+    SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps of
+    milliseconds; with every request thread committing on its own, that sleeping dominated the
+    ack time. Here each request still waits until its own row is committed (ack only what is
+    stored), but a burst shares one transaction and one commit.
+    """
+
+    MAX_BATCH = 256
+    WAIT_S = 15.0
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def store(self, values: dict[str, Any]) -> tuple[int, bool]:
+        self._ensure_thread()
+        slot = _Slot(values)
+        self.queue.put(slot)
+        if not slot.done.wait(self.WAIT_S):
+            raise StorageUnavailable("the database did not commit the delivery in time")
+        if slot.error is not None:
+            raise slot.error
+        assert slot.result is not None
+        return slot.result
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="enrich-ingest-writer",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.engine.begin() as conn:
+                    results = [_insert(conn, slot.values) for slot in batch]
+                for slot, result in zip(batch, results, strict=True):
+                    slot.result = result
+            except DBAPIError as exc:
+                error = StorageUnavailable(f"could not store the delivery: {exc.orig}")
+                for slot in batch:
+                    slot.error = error
+            except Exception as exc:  # never leave a request waiting on a dead writer
+                for slot in batch:
+                    slot.error = StorageUnavailable(f"could not store the delivery: {exc}")
+            for slot in batch:
+                slot.done.set()
+
+
+_committers: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
+_committers_lock = threading.Lock()
+
+
+def _group_commit(engine: Engine) -> GroupCommit:
+    with _committers_lock:
+        committer = _committers.get(engine)
+        if committer is None:
+            committer = _committers[engine] = GroupCommit(engine)
+        return committer
