@@ -122,6 +122,14 @@ def pull(
 
 
 def _commit_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow]) -> None:
+    try:
+        _store_page(engine, crm, object_type, page)
+    except IntegrityError:
+        # Another pull (CLI and scheduler) inserted some of these rows first: now they update.
+        _store_page(engine, crm, object_type, page)
+
+
+def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow]) -> None:
     with session_scope(engine) as session:
         changed = _upsert(session, crm, page)
         _request_rematch(session, changed)
