@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     hubspot_access_token: str | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
     crm_timeout_s: float = 30.0
+    crm_daily_budget: int = Field(
+        10_000, description="API calls enrich may spend per UTC day on the CRM connection"
+    )
+    crm_budget_share: float = Field(
+        0.1, description="...and at most this share of the org's daily allocation, once known"
+    )
 
     # Webhook secrets (see webhooks/): several comma-separated values allow rotation.
     x_consumer_secret: str | None = None

@@ -21,6 +21,7 @@ from enrich.db import session_scope
 from enrich.errors import CRMError, CRMPermanent, CRMRateLimited
 from enrich.models import (
     ActivityWrite,
+    ApiUsage,
     CrmRecord,
     DeadLetter,
     Handoff,
@@ -29,6 +30,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.scores import touchpoints_of
+from enrich.sync import budget
 from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.fields import FieldMap
 from enrich.sync.payload import account_values, activity_for, handoff_activity, person_values
@@ -297,14 +299,44 @@ def _defer(engine: Engine, record_ids: list[int], exc: CRMError) -> None:
                 request.next_attempt_at = utcnow() + _backoff(request.attempts, floor)
 
 
+def budget_limit(engine: Engine, settings: Any) -> int:
+    """The configured budget, lowered to a share of the org's allocation once the CRM told it."""
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        seen = session.exec(select(ApiUsage.limit_seen).where(
+            ApiUsage.crm == settings.crm, col(ApiUsage.limit_seen).is_not(None))
+            .order_by(col(ApiUsage.id).desc())).first()
+    if seen:
+        return min(settings.crm_daily_budget, int(seen * settings.crm_budget_share))
+    return int(settings.crm_daily_budget)
+
+
+def _limit_seen(adapter: Any) -> int | None:
+    """Salesforce reports the org's daily allocation on every answer (Sforce-Limit-Info)."""
+    usage = getattr(getattr(adapter, "sf", None), "api_usage", None) or {}
+    total = getattr(usage.get("api-usage"), "total", None)
+    return int(total) if total else None
+
+
 def sync_pending() -> dict[str, int]:
     """Job: run due CRM writes with the configured CRM (no-op when none is configured)."""
     from enrich.runtime import current
     from enrich.sync.adapter import make_adapter
 
     rt = current()
-    if rt.settings.crm == "none":
+    settings = rt.settings
+    if settings.crm == "none":
         return {}
-    public_url = rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}"
-    return run(rt.engine, make_adapter(rt.settings), FieldMap.default(rt.settings.crm), public_url,
-               lease_s=rt.settings.sync_lease_s)
+    budget_calls = budget_limit(rt.engine, settings)
+    if budget.remaining(rt.engine, settings.crm, budget_calls) <= 0:
+        log.warning("daily CRM API budget of %d calls spent: writes wait for tomorrow (UTC)",
+                    budget_calls)
+        return {"budget_exhausted": 1}
+    adapter = make_adapter(settings)
+    public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    try:
+        return run(rt.engine, adapter, FieldMap.default(settings.crm), public_url,
+                   lease_s=settings.sync_lease_s)
+    finally:
+        budget.charge(rt.engine, settings.crm, adapter.calls, _limit_seen(adapter))

@@ -80,3 +80,24 @@ def test_a_record_deleted_in_the_crm_is_dead_lettered_and_the_rest_land(world: W
     with Session(world.rt.engine) as s:
         [letter] = list(s.exec(select(DeadLetter)))
     assert letter.kind == "sync"
+
+
+def test_the_daily_api_budget_is_never_exceeded(tmp_path: Path) -> None:
+    from enrich.sync.budget import used_today
+    from enrich.sync.writer import sync_pending
+
+    with Sandbox(seed=people_seed(10)) as sandbox:
+        world = World(tmp_path, sandbox, "salesforce", crm_daily_budget=3)
+        try:
+            world.ingest([("person1@acme.example", "comment", "x")])
+            first = sync_pending()
+            assert first["written"] >= 1
+            spent = used_today(world.rt.engine, "salesforce")
+            assert spent >= 3  # fields of the person and the account, one Task batch
+            world.ingest([("person2@acme.example", "comment", "y")])
+            calls_before = world.write_calls()
+            assert sync_pending() == {"budget_exhausted": 1}
+            assert world.write_calls() == calls_before
+            assert used_today(world.rt.engine, "salesforce") == spent
+        finally:
+            world.close()
