@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     crm_daily_budget: int = Field(
         10_000, description="API calls enrich may spend per UTC day on the CRM connection"
     )
+    crm_calls_per_10s: int | None = Field(
+        None, description="cap on CRM calls per 10 s across all workers (HubSpot: 100 or 190)"
+    )
     crm_budget_share: float = Field(
         0.1, description="...and at most this share of the org's daily allocation, once known"
     )

@@ -97,12 +97,21 @@ def in_chunks(items: Sequence[T], size: int, send: Callable[[list[T]], list[Writ
 
 
 def make_adapter(settings: Settings) -> CrmAdapter:
+    from enrich.sync.budget import WindowLimiter
+
+    adapter: Any
     if settings.crm == "salesforce":
         from enrich.sync.salesforce import SalesforceAdapter
 
-        return SalesforceAdapter.from_settings(settings)
-    if settings.crm == "hubspot":
+        adapter = SalesforceAdapter.from_settings(settings)
+    elif settings.crm == "hubspot":
         from enrich.sync.hubspot import HubSpotAdapter
 
-        return HubSpotAdapter.from_settings(settings)
-    raise ConfigError("no CRM configured: set CRM=salesforce or CRM=hubspot (see README)")
+        adapter = HubSpotAdapter.from_settings(settings)
+    else:
+        raise ConfigError("no CRM configured: set CRM=salesforce or CRM=hubspot (see README)")
+    if settings.crm_calls_per_10s:
+        adapter.limiter = WindowLimiter(settings.crm, settings.crm_calls_per_10s, 10.0,
+                                        settings.redis_url)
+    return adapter  # type: ignore[no-any-return]
+

@@ -50,3 +50,57 @@ def charge(engine: Engine, crm: str, calls: int, limit_seen: int | None = None) 
 
 def remaining(engine: Engine, crm: str, budget: int) -> int:
     return budget - used_today(engine, crm)
+
+
+class WindowLimiter:
+    """At most `per_window` CRM calls per `window_s` across every worker of this connection.
+
+    With Redis the count is shared (INCR on a key per window); embedded, it is this process's.
+    A caller over the limit sleeps until the next window (plus jitter, so workers do not stampede),
+    which keeps enrich under HubSpot's rolling 10-second limit instead of collecting 429s.
+    """
+
+    def __init__(self, name: str, per_window: int, window_s: float = 10.0,
+                 redis_url: str | None = None) -> None:
+        import threading
+
+        self.name, self.per_window, self.window_s = name, per_window, window_s
+        self._redis = None
+        if redis_url:
+            from redis import Redis
+
+            self._redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._lock = threading.Lock()
+        self._local: dict[int, int] = {}
+
+    def _count(self, window: int) -> int:
+        if self._redis is not None:
+            from redis.exceptions import RedisError
+
+            key = f"enrich:rate:{self.name}:{window}"
+            try:
+                pipe = self._redis.pipeline()
+                pipe.incr(key)
+                pipe.expire(key, int(self.window_s) * 2 + 1)
+                return int(pipe.execute()[0])
+            except RedisError:
+                pass  # fall back to this process's count rather than stop syncing
+        with self._lock:
+            self._local = {w: n for w, n in self._local.items() if w >= window}
+            self._local[window] = self._local.get(window, 0) + 1
+            return self._local[window]
+
+    def acquire(self) -> float:
+        """Wait for a slot; returns the seconds waited."""
+        import random
+        import time
+
+        waited = 0.0
+        while True:
+            now = time.time()
+            window = int(now // self.window_s)
+            if self._count(window) <= self.per_window:
+                return waited
+            pause = (window + 1) * self.window_s - now + random.uniform(0, 0.2 * self.window_s)
+            time.sleep(pause)
+            waited += pause

@@ -18,6 +18,7 @@ from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError
 from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
+from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import hubspot_errors
 
 # neutral name -> HubSpot property, per object
@@ -59,6 +60,13 @@ class HubSpotAdapter:
         self.client = client
         self.timeout = timeout
         self.calls = 0
+        self.limiter: WindowLimiter | None = None
+
+    def _call(self) -> None:
+        """Count one HTTP call, after waiting for a slot under the shared rate limit."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        self.calls += 1
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubSpotAdapter:
@@ -98,7 +106,7 @@ class HubSpotAdapter:
             after = None
             while True:
                 with hubspot_errors():
-                    self.calls += 1
+                    self._call()
                     page = api.basic_api.get_page(limit=defaults.HUBSPOT_PAGE, after=after,
                                                   properties=props, _request_timeout=self.timeout)
                 for obj in page.results:
@@ -117,7 +125,7 @@ class HubSpotAdapter:
                 properties=props, limit=defaults.HUBSPOT_PAGE, after=after,
             )
             with hubspot_errors():
-                self.calls += 1
+                self._call()
                 page = api.search_api.do_search(public_object_search_request=request,
                                                 _request_timeout=self.timeout)
             for obj in page.results:
@@ -141,7 +149,7 @@ class HubSpotAdapter:
                 id=crm_id, properties={k: "" if v is None else str(v) for k, v in values.items()})
                 for crm_id, values in chunk]
             with hubspot_errors():
-                self.calls += 1
+                self._call()
                 answer = api.batch_api.update(
                     BatchInputSimplePublicObjectBatchInput(inputs=inputs),
                     _request_timeout=self.timeout)
@@ -166,7 +174,7 @@ class HubSpotAdapter:
                 {"propertyName": NOTE_KEY_PROPERTY, "operator": "IN", "values": chunk}]}],
                 properties=[NOTE_KEY_PROPERTY], limit=100)
             with hubspot_errors():
-                self.calls += 1
+                self._call()
                 page = self.client.crm.objects.notes.search_api.do_search(
                     public_object_search_request=request, _request_timeout=self.timeout)
             for note in page.results:
@@ -186,7 +194,7 @@ class HubSpotAdapter:
                 NOTE_KEY_PROPERTY: a.key,
             }, associations=_note_associations(a)) for a in chunk]
             with hubspot_errors():
-                self.calls += 1
+                self._call()
                 answer = self.client.crm.objects.notes.batch_api.create(
                     BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs),
                     _request_timeout=self.timeout)
@@ -203,7 +211,7 @@ class HubSpotAdapter:
         for start in range(0, len(activity_ids), self.batch_size):
             chunk = activity_ids[start : start + self.batch_size]
             with hubspot_errors():
-                self.calls += 1
+                self._call()
                 self.client.crm.objects.notes.batch_api.archive(
                     BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk]),
                     _request_timeout=self.timeout)

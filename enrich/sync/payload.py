@@ -9,16 +9,16 @@ from sqlmodel import Session, col, select
 
 from enrich.models import (
     CrmRecord,
+    Handoff,
     IdentityLink,
     Interest,
     LinkStatus,
     Score,
     SocialProfile,
-    Handoff,
     Touchpoint,
 )
-from enrich.sync.adapter import Activity
 from enrich.scores import scorer_cache, touchpoints_of
+from enrich.sync.adapter import Activity
 
 PLATFORM_NAMES = {"x": "X", "linkedin": "LinkedIn", "instagram": "Instagram",
                   "facebook": "Facebook"}

@@ -14,6 +14,7 @@ from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError
 from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
+from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import salesforce_errors
 
 OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account"}
@@ -62,6 +63,13 @@ class SalesforceAdapter:
     def __init__(self, sf: Salesforce) -> None:
         self.sf = sf
         self.calls = 0
+        self.limiter: WindowLimiter | None = None
+
+    def _call(self) -> None:
+        """Count one HTTP call, after waiting for a slot under the shared rate limit."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        self.calls += 1
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SalesforceAdapter:
@@ -98,7 +106,7 @@ class SalesforceAdapter:
         soql = (f"SELECT {', '.join(columns)} FROM {OBJECTS[object_type]}{where} "
                 "ORDER BY SystemModstamp, Id")
         with salesforce_errors():
-            self.calls += 1
+            self._call()
             result = self.sf.query(soql, include_deleted=True)
             while True:
                 for rec in result["records"]:
@@ -111,7 +119,7 @@ class SalesforceAdapter:
                     )
                 if result.get("done", True) or not result.get("nextRecordsUrl"):
                     break
-                self.calls += 1
+                self._call()
                 result = self.sf.query_more(result["nextRecordsUrl"], identifier_is_url=True,
                                             include_deleted=True)
 
@@ -141,7 +149,7 @@ class SalesforceAdapter:
 
     def _collection(self, path: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with salesforce_errors():
-            self.calls += 1
+            self._call()
             answer = self.sf.restful(path, method="PATCH",
                                      json={"allOrNone": False, "records": records})
         return list(answer or [])
@@ -152,7 +160,7 @@ class SalesforceAdapter:
         for start in range(0, len(activity_ids), self.batch_size):
             chunk = activity_ids[start : start + self.batch_size]
             with salesforce_errors():
-                self.calls += 1
+                self._call()
                 answer = self.sf.restful("composite/sobjects", method="DELETE",
                                          params={"ids": ",".join(chunk), "allOrNone": "false"})
             for task_id, item in zip(chunk, answer or [], strict=False):
