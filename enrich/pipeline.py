@@ -6,6 +6,7 @@ database alone (the sweeper does that for work left pending by a lost queue or a
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from enrich.models import (
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import is_suppressed
+from enrich.queue import HINT_DEBOUNCE_S
 from enrich.runtime import current
 from enrich.scores import rescore
 
@@ -98,14 +100,20 @@ def process_pending() -> int:
     """
     rt = current()
     rt.queue.started(INGEST_KEY)
-    done, after = 0, 0
+    done, after, rechecked = 0, 0, False
     while True:
         with Session(rt.engine) as session:
             ids = list(session.exec(select(RawEvent.id).where(
                 RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
                 .order_by(RawEvent.id).limit(BATCH)))
         if not ids:
-            break
+            if rechecked:
+                break
+            # Receivers skip hints given moments ago (queue.HINT_DEBOUNCE_S): look once more.
+            time.sleep(HINT_DEBOUNCE_S)
+            rechecked = True
+            continue
+        rechecked = False
         for raw_id in ids:
             _process_safely(rt.engine, raw_id)  # type: ignore[arg-type]
         done += len(ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from enrich.config import Settings
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "enrich"
+HINT_DEBOUNCE_S = 0.2
 
 
 class JobQueue(Protocol):
@@ -88,10 +90,18 @@ class RQQueue:
 
         self.redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
+        self._hinted: dict[str, float] = {}
 
     def enqueue(self, func: Callable[..., Any], *args: Any, key: str | None = None) -> bool:
         from redis.exceptions import RedisError
 
+        if key is not None:
+            now = time.monotonic()
+            # Skip the round trip for a hint given moments ago: a coalesced job re-reads the
+            # database HINT_DEBOUNCE_S after it runs dry, so it still sees this work.
+            if now - self._hinted.get(key, -1e9) < HINT_DEBOUNCE_S:
+                return True
+            self._hinted[key] = now
         try:
             if key is not None:
                 # One waiting job per key: a burst of hints becomes one run. The job clears the

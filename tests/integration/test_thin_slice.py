@@ -56,12 +56,22 @@ def sf_tasks(sandbox: Sandbox, contact_id: str) -> list[dict[str, Any]]:
 
 
 def hs_contact(sandbox: Sandbox, email: str) -> dict[str, Any]:
+    """Read by id (search is limited to a few calls a second, as in HubSpot, so it is only used
+    once to find the id)."""
     client = HubSpot(access_token=sandbox.access_token, host=sandbox.hubspot_url)
-    found = client.crm.contacts.search_api.do_search(PublicObjectSearchRequest(
-        filter_groups=[{"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}],
-        properties=["enrich_social_score", "enrich_score_reasons", "enrich_last_touch_summary"]))
-    [contact] = found.results
+    key = (sandbox.hubspot_url, email)
+    if key not in _hs_ids:
+        found = client.crm.contacts.search_api.do_search(PublicObjectSearchRequest(
+            filter_groups=[{"filters": [{"propertyName": "email", "operator": "EQ",
+                                         "value": email}]}]))
+        [contact] = found.results
+        _hs_ids[key] = contact.id
+    contact = client.crm.contacts.basic_api.get_by_id(_hs_ids[key], properties=[
+        "enrich_social_score", "enrich_score_reasons", "enrich_last_touch_summary"])
     return {"id": contact.id, **contact.properties}
+
+
+_hs_ids: dict[tuple[str, str], str] = {}
 
 
 def signed_comment(email: str, msg_id: str | None = None) -> tuple[bytes, dict[str, str]]:
