@@ -108,7 +108,11 @@ class RQQueue:
                 # marker when it starts (`started`); the expiry only guards against a lost job.
                 if not self.redis.set(f"enrich:pending:{key}", 1, nx=True, ex=60):
                     return True
-            self.queue.enqueue(func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400)
+            if key is None:
+                self.queue.enqueue(func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400)
+            else:
+                self.queue.enqueue(run_keyed, key, func, *args, job_timeout=600, result_ttl=60,
+                                   failure_ttl=86400)
         except RedisError as exc:
             # The work is in the database; the sweeper enqueues it again when Redis is back.
             log.warning("could not enqueue %s: %s", getattr(func, "__name__", func), exc)
@@ -128,6 +132,15 @@ class RQQueue:
 
     def shutdown(self) -> None:
         self.redis.close()
+
+
+def run_keyed(key: str, func: Callable[..., Any], *args: Any) -> Any:
+    """rq entry point of a coalesced job: free its key first, so hints given while it runs
+    enqueue the next run (a killed run's key expires by itself)."""
+    from enrich.runtime import current
+
+    current().queue.started(key)
+    return func(*args)
 
 
 def make_queue(settings: Settings, *, run_jobs: bool = True) -> JobQueue:
