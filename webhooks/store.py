@@ -5,10 +5,13 @@ SQLAlchemy Core, not the ORM: this is the hot path of ingest (see bench/ingest.p
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -112,6 +115,8 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pid = os.getpid()
+        database = engine.url.database
+        self._lock_path = f"{database}-ingest.lock" if database and database != ":memory:" else None
 
     def store(self, values: dict[str, Any]) -> tuple[int, bool]:
         self._ensure_thread()
@@ -123,6 +128,23 @@ class GroupCommit:
             raise slot.error
         assert slot.result is not None
         return slot.result
+
+    @contextmanager
+    def _writers_lock(self) -> Iterator[None]:
+        """Serialise the ingest writers of all processes with a blocking file lock.
+
+        Contending on SQLite's own lock makes a writer sleep 1, 2, 5, 10... ms before retrying;
+        a blocked flock wakes the moment the holder releases it.
+        """
+        if self._lock_path is None:
+            yield
+            return
+        with open(self._lock_path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
@@ -143,7 +165,7 @@ class GroupCommit:
                 except queue.Empty:
                     break
             try:
-                with self.engine.begin() as conn:
+                with self._writers_lock(), self.engine.begin() as conn:
                     results = [_insert(conn, slot.values) for slot in batch]
                 for slot, result in zip(batch, results, strict=True):
                     slot.result = result
