@@ -32,8 +32,8 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
     )
     app.extensions["enrich.runtime"] = rt
 
-    from enrich import console, health
     import webhooks
+    from enrich import console, health
 
     health.init_app(app)
     webhooks.init_app(app)
