@@ -64,8 +64,6 @@ def test_tokens_are_shown_once_and_stored_hashed(admin: Api, engine: Engine) -> 
     assert error(admin.call("DELETE", "/api/v1/tokens/9999")) == (404, "not_found")
 
 
-# models.Score.breakdown is typed list[dict] but enrich.scores now stores the scorer's dict;
-# pydantic warns while export_person dumps it. Narrow ignore until the model type is widened.
 def test_export_then_erase_a_person(revops: Api, engine: Engine, people: dict[str, int]) -> None:
     dana = people["dana.whitfield@northwind.example"]
     exported = revops.post("/api/v1/privacy/export", {"record_id": dana}).json
