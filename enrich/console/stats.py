@@ -88,29 +88,34 @@ def handoffs_this_week(session: Session) -> int:
 
 
 def engaged_accounts(session: Session, limit: int = 8) -> list[dict[str, Any]]:
-    """Accounts whose people score highest, with open opportunities when the mirror has them."""
+    """Accounts whose people score highest, with their open opportunities / deals."""
     key = func.coalesce(CrmRecord.account_crm_id, CrmRecord.company)
     rows = session.exec(select(key, func.max(CrmRecord.company), func.sum(Score.score),
                                func.count()).join(Score, col(Score.record_id) == CrmRecord.id)
-                        .where(key.is_not(None), col(Score.score) > 0)
+                        .where(key.is_not(None), col(Score.score) > 0,
+                               col(CrmRecord.object_type).in_(("contact", "lead")))
                         .group_by(key).order_by(func.sum(Score.score).desc()).limit(limit)).all()
+    keys = [r[0] for r in rows]
     accounts = {a.crm_id: a for a in session.exec(select(CrmRecord).where(
-        CrmRecord.object_type == "account", col(CrmRecord.crm_id).in_([r[0] for r in rows])))}
+        CrmRecord.object_type == "account", col(CrmRecord.crm_id).in_(keys)))}
+    opportunities: dict[str, list[dict[str, Any]]] = {}
+    for opp in session.exec(select(CrmRecord).where(
+            CrmRecord.object_type == "opportunity", CrmRecord.deleted == False,  # noqa: E712
+            col(CrmRecord.account_crm_id).in_(keys))):
+        raw = opp.raw or {}
+        closed = raw.get("IsClosed") or str(raw.get("hs_is_closed", "")).lower() == "true"
+        if not closed:
+            opportunities.setdefault(opp.account_crm_id or "", []).append({
+                "name": opp.company, "stage": opp.title,
+                "amount": raw.get("Amount") or raw.get("amount"),
+                "close_date": str(raw.get("CloseDate") or raw.get("closedate") or "")[:10]})
     out = []
     for account_key, company, total, people in rows:
         account = accounts.get(account_key)
-        raw = (account.raw if account else None) or {}
-        opps = raw.get("open_opportunities") or raw.get("Opportunities") or []
-        if isinstance(opps, dict):  # Salesforce relationship queries nest them under records
-            opps = opps.get("records", [])
         out.append({"account": (account.company if account else None) or company or account_key,
                     "record_id": account.id if account else None, "people": people,
                     "score": round(float(total or 0), 1),
-                    "open_opportunities": [
-                        {"name": o.get("Name") or o.get("name"),
-                         "stage": o.get("StageName") or o.get("stage"),
-                         "amount": o.get("Amount") or o.get("amount")}
-                        for o in opps if isinstance(o, dict) and not o.get("IsClosed")][:5]})
+                    "open_opportunities": opportunities.get(account_key, [])[:5]})
     return out
 
 

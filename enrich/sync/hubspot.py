@@ -30,7 +30,9 @@ PROPERTIES = {
                 "twitter_handle": "twitterhandle"},
     "account": {"company": "name", "city": "city", "country": "country",
                 "owner_id": "hubspot_owner_id"},
+    "opportunity": {"company": "dealname", "title": "dealstage", "owner_id": "hubspot_owner_id"},
 }
+DEAL_EXTRA = ("amount", "closedate", "hs_is_closed")
 SEARCH_CAP = 10_000
 NOTE_KEY_PROPERTY = "enrich_touchpoint_id"  # on notes; lets a retry find what a crash left behind
 # Association type ids are directional (protocols/crm.md): note→contact 202, note→company 190.
@@ -83,6 +85,8 @@ class HubSpotAdapter:
             return self.client.crm.contacts
         if object_type == "account":
             return self.client.crm.companies
+        if object_type == "opportunity":
+            return self.client.crm.deals
         raise ConfigError(f"HubSpot has no {object_type!r} object to sync (use contact or account)")
 
     def _row(self, object_type: str, obj: Any) -> MirrorRow:
@@ -100,6 +104,9 @@ class HubSpotAdapter:
     def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
         if object_type == "lead":
             return  # HubSpot keeps leads as contacts (lifecycle stage)
+        if object_type == "opportunity":
+            yield from self._pull_deals()
+            return
         api = self._api(object_type)
         props = ["lastmodifieddate", "hs_lastmodifieddate", *PROPERTIES[object_type].values()]
         if since is None:
@@ -138,6 +145,27 @@ class HubSpotAdapter:
             if seen + defaults.HUBSPOT_PAGE >= SEARCH_CAP and row and row.modified_at:
                 # Past 10,000 results a search stops paging: start a new one from here.
                 cursor, after, seen = row.modified_at, None, 0
+
+    def _pull_deals(self) -> Iterator[MirrorRow]:
+        """Deals with their company (an association, not a property); read in full each time,
+        since search results carry no associations and open deals are few."""
+        after = None
+        props = ["hs_lastmodifieddate", *PROPERTIES["opportunity"].values(), *DEAL_EXTRA]
+        while True:
+            with hubspot_errors():
+                self._call()
+                page = self.client.crm.deals.basic_api.get_page(
+                    limit=defaults.HUBSPOT_PAGE, after=after, properties=props,
+                    associations=["companies"], _request_timeout=self.timeout)
+            for deal in page.results:
+                row = self._row("opportunity", deal)
+                companies = getattr(getattr(deal, "associations", None) or {}, "get", None)
+                linked = companies("companies") if companies else None
+                ids = [str(r.id) for r in (linked.results if linked else [])]
+                yield MirrorRow(**{**row.__dict__, "account_crm_id": ids[0] if ids else None})
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]

@@ -19,7 +19,8 @@ from enrich.models import CrmCursor, CrmRecord, IdentityLink, SocialProfile, utc
 from enrich.sync.adapter import CrmAdapter, MirrorRow
 
 log = logging.getLogger("enrich.sync.mirror")
-OBJECT_ORDER = ("account", "contact", "lead")  # accounts first, so contacts get company names
+# Accounts first, so contacts get company names; opportunities for the console's pipeline view.
+OBJECT_ORDER = ("account", "contact", "lead", "opportunity")
 PAGE = 500
 
 
@@ -101,9 +102,12 @@ def pull(
         with session_scope(engine) as session:
             cursor = _cursor(session, adapter.name, object_type)
             since = None if full else cursor.modified_since
+            after_id = None if full else cursor.page_token
         counts[object_type] = 0
         page: list[MirrorRow] = []
-        rows = adapter.pull(object_type, since)
+        rows = (adapter.pull(object_type, since, after_id)  # type: ignore[call-arg]
+                if after_id and "after_id" in adapter.pull.__code__.co_varnames
+                else adapter.pull(object_type, since))
         for row in rows:
             page.append(row)
             if len(page) >= PAGE:
@@ -134,9 +138,12 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
         changed = _upsert(session, crm, page)
         _request_rematch(session, changed)
         cursor = _cursor(session, crm, object_type)
-        newest = max((r.modified_at for r in page if r.modified_at), default=None)
-        if newest and (cursor.modified_since is None or newest > cursor.modified_since):
-            cursor.modified_since = newest
+        # Rows come in (modified, id) order: the last one is where a resumed pull continues.
+        last = page[-1]
+        if last.modified_at and (cursor.modified_since is None
+                                 or last.modified_at >= cursor.modified_since):
+            cursor.modified_since = last.modified_at
+            cursor.page_token = last.crm_id
         cursor.updated_at = utcnow()
 
 

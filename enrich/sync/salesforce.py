@@ -17,7 +17,8 @@ from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import salesforce_errors
 
-OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account"}
+OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account",
+           "opportunity": "Opportunity"}
 TASK_KEY_FIELD = "Enrich_Touchpoint_Id__c"  # External ID + unique on Task: upserts are idempotent
 # neutral name -> SOQL field, per object (None: the object has no such field)
 SELECT = {
@@ -30,7 +31,11 @@ SELECT = {
              "owner_id": "OwnerId"},
     "account": {"company": "Name", "city": "BillingCity", "country": "BillingCountry",
                 "owner_id": "OwnerId"},
+    # The pipeline social engagement touches: amount, stage and close date stay in `raw`.
+    "opportunity": {"company": "Name", "account_crm_id": "AccountId", "owner_id": "OwnerId",
+                    "title": "StageName"},
 }
+OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed")
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -97,11 +102,15 @@ class SalesforceAdapter:
                 )
         return cls(sf)
 
-    def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
+    def pull(self, object_type: str, since: datetime | None,
+             after_id: str | None = None) -> Iterator[MirrorRow]:
+        """Keyset order (SystemModstamp, Id): a resumed pull starts right after the last record
+        it stored, even when thousands share one timestamp (a data load)."""
         fields = SELECT[object_type]
-        columns = ["Id", "SystemModstamp", "IsDeleted", *fields.values()]
-        # >= not >: records sharing the cursor's timestamp may sit across a page boundary of an
-        # interrupted pull; reading them again is harmless (upsert).
+        columns = ["Id", "SystemModstamp", "IsDeleted", *fields.values(),
+                   *(OPPORTUNITY_EXTRA if object_type == "opportunity" else ())]
+        # SOQL datetime literals have whole seconds: read from the cursor's second, and skip
+        # what the previous pull already stored (at or before its (stamp, id) position).
         where = f" WHERE SystemModstamp >= {soql_datetime(since)}" if since else ""
         soql = (f"SELECT {', '.join(columns)} FROM {OBJECTS[object_type]}{where} "
                 "ORDER BY SystemModstamp, Id")
@@ -110,6 +119,9 @@ class SalesforceAdapter:
             result = self.sf.query(soql, include_deleted=True)
             while True:
                 for rec in result["records"]:
+                    stamp = parse_sf_datetime(rec.get("SystemModstamp"))
+                    if since and after_id and stamp and (stamp, rec["Id"]) <= (since, after_id):
+                        continue
                     yield MirrorRow(
                         object_type=object_type, crm_id=rec["Id"],
                         modified_at=parse_sf_datetime(rec.get("SystemModstamp")),
