@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     sync_lease_s: float = Field(
         120.0, alias="ENRICH_SYNC_LEASE_S", description="a sync run owns its records this long"
     )
+    sqlite_busy_timeout_ms: int = Field(
+        5000, alias="ENRICH_SQLITE_BUSY_TIMEOUT_MS", ge=0,
+        description="how long a SQLite write waits for another writer's lock before a 503",
+    )
     log_level: str = Field("INFO", alias="ENRICH_LOG_LEVEL")
     log_json: bool = Field(False, alias="ENRICH_LOG_JSON")
 

@@ -22,7 +22,8 @@ def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         engine = create_engine(
             settings.database_url,
-            connect_args={"check_same_thread": False, "timeout": 5},
+            connect_args={"check_same_thread": False,
+                          "timeout": settings.sqlite_busy_timeout_ms / 1000},
             pool_size=16,
             max_overflow=16,
         )
@@ -34,7 +35,7 @@ def make_engine(settings: Settings) -> Engine:
             # NORMAL is durable across process crashes in WAL mode (only an OS crash can lose
             # the last commits), which is the trade-off every SQLite-backed queue makes.
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 

@@ -29,10 +29,9 @@ class Periodic:
 
 def default_jobs(rt: Runtime) -> list[Periodic]:
     from enrich.pipeline import sweep
+    from enrich.scores import decay_job
     from enrich.sync.mirror import pull_job
     from enrich.sync.writer import sync_pending
-
-    from enrich.scores import decay_job
 
     jobs = [Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep"),
             # first run a minute after start, then daily: scores decay without new events

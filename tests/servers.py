@@ -40,6 +40,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     workdir: Path
     extra: dict[str, str] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)  # how to start it again (restart)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -58,13 +59,11 @@ def start_redis() -> Server:
         raise RuntimeError("redis-server is not installed (make test installs it: apt-get install redis-server)")
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="enrich-redis-"))
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+               "no", "--dir", str(workdir)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
-    return Server(port, f"redis://127.0.0.1:{port}/0", proc, workdir)
+    return Server(port, f"redis://127.0.0.1:{port}/0", proc, workdir, command=command)
 
 
 def _pg_bin(name: str) -> str:
@@ -91,23 +90,51 @@ def start_postgres() -> Server:
     subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "enrich", "-A", "trust",
                                  "--no-sync", "-E", "UTF8"]),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc = subprocess.Popen(
-        _as_postgres([_pg_bin("postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir),
-                      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                      "-c", "full_page_writes=off", "-c", "max_connections=200"]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    wait_port(port)
-    url = f"postgresql+psycopg://enrich@127.0.0.1:{port}/postgres"
+    command = _as_postgres([_pg_bin("postgres"), "-D", str(data), "-p", str(port), "-k",
+                            str(workdir), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                            "-c", "full_page_writes=off", "-c", "max_connections=200"])
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(port, f"postgresql+psycopg://enrich@127.0.0.1:{port}/postgres", proc, workdir,
+                    extra={"kind": "postgres", "data": str(data)}, command=command)
+    _wait_postgres(server)
+    return server
+
+
+def _wait_postgres(server: Server) -> None:
+    wait_port(server.port)
     # The port opens a moment before connections are accepted.
     deadline = time.monotonic() + 20
     while True:
-        done = subprocess.run(_as_postgres([_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(port)]),
+        done = subprocess.run(_as_postgres([_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p",
+                                            str(server.port)]),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if done.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    return Server(port, url, proc, workdir)
+
+
+def halt(server: Server) -> None:
+    """Stop the server process but keep its data, so `resume` starts it again on the same port
+    (fault tests). PostgreSQL gets a fast shutdown (SIGTERM would wait for every client to
+    leave); redis-server is terminated (with --save "" it comes back empty, as a lost Redis)."""
+    if server.extra.get("kind") == "postgres":
+        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "stop", "-D", server.extra["data"],
+                                     "-m", "fast", "-w"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        server.proc.terminate()
+    server.proc.wait(20)
+
+
+def resume(server: Server) -> None:
+    """Start a halted server again with the same command, port and data."""
+    assert server.command and server.proc.poll() is not None
+    server.proc = subprocess.Popen(server.command, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+    if server.extra.get("kind") == "postgres":
+        _wait_postgres(server)
+    else:
+        wait_port(server.port)
 
 
 def create_database(server: Server, name: str) -> str:

@@ -30,7 +30,13 @@ def reject(status: int, code: str, message: str) -> WebhookRejected:
 
 def raw_body() -> bytes:
     """The body exactly as received (Flask has already enforced MAX_CONTENT_LENGTH)."""
-    return request.get_data(cache=True)
+    body = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        # A chunked body (no Content-Length) is cut at the limit by werkzeug without an error;
+        # refuse it as too large rather than verify a truncated body (that would be a 401).
+        raise reject(413, "request_entity_too_large", f"body larger than {limit} bytes")
+    return body
 
 
 def require_json_content_type() -> None:

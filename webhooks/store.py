@@ -116,6 +116,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         database = engine.url.database
+        if database and database.startswith("file:"):  # a SQLite URI (?mode=ro&uri=true)
+            database = database.removeprefix("file:")
         self._lock_path = f"{database}-ingest.lock" if database and database != ":memory:" else None
 
     def store(self, values: dict[str, Any]) -> tuple[int, bool]:

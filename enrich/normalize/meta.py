@@ -23,6 +23,11 @@ def _str(value: Any, limit: int = 500) -> str | None:
     return text[:limit] or None
 
 
+def _items(value: Any) -> list[Any]:
+    """A list field as sent, or nothing when the sender put something else there."""
+    return value if isinstance(value, list) else []
+
+
 def platform_of(envelope: dict[str, Any]) -> str:
     return "instagram" if envelope.get("object") == "instagram" else "facebook"
 
@@ -144,10 +149,10 @@ def _message(platform: str, event: dict[str, Any], us: str,
 def event_ids(payload: dict[str, Any]) -> list[str]:
     """What identifies each change or message of a delivery (for a stable delivery id)."""
     out = []
-    for entry in payload.get("entry") or []:
+    for entry in _items(payload.get("entry")):
         if not isinstance(entry, dict):
             continue
-        for change in entry.get("changes") or []:
+        for change in _items(entry.get("changes")):
             raw_value = change.get("value") if isinstance(change, dict) else None
             value: dict[str, Any] = raw_value if isinstance(raw_value, dict) else {}
             who: dict[str, Any] = value["from"] if isinstance(value.get("from"), dict) else {}
@@ -156,7 +161,7 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
                 value.get("item"), value.get("verb"), value.get("id"), value.get("comment_id"),
                 value.get("post_id"), value.get("share_id"), value.get("media_id"),
                 who.get("id"), value.get("reaction_type"), value.get("created_time"))))
-        for event in entry.get("messaging") or []:
+        for event in _items(entry.get("messaging")):
             if isinstance(event, dict):
                 message: dict[str, Any] = (event["message"] if isinstance(event.get("message"),
                                                                             dict) else {})
@@ -165,7 +170,8 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
 
 
 def account_ids(payload: dict[str, Any]) -> list[str]:
-    return [str(e["id"]) for e in payload.get("entry") or [] if isinstance(e, dict) and e.get("id")]
+    return [str(e["id"]) for e in _items(payload.get("entry"))
+            if isinstance(e, dict) and e.get("id")]
 
 
 def normalize(raw: RawEventView) -> Normalized:
@@ -175,12 +181,12 @@ def normalize(raw: RawEventView) -> Normalized:
     if payload.get("object") not in ("instagram", "page"):
         out.ignored.append(f"object {payload.get('object')!r}: not used")
         return out
-    for e_index, entry in enumerate(payload.get("entry") or []):
+    for e_index, entry in enumerate(_items(payload.get("entry"))):
         us = str(entry.get("id") or "") if isinstance(entry, dict) else ""
         items: list[tuple[str, Any]] = []
         if isinstance(entry, dict):
-            items = [("changes", c) for c in entry.get("changes") or []]
-            items += [("messaging", m) for m in entry.get("messaging") or []]
+            items = [("changes", c) for c in _items(entry.get("changes"))]
+            items += [("messaging", m) for m in _items(entry.get("messaging"))]
         else:
             out.errors.append(f"entry[{e_index}]: not an object")
         for i_index, (where, item) in enumerate(items):

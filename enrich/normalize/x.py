@@ -151,7 +151,8 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
         if isinstance(events, list):
             for index, event in enumerate(events):
                 if isinstance(event, dict):
-                    source, target = event.get("source") or {}, event.get("target") or {}
+                    source, target = (v if isinstance(v, dict) else {}
+                                      for v in (event.get("source"), event.get("target")))
                     ident = event.get("id_str") or event.get("id") or ":".join(str(x) for x in (
                         source.get("id_str") or source.get("id"),
                         target.get("id_str") or target.get("id"), event.get("created_timestamp")))

@@ -70,7 +70,11 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _
 
 def load_yaml(text: str, source: str) -> Any:
     """Parse ``text`` (named ``source`` in messages) strictly; raise ConfigError with a line."""
-    loader = _StrictLoader(text)
+    try:
+        # The reader checks the characters as it is built: a control character is a YAMLError.
+        loader = _StrictLoader(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: malformed YAML: {exc}") from exc
     loader.name = source
     try:
         return loader.get_single_data()
