@@ -6,6 +6,7 @@ SQLAlchemy Core, not the ORM: this is the hot path of ingest (see bench/ingest.p
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import queue
 import threading
@@ -58,7 +59,9 @@ def store_raw_event(
     """Commit the delivery; returns (raw event id, created). A duplicate returns created=False."""
     values = {
         "source": source,
-        "delivery_id": delivery_id[:200],
+        # Cutting a long id could make two deliveries one (and drop the second): hash it.
+        "delivery_id": delivery_id if len(delivery_id) <= 200
+        else "sha256:" + hashlib.sha256(delivery_id.encode()).hexdigest(),
         "account": account[:200] if account else None,
         "known_account": known_account,
         "received_at": utcnow(),

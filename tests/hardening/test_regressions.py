@@ -35,3 +35,22 @@ def test_x_follow_event_with_non_object_source_is_stored_not_500(mclient: FlaskC
 def test_control_character_in_yaml_is_a_config_error(loader: object) -> None:
     with pytest.raises(ConfigError, match="malformed YAML"):
         loader("\x1f")  # type: ignore[operator]
+
+
+def test_two_long_delivery_ids_sharing_a_prefix_stay_two_deliveries(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from enrich.config import load_settings
+    from enrich.db import make_engine, upgrade
+    from webhooks.store import store_raw_event
+
+    url = f"sqlite:///{tmp_path / 'ids.db'}"
+    upgrade(url)
+    engine = make_engine(load_settings(env_file=None, database_url=url))
+    prefix = "m" * 250
+    first = store_raw_event(engine, source="standard:t", delivery_id=prefix + "1", body=b"{}",
+                            headers={})
+    second = store_raw_event(engine, source="standard:t", delivery_id=prefix + "2", body=b"{}",
+                             headers={})
+    again = store_raw_event(engine, source="standard:t", delivery_id=prefix + "2", body=b"{}",
+                            headers={})
+    assert first[1] and second[1] and first[0] != second[0]
+    assert again == (second[0], False)
