@@ -39,15 +39,21 @@ from sync_common import CallCounter, Sandbox, activity_counts  # noqa: E402
 def batched(crm: str, contacts: int, touchpoints: int, use_cache: bool) -> dict[str, Any]:
     from sqlmodel import Session, select
 
+    from enrich.db import session_scope
     from enrich.models import CrmRecord, DeadLetter, Handoff
     from enrich.pipeline import request_sync
-    from enrich.db import session_scope
 
     out: dict[str, Any] = {"crm": crm}
-    with Sandbox(seed=sync_common.seed(contacts)) as sandbox, \
-            tempfile.TemporaryDirectory() as tmp:
-        w, ingest_s = sync_common.world(Path(tmp), sandbox, crm, contacts, touchpoints, use_cache,
-                                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    with Sandbox(seed=sync_common.seed(contacts)) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        w, ingest_s = sync_common.world(
+            Path(tmp),
+            sandbox,
+            crm,
+            contacts,
+            touchpoints,
+            use_cache,
+            log=lambda m: print(m, file=sys.stderr, flush=True),
+        )
         out["ingest_s"] = ingest_s
         counter = CallCounter(w.adapter)
         sandbox.reset_log()
@@ -62,8 +68,9 @@ def batched(crm: str, contacts: int, touchpoints: int, use_cache: bool) -> dict[
         with Session(w.rt.engine) as s:
             out["handoffs"] = len(list(s.exec(select(Handoff))))
             out["dead_letters"] = len(list(s.exec(select(DeadLetter))))
-            out["accounts"] = len(list(s.exec(select(CrmRecord).where(
-                CrmRecord.object_type == "account"))))
+            out["accounts"] = len(
+                list(s.exec(select(CrmRecord).where(CrmRecord.object_type == "account")))
+            )
         out["activities"], out["activity_keys"], out["duplicated_keys"] = activity_counts(w)
 
         # A second sync with no new touchpoints.
@@ -102,15 +109,20 @@ def naive_workload(w: Any) -> list[tuple[str, dict[str, Any], Any]]:
     rows = []
     with Session(w.rt.engine) as s:
         for record in s.exec(select(CrmRecord).where(CrmRecord.object_type == "contact")):
-            values = {names[k]: v for k, v in person_values(s, record, "http://enrich.test").items()
-                      if names.get(k)}
+            values = {
+                names[k]: v
+                for k, v in person_values(s, record, "http://enrich.test").items()
+                if names.get(k)
+            }
             for tp in touchpoints_of(s, record.id):  # type: ignore[arg-type]
                 rows.append((tp.id, record.email, values, activity_for(tp, record)))
     rows.sort(key=lambda r: r[0])
     return [(e, v, a) for _, e, v, a in rows]
 
 
-def naive(crm: str, contacts: int, workload: list[tuple[str, dict[str, Any], Any]]) -> dict[str, Any]:
+def naive(
+    crm: str, contacts: int, workload: list[tuple[str, dict[str, Any], Any]]
+) -> dict[str, Any]:
     from datetime import UTC
 
     from enrich.sync.salesforce import _task
@@ -121,11 +133,15 @@ def naive(crm: str, contacts: int, workload: list[tuple[str, dict[str, Any], Any
         # portals), which the naive writer exceeds within seconds. Lifted for the naive run so
         # its raw call time is measured; the floor the real limit imposes is printed apart.
         sandbox.set_limits(hs_ten_secondly=10**9)
-        settings = make_settings("sqlite://", crm=crm, salesforce_instance_url=sandbox.salesforce_url,
-                                 salesforce_session_id=sandbox.session_id,
-                                 salesforce_ca_bundle=str(sandbox.ca_path),
-                                 hubspot_access_token=sandbox.access_token,
-                                 hubspot_base_url=sandbox.hubspot_url)
+        settings = make_settings(
+            "sqlite://",
+            crm=crm,
+            salesforce_instance_url=sandbox.salesforce_url,
+            salesforce_session_id=sandbox.session_id,
+            salesforce_ca_bundle=str(sandbox.ca_path),
+            hubspot_access_token=sandbox.access_token,
+            hubspot_base_url=sandbox.hubspot_url,
+        )
         errors = 0
         if crm == "salesforce":
             from enrich.sync.salesforce import SalesforceAdapter
@@ -148,38 +164,68 @@ def naive(crm: str, contacts: int, workload: list[tuple[str, dict[str, Any], Any
             from enrich.sync.hubspot import HubSpotAdapter, _escape
 
             client = HubSpotAdapter.from_settings(settings).client
-            ids = {o["properties"]["email"].lower(): o["id"] for o in sandbox.hs_objects("contacts")}
+            ids = {
+                o["properties"]["email"].lower(): o["id"] for o in sandbox.hs_objects("contacts")
+            }
             started = time.perf_counter()
             for email, values, a in workload:
                 cid = ids[email]
-                client.crm.contacts.basic_api.update(cid, SimplePublicObjectInput(
-                    properties={k: "" if v is None else str(v) for k, v in values.items()}))
-                client.crm.objects.notes.basic_api.create(SimplePublicObjectInputForCreate(
-                    properties={
-                        "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                        "hs_note_body": f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>",
-                        "enrich_touchpoint_id": a.key},
-                    associations=[{"to": {"id": cid}, "types": [
-                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}]}]))
+                client.crm.contacts.basic_api.update(
+                    cid,
+                    SimplePublicObjectInput(
+                        properties={k: "" if v is None else str(v) for k, v in values.items()}
+                    ),
+                )
+                client.crm.objects.notes.basic_api.create(
+                    SimplePublicObjectInputForCreate(
+                        properties={
+                            "hs_timestamp": a.occurred_at.astimezone(UTC).strftime(
+                                "%Y-%m-%dT%H:%M:%S.000Z"
+                            ),
+                            "hs_note_body": f"<p><strong>{_escape(a.subject)}</strong></p>"
+                            f"<p>{_escape(a.body)}</p>",
+                            "enrich_touchpoint_id": a.key,
+                        },
+                        associations=[
+                            {
+                                "to": {"id": cid},
+                                "types": [
+                                    {
+                                        "associationCategory": "HUBSPOT_DEFINED",
+                                        "associationTypeId": 202,
+                                    }
+                                ],
+                            }
+                        ],
+                    )
+                )
             took = time.perf_counter() - started
             created = len(sandbox.hs_objects("notes"))
-        return {"naive_s": took, "naive_calls": sandbox.requests_count(side=crm),
-                "naive_activities": created, "naive_errors": errors,
-                "naive_touchpoints": len(workload)}
+        return {
+            "naive_s": took,
+            "naive_calls": sandbox.requests_count(side=crm),
+            "naive_activities": created,
+            "naive_errors": errors,
+            "naive_touchpoints": len(workload),
+        }
 
 
 def report(results: list[dict[str, Any]], contacts: int, touchpoints: int) -> int:
-    print(f"\nSync API calls: {contacts:,} contacts over {results[0]['accounts']:,} accounts, "
-          f"{touchpoints:,} touchpoints (ingested through the pipeline)\n")
+    print(
+        f"\nSync API calls: {contacts:,} contacts over {results[0]['accounts']:,} accounts, "
+        f"{touchpoints:,} touchpoints (ingested through the pipeline)\n"
+    )
     ok = True
     rows = []
     for r in results:
         crm = r["crm"]
         b = 200 if crm == "salesforce" else 100
         calls, items = r["by_type_calls"], r["by_type_items"]
-        minimum = {"fields:contact": math.ceil(contacts / b),
-                   "fields:account": math.ceil(r["accounts"] / b),
-                   "activities": math.ceil(touchpoints / b)}
+        minimum = {
+            "fields:contact": math.ceil(contacts / b),
+            "fields:account": math.ceil(r["accounts"] / b),
+            "activities": math.ceil(touchpoints / b),
+        }
         if r["handoffs"]:
             minimum["handoff tasks"] = math.ceil(r["handoffs"] / b)
         for label, m in minimum.items():
@@ -197,32 +243,48 @@ def report(results: list[dict[str, Any]], contacts: int, touchpoints: int) -> in
         ratio = f"{c / m:.2f}" if m else "-"
         print(f"{crm:<11}{label:<20}{'' if n is None else n:>9}{c:>7}{m:>9}{ratio:>7}")
     print()
-    print(f"{'crm':<11}{'approach':<34}{'write calls':>12}{'all calls':>10}{'wall s':>8}"
-          f"{'vs naive':>10}")
+    print(
+        f"{'crm':<11}{'approach':<34}{'write calls':>12}{'all calls':>10}{'wall s':>8}"
+        f"{'vs naive':>10}"
+    )
     for r in results:
         crm = r["crm"]
-        print(f"{crm:<11}{'batched outbox writer':<34}{r['write_calls']:>12}{r['all_calls']:>10}"
-              f"{r['sync_s']:>8.1f}{r['write_calls'] / r['naive_calls']:>10.4f}")
-        print(f"{crm:<11}{'naive 1 update + 1 create per tp':<34}{r['naive_calls']:>12}"
-              f"{r['naive_calls']:>10}{r['naive_s']:>8.1f}{1:>10.4f}")
-        print(f"{crm:<11}{'second sync, nothing new':<34}{r['second_sync_write_calls']:>12}"
-              f"{r['second_sync_all_calls']:>10}")
-        print(f"{crm:<11}{'all records re-requested, same':<34}{r['rerequest_write_calls']:>12}"
-              f"{r['rerequest_all_calls']:>10}")
+        print(
+            f"{crm:<11}{'batched outbox writer':<34}{r['write_calls']:>12}{r['all_calls']:>10}"
+            f"{r['sync_s']:>8.1f}{r['write_calls'] / r['naive_calls']:>10.4f}"
+        )
+        print(
+            f"{crm:<11}{'naive 1 update + 1 create per tp':<34}{r['naive_calls']:>12}"
+            f"{r['naive_calls']:>10}{r['naive_s']:>8.1f}{1:>10.4f}"
+        )
+        print(
+            f"{crm:<11}{'second sync, nothing new':<34}{r['second_sync_write_calls']:>12}"
+            f"{r['second_sync_all_calls']:>10}"
+        )
+        print(
+            f"{crm:<11}{'all records re-requested, same':<34}{r['rerequest_write_calls']:>12}"
+            f"{r['rerequest_all_calls']:>10}"
+        )
     print()
     for r in results:
-        print(f"{r['crm']}: writer runs {r['runs']}, activities in CRM {r['activities']} "
-              f"(distinct keys {r['activity_keys']}, duplicated {r['duplicated_keys']}), "
-              f"hand-off tasks {r['handoffs']}, dead letters {r['dead_letters']}; "
-              f"calls/minimum {r['write_calls'] / r['minimum']:.3f} (target <= 1.1); "
-              f"naive made {r['naive_activities']} activities for {r['naive_touchpoints']} touchpoints; "
-              "ingest " + ("cached" if r["ingest_s"] is None else f"{r['ingest_s']:.0f} s"))
+        print(
+            f"{r['crm']}: writer runs {r['runs']}, activities in CRM {r['activities']} "
+            f"(distinct keys {r['activity_keys']}, duplicated {r['duplicated_keys']}), "
+            f"hand-off tasks {r['handoffs']}, dead letters {r['dead_letters']}; "
+            f"calls/minimum {r['write_calls'] / r['minimum']:.3f} (target <= 1.1); "
+            f"naive made {r['naive_activities']} activities for "
+            f"{r['naive_touchpoints']} touchpoints; "
+            "ingest " + ("cached" if r["ingest_s"] is None else f"{r['ingest_s']:.0f} s")
+        )
     for r in results:
         if r["crm"] == "hubspot":
-            print(f"hubspot: at a real portal's 190 calls / 10 s (Professional/Enterprise) the naive "
-                  f"writer's {r['naive_calls']:,} calls need at least {r['naive_calls'] / 19:,.0f} s; "
-                  f"the batched writer's {r['all_calls']} calls at least {r['all_calls'] / 19:.1f} s "
-                  f"(the naive wall time above ran with the sandbox's 10 s burst limit lifted)")
+            print(
+                f"hubspot: at a real portal's 190 calls / 10 s (Professional/Enterprise) the "
+                f"naive writer's {r['naive_calls']:,} calls need at least "
+                f"{r['naive_calls'] / 19:,.0f} s; "
+                f"the batched writer's {r['all_calls']} calls at least {r['all_calls'] / 19:.1f} s "
+                f"(the naive wall time above ran with the sandbox's 10 s burst limit lifted)"
+            )
     print("\nsandbox request log (batched run):")
     for r in results:
         for endpoint, n in sorted(r["log"].items()):
@@ -233,7 +295,9 @@ def report(results: list[dict[str, Any]], contacts: int, touchpoints: int) -> in
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--contacts", type=int, default=2000)
     p.add_argument("--touchpoints", type=int, default=10000)
     p.add_argument("--crm", choices=["both", "salesforce", "hubspot"], default="both")
@@ -245,10 +309,25 @@ def main() -> int:
         print("CHILD " + json.dumps(result, default=str))
         return 0
     crms = ["salesforce", "hubspot"] if a.crm == "both" else [a.crm]
-    procs = [subprocess.Popen(
-        [sys.executable, __file__, "--child", "--crm", crm, "--contacts", str(a.contacts),
-         "--touchpoints", str(a.touchpoints)] + (["--no-cache"] if a.no_cache else []),
-        stdout=subprocess.PIPE, text=True) for crm in crms]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--crm",
+                crm,
+                "--contacts",
+                str(a.contacts),
+                "--touchpoints",
+                str(a.touchpoints),
+            ]
+            + (["--no-cache"] if a.no_cache else []),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for crm in crms
+    ]
     results = []
     for proc in procs:
         out, _ = proc.communicate()

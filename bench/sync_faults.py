@@ -51,8 +51,9 @@ def until_done(w: Any, max_runs: int) -> tuple[int, bool]:
     return max_runs, False
 
 
-def one(crm: str, contacts: int, touchpoints: int, fault_seed: int | None,
-        use_cache: bool) -> dict[str, Any]:
+def one(
+    crm: str, contacts: int, touchpoints: int, fault_seed: int | None, use_cache: bool
+) -> dict[str, Any]:
     from sqlmodel import Session, select
 
     from enrich.models import CrmRecord, DeadLetter, Score, SyncRequest
@@ -61,8 +62,15 @@ def one(crm: str, contacts: int, touchpoints: int, fault_seed: int | None,
 
     out: dict[str, Any] = {"crm": crm, "fault_seed": fault_seed}
     with Sandbox(seed=sync_common.seed(contacts)) as sandbox, tempfile.TemporaryDirectory() as tmp:
-        w, _ = sync_common.world(Path(tmp), sandbox, crm, contacts, touchpoints, use_cache,
-                                 log=lambda m: print(m, file=sys.stderr, flush=True))
+        w, _ = sync_common.world(
+            Path(tmp),
+            sandbox,
+            crm,
+            contacts,
+            touchpoints,
+            use_cache,
+            log=lambda m: print(m, file=sys.stderr, flush=True),
+        )
         counter = CallCounter(w.adapter)
         sandbox.state.log.entries = type(sandbox.state.log.entries)(maxlen=1_000_000)
         sandbox.reset_log()
@@ -91,22 +99,26 @@ def one(crm: str, contacts: int, touchpoints: int, fault_seed: int | None,
                     have = None if have is None else str(round(float(have)))
                 else:
                     have = sandbox.hs_object("contacts", record.crm_id)["properties"].get(
-                        "enrich_social_score")
+                        "enrich_social_score"
+                    )
                 wrong += have != want
-                expected_keys |= {activity_key(tp, record)
-                                  for tp in touchpoints_of(s, record.id)}  # type: ignore[arg-type]
+                expected_keys |= {activity_key(tp, record) for tp in touchpoints_of(s, record.id)}  # type: ignore[arg-type]
             out["contacts_wrong_score"] = wrong
             out["expected_activities"] = len(expected_keys)
         if crm == "salesforce":
             keys = {t.get("Enrich_Touchpoint_Id__c") for t in sandbox.sf_records("Task")}
         else:
-            keys = {n["properties"].get("enrich_touchpoint_id") for n in sandbox.hs_objects("notes")}
+            keys = {
+                n["properties"].get("enrich_touchpoint_id") for n in sandbox.hs_objects("notes")
+            }
         out["missing_activities"] = len(expected_keys - keys)
         w.close()
     return out
 
 
-def child(crm: str, contacts: int, touchpoints: int, seeds: list[int], use_cache: bool) -> list[dict[str, Any]]:
+def child(
+    crm: str, contacts: int, touchpoints: int, seeds: list[int], use_cache: bool
+) -> list[dict[str, Any]]:
     results = [one(crm, contacts, touchpoints, None, use_cache)]
     for s in seeds:
         results.append(one(crm, contacts, touchpoints, s, use_cache))
@@ -114,12 +126,18 @@ def child(crm: str, contacts: int, touchpoints: int, seeds: list[int], use_cache
 
 
 def report(results: list[dict[str, Any]], contacts: int, touchpoints: int) -> int:
-    print(f"\nSync under faults: {contacts:,} contacts, {touchpoints:,} touchpoints; faults 20 % 429 "
-          "+ 5 % 503 on the CRM side (seeded)")
-    print("Backoff waits SKIPPED: between writer runs every pending request is made due again "
-          "(as World.sync_until_done does); 'runs' counts writer passes, not time.\n")
-    hdr = (f"{'crm':<11}{'faults':<9}{'runs':>5}{'calls':>7}{'extra':>7}{'429':>5}{'503':>5}"
-           f"{'acts':>7}{'dup':>5}{'miss':>6}{'bad score':>10}{'dead':>6}{'sync s':>8}")
+    print(
+        f"\nSync under faults: {contacts:,} contacts, {touchpoints:,} touchpoints; faults 20 % 429 "
+        "+ 5 % 503 on the CRM side (seeded)"
+    )
+    print(
+        "Backoff waits SKIPPED: between writer runs every pending request is made due again "
+        "(as World.sync_until_done does); 'runs' counts writer passes, not time.\n"
+    )
+    hdr = (
+        f"{'crm':<11}{'faults':<9}{'runs':>5}{'calls':>7}{'extra':>7}{'429':>5}{'503':>5}"
+        f"{'acts':>7}{'dup':>5}{'miss':>6}{'bad score':>10}{'dead':>6}{'sync s':>8}"
+    )
     print(hdr)
     ok = True
     base: dict[str, int] = {}
@@ -131,31 +149,48 @@ def report(results: list[dict[str, Any]], contacts: int, touchpoints: int) -> in
         n429 = st.get("429", 0) + (st.get("403", 0) if crm == "salesforce" else 0)
         extra = r["all_calls"] - base[crm]
         label = "none" if r["fault_seed"] is None else f"seed {r['fault_seed']}"
-        print(f"{crm:<11}{label:<9}{r['runs']:>5}{r['all_calls']:>7}{extra:>7}{n429:>5}"
-              f"{st.get('503', 0):>5}{r['activities']:>7}{r['duplicated_keys']:>5}"
-              f"{r['missing_activities']:>6}{r['contacts_wrong_score']:>10}"
-              f"{len(r['dead_letters']):>6}{r['sync_s']:>8.1f}")
-        ok &= (r["done"] and not r["dead_letters"] and r["duplicated_keys"] == 0
-               and r["missing_activities"] == 0 and r["contacts_wrong_score"] == 0
-               and r["activities"] == r["expected_activities"])
+        print(
+            f"{crm:<11}{label:<9}{r['runs']:>5}{r['all_calls']:>7}{extra:>7}{n429:>5}"
+            f"{st.get('503', 0):>5}{r['activities']:>7}{r['duplicated_keys']:>5}"
+            f"{r['missing_activities']:>6}{r['contacts_wrong_score']:>10}"
+            f"{len(r['dead_letters']):>6}{r['sync_s']:>8.1f}"
+        )
+        ok &= (
+            r["done"]
+            and not r["dead_letters"]
+            and r["duplicated_keys"] == 0
+            and r["missing_activities"] == 0
+            and r["contacts_wrong_score"] == 0
+            and r["activities"] == r["expected_activities"]
+        )
     for r in results:
         if r["dead_letters"]:
             kinds = Counter(k for k, _ in r["dead_letters"])
-            print(f"\n{r['crm']} seed {r['fault_seed']}: dead letters {dict(kinds)}; first: "
-                  f"{r['dead_letters'][0][1]}")
+            print(
+                f"\n{r['crm']} seed {r['fault_seed']}: dead letters {dict(kinds)}; first: "
+                f"{r['dead_letters'][0][1]}"
+            )
         if not r["done"]:
-            print(f"\n{r['crm']} seed {r['fault_seed']}: NOT done after {r['runs']} runs "
-                  f"({r['pending']} requests pending)")
-    print("\ncalls per endpoint kind: " + "; ".join(
-        f"{r['crm']}/{r['fault_seed']}: {r['by_type_calls']}" for r in results))
-    print("\nRESULT:", "everything landed exactly once, no dead letters" if ok
-          else "a check FAILED (see above)")
+            print(
+                f"\n{r['crm']} seed {r['fault_seed']}: NOT done after {r['runs']} runs "
+                f"({r['pending']} requests pending)"
+            )
+    print(
+        "\ncalls per endpoint kind: "
+        + "; ".join(f"{r['crm']}/{r['fault_seed']}: {r['by_type_calls']}" for r in results)
+    )
+    print(
+        "\nRESULT:",
+        "everything landed exactly once, no dead letters" if ok else "a check FAILED (see above)",
+    )
     print("JSON " + json.dumps(results))
     return 0
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--contacts", type=int, default=2000)
     p.add_argument("--touchpoints", type=int, default=10000)
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
@@ -164,13 +199,32 @@ def main() -> int:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        print("CHILD " + json.dumps(child(a.crm, a.contacts, a.touchpoints, a.seeds, not a.no_cache)))
+        print(
+            "CHILD " + json.dumps(child(a.crm, a.contacts, a.touchpoints, a.seeds, not a.no_cache))
+        )
         return 0
     crms = ["salesforce", "hubspot"] if a.crm == "both" else [a.crm]
-    procs = [subprocess.Popen(
-        [sys.executable, __file__, "--child", "--crm", crm, "--contacts", str(a.contacts),
-         "--touchpoints", str(a.touchpoints), "--seeds", *map(str, a.seeds)]
-        + (["--no-cache"] if a.no_cache else []), stdout=subprocess.PIPE, text=True) for crm in crms]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--crm",
+                crm,
+                "--contacts",
+                str(a.contacts),
+                "--touchpoints",
+                str(a.touchpoints),
+                "--seeds",
+                *map(str, a.seeds),
+            ]
+            + (["--no-cache"] if a.no_cache else []),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for crm in crms
+    ]
     results = []
     for proc in procs:
         out, _ = proc.communicate()

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from enrich import defaults
 from enrich.db import session_scope
-from enrich.errors import CRMError, CRMPermanent, CRMRateLimited
+from enrich.errors import CRMError, CRMPermanent, CRMRateLimited, CRMRetryable
 from enrich.models import (
     ActivityWrite,
     ApiUsage,
@@ -106,7 +106,8 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     dead: set[int] = set()  # the record itself was refused: its activities would be too
     for object_type, batch in by_type.items():
         try:
-            results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in batch])
+            results = _until_retryable(lambda part, t=object_type: adapter.write_fields(t, part),
+                                       [(r.crm_id, c) for r, c in batch], adapter.batch_size)
         except CRMError as exc:
             _defer(engine, [r.id for r, _ in batch], exc)  # type: ignore[misc]
             deferred.update(r.id for r, _ in batch)  # type: ignore[misc]
@@ -114,7 +115,7 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
             continue
         retry: list[int] = []
         with session_scope(engine) as session:
-            for (record, changes), result in zip(batch, results, strict=True):
+            for (record, changes), result in zip(batch, results, strict=False):  # sent ones
                 if result.ok:
                     _remember(session, record.id, changes)  # type: ignore[arg-type]
                     done.add(record.id)  # type: ignore[arg-type]
@@ -130,20 +131,32 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
                     stats["failed"] += 1
         if retry:
             wait = max(r.retry_after for r in results if r.retryable)
-            _defer(engine, retry, CRMRateLimited("retryable write error", retry_after=wait,
-                                                 crm=adapter.name))
+            error = CRMRateLimited("retryable write error", retry_after=wait, crm=adapter.name)
+            _defer(engine, retry, error)
+            # Records after the chunk that failed were never sent: wait, but spend no attempt.
+            unsent = [r.id for r, _ in batch[len(results):]]
+            _defer(engine, unsent, error, attempt=False)  # type: ignore[arg-type]
+            retry += unsent  # type: ignore[arg-type]
+            stats["deferred"] += len(unsent)
             deferred.update(retry)
     _renew(engine, done - dead, lease_s)
     try:
-        written, retry_ids, wait = _sync_activities(engine, adapter, sorted(done - dead))
+        written, retry_ids, unsent_ids, wait = _sync_activities(engine, adapter,
+                                                                sorted(done - dead))
         stats["activities"] += written
     except CRMError as exc:
         retry_ids, wait = set(done), 0.0
-        _defer(engine, sorted(retry_ids), exc)
+        # A throttled or unavailable CRM (e.g. the lookup of unsure entries) is no record's
+        # fault: back off without spending the records' attempts.
+        _defer(engine, sorted(retry_ids), exc, attempt=not isinstance(exc, CRMRetryable))
     else:
+        error = CRMRateLimited("retryable activity write error", retry_after=wait,
+                               crm=adapter.name)
         if retry_ids:
-            _defer(engine, sorted(retry_ids), CRMRateLimited(
-                "retryable activity write error", retry_after=wait, crm=adapter.name))
+            _defer(engine, sorted(retry_ids), error)
+        if unsent_ids - retry_ids:  # never sent this run: wait, but spend no attempt
+            _defer(engine, sorted(unsent_ids - retry_ids), error, attempt=False)
+        retry_ids |= unsent_ids
     deferred |= retry_ids
     done -= retry_ids
     try:
@@ -155,14 +168,28 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     return stats
 
 
+def _until_retryable(send: Any, items: list[Any], size: int) -> list[Any]:
+    """Send chunk by chunk and stop after the first chunk with a retryable failure; returns the
+    results of the chunks sent, a prefix of `items` (the rest were never sent)."""
+    results: list[Any] = []
+    for start in range(0, len(items), size):
+        part = send(items[start : start + size])
+        results += part
+        if any(r.retryable for r in part):
+            break
+    return results
+
+
 def _sync_activities(engine: Engine, adapter: CrmAdapter,
-                     record_ids: list[int]) -> tuple[int, set[int], float]:
+                     record_ids: list[int]) -> tuple[int, set[int], set[int], float]:
     """One timeline entry per touchpoint: ledger first, then the CRM, then the ledger again.
 
     Entries of all records go out together, in batches at the CRM's limit. A row left 'sending'
     by a crash is looked up in the CRM before anything is resent (HubSpot), and Salesforce Tasks
-    are upserted on their external id, so no touchpoint is ever written twice. Returns
-    (entries written, records to retry later, seconds the CRM asked us to wait).
+    are upserted on their external id, so no touchpoint is ever written twice. Entries after a
+    chunk that failed were never sent: they go back to 'pending' (nothing to look up next time).
+    Returns (entries written, records to retry, records with entries never sent, seconds the
+    CRM asked us to wait).
     """
     todo: list[tuple[ActivityWrite, Activity]] = []
     stale: list[ActivityWrite] = []  # entries on a record the touchpoint is no longer linked to
@@ -191,21 +218,29 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
             session.execute(delete(ActivityWrite).where(
                 col(ActivityWrite.id).in_([w.id for w in stale])))
     if not todo:
-        return 0, set(), 0.0
+        return 0, set(), set(), 0.0
     with session_scope(engine) as session:
         todo = [(session.merge(write), activity) for write, activity in todo]
         unsure = [a.key for w, a in todo if w.status == "sending"]
-        for write, _ in todo:
-            write.status = "sending"
+    # Look up before marking: if the lookup fails, nothing new may become 'sending' (unsure).
     find = getattr(adapter, "find_activities", None)
     found = find(unsure) if (find and unsure) else {}
+    with session_scope(engine) as session:
+        todo = [(session.merge(write), activity) for write, activity in todo]
+        for write, _ in todo:
+            write.status = "sending"
     to_send = [a for _, a in todo if a.key not in found]
-    results = {a.key: r for a, r in zip(to_send, adapter.write_activities(to_send), strict=True)}
-    written, retry, wait = 0, set(), 0.0
+    sent = _until_retryable(adapter.write_activities, to_send, adapter.batch_size)
+    results = {a.key: r for a, r in zip(to_send, sent, strict=False)}
+    written, retry, unsent, wait = 0, set(), set(), 0.0
     with session_scope(engine) as session:
         for write, activity in todo:
             write = session.merge(write)
             result = results.get(activity.key)
+            if result is None and activity.key not in found:
+                write.status = "pending"  # never sent (and, if it was unsure, looked up: absent)
+                unsent.add(write.record_id)
+                continue
             if activity.key in found:
                 write.status, write.activity_id = "written", found[activity.key]
             elif result is not None and result.ok:
@@ -224,7 +259,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
                 continue
             write.written_at = utcnow()
             written += 1
-    return written, retry, wait
+    return written, retry, unsent, wait
 
 
 def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
@@ -283,12 +318,18 @@ def _finish(engine: Engine, claimed: dict[int, Any], done: set[int], deferred: s
                         .values(next_attempt_at=utcnow()))
 
 
-def _defer(engine: Engine, record_ids: list[int], exc: CRMError) -> None:
+def _defer(engine: Engine, record_ids: list[int], exc: CRMError, attempt: bool = True) -> None:
+    """Back off; `attempt=False` for records that were not sent at all (spends no attempt)."""
+    if not record_ids:
+        return
     floor = exc.retry_after if isinstance(exc, CRMRateLimited) else 0.0
     log.warning("sync of %d records deferred: %s", len(record_ids), exc)
     with session_scope(engine) as session:
         for request in session.exec(
                 select(SyncRequest).where(col(SyncRequest.record_id).in_(record_ids))):
+            if not attempt:
+                request.next_attempt_at = utcnow() + _backoff(request.attempts, floor)
+                continue
             request.attempts += 1
             request.last_error = str(exc)[:2000]
             if isinstance(exc, CRMPermanent) or request.attempts >= defaults.MAX_SYNC_ATTEMPTS:
