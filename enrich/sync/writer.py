@@ -332,7 +332,10 @@ def _defer(engine: Engine, record_ids: list[int], exc: CRMError, attempt: bool =
                 continue
             request.attempts += 1
             request.last_error = str(exc)[:2000]
-            if isinstance(exc, CRMPermanent) or request.attempts >= defaults.MAX_SYNC_ATTEMPTS:
+            # "Slow down" is not a fault of the record: rate-limited work waits, never parks.
+            throttled = isinstance(exc, CRMRateLimited) and exc.retry_after > 0
+            if isinstance(exc, CRMPermanent) or (
+                    request.attempts >= defaults.MAX_SYNC_ATTEMPTS and not throttled):
                 session.add(DeadLetter(kind="sync", ref_id=request.record_id, error=str(exc),
                                        attempts=request.attempts))
                 session.delete(request)

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from enrich.models import DeadLetter
+from enrich.db import session_scope
+from enrich.models import DeadLetter, SyncRequest, utcnow
 from enrich.sync.sandbox import Sandbox
 from tests.sync.harness import World, people_seed
 
@@ -180,3 +182,17 @@ def test_a_failed_lookup_marks_nothing_sending_and_spends_no_attempt(world: Worl
     assert world.sandbox.requests_count("search", side="hubspot") == 1
     with Session(world.rt.engine) as s:
         assert list(s.exec(select(DeadLetter))) == []
+
+
+def test_rate_limits_never_park_work_in_the_dead_letter_table(world: World) -> None:
+    world.ingest([(f"person{i}@acme.example", "like", None) for i in range(5)])
+    for _ in range(8):  # more rate-limited runs than the attempts that would dead-letter a fault
+        world.sandbox.set_faults(fail_next=1, fail_with="429")
+        world.sync()
+        world.sandbox.clear_faults()
+        with session_scope(world.rt.engine) as session:
+            session.execute(update(SyncRequest).values(next_attempt_at=utcnow()))
+    world.sync_until_done()
+    with Session(world.rt.engine) as s:
+        assert list(s.exec(select(DeadLetter))) == []
+    assert tasks_or_notes(world) == 5
