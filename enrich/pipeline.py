@@ -9,6 +9,7 @@ import logging
 import time
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -80,12 +81,21 @@ def _relink(session: Session, profile: SocialProfile) -> set[int]:
 
 
 def request_sync(session: Session, record_id: int) -> None:
-    request = session.exec(select(SyncRequest).where(SyncRequest.record_id == record_id)).first()
-    if request is None:
-        session.add(SyncRequest(record_id=record_id))
-    else:
-        request.requested_at = utcnow()
-        request.next_attempt_at = min(request.next_attempt_at, utcnow())
+    """Mark a record as having news for its CRM (the outbox, one row per record).
+
+    Plain SQL, not ORM updates: a writer in another process may delete the row at any moment
+    (its run finished); that must not fail this transaction. A leased or backing-off request
+    keeps its time; the writer sees the newer `requested_at` and runs the record again.
+    """
+    changed = session.execute(update(SyncRequest).where(
+        col(SyncRequest.record_id) == record_id).values(requested_at=utcnow())).rowcount
+    if changed:
+        return
+    try:
+        with session.begin_nested():
+            session.add(SyncRequest(record_id=record_id))
+    except IntegrityError:
+        pass  # created by another process just now: it runs with our news too
 
 
 INGEST_KEY = "ingest"
