@@ -137,7 +137,17 @@ def test_entries_after_a_failed_chunk_stay_unsent_and_spend_no_attempt(world: Wo
     assert world.sandbox.requests_count("search", side="hubspot") <= 1  # the refused chunk only
 
 
-def test_a_failed_lookup_marks_nothing_sending_and_spends_no_attempt(world: World) -> None:
+@pytest.fixture
+def hubspot_world(tmp_path: Path) -> Iterator[World]:
+    """Only HubSpot looks unsure entries up (Salesforce upserts on the key)."""
+    with Sandbox(seed=people_seed(250)) as sandbox:
+        w = World(tmp_path, sandbox, "hubspot")
+        yield w
+        w.close()
+
+
+def test_a_failed_lookup_marks_nothing_sending_and_spends_no_attempt(
+        hubspot_world: World) -> None:
     """Regression (bench/sync_faults.py, HubSpot): a run whose lookup of unsure notes failed
     had already marked every entry 'sending', so the next run looked all of them up (one
     search per 100, over the search rate limit), failed again, and dead-lettered everything."""
@@ -145,8 +155,7 @@ def test_a_failed_lookup_marks_nothing_sending_and_spends_no_attempt(world: Worl
 
     from enrich.models import ActivityWrite, SyncRequest
 
-    if world.crm != "hubspot":
-        pytest.skip("only HubSpot looks unsure entries up (Salesforce upserts on the key)")
+    world = hubspot_world
     world.ingest([(f"person{i}@acme.example", "like", None) for i in range(250)])
     real = world.adapter.write_activities
 

@@ -2,7 +2,7 @@
 
 The real simple-salesforce and hubspot-api-client libraries talk to it over HTTP, so the
 demo and the CRM tests exercise the same wire protocol as production (see
-/work/shared/protocols/crm.md). Nothing here starts a server at import time:
+shared/protocols/crm.md beside the repository). Nothing here starts a server at import time:
 
     with Sandbox(seed=SAMPLE_SEED) as sandbox:
         ...  # sandbox.salesforce_url, sandbox.hubspot_url, sandbox.ca_path

@@ -333,7 +333,7 @@ def test_random_faults_replay_with_the_same_seed(sandbox: Sandbox, sf: Salesforc
         return seen
 
     first = outcomes()
-    assert True in first and False in first
+    assert set(first) == {True, False}  # some calls failed, some did not
     assert outcomes() == first
 
 
