@@ -246,6 +246,26 @@ def score_cmd(ctx: click.Context, recompute: bool) -> None:
                "for the CRM (`enrich sync` or a worker writes them)")
 
 
+# --- retention --------------------------------------------------------------------------------
+@cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="count what would be purged, delete nothing")
+@click.pass_context
+def purge_cmd(ctx: click.Context, dry_run: bool) -> None:
+    """Purge raw deliveries and touchpoints past retention (the scheduler does this daily).
+
+    Ages come from ENRICH_RAW_EVENT_RETENTION_DAYS and ENRICH_TOUCHPOINT_RETENTION_DAYS
+    (0 keeps forever). Unfinished work is kept: pending or failed deliveries, touchpoints whose
+    CRM activity is not written yet. People who lose touchpoints are rescored and synced.
+    """
+    from enrich.retention import purge
+
+    rt = use_runtime(ctx, embedded_worker=False)
+    report = purge(rt.engine, raw_event_days=rt.settings.raw_event_retention_days,
+                   touchpoint_days=rt.settings.touchpoint_retention_days, dry_run=dry_run,
+                   actor="cli")
+    click.echo(("would purge " if dry_run else "") + report.summary())
+
+
 # --- demo ---------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--port", type=int, default=None, help="enrich port [default: PORT or 8000]")

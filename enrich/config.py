@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.errors import ConfigError
 
+MIN_RETENTION_DAYS = 7
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "xxx", "todo"}
 
 
@@ -108,6 +109,14 @@ class Settings(BaseSettings):
         5000, alias="ENRICH_SQLITE_BUSY_TIMEOUT_MS", ge=0,
         description="how long a SQLite write waits for another writer's lock before a 503",
     )
+    raw_event_retention_days: float = Field(
+        30.0, alias="ENRICH_RAW_EVENT_RETENTION_DAYS",
+        description="purge processed raw deliveries older than this (0 = keep forever)",
+    )
+    touchpoint_retention_days: float = Field(
+        730.0, alias="ENRICH_TOUCHPOINT_RETENTION_DAYS",
+        description="purge touchpoints that happened longer ago than this (0 = keep forever)",
+    )
     log_level: str = Field("INFO", alias="ENRICH_LOG_LEVEL")
     log_json: bool = Field(False, alias="ENRICH_LOG_JSON")
 
@@ -154,6 +163,15 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgres://")
         elif value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("raw_event_retention_days", "touchpoint_retention_days")
+    @classmethod
+    def _retention(cls, value: float) -> float:
+        # Platforms retry deliveries for days; a shorter window would let a late retry of a
+        # purged delivery count as new.
+        if value != 0 and value < MIN_RETENTION_DAYS:
+            raise ValueError(f"must be 0 (keep forever) or at least {MIN_RETENTION_DAYS} days")
         return value
 
     @property

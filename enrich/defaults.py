@@ -16,6 +16,7 @@ SWEEP_EVERY_S = 10.0
 PULL_EVERY_S = 300.0
 SYNC_EVERY_S = 5.0
 DECAY_EVERY_S = 24 * 3600.0
+RETENTION_EVERY_S = 24 * 3600.0
 
 # CRM batch limits (protocols/crm.md): Salesforce sObject Collections 200, HubSpot batch 100.
 SALESFORCE_BATCH = 200

@@ -213,7 +213,8 @@ class ActivityWrite(SQLModel, table=True):
     __tablename__ = "activity_write"
     __table_args__ = (UniqueConstraint("touchpoint_id", "record_id", name="uq_activity"),)
     id: int | None = Field(default=None, primary_key=True)
-    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    # None once retention purged the touchpoint: the CRM keeps the activity, erasure can find it.
+    touchpoint_id: int | None = Field(default=None, foreign_key="touchpoint.id", index=True)
     record_id: int = Field(foreign_key="crm_record.id", index=True)
     crm: str = Field(max_length=20)
     activity_id: str | None = Field(default=None, max_length=64)

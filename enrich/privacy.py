@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, and_, delete, or_
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
@@ -104,9 +104,11 @@ def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int
             records.add(record_id)
         touchpoint_ids = list(session.exec(select(Touchpoint.id).where(
             col(Touchpoint.profile_id).in_(pids))))
+        # Entries whose touchpoint retention purged are found by their record.
+        ledger = or_(col(ActivityWrite.touchpoint_id).in_(touchpoint_ids), and_(
+            col(ActivityWrite.touchpoint_id).is_(None), col(ActivityWrite.record_id).in_(records)))
         activities = list(session.exec(select(ActivityWrite).where(
-            col(ActivityWrite.touchpoint_id).in_(touchpoint_ids),
-            col(ActivityWrite.activity_id).is_not(None))))
+            ledger, col(ActivityWrite.activity_id).is_not(None))))
         written = list(session.exec(select(SyncState).where(col(SyncState.record_id).in_(records))))
         crm_records = {r.id: r for r in session.exec(
             select(CrmRecord).where(col(CrmRecord.id).in_(records)))}
@@ -140,7 +142,7 @@ def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int
             "profiles": len(pids),
             "touchpoints": len(touchpoint_ids),
         }
-        session.execute(delete(ActivityWrite).where(col(ActivityWrite.touchpoint_id).in_(touchpoint_ids)))
+        session.execute(delete(ActivityWrite).where(ledger))
         session.execute(delete(Touchpoint).where(col(Touchpoint.id).in_(touchpoint_ids)))
         # A delivery that named them is removed whole: its other touchpoints are already stored.
         counts["raw_events"] = session.execute(

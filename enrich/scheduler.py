@@ -1,4 +1,5 @@
-"""Periodic jobs: sweep (re-enqueue stale work), sync pending writes, pull the CRM mirror.
+"""Periodic jobs: sweep (re-enqueue stale work), sync pending writes, pull the CRM mirror,
+decay scores and purge what is past retention.
 
 With Redis the scheduler only enqueues (workers run the jobs); embedded, it hands them to the
 in-process queue. Either way each job is idempotent, so two schedulers are wasteful, not wrong.
@@ -29,13 +30,16 @@ class Periodic:
 
 def default_jobs(rt: Runtime) -> list[Periodic]:
     from enrich.pipeline import sweep
+    from enrich.retention import retention_job
     from enrich.scores import decay_job
     from enrich.sync.mirror import pull_job
     from enrich.sync.writer import sync_pending
 
     jobs = [Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep"),
             # first run a minute after start, then daily: scores decay without new events
-            Periodic(defaults.DECAY_EVERY_S, decay_job, "decay", next_at=time.monotonic() + 60)]
+            Periodic(defaults.DECAY_EVERY_S, decay_job, "decay", next_at=time.monotonic() + 60),
+            Periodic(defaults.RETENTION_EVERY_S, retention_job, "retention",
+                     next_at=time.monotonic() + 300)]
     if rt.settings.crm != "none":
         jobs += [Periodic(defaults.SYNC_EVERY_S, sync_pending, "sync"),
                  Periodic(defaults.PULL_EVERY_S, pull_job, "pull")]

@@ -202,7 +202,9 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
                 select(ActivityWrite).where(ActivityWrite.record_id == record.id))}
             current = touchpoints_of(session, record.id)  # type: ignore[arg-type]
             linked = {tp.id for tp in current}
-            stale += [w for tid, w in ledger.items() if tid not in linked and w.activity_id]
+            # (tid None: the touchpoint aged out; its activity stays in the CRM's history)
+            stale += [w for tid, w in ledger.items()
+                      if tid is not None and tid not in linked and w.activity_id]
             for tp in current:
                 write = ledger.get(tp.id)  # type: ignore[arg-type]
                 if write is None:
