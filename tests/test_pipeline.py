@@ -120,3 +120,32 @@ def test_sweeper_processes_deliveries_whose_job_was_lost(settings: Settings) -> 
         assert len(rows(Touchpoint)) == 1
     finally:
         runtime.uninstall()
+
+
+def test_a_delivery_that_commits_after_the_ingest_run_passed_its_id_is_still_processed(
+        client: FlaskClient) -> None:
+    # PostgreSQL takes ids at insert and commits in any order: a lower id can appear late.
+    import threading
+
+    from enrich.pipeline import process_pending
+
+    def delivery(raw_id: int, actor: str) -> RawEvent:
+        body = json.dumps({"type": "touchpoint.created", "data": {
+            "platform": "linkedin", "kind": "like", "actor": {"id": actor}}}).encode()
+        return RawEvent(id=raw_id, source="standard:acme", delivery_id=f"late-{raw_id}",
+                        body=body)
+
+    with session_scope(current().engine) as session:
+        session.add(delivery(10, "li-early"))
+
+    def commit_a_lower_id_once_10_is_done() -> None:
+        wait_until(lambda: rows(RawEvent)[0].status == EventStatus.PROCESSED, interval=0.005)
+        with session_scope(current().engine) as session:
+            session.add(delivery(5, "li-late"))
+
+    late = threading.Thread(target=commit_a_lower_id_once_10_is_done)
+    late.start()
+    process_pending()
+    late.join()
+    assert {r.id: r.status for r in rows(RawEvent)} == {5: EventStatus.PROCESSED,
+                                                       10: EventStatus.PROCESSED}
