@@ -18,11 +18,12 @@ from werkzeug.serving import make_server
 
 from enrich import runtime
 from enrich.config import Settings
-from enrich.db import upgrade
+from enrich.db import make_engine, upgrade
 
 # A fixed demo secret keeps the printed send-sample command valid across restarts.
 DEMO_SECRET = "whsec_" + base64.b64encode(b"enrich-demo-secret-not-for-production").decode()
 DEMO_EMAIL = "dana.whitfield@northwind.example"
+PLURALS = {"opportunity": "opportunities"}
 
 
 def _read_back(settings: Settings, email: str) -> dict[str, Any] | None:
@@ -70,8 +71,14 @@ def run_demo(settings: Settings, *, port: int | None, crm: str, send_samples: bo
         "port": port,
     })
     upgrade(settings.database_url)
+    # Pull before the app starts, so the scheduler's first pull is incremental (no second full
+    # pull racing this one) and the counts printed below are the whole mirror.
+    engine = make_engine(settings)
+    try:
+        counts = pull(engine, make_adapter(settings))
+    finally:
+        engine.dispose()
     app = build_wsgi_app(settings)
-    counts = pull(runtime.current().engine, make_adapter(settings))
     server = make_server(settings.host, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -82,7 +89,7 @@ enrich is running on the embedded default (SQLite {settings.database_url.removep
   enrich            {base}   (health: {base}/healthz)
   CRM sandbox       Salesforce {sandbox.salesforce_url}   HubSpot {sandbox.hubspot_url}
   sandbox log       {sandbox.hubspot_url}/_sandbox/log
-  CRM mirror        {', '.join(f'{n} {k}s' for k, n in counts.items())} pulled from the {crm} sandbox
+  CRM mirror        {', '.join(f'{n} {PLURALS.get(k, k + "s")}' for k, n in counts.items())} pulled from the {crm} sandbox
 
 Send more signed sample touchpoints from another terminal:
   STANDARD_WEBHOOK_SECRETS='demo={secret}' .venv/bin/enrich events send-sample --to {base}
