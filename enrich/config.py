@@ -129,9 +129,25 @@ class Settings(BaseSettings):
     salesforce_security_token: str | None = None
     salesforce_domain: str | None = None
     salesforce_ca_bundle: str | None = None
+    # OAuth 2.0 refresh token flow (a connected app): enrich buys a new session when the
+    # current one expires (401 INVALID_SESSION_ID) instead of stopping.
+    salesforce_refresh_token: str | None = None
+    salesforce_client_id: str | None = Field(None, description="the connected app's consumer key")
+    salesforce_client_secret: str | None = None
+    salesforce_login_url: str = Field(
+        "https://login.salesforce.com", description="token endpoint host: login, test (sandbox "
+        "orgs) or your My Domain, e.g. https://acme.my.salesforce.com")
     salesforce_api_version: str = "59.0"
+    salesforce_bulk_threshold: int | None = Field(
+        2000, ge=1, description="field updates of more records than this in one run go "
+        "through Bulk API 2.0 (Salesforce's guidance: past 2,000); unset = never")
+    salesforce_bulk_poll_s: float = Field(
+        2.0, gt=0, description="seconds between polls of a Bulk API 2.0 job")
     hubspot_access_token: str | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_searches_per_s: int = Field(
+        5, ge=1, description="HubSpot's CRM search limit per second (per token); enrich paces "
+        "its searches (incremental pulls, note look-ups) below it, across workers with Redis")
     crm_timeout_s: float = 30.0
     crm_daily_budget: int = Field(
         10_000, description="API calls enrich may spend per UTC day on the CRM connection"
@@ -141,6 +157,10 @@ class Settings(BaseSettings):
     )
     crm_budget_share: float = Field(
         0.1, description="...and at most this share of the org's daily allocation, once known"
+    )
+    crm_fields: str | None = Field(
+        None, alias="ENRICH_CRM_FIELDS", description="field mapping RevOps can change: a "
+        "YAML/JSON file path or inline JSON (see enrich/sync/fields.py and the README)"
     )
 
     # Webhook secrets (see webhooks/): several comma-separated values allow rotation.
@@ -197,6 +217,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _accounts_readable(self) -> Settings:
         self.social_accounts()  # fail at start, with the reason, not on the first delivery
+        return self
+
+    @model_validator(mode="after")
+    def _crm_fields_valid(self) -> Settings:
+        from enrich.sync.fields import FieldMap
+
+        FieldMap.from_settings(self)  # a bad field mapping fails at start, not mid-sync
         return self
 
     def social_accounts(self) -> tuple[SocialAccount, ...]:

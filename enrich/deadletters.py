@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from enrich.db import session_scope
@@ -28,6 +28,10 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
                 if write is not None:
                     write.status = "pending"
                     _request(session, write.record_id)
+            elif letter.kind == "crm_auth":
+                # The CRM refused the credentials (enrich/sync/alerts.py): everything waiting
+                # was held back by that alone, so it is due again now.
+                session.execute(update(SyncRequest).values(next_attempt_at=utcnow()))
             letter.replayed_at = utcnow()
     return len(letters)
 

@@ -77,6 +77,10 @@ def sync_health(session: Session, settings: Settings) -> dict[str, Any]:
             RawEvent.status == "pending")).one(),
         "api_usage": [{"crm": u.crm, "day": u.day, "calls": u.calls, "limit": u.limit_seen}
                       for u in usage],
+        # The CRM refused enrich's credentials: writes and pulls wait (enrich/sync/alerts.py).
+        "crm_alert": session.exec(select(DeadLetter.error).where(
+            DeadLetter.kind == "crm_auth", col(DeadLetter.replayed_at).is_(None))
+            .order_by(col(DeadLetter.id).desc())).first(),
     }
 
 

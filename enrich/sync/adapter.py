@@ -31,6 +31,11 @@ class MirrorRow:
     twitter_handle: str | None = None
     owner_id: str | None = None
     raw: dict[str, Any] | None = None
+    # Merges, where the CRM says so: this (deleted) record was merged into `merged_into`
+    # (Salesforce MasterRecordId); these ids were merged into this record (HubSpot
+    # hs_merged_object_ids).
+    merged_into: str | None = None
+    merged_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

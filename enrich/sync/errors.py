@@ -38,8 +38,15 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
     except sfx.SalesforceExpiredSession as exc:
         raise CRMAuthError(
             "Salesforce session expired or invalid (INVALID_SESSION_ID): set a fresh "
-            "SALESFORCE_SESSION_ID or use username/password login", status=401, code="INVALID_SESSION_ID", **ctx
+            "SALESFORCE_SESSION_ID, or SALESFORCE_REFRESH_TOKEN + SALESFORCE_CLIENT_ID so enrich "
+            "renews it, then replay the 'crm_auth' dead letter", status=401,
+            code="INVALID_SESSION_ID", **ctx
         ) from exc
+    except sfx.SalesforceAuthenticationFailed as exc:
+        raise CRMAuthError(
+            f"Salesforce login failed ({exc}): check SALESFORCE_USERNAME, "
+            "SALESFORCE_PASSWORD and SALESFORCE_SECURITY_TOKEN, then replay the 'crm_auth' "
+            "dead letter", status=401, code="LOGIN_FAILED", **ctx) from exc
     except sfx.SalesforceRefusedRequest as exc:
         code = _sf_code(exc.content)
         if code == "REQUEST_LIMIT_EXCEEDED":
@@ -63,6 +70,9 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
         raise CRMPermanent(f"Salesforce error {status}: {exc.content}", status=status, **ctx) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise CRMUnavailable(f"Salesforce unreachable: {type(exc).__name__}", **ctx) from exc
+    except sfx.SalesforceOperationError as exc:  # a Bulk 2.0 job Failed/Aborted or timed out
+        raise CRMUnavailable(f"Salesforce Bulk API 2.0 job did not complete: {exc}",
+                             **ctx) from exc
 
 
 def _hubspot_api_exception(exc: Exception) -> CRMError | None:
@@ -84,8 +94,10 @@ def _hubspot_api_exception(exc: Exception) -> CRMError | None:
         return CRMRateLimited(f"HubSpot rate limit: {message}", retry_after=retry_after,
                               code=policy or "RATE_LIMIT", **ctx)
     if status == 401:
-        return CRMAuthError("HubSpot token invalid or expired: set a fresh HUBSPOT_ACCESS_TOKEN",
-                            code=body.get("category"), **ctx)
+        return CRMAuthError(
+            f"HubSpot token invalid or expired ({body.get('category') or 'UNAUTHORIZED'}): set a "
+            "fresh HUBSPOT_ACCESS_TOKEN (private app → Auth → rotate), then replay the "
+            "'crm_auth' dead letter", code=body.get("category"), **ctx)
     if status >= 500:
         return CRMUnavailable(f"HubSpot answered {status}: {message}", **ctx)
     return CRMValidationError(f"HubSpot rejected the request: {message}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +17,11 @@ from urllib3.util.retry import Retry
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError
+from enrich.errors import ConfigError, CRMRateLimited
 from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import hubspot_errors
+from enrich.sync.fields import FieldMap
 
 # neutral name -> HubSpot property, per object
 PROPERTIES = {
@@ -33,7 +35,10 @@ PROPERTIES = {
     "opportunity": {"company": "dealname", "title": "dealstage", "owner_id": "hubspot_owner_id"},
 }
 DEAL_EXTRA = ("amount", "closedate", "hs_is_closed")
+# On the surviving record of a merge: the ids merged into it, ';'-separated.
+MERGED_PROPERTY = "hs_merged_object_ids"
 SEARCH_CAP = 10_000
+SEARCH_RETRIES = 3  # SECONDLY 429s tolerated per search before a pull gives up
 NOTE_KEY_PROPERTY = "enrich_touchpoint_id"  # on notes; lets a retry find what a crash left behind
 # Association type ids are directional (protocols/crm.md): note→contact 202, note→company 190.
 NOTE_TO_CONTACT, NOTE_TO_COMPANY = 202, 190  # HubSpot returns at most 10,000 results per search query
@@ -58,17 +63,38 @@ class HubSpotAdapter:
     name = "hubspot"
     batch_size = defaults.HUBSPOT_BATCH
 
-    def __init__(self, client: HubSpot, timeout: float = 30.0) -> None:
+    def __init__(self, client: HubSpot, timeout: float = 30.0,
+                 fields: FieldMap | None = None) -> None:
         self.client = client
+        self.fields = fields or FieldMap.default(self.name)
         self.timeout = timeout
         self.calls = 0
         self.limiter: WindowLimiter | None = None
+        self.search_pacer: WindowLimiter | None = None
 
     def _call(self) -> None:
         """Count one HTTP call, after waiting for a slot under the shared rate limit."""
         if self.limiter is not None:
             self.limiter.acquire()
         self.calls += 1
+
+    def _search(self, api: Any, request: Any) -> Any:
+        """One CRM search, paced under the search API's own per-second limit (it has no
+        rate-limit headers to read). A SECONDLY 429 anyway (another process of the same
+        token) waits a second and tries again, a few times, rather than failing a long pull."""
+        for attempt in range(SEARCH_RETRIES + 1):
+            if self.search_pacer is not None:
+                self.search_pacer.acquire()
+            try:
+                with hubspot_errors():
+                    self._call()
+                    return api.search_api.do_search(public_object_search_request=request,
+                                                    _request_timeout=self.timeout)
+            except CRMRateLimited as exc:
+                if exc.code != "SECONDLY" or attempt == SEARCH_RETRIES:
+                    raise
+                time.sleep(max(exc.retry_after, 1.0))
+        raise AssertionError("unreachable")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubSpotAdapter:
@@ -78,7 +104,9 @@ class HubSpotAdapter:
         retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0)
         client = HubSpot(access_token=settings.hubspot_access_token,
                          host=settings.hubspot_base_url.rstrip("/"), retry=retry)
-        return cls(client, settings.crm_timeout_s)
+        adapter = cls(client, settings.crm_timeout_s, FieldMap.from_settings(settings))
+        adapter.search_pacer = search_pacer(settings.hubspot_searches_per_s, settings.redis_url)
+        return adapter
 
     def _api(self, object_type: str) -> Any:
         if object_type == "contact":
@@ -91,12 +119,14 @@ class HubSpotAdapter:
 
     def _row(self, object_type: str, obj: Any) -> MirrorRow:
         props = obj.properties or {}
-        mapping = PROPERTIES[object_type]
+        mapping = self.fields.read_fields(object_type, PROPERTIES[object_type])
+        merged = tuple(i for i in str(props.get(MERGED_PROPERTY) or "").split(";") if i)
         return MirrorRow(
             object_type=object_type, crm_id=str(obj.id),
             modified_at=_parse(props.get("lastmodifieddate") or props.get("hs_lastmodifieddate")
                                or obj.updated_at),
             deleted=bool(getattr(obj, "archived", False)),
+            merged_ids=merged,
             raw=dict(props),
             **{name: props.get(prop) or None for name, prop in mapping.items()},
         )
@@ -108,7 +138,8 @@ class HubSpotAdapter:
             yield from self._pull_deals()
             return
         api = self._api(object_type)
-        props = ["lastmodifieddate", "hs_lastmodifieddate", *PROPERTIES[object_type].values()]
+        props = ["lastmodifieddate", "hs_lastmodifieddate", MERGED_PROPERTY,
+                 *self.fields.read_fields(object_type, PROPERTIES[object_type]).values()]
         if since is None:
             after = None
             while True:
@@ -131,10 +162,7 @@ class HubSpotAdapter:
                 sorts=[{"propertyName": modified_prop, "direction": "ASCENDING"}],
                 properties=props, limit=defaults.HUBSPOT_PAGE, after=after,
             )
-            with hubspot_errors():
-                self._call()
-                page = api.search_api.do_search(public_object_search_request=request,
-                                                _request_timeout=self.timeout)
+            page = self._search(api, request)
             for obj in page.results:
                 row = self._row(object_type, obj)
                 seen += 1
@@ -201,10 +229,7 @@ class HubSpotAdapter:
             request = NoteSearch(filter_groups=[{"filters": [
                 {"propertyName": NOTE_KEY_PROPERTY, "operator": "IN", "values": chunk}]}],
                 properties=[NOTE_KEY_PROPERTY], limit=100)
-            with hubspot_errors():
-                self._call()
-                page = self.client.crm.objects.notes.search_api.do_search(
-                    public_object_search_request=request, _request_timeout=self.timeout)
+            page = self._search(self.client.crm.objects.notes, request)
             for note in page.results:
                 found[(note.properties or {}).get(NOTE_KEY_PROPERTY, "")] = str(note.id)
         return found
@@ -244,6 +269,14 @@ class HubSpotAdapter:
                     BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk]),
                     _request_timeout=self.timeout)
         return [WriteResult(i, True) for i in activity_ids]
+
+
+def search_pacer(per_second: int, redis_url: str | None) -> WindowLimiter:
+    """One search per slot of 1/(n-1) s (shared through Redis when present): fixed slots can
+    put two calls close together at a slot boundary, so n-1 slots a second keep any rolling
+    second at or below n searches, as HubSpot counts them."""
+    slot = 1.0 / (per_second - 1) if per_second > 1 else 2.0
+    return WindowLimiter("hubspot-search", 1, slot, redis_url)
 
 
 def _note_associations(a: Activity) -> list[dict[str, Any]]:

@@ -15,7 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
-from enrich.models import CrmCursor, CrmRecord, IdentityLink, SocialProfile, utcnow
+from enrich.models import (
+    ActivityWrite,
+    CrmCursor,
+    CrmRecord,
+    IdentityLink,
+    SocialProfile,
+    utcnow,
+)
 from enrich.sync.adapter import CrmAdapter, MirrorRow
 
 log = logging.getLogger("enrich.sync.mirror")
@@ -54,6 +61,8 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
     changed: list[int] = []
     for row in rows:
         values = asdict(row)
+        values.pop("merged_into")
+        values.pop("merged_ids")
         if row.email:
             values["email"] = row.email.strip().lower()
         if row.object_type == "contact" and row.account_crm_id and not row.company:
@@ -72,6 +81,44 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
         if before != (record.email, record.first_name, record.last_name, record.company,
                       record.deleted):
             changed.append(record.id)  # type: ignore[arg-type]
+    return changed
+
+
+def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
+    """Reflect merges the CRM reported: the merged-away record is deleted in the mirror and
+    points at the survivor (`raw.merged_into`); its identity links and activity ledger move to
+    the survivor (the CRM moved its timeline there too), unless the survivor already has the
+    same one. Returns ids of records whose links changed."""
+    pairs = [(row.object_type, row.crm_id, row.merged_into) for row in rows if row.merged_into]
+    pairs += [(row.object_type, loser, row.crm_id) for row in rows for loser in row.merged_ids]
+    changed: list[int] = []
+    for object_type, loser_id, winner_id in pairs:
+        records = {r.crm_id: r for r in session.exec(select(CrmRecord).where(
+            CrmRecord.crm == crm, CrmRecord.object_type == object_type,
+            col(CrmRecord.crm_id).in_([loser_id, winner_id])))}
+        loser, winner = records.get(loser_id), records.get(winner_id)
+        if loser is None:
+            continue
+        if not loser.deleted or (loser.raw or {}).get("merged_into") != winner_id:
+            loser.deleted = True
+            loser.raw = {**(loser.raw or {}), "merged_into": winner_id}
+            changed.append(loser.id)  # type: ignore[arg-type]
+        if winner is None:
+            continue  # not mirrored (yet): the links wait for the matcher
+        winner_profiles = set(session.exec(select(IdentityLink.profile_id).where(
+            IdentityLink.record_id == winner.id)))
+        for link in session.exec(select(IdentityLink).where(IdentityLink.record_id == loser.id)):
+            if link.profile_id not in winner_profiles:
+                link.record_id = winner.id  # type: ignore[assignment]
+                changed.append(winner.id)  # type: ignore[arg-type]
+        written = set(session.exec(select(ActivityWrite.touchpoint_id).where(
+            ActivityWrite.record_id == winner.id)))
+        for write in session.exec(select(ActivityWrite).where(
+                ActivityWrite.record_id == loser.id)):
+            if write.touchpoint_id not in written:
+                write.record_id = winner.id  # type: ignore[assignment]
+        log.info("%s %s %s was merged into %s", crm, object_type, loser_id, winner_id)
+    session.flush()
     return changed
 
 
@@ -98,7 +145,11 @@ def pull(
 ) -> dict[str, int]:
     """Pull each object type from its cursor (or from the start when `full`); returns counts."""
     counts: dict[str, int] = {}
+    fields = getattr(adapter, "fields", None)
+    people = fields.people if fields is not None else ("contact", "lead")
     for object_type in objects:
+        if object_type in ("contact", "lead") and object_type not in people:
+            continue  # RevOps chose not to work on this person object (ENRICH_CRM_FIELDS)
         with session_scope(engine) as session:
             cursor = _cursor(session, adapter.name, object_type)
             since = None if full else cursor.modified_since
@@ -136,6 +187,8 @@ def _commit_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRo
 def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow]) -> None:
     with session_scope(engine) as session:
         changed = _upsert(session, crm, page)
+        session.flush()
+        changed += _apply_merges(session, crm, page)
         _request_rematch(session, changed)
         cursor = _cursor(session, crm, object_type)
         # Rows come in (modified, id) order: the last one is where a resumed pull continues.
@@ -149,8 +202,18 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
 
 def pull_job(full: bool = False) -> dict[str, int]:
     """Job: incremental (or full) pull with the configured CRM."""
+    from enrich.errors import CRMAuthError
     from enrich.runtime import current
+    from enrich.sync import alerts
     from enrich.sync.adapter import make_adapter
 
     rt = current()
-    return pull(rt.engine, make_adapter(rt.settings), full=full)
+    if alerts.open_alert(rt.engine, rt.settings) is not None:
+        log.warning("CRM credentials refused earlier (see the 'crm_auth' dead letter): the "
+                    "pull waits until they are fixed or the letter is replayed")
+        return {}
+    try:
+        return pull(rt.engine, make_adapter(rt.settings), full=full)
+    except CRMAuthError as exc:
+        alerts.raise_alert(rt.engine, rt.settings, exc)
+        return {}

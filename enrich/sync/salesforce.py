@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -12,11 +15,14 @@ from simple_salesforce import Salesforce
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError
+from enrich.errors import ConfigError, CRMAuthError, CRMUnavailable
 from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import salesforce_errors
+from enrich.sync.fields import FieldMap
 
+log = logging.getLogger("enrich.sync.salesforce")
+T = TypeVar("T")
 OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account",
            "opportunity": "Opportunity"}
 TASK_KEY_FIELD = "Enrich_Touchpoint_Id__c"  # External ID + unique on Task: upserts are idempotent
@@ -36,6 +42,8 @@ SELECT = {
                     "title": "StageName"},
 }
 OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed")
+# Objects Salesforce merges: the merged-away record is deleted with MasterRecordId set.
+MERGEABLE = ("contact", "lead", "account")
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -61,20 +69,100 @@ def parse_sf_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
 
 
+class _OAuthRefresh:
+    """OAuth 2.0 refresh token flow: POST {login}/services/oauth2/token, grant_type
+    refresh_token, for a connected app (consumer key, optional secret). The session it buys is
+    kept for this process, so the next adapter starts with it instead of an expired one."""
+
+    _sessions: dict[tuple[str, str, str], tuple[str, str]] = {}
+
+    def __init__(self, session: requests.Session, settings: Settings) -> None:
+        self.session = session
+        self.url = settings.salesforce_login_url.rstrip("/") + "/services/oauth2/token"
+        self.form = {"grant_type": "refresh_token",
+                     "refresh_token": settings.salesforce_refresh_token or "",
+                     "client_id": settings.salesforce_client_id or ""}
+        if settings.salesforce_client_secret:
+            self.form["client_secret"] = settings.salesforce_client_secret
+        self.key = (self.url, self.form["client_id"], self.form["refresh_token"])
+
+    @property
+    def cached(self) -> tuple[str, str] | None:
+        return self._sessions.get(self.key)
+
+    def __call__(self) -> tuple[str, str]:
+        try:
+            answer = self.session.post(self.url, data=self.form,
+                                       headers={"Accept": "application/json"})
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise CRMUnavailable(f"Salesforce token endpoint unreachable ({self.url}): "
+                                 f"{type(exc).__name__}", crm="salesforce") from exc
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if answer.status_code != 200 or not body.get("access_token"):
+            if answer.status_code >= 500:
+                raise CRMUnavailable(f"Salesforce token endpoint answered {answer.status_code}",
+                                     crm="salesforce", status=answer.status_code)
+            raise CRMAuthError(
+                f"Salesforce session expired and could not be refreshed "
+                f"({body.get('error', answer.status_code)}: {body.get('error_description', '')}):"
+                " issue a new refresh token for the connected app and set "
+                "SALESFORCE_REFRESH_TOKEN (or a fresh SALESFORCE_SESSION_ID), then replay the "
+                "'crm_auth' dead letter", crm="salesforce", status=answer.status_code,
+                code="REFRESH_FAILED")
+        fresh = (str(body["access_token"]), str(body.get("instance_url") or ""))
+        self._sessions[self.key] = fresh
+        return fresh
+
+
 class SalesforceAdapter:
     name = "salesforce"
     batch_size = defaults.SALESFORCE_BATCH
 
-    def __init__(self, sf: Salesforce) -> None:
+    def __init__(self, sf: Salesforce, fields: FieldMap | None = None,
+                 renew: Callable[[], tuple[str, str]] | None = None) -> None:
         self.sf = sf
+        self.fields = fields or FieldMap.default(self.name)
         self.calls = 0
         self.limiter: WindowLimiter | None = None
+        self.bulk_threshold: int | None = None  # field updates past this size go through Bulk 2.0
+        self.bulk_wait_s = 2.0
+        self._renew = renew  # buys a new (session id, instance url) when the session expired
 
     def _call(self) -> None:
         """Count one HTTP call, after waiting for a slot under the shared rate limit."""
         if self.limiter is not None:
             self.limiter.acquire()
         self.calls += 1
+
+    def _request(self, send: Callable[[], T]) -> T:
+        """One CRM call: rate-limited, counted, errors translated. An expired session
+        (401 INVALID_SESSION_ID) is refreshed once and the call sent again; `send` reads
+        `self.sf` when called, so the retry uses the new session."""
+        for attempt in (1, 2):
+            try:
+                with salesforce_errors():
+                    self._call()
+                    return send()
+            except CRMAuthError as exc:
+                if exc.code != "INVALID_SESSION_ID" or self._renew is None:
+                    raise
+                if attempt == 2:
+                    raise CRMAuthError(
+                        "Salesforce rejected the refreshed session too (INVALID_SESSION_ID): "
+                        "check the connected app's user and its API permission",
+                        crm=self.name, status=401, code="INVALID_SESSION_ID") from exc
+                self._refresh_session()
+        raise AssertionError("unreachable")
+
+    def _refresh_session(self) -> None:
+        assert self._renew is not None
+        session_id, instance_url = self._renew()
+        log.warning("Salesforce session expired: a new one was obtained with the refresh token")
+        self.sf = Salesforce(instance_url=instance_url, session_id=session_id,
+                             session=self.sf.session, version=self.sf.sf_version)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SalesforceAdapter:
@@ -86,8 +174,18 @@ class SalesforceAdapter:
             # Otherwise REQUESTS_CA_BUNDLE from the environment overrides session.verify.
             session.trust_env = False
         common: dict[str, Any] = {"session": session, "version": settings.salesforce_api_version}
+        renew = None
+        if settings.salesforce_refresh_token:
+            if not settings.salesforce_client_id:
+                raise ConfigError("SALESFORCE_REFRESH_TOKEN needs SALESFORCE_CLIENT_ID (the "
+                                  "connected app's consumer key)")
+            renew = _OAuthRefresh(session, settings)
         with salesforce_errors():
-            if settings.salesforce_session_id and settings.salesforce_instance_url:
+            if renew is not None and (renew.cached or not settings.salesforce_session_id):
+                # A session refreshed earlier in this process, or none given: buy one now.
+                session_id, instance_url = renew.cached or renew()
+                sf = Salesforce(instance_url=instance_url, session_id=session_id, **common)
+            elif settings.salesforce_session_id and settings.salesforce_instance_url:
                 sf = Salesforce(instance_url=settings.salesforce_instance_url,
                                 session_id=settings.salesforce_session_id, **common)
             elif settings.salesforce_username and settings.salesforce_password:
@@ -98,47 +196,61 @@ class SalesforceAdapter:
             else:
                 raise ConfigError(
                     "CRM=salesforce needs SALESFORCE_INSTANCE_URL + SALESFORCE_SESSION_ID, "
+                    "SALESFORCE_REFRESH_TOKEN + SALESFORCE_CLIENT_ID, "
                     "or SALESFORCE_USERNAME + SALESFORCE_PASSWORD (+ SALESFORCE_SECURITY_TOKEN)"
                 )
-        return cls(sf)
+        adapter = cls(sf, FieldMap.from_settings(settings), renew)
+        adapter.bulk_threshold = settings.salesforce_bulk_threshold
+        adapter.bulk_wait_s = settings.salesforce_bulk_poll_s
+        return adapter
 
     def pull(self, object_type: str, since: datetime | None,
              after_id: str | None = None) -> Iterator[MirrorRow]:
         """Keyset order (SystemModstamp, Id): a resumed pull starts right after the last record
         it stored, even when thousands share one timestamp (a data load)."""
-        fields = SELECT[object_type]
-        columns = ["Id", "SystemModstamp", "IsDeleted", *fields.values(),
-                   *(OPPORTUNITY_EXTRA if object_type == "opportunity" else ())]
+        fields = self.fields.read_fields(object_type, SELECT[object_type])
+        merges = object_type in MERGEABLE
+        columns = list(dict.fromkeys(["Id", "SystemModstamp", "IsDeleted", *fields.values(),
+                   *(OPPORTUNITY_EXTRA if object_type == "opportunity" else ()),
+                   *(("MasterRecordId",) if merges else ())]))
         # SOQL datetime literals have whole seconds: read from the cursor's second, and skip
         # what the previous pull already stored (at or before its (stamp, id) position).
         where = f" WHERE SystemModstamp >= {soql_datetime(since)}" if since else ""
         soql = (f"SELECT {', '.join(columns)} FROM {OBJECTS[object_type]}{where} "
                 "ORDER BY SystemModstamp, Id")
-        with salesforce_errors():
-            self._call()
-            result = self.sf.query(soql, include_deleted=True)
-            while True:
-                for rec in result["records"]:
-                    stamp = parse_sf_datetime(rec.get("SystemModstamp"))
-                    if since and after_id and stamp and (stamp, rec["Id"]) <= (since, after_id):
-                        continue
-                    yield MirrorRow(
-                        object_type=object_type, crm_id=rec["Id"],
-                        modified_at=parse_sf_datetime(rec.get("SystemModstamp")),
-                        deleted=bool(rec.get("IsDeleted")),
-                        raw={k: v for k, v in rec.items() if k != "attributes"},
-                        **{name: rec.get(f) for name, f in fields.items()},
-                    )
-                if result.get("done", True) or not result.get("nextRecordsUrl"):
-                    break
-                self._call()
-                result = self.sf.query_more(result["nextRecordsUrl"], identifier_is_url=True,
-                                            include_deleted=True)
+        result = self._request(lambda: self.sf.query(soql, include_deleted=True))
+        while True:
+            for rec in result["records"]:
+                stamp = parse_sf_datetime(rec.get("SystemModstamp"))
+                if since and after_id and stamp and (stamp, rec["Id"]) <= (since, after_id):
+                    continue
+                yield MirrorRow(
+                    object_type=object_type, crm_id=rec["Id"],
+                    modified_at=parse_sf_datetime(rec.get("SystemModstamp")),
+                    deleted=bool(rec.get("IsDeleted")),
+                    merged_into=rec.get("MasterRecordId") if merges else None,
+                    raw={k: v for k, v in rec.items() if k != "attributes"},
+                    **{name: rec.get(f) for name, f in fields.items()},
+                )
+            if result.get("done", True) or not result.get("nextRecordsUrl"):
+                break
+            url = result["nextRecordsUrl"]
+            result = self._request(lambda url=url: self.sf.query_more(  # type: ignore[misc]
+                url, identifier_is_url=True, include_deleted=True))
+
+    def fields_chunk(self, pending: int) -> int:
+        """How many field updates the writer should hand over at once: all of them when they
+        go to Bulk API 2.0 (past `bulk_threshold`), else one collection's worth."""
+        if self.bulk_threshold and pending > self.bulk_threshold:
+            return pending
+        return self.batch_size
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:
         sobject = OBJECTS[object_type]
+        if self.bulk_threshold and len(updates) > self.bulk_threshold:
+            return self._bulk_update(sobject, updates)
 
         def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
             records = [{"attributes": {"type": sobject}, "id": crm_id, **values}
@@ -147,6 +259,45 @@ class SalesforceAdapter:
             return [_save_result(crm_id, item) for (crm_id, _), item in zip(chunk, answer, strict=False)]
 
         return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
+
+    def _bulk_update(self, sobject: str, updates: list[tuple[str, dict[str, Any]]]
+                     ) -> list[WriteResult]:
+        """One Bulk API 2.0 update job (simple-salesforce `sf.bulk2`): create, upload CSV,
+        close, poll, then read the failed rows. Costs a handful of calls whatever the size,
+        where collections cost one per 200. In Bulk CSV an empty cell leaves a field alone
+        and `#N/A` clears it."""
+        rows = [{"Id": crm_id, **{k: "#N/A" if v is None else str(v) for k, v in values.items()}}
+                for crm_id, values in updates]
+        sent = 0
+
+        def count(response: Any, *args: Any, **kwargs: Any) -> None:
+            nonlocal sent
+            sent += 1
+
+        def job() -> tuple[list[dict[str, Any]], str]:
+            bulk = getattr(self.sf.bulk2, sobject)
+            self.sf.session.hooks["response"].append(count)
+            try:
+                jobs = bulk.update(records=rows, wait=self.bulk_wait_s)
+                failed = "".join(bulk.get_failed_records(j["job_id"]) for j in jobs
+                                 if int(j["numberRecordsFailed"]))
+            finally:
+                self.sf.session.hooks["response"].remove(count)
+            return jobs, failed
+
+        _, failed_csv = self._request(job)
+        self.calls += max(0, sent - 1)  # `_request` counted one; the job made `sent` calls
+        errors: dict[str, str] = {}
+        for row in csv.DictReader(io.StringIO(failed_csv)):
+            if row.get("sf__Id") or row.get("Id"):
+                errors[row.get("Id") or row["sf__Id"]] = row.get("sf__Error") or "failed"
+        results = []
+        for crm_id, _ in updates:
+            error = errors.get(crm_id)
+            code = (error or "").split(":", 1)[0]
+            results.append(WriteResult(crm_id, error is None, error,
+                                       retryable=code in RETRYABLE_CODES))
+        return results
 
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
         """Tasks upserted on their external id, so a retried batch never makes a second Task."""
@@ -160,10 +311,8 @@ class SalesforceAdapter:
         return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
 
     def _collection(self, path: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        with salesforce_errors():
-            self._call()
-            answer = self.sf.restful(path, method="PATCH",
-                                     json={"allOrNone": False, "records": records})
+        answer = self._request(lambda: self.sf.restful(
+            path, method="PATCH", json={"allOrNone": False, "records": records}))
         return list(answer or [])
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
@@ -171,10 +320,9 @@ class SalesforceAdapter:
         results: list[WriteResult] = []
         for start in range(0, len(activity_ids), self.batch_size):
             chunk = activity_ids[start : start + self.batch_size]
-            with salesforce_errors():
-                self._call()
-                answer = self.sf.restful("composite/sobjects", method="DELETE",
-                                         params={"ids": ",".join(chunk), "allOrNone": "false"})
+            answer = self._request(lambda chunk=chunk: self.sf.restful(  # type: ignore[misc]
+                "composite/sobjects", method="DELETE",
+                params={"ids": ",".join(chunk), "allOrNone": "false"}))
             for task_id, item in zip(chunk, answer or [], strict=False):
                 errors = item.get("errors") or []
                 gone = item.get("success") or any(

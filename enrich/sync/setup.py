@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrich.errors import CRMError
-from enrich.sync.fields import ACCOUNT_FIELDS, PERSON_FIELDS
+from enrich.sync.fields import FieldMap
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,21 @@ def _sf_metadata(spec: FieldSpec) -> dict[str, Any]:
     return meta
 
 
-def salesforce_plan() -> list[tuple[str, str, dict[str, Any]]]:
+def _named(specs: list[FieldSpec], names: dict[str, str | None]) -> list[tuple[str, FieldSpec]]:
+    """(field name, spec) under the configured names; meanings mapped to None are left out."""
+    return [(name, spec) for spec in specs if (name := names.get(spec.meaning))]
+
+
+def salesforce_plan(fields: FieldMap | None = None) -> list[tuple[str, str, dict[str, Any]]]:
     """(object, field API name, Tooling metadata) for everything enrich writes."""
+    fields = fields or FieldMap.default("salesforce")
     plan: list[tuple[str, str, dict[str, Any]]] = []
     for obj in ("Contact", "Lead"):
-        plan += [(obj, PERSON_FIELDS[s.meaning][0], _sf_metadata(s)) for s in PERSON_SPECS]
-    plan += [("Account", ACCOUNT_FIELDS[s.meaning][0], _sf_metadata(s)) for s in ACCOUNT_SPECS]
+        if obj.lower() in fields.people:
+            plan += [(obj, name, _sf_metadata(s)) for name, s in _named(PERSON_SPECS,
+                                                                        fields.person)]
+    plan += [("Account", name, _sf_metadata(s)) for name, s in _named(ACCOUNT_SPECS,
+                                                                      fields.account)]
     plan.append(("Task", "Enrich_Touchpoint_Id__c", {
         "label": "enrich touchpoint id", "type": "Text", "length": 80, "externalId": True,
         "unique": True, "caseSensitive": True}))
@@ -75,7 +84,7 @@ def setup_salesforce(adapter: Any) -> SetupReport:
 
     report = SetupReport()
     existing: dict[str, set[str]] = {}
-    for obj, name, meta in salesforce_plan():
+    for obj, name, meta in salesforce_plan(getattr(adapter, "fields", None)):
         full = f"{obj}.{name}"
         try:
             if obj not in existing:
@@ -107,9 +116,10 @@ def setup_hubspot(adapter: Any) -> SetupReport:
     from enrich.sync.hubspot import NOTE_KEY_PROPERTY
 
     report = SetupReport()
+    fields = getattr(adapter, "fields", None) or FieldMap.default("hubspot")
     plan: list[tuple[str, str, FieldSpec]] = [
-        ("contacts", PERSON_FIELDS[s.meaning][1], s) for s in PERSON_SPECS]
-    plan += [("companies", ACCOUNT_FIELDS[s.meaning][1], s) for s in ACCOUNT_SPECS]
+        ("contacts", name, s) for name, s in _named(PERSON_SPECS, fields.person)]
+    plan += [("companies", name, s) for name, s in _named(ACCOUNT_SPECS, fields.account)]
     plan.append(("notes", NOTE_KEY_PROPERTY, FieldSpec("key", "enrich touchpoint id", "text")))
     api = adapter.client.crm.properties
     for object_type in ("contacts", "companies", "notes"):

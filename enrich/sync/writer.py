@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from enrich import defaults
 from enrich.db import session_scope
-from enrich.errors import CRMError, CRMPermanent, CRMRateLimited, CRMRetryable
+from enrich.errors import CRMAuthError, CRMError, CRMPermanent, CRMRateLimited, CRMRetryable
 from enrich.models import (
     ActivityWrite,
     ApiUsage,
@@ -30,7 +30,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.scores import touchpoints_of
-from enrich.sync import budget
+from enrich.sync import alerts, budget
 from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.fields import FieldMap
 from enrich.sync.payload import account_values, activity_for, handoff_activity, person_values
@@ -71,19 +71,35 @@ def _backoff(attempts: int, floor: float = 0.0) -> timedelta:
 
 def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
         *, limit: int = 2000, lease_s: float = 120.0) -> dict[str, int]:
-    """One pass over due sync requests; returns counts (written, unchanged, failed, deferred)."""
+    """One pass over due sync requests; returns counts (written, unchanged, failed, deferred).
+
+    Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
+    the claimed records wait (no attempt spent) and the caller raises one alert."""
     claimed = _claim(engine, limit, lease_s)
+    try:
+        return _run(engine, adapter, fields, public_url, claimed, lease_s)
+    except CRMAuthError as exc:
+        _defer(engine, sorted(claimed), exc, attempt=False)
+        raise
+
+
+def _run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
+         claimed: dict[int, Any], lease_s: float) -> dict[str, int]:
     stats = {"records": len(claimed), "written": 0, "unchanged": 0, "failed": 0, "deferred": 0,
              "activities": 0, "calls": 0}
     if not claimed:
         return stats
     calls_before = adapter.calls
     by_type: dict[str, list[tuple[CrmRecord, dict[str, Any]]]] = {}
+    ignored: set[int] = set()
     with session_scope(engine) as session:
         records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(list(claimed))))
         last = {(s.record_id, s.field): s.value for s in session.exec(
             select(SyncState).where(col(SyncState.record_id).in_(list(claimed))))}
         for record in records:
+            if record.object_type not in ("account", *fields.people):
+                ignored.add(record.id)  # type: ignore[arg-type]  # RevOps left it out
+                continue
             if record.crm != adapter.name or record.deleted:
                 continue
             if record.object_type == "account":
@@ -103,11 +119,15 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     done: set[int] = {rid for rid in claimed if not any(
         r.id == rid for batch in by_type.values() for r, _ in batch)}
     deferred: set[int] = set()
-    dead: set[int] = set()  # the record itself was refused: its activities would be too
+    dead: set[int] = set(ignored)  # refused by the CRM (or not ours to write): no activities
     for object_type, batch in by_type.items():
         try:
+            # Salesforce hands a large run to Bulk API 2.0 in one job (`fields_chunk`).
+            chunk = getattr(adapter, "fields_chunk", lambda n: adapter.batch_size)(len(batch))
             results = _until_retryable(lambda part, t=object_type: adapter.write_fields(t, part),
-                                       [(r.crm_id, c) for r, c in batch], adapter.batch_size)
+                                       [(r.crm_id, c) for r, c in batch], chunk)
+        except CRMAuthError:
+            raise
         except CRMError as exc:
             _defer(engine, [r.id for r, _ in batch], exc)  # type: ignore[misc]
             deferred.update(r.id for r, _ in batch)  # type: ignore[misc]
@@ -144,6 +164,8 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
         written, retry_ids, unsent_ids, wait = _sync_activities(engine, adapter,
                                                                 sorted(done - dead))
         stats["activities"] += written
+    except CRMAuthError:
+        raise
     except CRMError as exc:
         retry_ids, wait = set(done), 0.0
         # A throttled or unavailable CRM (e.g. the lookup of unsure entries) is no record's
@@ -161,6 +183,8 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     done -= retry_ids
     try:
         stats["handoffs"] = _sync_handoffs(engine, adapter, sorted(done - dead), public_url)
+    except CRMAuthError:
+        raise
     except CRMError as exc:
         log.warning("hand-off tasks deferred: %s", exc)  # still pending; the next run sends them
     _finish(engine, claimed, done, deferred)
@@ -266,7 +290,11 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
 
 def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
                    public_url: str) -> int:
-    """One follow-up task for the owner per hand-off, idempotent on its key like activities."""
+    """One follow-up task for the owner per hand-off, idempotent on its key like activities.
+
+    A hand-off left 'sending' (a 503 or timeout whose outcome is unknown) is looked up in the
+    CRM before anything is resent (HubSpot notes carry their key; Salesforce upserts on it),
+    and the look-up comes before marking, so a failed look-up leaves nothing new unsure."""
     with session_scope(engine) as session:
         rows = list(session.exec(select(Handoff, CrmRecord).join(
             CrmRecord, col(CrmRecord.id) == Handoff.record_id).where(
@@ -274,14 +302,27 @@ def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
             col(CrmRecord.object_type).in_(("contact", "lead")))))
         if not rows:
             return 0
+        activities = [handoff_activity(h, r, public_url) for h, r in rows]
+        unsure = [a.key for (h, _), a in zip(rows, activities, strict=True)
+                  if h.status == "sending"]
+    find = getattr(adapter, "find_activities", None)
+    found: dict[str, str] = find(unsure) if (find and unsure) else {}
+    with session_scope(engine) as session:
         for handoff, _ in rows:
             handoff.status = "sending"
-        activities = [handoff_activity(h, r, public_url) for h, r in rows]
-    results = adapter.write_activities(activities)
+            session.merge(handoff)
+    to_send = [a for a in activities if a.key not in found]
+    sent = dict(zip([a.key for a in to_send], adapter.write_activities(to_send) if to_send
+                    else [], strict=True))
     written = 0
     with session_scope(engine) as session:
-        for (handoff, _), result in zip(rows, results, strict=True):
+        for (handoff, _), activity in zip(rows, activities, strict=True):
             handoff = session.merge(handoff)
+            if activity.key in found:
+                handoff.status, handoff.activity_id = "written", found[activity.key]
+                written += 1
+                continue
+            result = sent[activity.key]
             if result.ok:
                 handoff.status, handoff.activity_id = "written", result.crm_id
                 written += 1
@@ -379,10 +420,20 @@ def sync_pending() -> dict[str, int]:
         log.warning("daily CRM API budget of %d calls spent: writes wait for tomorrow (UTC)",
                     budget_calls)
         return {"budget_exhausted": 1}
-    adapter = make_adapter(settings)
+    if alerts.open_alert(rt.engine, settings) is not None:
+        log.warning("CRM credentials refused earlier (see the 'crm_auth' dead letter): writes "
+                    "wait until they are fixed or the letter is replayed")
+        return {"auth_failed": 1}
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    adapter = None
     try:
-        return run(rt.engine, adapter, FieldMap.default(settings.crm), public_url,
+        adapter = make_adapter(settings)
+        fields = getattr(adapter, "fields", None) or FieldMap.from_settings(settings)
+        return run(rt.engine, adapter, fields, public_url,
                    lease_s=settings.sync_lease_s)
+    except CRMAuthError as exc:
+        alerts.raise_alert(rt.engine, settings, exc)
+        return {"auth_failed": 1}
     finally:
-        budget.charge(rt.engine, settings.crm, adapter.calls, _limit_seen(adapter))
+        if adapter is not None:
+            budget.charge(rt.engine, settings.crm, adapter.calls, _limit_seen(adapter))

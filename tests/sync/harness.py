@@ -72,7 +72,8 @@ class World:
             process_raw_event(raw_id)
 
     def sync(self) -> dict[str, int]:
-        return run(self.rt.engine, self.adapter, FieldMap.default(self.crm), "http://enrich.test",
+        return run(self.rt.engine, self.adapter, FieldMap.from_settings(self.settings),
+                   "http://enrich.test",
                    lease_s=60)
 
     def sync_until_done(self, max_runs: int = 50) -> int:

@@ -205,3 +205,53 @@ def test_rate_limits_never_park_work_in_the_dead_letter_table(world: World) -> N
     with Session(world.rt.engine) as s:
         assert list(s.exec(select(DeadLetter))) == []
     assert tasks_or_notes(world) == 5
+
+
+def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(
+        tmp_path: Path) -> None:
+    """A hand-off note created by HubSpot whose answer never arrived (timeout) is found by its
+    key on the next run instead of being created a second time."""
+    import time
+
+    from enrich.models import Handoff
+
+    with Sandbox(seed=people_seed(5)) as sandbox:
+        world = World(tmp_path, sandbox, "hubspot", crm_timeout_s=0.5)
+        try:
+            world.ingest([("person1@acme.example", kind, f"{kind} {i}") for i in range(4)
+                          for kind in ("comment", "share", "mention", "reply", "dm", "quote")])
+            with Session(world.rt.engine) as s:
+                assert s.exec(select(Handoff)).first() is not None
+            real = world.adapter.write_activities
+
+            def handoff_answer_lost(activities):  # type: ignore[no-untyped-def]
+                if not all(a.handoff for a in activities):
+                    return real(activities)
+                sandbox.set_faults("hubspot", delay_ms=1200)  # created after the client gave up
+                try:
+                    return real(activities)
+                finally:
+                    sandbox.clear_faults()
+
+            world.adapter.write_activities = handoff_answer_lost  # type: ignore[method-assign]
+            world.sync()
+            with Session(world.rt.engine) as s:
+                assert s.exec(select(Handoff)).one().status == "sending"
+
+            def handoff_notes() -> list[dict[str, object]]:
+                return [n for n in sandbox.hs_objects("notes") if str(
+                    n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")]
+
+            deadline = time.monotonic() + 5
+            while not handoff_notes() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(handoff_notes()) == 1  # HubSpot did create it
+            world.adapter.write_activities = real  # type: ignore[method-assign]
+            world.ingest([("person1@acme.example", "like", None)])
+            world.sync_until_done()
+            with Session(world.rt.engine) as s:
+                handoff = s.exec(select(Handoff)).one()
+            assert handoff.status == "written"
+            assert [handoff.activity_id] == [n["id"] for n in handoff_notes()]
+        finally:
+            world.close()

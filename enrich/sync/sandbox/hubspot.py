@@ -37,6 +37,7 @@ from enrich.sync.sandbox.schema import (
     HS_FIELD_TYPES,
     HS_LASTMODIFIED,
     HS_OBJECT_TYPES,
+    HS_READ_ONLY,
     HS_SINGULAR,
     HS_TYPES,
     association_name,
@@ -103,6 +104,7 @@ class HubSpotApi:
         for action in ("read", "create", "update", "upsert", "archive"):
             add("POST", f"{o}/batch/{action}", getattr(self, f"batch_{action}"))
         add("POST", f"{o}/search", self.search)
+        add("POST", f"{o}/merge", self.merge)
         add("GET", o, self.get_page)
         add("POST", o, self.create)
         add("GET", f"{o}/{{object_id}}", self.get_by_id)
@@ -518,6 +520,33 @@ class HubSpotApi:
         if record is not None:
             self._archive(record)
         return empty(204)
+
+    def merge(self, call: Call) -> Response:
+        """POST /crm/v3/objects/{type}/merge {primaryObjectId, objectIdToMerge}: the primary
+        keeps its values (the other fills its blanks), lists the merged id in
+        `hs_merged_object_ids`, takes over the associations; the other is gone (archived)."""
+        object_type = self.object_type(call)
+        body = self.body(call)
+        primary = self.find(object_type, str(body.get("primaryObjectId") or ""))
+        other = self.find(object_type, str(body.get("objectIdToMerge") or ""))
+        if primary is None or other is None or primary is other:
+            raise HsError(400, "VALIDATION_ERROR", "primaryObjectId and objectIdToMerge must be "
+                          "two different existing objects")
+        props, extra = primary["properties"], other["properties"]
+        merged = [i for i in (props.get("hs_merged_object_ids") or "").split(";") if i]
+        merged += [other["id"], *[i for i in (extra.get("hs_merged_object_ids") or "").split(";")
+                                  if i]]
+        for name, value in extra.items():
+            if name not in HS_READ_ONLY and value not in (None, "") and not props.get(name):
+                props[name] = value
+        props["hs_merged_object_ids"] = ";".join(dict.fromkeys(merged))
+        self.state.hs_associations = {
+            (f, primary["id"] if (f == object_type and fid == other["id"]) else fid, t,
+             primary["id"] if (t == object_type and tid == other["id"]) else tid, type_id)
+            for f, fid, t, tid, type_id in self.state.hs_associations}
+        self._archive(other)
+        self.write(object_type, primary, {})
+        return json_response(self.out(object_type, primary, list(props)))
 
     def _archive(self, record: dict[str, Any]) -> None:
         record["archived"] = True

@@ -49,6 +49,14 @@ _NUMERIC = {"double", "int", "currency", "percent"}
 _TEXT = {"string", "textarea", "url", "email", "phone", "picklist", "combobox"}
 
 
+OAUTH_TOKEN = "/services/oauth2/token"
+
+
+def new_session_id() -> str:
+    """A session id shaped like Salesforce's (org id prefix, '!', opaque part)."""
+    return f"00DDn0000{secrets.token_hex(3).upper()}!AQ" + secrets.token_urlsafe(48)
+
+
 class SfError(Exception):
     """An error answered as Salesforce's JSON array `[{"message","errorCode","fields"}]`."""
 
@@ -74,9 +82,11 @@ class SalesforceApi:
     side = "salesforce"
 
     def __init__(self, state: SandboxState, faults: FaultInjector, limits: Limits,
-                 session_id: str) -> None:
+                 session_id: str, refresh_token: str = "", client_id: str = "") -> None:
         self.state, self.faults, self.limits = state, faults, limits
         self.session_id = session_id
+        # OAuth 2.0 refresh token flow (connected app): a refresh token buys a new session id.
+        self.refresh_token, self.client_id = refresh_token, client_id
         self.cursors: dict[str, tuple[str, list[dict[str, Any]], int]] = {}
         self.router = Router()
         self._routes()
@@ -87,6 +97,7 @@ class SalesforceApi:
 
         d = SF_DATA
         add = self.router.add
+        add("POST", OAUTH_TOKEN, self.oauth_token)
         add("GET", f"{d}/limits", self.limits_)
         add("GET", f"{d}/sobjects", self.describe_global)
         add("GET", f"{d}/query", lambda c: self.query(c, include_deleted=False))
@@ -132,6 +143,8 @@ class SalesforceApi:
             time.sleep(delay)
         if kind:
             response = self.fault_response(kind)
+        elif route is not None and route.template == OAUTH_TOKEN:
+            return self.oauth_token(call)  # authenticated by its form, not a session
         elif not self.authorized(call.request):
             response = sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         else:
@@ -163,6 +176,31 @@ class SalesforceApi:
                 # JSON of the wrong shape (a list where an object belongs...): the client's fault.
                 return sf_error(400, "JSON_PARSER_ERROR", f"Invalid request: {exc!r} does not "
                                 "match the expected request shape")
+
+    def oauth_token(self, call: Call) -> Response:
+        """POST /services/oauth2/token, grant_type=refresh_token: a fresh session id, or 400
+        invalid_grant (as Salesforce answers) when the refresh token or client is wrong."""
+        form = call.request.form
+        if form.get("grant_type") != "refresh_token":
+            return json_response({"error": "unsupported_grant_type",
+                                  "error_description": "grant type not supported"}, 400)
+        if not (self.refresh_token and secrets.compare_digest(
+                form.get("refresh_token", "").encode(), self.refresh_token.encode())):
+            return json_response({"error": "invalid_grant",
+                                  "error_description": "expired access/refresh token"}, 400)
+        if form.get("client_id") != self.client_id:
+            return json_response({"error": "invalid_client_id",
+                                  "error_description": "client identifier invalid"}, 400)
+        with self.state.lock:
+            self.session_id = new_session_id()
+            self.state.credentials["session_id"] = self.session_id
+            self.state.dirty = True
+        host = call.request.host
+        return json_response({
+            "access_token": self.session_id, "instance_url": f"https://{host}",
+            "id": f"https://{host}/id/00D000000000001AAA/005000000000001AAA",
+            "token_type": "Bearer", "issued_at": str(int(time.time() * 1000)),
+            "signature": secrets.token_urlsafe(32), "scope": "api refresh_token"})
 
     # ------------------------------------------------------------------ helpers
     def sobject(self, name: str) -> str:

@@ -73,6 +73,15 @@ def _system() -> list[SFField]:
     ]
 
 
+def _merge(sobject: str) -> list[SFField]:
+    """Objects Salesforce merges carry MasterRecordId: on a record deleted by a merge, the
+    record it was merged into (read-only; set by the merge)."""
+    if sobject not in ("Account", "Contact", "Lead"):
+        return []
+    return [SFField("MasterRecordId", "reference", 18, False, False, referenceTo=[sobject],
+                    relationshipName="MasterRecord")]
+
+
 def _ref(name: str, target: str, relationship: str, required: bool = False) -> SFField:
     return SFField(
         name, "reference", 18, required=required, referenceTo=[target],
@@ -171,7 +180,8 @@ def standard_sf_schema() -> dict[str, dict[str, SFField]]:
         ],
     }
     return {
-        obj: {f.name: f for f in [*_system(), *fields]} for obj, fields in objects.items()
+        obj: {f.name: f for f in [*_system(), *fields, *_merge(obj)]}
+        for obj, fields in objects.items()
     }
 
 
@@ -249,8 +259,8 @@ HS_LASTMODIFIED = {
     "contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate",
     "deals": "hs_lastmodifieddate", "notes": "hs_lastmodifieddate",
 }
-HS_READ_ONLY = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate",
-                "hs_createdate")
+HS_READ_ONLY = ("hs_merged_object_ids", "hs_object_id", "createdate", "lastmodifieddate",
+                "hs_lastmodifieddate", "hs_createdate")
 
 # HUBSPOT_DEFINED association type ids are directional: (from, to) -> (typeId, name).
 HS_ASSOCIATION_TYPES: dict[tuple[str, str], list[tuple[int, str]]] = {
@@ -348,6 +358,8 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
             hs_property("hs_object_id", "Record ID", "number", "number", group, read_only=True),
             hs_property("createdate", "Create Date", "datetime", "date", group, read_only=True),
             hs_property(lastmod, "Last Modified Date", "datetime", "date", group, read_only=True),
+            hs_property("hs_merged_object_ids", "Merged record IDs", "enumeration", "checkbox",
+                        group, read_only=True),
             hs_property("hubspot_owner_id", "Owner", "enumeration", "select", group),
         ]
 

@@ -29,7 +29,7 @@ from enrich.sync.sandbox.faults import FaultInjector, Faults, Limits, update_dat
 from enrich.sync.sandbox.hubspot import HsError, HubSpotApi
 from enrich.sync.sandbox.routing import BadJson, Call, decode_params, json_response, raw_path
 from enrich.sync.sandbox.routing import read_json as _read_json
-from enrich.sync.sandbox.salesforce import SalesforceApi, sf_error
+from enrich.sync.sandbox.salesforce import SalesforceApi, new_session_id, sf_error
 from enrich.sync.sandbox.seed import SAMPLE_SEED, Seed, apply_seed, load_seed
 from enrich.sync.sandbox.state import SandboxState
 
@@ -101,9 +101,11 @@ class Sandbox:
         self.host, self._sf_port, self._hs_port = host, sf_port, hs_port
         self.limits = limits or Limits()
         self._given_session, self._given_token = session_id, access_token
-        self.session_id = session_id or f"00DDn0000{secrets.token_hex(3).upper()}!AQ" + (
-            secrets.token_urlsafe(48))
-        self.access_token = access_token or f"pat-na1-{uuid.uuid4()}"
+        self._session_id = session_id or new_session_id()
+        self._access_token = access_token or f"pat-na1-{uuid.uuid4()}"
+        # A connected app's refresh token: enrich can buy a new session when one expires.
+        self.client_id = "enrich-sandbox-connected-app"
+        self.refresh_token = f"5Aep861{secrets.token_urlsafe(40)}"
         self.save_interval = save_interval
         self.state = SandboxState()
         self.faults = {side: FaultInjector(deepcopy(faults) if faults else None)
@@ -115,6 +117,48 @@ class Sandbox:
         self.ca_path: Path | None = None
         self.salesforce_url = ""
         self.hubspot_url = ""
+
+    # ------------------------------------------------------------------ credentials
+    @property
+    def session_id(self) -> str:
+        """The Salesforce session id valid now (it changes on expiry and OAuth refresh)."""
+        api = getattr(self, "sf_api", None)
+        return api.session_id if api is not None else self._session_id
+
+    @session_id.setter
+    def session_id(self, value: str) -> None:
+        self._session_id = value
+        if getattr(self, "sf_api", None) is not None:
+            self.sf_api.session_id = value
+
+    @property
+    def access_token(self) -> str:
+        api = getattr(self, "hs_api", None)
+        return api.token if api is not None else self._access_token
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self._access_token = value
+        if getattr(self, "hs_api", None) is not None:
+            self.hs_api.token = value
+
+    def expire_session(self, side: str = "both") -> None:
+        """Expire the Salesforce session and/or the HubSpot token, as a timeout or an admin
+        revoking it would: the old one answers 401 from now on. Salesforce can buy a new
+        session with the refresh token (unless `revoke_refresh_token`); HubSpot cannot."""
+        with self.state.lock:
+            if "salesforce" in self._sides(side):
+                self.session_id = new_session_id()
+            if "hubspot" in self._sides(side):
+                self.access_token = f"pat-na1-{uuid.uuid4()}"
+            self.state.credentials = {"session_id": self.session_id,
+                                      "access_token": self.access_token}
+
+    def revoke_refresh_token(self) -> None:
+        """The connected app's refresh token stops working (400 invalid_grant)."""
+        self.refresh_token = f"5Aep861{secrets.token_urlsafe(40)}"
+        if getattr(self, "sf_api", None) is not None:
+            self.sf_api.refresh_token = self.refresh_token
 
     # ------------------------------------------------------------------ lifecycle
     def _build(self) -> tuple[BaseWSGIServer, BaseWSGIServer]:
@@ -135,7 +179,7 @@ class Sandbox:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(self.host, "localhost").configure_cert(context)
         self.sf_api = SalesforceApi(self.state, self.faults["salesforce"], self.limits,
-                                    self.session_id)
+                                    self.session_id, self.refresh_token, self.client_id)
         self.hs_api = HubSpotApi(self.state, self.faults["hubspot"], self.limits,
                                  self.access_token)
         sf = make_server(self.host, self._sf_port, _Listener(self, self.sf_api), threaded=True,
@@ -293,6 +337,22 @@ class Sandbox:
             return [deepcopy(r) for r in self.state.sf_records[sobject].values()
                     if (include_deleted or not r["IsDeleted"]) and _equal(r, equals)]
 
+    def sf_merge(self, sobject: str, master_id: str, merged_id: str) -> None:
+        """What a Salesforce merge (SOAP `merge()`, Apex `Database.merge`; REST has none) leaves
+        behind: the merged record deleted with MasterRecordId = the master, its Tasks moved to
+        the master, both stamped as modified."""
+        with self.state.lock:
+            master = self.state.sf_find(sobject, master_id)
+            merged = self.state.sf_find(sobject, merged_id)
+            if master is None or merged is None or master is merged:
+                raise ValueError("sf_merge needs two different existing records")
+            for task in self.state.sf_records["Task"].values():
+                if task.get("WhoId") == merged["Id"]:
+                    task["WhoId"] = master["Id"]
+            merged["MasterRecordId"] = master["Id"]
+            self.sf_api._delete(merged)
+            master["LastModifiedDate"] = master["SystemModstamp"] = merged["SystemModstamp"]
+
     def hs_object(self, object_type: str, object_id: str) -> dict[str, Any] | None:
         with self.state.lock:
             record = self.state.hs_objects[object_type].get(object_id)
@@ -324,7 +384,10 @@ class Sandbox:
         if crm == "salesforce":
             return {**common, "SALESFORCE_INSTANCE_URL": self.salesforce_url,
                     "SALESFORCE_SESSION_ID": self.session_id,
-                    "SALESFORCE_CA_BUNDLE": str(self.ca_path)}
+                    "SALESFORCE_CA_BUNDLE": str(self.ca_path),
+                    "SALESFORCE_LOGIN_URL": self.salesforce_url,
+                    "SALESFORCE_CLIENT_ID": self.client_id,
+                    "SALESFORCE_REFRESH_TOKEN": self.refresh_token}
         return {**common, "HUBSPOT_ACCESS_TOKEN": self.access_token,
                 "HUBSPOT_BASE_URL": self.hubspot_url}
 
@@ -359,6 +422,12 @@ class Sandbox:
                 return json_response(self.request_log())
             if action == "reset-log" and method == "POST":
                 self.reset_log()
+                return json_response({"ok": True})
+            if action == "expire-session" and method == "POST":
+                body = _read_json(request) if request.get_data() else {}
+                self.expire_session(str(body.get("side", side)))
+                if body.get("revoke_refresh_token"):
+                    self.revoke_refresh_token()
                 return json_response({"ok": True})
             if action == "state" and method == "GET":
                 return json_response(self.state.dump())

@@ -99,3 +99,31 @@ def test_the_cli_describes_how_to_point_enrich_at_the_sandbox(sandbox: Sandbox) 
     for option in ("--seed", "--state", "--sf-port", "--hs-port", "--daily-limit",
                    "--fault-429", "--fault-503", "--delay-ms"):
         assert option in help_text
+
+
+def test_sessions_expire_on_demand_and_a_refresh_token_buys_a_new_one(sandbox: Sandbox) -> None:
+    from hubspot import HubSpot
+    from hubspot.crm.contacts.exceptions import UnauthorizedException
+    from simple_salesforce.exceptions import SalesforceExpiredSession
+
+    http = plain_session(sandbox)
+    old = salesforce_client(sandbox)
+    old.query("SELECT Id FROM Contact LIMIT 1")
+    old_token = sandbox.access_token
+    assert http.post(f"{sandbox.salesforce_url}/_sandbox/expire-session",
+                     json={"side": "both"}).status_code == 200
+    with pytest.raises(SalesforceExpiredSession) as caught:
+        old.query("SELECT Id FROM Contact LIMIT 1")
+    assert caught.value.content[0]["errorCode"] == "INVALID_SESSION_ID"
+    with pytest.raises(UnauthorizedException):
+        HubSpot(access_token=old_token, host=sandbox.hubspot_url).crm.contacts.basic_api.get_page()
+    token_url = f"{sandbox.salesforce_url}/services/oauth2/token"
+    grant = {"grant_type": "refresh_token", "refresh_token": sandbox.refresh_token,
+             "client_id": sandbox.client_id}
+    fresh = http.post(token_url, data=grant).json()
+    assert fresh["instance_url"] == sandbox.salesforce_url
+    assert salesforce_client(sandbox, fresh["access_token"]).query(
+        "SELECT Id FROM Contact LIMIT 1")["totalSize"] == 1
+    sandbox.revoke_refresh_token()
+    refused = http.post(token_url, data=grant)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"

@@ -1,0 +1,132 @@
+"""Expired sessions and tokens: Salesforce renews its session once with the connected app's
+refresh token and carries on; when it cannot (or on HubSpot, where a private app token cannot
+be renewed), enrich raises one clear alert, keeps the work pending and stops calling the CRM
+instead of collecting 401s in a loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from enrich.console.stats import sync_health
+from enrich.deadletters import replay
+from enrich.models import DeadLetter, SyncRequest
+from enrich.sync import alerts
+from enrich.sync.mirror import pull_job
+from enrich.sync.sandbox import Sandbox
+from enrich.sync.writer import sync_pending
+from tests.sync.harness import World, people_seed
+
+TOKEN = "POST /services/oauth2/token"
+
+
+def letters(world: World) -> list[DeadLetter]:
+    with Session(world.rt.engine) as s:
+        return list(s.exec(select(DeadLetter)))
+
+
+def pending(world: World) -> list[SyncRequest]:
+    with Session(world.rt.engine) as s:
+        return list(s.exec(select(SyncRequest)))
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=people_seed(10)) as sb:
+        yield sb
+
+
+def refreshing_world(tmp_path: Path, sandbox: Sandbox, **overrides: Any) -> World:
+    return World(tmp_path, sandbox, "salesforce", salesforce_refresh_token=sandbox.refresh_token,
+                 salesforce_client_id=sandbox.client_id,
+                 salesforce_login_url=sandbox.salesforce_url, **overrides)
+
+
+def test_an_expired_salesforce_session_is_refreshed_once_and_the_write_lands(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    world = refreshing_world(tmp_path, sandbox)
+    try:
+        world.ingest([("person1@acme.example", "comment", "hello")])
+        sandbox.expire_session("salesforce")
+        stats = sync_pending()
+        assert stats["written"] == 2 and stats["activities"] == 1
+        assert sandbox.requests_count(TOKEN) == 1
+        assert letters(world) == [] and pending(world) == []
+        contact = sandbox.contact("person1@acme.example")
+        assert contact is not None and contact["Social_Score__c"] > 0
+        # The next job of this process starts with the refreshed session: no second refresh.
+        world.ingest([("person2@acme.example", "like", None)])
+        assert sync_pending()["written"] >= 1
+        assert sandbox.contact("person2@acme.example")["Social_Score__c"] > 0  # type: ignore[index]
+        assert sandbox.requests_count(TOKEN) == 1
+    finally:
+        world.close()
+
+
+def test_a_failed_refresh_raises_one_clear_alert_and_no_401_loop(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    world = refreshing_world(tmp_path, sandbox)
+    try:
+        world.ingest([("person1@acme.example", "comment", "hello")])
+        good_token = sandbox.refresh_token
+        sandbox.expire_session("salesforce")
+        sandbox.revoke_refresh_token()
+        assert sync_pending() == {"auth_failed": 1}
+        [alert] = letters(world)
+        assert alert.kind == "crm_auth"
+        assert "could not be refreshed (invalid_grant" in alert.error
+        assert "SALESFORCE_REFRESH_TOKEN" in alert.error
+        # Nothing is the records' fault: they wait, with no attempt spent.
+        assert {r.attempts for r in pending(world)} == {0}
+        with Session(world.rt.engine) as s:
+            assert sync_health(s, world.settings)["crm_alert"] == alert.error
+        sandbox.reset_log()
+        world.ingest([("person2@acme.example", "like", None)])
+        assert sync_pending() == {"auth_failed": 1}
+        assert pull_job() == {}
+        assert sandbox.requests_count() == 0  # no call at all while the alert is open
+        assert len(letters(world)) == 1
+        # An admin fixes the connected app and replays the alert: the work lands.
+        sandbox.sf_api.refresh_token = good_token
+        assert replay(world.rt.engine) == 1
+        assert sync_pending()["written"] >= 2
+        assert pending(world) == []
+        for email in ("person1@acme.example", "person2@acme.example"):
+            assert sandbox.contact(email)["Social_Score__c"] > 0  # type: ignore[index]
+    finally:
+        world.close()
+
+
+def test_an_expired_session_without_a_refresh_token_says_what_to_set(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    world = World(tmp_path, sandbox, "salesforce")
+    try:
+        world.ingest([("person1@acme.example", "comment", "hello")])
+        sandbox.expire_session("salesforce")
+        assert sync_pending() == {"auth_failed": 1}
+        [alert] = letters(world)
+        assert "INVALID_SESSION_ID" in alert.error and "SALESFORCE_SESSION_ID" in alert.error
+        assert len(pending(world)) == 2
+    finally:
+        world.close()
+
+
+def test_an_expired_hubspot_token_alerts_and_new_credentials_lift_the_alert(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    world = World(tmp_path, sandbox, "hubspot")
+    try:
+        world.ingest([("person1@acme.example", "comment", "hello")])
+        sandbox.expire_session("hubspot")
+        assert sync_pending() == {"auth_failed": 1}
+        [alert] = letters(world)
+        assert "HUBSPOT_ACCESS_TOKEN" in alert.error
+        assert alerts.open_alert(world.rt.engine, world.settings) is not None
+        rotated = world.settings.model_copy(update={"hubspot_access_token": sandbox.access_token})
+        assert alerts.open_alert(world.rt.engine, rotated) is None  # and it is closed now
+        assert alerts.open_alert(world.rt.engine, world.settings) is None
+    finally:
+        world.close()
