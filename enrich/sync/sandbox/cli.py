@@ -54,6 +54,10 @@ def describe(sandbox: Sandbox) -> str:
               "HubSpot 429).")
 @click.option("--fault-503", type=click.FloatRange(0, 1), default=0.0,
               help="Probability of a 503 answer.")
+@click.option("--fault-late", type=click.FloatRange(0, 1), default=0.0,
+              help="Probability that a call is carried out but answered --late-ms later "
+              "(a client timeout whose write landed).")
+@click.option("--late-ms", type=click.IntRange(min=0), default=2000, show_default=True)
 @click.option("--delay-ms", type=click.IntRange(min=0), default=0,
               help="Delay every answer by this many milliseconds.")
 @click.option("--session-id", envvar="SALESFORCE_SESSION_ID", default=None,
@@ -61,13 +65,15 @@ def describe(sandbox: Sandbox) -> str:
 @click.option("--access-token", envvar="HUBSPOT_ACCESS_TOKEN", default=None,
               help="HubSpot token to accept (default: random, or kept in --state).")
 def sandbox(seed: Path, state_path: Path | None, host: str, sf_port: int, hs_port: int,
-            daily_limit: int, fault_429: float, fault_503: float, delay_ms: int,
+            daily_limit: int, fault_429: float, fault_503: float, fault_late: float,
+            late_ms: int, delay_ms: int,
             session_id: str | None, access_token: str | None) -> None:
     """Run a local Salesforce + HubSpot sandbox for enrich (no credentials needed)."""
     box = Sandbox(
         seed=seed, state_path=state_path, host=host, sf_port=sf_port, hs_port=hs_port,
         limits=Limits(sf_daily=daily_limit),
-        faults=Faults(rate_429=fault_429, rate_503=fault_503, delay_ms=delay_ms),
+        faults=Faults(rate_429=fault_429, rate_503=fault_503, rate_late=fault_late,
+                      late_ms=late_ms, delay_ms=delay_ms),
         session_id=session_id, access_token=access_token,
     )
     try:

@@ -12,38 +12,41 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-FAULT_KINDS = ("429", "503", "401")
+FAULT_KINDS = ("429", "503", "401", "late")
 
 
 @dataclass
 class Faults:
     """Faults injected before a request reaches the CRM logic.
 
-    rate_429 / rate_503 / rate_401 are probabilities in [0, 1]: "429" is the CRM's own
-    throttling answer (Salesforce 403 REQUEST_LIMIT_EXCEEDED, HubSpot 429 + Retry-After),
-    "401" an expired session. `fail_next` answers the next N calls with `fail_with`.
-    `delay_ms` slows every answer down (for client timeouts).
+    rate_429 / rate_503 / rate_401 / rate_late are probabilities in [0, 1]: "429" is the
+    CRM's own throttling answer (Salesforce 403 REQUEST_LIMIT_EXCEEDED, HubSpot 429 +
+    Retry-After), "401" an expired session, "late" a call the CRM carries out but answers
+    `late_ms` later (a client that timed out cannot know its write landed). `fail_next`
+    answers the next N calls with `fail_with`. `delay_ms` slows every answer down.
     """
 
     rate_429: float = 0.0
     rate_503: float = 0.0
     rate_401: float = 0.0
+    rate_late: float = 0.0
+    late_ms: int = 2000
     delay_ms: int = 0
     fail_next: int = 0
     fail_with: str = "503"
     seed: int = 0
 
     def validate(self) -> None:
-        for name in ("rate_429", "rate_503", "rate_401"):
+        for name in ("rate_429", "rate_503", "rate_401", "rate_late"):
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be a probability between 0 and 1, got {value!r}")
-        if self.delay_ms < 0 or self.fail_next < 0:
-            raise ValueError("delay_ms and fail_next must not be negative")
+        if self.delay_ms < 0 or self.late_ms < 0 or self.fail_next < 0:
+            raise ValueError("delay_ms, late_ms and fail_next must not be negative")
         if str(self.fail_with) not in FAULT_KINDS:
             raise ValueError(f"fail_with must be one of {', '.join(FAULT_KINDS)}")
 
@@ -88,6 +91,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.faults = faults or Faults()
         self._rng = random.Random(self.faults.seed)
+        self.fired: Counter[str] = Counter()  # faults injected so far, by kind
 
     def configure(self, **changes: Any) -> Faults:
         with self._lock:
@@ -110,12 +114,19 @@ class FaultInjector:
             delay = f.delay_ms / 1000.0
             if f.fail_next > 0:
                 f.fail_next -= 1
+                self.fired[f.fail_with] += 1
                 return f.fail_with, delay
             # One draw per kind keeps the sequence reproducible whatever the rates are.
-            for kind, rate in (("401", f.rate_401), ("429", f.rate_429), ("503", f.rate_503)):
+            for kind, rate in (("401", f.rate_401), ("429", f.rate_429), ("503", f.rate_503),
+                               ("late", f.rate_late)):
                 if self._rng.random() < rate:
+                    self.fired[kind] += 1
                     return kind, delay
             return None, delay
+
+    def answer_late(self) -> None:
+        """Hold back the answer of a call that was carried out ("late")."""
+        time.sleep(self.faults.late_ms / 1000.0)
 
 
 class Window:

@@ -160,7 +160,7 @@ class HubSpotApi:
         kind, delay = self.faults.draw()
         if delay:
             time.sleep(delay)
-        if kind:
+        if kind and kind != "late":
             response = self.fault_response(kind)
         elif not self.authorized(call):
             response = HsError(401, "INVALID_AUTHENTICATION", "Authentication credentials not "
@@ -182,6 +182,8 @@ class HubSpotApi:
                     "X-HubSpot-RateLimit-Daily-Remaining": str(max(
                         0, self.limits.hs_daily - self.state.hs_daily_used)),
                 })
+        if kind == "late":
+            self.faults.answer_late()
         return response
 
     def _limited(self, route: Route | None, call: Call, path_known: bool,

@@ -141,7 +141,7 @@ class SalesforceApi:
         kind, delay = self.faults.draw()
         if delay:
             time.sleep(delay)
-        if kind:
+        if kind and kind != "late":
             response = self.fault_response(kind)
         elif route is not None and route.template == OAUTH_TOKEN:
             return self.oauth_token(call)  # authenticated by its form, not a session
@@ -151,6 +151,8 @@ class SalesforceApi:
             response = self._dispatch(route, call, path_known)
         response.headers["Sforce-Limit-Info"] = (
             f"api-usage={self.state.sf_api_used}/{self.limits.sf_daily}")
+        if kind == "late":
+            self.faults.answer_late()
         return response
 
     def _dispatch(self, route: Route | None, call: Call, path_known: bool) -> Response:
