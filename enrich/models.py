@@ -123,7 +123,7 @@ class CrmRecord(SQLModel, table=True):
     modified_at: datetime | None = None
     deleted: bool = False
     raw: dict[str, Any] | None = _json()
-    pulled_at: datetime = Field(default_factory=utcnow)
+    pulled_at: datetime = Field(default_factory=utcnow, index=True)  # the matcher's freshness
 
 
 class IdentityLink(SQLModel, table=True):

@@ -60,11 +60,12 @@ class _ScorerCache:
         self._scorer: Scorer | None = None
 
     def get(self, session: Session) -> Scorer:
-        rows = {r.kind: r for r in session.exec(select(RuleSet).where(
-            col(RuleSet.kind).in_(("scoring", "topics")), RuleSet.active == True))}  # noqa: E712
-        key = tuple((k, rows[k].id) if k in rows else (k, None) for k in ("scoring", "topics"))
+        active = dict(session.exec(select(RuleSet.kind, RuleSet.id).where(
+            col(RuleSet.kind).in_(("scoring", "topics")), RuleSet.active == True)).all())  # noqa: E712
+        key = tuple((k, active.get(k)) for k in ("scoring", "topics"))
         with self._lock:
             if self._scorer is None or key != self._key:
+                rows = {k: session.get(RuleSet, rid) for k, rid in active.items()}
                 config = (ScoringConfig.from_yaml(rows["scoring"].body, f"scoring {rows['scoring'].version}")
                           if "scoring" in rows else ScoringConfig.default())
                 taxonomy = (Taxonomy.from_yaml(rows["topics"].body, f"topics {rows['topics'].version}")

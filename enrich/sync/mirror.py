@@ -102,6 +102,7 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
         if not loser.deleted or (loser.raw or {}).get("merged_into") != winner_id:
             loser.deleted = True
             loser.raw = {**(loser.raw or {}), "merged_into": winner_id}
+            loser.pulled_at = utcnow()  # the matcher rebuilds without it
             changed.append(loser.id)  # type: ignore[arg-type]
         if winner is None:
             continue  # not mirrored (yet): the links wait for the matcher

@@ -86,6 +86,7 @@ def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
         crm: str, tmp_path: Path) -> None:
     from hubspot.crm.contacts import PublicMergeInput
 
+    from enrich.linking import _cache as _matchers
     from enrich.models import ActivityWrite
     from tests.sync.harness import people_seed
 
@@ -109,6 +110,8 @@ def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
                 gone = s.get(CrmRecord, loser.id)
                 assert gone is not None and gone.deleted
                 assert (gone.raw or {})["merged_into"] == survivor_id
+                # ...and is no longer anyone's match candidate
+                assert str(loser.id) not in {p.id for p in _matchers.get(s).people}
                 assert _linked_record(world, "person2@acme.example").crm_id == survivor_id
                 ledger = list(s.exec(select(ActivityWrite)))
             assert {w.record_id for w in ledger} == {_linked_record(
