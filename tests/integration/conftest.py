@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,39 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+@dataclass
+class Commented:
+    """Dana commented once; enrich scored her and wrote her fields and one Task (Salesforce)."""
+
+    settings: Settings
+    engine: Any
+    client: Any
+    contact: dict[str, Any]
+    task: dict[str, Any]
+
+
+@pytest.fixture
+def dana_commented(sandbox: Sandbox, database_url: str) -> Iterator[Commented]:
+    from enrich import runtime
+    from enrich.app import create_app
+    from enrich.db import upgrade
+    from enrich.sync.adapter import make_adapter
+    from enrich.sync.mirror import pull
+    from tests.conftest import wait_until
+    from tests.integration.test_thin_slice import sf_contact, sf_tasks, signed_comment
+
+    settings = crm_settings(database_url, sandbox, "salesforce")
+    upgrade(database_url)
+    client = create_app(settings).test_client()
+    try:
+        engine = runtime.current().engine
+        pull(engine, make_adapter(settings))
+        body, headers = signed_comment(DANA)
+        assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
+        contact = wait_until(lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c)
+        [task] = wait_until(lambda: sf_tasks(sandbox, contact["Id"]))
+        yield Commented(settings, engine, client, contact, task)
+    finally:
+        runtime.uninstall()
