@@ -172,8 +172,12 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
     rt = use_runtime(ctx, embedded_worker=False)
     adapter = make_adapter(rt.settings)
     with tqdm(unit=" records", disable=not sys.stderr.isatty(), desc="pull") as bar:
-        counts = pull(rt.engine, adapter, full=full,
-                      progress=lambda obj, n: (bar.set_description(obj), bar.update(n)))
+
+        def progress(obj: str, n: int) -> None:
+            bar.set_description(obj)
+            bar.update(n)
+
+        counts = pull(rt.engine, adapter, full=full, progress=progress)
     click.echo(", ".join(f"{n} {obj}s" for obj, n in counts.items())
                + f" pulled from {adapter.name} in {adapter.calls} API calls")
 

@@ -79,3 +79,8 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (`Session.execute` is typed as returning rows)."""
+    return int(result.rowcount)

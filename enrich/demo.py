@@ -32,7 +32,7 @@ def _read_back(settings: Settings, email: str) -> dict[str, Any] | None:
 
     adapter: Any = make_adapter(settings)
     if settings.crm == "salesforce":
-        from simple_salesforce import format_soql
+        from simple_salesforce.format import format_soql
 
         rows = adapter.sf.query(format_soql(
             "SELECT Id, FirstName, LastName, Social_Score__c, Social_Score_Reasons__c, "

@@ -30,7 +30,9 @@ def active_rules(session: Session) -> match_rules.RuleSet:
         .order_by(col(RuleSet.id).desc())).first()
     if row is None:
         return _default_rules()
-    return _parsed(row[0], session)
+    rule_set_id, _ = row
+    assert rule_set_id is not None  # a stored row has an id
+    return _parsed(rule_set_id, session)
 
 
 @cache
@@ -134,9 +136,9 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
         session.delete(link)  # the matcher's own earlier decision, no longer supported
         del existing[record_id]
     for record_id, (status, candidate) in decided.items():
-        link = existing.get(record_id)
-        if link is None:
-            link = IdentityLink(profile_id=profile.id, record_id=record_id, status=status)  # type: ignore[arg-type]
+        link = existing.get(record_id) or IdentityLink(
+            profile_id=profile.id, record_id=record_id, status=status)  # type: ignore[arg-type]
+        if link.id is None:
             session.add(link)
             existing[record_id] = link
         link.status = status

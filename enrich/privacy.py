@@ -13,12 +13,13 @@ erasure can simply be run again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, or_
 from sqlmodel import Session, col, select
 
-from enrich.db import session_scope
+from enrich.db import rowcount, session_scope
 from enrich.models import (
     ActivityWrite,
     AuditLog,
@@ -69,25 +70,28 @@ def _profiles(session: Session, record_id: int | None, profile_ids: list[int]) -
     return list(session.exec(select(SocialProfile).where(col(SocialProfile.id).in_(ids))))
 
 
+def _dump(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in rows]
+
+
 def export_person(engine: Engine, *, record_id: int | None, profile_ids: list[int]) -> dict[str, Any]:
     """Everything enrich holds about a person, as JSON-ready data."""
     with Session(engine) as session:
         profiles = _profiles(session, record_id, profile_ids)
         pids = [p.id for p in profiles]
         record = session.get(CrmRecord, record_id) if record_id is not None else None
-        dump = lambda rows: [r.model_dump(mode="json") for r in rows]  # noqa: E731
         return {
             "record": record.model_dump(mode="json", exclude={"raw"}) if record else None,
-            "profiles": dump(profiles),
-            "touchpoints": dump(session.exec(select(Touchpoint).where(
-                col(Touchpoint.profile_id).in_(pids)).order_by(Touchpoint.occurred_at))),
-            "links": dump(session.exec(select(IdentityLink).where(
+            "profiles": _dump(profiles),
+            "touchpoints": _dump(session.exec(select(Touchpoint).where(
+                col(Touchpoint.profile_id).in_(pids)).order_by(col(Touchpoint.occurred_at)))),
+            "links": _dump(session.exec(select(IdentityLink).where(
                 col(IdentityLink.profile_id).in_(pids)))),
-            "score": dump(session.exec(select(Score).where(Score.record_id == record_id))),
-            "interests": dump(session.exec(select(Interest).where(Interest.record_id == record_id))),
-            "written_to_crm": dump(session.exec(select(SyncState).where(
+            "score": _dump(session.exec(select(Score).where(Score.record_id == record_id))),
+            "interests": _dump(session.exec(select(Interest).where(Interest.record_id == record_id))),
+            "written_to_crm": _dump(session.exec(select(SyncState).where(
                 SyncState.record_id == record_id))),
-            "activities": dump(session.exec(select(ActivityWrite).where(
+            "activities": _dump(session.exec(select(ActivityWrite).where(
                 ActivityWrite.record_id == record_id))),
         }
 
@@ -145,11 +149,11 @@ def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int
         session.execute(delete(ActivityWrite).where(ledger))
         session.execute(delete(Touchpoint).where(col(Touchpoint.id).in_(touchpoint_ids)))
         # A delivery that named them is removed whole: its other touchpoints are already stored.
-        counts["raw_events"] = session.execute(
-            delete(RawEvent).where(col(RawEvent.id).in_(raw_ids))).rowcount
+        counts["raw_events"] = rowcount(session.execute(
+            delete(RawEvent).where(col(RawEvent.id).in_(raw_ids))))
         session.execute(delete(IdentityLink).where(col(IdentityLink.profile_id).in_(pids)))
         for model in (Score, Interest, SyncState, SyncRequest):
-            session.execute(delete(model).where(col(model.record_id).in_(records)))  # type: ignore[attr-defined]
+            session.execute(delete(model).where(col(model.record_id).in_(records)))
         session.execute(delete(SocialProfile).where(col(SocialProfile.id).in_(pids)))
         session.add(AuditLog(actor=actor, action="erase_person",
                              target=f"record:{record_id}" if record_id is not None else None,

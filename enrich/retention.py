@@ -63,7 +63,7 @@ def _old_events(before: datetime, limit: int):  # type: ignore[no-untyped-def]
 
 
 def _old_touchpoints(before: datetime, limit: int):  # type: ignore[no-untyped-def]
-    unwritten = exists().where(ActivityWrite.touchpoint_id == Touchpoint.id,
+    unwritten = exists().where(col(ActivityWrite.touchpoint_id) == col(Touchpoint.id),
                                col(ActivityWrite.status) != "written")
     return select(Touchpoint.id, Touchpoint.profile_id).where(
         col(Touchpoint.occurred_at) < before, ~unwritten

@@ -48,7 +48,7 @@ def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
     stmt = select(Touchpoint).where(
         col(Touchpoint.profile_id).in_(profile_ids), Touchpoint.is_own == False  # noqa: E712
     )
-    return list(session.exec(stmt.order_by(Touchpoint.occurred_at, Touchpoint.id)))
+    return list(session.exec(stmt.order_by(col(Touchpoint.occurred_at), col(Touchpoint.id))))
 
 
 class _ScorerCache:
@@ -65,7 +65,8 @@ class _ScorerCache:
         key = tuple((k, active.get(k)) for k in ("scoring", "topics"))
         with self._lock:
             if self._scorer is None or key != self._key:
-                rows = {k: session.get(RuleSet, rid) for k, rid in active.items()}
+                rows = {k: row for k, rid in active.items()
+                        if (row := session.get(RuleSet, rid)) is not None}
                 config = (ScoringConfig.from_yaml(rows["scoring"].body, f"scoring {rows['scoring'].version}")
                           if "scoring" in rows else ScoringConfig.default())
                 taxonomy = (Taxonomy.from_yaml(rows["topics"].body, f"topics {rows['topics'].version}")
@@ -135,7 +136,7 @@ def recompute(session: Session, record_id: int, now: datetime | None = None, *,
     score = _score_row(session, record_id)
     score.score = round(person.score, 2)
     score.reasons = person.reason[:255]
-    score.breakdown = _trim(person.overall.breakdown())  # type: ignore[assignment]
+    score.breakdown = _trim(person.overall.breakdown())
     score.topic_scores = {name: round(s.value, 2) for name, s in person.topics.items() if s.value}
     score.rule_version = f"scoring/{person.config_version}:{person.config_fingerprint[:8]}"
     score.computed_at = now
@@ -147,7 +148,7 @@ def recompute(session: Session, record_id: int, now: datetime | None = None, *,
     score.handoff_armed = decision.state.armed
 
     kept = {i.topic: i for i in person.interests.top_interests(10)}
-    session.execute(delete(Interest).where(Interest.record_id == record_id,
+    session.execute(delete(Interest).where(col(Interest.record_id) == record_id,
                                            col(Interest.topic).not_in(list(kept))))
     existing = {i.topic: i for i in session.exec(select(Interest).where(Interest.record_id == record_id))}
     for topic, interest in kept.items():
@@ -180,7 +181,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     changed = round(score.score) != round(result.score) or score.breakdown is None
     score.score = round(result.score, 2)
     score.reasons = result.reason[:255]
-    score.breakdown = {"engaged_people": [  # type: ignore[assignment]
+    score.breakdown = {"engaged_people": [
         {"record_id": int(p.person_id), "score": round(p.score, 2)} for p in result.people]}
     score.computed_at = now
     session.flush()

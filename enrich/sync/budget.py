@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from enrich.db import session_scope
+from enrich.db import rowcount, session_scope
 from enrich.models import ApiUsage, utcnow
 
 
@@ -37,8 +37,8 @@ def charge(engine: Engine, crm: str, calls: int, limit_seen: int | None = None) 
     if limit_seen is not None:
         values["limit_seen"] = limit_seen
     with session_scope(engine) as session:
-        hit = session.execute(update(ApiUsage).where(
-            ApiUsage.crm == crm, ApiUsage.day == day).values(**values)).rowcount  # type: ignore[arg-type]
+        hit = rowcount(session.execute(update(ApiUsage).where(
+            col(ApiUsage.crm) == crm, col(ApiUsage.day) == day).values(**values)))
     if hit:
         return
     try:

@@ -55,7 +55,7 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
         raise CRMAuthError(f"Salesforce refused the request ({code}): check the user's permissions",
                            status=403, code=code, **ctx) from exc
     except sfx.SalesforceMalformedRequest as exc:
-        raise CRMValidationError(f"Salesforce rejected the request: {exc.content}", status=400,
+        raise CRMValidationError(f"Salesforce rejected the request: {exc.content!s}", status=400,
                                  code=_sf_code(exc.content), **ctx) from exc
     except sfx.SalesforceResourceNotFound as exc:
         raise CRMPermanent("Salesforce record or resource not found", status=404,
@@ -67,7 +67,7 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
                                  code=_sf_code(exc.content), **ctx) from exc
         if status == 429:
             raise CRMRateLimited("Salesforce answered 429", status=429, **ctx) from exc
-        raise CRMPermanent(f"Salesforce error {status}: {exc.content}", status=status, **ctx) from exc
+        raise CRMPermanent(f"Salesforce error {status}: {exc.content!s}", status=status, **ctx) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise CRMUnavailable(f"Salesforce unreachable: {type(exc).__name__}", **ctx) from exc
     except sfx.SalesforceOperationError as exc:  # a Bulk 2.0 job Failed/Aborted or timed out

@@ -56,7 +56,7 @@ def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[
     profiles = session.exec(
         select(SocialProfile).join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id)
         .where(IdentityLink.record_id == record.id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
-        .order_by(SocialProfile.platform, SocialProfile.id))
+        .order_by(col(SocialProfile.platform), col(SocialProfile.id)))
     last = touchpoints[-1] if touchpoints else None
     return {
         "score": round(score.score) if score else 0,

@@ -32,7 +32,7 @@ ACCOUNT_SPECS = [
     FieldSpec("account_score", "Social account score", "number"),
     FieldSpec("engaged_people", "Socially engaged people", "number"),
 ]
-SF_TYPES = {"number": {"type": "Number", "precision": 18, "scale": 0},
+SF_TYPES: dict[str, dict[str, Any]] = {"number": {"type": "Number", "precision": 18, "scale": 0},
             "text": {"type": "Text"}, "longtext": {"type": "LongTextArea", "visibleLines": 5},
             "datetime": {"type": "DateTime"}, "url": {"type": "Url"}}
 HS_TYPES = {"number": ("number", "number"), "text": ("string", "text"),

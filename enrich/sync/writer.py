@@ -44,7 +44,7 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> dict[int, Any]:
     with session_scope(engine) as session:
         due = list(session.exec(
             select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now)
-            .order_by(SyncRequest.next_attempt_at).limit(limit)))
+            .order_by(col(SyncRequest.next_attempt_at)).limit(limit)))
         if not due:
             return {}
         claimed = session.execute(
@@ -230,7 +230,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
             stale += [w for tid, w in ledger.items()
                       if tid is not None and tid not in linked and w.activity_id]
             for tp in current:
-                write = ledger.get(tp.id)  # type: ignore[arg-type]
+                write = ledger.get(tp.id)
                 if write is None:
                     write = ActivityWrite(touchpoint_id=tp.id, record_id=record.id,  # type: ignore[arg-type]
                                           crm=adapter.name)
@@ -395,7 +395,7 @@ def budget_limit(engine: Engine, settings: Any) -> int:
             ApiUsage.crm == settings.crm, col(ApiUsage.limit_seen).is_not(None))
             .order_by(col(ApiUsage.id).desc())).first()
     if seen:
-        return min(settings.crm_daily_budget, int(seen * settings.crm_budget_share))
+        return min(int(settings.crm_daily_budget), int(seen * settings.crm_budget_share))
     return int(settings.crm_daily_budget)
 
 
