@@ -13,10 +13,11 @@ every process. After the load it waits for the backlog to drain, then checks tha
 lost or doubled: every 2xx-answered delivery is stored and processed, one touchpoint each, and
 the sandbox holds exactly one Task per touchpoint of a linked contact.
 
-    .venv/bin/python bench/load.py --rate 300 --minutes 3
+    .venv/bin/python bench/load.py --rate 300 --minutes 3      # fixed rate, Python client
+    .venv/bin/python bench/load.py --client wrk --minutes 3     # as fast as it answers (wrk)
     options: --workers 2 (rq) --web-workers 2 --threads 16 --contacts 500 --sqlite
 
-Needs redis-server and PostgreSQL (`make system-deps`). Loopback only.
+Needs redis-server and PostgreSQL (`make system-deps`), and wrk for --client wrk. Loopback only.
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ import http.client
 import json
 import os
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +46,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.ingest import SECRET, free_port, wait_listening  # noqa: E402
+from bench.ingest import LUA, SECRET, _lua_string, free_port, wait_listening  # noqa: E402
 from bench.sync_common import KINDS, email, seed  # noqa: E402
 from enrich.config import load_settings  # noqa: E402
 from enrich.db import upgrade  # noqa: E402
@@ -62,6 +66,7 @@ class Tally:
     errors: int = 0  # connection errors (no HTTP answer)
     accepted: list[str] = field(default_factory=list)
     late: int = 0  # sends that left more than 100 ms after their slot (client saturated)
+    wrk_latency: tuple[float, float] | None = None  # (p50, p99) seconds, when wrk sent
 
     def add(self, status: int, seconds: float, msg_id: str) -> None:
         with self.lock:
@@ -130,6 +135,23 @@ class SharedCount:  # a thread-safe itertools.count
             return self._n
 
 
+def write_wrk_pool(path: Path, port: int, size: int, contacts: int) -> None:
+    """`size` signed deliveries as raw HTTP requests for wrk (bench/ingest.py's Lua script).
+    Signed now, so a run must start within the Standard Webhooks tolerance (5 min)."""
+    rng = random.Random(0)
+    with path.open("w") as out:
+        out.write(LUA)
+        out.write("pool = {\n")
+        for n in range(size):
+            body, msg_id = delivery(n, contacts, rng)
+            headers = sign_standard(SECRET, body, msg_id=msg_id)
+            lines = [f"POST {PATH} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+                     *(f"{k}: {v}" for k, v in headers.items()),
+                     f"Content-Length: {len(body)}", "", body.decode()]
+            out.write(_lua_string("\r\n".join(lines)) + ",\n")
+        out.write("}\n")
+
+
 def rss_mb(pid: int) -> float:
     total = 0
     for p in [pid, *descendants(pid)]:
@@ -158,6 +180,11 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
     parser.add_argument("--sample", type=float, default=10, help="seconds between samples")
     parser.add_argument("--drain-timeout", type=float, default=600)
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    parser.add_argument("--client", choices=["python", "wrk"], default="python",
+                        help="python: fixed --rate from --threads threads; wrk: as fast as the "
+                        "server answers, --threads connections (pre-signed pool)")
+    parser.add_argument("--pool-rate", type=float, default=3000,
+                        help="wrk pool size per second of run (must exceed the rate reached)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="enrich-load-"))
@@ -195,7 +222,9 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
             procs.append((f"worker{n + 1}", Process(["worker"], settings, tmp / f"w{n}.log")))
         procs.append(("scheduler", Process(["scheduler"], settings, tmp / "sched.log")))
         time.sleep(3)
-        print(f"load: {args.rate:g}/s for {args.minutes:g} min, {args.threads} client threads; "
+        client = (f"wrk with {args.threads} connections" if args.client == "wrk"
+                  else f"{args.rate:g}/s from {args.threads} client threads")
+        print(f"load: {client} for {args.minutes:g} min; "
               f"{args.web_workers} gunicorn + {args.workers} rq workers + scheduler on "
               f"{'SQLite' if pg is None else 'PostgreSQL'} + Redis; Salesforce sandbox with "
               f"{args.contacts} contacts; {os.cpu_count()} cores", flush=True)
@@ -203,41 +232,50 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
         tally, counter = Tally(), SharedCount()
         start = time.monotonic() + 0.5
         stop_at = start + args.minutes * 60
-        per_thread = args.rate / args.threads
-        threads = [threading.Thread(target=sender, daemon=True, args=(
-            port, per_thread, i / args.rate, start, stop_at, tally, counter, args.contacts, i))
-            for i in range(args.threads)]
-        for t in threads:
-            t.start()
+        threads: list[threading.Thread] = []
+        wrk: subprocess.Popen[str] | None = None
+        if args.client == "wrk":
+            script = tmp / "pool.lua"
+            write_wrk_pool(script, port, int(args.pool_rate * args.minutes * 60), args.contacts)
+            start = time.monotonic()
+            stop_at = start + args.minutes * 60
+            wrk = subprocess.Popen(
+                ["wrk", "-t2", f"-c{args.threads}", f"-d{int(args.minutes * 60)}s", "--latency",
+                 "-s", str(script), f"http://127.0.0.1:{port}{PATH}", "--", "2"],
+                stdout=subprocess.PIPE, text=True)
+        else:
+            per_thread = args.rate / args.threads
+            threads = [threading.Thread(target=sender, daemon=True, args=(
+                port, per_thread, i / args.rate, start, stop_at, tally, counter, args.contacts,
+                i)) for i in range(args.threads)]
+            for t in threads:
+                t.start()
         samples: list[dict[str, Any]] = []
-        print(f"{'t(s)':>6} {'sent/s':>7} {'pending':>8} {'oldest(s)':>9} {'outbox':>7}  "
-              + " ".join(f"{name:>10}" for name, _ in procs) + "  (RSS MiB)", flush=True)
-        last_sent, last_t = 0, start
+        print(f"{'t(s)':>6} {'stored/s':>8} {'done/s':>7} {'pending':>8} {'oldest(s)':>9} "
+              f"{'outbox':>7}  " + " ".join(f"{name:>10}" for name, _ in procs) + "  (RSS MiB)",
+              flush=True)
+        last = {"t": start, "stored": 0, "done": 0}
 
         def sample(now: float) -> dict[str, Any]:
-            nonlocal last_sent, last_t
-            sent = sum(tally.statuses.values()) + tally.errors
+            stored_n = one("select count(*) from raw_event")
+            done_n = one("select count(*) from raw_event where status <> 'pending'")
+            oldest = one("select min(received_at) from raw_event where status = 'pending'")
+            if isinstance(oldest, str):  # SQLite
+                oldest = datetime.fromisoformat(oldest)
+            if oldest is not None and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            elapsed = max(now - last["t"], 1e-9)
             row = {
-                "t": now - start, "rate": (sent - last_sent) / max(now - last_t, 1e-9),
-                "pending": one("select count(*) from raw_event where status = 'pending'"),
-                "oldest": one("select min(received_at) from raw_event where status = 'pending'"),
+                "t": now - start, "stored": (stored_n - last["stored"]) / elapsed,
+                "done": (done_n - last["done"]) / elapsed, "pending": stored_n - done_n,
+                "oldest": time.time() - oldest.timestamp() if oldest is not None else 0.0,
                 "outbox": one("select count(*) from sync_request"),
                 "rss": {name: rss_mb(p.proc.pid) for name, p in procs},
             }
-            last_sent, last_t = sent, now
-            oldest = row["oldest"]
-            if isinstance(oldest, str):
-                from datetime import datetime
-                oldest = datetime.fromisoformat(oldest)
-            if oldest is not None:
-                from datetime import UTC
-                oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-                row["oldest"] = time.time() - oldest.timestamp()
-            else:
-                row["oldest"] = 0.0
-            print(f"{row['t']:6.0f} {row['rate']:7.0f} {row['pending']:8d} {row['oldest']:9.1f} "
-                  f"{row['outbox']:7d}  " + " ".join(f"{v:10.0f}" for v in row["rss"].values()),
-                  flush=True)
+            last.update(t=now, stored=stored_n, done=done_n)
+            print(f"{row['t']:6.0f} {row['stored']:8.0f} {row['done']:7.0f} {row['pending']:8d} "
+                  f"{row['oldest']:9.1f} {row['outbox']:7d}  "
+                  + " ".join(f"{v:10.0f}" for v in row["rss"].values()), flush=True)
             return row
 
         while time.monotonic() < stop_at:
@@ -245,6 +283,15 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
             samples.append(sample(time.monotonic()))
         for t in threads:
             t.join(60)
+        if wrk is not None:
+            out = wrk.communicate(timeout=120)[0]
+            found = re.search(r"RESULT ok=(\d+) bad=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
+            if not found:
+                sys.exit(f"could not read wrk's output:\n{out}")
+            ok_n, bad_n, p50_us, p99_us = (int(g) for g in found.groups())
+            tally.statuses = {200: ok_n, 0: bad_n} if bad_n else {200: ok_n}
+            tally.wrk_latency = (p50_us / 1e6, p99_us / 1e6)
+            tally.errors += len(re.findall(r"Socket errors.*", out))
         load_end = time.monotonic()
         # Drain: every stored delivery processed and every CRM write done.
         while time.monotonic() - load_end < args.drain_timeout:
@@ -282,12 +329,15 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
     secs = args.minutes * 60
     lat = tally.latencies
     steady = samples[1:-1] or samples
-    print(f"\nsent {total} in {secs:.0f} s = {total / secs:.0f}/s offered "
-          f"({tally.late} sends late by > 100 ms: client saturated)")
+    offered = ("wrk, closed loop" if args.client == "wrk"
+               else f"{tally.late} sends late by > 100 ms: client saturated")
+    print(f"\nsent {total} in {secs:.0f} s = {total / secs:.0f}/s ({offered}); stored "
+          f"{statistics.median(s['stored'] for s in steady):.0f}/s and processed "
+          f"{statistics.median(s['done'] for s in steady):.0f}/s (medians of the samples)")
     print(f"answers: {dict(sorted(tally.statuses.items()))}, connection errors {tally.errors}; "
           f"error rate {(total - ok) / max(total, 1):.4%}")
-    print(f"ack latency: p50 {pct(lat, 0.5) * 1000:.1f} ms, p99 {pct(lat, 0.99) * 1000:.1f} ms, "
-          f"max {max(lat, default=0) * 1000:.0f} ms")
+    p50, p99 = tally.wrk_latency or (pct(lat, 0.5), pct(lat, 0.99))
+    print(f"ack latency: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     pending = [s["pending"] for s in steady]
     print(f"queue lag during load: pending median {statistics.median(pending):.0f}, "
           f"max {max(pending)}; oldest pending max "
@@ -299,12 +349,13 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
     print("memory (RSS MiB: first sample → last under load → drained): " + ", ".join(
         f"{name} {first[name]:.0f} → {end[name]:.0f} ({end[name] - first[name]:+.0f}) → "
         f"{idle[name]:.0f}" for name in first))
-    print(f"nothing lost: accepted {len(accepted)}, stored {len(stored)}, accepted not stored "
-          f"{len(accepted - stored)}; processed {processed}; touchpoints {touchpoints}")
+    lost = len(accepted - stored) if accepted else max(0, ok - len(stored))
+    print(f"nothing lost: accepted {ok}, stored {len(stored)}, accepted not stored {lost}; "
+          f"processed {processed}; touchpoints {touchpoints}")
     print(f"CRM: touchpoints of linked contacts {linked_tps}, touchpoint Tasks {len(task_keys)}"
           f" ({len(set(task_keys))} distinct ids); hand-off Tasks {handoff_tasks} for {handoffs} "
           f"hand-offs; dead letters {dead}")
-    exact = (not (accepted - stored) and processed == len(stored) == touchpoints
+    exact = (lost == 0 and processed == len(stored) == touchpoints
              and len(task_keys) == len(set(task_keys)) == linked_tps
              and handoff_tasks == handoffs and tally.errors == 0)
     print("verdict: " + ("every accepted delivery processed once, one Task per linked touchpoint"

@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     hubspot_searches_per_s: int = Field(
         5, ge=1, description="HubSpot's CRM search limit per second (per token); enrich paces "
         "its searches (incremental pulls, note look-ups) below it, across workers with Redis")
+    hubspot_deletions_every_h: float = Field(
+        6.0, ge=0, description="how often an incremental pull also lists the records deleted "
+        "(archived) in HubSpot, so they leave the mirror; search leaves them out and the "
+        "archived listing cannot be filtered by date, so each check pages through all of them "
+        "(one call per 100). Full pulls always check; 0 = every pull")
     crm_timeout_s: float = 30.0
     crm_daily_budget: int = Field(
         10_000, description="API calls enrich may spend per UTC day on the CRM connection"

@@ -63,6 +63,10 @@ class Activity:
 
 
 class CrmAdapter(Protocol):
+    """What the mirror and the writer need from a CRM. Optional, where the CRM's change feed
+    leaves deletions out (HubSpot): `pull_deleted(object_type)` yields deleted rows and
+    `deletions_every_s` says how often incremental pulls may call it (see mirror.py)."""
+
     name: str
     batch_size: int
     calls: int  # HTTP calls made through this adapter (for the console and benchmarks)

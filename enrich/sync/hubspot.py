@@ -37,11 +37,12 @@ PROPERTIES = {
 DEAL_EXTRA = ("amount", "closedate", "hs_is_closed")
 # On the surviving record of a merge: the ids merged into it, ';'-separated.
 MERGED_PROPERTY = "hs_merged_object_ids"
-SEARCH_CAP = 10_000
+SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
+DELETIONS_EVERY_S = 6 * 3600.0  # HUBSPOT_DELETIONS_EVERY_H's default
 SEARCH_RETRIES = 3  # SECONDLY 429s tolerated per search before a pull gives up
 NOTE_KEY_PROPERTY = "enrich_touchpoint_id"  # on notes; lets a retry find what a crash left behind
 # Association type ids are directional (protocols/crm.md): note→contact 202, note→company 190.
-NOTE_TO_CONTACT, NOTE_TO_COMPANY = 202, 190  # HubSpot returns at most 10,000 results per search query
+NOTE_TO_CONTACT, NOTE_TO_COMPANY = 202, 190
 
 
 def _ms(value: datetime) -> str:
@@ -71,6 +72,8 @@ class HubSpotAdapter:
         self.calls = 0
         self.limiter: WindowLimiter | None = None
         self.search_pacer: WindowLimiter | None = None
+        # Incremental pulls list deleted records at most this often (full pulls always do).
+        self.deletions_every_s = DELETIONS_EVERY_S
 
     def _call(self) -> None:
         """Count one HTTP call, after waiting for a slot under the shared rate limit."""
@@ -106,6 +109,7 @@ class HubSpotAdapter:
                          host=settings.hubspot_base_url.rstrip("/"), retry=retry)
         adapter = cls(client, settings.crm_timeout_s, FieldMap.from_settings(settings))
         adapter.search_pacer = search_pacer(settings.hubspot_searches_per_s, settings.redis_url)
+        adapter.deletions_every_s = settings.hubspot_deletions_every_h * 3600
         return adapter
 
     def _api(self, object_type: str) -> Any:
@@ -141,17 +145,9 @@ class HubSpotAdapter:
         props = ["lastmodifieddate", "hs_lastmodifieddate", MERGED_PROPERTY,
                  *self.fields.read_fields(object_type, PROPERTIES[object_type]).values()]
         if since is None:
-            after = None
-            while True:
-                with hubspot_errors():
-                    self._call()
-                    page = api.basic_api.get_page(limit=defaults.HUBSPOT_PAGE, after=after,
-                                                  properties=props, _request_timeout=self.timeout)
-                for obj in page.results:
-                    yield self._row(object_type, obj)
-                after = page.paging.next.after if page.paging and page.paging.next else None
-                if not after:
-                    return
+            for obj in self._list(api, properties=props):
+                yield self._row(object_type, obj)
+            return
         modified_prop = "lastmodifieddate" if object_type == "contact" else "hs_lastmodifieddate"
         cursor, after, seen = since, None, 0
         row: MirrorRow | None = None
@@ -177,20 +173,37 @@ class HubSpotAdapter:
     def _pull_deals(self) -> Iterator[MirrorRow]:
         """Deals with their company (an association, not a property); read in full each time,
         since search results carry no associations and open deals are few."""
-        after = None
         props = ["hs_lastmodifieddate", *PROPERTIES["opportunity"].values(), *DEAL_EXTRA]
+        for deal in self._list(self.client.crm.deals, properties=props,
+                               associations=["companies"]):
+            row = self._row("opportunity", deal)
+            companies = getattr(getattr(deal, "associations", None) or {}, "get", None)
+            linked = companies("companies") if companies else None
+            ids = [str(r.id) for r in (linked.results if linked else [])]
+            yield MirrorRow(**{**row.__dict__, "account_crm_id": ids[0] if ids else None})
+
+    def pull_deleted(self, object_type: str) -> Iterator[MirrorRow]:
+        """Records deleted (archived) in HubSpot, as deleted rows: search, which incremental
+        pulls use, leaves them out. The archived listing cannot be filtered by date, so every
+        call pages through all of them (HubSpot keeps them 90 days); the mirror calls this on
+        full pulls and at most every `deletions_every_s` otherwise."""
+        if object_type == "lead":
+            return
+        for obj in self._list(self._api(object_type), archived=True):
+            archived_at = _parse(obj.archived_at or obj.updated_at)
+            yield MirrorRow(object_type=object_type, crm_id=str(obj.id),
+                            modified_at=archived_at, deleted=True,
+                            raw={"archivedAt": archived_at.isoformat() if archived_at else None})
+
+    def _list(self, api: Any, **params: Any) -> Iterator[Any]:
+        """Every object of the list endpoint (GET /crm/v3/objects/{type}), a page per call."""
+        after = None
         while True:
             with hubspot_errors():
                 self._call()
-                page = self.client.crm.deals.basic_api.get_page(
-                    limit=defaults.HUBSPOT_PAGE, after=after, properties=props,
-                    associations=["companies"], _request_timeout=self.timeout)
-            for deal in page.results:
-                row = self._row("opportunity", deal)
-                companies = getattr(getattr(deal, "associations", None) or {}, "get", None)
-                linked = companies("companies") if companies else None
-                ids = [str(r.id) for r in (linked.results if linked else [])]
-                yield MirrorRow(**{**row.__dict__, "account_crm_id": ids[0] if ids else None})
+                page = api.basic_api.get_page(limit=defaults.HUBSPOT_PAGE, after=after,
+                                              _request_timeout=self.timeout, **params)
+            yield from page.results
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 return

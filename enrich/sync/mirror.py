@@ -2,6 +2,11 @@
 
 A pull commits every page and moves its cursor with it, so a pull interrupted at 60 % resumes
 from there instead of restarting. Nothing is matched against the CRM's API one request at a time.
+
+Deletions come with the changes where the CRM's change feed carries them (Salesforce
+`queryAll`, `IsDeleted`). Where it does not (HubSpot search leaves archived records out), the
+adapter lists deleted records separately (`pull_deleted`); that listing cannot be filtered by
+date, so it runs on full pulls and at most every `adapter.deletions_every_s` otherwise.
 """
 
 from __future__ import annotations
@@ -174,7 +179,59 @@ def pull(
             if progress:
                 progress(object_type, len(page))
         log.info("pulled %s %s records from %s", counts[object_type], object_type, adapter.name)
+        _pull_deleted(engine, adapter, object_type, full=full)
     return counts
+
+
+def _pull_deleted(engine: Engine, adapter: CrmAdapter, object_type: str, *, full: bool) -> None:
+    """Mark the records the CRM lists as deleted, when due; the time of the last complete
+    listing is kept in a cursor of its own (`<object>:deleted`), shared by every process."""
+    list_deleted = getattr(adapter, "pull_deleted", None)
+    if list_deleted is None:
+        return
+    key = f"{object_type}:deleted"
+    started = utcnow()
+    with session_scope(engine) as session:
+        last = _cursor(session, adapter.name, key).modified_since
+    every_s = float(getattr(adapter, "deletions_every_s", 0.0))
+    if not full and last is not None and (started - last).total_seconds() < every_s:
+        return
+    seen = gone = 0
+    page: list[MirrorRow] = []
+    for row in list_deleted(object_type):
+        page.append(row)
+        if len(page) >= PAGE:
+            gone += _store_deleted(engine, adapter.name, page)
+            seen, page = seen + len(page), []
+    if page:
+        gone += _store_deleted(engine, adapter.name, page)
+        seen += len(page)
+    with session_scope(engine) as session:
+        cursor = _cursor(session, adapter.name, key)
+        cursor.modified_since = started  # an interrupted listing is simply done again
+        cursor.updated_at = utcnow()
+    log.info("%s lists %s deleted %s records; %s left the mirror", adapter.name, seen,
+             object_type, gone)
+
+
+def _store_deleted(engine: Engine, crm: str, rows: list[MirrorRow]) -> int:
+    """Mark mirrored records of these deleted rows deleted (records never mirrored are not
+    added); the matcher rebuilds without them and their linked profiles are re-matched."""
+    by_key = {(row.object_type, row.crm_id): row for row in rows}
+    with session_scope(engine) as session:
+        changed: list[int] = []
+        for record in session.exec(select(CrmRecord).where(
+                CrmRecord.crm == crm, col(CrmRecord.crm_id).in_([r.crm_id for r in rows]))):
+            row = by_key.get((record.object_type, record.crm_id))
+            if row is None or record.deleted:
+                continue
+            record.deleted = True
+            record.raw = {**(record.raw or {}), **(row.raw or {})}
+            record.pulled_at = utcnow()  # the matcher's freshness check sees the change
+            changed.append(record.id)  # type: ignore[arg-type]
+        session.flush()
+        _request_rematch(session, changed)
+    return len(changed)
 
 
 def _commit_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow]) -> None:
@@ -202,10 +259,11 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
 
 
 def pull_job(full: bool = False) -> dict[str, int]:
-    """Job: incremental (or full) pull with the configured CRM."""
+    """Job: incremental (or full) pull with the configured CRM; its calls count against the
+    daily API budget like the writer's."""
     from enrich.errors import CRMAuthError
     from enrich.runtime import current
-    from enrich.sync import alerts
+    from enrich.sync import alerts, budget
     from enrich.sync.adapter import make_adapter
 
     rt = current()
@@ -213,8 +271,13 @@ def pull_job(full: bool = False) -> dict[str, int]:
         log.warning("CRM credentials refused earlier (see the 'crm_auth' dead letter): the "
                     "pull waits until they are fixed or the letter is replayed")
         return {}
+    adapter = None
     try:
-        return pull(rt.engine, make_adapter(rt.settings), full=full)
+        adapter = make_adapter(rt.settings)
+        return pull(rt.engine, adapter, full=full)
     except CRMAuthError as exc:
         alerts.raise_alert(rt.engine, rt.settings, exc)
         return {}
+    finally:
+        if adapter is not None:
+            budget.charge(rt.engine, adapter.name, adapter.calls)

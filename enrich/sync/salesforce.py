@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -44,6 +47,10 @@ SELECT = {
 OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed")
 # Objects Salesforce merges: the merged-away record is deleted with MasterRecordId set.
 MERGEABLE = ("contact", "lead", "account")
+# How long a refreshed session is kept for other workers. The token answer carries no expiry
+# (only issued_at): a session lives as long as the org's session timeout (15 min to 24 h,
+# 2 h by default). One kept past it costs one 401 and a refresh, which replaces it.
+SESSION_TTL_S = 3600
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -69,12 +76,69 @@ def parse_sf_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
 
 
+class SessionStore:
+    """Where a refreshed Salesforce session is kept, so that adapters built later (the next
+    job, in any worker) start from it instead of spending a token call and a 401 again.
+
+    With Redis (`REDIS_URL`) one key per connection, namespaced by instance URL and a digest of
+    the connected app and refresh token, expiring after `SESSION_TTL_S`; embedded, this
+    process's memory. The session is a credential: it is never logged.
+    """
+
+    _memory: dict[str, tuple[float, str, str]] = {}  # key -> (expires at, session, instance)
+
+    def __init__(self, key: str, redis_url: str | None) -> None:
+        self.key = key
+        self._redis = None
+        if redis_url:
+            from redis import Redis
+
+            self._redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> SessionStore:
+        app = "\0".join((settings.salesforce_login_url, settings.salesforce_client_id or "",
+                         settings.salesforce_refresh_token or ""))
+        digest = hashlib.sha256(app.encode()).hexdigest()[:16]
+        where = (settings.salesforce_instance_url or settings.salesforce_login_url).rstrip("/")
+        return cls(f"enrich:salesforce-session:{where}:{digest}", settings.redis_url)
+
+    def get(self) -> tuple[str, str] | None:
+        """(session id, instance url) kept earlier, unless it has expired."""
+        if self._redis is not None:
+            from redis.exceptions import RedisError
+
+            try:
+                raw = self._redis.get(self.key)
+            except RedisError as exc:
+                log.warning("Redis unreachable (%s): the Salesforce session is kept in this "
+                            "process only", type(exc).__name__)
+            else:
+                if not raw:
+                    return None
+                data = json.loads(raw)
+                return str(data["session_id"]), str(data["instance_url"])
+        expires, session_id, instance_url = self._memory.get(self.key, (0.0, "", ""))
+        return (session_id, instance_url) if expires > time.time() else None
+
+    def put(self, session_id: str, instance_url: str) -> None:
+        if self._redis is not None:
+            from redis.exceptions import RedisError
+
+            value = json.dumps({"session_id": session_id, "instance_url": instance_url})
+            try:
+                self._redis.set(self.key, value, ex=SESSION_TTL_S)
+                return
+            except RedisError as exc:
+                log.warning("Redis unreachable (%s): the Salesforce session is kept in this "
+                            "process only", type(exc).__name__)
+        self._memory[self.key] = (time.time() + SESSION_TTL_S, session_id, instance_url)
+
+
 class _OAuthRefresh:
     """OAuth 2.0 refresh token flow: POST {login}/services/oauth2/token, grant_type
-    refresh_token, for a connected app (consumer key, optional secret). The session it buys is
-    kept for this process, so the next adapter starts with it instead of an expired one."""
-
-    _sessions: dict[tuple[str, str, str], tuple[str, str]] = {}
+    refresh_token, for a connected app (consumer key, optional secret). The session it buys
+    goes to the `SessionStore`, so the next adapter, in this worker or another, starts with it."""
 
     def __init__(self, session: requests.Session, settings: Settings) -> None:
         self.session = session
@@ -84,11 +148,11 @@ class _OAuthRefresh:
                      "client_id": settings.salesforce_client_id or ""}
         if settings.salesforce_client_secret:
             self.form["client_secret"] = settings.salesforce_client_secret
-        self.key = (self.url, self.form["client_id"], self.form["refresh_token"])
+        self.store = SessionStore.for_settings(settings)
 
-    @property
-    def cached(self) -> tuple[str, str] | None:
-        return self._sessions.get(self.key)
+    def shared(self) -> tuple[str, str] | None:
+        """The session another adapter (or worker) refreshed and kept, if any."""
+        return self.store.get()
 
     def __call__(self) -> tuple[str, str]:
         try:
@@ -113,7 +177,7 @@ class _OAuthRefresh:
                 "'crm_auth' dead letter", crm="salesforce", status=answer.status_code,
                 code="REFRESH_FAILED")
         fresh = (str(body["access_token"]), str(body.get("instance_url") or ""))
-        self._sessions[self.key] = fresh
+        self.store.put(*fresh)
         return fresh
 
 
@@ -122,7 +186,7 @@ class SalesforceAdapter:
     batch_size = defaults.SALESFORCE_BATCH
 
     def __init__(self, sf: Salesforce, fields: FieldMap | None = None,
-                 renew: Callable[[], tuple[str, str]] | None = None) -> None:
+                 renew: _OAuthRefresh | None = None) -> None:
         self.sf = sf
         self.fields = fields or FieldMap.default(self.name)
         self.calls = 0
@@ -139,9 +203,11 @@ class SalesforceAdapter:
 
     def _request(self, send: Callable[[], T]) -> T:
         """One CRM call: rate-limited, counted, errors translated. An expired session
-        (401 INVALID_SESSION_ID) is refreshed once and the call sent again; `send` reads
-        `self.sf` when called, so the retry uses the new session."""
-        for attempt in (1, 2):
+        (401 INVALID_SESSION_ID) is replaced and the call sent again: by the session another
+        worker kept, when it is a different one, else by one bought with the refresh token
+        (once). `send` reads `self.sf` when called, so the retry uses the new session."""
+        bought = False
+        for attempt in range(3):
             try:
                 with salesforce_errors():
                     self._call()
@@ -149,20 +215,30 @@ class SalesforceAdapter:
             except CRMAuthError as exc:
                 if exc.code != "INVALID_SESSION_ID" or self._renew is None:
                     raise
-                if attempt == 2:
+                if bought or attempt == 2:
                     raise CRMAuthError(
                         "Salesforce rejected the refreshed session too (INVALID_SESSION_ID): "
                         "check the connected app's user and its API permission",
                         crm=self.name, status=401, code="INVALID_SESSION_ID") from exc
-                self._refresh_session()
+                bought = self._replace_session()
         raise AssertionError("unreachable")
 
-    def _refresh_session(self) -> None:
+    def _replace_session(self) -> bool:
+        """Take the session kept by another adapter if it is not the one just refused, else
+        buy one; returns whether one was bought."""
         assert self._renew is not None
-        session_id, instance_url = self._renew()
-        log.warning("Salesforce session expired: a new one was obtained with the refresh token")
+        shared = self._renew.shared()
+        if shared is not None and shared[0] != self.sf.session_id:
+            session_id, instance_url = shared
+            bought = False
+        else:
+            session_id, instance_url = self._renew()
+            log.warning("Salesforce session expired: a new one was obtained with the refresh "
+                        "token")
+            bought = True
         self.sf = Salesforce(instance_url=instance_url, session_id=session_id,
                              session=self.sf.session, version=self.sf.sf_version)
+        return bought
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SalesforceAdapter:
@@ -181,9 +257,10 @@ class SalesforceAdapter:
                                   "connected app's consumer key)")
             renew = _OAuthRefresh(session, settings)
         with salesforce_errors():
-            if renew is not None and (renew.cached or not settings.salesforce_session_id):
-                # A session refreshed earlier in this process, or none given: buy one now.
-                session_id, instance_url = renew.cached or renew()
+            kept = renew.shared() if renew is not None else None
+            if renew is not None and (kept or not settings.salesforce_session_id):
+                # A session refreshed earlier (by any worker), or none given: buy one now.
+                session_id, instance_url = kept or renew()
                 sf = Salesforce(instance_url=instance_url, session_id=session_id, **common)
             elif settings.salesforce_session_id and settings.salesforce_instance_url:
                 sf = Salesforce(instance_url=settings.salesforce_instance_url,

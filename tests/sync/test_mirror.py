@@ -126,3 +126,86 @@ def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
             assert world.write_calls() - before <= 2  # at most the survivor's fields
         finally:
             world.close()
+
+
+def _deletion_listings(sandbox: Sandbox) -> dict[str, int]:
+    """HubSpot archived listings (GET /crm/v3/objects/{type}?archived=true) per object type."""
+    counts: dict[str, int] = {}
+    for e in sandbox.request_log()["recent"]:
+        if e["endpoint"] == "GET /crm/v3/objects/{object_type}" and "archived=true" in e[
+                "query"].lower():
+            object_type = e["path"].rsplit("/", 1)[-1]
+            counts[object_type] = counts.get(object_type, 0) + 1
+    return counts
+
+
+def test_a_contact_deleted_in_hubspot_leaves_the_mirror_and_the_matcher(tmp_path: Path) -> None:
+    """HubSpot search leaves deleted (archived) contacts out; the archived listing brings
+    them in, and the profile linked to one is re-matched without it."""
+    from enrich.linking import _cache as _matchers
+    from enrich.models import IdentityLink
+    from enrich.pipeline import rematch_pending
+    from tests.sync.harness import people_seed
+
+    with Sandbox(seed=people_seed(5)) as sandbox:
+        # 0 = check on every incremental pull (the default is every 6 h)
+        world = World(tmp_path, sandbox, "hubspot", hubspot_deletions_every_h=0)
+        try:
+            world.ingest([("person2@acme.example", "comment", "hello")])
+            record = _linked_record(world, "person2@acme.example")
+            world.adapter.client.crm.contacts.basic_api.archive(  # type: ignore[attr-defined]
+                record.crm_id)
+            pull(world.rt.engine, world.adapter)
+            with Session(world.rt.engine) as s:
+                gone = s.get(CrmRecord, record.id)
+                assert gone is not None and gone.deleted
+                assert (gone.raw or {})["archivedAt"]
+                assert str(record.id) not in {p.id for p in _matchers.get(s).people}
+                others = s.exec(select(CrmRecord).where(CrmRecord.object_type == "contact",
+                                                        CrmRecord.id != record.id)).all()
+                assert len(others) == 4 and not any(o.deleted for o in others)
+            assert rematch_pending() == 1
+            with Session(world.rt.engine) as s:
+                assert s.exec(select(IdentityLink).where(
+                    IdentityLink.record_id == record.id)).all() == []
+        finally:
+            world.close()
+
+
+def test_hubspot_deletions_are_listed_on_full_pulls_and_at_most_every_interval(
+        tmp_path: Path) -> None:
+    """The archived listing cannot be filtered by date: incremental pulls skip it until the
+    interval (6 h by default) has passed, a full pull always reads it, 100 a page, and its
+    calls count against the daily API budget."""
+    from hubspot.crm.contacts import BatchInputSimplePublicObjectId, SimplePublicObjectId
+
+    from enrich.sync.budget import used_today
+    from enrich.sync.mirror import pull_job
+    from tests.sync.harness import people_seed
+
+    with Sandbox(seed=people_seed(200)) as sandbox:
+        world = World(tmp_path, sandbox, "hubspot")
+        try:
+            contacts = world.adapter.client.crm.contacts  # type: ignore[attr-defined]
+            ids = [c["id"] for c in sandbox.hs_objects("contacts")][:150]
+            for start in (0, 100):
+                contacts.batch_api.archive(BatchInputSimplePublicObjectId(inputs=[
+                    SimplePublicObjectId(id=i) for i in ids[start : start + 100]]))
+
+            def deleted() -> int:
+                with Session(world.rt.engine) as s:
+                    return len(s.exec(select(CrmRecord).where(CrmRecord.deleted == True)).all())  # noqa: E712
+
+            sandbox.reset_log()
+            pull(world.rt.engine, world.adapter)
+            assert _deletion_listings(sandbox) == {}  # listed moments ago, by the first pull
+            assert deleted() == 0
+
+            sandbox.reset_log()
+            pull_job(full=True)
+            assert _deletion_listings(sandbox) == {"contacts": 2, "companies": 1, "deals": 1}
+            assert deleted() == 150
+            assert used_today(world.rt.engine, "hubspot") == sandbox.requests_count(
+                side="hubspot")
+        finally:
+            world.close()

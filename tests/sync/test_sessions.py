@@ -5,6 +5,9 @@ instead of collecting 401s in a loop."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +15,16 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from enrich.config import Settings
 from enrich.console.stats import sync_health
 from enrich.deadletters import replay
 from enrich.models import DeadLetter, SyncRequest
 from enrich.sync import alerts
+from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull_job
 from enrich.sync.sandbox import Sandbox
 from enrich.sync.writer import sync_pending
+from tests.conftest import make_settings
 from tests.sync.harness import World, people_seed
 
 TOKEN = "POST /services/oauth2/token"
@@ -65,6 +71,69 @@ def test_an_expired_salesforce_session_is_refreshed_once_and_the_write_lands(
         assert sandbox.requests_count(TOKEN) == 1
     finally:
         world.close()
+
+
+def refreshing_settings(tmp_path: Path, sandbox: Sandbox, **overrides: Any) -> Settings:
+    return make_settings(
+        f"sqlite:///{tmp_path / 'sessions.db'}", crm="salesforce",
+        salesforce_instance_url=sandbox.salesforce_url, salesforce_session_id=sandbox.session_id,
+        salesforce_ca_bundle=str(sandbox.ca_path), salesforce_refresh_token=sandbox.refresh_token,
+        salesforce_client_id=sandbox.client_id, salesforce_login_url=sandbox.salesforce_url,
+        **overrides)
+
+
+def one_job(settings: Settings) -> None:
+    """What a job does with the CRM: build its adapter from settings, make a call."""
+    list(make_adapter(settings).pull("account", None))
+
+
+def refused(sandbox: Sandbox) -> int:
+    return sum(1 for e in sandbox.request_log()["recent"] if e["status"] == 401)
+
+
+def test_jobs_after_a_refresh_start_from_the_refreshed_session(
+        tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    settings = refreshing_settings(tmp_path, sandbox)
+    running = make_adapter(settings)  # a job that started before the session expired
+    sandbox.expire_session("salesforce")
+    sandbox.reset_log()
+    with caplog.at_level(logging.DEBUG):
+        one_job(settings)  # 401, one token call
+        one_job(settings)  # starts from the refreshed session
+        assert (sandbox.requests_count(TOKEN), refused(sandbox)) == (1, 1)
+        # The job already running meets the 401 too, and takes the session kept by the first.
+        list(running.pull("account", None))
+    assert (sandbox.requests_count(TOKEN), refused(sandbox)) == (1, 2)
+    assert sandbox.session_id not in caplog.text  # a credential: never logged
+    assert sandbox.refresh_token not in caplog.text
+
+
+@pytest.mark.redis
+def test_workers_share_the_refreshed_session_through_redis(
+        tmp_path: Path, sandbox: Sandbox, redis_server: Any) -> None:
+    from redis import Redis
+
+    from tests.integration.conftest import settings_env
+
+    redis = Redis.from_url(redis_server.url)
+    redis.flushall()
+    settings = refreshing_settings(tmp_path, sandbox, redis_url=redis_server.url)
+    sandbox.expire_session("salesforce")
+    sandbox.reset_log()
+    one_job(settings)
+    assert (sandbox.requests_count(TOKEN), refused(sandbox)) == (1, 1)
+    # Another worker process: its job starts from the session this one refreshed.
+    code = ("from enrich.config import load_settings\n"
+            "from enrich.sync.adapter import make_adapter\n"
+            "print(len(list(make_adapter(load_settings(env_file=None)).pull('account', None))))")
+    done = subprocess.run([sys.executable, "-c", code], env=settings_env(settings),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
+    assert (sandbox.requests_count(TOKEN), refused(sandbox)) == (1, 1)
+    [key] = redis.keys("enrich:salesforce-session:*")
+    assert 0 < redis.ttl(key) <= 3600  # kept briefly
+    assert sandbox.refresh_token.encode() not in key
 
 
 def test_a_failed_refresh_raises_one_clear_alert_and_no_401_loop(

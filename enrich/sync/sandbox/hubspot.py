@@ -467,7 +467,7 @@ class HubSpotApi:
         object_type = self.object_type(call)
         id_property = call.request.args.get("idProperty")
         record = self.find(object_type, call.params["object_id"], id_property)
-        if record is None and call.request.args.get("archived", "false") == "true":
+        if record is None and _bool_arg(call, "archived"):
             found = self.state.hs_objects[object_type].get(call.params["object_id"])
             record = found if found and found["archived"] else None
         if record is None:
@@ -481,7 +481,7 @@ class HubSpotApi:
         if not 1 <= limit <= MAX_PAGE:
             raise HsError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_PAGE}")
         after = call.request.args.get("after")
-        archived = call.request.args.get("archived", "false") == "true"
+        archived = _bool_arg(call, "archived")
         records = sorted((r for r in self.state.hs_objects[object_type].values()
                           if r["archived"] == archived), key=lambda r: int(r["id"]))
         if after:
@@ -497,6 +497,8 @@ class HubSpotApi:
             cursor = page[-1]["id"]
             base = call.request.host_url.rstrip("/")
             link = f"{base}/crm/v3/objects/{object_type}?after={cursor}&limit={limit}"
+            if archived:
+                link += "&archived=true"
             body["paging"] = {"next": {"after": cursor, "link": link}}
         return json_response(body)
 
@@ -864,7 +866,7 @@ class HubSpotApi:
         return self.state.hs_properties[self.object_type(call)]
 
     def properties_list(self, call: Call) -> Response:
-        archived = call.request.args.get("archived", "false") == "true"
+        archived = _bool_arg(call, "archived")
         return json_response({"results": [p for p in self._properties(call).values()
                                           if p["archived"] == archived]})
 
@@ -975,6 +977,12 @@ def _int_arg(call: Call, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise HsError(400, "VALIDATION_ERROR", f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool_arg(call: Call, name: str) -> bool:
+    """A boolean query parameter, read as HubSpot's API does: case-insensitively
+    (hubspot-api-client sends Python's `True`)."""
+    return str(call.request.args.get(name, "false")).lower() == "true"
 
 
 def _comparable(definition: dict[str, Any], value: str) -> Any:

@@ -71,7 +71,8 @@ class _Listener:
             )
         template = route.template if route else "<unmatched>"
         self.sandbox.state.log.record(self.api.side, request.method, template,
-                                      response.status_code, path)
+                                      response.status_code, path,
+                                      request.query_string.decode("latin-1"))
         return response(environ, start_response)
 
 

@@ -73,13 +73,14 @@ class RequestLog:
         self.entries: deque[dict[str, Any]] = deque(maxlen=keep)
         self.counts: Counter[tuple[str, str]] = Counter()
 
-    def record(self, side: str, method: str, template: str, status: int, path: str) -> None:
+    def record(self, side: str, method: str, template: str, status: int, path: str,
+               query: str = "") -> None:
         endpoint = f"{method} {template}"
         with self._lock:
             self.counts[(side, endpoint)] += 1
             self.entries.append(
-                {"side": side, "endpoint": endpoint, "path": path, "status": status,
-                 "at": time.time()}
+                {"side": side, "endpoint": endpoint, "path": path, "query": query,
+                 "status": status, "at": time.time()}
             )
 
     def reset(self) -> None:

@@ -147,6 +147,22 @@ def test_get_all_pages_through_every_contact(hs: HubSpot) -> None:
     assert info.value.status == 400
 
 
+def test_a_deleted_contact_is_listed_only_with_archived_true(hs: HubSpot) -> None:
+    contact_id = dana_id(hs)
+    hs.crm.contacts.basic_api.archive(contact_id)
+    assert contact_id not in {c.id for c in hs.crm.contacts.get_all()}
+    found = hs.crm.contacts.search_api.do_search(PublicObjectSearchRequest(filter_groups=[
+        {"filters": [{"propertyName": "email", "operator": "EQ", "value": DANA}]}]))
+    assert found.total == 0
+    archived = hs.crm.contacts.basic_api.get_page(archived=True, limit=100).results
+    [gone] = [c for c in archived if c.id == contact_id]
+    assert gone.archived and gone.archived_at is not None
+    assert all(c.archived for c in archived)
+    with pytest.raises(ApiException) as info:
+        hs.crm.contacts.basic_api.get_by_id(contact_id)
+    assert info.value.status == 404
+
+
 def test_owners(hs: HubSpot) -> None:
     owners = hs.crm.owners.owners_api.get_page().results
     assert {o.email for o in owners} >= {"maya.castellano@enrich-demo.example"}
