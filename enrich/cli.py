@@ -166,6 +166,7 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
     """Pull accounts, contacts and leads into the local mirror (resumable)."""
     from tqdm import tqdm
 
+    from enrich.sync import budget
     from enrich.sync.adapter import make_adapter
     from enrich.sync.mirror import pull
 
@@ -177,7 +178,10 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
             bar.set_description(obj)
             bar.update(n)
 
-        counts = pull(rt.engine, adapter, full=full, progress=progress)
+        try:
+            counts = pull(rt.engine, adapter, full=full, progress=progress)
+        finally:  # a manual pull spends the same daily API budget as the scheduled one
+            budget.charge(rt.engine, adapter.name, adapter.calls)
     click.echo(", ".join(f"{n} {obj}s" for obj, n in counts.items())
                + f" pulled from {adapter.name} in {adapter.calls} API calls")
 
