@@ -14,6 +14,7 @@ bare ``int`` and longer ones are compact ``array('i')``.
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -189,11 +190,16 @@ class BlockingIndex:
             bonus = _STRONG_HITS if key.startswith(_STRONG) else 1
             if isinstance(cur, int):
                 hits[cur] += bonus
+            elif bonus == 1:
+                hits.update(cur)  # counted in C
             else:
                 for n in cur:
                     hits[n] += bonus
-        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [n for n, _ in ranked[: self.config.max_candidates]]
+        # Most shared keys first, then the older record: a partial selection, not a sort,
+        # since a common name in a large mirror hits thousands of records.
+        ranked = heapq.nsmallest(self.config.max_candidates, hits.items(),
+                                 key=lambda kv: (-kv[1], kv[0]))
+        return [n for n, _ in ranked]
 
     def stats(self) -> dict[str, int]:
         """Counts for benchmarks and health pages."""

@@ -50,10 +50,11 @@ CATALOG: dict[str, ComparatorSpec] = {
         ComparatorSpec(
             name="person_name",
             help="a display name against first and last name: nicknames, initials, "
-            "transliteration, swapped order, typos",
-            left_roles=("name",),
+            "transliteration, swapped order, typos; a partial display name ('J. Smith', "
+            "'Bob S.') is completed by a handle that spells the whole name",
+            left_roles=("name", "handle"),
             right_roles=("first_name", "last_name", "full_name"),
-            optional_roles=frozenset({"full_name"}),
+            optional_roles=frozenset({"full_name", "handle"}),
             levels=(
                 "exact", "nickname", "initial", "fuzzy", "first_name_last_initial",
                 "last_name_only", "first_name_only", "initials_only", "different",
@@ -80,12 +81,23 @@ CATALOG: dict[str, ComparatorSpec] = {
         ComparatorSpec(
             name="company",
             help="the employer named in a bio or display name (or a website domain) "
-            "against the CRM company: legal suffixes, acronyms, '@ Acme', 'at Acme'",
-            left_roles=("text", "domains"),
+            "against the CRM company: legal suffixes, acronyms, '@ Acme', 'at Acme', "
+            "or only a handle suffix ('jsmith_acme')",
+            left_roles=("text", "domains", "handle"),
             right_roles=("company",),
-            optional_roles=frozenset({"domains"}),
-            levels=("exact", "acronym", "fuzzy", "different", "no_mention"),
+            optional_roles=frozenset({"domains", "handle"}),
+            levels=("exact", "acronym", "fuzzy", "different", "handle", "no_mention"),
             options={"fuzzy_similarity": OptionSpec(0.9, 0.5, 1.0, _SIMILARITY)},
+            fallbacks={"handle": "no_mention"},
+        ),
+        ComparatorSpec(
+            name="title",
+            help="the job title a bio or display name states against the CRM title: "
+            "abbreviations (VP Eng, CTO, Dir.) expanded, seniority words and fillers "
+            "ignored ('Sr. Dir. of Mktg' = 'Director, Marketing')",
+            left_roles=("text",),
+            right_roles=("title",),
+            levels=("exact", "different", "no_mention"),
         ),
         ComparatorSpec(
             name="location",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from enrich.matching import normalize as nz
 from enrich.matching import vocab
@@ -81,14 +81,30 @@ def _locate_last(
                 return "exact", list(tokens[:i] + tokens[i + 1 :]), "part of a compound family name"
     best, best_i = 0.0, -1
     for i, t in enumerate(tokens):
-        if len(t) < 3 or (first and nz.nickname_related(t, first)):
+        if len(t) < 2 or (first and nz.nickname_related(t, first)):
             continue
-        s = _similar(t, joined)
+        s = _similar(t, joined) if len(t) >= 3 else 0.0
         if s > best:
             best, best_i = s, i
+        if s < sim and _one_typo(t, joined):
+            best, best_i = 1.0, i
+            break
     if best >= sim:
         return "fuzzy", list(tokens[:best_i] + tokens[best_i + 1 :]), f"'{tokens[best_i]}' ~ '{joined}'"
     return "none", list(tokens), ""
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """One letter dropped, doubled, changed or swapped ("Wber", "Whitte", "Km" for Kim).
+
+    Jaro-Winkler undervalues one slip in a short name; a single edit with the first
+    letter kept is the commonest typo. Names of 3 letters need it to be a dropped one.
+    """
+    if a[0] != b[0] or min(len(a), len(b)) < 2 or abs(len(a) - len(b)) > 1:
+        return False
+    if max(len(a), len(b)) <= 3 and len(a) == len(b):
+        return False
+    return OSA.distance(a, b, score_cutoff=1) <= 1
 
 
 def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
@@ -108,8 +124,13 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
         if "".join(rest) == "".join(first_t):
             first_state, used = "exact", rest[0]
         else:
-            for r in rest[:2]:
+            for i, r in enumerate(rest[:2]):
                 st = _first_state(r, f, sim)
+                # "J. Robert Smith" goes by Robert; but in "Ryan P. Smith" the middle
+                # initial does not make him P(riya): after a written-out first name
+                # only another written-out name counts.
+                if i and len(rest[0]) > 1 and st in {"initial", "fuzzy"}:
+                    continue
                 if _FIRST_RANK[st] < _FIRST_RANK[first_state]:
                     first_state, used = st, r
     head = f"'{shown}' vs '{crm}'"
@@ -120,25 +141,60 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
         if first_state == "nickname":
             return "nickname", f"{head}: {used.capitalize()} is a nickname of {f.capitalize()}{extra}"
         if first_state == "initial":
-            return "initial", f"{head}: same family name, initial {used[0].upper()}. fits {f.capitalize()}{extra}"
+            why = f"{head}: same family name, initial {used[0].upper()}. fits {f.capitalize()}"
+            return _completed(left, first_t, last_t, head, "initial", why + extra)
         if first_state == "fuzzy":
             return "fuzzy", f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}"
         if not rest or not f:
-            return "last_name_only", f"{head}: only the family name is given and it agrees"
+            return _completed(left, first_t, last_t, head, "last_name_only",
+                              f"{head}: only the family name is given and it agrees")
         return "different", f"{head}: same family name but first name {rest[0].capitalize()} is not {f.capitalize()}"
     if last_state == "fuzzy" and first_state in {"exact", "nickname"}:
-        return "fuzzy", f"{head}: family name spelled differently ({note})"
+        return _completed(left, first_t, last_t, head, "fuzzy",
+                          f"{head}: family name spelled differently ({note})")
     if first_state in {"exact", "nickname"}:
         if last_t and any(len(t) == 1 and t == last_t[0][0] and t != used for t in rest):
-            return "first_name_last_initial", f"{head}: first name and initial of the family name agree"
+            return _completed(
+                left, first_t, last_t, head, "first_name_last_initial",
+                f"{head}: first name and initial of the family name agree")
         if len(rest) == 1:
-            return "first_name_only", f"{head}: only a first name is given and it agrees"
+            return _completed(left, first_t, last_t, head, "first_name_only",
+                              f"{head}: only a first name is given and it agrees")
     initials = _initials_only(shown, tokens)
     if initials and f and last_t:
         if initials[0] == f[0] and initials[-1] == last_t[0][0]:
-            return "initials_only", f"{head}: initials {initials.upper()} fit the name"
+            return _completed(left, first_t, last_t, head, "initials_only",
+                              f"{head}: initials {initials.upper()} fit the name")
         return "different", f"{head}: initials {initials.upper()} do not fit the name"
     return "different", f"{head}: names differ"
+
+
+# A display name that gives less than the full name ("J. Smith", "Bob S.", "JS") can be
+# completed by the handle when the handle spells the whole name ("johnsmith42"): the two
+# are then read as one full name, and the level is that of the full name.
+_COMPLETABLE = frozenset({"initial", "fuzzy", "first_name_last_initial", "initials_only",
+                          "last_name_only", "first_name_only"})
+
+
+def _completed(left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], head: str,
+               level: str, why: str) -> Outcome:
+    """Upgrade a partial name level when the handle spells out the CRM name.
+
+    The level already says the display name fits the CRM name as far as it goes, so a
+    handle spelling the first name (or a nickname of it) and the family name completes it.
+    """
+    handle = _one(left, "handle")
+    if level not in _COMPLETABLE or not handle or not first_t or not last_t:
+        return level, why
+    f, last = first_t[0], "".join(last_t)
+    h = "".join(nz.handle_pieces(handle))
+    if len(last) < 2 or last not in h:
+        return level, why
+    for v in _first_variants(f):
+        if v + last in h or last + v in h:
+            got = "exact" if v == f else "nickname"
+            return got, f"{why}; handle '{handle}' spells out {v.capitalize()} {last.capitalize()}"
+    return level, why
 
 
 def _initials_only(shown: str, tokens: tuple[str, ...]) -> str:
@@ -180,13 +236,17 @@ def person_name_term(right: Values, level: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _first_variants(first: str) -> frozenset[str]:
-    """A first name with its nickname family: robert -> {robert, rob, bob, bobby, ...}."""
+def _first_variants(first: str) -> tuple[str, ...]:
+    """A first name and its nickname family, the name first, then longest first.
+
+    robert -> (robert, bobby, ..., bob, rob): the order makes an explanation name the
+    spelling that is actually there rather than a shorter one inside it.
+    """
     if len(first) < 2:
-        return frozenset()
-    return frozenset(
-        v for v in nz.first_name_keys(first) | nz._nicknamer().nicknames_of(first) if len(v) >= 2
-    )
+        return ()
+    family = {v for v in nz.first_name_keys(first) | nz._nicknamer().nicknames_of(first)
+              if len(v) >= 2}
+    return tuple(sorted(family, key=lambda v: (v != first, -len(v), v)))
 
 
 def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
@@ -204,17 +264,17 @@ def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     variants = _first_variants(f)
     head = f"handle '{handle}' vs '{_show(first_t + last_t)}'"
     if last and len(last) >= 2:
-        for v in sorted(variants):
+        for v in variants:
             if v + last in h or last + v in h:
                 return "full_name", f"{head}: spells out the name"
         if f and (f[0] + last in joins or last + f[0] in joins):
             return "initial_last", f"{head}: initial and family name"
-        for v in sorted(variants):
+        for v in variants:
             if v + last[0] in joins:
                 return "first_last_initial", f"{head}: first name and family initial"
         if len(last) >= 4 and last in h:
             return "last_name", f"{head}: contains the family name"
-    for v in sorted(variants):
+    for v in variants:
         if len(v) >= 3 and v in joins:
             return "first_name", f"{head}: contains the first name"
     return "different", f"{head}: not built from the name"
@@ -256,7 +316,7 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
     core, joined, spelled, acr = _crm_company(crm_company)
     text = _one(left, "text", " | ")
     said = _said(text, left.get("domains", ()))
-    if not core or (not text and not said.labels):
+    if not core or (not text and not said.labels and not left.get("handle")):
         return NULL_LEVEL, "no company to compare"
     toks = said.toks
     head = f"company '{crm_company}'"
@@ -281,7 +341,25 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
             return "fuzzy", f"{head} ~ '{' '.join(m)}' in the profile"
     if mentions:
         return "different", f"profile names employer '{' '.join(mentions[0])}', CRM says {crm_company!r}"
+    handle = _one(left, "handle")
+    piece = _handle_company(handle, joined)
+    if piece:
+        return "handle", f"handle '{handle}' ends in '{piece}', short for {crm_company!r}"
     return "no_mention", f"profile does not name {crm_company!r}"
+
+
+def _handle_company(handle: str, joined: str) -> str:
+    """The piece of a handle like "jsmith_acme" that names the company, or "".
+
+    Only a piece after the first counts (the first is the name), and it must be the
+    whole one-word company or, from 6 letters, its start ("echowork" for Echoworks).
+    """
+    if not handle or len(joined) < 4:
+        return ""
+    for p in nz.handle_pieces(handle)[1:]:
+        if p == joined or (len(p) >= 6 and joined.startswith(p)):
+            return p
+    return ""
 
 
 # ---------------------------------------------------------------- location
@@ -308,6 +386,32 @@ def location(left: Values, right: Values, rule: Comparison) -> Outcome:
     if country and loc.countries:
         return "different", f"{head}: different country"
     return "unknown", f"{head}: cannot tell"
+
+
+# ---------------------------------------------------------------- job title
+
+
+@lru_cache(maxsize=16384)
+def _title_said(text: str) -> tuple[tuple[str, ...], bool]:
+    """Title words of a profile's text, and whether it states a job title at all."""
+    words = nz.title_words(text)
+    return words, not vocab.TITLE_ROLE_WORDS.isdisjoint(words)
+
+
+def title(left: Values, right: Values, rule: Comparison) -> Outcome:
+    crm_title = _one(right, "title")
+    want = nz.title_words(crm_title)
+    text = _one(left, "text", " | ")
+    if not want or not text:
+        return NULL_LEVEL, "no title to compare"
+    words, states_title = _title_said(text)
+    k = len(want)
+    head = f"title {crm_title!r}"
+    if any(words[i : i + k] == want for i in range(len(words) - k + 1)):
+        return "exact", f"{head} given in the profile"
+    if states_title:
+        return "different", f"profile states another title than {crm_title!r}"
+    return "no_mention", "profile does not state a title"
 
 
 # ---------------------------------------------------------------- emails and domains
@@ -396,6 +500,7 @@ COMPARATORS: dict[str, CompareFn] = {
     "email": email,
     "email_domain": email_domain,
     "identifier": identifier,
+    "title": title,
 }
 assert set(COMPARATORS) == set(CATALOG), "catalog and implementations must agree"
 

@@ -26,6 +26,7 @@ __all__ = [
     "canonical_city",
     "canonical_country",
     "company_core",
+    "diminutive_spellings",
     "domain_label",
     "employer_mentions",
     "first_name_keys",
@@ -39,6 +40,7 @@ __all__ = [
     "skeleton",
     "social_ids",
     "text_tokens",
+    "title_words",
 ]
 
 _CACHE = 65536
@@ -81,6 +83,25 @@ def fold(text: str) -> str:
 def text_tokens(text: str) -> tuple[str, ...]:
     """Folded words of a free text (bio, headline)."""
     return tuple(fold(text).split())
+
+
+_TITLE_FILLERS = frozenset({"of", "the", "and", "for", "co"})
+
+
+@lru_cache(maxsize=_CACHE)
+def title_words(text: str) -> tuple[str, ...]:
+    """Job-title words of a text, abbreviations expanded, seniority and fillers dropped.
+
+    "Sr. Dir. of Mktg" and "Director, Marketing" both become (director, marketing);
+    "CTO" becomes (chief, technology, officer). Any free text may be given: a title is
+    then looked for as a run of these words.
+    """
+    out: list[str] = []
+    for w in text_tokens(text):
+        for x in vocab.TITLE_ABBREVIATIONS.get(w, w).split():
+            if x not in vocab.TITLE_SENIORITY and x not in _TITLE_FILLERS:
+                out.append(x)
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +177,23 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+_DIMINUTIVE_ENDINGS = ("ie", "ey", "y", "i")
+
+
+@lru_cache(maxsize=_CACHE)
+def diminutive_spellings(name: str) -> frozenset[str]:
+    """A pet name with its other spellings of the same sound: "suzy" -> {suzy, suzie, suzi, suzey}.
+
+    Nickname lists record one or two spellings of each diminutive ("suzie", "katy");
+    people write the others too ("Suzy", "Katie").
+    """
+    for end in _DIMINUTIVE_ENDINGS:
+        stem = name[: -len(end)]
+        if name.endswith(end) and len(stem) >= 2:
+            return frozenset(stem + e for e in _DIMINUTIVE_ENDINGS)
+    return frozenset({name})
+
+
 @lru_cache(maxsize=_CACHE)
 def first_name_keys(first: str) -> frozenset[str]:
     """The name and its canonical forms: "bob" -> {bob, robert, bobby, bert}.
@@ -165,7 +203,8 @@ def first_name_keys(first: str) -> frozenset[str]:
     """
     if len(first) < 2:
         return frozenset({first})
-    return frozenset({first}) | frozenset(_nicknamer().canonicals_of(first))
+    nn = _nicknamer()
+    return frozenset({first}).union(*(nn.canonicals_of(s) for s in diminutive_spellings(first)))
 
 
 @lru_cache(maxsize=_CACHE)
@@ -175,10 +214,18 @@ def nickname_related(a: str, b: str) -> bool:
         return True
     if len(a) < 2 or len(b) < 2:
         return False
-    nn = _nicknamer()
-    return b in nn.nicknames_of(a) or a in nn.nicknames_of(b) or bool(
-        first_name_keys(a) & first_name_keys(b)
+    sa, sb = diminutive_spellings(a), diminutive_spellings(b)
+    return bool(
+        sa & sb or _nicknames(a) & sb or _nicknames(b) & sa
+        or first_name_keys(a) & first_name_keys(b)
     )
+
+
+@lru_cache(maxsize=_CACHE)
+def _nicknames(name: str) -> frozenset[str]:
+    """Known nicknames of a name under any of its spellings."""
+    nn = _nicknamer()
+    return frozenset().union(*(nn.nicknames_of(s) for s in diminutive_spellings(name)))
 
 
 @lru_cache(maxsize=_CACHE)

@@ -164,3 +164,35 @@ COUNTRY_ALIASES: dict[str, str] = {
     "oregon": "united states", "ontario": "canada", "quebec": "canada",
     "bc": "canada", "nsw": "australia", "victoria": "australia",
 }
+
+# Job-title abbreviations -> the words they stand for, so "VP Eng" meets "VP Engineering"
+# and "CTO" meets "Chief Technology Officer" (both sides are expanded).
+TITLE_ABBREVIATIONS: dict[str, str] = {
+    "vp": "vice president", "svp": "senior vice president", "evp": "executive vice president",
+    "avp": "assistant vice president", "eng": "engineering", "engg": "engineering",
+    "dir": "director", "mgr": "manager", "mngr": "manager", "sr": "senior", "jr": "junior",
+    "ceo": "chief executive officer", "cto": "chief technology officer",
+    "cfo": "chief financial officer", "coo": "chief operating officer",
+    "cmo": "chief marketing officer", "cro": "chief revenue officer",
+    "cio": "chief information officer", "cpo": "chief product officer",
+    "ciso": "chief information security officer", "chro": "chief human resources officer",
+    "pm": "product manager", "ae": "account executive", "sdr": "sales development representative",
+    "bdr": "business development representative", "swe": "software engineer",
+    "sre": "site reliability engineer", "ux": "user experience", "hr": "human resources",
+    "mktg": "marketing", "ops": "operations", "revops": "revenue operations",
+    "bizdev": "business development", "bd": "business development", "cofounder": "founder",
+    "acct": "account", "exec": "executive", "dev": "developer",
+}
+
+# Seniority words dropped before titles are compared: "Senior Data Scientist" is still one.
+TITLE_SENIORITY: frozenset[str] = frozenset(
+    {"senior", "junior", "principal", "staff", "interim", "acting", "lead"}
+)
+
+# Words that make a phrase a job title; a profile using one states *a* title.
+TITLE_ROLE_WORDS: frozenset[str] = frozenset({
+    "chief", "officer", "founder", "owner", "president", "director", "head", "manager",
+    "engineer", "developer", "scientist", "architect", "executive", "analyst", "consultant",
+    "designer", "partner", "recruiter", "specialist", "representative", "administrator",
+    "coordinator", "strategist", "researcher", "programmer",
+})

@@ -41,14 +41,14 @@ def test_preview_counts_what_a_stricter_rule_would_change(revops: Api,
     same = revops.post("/api/v1/rules/match/preview", {"body": text}).json
     assert same["counts"]["gained"] == same["counts"]["lost"] == 0
     assert same["profiles_checked"] == 4
-    stricter = text.replace("link: 7.5", "link: 40").replace("review: 1.0", "review: 30")
+    stricter = text.replace("link: 7.5", "link: 40").replace("review: 2.0", "review: 30")
     changed = revops.post("/api/v1/rules/match/preview", {"body": stricter}).json
     # Dana's email link falls below the new link bar but above review; the weak name-only
     # proposals fall below review.
     assert changed["counts"]["to_review"] == 1
     assert changed["examples"]["to_review"][0]["profile"].startswith("Dana Whitfield")
     assert changed["counts"]["review_dropped"] == 3
-    nothing = text.replace("link: 7.5", "link: 90").replace("review: 1.0", "review: 80")
+    nothing = text.replace("link: 7.5", "link: 90").replace("review: 2.0", "review: 80")
     assert revops.post("/api/v1/rules/match/preview", {"body": nothing}).json["counts"]["lost"] == 1
 
 
@@ -78,10 +78,10 @@ def test_save_activates_and_rollback_restores(revops: Api, engine: Engine) -> No
 
 
 def test_match_rules_need_a_new_version_name(revops: Api) -> None:
-    text = _default(revops, "match").replace("review: 1.0", "review: 2.0")
+    text = _default(revops, "match").replace("review: 2.0", "review: 3.0")
     answer = revops.post("/api/v1/rules/match/versions", {"body": text})
     assert error(answer) == (422, "invalid") and "version:" in answer.json["error"]["message"]
-    renamed = text.replace("version: social-default-2", "version: review-2")
+    renamed = text.replace("version: social-default-3", "version: review-3")
     assert revops.post("/api/v1/rules/match/versions", {"body": renamed}).status_code == 201
 
 

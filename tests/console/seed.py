@@ -117,7 +117,7 @@ def review_profiles(client: FlaskClient, engine: Engine, n: int = 3) -> list[int
     them in the review queue."""
     looks = [("Dana Whitfield", "danaw", ""),
              ("Bob Okafor", "bobokafor", ""),
-             ("Priya N.", "priyan", "CISO at Fabrikam, Boston"),
+             ("Priya N.", "priyan", "Security at Fabrikam, Boston"),
              ("Marta Kowalski", "martak", ""),
              ("Sam Reyes", "samreyes", "")]
     pids = []

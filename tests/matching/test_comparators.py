@@ -71,3 +71,61 @@ def test_website_domain_matches_work_email(rules: RuleSet) -> None:
     level = _level(rules, "email_domain", {"domains": ("https://www.acme.co.uk/team",)},
                    {"domains": ("jane@acme.co.uk",)})
     assert level == "exact"
+
+
+@pytest.mark.parametrize(("text", "title", "level"), [
+    ("VP Eng @acme. Coffee.", "VP Engineering", "exact"),
+    ("Jane Doe | Dir. Marketing at Acme", "Director of Marketing", "exact"),
+    ("CTO at Initech", "Chief Technology Officer", "exact"),
+    ("Senior Data Scientist at Hooli", "Data Scientist", "exact"),
+    ("Co-founder & CEO", "Founder", "exact"),
+    ("Head of Sales at Globex", "Software Engineer", "different"),
+    ("Coffee, code and cats.", "CFO", "no_mention"),
+    ("", "CFO", "null"),
+])
+def test_job_title_stated_in_a_profile(rules: RuleSet, text: str, title: str, level: str) -> None:
+    assert _level(rules, "title", {"text": (text,)}, {"title": (title,)}) == level
+
+
+@pytest.mark.parametrize(("shown", "handle", "level"), [
+    ("R. Smith", "robertsmith42", "exact"),     # the handle spells out the initial
+    ("R. Smith", "bobsmith", "nickname"),
+    ("Bob S.", "bob.smith", "nickname"),
+    ("RS", "robert_smith", "exact"),
+    ("Robert Smitth", "robert.smith", "exact"),  # a typo, corrected by the handle
+    ("R. Smith", "rsmith", "initial"),          # nothing more than the display says
+    ("J. Smith", "johnsmith", "different"),     # J. is not Robert, whatever the handle
+])
+def test_handle_completes_a_partial_display_name(rules: RuleSet, shown: str, handle: str,
+                                                  level: str) -> None:
+    assert _level(rules, "person_name", {"name": (shown,), "handle": (handle,)}, ROBERT) == level
+
+
+@pytest.mark.parametrize(("shown", "first", "level"), [
+    ("Katie Lee", "Katherine", "nickname"),  # the list has "katy"; people write "Katie"
+    ("Suzy Lee", "Susan", "nickname"),       # the list has "suzie"
+    ("Jane Le", "Jane", "fuzzy"),            # one letter dropped from a short name
+    ("Jane Lei", "Jane", "different"),       # another short name, not a typo
+])
+def test_pet_name_spellings_and_short_family_name_typos(rules: RuleSet, shown: str, first: str,
+                                                        level: str) -> None:
+    right = {"first_name": (first,), "last_name": ("Lee",)}
+    assert _level(rules, "person_name", {"name": (shown,)}, right) == level
+
+
+def test_a_middle_initial_does_not_stand_for_another_first_name(rules: RuleSet) -> None:
+    right = {"first_name": ("Priya",), "last_name": ("van der Berg",)}
+    assert _level(rules, "person_name", {"name": ("Ryan P. van der Berg",)}, right) == "different"
+    assert _level(rules, "person_name", {"name": ("J. Priya van der Berg",)}, right) == "exact"
+
+
+@pytest.mark.parametrize(("handle", "company", "level"), [
+    ("jsmith_acme", "Acme Inc.", "handle"),
+    ("jyilmaz_echowork", "Echoworks Robotics Inc.", "handle"),
+    ("jsmith_acme", "Globex Corporation", "no_mention"),
+    ("acme_smith", "Acme Inc.", "no_mention"),  # the first piece is the name's place
+])
+def test_company_named_only_in_the_handle(rules: RuleSet, handle: str, company: str,
+                                          level: str) -> None:
+    left = {"text": ("Coffee and code",), "handle": (handle,)}
+    assert _level(rules, "company", left, {"company": (company,)}) == level

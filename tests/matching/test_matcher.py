@@ -128,3 +128,32 @@ def test_candidates_are_capped(rules: RuleSet) -> None:
     many = [Person(str(i), "John", "Smith", company=f"Co{i}") for i in range(50)]
     m = Matcher(rules, many)
     assert len(m.candidates(_p("John Smith"))) == rules.blocking.max_candidates
+
+
+def test_stated_title_tells_namesakes_apart(rules: RuleSet) -> None:
+    namesakes = [Person("cfo", "Olivia", "Schmidt", company="Pixelmind", title="CFO",
+                        city="Berlin"),
+                 Person("sales", "Olivia", "Schmidt", company="Apexloop", title="Head of Sales",
+                        city="Berlin")]
+    r = Matcher(rules, namesakes).match(
+        _p("Olivia Schmidt", handle="olivia_schmidt", bio="Head of Sales. Opinions my own",
+           location="Berlin"))
+    assert r.link is not None and r.link.person_id == "sales"
+    why = {c.comparison: c.explanation for c in r.link.contributions}
+    assert "Head of Sales" in why["title"]
+
+
+def test_initial_and_handle_spelling_the_name_link_like_the_full_name(rules: RuleSet) -> None:
+    people = [Person("laura", "Laura", "Jones", company="Blueflow", city="Sydney"),
+              Person("lucas", "Lucas", "Jones", company="Falconstack", city="Sydney")]
+    r = Matcher(rules, people).match(
+        _p("L. Jones", handle="laurajones51", bio="CTO at Blueflow", location="Sydney"))
+    assert r.link is not None and r.link.person_id == "laura"
+    level = next(c.level for c in r.link.contributions if c.comparison == "name")
+    assert level == "exact"
+
+
+def test_pet_name_spelled_another_way_still_finds_the_crm_name(rules: RuleSet) -> None:
+    people = [Person("susan", "Susan", "Reed", company="Oscorp", city="Boston")]
+    r = Matcher(rules, people).match(_p("Suzy Reed", bio="VP Eng @Oscorp", location="Boston"))
+    assert r.link is not None and r.link.person_id == "susan"

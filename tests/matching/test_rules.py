@@ -58,7 +58,7 @@ def _edit(old: str, new: str) -> str:
     ("    name: display_name\n", "    name: displayname\n",
      "unknown left field 'displayname'"),
     ("link: 7.5", "link: high", "thresholds.link: expected a number, got 'high'"),
-    ("review: 1.0", "review: 9.0", "review (9.0) must be below link (7.5)"),
+    ("review: 2.0", "review: 9.0", "review (9.0) must be below link (7.5)"),
     ("nickname:\n", "nick:\n", "unknown level 'nick' for person_name"),
     ("keys:\n", "kees:\n", "unknown key 'kees'"),
     ("m: 0.6", "m: 1.6", "m must be in (0, 1]"),
