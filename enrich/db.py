@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
@@ -58,6 +62,62 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class FileLock:
+    """An exclusive lock shared by every process using one SQLite file (a no-op otherwise).
+
+    SQLite lets one writer in at a time, and a writer that finds the lock taken sleeps 1, 2, 5,
+    10... ms between retries; writers that must not wait like that (the ingest group commit and
+    the processing of deliveries) take this lock first. A blocked `flock` wakes the moment the
+    holder releases it. Each thread opens its own handle: flock excludes open files, not
+    processes, so threads sharing one handle would not exclude each other.
+    """
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        if database and database.startswith("file:"):  # a SQLite URI (?mode=ro&uri=true)
+            database = database.removeprefix("file:").split("?", 1)[0]
+        self.path = f"{database}-{name}.lock" if database and database != ":memory:" else None
+        self._local = threading.local()
+
+    def _handle(self) -> IO[bytes]:
+        handle: IO[bytes] | None = getattr(self._local, "handle", None)
+        if handle is None or getattr(self._local, "pid", None) != os.getpid():
+            # After a fork the inherited handle shares its lock with the parent: open anew.
+            handle = self._local.handle = open(self.path, "a+b")  # type: ignore[arg-type]  # noqa: SIM115
+            self._local.pid = os.getpid()
+        return handle
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self.path is None:
+            yield
+            return
+        handle = self._handle()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_file_locks: weakref.WeakKeyDictionary[Engine, dict[str, FileLock]] = weakref.WeakKeyDictionary()
+_file_locks_guard = threading.Lock()
+
+
+def file_lock(engine: Engine, name: str) -> FileLock:
+    """The process's `FileLock` named `name` for this engine's database."""
+    with _file_locks_guard:
+        locks = _file_locks.setdefault(engine, {})
+        if name not in locks:
+            locks[name] = FileLock(engine, name)
+        return locks[name]
+
+
+def writers_lock(engine: Engine) -> FileLock:
+    """The lock of SQLite's ingest writer (webhooks/store.py) and of delivery processing."""
+    return file_lock(engine, "ingest")
 
 
 def alembic_config(database_url: str) -> Any:

@@ -9,11 +9,12 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from enrich.db import session_scope
+from enrich import defaults
+from enrich.db import file_lock, session_scope, writers_lock
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -107,32 +108,43 @@ def process_pending() -> int:
 
     Receivers enqueue this with one key, so a burst of deliveries becomes one run instead of
     one job each (cheaper to enqueue, and one writer at a time on SQLite).
+
+    On SQLite it also gives way to ingest: one run at a time across processes, each delivery
+    processed under the ingest writers' lock (so the group commit waits at most one delivery,
+    never in SQLite's sleeping busy handler), and while deliveries keep arriving it pauses after
+    each one (`_Yield`).
     """
     rt = current()
     rt.queue.started(INGEST_KEY)
     done, after, rechecked = 0, 0, False
-    while True:
-        with Session(rt.engine) as session:
-            ids = list(session.exec(select(RawEvent.id).where(
-                RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
-                .order_by(RawEvent.id).limit(BATCH)))
-        if not ids:
-            if after:
-                # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
-                # lower id may have committed after this run passed it. Wrap around once.
-                after = 0
+    writers, pause = writers_lock(rt.engine), _Yield(rt.engine)
+    with file_lock(rt.engine, "processing").held():
+        while True:
+            with Session(rt.engine) as session:
+                ids = list(session.exec(select(RawEvent.id).where(
+                    RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
+                    .order_by(RawEvent.id).limit(BATCH)))
+            if not ids:
+                if after:
+                    # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
+                    # lower id may have committed after this run passed it. Wrap around once.
+                    after = 0
+                    continue
+                if rechecked:
+                    break
+                # Receivers skip hints given moments ago (queue.HINT_DEBOUNCE_S): look once more.
+                time.sleep(HINT_DEBOUNCE_S)
+                rechecked = True
                 continue
-            if rechecked:
-                break
-            # Receivers skip hints given moments ago (queue.HINT_DEBOUNCE_S): look once more.
-            time.sleep(HINT_DEBOUNCE_S)
-            rechecked = True
-            continue
-        rechecked = False
-        for raw_id in ids:
-            _process_safely(rt.engine, raw_id)  # type: ignore[arg-type]
-        done += len(ids)
-        after = ids[-1]  # type: ignore[assignment]
+            rechecked = False
+            for raw_id in ids:
+                with writers.held():
+                    started = time.monotonic()
+                    _process_safely(rt.engine, raw_id)  # type: ignore[arg-type]
+                    spent = time.monotonic() - started
+                pause.after(spent)
+            done += len(ids)
+            after = ids[-1]  # type: ignore[assignment]
     if done:
         from enrich.sync.writer import sync_pending
 
@@ -140,10 +152,35 @@ def process_pending() -> int:
     return done
 
 
+class _Yield:
+    """Processing's courtesy to ingest on SQLite: after each delivery, if new deliveries have
+    arrived since the last look, sleep `PROCESSING_YIELD_RATIO` times as long as that delivery
+    took. Ingest then holds the write lock (and the web processes' CPU) most of the time during
+    a burst, and processing still advances at a bounded share."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.enabled = engine.dialect.name == "sqlite"
+        self.newest = self._newest() if self.enabled else 0
+
+    def _newest(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT max(id) FROM raw_event")).scalar() or 0)
+
+    def after(self, spent_s: float) -> None:
+        if not self.enabled:
+            return
+        newest = self._newest()
+        if newest > self.newest:
+            self.newest = newest
+            time.sleep(spent_s * defaults.PROCESSING_YIELD_RATIO)
+
+
 def process_raw_event(raw_event_id: int) -> None:
     """Job: turn one stored delivery into touchpoints, links, scores and sync requests."""
     rt = current()
-    _process_safely(rt.engine, raw_event_id)
+    with writers_lock(rt.engine).held():
+        _process_safely(rt.engine, raw_event_id)
     from enrich.sync.writer import sync_pending
 
     rt.queue.enqueue(sync_pending, key="sync")

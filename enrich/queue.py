@@ -36,13 +36,20 @@ class JobQueue(Protocol):
 
 
 class EmbeddedQueue:
-    """Runs jobs on a background thread pool in this process (the embedded default)."""
+    """Runs jobs on a background thread pool in this process (the embedded default).
+
+    A keyed job runs at most once at a time: a hint given while it runs asks for one more run
+    after it (instead of a second run beside it, which would only contend for the same rows and
+    take a pool thread per hint).
+    """
 
     kind = "embedded"
 
     def __init__(self, threads: int, run_jobs: bool = True) -> None:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="enrich-job")
         self._waiting: set[str] = set()
+        self._running: set[str] = set()
+        self._again: set[str] = set()
         self._lock = threading.Lock()
         self._run_jobs = run_jobs
 
@@ -53,10 +60,19 @@ class EmbeddedQueue:
             with self._lock:
                 if key in self._waiting:
                     return True
+                if key in self._running:
+                    self._again.add(key)
+                    return True
                 self._waiting.add(key)
+        return self._submit(func, args, key)
+
+    def _submit(self, func: Callable[..., Any], args: tuple[Any, ...], key: str | None) -> bool:
         try:
             self._pool.submit(self._run, func, args, key)
         except RuntimeError:  # pool shut down: the sweeper of the next start picks it up
+            if key is not None:
+                with self._lock:
+                    self._waiting.discard(key)
             return False
         return True
 
@@ -64,13 +80,24 @@ class EmbeddedQueue:
         if key is not None:
             with self._lock:
                 self._waiting.discard(key)
+                self._running.add(key)
         try:
             func(*args)
         except Exception:
             log.exception("job %s%r failed", getattr(func, "__name__", func), args)
+        finally:
+            if key is not None:
+                with self._lock:
+                    self._running.discard(key)
+                    again = key in self._again and key not in self._waiting
+                    self._again.discard(key)
+                    if again:
+                        self._waiting.add(key)
+                if again:
+                    self._submit(func, args, key)
 
     def started(self, key: str) -> None:
-        return None  # `_run` already forgot the key when the job started
+        return None  # `_run` already moved the key from waiting to running
 
     def ping(self) -> None:
         return None

@@ -44,6 +44,10 @@ def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
+        # One SO_REUSEPORT listener per worker: the kernel spreads connections over the workers.
+        # On one shared socket a few keep-alive senders could all land on one worker (one GIL)
+        # while the other idled (bench/README.md, Ingest round 3).
+        "reuse_port": True,
         "timeout": 60,
         "graceful_timeout": 20,
         "accesslog": None,

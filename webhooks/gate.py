@@ -69,7 +69,8 @@ def parse_json(body: bytes) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise reject(400, "invalid_encoding", f"body is not UTF-8 (byte {exc.start})") from exc
-    if text.count("[") + text.count("{") > 100_000:
+    containers = text.count("[") + text.count("{")
+    if containers > 100_000:
         raise reject(400, "too_complex", "body has too many nested structures")
     try:
         value = json.loads(text)
@@ -77,7 +78,10 @@ def parse_json(body: bytes) -> Any:
         raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}") from exc
     except ValueError as exc:
         raise reject(400, "malformed_json", f"body is not valid JSON: {exc}") from exc
-    if _depth(value, defaults.MAX_JSON_DEPTH) > defaults.MAX_JSON_DEPTH:
+    # A document is at most one deeper than it has containers ('[' and '{' in strings count
+    # too), so only one with that many brackets can be too deep: walk only that one.
+    if containers >= defaults.MAX_JSON_DEPTH and _depth(value, defaults.MAX_JSON_DEPTH) > (
+            defaults.MAX_JSON_DEPTH):
         raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}")
     return value
 
@@ -105,7 +109,7 @@ def accept(
         source=source,
         delivery_id=delivery_id,
         body=body,
-        headers=dict(request.headers),
+        headers=dict(request.headers.items()),
         account=account,
         known_account=known_account,
     )
