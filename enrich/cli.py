@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 import click
@@ -80,6 +81,22 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     click.echo(f"database at {_safe_url(settings.database_url)} is at revision {revision}")
 
 
+def _wait_for_redis(redis: Any, url: str) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    delay = 0.5
+    while True:
+        try:
+            redis.ping()
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            logging.getLogger("enrich.worker").warning(
+                "waiting for Redis at %s: %s", _safe_url(url), exc)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -117,14 +134,24 @@ def worker(ctx: click.Context, burst: bool) -> None:
     """Run jobs: an rq worker with REDIS_URL, else an in-process worker and scheduler."""
     settings = settings_from(ctx)
     if settings.redis_url:
+        from redis.exceptions import ConnectionError as RedisConnectionError
         from rq import Worker
 
         rt = use_runtime(ctx, embedded_worker=False)
         from enrich.queue import QUEUE_NAME, RQQueue
 
         assert isinstance(rt.queue, RQQueue)
-        Worker([QUEUE_NAME], connection=rt.queue.redis).work(burst=burst, with_scheduler=False)
-        return
+        while True:
+            # Redis is only a hint (the database holds the work): a worker that starts during a
+            # Redis outage, or loses it for longer than rq rides out, waits for it instead of
+            # exiting. The sweeper re-enqueues whatever the outage dropped.
+            _wait_for_redis(rt.queue.redis, settings.redis_url)
+            try:
+                Worker([QUEUE_NAME], connection=rt.queue.redis).work(burst=burst,
+                                                                     with_scheduler=False)
+                return
+            except RedisConnectionError as exc:
+                logging.getLogger("enrich.worker").warning("lost Redis: %s", exc)
     from enrich.scheduler import Scheduler
 
     rt = use_runtime(ctx)

@@ -67,6 +67,13 @@ class Sender(threading.Thread):
         return self.answers
 
 
+def rq_workers(redis: servers.Server) -> int:
+    from redis import Redis
+    from rq import Worker
+
+    return len(Worker.all(connection=Redis.from_url(redis.url)))
+
+
 def count(engine: Any, model: Any, *where: Any) -> int:
     with Session(engine) as s:
         return int(s.exec(select(func.count()).select_from(model).where(*where)).one())
@@ -134,6 +141,7 @@ def test_redis_restart_loses_no_acknowledged_webhook(
         scheduler = Process(["scheduler"], settings, tmp_path / "scheduler.log")
         engine = make_engine(settings)
         try:
+            wait_until(lambda: rq_workers(redis), timeout=30)  # up before Redis goes away
             sender = Sender(served.url)
             sender.start()
             wait_until(lambda: len(sender.answers) >= 20, timeout=20)
@@ -165,5 +173,36 @@ def test_redis_restart_loses_no_acknowledged_webhook(
                             "worker_survived": worker_survived}
         print("FIGURES", FIGURES["redis"])
         assert "unexpected error" not in served.process.output()
+    finally:
+        redis.stop()
+
+
+@pytest.mark.redis
+def test_a_worker_started_while_redis_is_down_waits_for_it_then_works(
+        postgres_server: servers.Server, tmp_path: Path, serve: Callable[..., Any]) -> None:
+    redis = servers.start_redis()
+    try:
+        settings = make_settings(postgres_database(postgres_server), redis_url=redis.url,
+                                 sweep_after_s=1.0)
+        upgrade(settings.database_url)
+        served = serve(settings, "--no-migrate")
+        servers.halt(redis)
+        worker = Process(["worker"], settings, tmp_path / "worker.log")
+        scheduler = Process(["scheduler"], settings, tmp_path / "scheduler.log")
+        engine = make_engine(settings)
+        try:
+            path, sign = SIGNERS["standard"]
+            body = valid_body("standard")
+            answer = requests.post(served.url + path, data=body, headers=sign(body), timeout=10)
+            assert answer.status_code == 200  # stored; the hint to Redis is lost
+            wait_until(lambda: "waiting for Redis" in worker.output(), timeout=30)
+            assert worker.proc.poll() is None
+            servers.resume(redis)
+            wait_until(lambda: count(engine, Touchpoint) == 1, timeout=60)
+            assert worker.proc.poll() is None and rq_workers(redis) == 1
+        finally:
+            engine.dispose()
+            worker.stop()
+            scheduler.stop()
     finally:
         redis.stop()
