@@ -114,6 +114,8 @@ def process_pending() -> int:
     never in SQLite's sleeping busy handler), and while deliveries keep arriving it pauses after
     each one (`_Yield`).
     """
+    from enrich.sync.writer import sync_pending
+
     rt = current()
     rt.queue.started(INGEST_KEY)
     done, after, rechecked = 0, 0, False
@@ -132,8 +134,9 @@ def process_pending() -> int:
                     continue
                 if rechecked:
                     break
-                # Receivers skip hints given moments ago (queue.HINT_DEBOUNCE_S): look once more.
-                time.sleep(HINT_DEBOUNCE_S)
+                # Receivers skip hints given moments ago (queue.HINT_DEBOUNCE_S): look once more
+                # (embedded, a hint ends the wait: the delivery is processed at once).
+                rt.queue.idle(INGEST_KEY, HINT_DEBOUNCE_S)
                 rechecked = True
                 continue
             rechecked = False
@@ -145,10 +148,8 @@ def process_pending() -> int:
                 pause.after(spent)
             done += len(ids)
             after = ids[-1]  # type: ignore[assignment]
-    if done:
-        from enrich.sync.writer import sync_pending
-
-        rt.queue.enqueue(sync_pending, key="sync")
+            # The CRM hears about each batch now, not when the burst (and this run) ends.
+            rt.queue.enqueue(sync_pending, key="sync")
     return done
 
 

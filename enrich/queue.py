@@ -30,6 +30,10 @@ class JobQueue(Protocol):
     def started(self, key: str) -> None:
         """A coalesced job (`key`) has started: hints enqueued from now on need a new run."""
 
+    def idle(self, key: str, seconds: float) -> None:
+        """A running coalesced job with nothing left waits here before it looks once more;
+        a hint for `key` may end the wait early."""
+
     def ping(self) -> None: ...
 
     def shutdown(self) -> None: ...
@@ -50,6 +54,7 @@ class EmbeddedQueue:
         self._waiting: set[str] = set()
         self._running: set[str] = set()
         self._again: set[str] = set()
+        self._hinted: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._run_jobs = run_jobs
 
@@ -62,6 +67,7 @@ class EmbeddedQueue:
                     return True
                 if key in self._running:
                     self._again.add(key)
+                    self._hint(key).set()  # wakes the run if it is idling (`idle`)
                     return True
                 self._waiting.add(key)
         return self._submit(func, args, key)
@@ -98,6 +104,15 @@ class EmbeddedQueue:
 
     def started(self, key: str) -> None:
         return None  # `_run` already moved the key from waiting to running
+
+    def _hint(self, key: str) -> threading.Event:
+        return self._hinted.setdefault(key, threading.Event())
+
+    def idle(self, key: str, seconds: float) -> None:
+        with self._lock:
+            hint = self._hint(key)
+        hint.wait(seconds)
+        hint.clear()
 
     def ping(self) -> None:
         return None
@@ -153,6 +168,9 @@ class RQQueue:
             self.redis.delete(f"enrich:pending:{key}")
         except RedisError:
             pass  # the marker expires by itself
+
+    def idle(self, key: str, seconds: float) -> None:
+        time.sleep(seconds)  # hints from other processes arrive as new jobs, not wake-ups
 
     def ping(self) -> None:
         self.redis.ping()

@@ -37,3 +37,26 @@ def test_a_keyed_job_hinted_while_it_runs_runs_once_more_after_it_never_beside_i
     finally:
         release.set()
         queue.shutdown()
+
+
+def test_a_hint_ends_the_idle_wait_of_the_running_job_at_once() -> None:
+    queue = EmbeddedQueue(threads=2)
+    waited: list[float] = []
+
+    def job() -> None:
+        import time
+
+        if waited:
+            return  # the run after it (the hint also asked for one): nothing left to do
+        start = time.monotonic()
+        queue.idle("ingest", 5.0)  # a run with nothing left, looking once more later
+        waited.append(time.monotonic() - start)
+
+    try:
+        assert queue.enqueue(job, key="ingest")
+        wait_until(lambda: "ingest" in queue._running)
+        queue.enqueue(job, key="ingest")  # a delivery arrives meanwhile
+        wait_until(lambda: waited)
+        assert waited[0] < 1.0
+    finally:
+        queue.shutdown()
