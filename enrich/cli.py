@@ -135,7 +135,7 @@ def worker(ctx: click.Context, burst: bool) -> None:
     settings = settings_from(ctx)
     if settings.redis_url:
         from redis.exceptions import ConnectionError as RedisConnectionError
-        from rq import Worker
+        from rq import SimpleWorker
 
         rt = use_runtime(ctx, embedded_worker=False)
         from enrich.queue import QUEUE_NAME, RQQueue
@@ -147,8 +147,11 @@ def worker(ctx: click.Context, burst: bool) -> None:
             # exiting. The sweeper re-enqueues whatever the outage dropped.
             _wait_for_redis(rt.queue.redis, settings.redis_url)
             try:
-                Worker([QUEUE_NAME], connection=rt.queue.redis).work(burst=burst,
-                                                                     with_scheduler=False)
+                # Jobs run in this process, not in a child forked per job: the matcher index
+                # and the scorer (built from the whole mirror) then live as long as the worker
+                # instead of being rebuilt by every job.
+                SimpleWorker([QUEUE_NAME], connection=rt.queue.redis).work(
+                    burst=burst, with_scheduler=False)
                 return
             except RedisConnectionError as exc:
                 logging.getLogger("enrich.worker").warning("lost Redis: %s", exc)
