@@ -198,7 +198,10 @@ def _process_safely(engine: object, raw_event_id: int) -> None:
 
 def _process(engine: object, raw_event_id: int) -> None:
     with session_scope(engine) as session:  # type: ignore[arg-type]
-        raw = session.get(RawEvent, raw_event_id)
+        # Several workers may walk the pending deliveries at once (PostgreSQL): each takes the
+        # ones no other worker holds (SQLite ignores the clause: it has one writer).
+        raw = session.exec(select(RawEvent).where(RawEvent.id == raw_event_id)
+                           .with_for_update(skip_locked=True)).first()
         if raw is None or raw.status != EventStatus.PENDING:
             return
         raw.attempts += 1

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
 from enrich.models import (
@@ -106,6 +106,18 @@ def _score_row(session: Session, record_id: int) -> Score:
     return score
 
 
+PERSON_LOCK, ACCOUNT_LOCK = 1, 2  # advisory lock namespaces
+
+
+def serialize(session: Session, namespace: int, key: int) -> None:
+    """Workers score one person (or account) one after the other, on PostgreSQL: each must
+    read the touchpoints the others committed, or the later commit would store a score that
+    lacks them. Held to the end of the transaction; SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+                        {"namespace": namespace, "key": key})
+
+
 def rescore(session: Session, record_ids: Iterable[int], now: datetime | None = None) -> None:
     """Score these people, then roll up each of their accounts once."""
     now = now or utcnow()
@@ -125,6 +137,7 @@ def rescore(session: Session, record_ids: Iterable[int], now: datetime | None = 
 def recompute(session: Session, record_id: int, now: datetime | None = None, *,
               roll_up: bool = True) -> Score:
     """Score one person (contact or lead), store interests and hand-offs, roll up the account."""
+    serialize(session, PERSON_LOCK, record_id)
     now = now or utcnow()
     scorer = scorer_cache.get(session)
     record = session.get(CrmRecord, record_id)
@@ -171,6 +184,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
         CrmRecord.crm_id == account_crm_id)).first()
     if account is None:
         return None
+    serialize(session, ACCOUNT_LOCK, account.id)  # type: ignore[arg-type]
     people = session.exec(select(Score.record_id, Score.score).join(
         CrmRecord, col(CrmRecord.id) == Score.record_id).where(
         CrmRecord.crm == crm, CrmRecord.account_crm_id == account_crm_id,
