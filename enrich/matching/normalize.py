@@ -43,7 +43,9 @@ __all__ = [
     "title_words",
 ]
 
-_CACHE = 65536
+# Entries per memoised function. Names repeat (the CRM side and frequent first names), but a
+# long-running worker sees endless distinct strangers: the bound keeps its memory flat.
+_CACHE = 8192
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Where a display name stops being a name: "Jane Doe | VP Eng", "Jane Doe - Acme",
 # "Jane Doe (she/her)", "Jane Doe @ Acme", "Jane Doe at Acme", "Jane Doe: founder".
