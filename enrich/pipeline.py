@@ -119,6 +119,7 @@ def process_pending() -> int:
     rt = current()
     rt.queue.started(INGEST_KEY)
     done, after, rechecked = 0, 0, False
+    run_started = time.monotonic()
     writers, pause = writers_lock(rt.engine), _Yield(rt.engine)
     with file_lock(rt.engine, "processing").held():
         while True:
@@ -150,6 +151,11 @@ def process_pending() -> int:
             after = ids[-1]  # type: ignore[assignment]
             # The CRM hears about each batch now, not when the burst (and this run) ends.
             rt.queue.enqueue(sync_pending, key="sync")
+            if time.monotonic() - run_started > defaults.INGEST_RUN_S:
+                # A backlog must not keep the workers from every other job (CRM writes above
+                # all): hand over, and continue as a new job behind the ones waiting.
+                rt.queue.enqueue(process_pending, key=INGEST_KEY)
+                break
     return done
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
@@ -149,3 +150,26 @@ def test_a_delivery_that_commits_after_the_ingest_run_passed_its_id_is_still_pro
     late.join()
     assert {r.id: r.status for r in rows(RawEvent)} == {5: EventStatus.PROCESSED,
                                                        10: EventStatus.PROCESSED}
+
+
+def test_a_backlog_run_hands_over_so_crm_writes_are_not_kept_waiting(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import enrich.pipeline as pipeline
+    from enrich import defaults
+
+    rt = current()
+    with session_scope(rt.engine) as session:
+        for n in range(5):
+            body = json.dumps({"type": "touchpoint.created", "data": {
+                "platform": "linkedin", "kind": "like", "actor": {"id": f"li-{n}"}}})
+            session.add(RawEvent(source="standard:acme", delivery_id=f"backlog-{n}",
+                                 body=body.encode()))
+    queued: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(rt.queue, "enqueue",
+                        lambda func, *args, key=None: queued.append((func.__name__, key)) or True)
+    monkeypatch.setattr(pipeline, "BATCH", 2)
+    monkeypatch.setattr(defaults, "INGEST_RUN_S", 0.0)
+
+    assert pipeline.process_pending() == 2
+    assert queued == [("sync_pending", "sync"), ("process_pending", "ingest")]
+    assert sum(r.status == EventStatus.PENDING for r in rows(RawEvent)) == 3
