@@ -360,9 +360,10 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
           f" ({len(set(task_keys))} distinct ids); hand-off Tasks {handoff_tasks} for {handoffs} "
           f"hand-offs; dead letters {dead}")
     if not drained:
-        print("verdict: " + ("every accepted delivery is stored (durable ack)" if lost == 0
-                             and tally.errors == 0 else "MISMATCH (see the lines above)"))
-        sys.exit(0 if lost == 0 and tally.errors == 0 else 1)
+        durable = lost == 0 and tally.errors == 0 and len(task_keys) == len(set(task_keys))
+        print("verdict: " + ("every accepted delivery is stored (durable ack), no Task twice"
+                             if durable else "MISMATCH (see the lines above)"))
+        sys.exit(0 if durable else 1)
     exact = (lost == 0 and processed == len(stored) == touchpoints
              and len(task_keys) == len(set(task_keys)) == linked_tps
              and handoff_tasks == handoffs and tally.errors == 0)
