@@ -166,7 +166,8 @@ def main() -> None:
     truth = {(str(x), str(y)) for x, y in true_links}
     print(f"FEBRL4: {len(a)} x {len(b)} records, {len(truth)} true links; "
           f"median of {args.runs} runs")
-    print(f"{'columns':10s} {'linker':14s} {'precision':>9s} {'recall':>7s} {'F1':>6s} {'wall s':>7s}")
+    print(f"{'columns':10s} {'linker':14s} {'TP':>5s} {'FP':>4s} {'precision':>9s} {'recall':>7s} "
+          f"{'F1':>6s} {'wall s':>7s}  walls")
     for strong in (True, False):
         cols = "all" if strong else "no ids"
         aa = a if strong else a.drop(columns=list(STRONG))
@@ -182,8 +183,9 @@ def main() -> None:
             p = tp / len(pred) if pred else 0.0
             r = tp / len(truth)
             f1 = 2 * p * r / (p + r) if p + r else 0.0
-            print(f"{cols:10s} {name:14s} {p:9.4f} {r:7.4f} {f1:6.4f} "
-                  f"{statistics.median(walls):7.2f}", flush=True)
+            print(f"{cols:10s} {name:14s} {tp:5d} {len(pred) - tp:4d} {p:9.4f} {r:7.4f} {f1:6.4f} "
+                  f"{statistics.median(walls):7.2f}  {' '.join(f'{w:.2f}' for w in walls)}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ import heapq
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 
 from enrich.matching import normalize as nz
-from enrich.matching.profile import Person, Profile, field_getter
-from enrich.matching.rules import EXACT_KEY, Blocking
+from enrich.matching.profile import EXTRA_PREFIX, Person, Profile, field_getter
+from enrich.matching.rules import EXACT_KEY, EXACT_KEY_JOIN, Blocking
 
 __all__ = ["BlockingIndex", "person_keys", "profile_keys"]
 
@@ -51,12 +52,27 @@ def _first_initial_keys(first: str, last_initial: str, out: set[str]) -> None:
         out.update(f"fl:{fk}|{last_initial}" for fk in nz.first_name_keys(first))
 
 
+@cache
+def _exact_fields(family: str) -> tuple[str, ...]:
+    """The fields of an exact:<field>[+<field>...] key family; () for other families."""
+    if not family.startswith(EXACT_KEY):
+        return ()
+    return tuple(family[len(EXACT_KEY) :].split(EXACT_KEY_JOIN))
+
+
 def _exact_keys(record: Profile | Person, families: tuple[str, ...], out: set[str]) -> None:
+    """exact:<field>[+<field>...]: the folded values, only when every one is present."""
+    extra: dict[str, str] | None = None
     for fam in families:
-        if fam.startswith(EXACT_KEY):
-            value = nz.fold(field_getter(fam[len(EXACT_KEY) :])(record))
-            if value:
-                out.add(f"x:{fam}:{value}")
+        fields = _exact_fields(fam)
+        if not fields:
+            continue
+        if extra is None:
+            extra = dict(reversed(record.extra))  # the first of a repeated name, as field_getter
+        values = [nz.fold(extra.get(f[len(EXTRA_PREFIX) :], "") if f.startswith(EXTRA_PREFIX)
+                          else field_getter(f)(record)) for f in fields]
+        if all(values):
+            out.add(f"x:{fam}:{'|'.join(values)}")
 
 
 def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:

@@ -55,23 +55,28 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
                         f"the file has columns: {', '.join(header)}"
                     )
             plan = [(f, [pos[c] for c in cols]) for f, cols in columns]
+            joined = any(len(idx) > 1 for _, idx in plan)
+            single = [(f, idx[0]) for f, idx in plan]
             id_at = pos[source.id]
+            width = max(pos.values()) + 1  # short rows are padded: a missing cell is empty
             seen: set[str] = set()
             for row in reader:
                 line = reader.line_num
-                if not any(cell.strip() for cell in row):
+                if not any(map(str.strip, row)):
                     continue  # blank lines are common at the end of exported files
-
-                def cell(i: int) -> str:
-                    return row[i].strip() if i < len(row) else ""
-
-                rid = cell(id_at)
+                if len(row) < width:
+                    row += [""] * (width - len(row))
+                rid = row[id_at].strip()
                 if not rid:
                     raise InputError(f"{path}: line {line}: the id column {source.id!r} is empty")
                 if rid in seen:
                     raise InputError(f"{path}: line {line}: duplicate id {rid!r}")
                 seen.add(rid)
-                values = {f: " ".join(v for v in (cell(i) for i in idx) if v) for f, idx in plan}
+                if joined:
+                    values = {f: " ".join(v for v in (row[i].strip() for i in idx) if v)
+                              for f, idx in plan}
+                else:
+                    values = {f: row[i].strip() for f, i in single}
                 yield line, rid, values
         except UnicodeDecodeError as e:
             raise InputError(
@@ -84,11 +89,13 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
 
 def _read(path: str | Path, source: Source, known: frozenset[str], make: Callable[..., T], id_name: str) -> list[T]:
     out = []
+    names: list[str] | None = None
     for _, rid, values in _rows(Path(path), source, known):
-        extra = tuple(
-            (f[len(EXTRA_PREFIX) :], values.pop(f)) for f in list(values) if f.startswith(EXTRA_PREFIX)
-        )
-        out.append(make(**{id_name: rid}, **values, extra=extra))
+        if names is None:  # every row has the same fields: split them once
+            names = [f for f in values if f.startswith(EXTRA_PREFIX)]
+        extra = tuple((f[len(EXTRA_PREFIX) :], values.pop(f)) for f in names)
+        values[id_name] = rid
+        out.append(make(**values, extra=extra))
     return out
 
 

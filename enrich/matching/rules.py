@@ -23,11 +23,12 @@ import yaml
 
 from enrich.errors import ConfigError
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
-from enrich.matching.profile import EXTRA_PREFIX, PERSON_FIELDS, PROFILE_FIELDS, is_field
+from enrich.matching.profile import PERSON_FIELDS, PROFILE_FIELDS, is_field
 
 __all__ = [
     "BLOCKING_KEYS",
     "EXACT_KEY",
+    "EXACT_KEY_JOIN",
     "Blocking",
     "Comparison",
     "Level",
@@ -40,8 +41,11 @@ __all__ = [
     "parse_rules",
 ]
 
-# "exact:extra.postcode": block records with the same (folded) value of one field.
+# "exact:extra.postcode": block records with the same (folded) value of one field;
+# "exact:extra.street_number+extra.address_1": the same values of all those fields.
 EXACT_KEY = "exact:"
+EXACT_KEY_JOIN = "+"
+_EXACT_FIELDS = frozenset({"email"})  # besides extra.<column>: fields both sides have
 # Blocking key families the index knows how to build (see ``blocking``).
 BLOCKING_KEYS: tuple[str, ...] = (
     "identifier", "email", "name", "initial", "handle", "company", "domain",
@@ -358,16 +362,17 @@ class Blocking:
             raise ConfigError("blocking.keys: at least one key is needed")
         for k in self.keys:
             if k.startswith(EXACT_KEY):
-                field_name = k[len(EXACT_KEY) :]
-                if not (field_name == "email" or field_name.startswith(EXTRA_PREFIX)):
-                    raise ConfigError(
-                        f"blocking.keys: {k!r} must name a field both sides have: "
-                        "email or extra.<column>"
-                    )
+                for field_name in k[len(EXACT_KEY) :].split(EXACT_KEY_JOIN):
+                    if not is_field(field_name, _EXACT_FIELDS):
+                        raise ConfigError(
+                            f"blocking.keys: {k!r} must name a field both sides have: email or "
+                            f"extra.<column>, or several joined by {EXACT_KEY_JOIN!r}"
+                        )
             elif k not in BLOCKING_KEYS:
                 raise ConfigError(
                     f"blocking.keys: unknown key {k!r}; known: {', '.join(BLOCKING_KEYS)}, "
-                    "or exact:<field> (records with the same value of that field)"
+                    "or exact:<field> (records with the same value of that field), or "
+                    "exact:<field>+<field> (the same values of all of them)"
                 )
         for name in ("max_postings", "max_candidates"):
             v = getattr(self, name)
@@ -529,7 +534,16 @@ def load_rules(path: str | Path) -> RuleSet:
 
 def dump_rules(rules: RuleSet) -> str:
     """YAML text that ``parse_rules`` reads back into an equal RuleSet."""
-    return yaml.safe_dump(rules.to_dict(), sort_keys=False, allow_unicode=True)
+    data = rules.to_dict()
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if any(c in text for c in _YAML_BREAKS):
+        # PyYAML writes these raw and reads them back as line breaks: escape them (and so
+        # every non-ASCII character) in that rare case.
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+    return text
+
+
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
 def default_rules() -> RuleSet:
