@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrich import defaults
-from enrich.db import file_lock, session_scope, writers_lock
+from enrich.db import file_lock, rowcount, session_scope, writers_lock
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -88,8 +88,8 @@ def request_sync(session: Session, record_id: int) -> None:
     (its run finished); that must not fail this transaction. A leased or backing-off request
     keeps its time; the writer sees the newer `requested_at` and runs the record again.
     """
-    changed = session.execute(update(SyncRequest).where(
-        col(SyncRequest.record_id) == record_id).values(requested_at=utcnow())).rowcount
+    changed = rowcount(session.execute(update(SyncRequest).where(
+        col(SyncRequest.record_id) == record_id).values(requested_at=utcnow())))
     if changed:
         return
     try:
@@ -126,7 +126,7 @@ def process_pending() -> int:
             with Session(rt.engine) as session:
                 ids = list(session.exec(select(RawEvent.id).where(
                     RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
-                    .order_by(RawEvent.id).limit(BATCH)))
+                    .order_by(col(RawEvent.id)).limit(BATCH)))
             if not ids:
                 if after:
                     # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
@@ -211,8 +211,8 @@ def _process(engine: object, raw_event_id: int) -> None:
         if raw is None or raw.status != EventStatus.PENDING:
             return
         raw.attempts += 1
-        view = RawEventView(raw.id, raw.source, raw.delivery_id, raw.body, raw.received_at,
-                            raw.account)  # type: ignore[arg-type]
+        view = RawEventView(raw_event_id, raw.source, raw.delivery_id, raw.body,
+                            raw.received_at, raw.account)
         try:
             result = normalize(view)
         except Exception as exc:  # a normaliser bug must not lose the event: park it
@@ -259,7 +259,7 @@ def sweep() -> dict[str, int]:
         stale = list(session.exec(
             select(RawEvent.id).where(
                 RawEvent.status == EventStatus.PENDING, col(RawEvent.received_at) < cutoff
-            ).order_by(RawEvent.id).limit(5000)
+            ).order_by(col(RawEvent.id)).limit(5000)
         ))
         due_syncs = session.exec(
             select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= utcnow()).limit(1)
