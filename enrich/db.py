@@ -144,3 +144,33 @@ def ping(engine: Engine) -> None:
 def rowcount(result: Any) -> int:
     """Rows an UPDATE or DELETE touched (`Session.execute` is typed as returning rows)."""
     return int(result.rowcount)
+
+
+# PostgreSQL aborts one of two transactions that wait on each other (deadlock) or that cannot
+# be serialised; running the loser again is the remedy, not an error to report.
+_CONFLICTS = {"40P01", "40001"}
+
+
+def is_conflict(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(getattr(cause, "orig", None), "sqlstate", None) in _CONFLICTS:
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def retry_conflicts(func: Any, *args: Any, attempts: int = 4) -> Any:
+    """`func(*args)`, run again (after a short random pause) when the database aborted it for
+    a conflict with another worker's transaction; every job of enrich is safe to run again."""
+    import random
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return func(*args)
+        except (StorageUnavailable, OperationalError) as exc:
+            if attempt == attempts - 1 or not is_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+    return None

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrich import defaults
-from enrich.db import file_lock, rowcount, session_scope, writers_lock
+from enrich.db import file_lock, retry_conflicts, rowcount, session_scope, writers_lock
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -195,11 +195,11 @@ def process_raw_event(raw_event_id: int) -> None:
 
 def _process_safely(engine: object, raw_event_id: int) -> None:
     try:
-        _process(engine, raw_event_id)
+        retry_conflicts(_process, engine, raw_event_id)
     except IntegrityError:
         # Another worker inserted the same touchpoint or profile first: run again, it is a no-op
         # for what that worker stored and completes the rest.
-        _process(engine, raw_event_id)
+        retry_conflicts(_process, engine, raw_event_id)
 
 
 def _process(engine: object, raw_event_id: int) -> None:

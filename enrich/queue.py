@@ -87,8 +87,10 @@ class EmbeddedQueue:
             with self._lock:
                 self._waiting.discard(key)
                 self._running.add(key)
+        from enrich.db import retry_conflicts
+
         try:
-            func(*args)
+            retry_conflicts(func, *args)
         except Exception:
             log.exception("job %s%r failed", getattr(func, "__name__", func), args)
         finally:
@@ -184,8 +186,10 @@ def run_keyed(key: str, func: Callable[..., Any], *args: Any) -> Any:
     enqueue the next run (a killed run's key expires by itself)."""
     from enrich.runtime import current
 
+    from enrich.db import retry_conflicts
+
     current().queue.started(key)
-    return func(*args)
+    return retry_conflicts(func, *args)
 
 
 def make_queue(settings: Settings, *, run_jobs: bool = True) -> JobQueue:
