@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,14 +165,11 @@ def is_conflict(exc: BaseException) -> bool:
 def retry_conflicts(func: Any, *args: Any, attempts: int = 4) -> Any:
     """`func(*args)`, run again (after a short random pause) when the database aborted it for
     a conflict with another worker's transaction; every job of enrich is safe to run again."""
-    import random
-    import time
-
-    for attempt in range(attempts):
+    for attempt in range(1, attempts):
         try:
             return func(*args)
         except (StorageUnavailable, OperationalError) as exc:
-            if attempt == attempts - 1 or not is_conflict(exc):
+            if not is_conflict(exc):
                 raise
-            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
-    return None
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    return func(*args)  # the last run: a conflict now is reported

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from enrich.config import Settings
+from enrich.db import retry_conflicts
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "enrich"
@@ -87,8 +88,6 @@ class EmbeddedQueue:
             with self._lock:
                 self._waiting.discard(key)
                 self._running.add(key)
-        from enrich.db import retry_conflicts
-
         try:
             retry_conflicts(func, *args)
         except Exception:
@@ -185,8 +184,6 @@ def run_keyed(key: str, func: Callable[..., Any], *args: Any) -> Any:
     """rq entry point of a coalesced job: free its key first, so hints given while it runs
     enqueue the next run (a killed run's key expires by itself)."""
     from enrich.runtime import current
-
-    from enrich.db import retry_conflicts
 
     current().queue.started(key)
     return retry_conflicts(func, *args)
