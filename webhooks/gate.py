@@ -14,7 +14,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, request
 
 from enrich import defaults
 from enrich.errors import WebhookRejected
@@ -117,7 +117,7 @@ def accept(
         # A hint after the commit, coalesced with any waiting one; if it is lost, the sweeper
         # finds the pending row in the database.
         rt.queue.enqueue(process_pending, key=INGEST_KEY)
-    current_app.logger.debug("stored %s delivery %s as raw event %s", source, delivery_id, raw_id)
-    response = jsonify({"status": "accepted" if created else "duplicate", "raw_event_id": raw_id})
-    response.status_code = status_code
-    return response
+    # Formatted by hand: jsonify cost a tenth of the ack time (bench/ingest.py).
+    answer = b'{"status": "%s", "raw_event_id": %d}' % (
+        b"accepted" if created else b"duplicate", raw_id)
+    return current_app.response_class(answer, status=status_code, mimetype="application/json")

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
-import queue
 import threading
+import time
 import weakref
 from functools import cache
 from typing import Any
@@ -23,6 +24,7 @@ from enrich.db import writers_lock
 from enrich.errors import StorageUnavailable
 from enrich.models import EventStatus, RawEvent, utcnow
 
+log = logging.getLogger(__name__)
 _TABLE = RawEvent.__table__  # type: ignore[attr-defined]
 # Never kept with the raw bytes: credentials a proxy might forward.
 _DROP_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
@@ -90,25 +92,36 @@ def _insert(conn: Any, values: dict[str, Any]) -> tuple[int, bool]:
 
 
 class _Slot:
-    """One request's delivery, waiting for the writer; `done` is held until it is settled."""
+    """One request's delivery, queued for the next commit.
 
-    __slots__ = ("values", "done", "result", "error")
+    `wake` is a bare lock held until someone wakes the request's thread (cheaper than an Event:
+    no Condition per request); `woken` (guarded by the committer's mutex) keeps it from being
+    released twice.
+    """
+
+    __slots__ = ("values", "size", "wake", "woken", "result", "error")
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
-        # A bare lock, released by the writer: cheaper than an Event (no Condition per request).
-        self.done = threading.Lock()
-        self.done.acquire()
+        self.size = len(values["body"])
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.woken = False
         self.result: tuple[int, bool] | None = None
         self.error: Exception | None = None
 
+    @property
+    def settled(self) -> bool:
+        return self.result is not None or self.error is not None
+
 
 class _SQLiteInsert:
-    """The raw event insert as one SQL string and per-column converters, built once.
+    """The raw event insert of a whole batch as one SQL statement, and per-column converters.
 
-    SQLAlchemy compiles it and supplies the column types' own converters (UTC times, JSON), so
-    rows are stored exactly as the ORM writes and reads them; executing it on the DB-API
-    connection costs a few microseconds a row instead of SQLAlchemy's per-statement work.
+    SQLAlchemy supplies the column types' own converters (UTC times, JSON), so rows are stored
+    exactly as the ORM writes and reads them. One multi-row INSERT per batch on the DB-API
+    connection: every SQLite call lets go of the GIL, and under load each such hand-over cost
+    more than the insert itself.
     """
 
     COLUMNS = ("source", "delivery_id", "account", "known_account", "received_at", "headers",
@@ -116,108 +129,219 @@ class _SQLiteInsert:
 
     def __init__(self, engine: Engine) -> None:
         dialect = engine.dialect
-        self.insert_sql = str(_insert_statement(dialect.name).compile(
-            dialect=dialect, column_keys=list(self.COLUMNS)))
+        self.table = _TABLE.name
         self.select_sql = str(select(_TABLE.c.id).where(
             _TABLE.c.source == bindparam("source"),
             _TABLE.c.delivery_id == bindparam("delivery_id")).compile(dialect=dialect))
-        converters = [(name, _TABLE.c[name].type.bind_processor(dialect)) for name in self.COLUMNS]
-        self.converters = converters
+        self.converters = [(name, _TABLE.c[name].type.bind_processor(dialect))
+                           for name in self.COLUMNS]
+        self._sql: dict[int, str] = {}
 
-    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(values[name] if convert is None else convert(values[name])
-                     for name, convert in self.converters)
+    def sql(self, rows: int) -> str:
+        statement = self._sql.get(rows)
+        if statement is None:
+            one = "(" + ", ".join("?" * len(self.COLUMNS)) + ")"
+            statement = self._sql[rows] = (
+                f"INSERT INTO {self.table} ({', '.join(self.COLUMNS)}) VALUES "
+                + ", ".join([one] * rows) + " ON CONFLICT (source, delivery_id) DO NOTHING")
+        return statement
 
-    def run(self, cursor: Any, values: dict[str, Any]) -> tuple[int, bool]:
-        # fetchall: the statement must be finished before the commit.
-        rows = cursor.execute(self.insert_sql, self.params(values)).fetchall()
-        if rows:
-            return int(rows[0][0]), True
-        existing = cursor.execute(self.select_sql, (values["source"], values["delivery_id"]))
-        return int(existing.fetchall()[0][0]), False
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        return [values[name] if convert is None else convert(values[name])
+                for name, convert in self.converters]
+
+    def run(self, connection: Any, batch: list[dict[str, Any]]) -> list[tuple[int, bool]]:
+        """Insert the batch in one statement on an autocommit connection: stored when it returns."""
+        params: list[Any] = []
+        for values in batch:
+            params.extend(self.params(values))
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.sql(len(batch)), params)
+            inserted, last = cursor.rowcount, cursor.lastrowid
+            if inserted == len(batch):
+                # SQLite numbers a new row one above the largest id, so the rows of one
+                # statement (which holds the write lock) get consecutive ids, in VALUES order.
+                return [(last - inserted + 1 + i, True) for i in range(inserted)]
+            # A retried delivery (rare): look the rows up; the new ones are the top `inserted`.
+            results, seen = [], set()
+            for values in batch:
+                found = cursor.execute(self.select_sql, (values["source"], values["delivery_id"]))
+                raw_id = int(found.fetchall()[0][0])
+                created = inserted > 0 and last - inserted < raw_id <= last and raw_id not in seen
+                seen.add(raw_id)
+                results.append((raw_id, created))
+            return results
+        finally:
+            cursor.close()
 
 
 class GroupCommit:
-    """One writer thread per process commits the deliveries of concurrent requests together.
+    """Concurrent requests' deliveries are committed together, by one of those requests.
 
     SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps of
-    milliseconds; with every request thread committing on its own, that sleeping dominated the
-    ack time. Here each request still waits until its own row is committed (ack only what is
-    stored), but a burst shares one transaction and one commit. The writer keeps one DB-API
-    connection and executes a precompiled insert on it (the hot path of bench/ingest.py).
+    milliseconds; with every request committing on its own, that sleeping dominated the ack
+    time. Here the first request to find nobody committing becomes the leader: it commits its
+    own row and every row queued meanwhile in one statement, wakes their requests, and goes on
+    while rows keep arriving (at most MAX_ROUNDS batches, then it hands over to a waiting
+    request, so its own answer is not held back). Each request still waits until its own row is
+    committed (ack only what is stored). No thread of its own: handing every row to a writer
+    thread and back cost two thread wake-ups per request, more than the insert
+    (bench/README.md, Ingest).
     """
 
     MAX_BATCH = 256
+    MAX_BATCH_BYTES = 8 * 1024 * 1024
+    MAX_ROUNDS = 4
     WAIT_S = 15.0
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._pending: list[_Slot] = []
+        self._mutex = threading.Lock()  # guards _pending and each slot's woken/result/error
+        self._leading = threading.Lock()
+        self._connection: Any = None
         self._pid = os.getpid()
         self._insert = _SQLiteInsert(engine)
         self._writers = writers_lock(engine)
 
     def store(self, values: dict[str, Any]) -> tuple[int, bool]:
-        self._ensure_thread()
         slot = _Slot(values)
-        self.queue.put(slot)
-        if not slot.done.acquire(timeout=self.WAIT_S):
-            raise StorageUnavailable("the database did not commit the delivery in time")
+        with self._mutex:
+            self._pending.append(slot)
+        deadline = time.monotonic() + self.WAIT_S
+        while True:
+            if not slot.settled and self._leading.acquire(blocking=False):
+                self._lead(slot)
+            with self._mutex:
+                if slot.settled:
+                    break
+                slot.woken = False
+            # Woken when the row is settled, or to lead the next batch.
+            if not slot.wake.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                with self._mutex:
+                    if slot.settled:
+                        break
+                    if slot in self._pending:
+                        self._pending.remove(slot)
+                # A row already in a commit may still land: the sender's retry is a duplicate.
+                raise StorageUnavailable("the database did not commit the delivery in time")
         if slot.error is not None:
             raise slot.error
         assert slot.result is not None
         return slot.result
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="enrich-ingest-writer",
-                                                daemon=True)
-                self._thread.start()
+    def _lead(self, own: _Slot) -> None:
+        try:
+            for _ in range(self.MAX_ROUNDS):
+                batch = self._take()
+                if not batch:
+                    break
+                self._commit(batch, own)
+        finally:
+            self._leading.release()
+        # Rows queued after the last batch would wait for a leader that is not coming: wake
+        # one of their requests to lead.
+        with self._mutex:
+            if self._pending:
+                self._wake(self._pending[0])
 
-    def _run(self) -> None:
+    def _take(self) -> list[_Slot]:
+        with self._mutex:
+            size, count = 0, 0
+            for slot in self._pending[:self.MAX_BATCH]:
+                if count and size + slot.size > self.MAX_BATCH_BYTES:
+                    break
+                size, count = size + slot.size, count + 1
+            batch = self._pending[:count]
+            del self._pending[:count]
+        return batch
+
+    def _commit(self, batch: list[_Slot], own: _Slot) -> None:
+        results: list[tuple[int, bool]] | None = None
+        error: Exception | None = None
+        try:
+            connection = self._open()
+            with self._writers.held():
+                results = self._insert.run(connection, [slot.values for slot in batch])
+        except Exception as exc:  # never leave a request waiting on a failed commit
+            # Locked, full, read-only or unreachable: the sender must retry (a 503).
+            reason = getattr(exc, "orig", None) or exc
+            error = StorageUnavailable(f"could not store the delivery: {reason}")
+            _discard(self._connection)
+            self._connection = None
+        with self._mutex:
+            for i, slot in enumerate(batch):
+                if results is not None:
+                    slot.result = results[i]
+                else:
+                    slot.error = error
+                if slot is not own:
+                    self._wake(slot)
+
+    def _wake(self, slot: _Slot) -> None:
+        if not slot.woken:  # under self._mutex
+            slot.woken = True
+            slot.wake.release()
+
+    def _open(self) -> Any:
+        """The committer's own DB-API connection: autocommit, and no checkpoints of its own."""
+        if self._connection is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            connection = self.engine.raw_connection()
+            connection.driver_connection.isolation_level = None  # each INSERT commits itself
+            cursor = connection.cursor()
+            # A checkpoint copies the log into the database and syncs it; run by a commit, it
+            # would hold every other request's commit back (_Checkpointer runs it aside).
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            cursor.close()
+            self._connection = connection
+            _Checkpointer.ensure(self.engine)
+        return self._connection
+
+
+class _Checkpointer:
+    """Checkpoints the SQLite log beside the commits, once it has grown (one thread a process).
+
+    A passive checkpoint never waits for, nor blocks, readers and writers; other connections
+    still checkpoint as they commit (SQLite's default), so the log stays bounded either way.
+    """
+
+    EVERY_S = 0.5
+    _started: dict[tuple[int, int], threading.Thread] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def ensure(cls, engine: Engine) -> None:
+        key = (os.getpid(), id(engine))
+        with cls._lock:
+            thread = cls._started.get(key)
+            if thread is None or not thread.is_alive():
+                thread = threading.Thread(target=cls._run, args=(weakref.ref(engine),),
+                                          name="enrich-wal-checkpoint", daemon=True)
+                cls._started[key] = thread
+                thread.start()
+
+    @classmethod
+    def _run(cls, engine_ref: weakref.ref[Engine]) -> None:
         connection: Any = None
         while True:
-            batch = [self.queue.get()]
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
+            time.sleep(cls.EVERY_S)
+            engine = engine_ref()
+            if engine is None:
+                _discard(connection)
+                return
             try:
                 if connection is None:
-                    connection = self.engine.raw_connection()
-                with self._writers.held():
-                    results = self._commit(connection, batch)
-                for slot, result in zip(batch, results, strict=True):
-                    slot.result = result
-            except Exception as exc:  # never leave a request waiting on a dead writer
-                # Locked, full, read-only or unreachable: the sender must retry (a 503).
-                reason = getattr(exc, "orig", None) or exc
-                error = StorageUnavailable(f"could not store the delivery: {reason}")
-                for slot in batch:
-                    slot.error = error
+                    connection = engine.raw_connection()
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                cursor.close()
+            except Exception as exc:  # a busy or vanished database: try again next time
+                log.debug("WAL checkpoint skipped: %s", exc)
                 _discard(connection)
                 connection = None
-            for slot in batch:
-                slot.done.release()
-
-    def _commit(self, connection: Any, batch: list[_Slot]) -> list[tuple[int, bool]]:
-        cursor = connection.cursor()
-        try:
-            results = [self._insert.run(cursor, slot.values) for slot in batch]
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            cursor.close()
-        return results
+            del engine
 
 
 def _discard(connection: Any) -> None:

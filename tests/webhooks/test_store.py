@@ -47,3 +47,32 @@ def test_concurrent_deliveries_and_their_retries_are_stored_once_each(database_u
     assert (row.body, row.status, row.attempts, row.known_account) == (
         b'{"n": 1}', EventStatus.PENDING, 0, True)
     engine.dispose()
+
+
+def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from enrich.db import upgrade
+    from webhooks.store import GroupCommit
+
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    upgrade(url)
+    engine = make_engine(make_settings(url))
+    committer = GroupCommit(engine)
+    connection = committer._open()
+
+    def values(delivery_id: str) -> dict[str, object]:
+        return {"source": "standard:acme", "delivery_id": delivery_id, "account": None,
+                "known_account": True, "received_at": datetime.now().astimezone(),
+                "headers": {}, "body": delivery_id.encode(), "status": EventStatus.PENDING,
+                "attempts": 0}
+
+    first = committer._insert.run(connection, [values(f"m{i}") for i in range(5)])
+    # A retry of m1 and m3, a new m5 sent twice in the same batch, a new m6.
+    second = committer._insert.run(connection, [values(d) for d in ("m1", "m5", "m3", "m5", "m6")])
+
+    with Session(engine) as session:
+        ids = {r.delivery_id: r.id for r in session.exec(select(RawEvent))}
+    assert first == [(ids[f"m{i}"], True) for i in range(5)]
+    assert second == [(ids["m1"], False), (ids["m5"], True), (ids["m3"], False),
+                      (ids["m5"], False), (ids["m6"], True)]
+    connection.close()
+    engine.dispose()
