@@ -11,10 +11,13 @@ MAX_TOUCHPOINTS_PER_DELIVERY = 100
 # JSON nested deeper than this is hostile, not social data.
 MAX_JSON_DEPTH = 32
 
-# On SQLite, while deliveries keep arriving, processing sleeps this many times as long as its
+# On SQLite, while deliveries arrive faster than PROCESSING_YIELD_ABOVE_PER_S (a burst, more
+# than processing could keep up with anyway), processing sleeps this many times as long as its
 # last delivery held the write lock: acks come first (p99 <= 50 ms, bench/ingest.py --embedded)
 # and the backlog, durable in raw_event, is worked off at full speed once the burst ends.
+# Below that rate it does not sleep: a steady stream is processed as it comes.
 PROCESSING_YIELD_RATIO = 3.0
+PROCESSING_YIELD_ABOVE_PER_S = 200.0
 # One ingest run hands over to the other waiting jobs after this long (a backlog of deliveries
 # would otherwise keep a worker busy for as long as it lasts, and CRM writes would wait).
 INGEST_RUN_S = 5.0

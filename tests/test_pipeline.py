@@ -173,3 +173,40 @@ def test_a_backlog_run_hands_over_so_crm_writes_are_not_kept_waiting(
     assert pipeline.process_pending() == 2
     assert queued == [("sync_pending", "sync"), ("process_pending", "ingest")]
     assert sum(r.status == EventStatus.PENDING for r in rows(RawEvent)) == 3
+
+
+def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(
+        tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from enrich import pipeline
+    from enrich.db import make_engine
+    from tests.conftest import make_settings
+    from webhooks.store import store_raw_event
+
+    url = f"sqlite:///{tmp_path / 'yield.db'}"
+    upgrade(url)
+    engine = make_engine(make_settings(url))
+    slept: list[float] = []
+    pause = pipeline._Yield(engine)
+    pause.sleep = slept.append  # type: ignore[assignment]
+    sent = 0
+
+    def arrive(count: int, over_s: float) -> None:
+        nonlocal sent
+        for _ in range(count):
+            sent += 1
+            store_raw_event(engine, source="standard:t", delivery_id=f"m{sent}", body=b"{}",
+                            headers={})
+        pause.looked = time.monotonic() - over_s  # as if they had come over that time
+
+    arrive(10, over_s=0.5)  # 20 a second: processed as they come
+    pause.after(0.004)
+    assert slept == []
+    arrive(300, over_s=0.5)  # 600 a second: a burst, acks come first
+    pause.after(0.004)
+    assert slept == [pytest.approx(0.004 * pipeline.defaults.PROCESSING_YIELD_RATIO)]
+    arrive(5, over_s=0.5)  # the burst is over
+    pause.after(0.004)
+    assert len(slept) == 1
+    engine.dispose()

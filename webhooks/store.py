@@ -288,7 +288,7 @@ class GroupCommit:
         """The committer's own DB-API connection: autocommit, and no checkpoints of its own."""
         if self._connection is None or self._pid != os.getpid():
             self._pid = os.getpid()
-            connection = self.engine.raw_connection()
+            connection: Any = self.engine.raw_connection()
             connection.driver_connection.isolation_level = None  # each INSERT commits itself
             cursor = connection.cursor()
             # A checkpoint copies the log into the database and syncs it; run by a commit, it
