@@ -204,20 +204,8 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def standard_secrets(self) -> dict[str, list[str]]:
-        """`source -> [whsec_...]` from STANDARD_WEBHOOK_SECRETS."""
-        pairs: dict[str, list[str]] = {}
-        for item in (self.standard_webhook_secrets or "").replace(";", ",").split(","):
-            item = item.strip()
-            if not item:
-                continue
-            source, sep, secret = item.partition("=")
-            if not sep or not source.strip() or not secret.strip().startswith("whsec_"):
-                raise ConfigError(
-                    f"STANDARD_WEBHOOK_SECRETS entry {source.strip()!r} must look like "
-                    "'source=whsec_<base64>'"
-                )
-            pairs.setdefault(source.strip(), []).append(secret.strip())
-        return pairs
+        """`source -> [whsec_...]` from STANDARD_WEBHOOK_SECRETS (read-only: it is shared)."""
+        return _standard_secrets(self.standard_webhook_secrets or "")
 
     @model_validator(mode="after")
     def _accounts_readable(self) -> Settings:
@@ -281,3 +269,21 @@ def load_settings(*, env_file: str | None = ".env", **overrides: object) -> Sett
         return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type,call-arg]
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise ConfigError(f"invalid configuration: {exc}") from exc
+
+
+@lru_cache(maxsize=8)
+def _standard_secrets(value: str) -> dict[str, list[str]]:
+    # Parsed once per value: every Standard Webhooks delivery asks for it.
+    pairs: dict[str, list[str]] = {}
+    for item in value.replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        source, sep, secret = item.partition("=")
+        if not sep or not source.strip() or not secret.strip().startswith("whsec_"):
+            raise ConfigError(
+                f"STANDARD_WEBHOOK_SECRETS entry {source.strip()!r} must look like "
+                "'source=whsec_<base64>'"
+            )
+        pairs.setdefault(source.strip(), []).append(secret.strip())
+    return pairs

@@ -57,6 +57,8 @@ def uninstall() -> None:
 def current() -> Runtime:
     """The installed runtime, or one built from the environment (an rq worker's first job)."""
     global _current
+    if _current is not None:  # every request asks: no lock once it is built
+        return _current
     with _lock:
         if _current is None:
             _current = build(load_settings(), embedded_worker=False)
