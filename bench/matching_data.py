@@ -320,8 +320,14 @@ def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Datase
         elif people and r.random() < 0.03:  # a near-namesake at the same company
             other = r.choice(people)
             base = other.first_name.capitalize()
-            first = next((f for f, _ in FIRST if f != base and f[0] == base[0]), "Jane")
             co = next(k for k, v in g.legal.items() if v == other.company)
+            # Another first name with the same initial that nobody there has with that family
+            # name (a near-namesake of a near-namesake could otherwise be the first person again).
+            first = next((f for f, _ in FIRST if f != base and f[0] == base[0]
+                          and (f, other.last_name, co) not in g.name_company), None)
+            if first is None:
+                people.append(g.person(pid))
+                continue
             city = next(c for c in CITIES if c[0] == other.city)
             people.append(g.person(pid, first=first, last=other.last_name, company=co, city=city))
         else:

@@ -4,14 +4,17 @@ A backfill or ``enrich match`` keeps only the candidates that are linked or sent
 review, and most blocked candidates score far below the review threshold: that is clear
 after the cheap comparisons. So, per candidate pair:
 
-* comparators with a fast level function (``comparators.FAST_LEVELS``: ``string``) run
-  first, on values prepared once per record, and give only a level and its weight;
+* comparators with a fast level function (``comparators.FAST_LEVELS``: ``string``, and
+  ``person_name``, which answers ``different`` when no name token can meet) run first,
+  the widest weight range first, on values prepared once per record, and give only a
+  level and its weight;
 * before each comparison the pair's best reachable score — what it has so far plus the
   largest weight every remaining comparison could add — is checked against the review
   threshold, and a pair that cannot reach it is dropped, so the costly comparators
   (person name, company, ...) mostly run on plausible pairs only;
 * the pairs that are written out get their contributions (levels and explanations) from
-  the very comparators and scoring code ``Matcher.match`` uses.
+  the very comparators and scoring code ``Matcher.match`` uses (a fast level's comparator
+  on the prepared values: ``FastLevel.explain``).
 
 The outcome is exactly ``match``'s: a dropped pair scores below review (so it is neither
 linked nor reviewed) and matters only as the runner-up of a best candidate that might be
@@ -57,36 +60,39 @@ def _weight_range(step: _Step) -> tuple[float, float]:
 Roles = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-class _Fields:
-    """Field values of one record, its extra fields looked up in a dict built once."""
+class _Reader:
+    """Reads what one side of the comparisons needs: each field once per record.
 
-    __slots__ = ("extra", "got", "record")
+    ``read(record)`` gives the field values (extra fields from a dict built once, the
+    first of a repeated name as ``field_getter``); ``values(got)`` gives
+    ``scorer._values`` of the record for every comparison, from them.
+    """
 
-    def __init__(self, record: Profile | Person) -> None:
-        self.record = record
-        self.extra = dict(reversed(record.extra))  # the first of a repeated name, as field_getter
-        self.got: dict[str, str] = {}
+    def __init__(self, sides: list[Roles]) -> None:
+        self.fields = sorted({f for roles in sides for _, fs in roles for f in fs})
+        self.at = {f: i for i, f in enumerate(self.fields)}
+        self._sides = [tuple((role, tuple(self.at[f] for f in fs)) for role, fs in roles)
+                       for roles in sides]
+        self._read = [(f[len(EXTRA_PREFIX) :], None) if f.startswith(EXTRA_PREFIX)
+                      else ("", field_getter(f)) for f in self.fields]
 
-    def __call__(self, f: str) -> str:
-        v = self.got.get(f)
-        if v is None:
-            v = self.got[f] = (self.extra.get(f[len(EXTRA_PREFIX) :], "")
-                               if f.startswith(EXTRA_PREFIX) else field_getter(f)(self.record))
-        return v
+    def read(self, record: Profile | Person) -> list[str]:
+        extra = dict(reversed(record.extra)) if record.extra else {}
+        return [extra.get(name, "") if get is None else get(record) for name, get in self._read]
 
-    def values(self, sides: list[Roles]) -> list[Values]:
-        """``scorer._values`` of the record for every comparison."""
-        out: list[Values] = []
-        for roles in sides:
-            d: dict[str, tuple[str, ...]] = {}
-            for role, fields in roles:
-                if len(fields) == 1:
-                    v = self(fields[0])
-                    d[role] = (v,) if v else ()
-                else:
-                    d[role] = tuple(v for v in map(self, fields) if v)
-            out.append(d)
-        return out
+    def values(self, got: list[str]) -> list[Values]:
+        return [self.values_of(got, j) for j in range(len(self._sides))]
+
+    def values_of(self, got: list[str], j: int) -> Values:
+        """The values of comparison j alone."""
+        d: dict[str, tuple[str, ...]] = {}
+        for role, at in self._sides[j]:
+            if len(at) == 1:
+                v = got[at[0]]
+                d[role] = (v,) if v else ()
+            else:
+                d[role] = tuple([got[i] for i in at if got[i]])
+        return d
 
 
 class _Right:
@@ -97,19 +103,21 @@ class _Right:
     built only when a comparator needs them (a costly comparison, a written pair).
     """
 
-    __slots__ = ("_values", "fields", "keys", "prepared")
+    __slots__ = ("_values", "got", "keys", "prepared")
 
-    def __init__(self, fields: _Fields, keys: list[tuple[str, ...]],
+    def __init__(self, got: list[str], keys: list[tuple[str, ...]],
                  prepared: list[object]) -> None:
-        self.fields = fields
+        self.got = got
         self.keys = keys
         self.prepared = prepared
-        self._values: list[Values] | None = None
+        self._values: dict[int, Values] = {}
 
-    def values(self, sides: list[Roles]) -> list[Values]:
-        if self._values is None:
-            self._values = self.fields.values(sides)
-        return self._values
+    def values(self, reader: _Reader, j: int) -> Values:
+        """The ``Values`` comparison j reads."""
+        v = self._values.get(j)
+        if v is None:
+            v = self._values[j] = reader.values_of(self.got, j)
+        return v
 
 
 class _Pair:
@@ -134,26 +142,26 @@ class BatchDecider:
         self.fast: list[FastLevel | None] = [FAST_LEVELS.get(s.comp.comparator) for s in plan]
         self.level_of = [f.bind(s.comp) if f else None
                          for f, s in zip(self.fast, plan, strict=True)]
-        self.left_roles = [s.left for s in plan]
-        self.right_roles = [s.right for s in plan]
+        self.explain = [f.explain(s.comp) if f and f.explain else None
+                        for f, s in zip(self.fast, plan, strict=True)]
+        self.left = _Reader([s.left for s in plan])
+        self.right = _Reader([s.right for s in plan])
         self.base = [{label: lv.weight for label, lv in s.levels.items()} for s in plan]
         self.tf_labels = [{label for label, lv in s.levels.items() if lv.tf_weight} for s in plan]
         ranges = [_weight_range(s) for s in plan]
-        # Comparisons whose fast level always answers first, then those whose fast level
-        # may answer, then the rest; the widest weight range first within each group, so
-        # that a pair that cannot reach review is dropped after as few as possible.
-        def group(j: int) -> int:
-            f = self.fast[j]
-            return 2 if f is None else 0 if f.decisive else 1
-
-        self.order = sorted(range(len(plan)),
-                            key=lambda j: (group(j), ranges[j][0] - ranges[j][1], j))
+        # Comparisons with a fast level first, then the rest; the widest weight range
+        # first within each group, so that a pair that cannot reach review is dropped
+        # after as few comparisons as possible (on FEBRL4 a disagreeing name drops most
+        # pairs that share only a postcode two string comparisons earlier).
+        self.order = sorted(range(len(plan)), key=lambda j: (
+            self.fast[j] is None, ranges[j][0] - ranges[j][1], j))
         maxes = [ranges[j][1] for j in self.order]
         self.rest_max = [sum(maxes[k:]) for k in range(len(maxes) + 1)]
         self.cut = matcher.rules.thresholds.review - _SLACK
+        self._key_at = [tuple(self.right.at[f] for f in s.right_fields) for s in plan]
         self._right: dict[int, _Right] = {}
         self._prepared: list[dict[tuple[str, ...], object]] = [{} for _ in plan]
-        self._tf: dict[tuple[int, int, str], float] = {}
+        self._tf: dict[tuple[int, str, tuple[str, ...]], tuple[float, str]] = {}
 
     def _person(self, n: int) -> _Right:
         r = self._right.get(n)
@@ -163,33 +171,34 @@ class BatchDecider:
                 self._tf.clear()
                 for prepared_values in self._prepared:
                     prepared_values.clear()
-            fields = _Fields(self.m.people[n])
-            keys = [tuple(map(fields, s.right_fields)) for s in self.m._plan]
+            got = self.right.read(self.m.people[n])
+            keys = [tuple([got[i] for i in at]) for at in self._key_at]
             prepared: list[object] = []
             for j, f in enumerate(self.fast):
                 if f is None:
                     prepared.append(None)
                     continue
                 # Many records share a value (a postcode, a state): prepare each value once.
-                got = self._prepared[j].get(keys[j])
-                if got is None:
-                    got = self._prepared[j][keys[j]] = f.prepare_right(
-                        fields.values([self.right_roles[j]])[0])
-                prepared.append(got)
-            r = self._right[n] = _Right(fields, keys, prepared)
+                got_j = self._prepared[j].get(keys[j])
+                if got_j is None:
+                    got_j = self._prepared[j][keys[j]] = f.prepare_right(
+                        self.right.values_of(got, j))
+                prepared.append(got_j)
+            r = self._right[n] = _Right(got, keys, prepared)
         return r
 
-    def _fast_weight(self, j: int, label: str, n: int, right: _Right) -> float:
-        step = self.m._plan[j]
-        level: Level = step.levels[label]
-        weight = level.weight
-        if level.tf_weight:
-            adj = self._tf.get((j, n, label))
-            if adj is None:
-                adj = self._tf[(j, n, label)] = self.m._tf_adjustment(
-                    step.comp, level, right.values(self.right_roles)[j])[0]
-            weight += adj
-        return weight
+    def _tf_level(self, j: int, label: str, right: _Right) -> tuple[float, str]:
+        """A level's weight with its term-frequency adjustment and the note explaining it;
+        they depend on the values comparison j reads only (records sharing a suburb
+        share them)."""
+        key = (j, label, right.keys[j])
+        got = self._tf.get(key)
+        if got is None:
+            step = self.m._plan[j]
+            level: Level = step.levels[label]
+            adj, note = self.m._tf_adjustment(step.comp, level, right.values(self.right, j))
+            got = self._tf[key] = (level.weight + adj, note)
+        return got
 
     def decide(self, profile: Profile) -> tuple[Candidate, ...]:
         m = self.m
@@ -197,40 +206,41 @@ class BatchDecider:
         rules = m.rules
         prior = rules.prior_weight
         th = rules.thresholds
-        left = _Fields(profile).values(self.left_roles)
+        left = self.left.values(self.left.read(profile))
         left_prep = [f.prepare(v) if f else None for f, v in zip(self.fast, left, strict=True)]
         memo: list[dict[tuple[str, ...], Contribution]] = [{} for _ in plan]
         exact: list[_Pair] = []
         dropped_best = -math.inf
-        order, rest_max, cut = self.order, self.rest_max, self.cut
-        level_of, base, tf_labels = self.level_of, self.base, self.tf_labels
+        cut, people, right_of = self.cut, m.people, self._right
+        # The comparisons in the order they run, with what each needs at hand.
+        steps = [(j, self.rest_max[k], self.level_of[j], left_prep[j], self.base[j],
+                  self.tf_labels[j]) for k, j in enumerate(self.order)]
         for n in m._index.candidates(profile_keys(profile, m._families)):
-            right = self._person(n)
+            right = right_of.get(n) or self._person(n)
+            prepared = right.prepared
             weights = [0.0] * len(plan)
             slow: dict[int, Contribution] = {}
             acc = prior
-            for k, j in enumerate(order):
-                bound = acc + rest_max[k]
+            for j, rest, level, lp, base, tf_labels in steps:
+                bound = acc + rest
                 if bound < cut:
-                    dropped_best = max(dropped_best, bound)
+                    if bound > dropped_best:
+                        dropped_best = bound
                     break
-                level = level_of[j]
-                label = level(left_prep[j], right.prepared[j]) if level is not None else None
-                if label is not None:
-                    w = (self._fast_weight(j, label, n, right) if label in tf_labels[j]
-                         else base[j][label])
+                if level is not None and (label := level(lp, prepared[j])) is not None:
+                    w = (self._tf_level(j, label, right)[0] if tf_labels and label in tf_labels
+                         else base[label])
                 else:
                     key = right.keys[j]
                     c = memo[j].get(key)
                     if c is None:
-                        c = memo[j][key] = m._compare(
-                            plan[j], left[j], right.values(self.right_roles)[j])
+                        c = memo[j][key] = m._compare(plan[j], left[j], right.values(self.right, j))
                     slow[j] = c
                     w = c.weight
                 weights[j] = w
                 acc += w
             else:
-                exact.append(_Pair(n, m.people[n].id, prior + sum(weights), slow))
+                exact.append(_Pair(n, people[n].id, prior + sum(weights), slow))
         exact.sort(key=lambda p: (-p.score, p.person_id))
         linked = False
         if exact and exact[0].score >= th.link:
@@ -245,19 +255,31 @@ class BatchDecider:
             chosen = [(exact[0], Decision.LINK)]
         else:
             chosen = [(p, Decision.REVIEW) for p in exact if p.score >= th.review]
-        return tuple(self._candidate(p, d, left) for p, d in chosen)
+        return tuple(self._candidate(p, d, left, left_prep) for p, d in chosen)
 
-    def _candidate(self, pair: _Pair, decision: Decision, left: list[Values]) -> Candidate:
-        """The written candidate, explained by the comparators themselves."""
+    def _candidate(self, pair: _Pair, decision: Decision, left: list[Values],
+                   left_prep: list[object]) -> Candidate:
+        """The written candidate, explained by the comparators themselves (a fast level's
+        comparator from the prepared values, ``FastLevel.explain``)."""
         m = self.m
         right = self._person(pair.number)
-        parts = tuple(
-            pair.slow[j] if j in pair.slow
-            else m._compare(step, left[j], right.values(self.right_roles)[j])
-            for j, step in enumerate(m._plan)
-        )
+        parts = []
+        for j, step in enumerate(m._plan):
+            c = pair.slow.get(j)
+            if c is None:
+                explain = self.explain[j]
+                if explain is None:
+                    c = m._compare(step, left[j], right.values(self.right, j))
+                else:
+                    label, why = explain(left_prep[j], right.prepared[j])
+                    if label in self.tf_labels[j]:
+                        weight, note = self._tf_level(j, label, right)
+                        c = Contribution(step.comp.name, label, weight, why + note)
+                    else:
+                        c = Contribution(step.comp.name, label, self.base[j][label], why)
+            parts.append(c)
         score = m.rules.prior_weight + sum(c.weight for c in parts)
-        return Candidate(pair.person_id, round(score, 4), decision, parts)
+        return Candidate(pair.person_id, round(score, 4), decision, tuple(parts))
 
 
 def decide_many(
@@ -274,7 +296,7 @@ def decide_rows(
     render: Callable[[str, tuple[Candidate, ...]], Iterable[T]],
     *,
     workers: int = 1,
-    chunk_size: int = 250,
+    chunk_size: int = 100,
     progress: Callable[[int], object] | None = None,
 ) -> Iterator[T]:
     """What ``render(profile key, its link or review candidates)`` makes of each profile, in order.
@@ -288,25 +310,50 @@ def decide_rows(
     """
     global _FORKED
     decider = BatchDecider(matcher)
-    ranges = [(i, min(i + chunk_size, len(profiles))) for i in range(0, len(profiles), chunk_size)]
-    if workers <= 1 or len(ranges) <= 1 or "fork" not in mp.get_all_start_methods():
-        for start, stop in ranges:
-            for profile in profiles[start:stop]:
-                yield from render(profile.key, decider.decide(profile))
-            if progress:
-                progress(stop - start)
-        return
-    _FORKED = (decider, profiles, render)
-    gc.freeze()
+    ranges = _ranges(len(profiles), chunk_size, workers)
+    # Deciding makes no reference cycles, only records, caches and rows that reference
+    # counting frees: the cycle collector would rescan the prepared records and caches
+    # over and over (~8 % of a FEBRL4 run), so it rests meanwhile (forked workers too).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            for (start, stop), rows in zip(ranges, pool.imap(_decide_range, ranges), strict=True):
-                yield from rows
+        if workers <= 1 or len(ranges) <= 1 or "fork" not in mp.get_all_start_methods():
+            for start, stop in ranges:
+                for profile in profiles[start:stop]:
+                    yield from render(profile.key, decider.decide(profile))
                 if progress:
                     progress(stop - start)
+            return
+        _FORKED = (decider, profiles, render)
+        # Forked workers share the parent's pages; frozen objects are not touched (and so
+        # not copied) by their collector. They stay frozen afterwards: unfreezing would
+        # hand everything frozen before (``cli._loading``: the records and the index) to
+        # a full collection at exit, ~60 ms of a FEBRL4 run for nothing to collect.
+        gc.freeze()
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for (start, stop), rows in zip(ranges, pool.imap(_decide_range, ranges),
+                                               strict=True):
+                    yield from rows
+                    if progress:
+                        progress(stop - start)
+        finally:
+            _FORKED = None
     finally:
-        _FORKED = None
-        gc.unfreeze()
+        if collecting:
+            gc.enable()
+
+
+def _ranges(n: int, chunk_size: int, workers: int) -> list[tuple[int, int]]:
+    """Chunks of up to ``chunk_size`` positions, smaller towards the end (down to a tenth)
+    so that the workers finish together rather than one waiting for the other's last chunk."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        size = max(min(chunk_size, (n - start) // (2 * max(workers, 1))), chunk_size // 10, 1)
+        out.append((start, min(start + size, n)))
+        start += size
+    return out
 
 
 # What forked workers inherit: the decider, the profiles and the render function.

@@ -60,17 +60,26 @@ def _exact_fields(family: str) -> tuple[str, ...]:
     return tuple(family[len(EXACT_KEY) :].split(EXACT_KEY_JOIN))
 
 
+@cache
+def _exact_plan(families: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The exact key families with, for each field, (extra name, field name): the extra
+    name is "" for a named field."""
+    return tuple(
+        (fam, tuple((f[len(EXTRA_PREFIX) :] if f.startswith(EXTRA_PREFIX) else "", f)
+                    for f in fields))
+        for fam in families if (fields := _exact_fields(fam))
+    )
+
+
 def _exact_keys(record: Profile | Person, families: tuple[str, ...], out: set[str]) -> None:
     """exact:<field>[+<field>...]: the folded values, only when every one is present."""
-    extra: dict[str, str] | None = None
-    for fam in families:
-        fields = _exact_fields(fam)
-        if not fields:
-            continue
-        if extra is None:
-            extra = dict(reversed(record.extra))  # the first of a repeated name, as field_getter
-        values = [nz.fold(extra.get(f[len(EXTRA_PREFIX) :], "") if f.startswith(EXTRA_PREFIX)
-                          else field_getter(f)(record)) for f in fields]
+    plan = _exact_plan(families)
+    if not plan:
+        return
+    extra = dict(reversed(record.extra))  # the first of a repeated name, as field_getter
+    fold = nz.fold
+    for fam, fields in plan:
+        values = [fold(extra.get(x, "") if x else field_getter(f)(record)) for x, f in fields]
         if all(values):
             out.add(f"x:{fam}:{'|'.join(values)}")
 
@@ -212,9 +221,12 @@ class BlockingIndex:
                 for n in cur:
                     hits[n] += bonus
         # Most shared keys first, then the older record: a partial selection, not a sort,
-        # since a common name in a large mirror hits thousands of records.
-        ranked = heapq.nsmallest(self.config.max_candidates, hits.items(),
-                                 key=lambda kv: (-kv[1], kv[0]))
+        # since a common name in a large mirror hits thousands of records; a few hits are
+        # sorted (twice, stably: by number, then by count, with keys in C).
+        cap = self.config.max_candidates
+        if len(hits) <= 4 * cap:
+            return sorted(sorted(hits), key=hits.__getitem__, reverse=True)[:cap]
+        ranked = heapq.nsmallest(cap, hits.items(), key=lambda kv: (-kv[1], kv[0]))
         return [n for n, _ in ranked]
 
     def stats(self) -> dict[str, int]:

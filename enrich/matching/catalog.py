@@ -107,6 +107,7 @@ CATALOG: dict[str, ComparatorSpec] = {
             optional_roles=frozenset({"country"}),
             levels=("city", "country", "different", "unknown"),
             options={"fuzzy_similarity": OptionSpec(0.92, 0.5, 1.0, _SIMILARITY)},
+            tf_levels=frozenset({"country"}),
         ),
         ComparatorSpec(
             name="email",

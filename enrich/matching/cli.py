@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -61,21 +62,21 @@ def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: 
     except OSError as e:
         raise click.ClickException(f"{out_path}: cannot write: {e.strerror}") from None
     with fh:
-        writer = csv.writer(fh)
-        writer.writerow(LINK_COLUMNS)
+        csv.writer(fh).writerow(LINK_COLUMNS)
         bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm  # only a terminal shows a bar: spare batch runs the import
 
             bar = tqdm(total=len(profiles), desc="matching", unit="profile")
         # Only link and review pairs are written: decide_rows skips scoring in full the
-        # candidates that cannot reach review, with the decisions of Matcher.match.
-        rows = decide_rows(matcher, profiles, link_rows, workers=_workers(workers, len(profiles)),
-                           progress=bar.update if bar else None)
-        for row in rows:
-            links += row[3] == Decision.LINK.value
-            reviews += row[3] == Decision.REVIEW.value
-            writer.writerow(row)
+        # candidates that cannot reach review, with the decisions of Matcher.match. The
+        # rows come as CSV text made where they are decided (forked workers).
+        out = decide_rows(matcher, profiles, _csv_text, workers=_workers(workers, len(profiles)),
+                          progress=bar.update if bar else None)
+        for n_links, n_reviews, text in out:
+            links += n_links
+            reviews += n_reviews
+            fh.write(text)
         if bar:
             bar.close()
     click.echo(
@@ -108,6 +109,23 @@ def link_rows(key: str, candidates: tuple[Candidate, ...]) -> list[tuple[str, st
     """The output rows (``LINK_COLUMNS``) of one profile's link and review candidates."""
     return [(key, c.person_id, f"{c.score:.2f}", c.decision.value, explanation_text(c))
             for c in candidates]
+
+
+_TEXT = io.StringIO()
+_CSV = csv.writer(_TEXT)
+
+
+def _csv_text(key: str, candidates: tuple[Candidate, ...]) -> tuple[tuple[int, int, str], ...]:
+    """One profile's rows as CSV text, with its numbers of links and review pairs: text
+    travels back from a worker process much cheaper than rows of fields."""
+    if not candidates:
+        return ()
+    _TEXT.seek(0)
+    _TEXT.truncate()
+    _CSV.writerows(link_rows(key, candidates))
+    links = sum(c.decision is Decision.LINK for c in candidates)
+    reviews = sum(c.decision is Decision.REVIEW for c in candidates)
+    return ((links, reviews, _TEXT.getvalue()),)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.rules import Comparison
 
 __all__ = [
-    "COMPARATORS", "FAST_LEVELS", "TERMS", "CompareFn", "FastLevel", "Outcome", "TermFn", "Values",
+    "COMPARATORS", "FAST_LEVELS", "TERMS", "WRITTEN_TERMS", "CompareFn", "FastLevel", "Outcome",
+    "TermFn", "Values", "WrittenTermFn",
 ]
 
 Values = Mapping[str, tuple[str, ...]]
@@ -32,8 +33,10 @@ CompareFn = Callable[[Values, Values, Comparison], Outcome]
 
 def _one(values: Values, role: str, sep: str = " ") -> str:
     vs = values.get(role, ())
-    if len(vs) == 1:  # the common case, without a generator: hot in batch runs
+    if len(vs) == 1:  # the common cases, without a generator: hot in batch runs
         return vs[0].strip()
+    if not vs:
+        return ""
     return sep.join(v for v in vs if v).strip()
 
 
@@ -159,10 +162,12 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
         return _completed(left, first_t, last_t, head, "fuzzy",
                           f"{head}: family name spelled differently ({note})")
     if first_state in {"exact", "nickname"}:
-        if last_t and any(len(t) == 1 and t == last_t[0][0] and t != used for t in rest):
+        # "Bob S." ends with the family initial; in "Aisha M. Gutierrez" a family name
+        # follows the initial, so it is a middle initial and does not stand for this one.
+        if (last_t and rest[-1] != used and rest[-1] == last_t[0][0]):
             return _completed(
                 left, first_t, last_t, head, "first_name_last_initial",
-                f"{head}: first name and initial of the family name agree")
+                f"{head}: first name and initial of the family name agree", first_state)
         if len(rest) == 1:
             return _completed(left, first_t, last_t, head, "first_name_only",
                               f"{head}: only a first name is given and it agrees")
@@ -183,23 +188,34 @@ _COMPLETABLE = frozenset({"initial", "fuzzy", "first_name_last_initial", "initia
 
 
 def _completed(left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], head: str,
-               level: str, why: str) -> Outcome:
+               level: str, why: str, first_level: str = "") -> Outcome:
     """Upgrade a partial name level when the handle spells out the CRM name.
 
     The level already says the display name fits the CRM name as far as it goes, so a
     handle spelling the first name (or a nickname of it) and the family name completes it.
+    A display name that gives the first name and only the family initial ("Liz M.",
+    ``first_level`` exact or nickname) is completed by a handle that spells the family
+    name with a first initial ("mullere", "msmith"): then the whole name is given.
     """
     handle = _one(left, "handle")
     if level not in _COMPLETABLE or not handle or not first_t or not last_t:
         return level, why
     f, last = first_t[0], "".join(last_t)
-    h = "".join(nz.handle_pieces(handle))
+    pieces = nz.handle_pieces(handle)
+    h = "".join(pieces)
     if len(last) < 2 or last not in h:
         return level, why
     for v in _first_variants(f):
         if v + last in h or last + v in h:
             got = "exact" if v == f else "nickname"
             return got, f"{why}; handle '{handle}' spells out {v.capitalize()} {last.capitalize()}"
+    if (level == "first_name_last_initial" and first_level in {"exact", "nickname"}
+            and len(last) >= 3):
+        initials = {f[0]} | {v[0] for v in _first_variants(f)}
+        if any(p[1:] == last and p[0] in initials or p[:-1] == last and p[-1] in initials
+               for p in pieces):
+            return first_level, (
+                f"{why}; handle '{handle}' spells out the family name {last.capitalize()}")
     return level, why
 
 
@@ -214,22 +230,29 @@ def _initials_only(shown: str, tokens: tuple[str, ...]) -> str:
     return ""
 
 
-def person_name_prepare_left(values: Values) -> tuple[tuple[str, ...], bool]:
-    """Display-name tokens, and whether they read as initials ("J.S."), for the fast level."""
+# What the fast level reads of each side, prepared once per record.
+_NameLeft = tuple[tuple[str, ...], bool, tuple[frozenset[str], ...]]
+_NameRight = tuple[tuple[str, ...], tuple[str, ...], str, str, frozenset[str]]
+
+
+def person_name_prepare_left(values: Values) -> _NameLeft:
+    """Display-name tokens, whether they read as initials ("J.S."), and each token's
+    nickname family (``normalize.name_family``), for the fast level."""
     shown = _one(values, "name")
     tokens = nz.parse_display_name(shown).tokens
-    return tokens, bool(_initials_only(shown, tokens))
+    return tokens, bool(_initials_only(shown, tokens)), tuple(map(nz.name_family, tokens))
 
 
-def person_name_prepare_right(values: Values) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The CRM first and family name tokens, as ``person_name`` reads them."""
-    return nz.person_name(
+def person_name_prepare_right(values: Values) -> _NameRight:
+    """The CRM first and family name tokens, as ``person_name`` reads them; the family
+    name written together, the first name and its nickname family."""
+    first_t, last_t = nz.person_name(
         _one(values, "first_name"), _one(values, "last_name"), _one(values, "full_name"))
+    f = first_t[0] if first_t else ""
+    return first_t, last_t, "".join(last_t), f, nz.name_family(f)
 
 
-def person_name_level(
-    rule: Comparison,
-) -> Callable[[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], tuple[str, ...]]], str | None]:
+def person_name_level(rule: Comparison) -> Callable[[_NameLeft, _NameRight], str | None]:
     """``different`` when no display-name token can meet the CRM name, else ``None``.
 
     Every level above ``different`` needs a token that is part of the family name, or
@@ -240,22 +263,23 @@ def person_name_level(
     """
     sim = rule.option("fuzzy_similarity")
     similarity = JaroWinkler.similarity
+    related = nz.nickname_related
 
-    def level(left: tuple[tuple[str, ...], bool],
-              right: tuple[tuple[str, ...], tuple[str, ...]]) -> str | None:
-        tokens, initials = left
-        first_t, last_t = right
+    def level(left: _NameLeft, right: _NameRight) -> str | None:
+        tokens, initials, families = left
+        first_t, last_t, joined, f, family = right
         if not tokens or not (first_t or last_t) or initials:
             return None
-        joined = "".join(last_t)
-        f = first_t[0] if first_t else ""
         if f and "".join(tokens) == "".join(first_t):
             return None
-        for t in tokens:
+        for t, t_family in zip(tokens, families, strict=True):
             if joined and (t in joined or (len(t) >= 2 and (
-                    (len(t) >= 3 and similarity(t, joined) >= sim) or _one_typo(t, joined)))):
+                    (len(t) >= 3 and similarity(t, joined) >= sim)
+                    or (t[0] == joined[0] and _one_typo(t, joined))))):
                 return None
-            if f and (t == f or (len(t) > 1 and len(f) > 1 and nz.nickname_related(t, f))):
+            # nickname_related, its cheap refusal first: no name in common at all.
+            if f and (t == f or (len(t) > 1 and len(f) > 1
+                                 and not t_family.isdisjoint(family) and related(t, f))):
                 return None
         return "different"
 
@@ -284,6 +308,30 @@ def person_name_term(right: Values, level: str) -> str:
     if level == "last_name_only":
         return f"last:{last}"
     return ""
+
+
+def person_name_written_terms(left: Values, right: Values, level: str) -> tuple[str, ...]:
+    """The profile's own name as terms, where it is not the CRM record's: a nickname.
+
+    "John Garcia" meets "Jonathan Garcia" at ``nickname``; the CRM name may be rare
+    while the name the profile gives is common, and a common name agreeing says little.
+    The scorer counts both and uses the commoner, as Splink does for levels whose two
+    values differ (the greater of the two term frequencies).
+    """
+    if level != "nickname":
+        return ()
+    first_t, last_t = nz.person_name(
+        _one(right, "first_name"), _one(right, "last_name"), _one(right, "full_name")
+    )
+    if not first_t or not last_t:
+        return ()
+    f, last = first_t[0], "".join(last_t)
+    tokens = nz.parse_display_name(_one(left, "name")).tokens
+    said = [f"full:{t} {last}" for t in tokens
+            if t != f and t not in last_t and nz.nickname_related(t, f)]
+    if len(tokens) >= 2:  # and the name in the order written: "James Kim" read as Kim James
+        said.append(f"full:{tokens[0]} {''.join(tokens[1:])}")
+    return tuple(said)
 
 
 # ---------------------------------------------------------------- handle vs name
@@ -442,14 +490,28 @@ def location(left: Values, right: Values, rule: Comparison) -> Outcome:
     return "unknown", f"{head}: cannot tell"
 
 
+def location_term(right: Values, level: str) -> str:
+    """The CRM country a ``country`` agreement is on: a small country says more."""
+    if level != "country":
+        return ""
+    city = nz.canonical_city(_one(right, "city"))
+    country = nz.canonical_country(_one(right, "country")) or vocab.CITY_COUNTRY.get(city, "")
+    return f"country:{country}" if country else ""
+
+
 # ---------------------------------------------------------------- job title
 
 
 @lru_cache(maxsize=16384)
 def _title_said(text: str) -> tuple[tuple[str, ...], bool]:
-    """Title words of a profile's text, and whether it states a job title at all."""
+    """Title words of a profile's text, and whether it states a job title at all.
+
+    The role words are looked for before seniority words are dropped: "RevOps Lead"
+    states a title, although "lead" is not one of its compared words.
+    """
     words = nz.title_words(text)
-    return words, not vocab.TITLE_ROLE_WORDS.isdisjoint(words)
+    roles = vocab.TITLE_ROLE_WORDS
+    return words, not (roles.isdisjoint(words) and roles.isdisjoint(nz.text_tokens(text)))
 
 
 def title(left: Values, right: Values, rule: Comparison) -> Outcome:
@@ -527,17 +589,31 @@ def identifier(left: Values, right: Values, rule: Comparison) -> Outcome:
 
 
 def string(left: Values, right: Values, rule: Comparison) -> Outcome:
-    a, b = nz.fold(_one(left, "value")), nz.fold(_one(right, "value"))
+    return _string_outcome(string_prepare(left), string_prepare(right),
+                           rule.option("close_similarity"), rule.option("fuzzy_similarity"))
+
+
+def _string_outcome(a: str, b: str, close: float, fuzzy: float) -> Outcome:
     if not a or not b:
         return NULL_LEVEL, "no value on one side"
     if a == b:
         return "exact", f"same value '{a}'"
     sim = _similar(a, b)
-    if sim >= rule.option("close_similarity"):
+    if sim >= close:
         return "close", f"'{a}' ~ '{b}' ({sim:.2f})"
-    if sim >= rule.option("fuzzy_similarity"):
+    if sim >= fuzzy:
         return "fuzzy", f"'{a}' ~ '{b}' ({sim:.2f})"
     return "different", f"'{a}' vs '{b}'"
+
+
+def string_explain(rule: Comparison) -> Callable[[str, str], Outcome]:
+    """``string`` on two folded values (``string_prepare``): its level and explanation."""
+    close, fuzzy = rule.option("close_similarity"), rule.option("fuzzy_similarity")
+
+    def outcome(a: str, b: str) -> Outcome:
+        return _string_outcome(a, b, close, fuzzy)
+
+    return outcome
 
 
 def string_prepare(values: Values) -> str:
@@ -594,17 +670,21 @@ class FastLevel:
     explanation) then runs only where the fast level answers ``None`` ("cannot tell
     cheaply") and for the pairs that are written out. ``bind(rule)(prepare(left),
     prepare_right(right))``, when not ``None``, must equal the comparator's level.
-    ``decisive``: it always answers (never ``None``), so it is run before the others.
+    ``decisive``: it always answers (never ``None``). ``explain``, when given, is the
+    comparator itself on the prepared values: ``explain(rule)(prepare(left),
+    prepare_right(right))`` equals ``comparator(left, right, rule)``.
     """
 
     prepare: Callable[[Values], object]
     prepare_right: Callable[[Values], object]
     bind: Callable[[Comparison], Callable[[Any, Any], str | None]]
     decisive: bool
+    explain: Callable[[Comparison], Callable[[Any, Any], Outcome]] | None = None
 
 
 FAST_LEVELS: dict[str, FastLevel] = {
-    "string": FastLevel(string_prepare, string_prepare, string_level, decisive=True),
+    "string": FastLevel(string_prepare, string_prepare, string_level, decisive=True,
+                        explain=string_explain),
     "person_name": FastLevel(person_name_prepare_left, person_name_prepare_right,
                              person_name_level, decisive=False),
 }
@@ -612,5 +692,12 @@ FAST_LEVELS: dict[str, FastLevel] = {
 TermFn = Callable[[Values, str], str]
 
 # Comparators with term-frequency adjustable levels: (right-hand values, level) -> term.
-TERMS: dict[str, TermFn] = {"person_name": person_name_term, "string": string_term}
+TERMS: dict[str, TermFn] = {
+    "person_name": person_name_term, "string": string_term, "location": location_term,
+}
 assert {n for n, spec in CATALOG.items() if spec.tf_levels} == set(TERMS)
+
+# (profile values, CRM values, level) -> the profile's own terms at a level where they
+# differ from the CRM value's; the commoner of all is counted (see the scorer).
+WrittenTermFn = Callable[[Values, Values, str], tuple[str, ...]]
+WRITTEN_TERMS: dict[str, WrittenTermFn] = {"person_name": person_name_written_terms}

@@ -55,8 +55,8 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
                         f"the file has columns: {', '.join(header)}"
                     )
             plan = [(f, [pos[c] for c in cols]) for f, cols in columns]
-            joined = any(len(idx) > 1 for _, idx in plan)
-            single = [(f, idx[0]) for f, idx in plan]
+            # (field, its column, or None and its columns when several are joined)
+            cells = [(f, idx[0], ()) if len(idx) == 1 else (f, -1, tuple(idx)) for f, idx in plan]
             id_at = pos[source.id]
             width = max(pos.values()) + 1  # short rows are padded: a missing cell is empty
             seen: set[str] = set()
@@ -72,11 +72,9 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
                 if rid in seen:
                     raise InputError(f"{path}: line {line}: duplicate id {rid!r}")
                 seen.add(rid)
-                if joined:
-                    values = {f: " ".join(v for v in (row[i].strip() for i in idx) if v)
-                              for f, idx in plan}
-                else:
-                    values = {f: row[i].strip() for f, i in single}
+                values = {f: row[i].strip() if not idx
+                          else " ".join([v for k in idx if (v := row[k].strip())])
+                          for f, i, idx in cells}
                 yield line, rid, values
         except UnicodeDecodeError as e:
             raise InputError(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -548,5 +547,7 @@ _YAML_BREAKS = ("\x85", "\u2028", "\u2029")
 
 def default_rules() -> RuleSet:
     """The shipped rules for social profiles against CRM contacts."""
+    from importlib import resources  # only here: `enrich match --rules` starts without it
+
     text = resources.files("enrich.matching").joinpath("default_rules.yaml").read_text("utf-8")
     return parse_rules(text, "default_rules.yaml")

@@ -23,7 +23,7 @@ from itertools import islice
 
 from enrich.matching.blocking import BlockingIndex, person_keys, profile_keys
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
-from enrich.matching.comparators import COMPARATORS, TERMS, CompareFn, Values
+from enrich.matching.comparators import COMPARATORS, TERMS, WRITTEN_TERMS, CompareFn, Values
 from enrich.matching.frequency import TermFrequencies
 from enrich.matching.profile import Person, Profile, field_getter
 from enrich.matching.rules import Comparison, Level, RuleSet
@@ -96,10 +96,14 @@ Roles = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def _values(record: Profile | Person, roles: Roles) -> Values:
-    return {
-        role: tuple(v for v in (field_getter(f)(record) for f in fields) if v)
-        for role, fields in roles
-    }
+    out: dict[str, tuple[str, ...]] = {}
+    for role, fields in roles:  # loops, not nested generators: hot when indexing
+        if len(fields) == 1:
+            v = field_getter(fields[0])(record)
+            out[role] = (v,) if v else ()
+        else:
+            out[role] = tuple([v for f in fields if (v := field_getter(f)(record))])
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,20 +175,32 @@ class Matcher:
         level = step.levels[label]
         weight = level.weight
         if level.tf_weight:
-            adj, note = self._tf_adjustment(comp, level, right)
+            adj, note = self._tf_adjustment(comp, level, right, left)
             weight += adj
             why += note
         return Contribution(comp.name, label, weight, why)
 
-    def _tf_adjustment(self, comp: Comparison, level: Level, right: Values) -> tuple[float, str]:
+    def _tf_adjustment(self, comp: Comparison, level: Level, right: Values,
+                       left: Values | None = None) -> tuple[float, str]:
+        """Bits for how common the agreeing value is: the CRM value's count, or the count
+        of the value the profile gives when that differs (a nickname) and is commoner.
+        Batch fast levels pass no ``left``: none of them answers a level whose values
+        can differ (``WRITTEN_TERMS``)."""
         term = TERMS[comp.comparator](right, level.label)
         if not term:
             return 0.0, ""
         count = self._tf.count(comp.name, term)
+        what = "this name"
+        written = WRITTEN_TERMS.get(comp.comparator)
+        if written is not None and left is not None:
+            for t in written(left, right, level.label):
+                c = self._tf.count(comp.name, t)
+                if c > count:
+                    count, what = c, f"the name as given ({t.partition(':')[2].title()})"
         typical = self._tf.typical(comp.name, term)
         bits = level.tf_bits(count, typical)
         who = "1 CRM record has" if count == 1 else f"{count} CRM records have"
-        return bits, f"; {who} this name, a typical one {typical:.0f} ({bits:+.1f} bits)"
+        return bits, f"; {who} {what}, a typical one {typical:.0f} ({bits:+.1f} bits)"
 
     def score(self, profile: Profile, person: Person) -> tuple[float, tuple[Contribution, ...]]:
         """Total match weight (bits) of one pair and its parts."""

@@ -189,10 +189,11 @@ TITLE_SENIORITY: frozenset[str] = frozenset(
     {"senior", "junior", "principal", "staff", "interim", "acting", "lead"}
 )
 
-# Words that make a phrase a job title; a profile using one states *a* title.
+# Words that make a phrase a job title; a profile using one states *a* title. "lead" is
+# one too ("RevOps Lead", "Tech Lead") although, as a seniority, it is not compared.
 TITLE_ROLE_WORDS: frozenset[str] = frozenset({
     "chief", "officer", "founder", "owner", "president", "director", "head", "manager",
     "engineer", "developer", "scientist", "architect", "executive", "analyst", "consultant",
     "designer", "partner", "recruiter", "specialist", "representative", "administrator",
-    "coordinator", "strategist", "researcher", "programmer",
+    "coordinator", "strategist", "researcher", "programmer", "lead",
 })

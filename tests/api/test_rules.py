@@ -81,7 +81,7 @@ def test_match_rules_need_a_new_version_name(revops: Api) -> None:
     text = _default(revops, "match").replace("review: 2.0", "review: 3.0")
     answer = revops.post("/api/v1/rules/match/versions", {"body": text})
     assert error(answer) == (422, "invalid") and "version:" in answer.json["error"]["message"]
-    renamed = text.replace("version: social-default-3", "version: review-3")
+    renamed = text.replace("version: social-default-4", "version: review-3")
     assert revops.post("/api/v1/rules/match/versions", {"body": renamed}).status_code == 201
 
 

@@ -1,0 +1,97 @@
+"""What a profile says that counts, and what does not: titles, nicknames, handles, countries."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.matching import normalize as nz
+from enrich.matching.comparators import COMPARATORS
+from enrich.matching.profile import Person, Profile
+from enrich.matching.rules import Comparison, RuleSet
+from enrich.matching.scorer import Contribution, Matcher
+
+
+def _p(display_name: str = "", **kw: str) -> Profile:
+    return Profile(key=kw.pop("key", "p"), platform=kw.pop("platform", "x"),
+                   display_name=display_name, **kw)
+
+
+def _rule(rules: RuleSet, comparator: str) -> Comparison:
+    return next(c for c in rules.comparisons if c.comparator == comparator)
+
+
+def _part(m: Matcher, profile: Profile, person_id: str, comparison: str) -> Contribution:
+    cand = next(c for c in m.match(profile).candidates if c.person_id == person_id)
+    return next(c for c in cand.contributions if c.comparison == comparison)
+
+
+@pytest.mark.parametrize("bio", ["RevOps Lead at Acme", "Tech Lead", "Design lead @ Hooli"])
+def test_a_lead_states_a_title(rules: RuleSet, bio: str) -> None:
+    got = COMPARATORS["title"]({"text": (bio,)}, {"title": ("Head of Sales",)},
+                               _rule(rules, "title"))
+    assert got[0] == "different"
+
+
+def test_the_lead_s_own_title_still_agrees(rules: RuleSet) -> None:
+    got = COMPARATORS["title"]({"text": ("RevOps Lead at Acme",)}, {"title": ("RevOps Lead",)},
+                               _rule(rules, "title"))
+    assert got[0] == "exact"
+
+
+def test_two_given_names_sharing_a_listed_nickname_are_not_related() -> None:
+    # The nickname list relates Robert and William both to Bill; neither shortens Bill.
+    assert not nz.nickname_related("robert", "william")
+    assert nz.nickname_related("bob", "rob")  # both shorten Robert
+    assert nz.nickname_related("bill", "william")
+    assert nz.nickname_related("jon", "jack")  # both forms of John
+
+
+def test_robert_is_not_read_as_a_nickname_of_william(rules: RuleSet) -> None:
+    got = COMPARATORS["person_name"]({"name": ("Robert Anderson",)},
+                                     {"first_name": ("William",), "last_name": ("Anderson",)},
+                                     _rule(rules, "person_name"))
+    assert got[0] == "different"
+
+
+def test_a_common_name_written_is_not_made_rare_by_a_nickname(rules: RuleSet) -> None:
+    """John Garcia (common) meets Jonathan Garcia (rare) at nickname: the commoner counts."""
+    people = [Person(f"jg{i}", "John", "Garcia", company=f"Co{i}") for i in range(12)]
+    people += [Person(f"o{i}", f"Name{i}", f"Family{i}") for i in range(40)]
+    people.append(Person("jonathan", "Jonathan", "Garcia", company="Acme"))
+    m = Matcher(rules, people)
+    nickname = _part(m, _p("John Garcia"), "jonathan", "name")
+    exact = _part(m, _p("John Garcia"), "jg0", "name")
+    assert nickname.level == "nickname"
+    assert nickname.weight < exact.weight
+    assert "the name as given (John Garcia)" in nickname.explanation
+
+
+def test_family_name_in_the_handle_completes_a_first_name_and_initial(rules: RuleSet) -> None:
+    rule = _rule(rules, "person_name")
+    crm = {"first_name": ("Elizabeth",), "last_name": ("Müller",)}
+    got = COMPARATORS["person_name"]({"name": ("Liz M.",), "handle": ("mullere",)}, crm, rule)
+    assert got[0] == "nickname"
+    assert "spells out the family name" in got[1]
+    other = COMPARATORS["person_name"]({"name": ("Liz M.",), "handle": ("millere",)}, crm, rule)
+    assert other[0] == "first_name_last_initial"
+
+
+def test_a_middle_initial_before_a_family_name_is_not_the_family_initial(rules: RuleSet) -> None:
+    rule = _rule(rules, "person_name")
+    got = COMPARATORS["person_name"]({"name": ("Aisha M. Gutierrez",)},
+                                     {"first_name": ("Aisha",), "last_name": ("Moore",)}, rule)
+    assert got[0] == "different"
+    bob = COMPARATORS["person_name"]({"name": ("Bob S.",)},
+                                     {"first_name": ("Robert",), "last_name": ("Smith",)}, rule)
+    assert bob[0] == "first_name_last_initial"
+
+
+def test_agreeing_on_a_small_country_says_more_than_on_a_big_one(rules: RuleSet) -> None:
+    people = [Person(f"us{i}", f"Name{i}", f"Family{i}", country="USA") for i in range(30)]
+    people += [Person("ana", "Ana", "Silva", country="Portugal"),
+               Person("amy", "Amy", "Stone", country="USA")]
+    m = Matcher(rules, people)
+    small = _part(m, _p("Ana Silva", location="Portugal"), "ana", "location")
+    big = _part(m, _p("Amy Stone", location="USA"), "amy", "location")
+    assert small.level == big.level == "country"
+    assert small.weight > big.weight
