@@ -86,6 +86,21 @@ def parse_json(body: bytes) -> Any:
     return value
 
 
+# As werkzeug reads them: the body's type and length come from CONTENT_TYPE/CONTENT_LENGTH.
+_NOT_HEADERS = {"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"}
+
+
+def environ_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, named as sent in lower case, read straight off the WSGI environ
+    (werkzeug's header view builds each name anew on every read)."""
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
+               if key.startswith("HTTP_") and key not in _NOT_HEADERS}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
 def body_fingerprint(body: bytes) -> str:
     """What we log about a refused body: a hash, never the content (it may hold personal data)."""
     return hashlib.sha256(body).hexdigest()[:16]
@@ -109,7 +124,7 @@ def accept(
         source=source,
         delivery_id=delivery_id,
         body=body,
-        headers=dict(request.headers.items()),
+        headers=environ_headers(request.environ),
         account=account,
         known_account=known_account,
     )

@@ -22,6 +22,7 @@ from webhooks.gate import accept, parse_json, raw_body, reject, require_json_con
 
 bp = Blueprint("webhooks_standard", __name__)
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+_ENVIRON_KEYS = [(h, "HTTP_" + h.upper().replace("-", "_")) for h in SIGNATURE_HEADERS]
 
 
 @cache
@@ -91,7 +92,8 @@ def verify(source: str, body: bytes, headers: dict[str, str]) -> None:
 def receive(source: str) -> Response:
     body = raw_body()
     require_json_content_type()
-    headers = {h: request.headers.get(h, "") for h in SIGNATURE_HEADERS}
+    environ = request.environ
+    headers = {h: environ.get(key, "") for h, key in _ENVIRON_KEYS}
     verify(source, body, headers)
     message = parse_json(body)
     validate_message(message)

@@ -49,13 +49,20 @@ def test_spec_test_vector_is_reproduced_by_our_signer() -> None:
 
 def test_signed_touchpoint_is_stored_exactly_and_processed(client: FlaskClient) -> None:
     body = json.dumps(message()).encode()
-    answer = client.post(URL, data=body, headers=standard_headers(STANDARD_SECRET, body))
+    signed = standard_headers(STANDARD_SECRET, body)
+    answer = client.post(URL, data=body, headers={
+        **signed, "Authorization": "Bearer proxy-token", "X-Forwarded-For": "203.0.113.9"})
     assert answer.status_code == 200
     assert answer.json["status"] == "accepted"
     [stored] = raw_events()
     assert stored.body == body
     assert stored.source == "standard:acme"
-    assert "webhook-signature" in stored.headers
+    # The headers as sent, named in lower case, minus credentials a proxy may forward.
+    assert stored.headers["webhook-signature"] == signed["webhook-signature"]
+    assert stored.headers["content-type"] == "application/json"
+    assert stored.headers["content-length"] == str(len(body))
+    assert stored.headers["x-forwarded-for"] == "203.0.113.9"
+    assert "authorization" not in stored.headers
     [tp] = wait_until(touchpoints)
     assert (tp.kind, tp.platform, tp.text) == ("comment", "linkedin", "Great post!")
 
