@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import gc
 import math
-import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from enrich.matching.blocking import profile_keys
 from enrich.matching.comparators import FAST_LEVELS, FastLevel, Values
+from enrich.matching.forked import can_fork, shared_chunks
 from enrich.matching.profile import EXTRA_PREFIX, Person, Profile, field_getter
 from enrich.matching.rules import Level
 from enrich.matching.scorer import Candidate, Contribution, Decision, Matcher, _Step
@@ -301,14 +301,13 @@ def decide_rows(
 ) -> Iterator[T]:
     """What ``render(profile key, its link or review candidates)`` makes of each profile, in order.
 
-    With ``workers > 1`` the profiles are decided by that many forked processes, a chunk
-    of ``chunk_size`` at a time. As in ``Matcher.match_many`` they are forked after the
-    index is built and share its pages (and the profiles): a task is a range of
-    positions, and only what ``render`` makes travels back — the rows to write, not the
+    With ``workers > 1`` the profiles are decided by this process and ``workers - 1``
+    forked ones (``forked.shared_chunks``), a chunk of ``chunk_size`` positions at a
+    time. They are forked after the index is built and share its pages (and the
+    profiles); only what ``render`` makes travels back — the rows to write, not the
     candidates with all their contributions, which cost more to pickle than to compute.
     ``progress(n)`` is called as each chunk of n profiles is done.
     """
-    global _FORKED
     decider = BatchDecider(matcher)
     ranges = _ranges(len(profiles), chunk_size, workers)
     # Deciding makes no reference cycles, only records, caches and rows that reference
@@ -317,28 +316,26 @@ def decide_rows(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        if workers <= 1 or len(ranges) <= 1 or "fork" not in mp.get_all_start_methods():
-            for start, stop in ranges:
-                for profile in profiles[start:stop]:
-                    yield from render(profile.key, decider.decide(profile))
+        def chunk(i: int) -> list[T]:
+            start, stop = ranges[i]
+            return [row for p in profiles[start:stop] for row in render(p.key, decider.decide(p))]
+
+        if workers <= 1 or len(ranges) <= 1 or not can_fork():
+            for i, (start, stop) in enumerate(ranges):
+                yield from chunk(i)
                 if progress:
                     progress(stop - start)
             return
-        _FORKED = (decider, profiles, render)
         # Forked workers share the parent's pages; frozen objects are not touched (and so
         # not copied) by their collector. They stay frozen afterwards: unfreezing would
         # hand everything frozen before (``cli._loading``: the records and the index) to
         # a full collection at exit, ~60 ms of a FEBRL4 run for nothing to collect.
         gc.freeze()
-        try:
-            with mp.get_context("fork").Pool(workers) as pool:
-                for (start, stop), rows in zip(ranges, pool.imap(_decide_range, ranges),
-                                               strict=True):
-                    yield from rows
-                    if progress:
-                        progress(stop - start)
-        finally:
-            _FORKED = None
+        with shared_chunks(chunk, len(ranges), workers - 1) as chunks:
+            for (start, stop), rows in zip(ranges, chunks, strict=True):
+                yield from rows
+                if progress:
+                    progress(stop - start)
     finally:
         if collecting:
             gc.enable()
@@ -354,14 +351,3 @@ def _ranges(n: int, chunk_size: int, workers: int) -> list[tuple[int, int]]:
         out.append((start, min(start + size, n)))
         start += size
     return out
-
-
-# What forked workers inherit: the decider, the profiles and the render function.
-_FORKED: tuple[BatchDecider, Sequence[Profile], Callable[..., Iterable[Any]]] | None = None
-
-
-def _decide_range(bounds: tuple[int, int]) -> list[Any]:
-    assert _FORKED is not None, "decide_rows workers must be forked from the decider"
-    decider, profiles, render = _FORKED
-    return [row for p in profiles[bounds[0] : bounds[1]]
-            for row in render(p.key, decider.decide(p))]

@@ -182,10 +182,14 @@ class BlockingIndex:
 
     def add(self, number: int, keys: Iterable[str]) -> None:
         """Index one record under its keys (each key once per record)."""
+        self.add_hashes(number, map(hash, keys))
+
+    def add_hashes(self, number: int, hashes: Iterable[int]) -> None:
+        """Index one record under the ``hash`` of its keys (computed in this process or
+        in one forked from it: the same salt)."""
         cap = self.config.max_postings
         postings = self._postings
-        for key in keys:
-            h = hash(key)
+        for h in hashes:
             cur = postings.get(h)
             if cur is None:
                 postings[h] = number

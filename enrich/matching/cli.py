@@ -24,6 +24,7 @@ from enrich.errors import ConfigError, InputError
 from enrich.matching.batch import decide_rows
 from enrich.matching.csvio import LINK_COLUMNS, read_people, read_profiles
 from enrich.matching.explain import explanation_text
+from enrich.matching.profile import Profile
 from enrich.matching.rules import default_rules, load_rules
 from enrich.matching.scorer import Candidate, Decision, Matcher
 
@@ -43,8 +44,8 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
 @click.option("--out", "out_path", required=True, type=_PATH,
               help="Where to write left_id,right_id,score,decision,explanation.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes that match; 0 = one per CPU core (up to 4) from "
-              f"{PARALLEL_FROM} profiles, else 1.")
+              help="Processes that index and match; 0 = one per CPU core (up to 4) for "
+              f"a side of {PARALLEL_FROM} records or more, else 1.")
 def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: Path,
           workers: int) -> None:
     """Link every row of LEFT to the people of RIGHT: one output row per link or review pair."""
@@ -52,10 +53,15 @@ def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: 
         try:
             rules = load_rules(rules_path) if rules_path else default_rules()
             people = read_people(right_path, rules.right)
-            profiles = read_profiles(left_path, rules.left)
+            profiles: list[Profile] = []
+
+            def read_left() -> None:  # while forked workers start indexing the people
+                profiles.extend(read_profiles(left_path, rules.left))
+
+            matcher = Matcher(rules, people, workers=_workers(workers, len(people)),
+                              meanwhile=read_left)
         except (ConfigError, InputError) as e:
             raise click.ClickException(str(e)) from None
-        matcher = Matcher(rules, people)
     links = reviews = 0
     try:
         fh = out_path.open("w", encoding="utf-8", newline="")
@@ -99,10 +105,10 @@ def _loading() -> Iterator[None]:
         gc.enable()
 
 
-def _workers(asked: int, profiles: int) -> int:
+def _workers(asked: int, records: int) -> int:
     if asked:
         return asked
-    return min(os.cpu_count() or 1, MAX_AUTO_WORKERS) if profiles >= PARALLEL_FROM else 1
+    return min(os.cpu_count() or 1, MAX_AUTO_WORKERS) if records >= PARALLEL_FROM else 1
 
 
 def link_rows(key: str, candidates: tuple[Candidate, ...]) -> list[tuple[str, str, str, str, str]]:

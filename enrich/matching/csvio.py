@@ -62,12 +62,16 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
             seen: set[str] = set()
             for row in reader:
                 line = reader.line_num
-                if not any(map(str.strip, row)):
-                    continue  # blank lines are common at the end of exported files
+                # Blank lines are skipped (common at the end of exported files); only a short
+                # row or one without an id can be blank, so only those are looked at.
                 if len(row) < width:
+                    if not any(map(str.strip, row)):
+                        continue
                     row += [""] * (width - len(row))
                 rid = row[id_at].strip()
                 if not rid:
+                    if not any(map(str.strip, row)):
+                        continue  # a blank line as wide as the header: the same
                     raise InputError(f"{path}: line {line}: the id column {source.id!r} is empty")
                 if rid in seen:
                     raise InputError(f"{path}: line {line}: duplicate id {rid!r}")
@@ -87,11 +91,11 @@ def _rows(path: Path, source: Source, known: frozenset[str]) -> Iterator[tuple[i
 
 def _read(path: str | Path, source: Source, known: frozenset[str], make: Callable[..., T], id_name: str) -> list[T]:
     out = []
-    names: list[str] | None = None
+    names: list[tuple[str, str]] | None = None
     for _, rid, values in _rows(Path(path), source, known):
         if names is None:  # every row has the same fields: split them once
-            names = [f for f in values if f.startswith(EXTRA_PREFIX)]
-        extra = tuple((f[len(EXTRA_PREFIX) :], values.pop(f)) for f in names)
+            names = [(f, f[len(EXTRA_PREFIX) :]) for f in values if f.startswith(EXTRA_PREFIX)]
+        extra = tuple([(name, values.pop(f)) for f, name in names])
         values[id_name] = rid
         out.append(make(**values, extra=extra))
     return out

@@ -23,12 +23,32 @@ from enrich.matching.comparators import TERMS, Values
 from enrich.matching.profile import Person
 from enrich.matching.rules import Comparison
 
-__all__ = ["TermFrequencies", "tf_levels"]
+__all__ = ["TermFrequencies", "count_terms", "tf_levels"]
 
 
 def tf_levels(comp: Comparison) -> tuple[str, ...]:
     """Levels of a comparison that carry a term-frequency adjustment."""
     return tuple(lv.label for lv in comp.levels if lv.tf_weight)
+
+
+def count_terms(
+    comparisons: Sequence[Comparison],
+    people: Iterable[Person],
+    values_of: Callable[[Person, Comparison], Values],
+) -> list[Counter[str]]:
+    """For each tf-adjusted comparison, in order, how many of ``people`` hold each term."""
+    out: list[Counter[str]] = []
+    for comp in comparisons:
+        levels = tf_levels(comp)
+        if not levels:
+            continue
+        term_of = TERMS[comp.comparator]
+        counts: Counter[str] = Counter()
+        for person in people:
+            values = values_of(person, comp)
+            counts.update({t for t in (term_of(values, lv) for lv in levels) if t})
+        out.append(counts)
+    return out
 
 
 def _kind(term: str) -> str:
@@ -50,17 +70,22 @@ class TermFrequencies:
         values_of: Callable[[Person, Comparison], Values],
     ) -> TermFrequencies:
         """Count the terms of every tf-adjusted comparison over ``people``."""
+        return cls.from_counts(comparisons, [count_terms(comparisons, people, values_of)],
+                               len(people))
+
+    @classmethod
+    def from_counts(
+        cls, comparisons: Sequence[Comparison], parts: Iterable[list[Counter[str]]], records: int
+    ) -> TermFrequencies:
+        """The frequencies of a mirror counted in parts (``count_terms`` of each share)."""
+        counted = [c for c in comparisons if tf_levels(c)]
+        totals: list[Counter[str]] = [Counter() for _ in counted]
+        for part in parts:
+            for total, counts in zip(totals, part, strict=True):
+                total.update(counts)
         tf = cls()
-        for comp in comparisons:
-            levels = tf_levels(comp)
-            if not levels:
-                continue
-            term_of = TERMS[comp.comparator]
-            counts: Counter[str] = Counter()
-            for person in people:
-                values = values_of(person, comp)
-                counts.update({t for t in (term_of(values, lv) for lv in levels) if t})
-            tf._add(comp.name, counts.items(), len(people))
+        for comp, counts in zip(counted, totals, strict=True):
+            tf._add(comp.name, counts.items(), records)
         return tf
 
     def _add(self, comparison: str, counts: Iterable[tuple[str, int]], records: int) -> None:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import gc
 import math
 import multiprocessing as mp
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
@@ -24,7 +26,8 @@ from itertools import islice
 from enrich.matching.blocking import BlockingIndex, person_keys, profile_keys
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.comparators import COMPARATORS, TERMS, WRITTEN_TERMS, CompareFn, Values
-from enrich.matching.frequency import TermFrequencies
+from enrich.matching.forked import shared_chunks
+from enrich.matching.frequency import TermFrequencies, count_terms
 from enrich.matching.profile import Person, Profile, field_getter
 from enrich.matching.rules import Comparison, Level, RuleSet
 
@@ -136,19 +139,42 @@ class Matcher:
     ``match_many`` for a backfill.
     """
 
-    def __init__(self, rules: RuleSet, people: Iterable[Person]) -> None:
+    def __init__(self, rules: RuleSet, people: Iterable[Person], *, workers: int = 1,
+                 meanwhile: Callable[[], object] | None = None) -> None:
+        """Index ``people``; with ``workers > 1`` their blocking keys and terms are worked
+        out by this process and ``workers - 1`` forked ones (``forked.shared_chunks``),
+        the index is the same. ``meanwhile()`` is done here once the forked ones have
+        started (``enrich match`` reads the profiles), before this process joins them."""
         self.rules = rules
-        self.people: list[Person] = []
+        self.people: list[Person] = list(people)
         self._families = rules.blocking.keys
         self._index = BlockingIndex(rules.blocking)
-        families = self._families
-        for n, p in enumerate(people):
-            self.people.append(p)
-            self._index.add(n, person_keys(p, families))
         self._plan: tuple[_Step, ...] = tuple(_Step.of(c) for c in rules.comparisons)
-        self._tf = TermFrequencies.build(
-            rules.comparisons, self.people, lambda p, c: _values(p, c.right)
-        )
+        n = len(self.people)
+        size = max(-(-n // (8 * max(workers, 1))), 256)
+        bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
+
+        def part(i: int) -> tuple[array[int], array[int], list[Counter[str]]]:
+            """Chunk i's records: their key hashes, how many each, their term counts."""
+            share = self.people[bounds[i][0] : bounds[i][1]]
+            hashes, sizes = array("q"), array("i")
+            for p in share:
+                keys = person_keys(p, self._families)
+                sizes.append(len(keys))
+                hashes.extend(map(hash, keys))
+            return hashes, sizes, count_terms(rules.comparisons, share,
+                                              lambda p, c: _values(p, c.right))
+
+        terms: list[list[Counter[str]]] = []
+        with shared_chunks(part, len(bounds), workers - 1) as parts:
+            if meanwhile:
+                meanwhile()
+            for (start, _), (hashes, sizes, counts) in zip(bounds, parts, strict=True):
+                each = iter(hashes)
+                for number, k in enumerate(sizes, start):
+                    self._index.add_hashes(number, islice(each, k))
+                terms.append(counts)
+        self._tf = TermFrequencies.from_counts(rules.comparisons, terms, n)
 
     def __len__(self) -> int:
         return len(self.people)

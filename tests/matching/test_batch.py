@@ -13,6 +13,7 @@ from enrich.errors import ConfigError
 from enrich.matching.batch import decide_many
 from enrich.matching.cli import match
 from enrich.matching.comparators import COMPARATORS, FAST_LEVELS
+from enrich.matching.forked import shared_chunks
 from enrich.matching.profile import Person, Profile
 from enrich.matching.rules import Blocking, RuleSet, parse_rules
 from enrich.matching.scorer import Decision, Matcher
@@ -140,6 +141,27 @@ def test_batch_in_two_processes_equals_one() -> None:
     m = Matcher(parse_rules(ADDRESS_RULES, "addr.yaml"), people)
     one = list(decide_many(m, profiles, workers=1, chunk_size=50))
     assert list(decide_many(m, profiles, workers=2, chunk_size=50)) == one
+
+
+def test_index_built_in_two_processes_equals_one() -> None:
+    people, profiles = _world(5)
+    rules = parse_rules(ADDRESS_RULES, "addr.yaml")
+    one, two = Matcher(rules, people), Matcher(rules, people, workers=2)
+    assert two.index_stats() == one.index_stats()
+    assert [two.match(p) for p in profiles] == [one.match(p) for p in profiles]
+    assert list(decide_many(two, profiles, workers=2, chunk_size=50)) == _expected(one, profiles)
+
+
+def test_a_failure_in_a_forked_worker_is_raised_in_the_caller() -> None:
+    def work(i: int) -> int:
+        if i == 5:
+            raise ValueError(f"chunk {i} failed")
+        return i
+
+    with pytest.raises(ValueError, match="chunk 5 failed"), shared_chunks(work, 10, 1) as results:
+        list(results)
+    with shared_chunks(work, 5, 1) as results:
+        assert list(results) == [0, 1, 2, 3, 4]
 
 
 def test_exact_key_on_several_fields_blocks_on_all_of_them_together() -> None:
