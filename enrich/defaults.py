@@ -37,9 +37,10 @@ HUBSPOT_PAGE = 100
 # Retries of one CRM write before it goes to the dead-letter table.
 MAX_SYNC_ATTEMPTS = 6
 
-# `enrich match` forks one process per core (up to this many) from PARALLEL_FROM profiles:
-# on FEBRL4's 5,000 profiles two workers cut the matching phase from ~0.9 s to ~0.5 s when
-# both cores are free. The pool costs ~10 ms to start; the cut-off of 1,000 profiles is a
-# round guess below which that is not worth it (not measured).
+# `enrich match` indexes and decides in one process per core (the parent and forked helpers,
+# up to this many) when a side has PARALLEL_FROM records or more: on FEBRL4's 5,000 records
+# two processes cut indexing from ~0.16 s to ~0.11 s and deciding from ~0.78 s to ~0.47 s
+# (bench/README.md). A fork costs a few ms; the cut-off of 1,000 is a round guess below which
+# that is not worth it (not measured).
 MAX_AUTO_WORKERS = 4
 PARALLEL_FROM = 1000
