@@ -216,7 +216,6 @@ class GroupCommit:
             with self._mutex:
                 if slot.settled:
                     break
-                slot.woken = False
             # Woken when the row is settled, or to lead the next batch.
             if not slot.wake.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 with self._mutex:
@@ -226,6 +225,8 @@ class GroupCommit:
                         self._pending.remove(slot)
                 # A row already in a commit may still land: the sender's retry is a duplicate.
                 raise StorageUnavailable("the database did not commit the delivery in time")
+            with self._mutex:
+                slot.woken = False  # that wake-up is used: the next one may release again
         if slot.error is not None:
             raise slot.error
         assert slot.result is not None
@@ -280,7 +281,10 @@ class GroupCommit:
                     self._wake(slot)
 
     def _wake(self, slot: _Slot) -> None:
-        if not slot.woken:  # under self._mutex
+        # Under self._mutex. `woken` is set from this release until the request has taken
+        # it, so a second wake-up in between (a hand-over, then the commit) is not a second
+        # release of an unlocked lock.
+        if not slot.woken:
             slot.woken = True
             slot.wake.release()
 

@@ -76,3 +76,45 @@ def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None
                       (ids["m5"], False), (ids["m6"], True)]
     connection.close()
     engine.dispose()
+
+
+def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from enrich.db import upgrade
+    from webhooks.store import GroupCommit
+
+    url = f"sqlite:///{tmp_path / 'handover.db'}"
+    upgrade(url)
+    engine = make_engine(make_settings(url))
+    committer = GroupCommit(engine)
+    committer.MAX_ROUNDS = 1  # a leader hands over after every batch: the most hand-overs
+    answers: dict[str, list[tuple[int, bool]]] = {}
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def sender(n: int) -> None:
+        for i in range(60):
+            delivery_id = f"msg_{(n % 12) * 60 + i}"  # two senders per id
+            try:
+                result = committer.store({
+                    "source": "standard:acme", "delivery_id": delivery_id, "account": None,
+                    "known_account": True, "received_at": datetime.now().astimezone(),
+                    "headers": {}, "body": b"{}", "status": EventStatus.PENDING, "attempts": 0})
+            except BaseException as exc:  # noqa: BLE001 - any failure fails the test below
+                failures.append(exc)
+                continue
+            with lock:
+                answers.setdefault(delivery_id, []).append(result)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with Session(engine) as session:
+        ids = {r.delivery_id: r.id for r in session.exec(select(RawEvent))}
+    assert len(ids) == 720 and sum(len(a) for a in answers.values()) == 1440
+    for delivery_id, results in answers.items():
+        assert sorted(results) == [(ids[delivery_id], False), (ids[delivery_id], True)]
+    engine.dispose()
