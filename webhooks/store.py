@@ -305,25 +305,25 @@ class GroupCommit:
 
 
 class _Checkpointer:
-    """Checkpoints the SQLite log beside the commits, once it has grown (one thread a process).
+    """Checkpoints the SQLite log beside the commits, every EVERY_S (a thread per engine and
+    process; one forked from a parent is not alive in the child and is started again).
 
     A passive checkpoint never waits for, nor blocks, readers and writers; other connections
     still checkpoint as they commit (SQLite's default), so the log stays bounded either way.
     """
 
     EVERY_S = 0.5
-    _started: dict[tuple[int, int], threading.Thread] = {}
+    _started: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
     _lock = threading.Lock()
 
     @classmethod
     def ensure(cls, engine: Engine) -> None:
-        key = (os.getpid(), id(engine))
         with cls._lock:
-            thread = cls._started.get(key)
+            thread = cls._started.get(engine)
             if thread is None or not thread.is_alive():
                 thread = threading.Thread(target=cls._run, args=(weakref.ref(engine),),
                                           name="enrich-wal-checkpoint", daemon=True)
-                cls._started[key] = thread
+                cls._started[engine] = thread
                 thread.start()
 
     @classmethod

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from enrich.db import make_engine
 from enrich.models import EventStatus, RawEvent
 from tests.conftest import make_settings
-from webhooks.store import store_raw_event
+from webhooks.store import GroupCommit, store_raw_event
 
 
 def test_concurrent_deliveries_and_their_retries_are_stored_once_each(database_url: str) -> None:
@@ -49,25 +49,29 @@ def test_concurrent_deliveries_and_their_retries_are_stored_once_each(database_u
     engine.dispose()
 
 
-def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from enrich.db import upgrade
-    from webhooks.store import GroupCommit
+def pending_row(delivery_id: str) -> dict[str, object]:
+    """What `store_raw_event` hands the group commit for one delivery."""
+    return {"source": "standard:acme", "delivery_id": delivery_id, "account": None,
+            "known_account": True, "received_at": datetime.now().astimezone(), "headers": {},
+            "body": delivery_id.encode(), "status": EventStatus.PENDING, "attempts": 0}
 
-    url = f"sqlite:///{tmp_path / 'batch.db'}"
+
+def committer_on(url: str) -> GroupCommit:
+    from enrich.db import upgrade
+
     upgrade(url)
-    engine = make_engine(make_settings(url))
-    committer = GroupCommit(engine)
+    return GroupCommit(make_engine(make_settings(url)))
+
+
+def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    committer = committer_on(f"sqlite:///{tmp_path / 'batch.db'}")
+    engine = committer.engine
     connection = committer._open()
 
-    def values(delivery_id: str) -> dict[str, object]:
-        return {"source": "standard:acme", "delivery_id": delivery_id, "account": None,
-                "known_account": True, "received_at": datetime.now().astimezone(),
-                "headers": {}, "body": delivery_id.encode(), "status": EventStatus.PENDING,
-                "attempts": 0}
-
-    first = committer._insert.run(connection, [values(f"m{i}") for i in range(5)])
+    first = committer._insert.run(connection, [pending_row(f"m{i}") for i in range(5)])
     # A retry of m1 and m3, a new m5 sent twice in the same batch, a new m6.
-    second = committer._insert.run(connection, [values(d) for d in ("m1", "m5", "m3", "m5", "m6")])
+    second = committer._insert.run(connection,
+                                   [pending_row(d) for d in ("m1", "m5", "m3", "m5", "m6")])
 
     with Session(engine) as session:
         ids = {r.delivery_id: r.id for r in session.exec(select(RawEvent))}
@@ -79,13 +83,8 @@ def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None
 
 
 def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from enrich.db import upgrade
-    from webhooks.store import GroupCommit
-
-    url = f"sqlite:///{tmp_path / 'handover.db'}"
-    upgrade(url)
-    engine = make_engine(make_settings(url))
-    committer = GroupCommit(engine)
+    committer = committer_on(f"sqlite:///{tmp_path / 'handover.db'}")
+    engine = committer.engine
     committer.MAX_ROUNDS = 1  # a leader hands over after every batch: the most hand-overs
     answers: dict[str, list[tuple[int, bool]]] = {}
     failures: list[BaseException] = []
@@ -95,10 +94,7 @@ def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_pat
         for i in range(60):
             delivery_id = f"msg_{(n % 12) * 60 + i}"  # two senders per id
             try:
-                result = committer.store({
-                    "source": "standard:acme", "delivery_id": delivery_id, "account": None,
-                    "known_account": True, "received_at": datetime.now().astimezone(),
-                    "headers": {}, "body": b"{}", "status": EventStatus.PENDING, "attempts": 0})
+                result = committer.store(pending_row(delivery_id))
             except BaseException as exc:  # noqa: BLE001 - any failure fails the test below
                 failures.append(exc)
                 continue
