@@ -137,6 +137,8 @@ class Run:
     bad: int
     p50_ms: float
     p99_ms: float
+    idle: float  # share of the machine's CPU time left idle during the run
+
 
     @property
     def rate(self) -> float:
@@ -147,10 +149,12 @@ class Run:
 def run_wrk(script: Path, port: int, args: argparse.Namespace, target: str,
             count_stored: object) -> Run:
     before = count_stored() if callable(count_stored) else 0
+    cpu_before = cpu_times()
     out = subprocess.run(
         ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s",
          str(script), f"http://127.0.0.1:{port}{PATH}", "--", "2"],
         capture_output=True, text=True, timeout=args.seconds + 60, check=True).stdout
+    cpu = [b - a for a, b in zip(cpu_before, cpu_times(), strict=True)]
     found = re.search(r"RESULT ok=(\d+) bad=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     dur = re.search(r"requests in ([\d.]+)(m?s)", out)
@@ -159,7 +163,14 @@ def run_wrk(script: Path, port: int, args: argparse.Namespace, target: str,
     seconds = float(dur.group(1)) / (1000 if dur.group(2) == "ms" else 1)
     ok, bad, p50, p99 = (int(g) for g in found.groups())
     stored = (count_stored() - before) if callable(count_stored) else 0
-    return Run(target, float(rps.group(1)), stored, seconds, ok, bad, p50 / 1000, p99 / 1000)
+    return Run(target, float(rps.group(1)), stored, seconds, ok, bad, p50 / 1000, p99 / 1000,
+               (cpu[3] + cpu[4]) / max(1, sum(cpu)))
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far, by kind (/proc/stat: user nice system idle iowait ...)."""
+    with open("/proc/stat") as stat:
+        return [int(n) for n in stat.readline().split()[1:]]
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -247,7 +258,8 @@ def main() -> None:
                           if args.embedded and target == "enrich" else "")
                 print(f"run {n + 1} {target:6}: {run.rate:7.0f}/s  (wrk {run.wrk_rps:.0f} req/s, "
                       f"2xx {run.ok}, non-2xx {run.bad}, stored {run.stored}{worked})  "
-                      f"p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms", flush=True)
+                      f"p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms  cpu idle {run.idle:.0%}",
+                      flush=True)
                 script.unlink()
                 time.sleep(2)  # let the embedded worker drain a little between runs
     finally:

@@ -66,7 +66,8 @@ def _webhook(secret: str) -> Webhook:
 def verify(source: str, body: bytes, headers: dict[str, str]) -> None:
     secrets = current().settings.standard_secrets().get(source)
     if not secrets:
-        raise reject(404, "unknown_source", f"no Standard Webhooks secret configured for {source!r}")
+        raise reject(404, "unknown_source",
+                     f"no Standard Webhooks secret configured for {source!r}")
     if not all(headers.get(h) for h in SIGNATURE_HEADERS):
         raise reject(
             401, "missing_signature", "webhook-id, webhook-timestamp and webhook-signature required"
@@ -84,7 +85,8 @@ def verify(source: str, body: bytes, headers: dict[str, str]) -> None:
             last_error = str(exc).lower()
         except (ValueError, binascii.Error) as exc:  # truncated / non-base64 / non-UTF-8 parts
             last_error = f"malformed signature header ({type(exc).__name__})"
-    code = "stale_timestamp" if "too old" in last_error or "too new" in last_error else "bad_signature"
+    stale = "too old" in last_error or "too new" in last_error
+    code = "stale_timestamp" if stale else "bad_signature"
     raise reject(401, code, f"signature check failed: {last_error}")
 
 

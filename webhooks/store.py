@@ -23,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from enrich.db import writers_lock
 from enrich.errors import StorageUnavailable
 from enrich.models import EventStatus, RawEvent, utcnow
+from webhooks import sqlite_direct
+from webhooks.sqlite_direct import Busy, DirectWriter
 
 log = logging.getLogger(__name__)
 _TABLE = RawEvent.__table__  # type: ignore[attr-defined]
@@ -92,18 +94,19 @@ def _insert(conn: Any, values: dict[str, Any]) -> tuple[int, bool]:
 
 
 class _Slot:
-    """One request's delivery, queued for the next commit.
+    """One request's delivery, queued for the next commit as its INSERT parameters (converted
+    by the request's own thread, outside the commit).
 
     `wake` is a bare lock held until someone wakes the request's thread (cheaper than an Event:
     no Condition per request); `woken` (guarded by the committer's mutex) keeps it from being
     released twice.
     """
 
-    __slots__ = ("values", "size", "wake", "woken", "result", "error")
+    __slots__ = ("row", "size", "wake", "woken", "result", "error")
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-        self.size = len(values["body"])
+    def __init__(self, row: list[Any], size: int) -> None:
+        self.row = row
+        self.size = size
         self.wake = threading.Lock()
         self.wake.acquire()
         self.woken = False
@@ -133,7 +136,7 @@ class _SQLiteInsert:
         self.select_sql = str(select(_TABLE.c.id).where(
             _TABLE.c.source == bindparam("source"),
             _TABLE.c.delivery_id == bindparam("delivery_id")).compile(dialect=dialect))
-        self.converters = [(name, _TABLE.c[name].type.bind_processor(dialect))
+        self.converters = [(name, _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect))
                            for name in self.COLUMNS]
         self._sql: dict[int, str] = {}
 
@@ -147,33 +150,42 @@ class _SQLiteInsert:
         return statement
 
     def params(self, values: dict[str, Any]) -> list[Any]:
+        """One row's parameters, in COLUMNS order (so source and delivery id come first)."""
         return [values[name] if convert is None else convert(values[name])
                 for name, convert in self.converters]
 
-    def run(self, connection: Any, batch: list[dict[str, Any]]) -> list[tuple[int, bool]]:
-        """Insert the batch in one statement on an autocommit connection: stored when it returns."""
-        params: list[Any] = []
-        for values in batch:
-            params.extend(self.params(values))
+    def run(self, connection: Any, rows: list[list[Any]],
+            direct: DirectWriter | None = None) -> list[tuple[int, bool]]:
+        """Insert the rows (`params` each) in one statement on an autocommit connection
+        (through `direct` when given): stored when it returns."""
+        params = [value for row in rows for value in row]
+        sql = self.sql(len(rows))
+        if direct is not None:
+            inserted, last = direct.insert(sql, params)
+        else:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                inserted, last = cursor.rowcount, cursor.lastrowid
+            finally:
+                cursor.close()
+        if inserted == len(rows):
+            # SQLite numbers a new row one above the largest id, so the rows of one statement
+            # (which holds the write lock) get consecutive ids, in VALUES order.
+            return [(last - inserted + 1 + i, True) for i in range(inserted)]
+        # A retried delivery (rare): look the rows up; the new ones are the top `inserted`.
+        results, seen = [], set()
         cursor = connection.cursor()
         try:
-            cursor.execute(self.sql(len(batch)), params)
-            inserted, last = cursor.rowcount, cursor.lastrowid
-            if inserted == len(batch):
-                # SQLite numbers a new row one above the largest id, so the rows of one
-                # statement (which holds the write lock) get consecutive ids, in VALUES order.
-                return [(last - inserted + 1 + i, True) for i in range(inserted)]
-            # A retried delivery (rare): look the rows up; the new ones are the top `inserted`.
-            results, seen = [], set()
-            for values in batch:
-                found = cursor.execute(self.select_sql, (values["source"], values["delivery_id"]))
-                raw_id = int(found.fetchall()[0][0])
+            for source, delivery_id, *_ in rows:
+                found = cursor.execute(self.select_sql, (source, delivery_id)).fetchall()
+                raw_id = int(found[0][0])
                 created = inserted > 0 and last - inserted < raw_id <= last and raw_id not in seen
                 seen.add(raw_id)
                 results.append((raw_id, created))
-            return results
         finally:
             cursor.close()
+        return results
 
 
 class GroupCommit:
@@ -194,6 +206,7 @@ class GroupCommit:
     MAX_BATCH_BYTES = 8 * 1024 * 1024
     MAX_ROUNDS = 4
     WAIT_S = 15.0
+    BUSY_NAP_S = 0.0001
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -201,12 +214,14 @@ class GroupCommit:
         self._mutex = threading.Lock()  # guards _pending and each slot's woken/result/error
         self._leading = threading.Lock()
         self._connection: Any = None
+        self._direct: DirectWriter | None = None
+        self._busy_wait_s = 0.0
         self._pid = os.getpid()
         self._insert = _SQLiteInsert(engine)
         self._writers = writers_lock(engine)
 
     def store(self, values: dict[str, Any]) -> tuple[int, bool]:
-        slot = _Slot(values)
+        slot = _Slot(self._insert.params(values), len(values["body"]))
         with self._mutex:
             self._pending.append(slot)
         deadline = time.monotonic() + self.WAIT_S
@@ -263,14 +278,17 @@ class GroupCommit:
         error: Exception | None = None
         try:
             connection = self._open()
-            with self._writers.held():
-                results = self._insert.run(connection, [slot.values for slot in batch])
+            rows = [slot.row for slot in batch]
+            if self._direct is None:
+                with self._writers.held():
+                    results = self._insert.run(connection, rows)
+            else:
+                results = self._run_direct(connection, rows, self._direct)
         except Exception as exc:  # never leave a request waiting on a failed commit
             # Locked, full, read-only or unreachable: the sender must retry (a 503).
             reason = getattr(exc, "orig", None) or exc
             error = StorageUnavailable(f"could not store the delivery: {reason}")
-            _discard(self._connection)
-            self._connection = None
+            self._close()
         with self._mutex:
             for i, slot in enumerate(batch):
                 if results is not None:
@@ -279,6 +297,19 @@ class GroupCommit:
                     slot.error = error
                 if slot is not own:
                     self._wake(slot)
+
+    def _run_direct(self, connection: Any, rows: list[list[Any]],
+                    direct: DirectWriter) -> list[tuple[int, bool]]:
+        # A taken lock is waited for here, with the GIL released, in short naps: the usual
+        # holder is the other worker's leader, which keeps it for one insert.
+        deadline = time.monotonic() + self._busy_wait_s
+        while True:
+            try:
+                return self._insert.run(connection, rows, direct)
+            except Busy:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(self.BUSY_NAP_S)
 
     def _wake(self, slot: _Slot) -> None:
         # Under self._mutex. `woken` is set from this release until the request has taken
@@ -291,17 +322,31 @@ class GroupCommit:
     def _open(self) -> Any:
         """The committer's own DB-API connection: autocommit, and no checkpoints of its own."""
         if self._connection is None or self._pid != os.getpid():
-            self._pid = os.getpid()
+            if self._pid != os.getpid():
+                # The parent's handles are the parent's: a child must not use or close them.
+                self._pid, self._direct = os.getpid(), None
             connection: Any = self.engine.raw_connection()
             connection.driver_connection.isolation_level = None  # each INSERT commits itself
             cursor = connection.cursor()
             # A checkpoint copies the log into the database and syncs it; run by a commit, it
             # would hold every other request's commit back (_Checkpointer runs it aside).
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+            self._busy_wait_s = cursor.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
             cursor.close()
             self._connection = connection
+            database = self.engine.url.database or ""
+            if sqlite_direct.available() and os.path.isfile(database):
+                self._direct = DirectWriter(database, self._writers.path)
             _Checkpointer.ensure(self.engine)
         return self._connection
+
+    def _close(self) -> None:
+        """Drop the connections after a failure; the next batch opens fresh ones."""
+        _discard(self._connection)
+        self._connection = None
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
 
 
 class _Checkpointer:

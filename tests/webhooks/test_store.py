@@ -1,16 +1,33 @@
-"""Storing a delivery on SQLite: the group commit's own insert, exactly once per delivery id."""
+"""Storing a delivery on SQLite: the group commit's own insert, exactly once per delivery id.
+
+Every test runs twice: with the insert through SQLite's C API (webhooks/sqlite_direct.py, the
+default where the library is found) and through the sqlite3 module (where it is not).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
+import pytest
 from sqlmodel import Session, select
 
-from enrich.db import make_engine
+from enrich.db import make_engine, writers_lock
+from enrich.errors import StorageUnavailable
 from enrich.models import EventStatus, RawEvent
 from tests.conftest import make_settings
+from webhooks import sqlite_direct
 from webhooks.store import GroupCommit, store_raw_event
+
+
+@pytest.fixture(autouse=True, params=["C API", "sqlite3 module"])
+def insert_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "sqlite3 module":
+        monkeypatch.setattr(sqlite_direct, "available", lambda: False)
+    else:
+        assert sqlite_direct.available()  # CI's Python links SQLite dynamically
+    return str(request.param)
 
 
 def test_concurrent_deliveries_and_their_retries_are_stored_once_each(database_url: str) -> None:
@@ -68,10 +85,13 @@ def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None
     engine = committer.engine
     connection = committer._open()
 
-    first = committer._insert.run(connection, [pending_row(f"m{i}") for i in range(5)])
+    def insert(*delivery_ids: str) -> list[tuple[int, bool]]:
+        rows = [committer._insert.params(pending_row(d)) for d in delivery_ids]
+        return committer._insert.run(connection, rows, committer._direct)
+
+    first = insert(*(f"m{i}" for i in range(5)))
     # A retry of m1 and m3, a new m5 sent twice in the same batch, a new m6.
-    second = committer._insert.run(connection,
-                                   [pending_row(d) for d in ("m1", "m5", "m3", "m5", "m6")])
+    second = insert("m1", "m5", "m3", "m5", "m6")
 
     with Session(engine) as session:
         ids = {r.delivery_id: r.id for r in session.exec(select(RawEvent))}
@@ -114,3 +134,54 @@ def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_pat
     for delivery_id, results in answers.items():
         assert sorted(results) == [(ids[delivery_id], False), (ids[delivery_id], True)]
     engine.dispose()
+
+
+def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    committer = committer_on(f"sqlite:///{tmp_path / 'wait.db'}")
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:  # e.g. the other worker's leader, or a processing job
+        with writers_lock(committer.engine).held():
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    held.wait(5)
+    threading.Timer(0.2, release.set).start()
+    started = time.monotonic()
+    raw_id, created = committer.store(pending_row("after-the-wait"))
+    waited = time.monotonic() - started
+    thread.join()
+
+    assert created and waited >= 0.15
+    with Session(committer.engine) as session:
+        assert session.get(RawEvent, raw_id).delivery_id == "after-the-wait"  # type: ignore[union-attr]
+    committer.engine.dispose()
+
+
+def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(
+        tmp_path, insert_path: str) -> None:  # type: ignore[no-untyped-def]
+    from enrich.db import upgrade
+
+    if insert_path != "C API":
+        pytest.skip("through the sqlite3 module the leader waits for the file lock unbounded")
+    url = f"sqlite:///{tmp_path / 'stuck.db'}"
+    upgrade(url)
+    committer = GroupCommit(make_engine(make_settings(url, sqlite_busy_timeout_ms=100)))
+    held, release = threading.Event(), threading.Event()
+
+    def stuck_writer() -> None:
+        with writers_lock(committer.engine).held():
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=stuck_writer)
+    thread.start()
+    held.wait(5)
+    with pytest.raises(StorageUnavailable):
+        committer.store(pending_row("refused"))
+    release.set()
+    thread.join()
+    assert committer.store(pending_row("later")) == (1, True)  # the sender's retry
+    committer.engine.dispose()
