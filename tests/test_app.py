@@ -66,3 +66,25 @@ def test_a_command_needing_a_crm_says_which_settings_are_missing(
     result = CliRunner().invoke(cli, ["crm", "pull"])
     assert result.exit_code == 1
     assert "SALESFORCE_SESSION_ID" in result.output and "Traceback" not in result.output
+
+
+def test_a_web_process_keeps_the_collector_off_its_long_lived_heap(database_url: str) -> None:
+    # A full collection of the app's heap held the GIL for ~100 ms under load (bench/ingest.py).
+    import gc
+
+    from enrich import runtime
+    from enrich.db import upgrade
+    from enrich.server import build_wsgi_app
+
+    upgrade(database_url)
+    gc.unfreeze()
+    app = build_wsgi_app(make_settings(database_url))
+    try:
+        assert gc.get_freeze_count() > 10_000  # the modules, tables and caches loaded so far
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
+        scheduler = app.extensions.get("enrich.scheduler")
+        if scheduler is not None:
+            scheduler.stop()
+        runtime.uninstall()
