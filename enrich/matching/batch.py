@@ -64,24 +64,55 @@ class _Reader:
     """Reads what one side of the comparisons needs: each field once per record.
 
     ``read(record)`` gives the field values (extra fields from a dict built once, the
-    first of a repeated name as ``field_getter``); ``values(got)`` gives
-    ``scorer._values`` of the record for every comparison, from them.
+    first of a repeated name as ``field_getter``); ``record(r)`` gives them with what
+    each comparison reads of them (a ``_Record``), the fast-level inputs prepared by
+    ``prepare[j]`` once per distinct value: many records share a postcode, a state, a
+    street number. ``values_of(got, j)`` is ``scorer._values`` of comparison j.
     """
 
-    def __init__(self, sides: list[Roles]) -> None:
+    def __init__(self, sides: list[Roles],
+                 prepare: list[Callable[[Values], object] | None]) -> None:
         self.fields = sorted({f for roles in sides for _, fs in roles for f in fs})
         self.at = {f: i for i, f in enumerate(self.fields)}
         self._sides = [tuple((role, tuple(self.at[f] for f in fs)) for role, fs in roles)
                        for roles in sides]
         self._read = [(f[len(EXTRA_PREFIX) :], None) if f.startswith(EXTRA_PREFIX)
                       else ("", field_getter(f)) for f in self.fields]
+        # Per comparison: the fields it reads in the order of its roles (its key,
+        # ``_Step.right_key``), the position of the one field when it reads one (else
+        # -1), how its fast-level input is prepared and the inputs prepared so far.
+        self._plan: list[tuple[tuple[int, ...], int, Callable[[Values], object] | None,
+                               dict[tuple[str, ...], object]]] = []
+        for side, prep in zip(self._sides, prepare, strict=True):
+            at = tuple(i for _, ats in side for i in ats)
+            self._plan.append((at, at[0] if len(at) == 1 else -1, prep, {}))
+        self._records = 0
 
     def read(self, record: Profile | Person) -> list[str]:
         extra = dict(reversed(record.extra)) if record.extra else {}
         return [extra.get(name, "") if get is None else get(record) for name, get in self._read]
 
-    def values(self, got: list[str]) -> list[Values]:
-        return [self.values_of(got, j) for j in range(len(self._sides))]
+    def record(self, record: Profile | Person) -> _Record:
+        """The record's values, each comparison's key and its prepared fast-level input."""
+        if self._records >= _MAX_PREPARED:  # a long backfill meets endless values
+            self._records = 0
+            for *_, done in self._plan:
+                done.clear()
+        self._records += 1
+        got = self.read(record)
+        keys: list[tuple[str, ...]] = []
+        prepared: list[object] = []
+        for j, (at, one, prepare, done) in enumerate(self._plan):
+            key = (got[one],) if one >= 0 else tuple([got[i] for i in at])
+            keys.append(key)
+            if prepare is None:
+                prepared.append(None)
+                continue
+            value = done.get(key)
+            if value is None:
+                value = done[key] = prepare(self.values_of(got, j))
+            prepared.append(value)
+        return _Record(got, keys, prepared)
 
     def values_of(self, got: list[str], j: int) -> Values:
         """The values of comparison j alone."""
@@ -95,12 +126,14 @@ class _Reader:
         return d
 
 
-class _Right:
-    """What the comparisons read of one CRM record, computed the first time it is a candidate.
+class _Record:
+    """What the comparisons read of one record: a CRM record the first time it is a
+    candidate, a profile when it is decided.
 
-    ``keys[j]``: the raw values comparison j reads (``_Step.right_key``, its memo key
-    within a profile); ``prepared[j]``: its fast-level input. The full ``Values`` are
-    built only when a comparator needs them (a costly comparison, a written pair).
+    ``keys[j]``: the raw values comparison j reads (of a CRM record: ``_Step.right_key``,
+    its memo key within a profile); ``prepared[j]``: its fast-level input. The full
+    ``Values`` are built only when a comparator needs them (a costly comparison, a
+    written pair).
     """
 
     __slots__ = ("_values", "got", "keys", "prepared")
@@ -144,8 +177,10 @@ class BatchDecider:
                          for f, s in zip(self.fast, plan, strict=True)]
         self.explain = [f.explain(s.comp) if f and f.explain else None
                         for f, s in zip(self.fast, plan, strict=True)]
-        self.left = _Reader([s.left for s in plan])
-        self.right = _Reader([s.right for s in plan])
+        self.left = _Reader([s.left for s in plan],
+                            [f.prepare if f else None for f in self.fast])
+        self.right = _Reader([s.right for s in plan],
+                             [f.prepare_right if f else None for f in self.fast])
         self.base = [{label: lv.weight for label, lv in s.levels.items()} for s in plan]
         self.tf_labels = [{label for label, lv in s.levels.items() if lv.tf_weight} for s in plan]
         ranges = [_weight_range(s) for s in plan]
@@ -158,36 +193,21 @@ class BatchDecider:
         maxes = [ranges[j][1] for j in self.order]
         self.rest_max = [sum(maxes[k:]) for k in range(len(maxes) + 1)]
         self.cut = matcher.rules.thresholds.review - _SLACK
-        self._key_at = [tuple(self.right.at[f] for f in s.right_fields) for s in plan]
-        self._right: dict[int, _Right] = {}
-        self._prepared: list[dict[tuple[str, ...], object]] = [{} for _ in plan]
+        self._right: dict[int, _Record] = {}
         self._tf: dict[tuple[int, str, tuple[str, ...]], tuple[float, str]] = {}
+        self._explained: list[dict[tuple[tuple[str, ...], tuple[str, ...]], Contribution]] = [
+            {} for _ in plan]
 
-    def _person(self, n: int) -> _Right:
+    def _person(self, n: int) -> _Record:
         r = self._right.get(n)
         if r is None:
             if len(self._right) >= _MAX_PREPARED:
                 self._right.clear()
                 self._tf.clear()
-                for prepared_values in self._prepared:
-                    prepared_values.clear()
-            got = self.right.read(self.m.people[n])
-            keys = [tuple([got[i] for i in at]) for at in self._key_at]
-            prepared: list[object] = []
-            for j, f in enumerate(self.fast):
-                if f is None:
-                    prepared.append(None)
-                    continue
-                # Many records share a value (a postcode, a state): prepare each value once.
-                got_j = self._prepared[j].get(keys[j])
-                if got_j is None:
-                    got_j = self._prepared[j][keys[j]] = f.prepare_right(
-                        self.right.values_of(got, j))
-                prepared.append(got_j)
-            r = self._right[n] = _Right(got, keys, prepared)
+            r = self._right[n] = self.right.record(self.m.people[n])
         return r
 
-    def _tf_level(self, j: int, label: str, right: _Right) -> tuple[float, str]:
+    def _tf_level(self, j: int, label: str, right: _Record) -> tuple[float, str]:
         """A level's weight with its term-frequency adjustment and the note explaining it;
         they depend on the values comparison j reads only (records sharing a suburb
         share them)."""
@@ -206,14 +226,13 @@ class BatchDecider:
         rules = m.rules
         prior = rules.prior_weight
         th = rules.thresholds
-        left = self.left.values(self.left.read(profile))
-        left_prep = [f.prepare(v) if f else None for f, v in zip(self.fast, left, strict=True)]
+        left = self.left.record(profile)
         memo: list[dict[tuple[str, ...], Contribution]] = [{} for _ in plan]
         exact: list[_Pair] = []
         dropped_best = -math.inf
         cut, people, right_of = self.cut, m.people, self._right
         # The comparisons in the order they run, with what each needs at hand.
-        steps = [(j, self.rest_max[k], self.level_of[j], left_prep[j], self.base[j],
+        steps = [(j, self.rest_max[k], self.level_of[j], left.prepared[j], self.base[j],
                   self.tf_labels[j]) for k, j in enumerate(self.order)]
         for n in m._index.candidates(profile_keys(profile, m._families)):
             right = right_of.get(n) or self._person(n)
@@ -234,7 +253,8 @@ class BatchDecider:
                     key = right.keys[j]
                     c = memo[j].get(key)
                     if c is None:
-                        c = memo[j][key] = m._compare(plan[j], left[j], right.values(self.right, j))
+                        c = memo[j][key] = m._compare(plan[j], left.values(self.left, j),
+                                                      right.values(self.right, j))
                     slow[j] = c
                     w = c.weight
                 weights[j] = w
@@ -255,10 +275,9 @@ class BatchDecider:
             chosen = [(exact[0], Decision.LINK)]
         else:
             chosen = [(p, Decision.REVIEW) for p in exact if p.score >= th.review]
-        return tuple(self._candidate(p, d, left, left_prep) for p, d in chosen)
+        return tuple(self._candidate(p, d, left) for p, d in chosen)
 
-    def _candidate(self, pair: _Pair, decision: Decision, left: list[Values],
-                   left_prep: list[object]) -> Candidate:
+    def _candidate(self, pair: _Pair, decision: Decision, left: _Record) -> Candidate:
         """The written candidate, explained by the comparators themselves (a fast level's
         comparator from the prepared values, ``FastLevel.explain``)."""
         m = self.m
@@ -267,19 +286,32 @@ class BatchDecider:
         for j, step in enumerate(m._plan):
             c = pair.slow.get(j)
             if c is None:
-                explain = self.explain[j]
-                if explain is None:
-                    c = m._compare(step, left[j], right.values(self.right, j))
+                if self.explain[j] is None:
+                    c = m._compare(step, left.values(self.left, j), right.values(self.right, j))
                 else:
-                    label, why = explain(left_prep[j], right.prepared[j])
-                    if label in self.tf_labels[j]:
-                        weight, note = self._tf_level(j, label, right)
-                        c = Contribution(step.comp.name, label, weight, why + note)
-                    else:
-                        c = Contribution(step.comp.name, label, self.base[j][label], why)
+                    # Written pairs share values (a state, a street number, a postcode):
+                    # their contribution is made once per pair of values.
+                    explained = self._explained[j]
+                    key = (left.keys[j], right.keys[j])
+                    c = explained.get(key)
+                    if c is None:
+                        if len(explained) >= _MAX_PREPARED:
+                            explained.clear()
+                        c = explained[key] = self._explain(j, left, right)
             parts.append(c)
         score = m.rules.prior_weight + sum(c.weight for c in parts)
         return Candidate(pair.person_id, round(score, 4), decision, tuple(parts))
+
+    def _explain(self, j: int, left: _Record, right: _Record) -> Contribution:
+        """Comparison j's contribution by its fast level's comparator (``FastLevel.explain``)."""
+        explain = self.explain[j]
+        assert explain is not None
+        name = self.m._plan[j].comp.name
+        label, why = explain(left.prepared[j], right.prepared[j])
+        if label in self.tf_labels[j]:
+            weight, note = self._tf_level(j, label, right)
+            return Contribution(name, label, weight, why + note)
+        return Contribution(name, label, self.base[j][label], why)
 
 
 def decide_many(
@@ -328,7 +360,7 @@ def decide_rows(
             return
         # Forked workers share the parent's pages; frozen objects are not touched (and so
         # not copied) by their collector. They stay frozen afterwards: unfreezing would
-        # hand everything frozen before (``cli._loading``: the records and the index) to
+        # hand everything frozen before (``cli._uncollected``: the records and the index) to
         # a full collection at exit, ~60 ms of a FEBRL4 run for nothing to collect.
         gc.freeze()
         with shared_chunks(chunk, len(ranges), workers - 1) as chunks:

@@ -8,12 +8,10 @@ cause (files, rules) arrive as ``ConfigError`` / ``InputError`` and leave as a
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,7 +47,7 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
 def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: Path,
           workers: int) -> None:
     """Link every row of LEFT to the people of RIGHT: one output row per link or review pair."""
-    with _loading():
+    with _uncollected():
         try:
             rules = load_rules(rules_path) if rules_path else default_rules()
             people = read_people(right_path, rules.right)
@@ -67,8 +65,8 @@ def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: 
         fh = out_path.open("w", encoding="utf-8", newline="")
     except OSError as e:
         raise click.ClickException(f"{out_path}: cannot write: {e.strerror}") from None
-    with fh:
-        csv.writer(fh).writerow(LINK_COLUMNS)
+    with fh, _uncollected():
+        fh.write(_csv_row(LINK_COLUMNS))
         bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm  # only a terminal shows a bar: spare batch runs the import
@@ -93,10 +91,11 @@ def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: 
 
 
 @contextmanager
-def _loading() -> Iterator[None]:
-    """Loading makes many acyclic objects that live until exit; the cycle collector would
-    scan them over and over for nothing (~5 % of a FEBRL4 run), so it rests meanwhile and
-    they are then set aside (``gc.freeze``)."""
+def _uncollected() -> Iterator[None]:
+    """Loading and deciding make many acyclic objects that live until exit (records, the
+    index, caches); the cycle collector would scan them over and over for nothing (~5 % of
+    a FEBRL4 run), and all those made since it stopped once more as it starts again
+    (~4 ms), so it rests meanwhile and they are then set aside (``gc.freeze``)."""
     gc.disable()
     try:
         yield
@@ -111,27 +110,31 @@ def _workers(asked: int, records: int) -> int:
     return min(os.cpu_count() or 1, MAX_AUTO_WORKERS) if records >= PARALLEL_FROM else 1
 
 
-def link_rows(key: str, candidates: tuple[Candidate, ...]) -> list[tuple[str, str, str, str, str]]:
-    """The output rows (``LINK_COLUMNS``) of one profile's link and review candidates."""
-    return [(key, c.person_id, f"{c.score:.2f}", c.decision.value, explanation_text(c))
-            for c in candidates]
+def _csv_field(text: str) -> str:
+    """A field as ``csv.writer`` writes it in its default dialect: quoted when it holds a
+    comma, a quote or a line break, its quotes doubled. (The csv module of Python 3.11
+    looks every character of a field up in the line terminator, twice: ~9 % of the
+    instructions of a FEBRL4 run, with its long explanations; these are four scans in C.)"""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
-_TEXT = io.StringIO()
-_CSV = csv.writer(_TEXT)
+def _csv_row(fields: Iterable[str]) -> str:
+    """One line of the output CSV (``csv.writer``'s, with its "\\r\\n")."""
+    return ",".join(map(_csv_field, fields)) + "\r\n"
 
 
 def _csv_text(key: str, candidates: tuple[Candidate, ...]) -> tuple[tuple[int, int, str], ...]:
-    """One profile's rows as CSV text, with its numbers of links and review pairs: text
-    travels back from a worker process much cheaper than rows of fields."""
+    """One profile's rows (``LINK_COLUMNS``) as CSV text, with its numbers of links and
+    review pairs: text travels back from a worker process much cheaper than rows of fields."""
     if not candidates:
         return ()
-    _TEXT.seek(0)
-    _TEXT.truncate()
-    _CSV.writerows(link_rows(key, candidates))
+    text = "".join([_csv_row((key, c.person_id, f"{c.score:.2f}", c.decision.value,
+                              explanation_text(c))) for c in candidates])
     links = sum(c.decision is Decision.LINK for c in candidates)
     reviews = sum(c.decision is Decision.REVIEW for c in candidates)
-    return ((links, reviews, _TEXT.getvalue()),)
+    return ((links, reviews, text),)
 
 
 if __name__ == "__main__":

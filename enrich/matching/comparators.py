@@ -346,7 +346,7 @@ def _first_variants(first: str) -> tuple[str, ...]:
     """
     if len(first) < 2:
         return ()
-    family = {v for v in nz.first_name_keys(first) | nz._nicknamer().nicknames_of(first)
+    family = {v for v in nz.first_name_keys(first) | nz.nicknames_of(first)
               if len(v) >= 2}
     return tuple(sorted(family, key=lambda v: (v != first, -len(v), v)))
 

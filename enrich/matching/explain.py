@@ -42,5 +42,22 @@ def explanation_text(candidate: Candidate, *, include_null: bool = False) -> str
     for c in sorted(candidate.contributions, key=lambda c: -abs(c.weight)):
         if c.level == "null" and not include_null:
             continue
-        parts.append(f"{c.comparison}={c.level}({c.weight:+.1f}): {c.explanation}")
+        parts.append(f"{c.comparison}={c.level}({_signed(c.weight)}): {c.explanation}")
     return "; ".join(parts)
+
+
+# Formatting a float costs ~1,000 times a dict lookup, and weights take few values (the
+# levels' and their term-frequency adjustments): ``enrich match`` formats each once.
+_SIGNED: dict[float, str] = {}
+_MAX_SIGNED = 4096
+
+
+def _signed(weight: float) -> str:
+    """``f"{weight:+.1f}"``."""
+    text = _SIGNED.get(weight)
+    if text is None:
+        text = f"{weight:+.1f}"
+        # 0.0 and -0.0 are equal keys but read "+0.0" and "-0.0": zero is not kept.
+        if weight and len(_SIGNED) < _MAX_SIGNED:
+            _SIGNED[weight] = text
+    return text

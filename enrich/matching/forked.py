@@ -10,6 +10,7 @@ were forked (an index, the records); only what ``work`` returns travels back, pi
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -50,7 +51,9 @@ class shared_chunks(Generic[R]):  # noqa: N801 - used as a function: ``with shar
 
         ctx = mp.get_context("fork")
         self._wait = wait
-        self._next = ctx.RawValue("i", 0)
+        # The next chunk to take, in an anonymous mapping the forked helpers share:
+        # multiprocessing's shared values would import and set up its shared heap.
+        self._next = memoryview(mmap.mmap(-1, 4)).cast("i")
         self._lock = ctx.Lock()
         for _ in range(helpers):
             receive, send = ctx.Pipe(duplex=False)
@@ -62,10 +65,10 @@ class shared_chunks(Generic[R]):  # noqa: N801 - used as a function: ``with shar
 
     def _take(self) -> int | None:
         with self._lock:
-            i: int = self._next.value
+            i: int = self._next[0]
             if i >= self._n:
                 return None
-            self._next.value = i + 1
+            self._next[0] = i + 1
             return i
 
     def _help(self, conn: Connection) -> None:

@@ -8,13 +8,15 @@ both sides alike, so "José", "JOSE" and "𝐉𝐨𝐬𝐞́" meet on "jose".
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from nicknames import NickNamer
 from unidecode import unidecode
 
 from enrich.matching import vocab
@@ -35,6 +37,7 @@ __all__ = [
     "location",
     "name_family",
     "nickname_related",
+    "nicknames_of",
     "parse_display_name",
     "person_name",
     "registered_domain",
@@ -183,9 +186,45 @@ def person_name(first: str, last: str, full: str = "") -> tuple[tuple[str, ...],
     return first_t, last_t
 
 
+_Lookup = dict[str, frozenset[str]]
+
+
 @cache
-def _nicknamer() -> NickNamer:
-    return NickNamer()
+def _nickname_tables() -> tuple[_Lookup, _Lookup]:
+    """(name -> its nicknames, nickname -> the names it shortens): the ``has_nickname``
+    rows of the ``nicknames`` package's table, as its ``NickNamer`` reads them.
+
+    The table is read from the package's names.csv (the data it documents: see
+    ``nicknames.with_names_csv_path``) without importing the package: its ``__init__``
+    looks up its own version through ``importlib.metadata``, ~15 ms of every
+    ``enrich match`` run spent on importing what the lookup does not use.
+    """
+    spec = find_spec("nicknames")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the nicknames package is not installed", name="nicknames")
+    path = Path(next(iter(spec.submodule_search_locations)), "names.csv")
+    nicks: dict[str, set[str]] = {}
+    canonicals: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        next(rows)  # the header
+        for name, relationship, nick in rows:
+            if relationship == "has_nickname":
+                name, nick = name.lower().strip(), nick.lower().strip()
+                nicks.setdefault(name, set()).add(nick)
+                canonicals.setdefault(nick, set()).add(name)
+    return ({k: frozenset(v) for k, v in nicks.items()},
+            {k: frozenset(v) for k, v in canonicals.items()})
+
+
+def nicknames_of(name: str) -> frozenset[str]:
+    """The known nicknames of a name ("robert" -> {bob, rob, bobby, ...})."""
+    return _nickname_tables()[0].get(name.lower().strip(), frozenset())
+
+
+def _canonicals_of(name: str) -> frozenset[str]:
+    """The names a nickname is known to shorten ("bob" -> {robert, ...})."""
+    return _nickname_tables()[1].get(name.lower().strip(), frozenset())
 
 
 _DIMINUTIVE_ENDINGS = ("ie", "ey", "y", "i")
@@ -214,8 +253,7 @@ def first_name_keys(first: str) -> frozenset[str]:
     """
     if len(first) < 2:
         return frozenset({first})
-    nn = _nicknamer()
-    return frozenset({first}).union(*(nn.canonicals_of(s) for s in diminutive_spellings(first)))
+    return frozenset({first}).union(*map(_canonicals_of, diminutive_spellings(first)))
 
 
 def nickname_related(a: str, b: str) -> bool:
@@ -257,8 +295,7 @@ def _nickname_related(a: str, b: str) -> bool:
 @lru_cache(maxsize=_CACHE)
 def _nicknames(name: str) -> frozenset[str]:
     """Known nicknames of a name under any of its spellings."""
-    nn = _nicknamer()
-    return frozenset().union(*(nn.nicknames_of(s) for s in diminutive_spellings(name)))
+    return frozenset().union(*map(nicknames_of, diminutive_spellings(name)))
 
 
 @lru_cache(maxsize=_CACHE)

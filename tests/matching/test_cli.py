@@ -125,3 +125,19 @@ def test_duplicate_ids_are_refused(files: dict[str, Path]) -> None:
 def test_no_progress_bar_when_stderr_is_not_a_terminal(files: dict[str, Path]) -> None:
     code, out = _run(*_base(files))
     assert code == 0 and "matching:" not in out and "3 profiles vs 2 people" in out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rows_are_written_as_the_csv_module_writes_them(seed: int) -> None:
+    import io
+    import random
+
+    from enrich.matching.cli import _csv_row
+
+    rng = random.Random(seed)
+    for _ in range(300):
+        row = ["".join(rng.choice('ab ,"\'\r\n;é') for _ in range(rng.randrange(6)))
+               for _ in range(5)]
+        text = io.StringIO()
+        csv.writer(text).writerow(row)
+        assert _csv_row(row) == text.getvalue()

@@ -46,6 +46,19 @@ def test_two_given_names_sharing_a_listed_nickname_are_not_related() -> None:
     assert nz.nickname_related("jon", "jack")  # both forms of John
 
 
+def test_the_nickname_table_is_the_nicknames_package_s() -> None:
+    """Read from its names.csv without importing the package: the lookups of its NickNamer."""
+    from nicknames import NickNamer
+
+    nn = NickNamer()
+    nicks, canonicals = nz._nickname_tables()
+    assert {k: set(v) for k, v in nicks.items()} == nn.nickname_lookup
+    assert {k: set(v) for k, v in canonicals.items()} == nn.canonical_lookup
+    assert nz.nicknames_of(" Robert ") == nn.nicknames_of("robert")
+    assert "bob" in nz.nicknames_of("robert")
+    assert nz.nicknames_of("zzyzx") == frozenset()
+
+
 def test_robert_is_not_read_as_a_nickname_of_william(rules: RuleSet) -> None:
     got = COMPARATORS["person_name"]({"name": ("Robert Anderson",)},
                                      {"first_name": ("William",), "last_name": ("Anderson",)},
@@ -95,3 +108,16 @@ def test_agreeing_on_a_small_country_says_more_than_on_a_big_one(rules: RuleSet)
     big = _part(m, _p("Amy Stone", location="USA"), "amy", "location")
     assert small.level == big.level == "country"
     assert small.weight > big.weight
+
+
+def test_weights_read_the_same_from_the_cache_of_their_texts() -> None:
+    from enrich.matching.explain import explanation_text
+    from enrich.matching.scorer import Candidate, Decision
+
+    def text(*weights: float) -> str:
+        parts = tuple(Contribution(f"c{i}", "exact", w, "why") for i, w in enumerate(weights))
+        return explanation_text(Candidate("x", sum(weights), Decision.LINK, parts))
+
+    for _ in range(2):  # the second time from the cache
+        assert text(2.25, -0.0, 0.0) == (
+            "c0=exact(+2.2): why; c1=exact(-0.0): why; c2=exact(+0.0): why")
