@@ -14,7 +14,7 @@ more deliveries than the bare endpoint answers in that time, so it never caps th
 
     .venv/bin/python bench/ingest.py                       # 3 runs each of 8 s, 64 connections
     .venv/bin/python bench/ingest.py --embedded --rate 2000   # ack time at 2,000 deliveries/s
-    options: --runs 3 --seconds 8 --connections 64 --workers 2 --threads 4
+    options: --runs 3 --seconds 8 --connections 64 --workers 2 --threads 8
 
 At saturation every connection always has a request waiting, so the latency is mostly queueing
 (64 requests in flight at ~3,000/s is ~21 ms each, by Little's law); --rate paces the
@@ -181,9 +181,12 @@ def cpu_times() -> list[int]:
         return [int(n) for n in stat.readline().split()[1:]]
 
 
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(cmd: list[str], env: dict[str, str], port: int,
+          log: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server; its messages go to `log` (read back when a delivery is refused)."""
+    with open(log or os.devnull, "ab") as errors:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=errors)
     wait_listening(port, proc)
     return proc
 
@@ -204,7 +207,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--embedded", action="store_true",
                         help="process deliveries in the web processes while ingesting (the "
                         "embedded default) instead of leaving them queued in a loopback Redis")
@@ -236,7 +239,7 @@ def main() -> None:
         env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
     enrich = start([str(bin_dir / "enrich"), "serve", "--host", "127.0.0.1", "--port",
                     str(enrich_port), "--workers", str(args.workers), "--threads",
-                    str(args.threads)], env, enrich_port)
+                    str(args.threads)], env, enrich_port, tmp / "enrich.log")
     # The settings of `enrich serve` (enrich/server.py): gthread, one SO_REUSEPORT listener per
     # worker.
     bare = start([str(bin_dir / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
@@ -280,6 +283,10 @@ def main() -> None:
         stop(bare)
         if redis is not None:
             stop(redis)
+        if any(r.bad for r in runs if r.target == "enrich"):
+            # A refused delivery is retried by its sender, not lost; say why it was refused.
+            lines = (tmp / "enrich.log").read_text(errors="replace").splitlines()
+            print("enrich's log, last lines:", *lines[-10:], sep="\n  ")
         shutil.rmtree(tmp, ignore_errors=True)
 
     def med(target: str, attr: str) -> float:

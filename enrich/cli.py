@@ -108,7 +108,8 @@ def _safe_url(url: str) -> str:
 @click.option("--host", default=None, help="bind address [default: HOST or 127.0.0.1]")
 @click.option("--port", type=int, default=None, help="port [default: PORT or 8000]")
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn processes")
-@click.option("--threads", type=int, default=4, show_default=True, help="threads per process")
+@click.option("--threads", type=int, default=8, show_default=True,
+              help="threads per process (requests in flight per process)")
 @click.option("--no-migrate", is_flag=True, help="do not run `db upgrade` first")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, threads: int,
