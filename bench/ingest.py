@@ -212,9 +212,11 @@ def main() -> None:
                         help="process deliveries in the web processes while ingesting (the "
                         "embedded default) instead of leaving them queued in a loopback Redis")
     parser.add_argument("--rate", type=int, default=0,
-                        help="offer this many deliveries per second in all (each connection "
-                        "paces itself) instead of as many as the server answers: the ack time "
-                        "at a sustainable rate rather than the queueing of a saturated server")
+                        help="pace the load at about this many deliveries per second in all "
+                        "(each connection waits connections/rate between its requests, so slower "
+                        "answers lower the rate a little) instead of as many as the server "
+                        "answers: the ack time at a sustainable rate, not the queueing of a "
+                        "saturated server")
     parser.add_argument("--pool", type=int, default=0,
                         help="signed requests per run [default: 12,000 per second of run, more "
                         "than the bare endpoint answers, so the pool never caps its rate]")

@@ -248,13 +248,13 @@ class GroupCommit:
         return slot.result
 
     def _lead(self, own: _Slot) -> None:
-        if len(self._pending) == 1:
-            # Alone in the queue: let the GIL go once, so the requests other threads are
-            # already handling can join this commit (PostgreSQL's commit_delay, without a
-            # delay when nobody else is running). Fewer, larger commits: +2-7 % stored per
-            # second at saturation (bench/README.md, Ingest round 5).
-            time.sleep(0)
         try:
+            if len(self._pending) == 1:
+                # Alone in the queue: let the GIL go once, so the requests other threads are
+                # already handling can join this commit (PostgreSQL's commit_delay, without a
+                # delay when nobody else is running). Fewer, larger commits: +2-7 % stored
+                # per second at saturation (bench/README.md, Ingest round 5).
+                time.sleep(0)
             for _ in range(self.MAX_ROUNDS):
                 batch = self._take()
                 if not batch:
