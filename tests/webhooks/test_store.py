@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from enrich.db import make_engine, writers_lock
@@ -73,11 +77,11 @@ def pending_row(delivery_id: str) -> dict[str, object]:
             "body": delivery_id.encode(), "status": EventStatus.PENDING, "attempts": 0}
 
 
-def committer_on(url: str) -> GroupCommit:
+def committer_on(url: str, **settings: Any) -> GroupCommit:
     from enrich.db import upgrade
 
     upgrade(url)
-    return GroupCommit(make_engine(make_settings(url)))
+    return GroupCommit(make_engine(make_settings(url, **settings)))
 
 
 def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -136,23 +140,34 @@ def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_pat
     engine.dispose()
 
 
-def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    committer = committer_on(f"sqlite:///{tmp_path / 'wait.db'}")
+@contextmanager
+def writers_lock_held_elsewhere(engine: Engine) -> Iterator[threading.Event]:
+    """The writers' lock held by another thread (the other worker's leader, a processing job)
+    until the yielded event is set, at the latest when the block ends."""
     held, release = threading.Event(), threading.Event()
 
-    def other_writer() -> None:  # e.g. the other worker's leader, or a processing job
-        with writers_lock(committer.engine).held():
+    def holder() -> None:
+        with writers_lock(engine).held():
             held.set()
             release.wait(5)
 
-    thread = threading.Thread(target=other_writer)
+    thread = threading.Thread(target=holder)
     thread.start()
     held.wait(5)
-    threading.Timer(0.2, release.set).start()
-    started = time.monotonic()
-    raw_id, created = committer.store(pending_row("after-the-wait"))
-    waited = time.monotonic() - started
-    thread.join()
+    try:
+        yield release
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    committer = committer_on(f"sqlite:///{tmp_path / 'wait.db'}")
+    with writers_lock_held_elsewhere(committer.engine) as release:
+        threading.Timer(0.2, release.set).start()
+        started = time.monotonic()
+        raw_id, created = committer.store(pending_row("after-the-wait"))
+        waited = time.monotonic() - started
 
     assert created and waited >= 0.15
     with Session(committer.engine) as session:
@@ -162,26 +177,10 @@ def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # t
 
 def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(
         tmp_path, insert_path: str) -> None:  # type: ignore[no-untyped-def]
-    from enrich.db import upgrade
-
     if insert_path != "C API":
         pytest.skip("through the sqlite3 module the leader waits for the file lock unbounded")
-    url = f"sqlite:///{tmp_path / 'stuck.db'}"
-    upgrade(url)
-    committer = GroupCommit(make_engine(make_settings(url, sqlite_busy_timeout_ms=100)))
-    held, release = threading.Event(), threading.Event()
-
-    def stuck_writer() -> None:
-        with writers_lock(committer.engine).held():
-            held.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=stuck_writer)
-    thread.start()
-    held.wait(5)
-    with pytest.raises(StorageUnavailable):
+    committer = committer_on(f"sqlite:///{tmp_path / 'stuck.db'}", sqlite_busy_timeout_ms=100)
+    with writers_lock_held_elsewhere(committer.engine), pytest.raises(StorageUnavailable):
         committer.store(pending_row("refused"))
-    release.set()
-    thread.join()
     assert committer.store(pending_row("later")) == (1, True)  # the sender's retry
     committer.engine.dispose()
