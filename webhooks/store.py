@@ -121,10 +121,11 @@ class _Slot:
 class _SQLiteInsert:
     """The raw event insert of a whole batch as one SQL statement, and per-column converters.
 
-    SQLAlchemy supplies the column types' own converters (UTC times, JSON), so rows are stored
-    exactly as the ORM writes and reads them. One multi-row INSERT per batch on the DB-API
-    connection: every SQLite call lets go of the GIL, and under load each such hand-over cost
-    more than the insert itself.
+    SQLAlchemy supplies the dialect's converters of the column types (UTC times, JSON), so rows
+    are stored exactly as the ORM writes and reads them. One multi-row INSERT per batch, through
+    SQLite's C API with the GIL kept where it can (`sqlite_direct`), else on the DB-API
+    connection: every call of the sqlite3 module lets go of the GIL, and under load each such
+    hand-over cost more than the insert itself.
     """
 
     COLUMNS = ("source", "delivery_id", "account", "known_account", "received_at", "headers",
