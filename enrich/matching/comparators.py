@@ -343,11 +343,17 @@ def _first_variants(first: str) -> tuple[str, ...]:
 
     robert -> (robert, bobby, ..., bob, rob): the order makes an explanation name the
     spelling that is actually there rather than a shorter one inside it.
+
+    A pet name comes with its other spellings (``normalize.diminutive_spellings``), as
+    ``person_name`` reads a display name: the list has Suzie and Katy, handles say
+    "suzy_w" and "katiecooper" too. Only from four letters: a three-letter one (Kay ->
+    Kai) is as often a name of its own.
     """
     if len(first) < 2:
         return ()
     family = {v for v in nz.first_name_keys(first) | nz.nicknames_of(first)
               if len(v) >= 2}
+    family |= {s for v in family if len(v) >= 4 for s in nz.diminutive_spellings(v)}
     return tuple(sorted(family, key=lambda v: (v != first, -len(v), v)))
 
 

@@ -121,3 +121,38 @@ def test_weights_read_the_same_from_the_cache_of_their_texts() -> None:
     for _ in range(2):  # the second time from the cache
         assert text(2.25, -0.0, 0.0) == (
             "c0=exact(+2.2): why; c1=exact(-0.0): why; c2=exact(+0.0): why")
+
+
+
+@pytest.mark.parametrize(("handle", "level"), [
+    ("suzy_w", "first_last_initial"),
+    ("suzywilson", "full_name"),
+    ("susie_w", "first_last_initial"),  # the spelling the nickname list has
+])
+def test_a_pet_name_in_a_handle_counts_in_any_usual_spelling(
+        rules: RuleSet, handle: str, level: str) -> None:
+    """Handles are read with the nicknames display names are read with: the list spells
+    Susan's Susie or Suzie, and "Suzy Wilson" is already her nickname in a display name."""
+    crm = {"first_name": ("Susan",), "last_name": ("Wilson",)}
+    assert COMPARATORS["person_name"]({"name": ("Suzy Wilson",)}, crm,
+                                      _rule(rules, "person_name"))[0] == "nickname"
+    got = COMPARATORS["handle_name"]({"handle": (handle,)}, crm, _rule(rules, "handle_name"))
+    assert got[0] == level
+
+
+def test_a_handle_spelling_a_pet_name_completes_an_initial(rules: RuleSet) -> None:
+    """"K. Cooper" with the handle katiecooper gives Katherine Cooper's whole name (Katy in
+    the list), as kathycooper does."""
+    crm = {"first_name": ("Katherine",), "last_name": ("Cooper",)}
+    rule = _rule(rules, "person_name")
+    for handle in ("katiecooper", "kathycooper"):
+        got = COMPARATORS["person_name"]({"name": ("K. Cooper",), "handle": (handle,)}, crm, rule)
+        assert got[0] == "nickname", handle
+
+
+def test_a_three_letter_pet_name_is_not_respelled_in_a_handle(rules: RuleSet) -> None:
+    """Kay is a nickname of Katherine; Kai is mostly a name of its own."""
+    got = COMPARATORS["handle_name"]({"handle": ("kaicooper",)},
+                                     {"first_name": ("Katherine",), "last_name": ("Cooper",)},
+                                     _rule(rules, "handle_name"))
+    assert got[0] == "last_name"
