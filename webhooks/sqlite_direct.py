@@ -94,12 +94,16 @@ class DirectWriter:
             message = self._message()
             self.close()
             raise DirectError(f"could not open {database}: {message}")
-        # As the engine's connections (enrich/db.py), but no checkpoints of its own
-        # (store._Checkpointer runs them aside) and no waiting with the GIL kept.
-        self._exec(b"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
-                   b"PRAGMA busy_timeout=0")
-        if lock_path is not None:
-            self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            # As the engine's connections (enrich/db.py), but no checkpoints of its own
+            # (store._Checkpointer runs them aside) and no waiting with the GIL kept.
+            self._exec(b"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
+                       b"PRAGMA busy_timeout=0")
+            if lock_path is not None:
+                self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except BaseException:
+            self.close()
+            raise
 
     def insert(self, sql: str, params: list[Any]) -> tuple[int, int]:
         """Run one INSERT with `params` in its own transaction: (rows inserted, last row id).

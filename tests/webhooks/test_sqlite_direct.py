@@ -105,3 +105,10 @@ def test_sqlite_refusing_the_insert_says_why(database: Path) -> None:
 def test_a_missing_database_is_not_created(tmp_path: Path) -> None:
     with pytest.raises(DirectError, match="could not open"):
         DirectWriter(str(tmp_path / "nowhere" / "x.db"), None)
+
+
+def test_a_file_that_is_not_a_database_is_refused_with_sqlites_reason(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are not the pages of a database" * 200)
+    with pytest.raises(DirectError, match="file is not a database"):
+        DirectWriter(str(path), None)
