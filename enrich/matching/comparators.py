@@ -54,7 +54,7 @@ _FIRST_RANK = {"exact": 0, "nickname": 1, "initial": 2, "fuzzy": 3, "none": 4}
 
 
 def _first_state(r: str, f: str, sim: float) -> str:
-    if r == f:
+    if r == f or nz.first_name_spelling(r) == nz.first_name_spelling(f):  # Dmitrii, Dmitry
         return "exact"
     if len(r) == 1 or len(f) == 1:
         return "initial" if r[0] == f[0] else "none"
@@ -207,7 +207,8 @@ def _completed(left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], 
         return level, why
     for v in _first_variants(f):
         if v + last in h or last + v in h:
-            got = "exact" if v == f else "nickname"
+            same = nz.first_name_spelling(v) == nz.first_name_spelling(f)
+            got = "exact" if same else "nickname"
             return got, f"{why}; handle '{handle}' spells out {v.capitalize()} {last.capitalize()}"
     if (level == "first_name_last_initial" and first_level in {"exact", "nickname"}
             and len(last) >= 3):
@@ -264,6 +265,7 @@ def person_name_level(rule: Comparison) -> Callable[[_NameLeft, _NameRight], str
     sim = rule.option("fuzzy_similarity")
     similarity = JaroWinkler.similarity
     related = nz.nickname_related
+    spelling = nz.first_name_spelling
 
     def level(left: _NameLeft, right: _NameRight) -> str | None:
         tokens, initials, families = left
@@ -277,9 +279,11 @@ def person_name_level(rule: Comparison) -> Callable[[_NameLeft, _NameRight], str
                     (len(t) >= 3 and similarity(t, joined) >= sim)
                     or (t[0] == joined[0] and _one_typo(t, joined))))):
                 return None
-            # nickname_related, its cheap refusal first: no name in common at all.
+            # nickname_related, its cheap refusal first: no name in common at all (the
+            # families hold the first_name_spelling, so Dmitrii and Dmitry get past it).
             if f and (t == f or (len(t) > 1 and len(f) > 1
-                                 and not t_family.isdisjoint(family) and related(t, f))):
+                                 and not t_family.isdisjoint(family)
+                                 and (related(t, f) or spelling(t) == spelling(f)))):
                 return None
         return "different"
 

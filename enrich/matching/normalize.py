@@ -32,6 +32,7 @@ __all__ = [
     "domain_label",
     "employer_mentions",
     "first_name_keys",
+    "first_name_spelling",
     "fold",
     "handle_pieces",
     "location",
@@ -244,16 +245,37 @@ def diminutive_spellings(name: str) -> frozenset[str]:
     return frozenset({name})
 
 
+_TRANSLITERATED_ENDINGS = frozenset({"ii", "iy", "ij"})
+
+
+@lru_cache(maxsize=_CACHE)
+def first_name_spelling(name: str) -> str:
+    """One spelling of a first name's transliterated "-ий": "dmitrii", "dmitriy",
+    "dmitrij" -> "dmitry", as "yurii" -> "yury"; any other name as it is.
+
+    unidecode writes Дмитрий as "Dmitrii", people write Dmitriy, Dmitrij or Dmitry: two
+    first names with the same spelling are the same name (``person_name`` exact). Only
+    names of five letters or more: English names do not end in -ii/-iy/-ij, so a name
+    ending in -y ("Mary", "Rudy") only meets a spelling that really has one ("Marii").
+    First names only; family names (-skii/-skiy/-sky) are compared as written.
+    """
+    if len(name) >= 5 and name[-2:] in _TRANSLITERATED_ENDINGS:
+        return name[:-2] + "y"
+    return name
+
+
 @lru_cache(maxsize=_CACHE)
 def first_name_keys(first: str) -> frozenset[str]:
-    """The name and its canonical forms: "bob" -> {bob, robert, bobby, bert}.
+    """The name, its spelling and its canonical forms: "bob" -> {bob, robert, bobby, bert};
+    "dmitrii" -> {dmitrii, dmitry} (``first_name_spelling``).
 
     Two first names that share a key may be the same person's; this is what blocking
     indexes, so Bob on X finds Robert in the CRM and the other way round.
     """
     if len(first) < 2:
         return frozenset({first})
-    return frozenset({first}).union(*map(_canonicals_of, diminutive_spellings(first)))
+    return frozenset({first, first_name_spelling(first)}).union(
+        *map(_canonicals_of, diminutive_spellings(first)))
 
 
 def nickname_related(a: str, b: str) -> bool:

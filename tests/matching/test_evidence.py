@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.matching import normalize as nz
-from enrich.matching.comparators import COMPARATORS
+from enrich.matching.comparators import COMPARATORS, FAST_LEVELS
 from enrich.matching.profile import Person, Profile
 from enrich.matching.rules import Comparison, RuleSet
 from enrich.matching.scorer import Contribution, Matcher
@@ -156,3 +156,72 @@ def test_a_three_letter_pet_name_is_not_respelled_in_a_handle(rules: RuleSet) ->
                                      {"first_name": ("Katherine",), "last_name": ("Cooper",)},
                                      _rule(rules, "handle_name"))
     assert got[0] == "last_name"
+
+
+def _name_level(rules: RuleSet, shown: str, first: str, last: str) -> str:
+    """The person_name level, checked against the batch fast level (which must agree
+    or pass)."""
+    rule = _rule(rules, "person_name")
+    left, right = {"name": (shown,)}, {"first_name": (first,), "last_name": (last,)}
+    level = COMPARATORS["person_name"](left, right, rule)[0]
+    fast = FAST_LEVELS["person_name"]
+    quick = fast.bind(rule)(fast.prepare(left), fast.prepare_right(right))
+    assert quick in {None, level}, (shown, first, quick, level)
+    return level
+
+
+def test_a_transliterated_first_name_is_the_name_itself(rules: RuleSet) -> None:
+    """unidecode writes Дмитрий "Dmitrii": the CRM's Dmitry is the same name, as exact
+    (and as heavy) as the display name "Dmitry Ivanov"."""
+    assert nz.first_name_spelling(nz.parse_display_name("Дмитрий Иванов").tokens[0]) == "dmitry"
+    people = [Person("dmitry", "Dmitry", "Ivanov"), Person("other", "Oleg", "Petrov")]
+    m = Matcher(rules, people)
+    cyrillic = _part(m, _p("Дмитрий Иванов"), "dmitry", "name")
+    latin = _part(m, _p("Dmitry Ivanov"), "dmitry", "name")
+    assert cyrillic.level == latin.level == "exact"
+    assert cyrillic.weight == latin.weight
+
+
+@pytest.mark.parametrize(("shown", "first"), [
+    ("Yuriy Gagarin", "Yury"), ("Yurii Gagarin", "Yuriy"), ("Dmitrij Gagarin", "Dmitrii"),
+    ("Anatolii Gagarin", "Anatoly"), ("Vasilii Gagarin", "Vasily"), ("Arkadii Gagarin", "Arkady"),
+])
+def test_ii_iy_ij_and_y_endings_spell_one_first_name(
+        rules: RuleSet, shown: str, first: str) -> None:
+    assert _name_level(rules, shown, first, "Gagarin") == "exact"
+    alone = shown.split()[0]
+    assert _name_level(rules, alone, first, "Gagarin") == "first_name_only"
+    assert nz.first_name_keys(nz.fold(alone)) & nz.first_name_keys(nz.fold(first))  # blocking
+
+
+def test_only_first_names_are_respelled(rules: RuleSet) -> None:
+    """Family names are compared as written: Vysotskii is not made Vysotsky."""
+    assert _name_level(rules, "Ivan Vysotskii", "Ivan", "Vysotsky") == "fuzzy"
+
+
+@pytest.mark.parametrize("name", ["ky", "ivy", "amy", "guy", "roy", "jay", "rudy", "tony",
+                                  "toni", "mary", "jerry", "harry", "percy", "dmitri", "yuri"])
+def test_short_and_english_first_names_keep_their_spelling(name: str) -> None:
+    """Only -ii/-iy/-ij names of five letters or more are respelled; a name ending in -y
+    is its own spelling, so it meets nothing new but those."""
+    assert nz.first_name_spelling(name) == name
+
+
+@pytest.mark.parametrize(("shown", "first", "level"), [
+    ("Rudy Smith", "Rudi", "nickname"),  # as before: diminutive spellings
+    ("Tony Smith", "Toni", "nickname"),
+    ("Jerry Smith", "Jerri", "nickname"),
+    ("Mary Smith", "Mariia", "different"),  # Мария: not respelled (ends in -a)
+    ("Yuri Smith", "Yurii", "fuzzy"),  # -i alone is left as it was
+])
+def test_names_near_the_respelled_ones_keep_their_level(
+        rules: RuleSet, shown: str, first: str, level: str) -> None:
+    assert _name_level(rules, shown, first, "Smith") == level
+
+
+def test_marii_is_read_as_mary(rules: RuleSet) -> None:
+    """Decided: "Marii"/"Mariy" (five letters, -ii/-iy) is a spelling of Mary. English
+    names do not end in -ii, so only a name really written so meets Mary; the rare
+    Марий (Marius) would too, a risk accepted for Dmitrii, Yurii and the like."""
+    assert _name_level(rules, "Marii Smith", "Mary", "Smith") == "exact"
+    assert _name_level(rules, "Mary Smith", "Marie", "Smith") != "exact"
