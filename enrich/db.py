@@ -92,12 +92,13 @@ class FileLock:
         return handle
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, wait: bool = True) -> Iterator[None]:
+        """Hold the lock for the block; with wait=False a taken lock raises BlockingIOError."""
         if self.path is None:
             yield
             return
         handle = self._handle()
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
         finally:

@@ -285,12 +285,7 @@ class GroupCommit:
         error: Exception | None = None
         try:
             connection = self._open()
-            rows = [slot.row for slot in batch]
-            if self._direct is None:
-                with self._writers.held():
-                    results = self._insert.run(connection, rows)
-            else:
-                results = self._run_direct(connection, rows, self._direct)
+            results = self._insert_waiting(connection, [slot.row for slot in batch])
         except Exception as exc:  # never leave a request waiting on a failed commit
             # Locked, full, read-only or unreachable: the sender must retry (a 503).
             reason = getattr(exc, "orig", None) or exc
@@ -305,14 +300,20 @@ class GroupCommit:
                 if slot is not own:
                     self._wake(slot)
 
-    def _run_direct(self, connection: Any, rows: list[list[Any]],
-                    direct: DirectWriter) -> list[tuple[int, bool]]:
-        # A taken lock is waited for here, with the GIL released, in short naps: the usual
-        # holder is the other worker's leader, which keeps it for one insert.
+    def _insert_waiting(self, connection: Any, rows: list[list[Any]]) -> list[tuple[int, bool]]:
+        # A taken writers' lock is waited for here, with the GIL released, in short naps (the
+        # usual holder is the other worker's leader, which keeps it for one insert), up to the
+        # busy timeout: then the batch is a 503, on either path.
         deadline = time.monotonic() + self._busy_wait_s
         while True:
             try:
-                return self._insert.run(connection, rows, direct)
+                if self._direct is not None:
+                    return self._insert.run(connection, rows, self._direct)
+                try:
+                    with self._writers.held(wait=False):
+                        return self._insert.run(connection, rows)
+                except BlockingIOError:
+                    raise Busy("the writers' lock is taken") from None
             except Busy:
                 if time.monotonic() >= deadline:
                     raise

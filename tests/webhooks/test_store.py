@@ -176,9 +176,7 @@ def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # t
 
 
 def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(
-        tmp_path, insert_path: str) -> None:  # type: ignore[no-untyped-def]
-    if insert_path != "C API":
-        pytest.skip("through the sqlite3 module the leader waits for the file lock unbounded")
+        tmp_path) -> None:  # type: ignore[no-untyped-def]
     committer = committer_on(f"sqlite:///{tmp_path / 'stuck.db'}", sqlite_busy_timeout_ms=100)
     with writers_lock_held_elsewhere(committer.engine), pytest.raises(StorageUnavailable):
         committer.store(pending_row("refused"))
