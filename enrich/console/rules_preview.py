@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from enrich.console.rulesets import current, validate
 from enrich.linking import to_person, to_profile
@@ -20,6 +20,7 @@ from enrich.models import CrmRecord, IdentityLink, LinkStatus, SocialProfile, To
 
 MAX_PROFILES = 5000
 MAX_PEOPLE = 300
+MAX_TOUCHPOINTS = 20000
 EXAMPLES = 5
 
 
@@ -50,6 +51,7 @@ def _match(engine: Engine, text: str) -> dict[str, Any]:
         matcher = Matcher(rules, [to_person(r) for r in records.values()])
         profiles = list(session.exec(select(SocialProfile).order_by(col(SocialProfile.id))
                                      .limit(MAX_PROFILES)))
+        total = session.exec(select(func.count()).select_from(SocialProfile)).one()
         links: dict[int, list[IdentityLink]] = {}
         for link in session.exec(select(IdentityLink).where(
                 col(IdentityLink.profile_id).in_([p.id for p in profiles]))):
@@ -81,6 +83,8 @@ def _match(engine: Engine, text: str) -> dict[str, Any]:
                     outcome.candidates[0].score if outcome.candidates else None),
                 "from": old_link, "to": new_link})
     return {"profiles_checked": len(profiles) - human_decided, "human_decided": human_decided,
+            # A preview answers within a request: past MAX_PROFILES it is a sample, and says so.
+            "profiles_total": total, "truncated": total > len(profiles),
             "counts": {k: counts.get(k, 0) for k in
                        ("gained", "lost", "moved", "to_review", "new_review", "review_dropped",
                         "unchanged")},
@@ -124,12 +128,14 @@ def _scores(engine: Engine, kind: str, text: str) -> dict[str, Any]:
                 Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id).where(
                 col(IdentityLink.status).in_(LinkStatus.ACTIVE),
                 Touchpoint.is_own == False)  # noqa: E712
-            .order_by(col(Touchpoint.occurred_at).desc()).limit(20000)))
+            .order_by(col(Touchpoint.occurred_at).desc()).limit(MAX_TOUCHPOINTS)))
         records = {r.id: r for r in session.exec(select(CrmRecord).where(
             col(CrmRecord.id).in_({rid for rid, _ in rows})))}
     per_record: dict[int, list[ScoringTouchpoint]] = {}
+    truncated = len(rows) >= MAX_TOUCHPOINTS
     for record_id, tp in rows:
         if len(per_record) >= MAX_PEOPLE and record_id not in per_record:
+            truncated = True
             continue
         per_record.setdefault(record_id, []).append(to_scoring(tp))
     threshold = after.config.handoff.threshold
@@ -146,6 +152,7 @@ def _scores(engine: Engine, kind: str, text: str) -> dict[str, Any]:
     moved.sort(key=lambda c: -abs(c[2] - c[1]))
     return {
         "people_checked": len(changes),
+        "truncated": truncated,  # the most recently active people only
         "counts": {"up": sum(c[2] > c[1] for c in moved), "down": sum(c[2] < c[1] for c in moved),
                    "unchanged": len(changes) - len(moved),
                    "cross_handoff": sum((c[1] >= threshold) != (c[2] >= threshold)

@@ -221,8 +221,10 @@ def _activate(session: Session, kind: str, row: RuleSet, actor: str, action: str
     session.add(AuditLog(actor=actor, action=action, target=f"rules:{kind}",
                          detail={"version": row.version, "previous": previous or "default"}))
     if kind == "match":
-        # New rules: every profile a person has not decided is matched again by the worker.
+        # New rules: every profile a person has not confirmed is matched again by the worker
+        # (as the preview counts them). A rejected pair stays rejected (`link_profile` never
+        # proposes it again), but it must not freeze the profile's other candidates.
         decided = select(IdentityLink.profile_id).where(
-            col(IdentityLink.status).in_(LinkStatus.HUMAN))
+            IdentityLink.status == LinkStatus.CONFIRMED)
         session.execute(update(SocialProfile).where(col(SocialProfile.id).not_in(decided))
                         .values(match_requested_at=utcnow()))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from enrich.models import AuditLog, RuleSet
+from enrich.console import rules_preview
+from enrich.models import AuditLog, IdentityLink, LinkStatus, RuleSet, SocialProfile
 from tests.api.conftest import Api, error
 
 
@@ -50,6 +52,43 @@ def test_preview_counts_what_a_stricter_rule_would_change(revops: Api,
     assert changed["counts"]["review_dropped"] == 3
     nothing = text.replace("link: 7.5", "link: 90").replace("review: 2.0", "review: 80")
     assert revops.post("/api/v1/rules/match/preview", {"body": nothing}).json["counts"]["lost"] == 1
+
+
+def test_a_preview_past_its_sample_size_says_it_is_a_sample(
+        revops: Api, people: dict[str, int], pending: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _default(revops, "match")
+    whole = revops.post("/api/v1/rules/match/preview", {"body": text}).json
+    assert whole["truncated"] is False and whole["profiles_total"] == 4
+    monkeypatch.setattr(rules_preview, "MAX_PROFILES", 2)
+    sample = revops.post("/api/v1/rules/match/preview", {"body": text}).json
+    assert sample["truncated"] is True and sample["profiles_total"] == 4
+    assert sample["profiles_checked"] + sample["human_decided"] == 2
+
+
+def test_activating_match_rules_rematches_every_profile_nobody_confirmed(
+        revops: Api, engine: Engine, pending: list[int]) -> None:
+    """A rejected candidate does not freeze its profile: the profile is matched again under
+    the new rules (the rejected pair is never proposed again); a confirmed one is kept."""
+    rejected_on, confirmed, untouched = pending
+    with Session(engine) as session:
+        link_of = {p: session.exec(select(IdentityLink.id).where(
+            IdentityLink.profile_id == p)).first() for p in (rejected_on, confirmed)}
+    assert revops.post(f"/api/v1/review/{link_of[rejected_on]}/reject").status_code == 200
+    assert revops.post(f"/api/v1/review/{link_of[confirmed]}/confirm").status_code == 200
+    with Session(engine) as session:
+        for profile in session.exec(select(SocialProfile)):
+            profile.match_requested_at = None
+            session.add(profile)
+        session.commit()
+    text = _default(revops, "match").replace("version: social-default-4", "version: again-1")
+    assert revops.post("/api/v1/rules/match/versions", {"body": text}).status_code == 201
+    with Session(engine) as session:
+        requested = {p.id for p in session.exec(select(SocialProfile).where(
+            col(SocialProfile.match_requested_at).is_not(None)))}
+        assert session.get(IdentityLink, link_of[rejected_on]).status == LinkStatus.REJECTED  # type: ignore[union-attr]
+    assert rejected_on in requested and untouched in requested
+    assert confirmed not in requested
 
 
 def test_scoring_preview_rescored_people(revops: Api, people: dict[str, int]) -> None:

@@ -85,9 +85,12 @@
           counts.append(cell);
         }
         out.append(counts);
-        const checked = data.profiles_checked !== undefined
+        const checked = (data.profiles_checked !== undefined
           ? `${data.profiles_checked} profiles checked (${data.human_decided} decided by people are kept).`
-          : `${data.people_checked} people re-scored.`;
+          : `${data.people_checked} people re-scored.`) + (!data.truncated ? ""
+          : data.profiles_total !== undefined
+            ? ` A sample: the first ${data.profiles_checked + data.human_decided} of ${data.profiles_total} stored profiles.`
+            : " A sample: the most recently active people only.");
         out.append(el("p", checked, "muted small"));
         for (const [key, rows] of Object.entries(data.examples || {})) {
           if (!rows.length) continue;
