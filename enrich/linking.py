@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from functools import cache
+from hashlib import blake2b
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, col, select
 
 from enrich.matching import rules as match_rules
+from enrich.matching.blocking import person_keys, profile_keys, rematch_keys
 from enrich.matching.profile import Person, Profile
 from enrich.matching.scorer import Decision, Matcher
-from enrich.models import CrmRecord, IdentityLink, LinkStatus, RuleSet, SocialProfile, utcnow
+from enrich.models import (
+    CrmRecord,
+    IdentityLink,
+    LinkStatus,
+    ProfileMatchKey,
+    RuleSet,
+    SocialProfile,
+    utcnow,
+)
 
 log = logging.getLogger("enrich.linking")
 
@@ -117,7 +128,10 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
         return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]
 
     matcher = _cache.get(session)
-    result = matcher.match(to_profile(profile))
+    query = to_profile(profile)
+    _remember_keys(session, profile,
+                   rematch_keys(profile_keys(query, matcher.rules.blocking.keys)))
+    result = matcher.match(query)
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
     decided: dict[int, tuple[str, Any]] = {}
     for candidate in result.candidates:
@@ -149,3 +163,36 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
         link.decided_at = utcnow()
     session.flush()
     return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]
+
+
+def _stable(key: str) -> int:
+    """A key's 64-bit hash, the same in every process (``hash`` is salted per process)."""
+    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def _remember_keys(session: Session, profile: SocialProfile, keys: set[str]) -> None:
+    """Store the profile's blocking keys, for ``profiles_sharing_keys``; a delivery that
+    leaves them as they were (the usual case) writes nothing."""
+    hashes = sorted({_stable(k) for k in keys})
+    digest = _stable(" ".join(map(str, hashes)))
+    if digest == profile.match_keys_digest:
+        return
+    session.execute(delete(ProfileMatchKey).where(col(ProfileMatchKey.profile_id) == profile.id))
+    if hashes:
+        session.execute(insert(ProfileMatchKey),
+                        [{"key": h, "profile_id": profile.id} for h in hashes])
+    profile.match_keys_digest = digest
+
+
+def profiles_sharing_keys(session: Session, records: Iterable[CrmRecord]) -> set[int]:
+    """The profiles for which one of these records would be a candidate under the active
+    rules (they share a blocking key): what a change of the records can re-decide."""
+    families = active_rules(session).blocking.keys
+    hashes = sorted({_stable(k) for r in records if r.object_type in ("contact", "lead")
+                     and not r.deleted for k in rematch_keys(person_keys(to_person(r), families))})
+    found: set[int] = set()
+    for i in range(0, len(hashes), 500):  # bound parameters per statement
+        chunk = hashes[i : i + 500]
+        found.update(session.exec(select(ProfileMatchKey.profile_id).where(
+            col(ProfileMatchKey.key).in_(chunk)).distinct()))
+    return found

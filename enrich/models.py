@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -79,6 +79,18 @@ class SocialProfile(SQLModel, table=True):
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
     match_requested_at: datetime | None = None  # set when it must be (re)matched
+    # Of its stored ProfileMatchKey rows: a delivery rewrites them only when they changed.
+    match_keys_digest: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class ProfileMatchKey(SQLModel, table=True):
+    """One blocking key of a profile (a stable 64-bit hash of it), so that a CRM record added
+    or changed in the mirror finds the profiles it would be a candidate for, linked or not,
+    and they are matched again (the mirror of a million people is not scanned per pull)."""
+
+    __tablename__ = "profile_match_key"
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    profile_id: int = Field(foreign_key="social_profile.id", primary_key=True, index=True)
 
 
 class Touchpoint(SQLModel, table=True):

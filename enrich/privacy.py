@@ -27,6 +27,7 @@ from enrich.models import (
     IdentityLink,
     Interest,
     LinkStatus,
+    ProfileMatchKey,
     RawEvent,
     Score,
     SocialProfile,
@@ -154,6 +155,7 @@ def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int
         session.execute(delete(IdentityLink).where(col(IdentityLink.profile_id).in_(pids)))
         for model in (Score, Interest, SyncState, SyncRequest):
             session.execute(delete(model).where(col(model.record_id).in_(records)))
+        session.execute(delete(ProfileMatchKey).where(col(ProfileMatchKey.profile_id).in_(pids)))
         session.execute(delete(SocialProfile).where(col(SocialProfile.id).in_(pids)))
         session.add(AuditLog(actor=actor, action="erase_person",
                              target=f"record:{record_id}" if record_id is not None else None,

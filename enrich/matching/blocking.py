@@ -24,7 +24,7 @@ from enrich.matching import normalize as nz
 from enrich.matching.profile import EXTRA_PREFIX, Person, Profile, field_getter
 from enrich.matching.rules import EXACT_KEY, EXACT_KEY_JOIN, Blocking
 
-__all__ = ["BlockingIndex", "person_keys", "profile_keys"]
+__all__ = ["BlockingIndex", "person_keys", "profile_keys", "rematch_keys"]
 
 _STOPPED = -1  # posting list over the cap: the key is ignored from then on
 # Exact identifiers and emails must always reach the scorer, whatever else matches.
@@ -169,6 +169,30 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
         for c in cos:
             out.update(f"cf:{c}|{fk}" for fk in firsts)
             out.update(f"cl:{c}|{sk}" for sk in lasts)
+    return out
+
+
+_REMATCH = ("i:", "fl:", "e:", "id:", "d:", "x:")
+
+
+def rematch_keys(keys: Iterable[str]) -> set[str]:
+    """The few of a record's or profile's keys under which a change to a CRM record reaches
+    the profiles it could now be a candidate for (``enrich.linking`` stores a profile's).
+
+    An initial and family name stands for every name pair ("n:robert|smth" gives
+    "i:r|smth", so Bob Smith meets Robert), and the first-name-and-initial, email, domain,
+    identifier and exact keys are kept as they are. Company keys are left out: ~40 of a
+    profile's ~90 keys, for the rare person reached through nothing else. Coarser than the
+    index, so a change re-matches a few more profiles than it can alter, never fewer
+    through a name.
+    """
+    out: set[str] = set()
+    for k in keys:
+        if k.startswith("n:"):
+            first, _, sk = k[2:].partition("|")
+            out.add(f"i:{first[:1]}|{sk}")
+        elif k.startswith(_REMATCH):
+            out.add(k)
     return out
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
+from enrich.linking import profiles_sharing_keys
 from enrich.models import (
     ActivityWrite,
     CrmCursor,
@@ -129,7 +130,8 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
 
 
 def _request_rematch(session: Session, record_ids: list[int]) -> None:
-    """Profiles linked to changed records, and unlinked ones, are re-matched (by the matcher)."""
+    """Profiles linked to changed records, and those the records would be candidates for
+    (linked or not), are re-matched (by the matcher)."""
     if not record_ids:
         return
     linked = select(IdentityLink.profile_id).where(col(IdentityLink.record_id).in_(record_ids))
@@ -137,8 +139,15 @@ def _request_rematch(session: Session, record_ids: list[int]) -> None:
                                            col(CrmRecord.email).is_not(None))
     stmt = select(SocialProfile).where(
         col(SocialProfile.id).in_(linked) | col(SocialProfile.email).in_(emails))
-    for profile in session.exec(stmt):
-        profile.match_requested_at = utcnow()
+    profiles = {p.id: p for p in session.exec(stmt)}
+    records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(record_ids)))
+    sharing = sorted(profiles_sharing_keys(session, records) - set(profiles))
+    for i in range(0, len(sharing), 500):
+        profiles.update((p.id, p) for p in session.exec(
+            select(SocialProfile).where(col(SocialProfile.id).in_(sharing[i : i + 500]))))
+    now = utcnow()
+    for profile in profiles.values():
+        profile.match_requested_at = now
 
 
 def pull(

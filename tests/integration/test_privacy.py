@@ -10,6 +10,7 @@ from enrich.models import (
     AuditLog,
     CrmRecord,
     EventStatus,
+    ProfileMatchKey,
     RawEvent,
     SocialProfile,
     Suppression,
@@ -29,6 +30,7 @@ def test_erasure_retracts_crm_writes_deletes_data_and_suppresses_future_events(
     settings = dana_commented.settings
     with Session(engine) as s:
         record_id = s.exec(select(CrmRecord.id).where(CrmRecord.email == DANA)).one()
+        assert list(s.exec(select(ProfileMatchKey)))  # her name's keys, for re-matching
 
     exported = export_person(engine, record_id=record_id, profile_ids=[])
     assert exported["profiles"][0]["email"] == DANA
@@ -43,6 +45,7 @@ def test_erasure_retracts_crm_writes_deletes_data_and_suppresses_future_events(
     assert after["Social_Score__c"] is None and after["Social_Score_Reasons__c"] is None
     with Session(engine) as s:
         assert list(s.exec(select(SocialProfile))) == []
+        assert list(s.exec(select(ProfileMatchKey))) == []
         assert list(s.exec(select(Touchpoint))) == []
         assert list(s.exec(select(RawEvent))) == []
         assert len(list(s.exec(select(Suppression)))) >= 2

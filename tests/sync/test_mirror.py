@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from enrich.models import CrmRecord
+from enrich.models import CrmRecord, SocialProfile
 from enrich.sync.mirror import pull
 from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
 from tests.sync.harness import World
@@ -207,5 +207,60 @@ def test_hubspot_deletions_are_listed_on_full_pulls_and_at_most_every_interval(
             assert deleted() == 150
             assert used_today(world.rt.engine, "hubspot") == sandbox.requests_count(
                 side="hubspot")
+        finally:
+            world.close()
+
+
+def _profile(world: World, user_id: str) -> SocialProfile:
+    with Session(world.rt.engine) as s:
+        return s.exec(select(SocialProfile).where(
+            SocialProfile.platform_user_id == user_id)).one()
+
+
+def test_a_contact_added_to_the_crm_links_the_profile_that_was_waiting_for_it(
+        tmp_path: Path) -> None:
+    """A profile that engaged before its person was in the CRM matched nothing. When the
+    contact is created and pulled, that profile (and not every unlinked one) is re-matched
+    and linked; an unrelated new contact re-matches nobody."""
+    import json
+    import uuid
+
+    from enrich.models import IdentityLink, LinkStatus
+    from enrich.pipeline import process_raw_event, rematch_pending
+    from tests.sync.harness import people_seed
+    from webhooks.store import store_raw_event
+
+    with Sandbox(seed=people_seed(3)) as sandbox:
+        world = World(tmp_path, sandbox, "salesforce")
+        try:
+            body = json.dumps({"type": "touchpoint.created", "data": [{
+                "platform": "linkedin", "kind": "comment", "text": "Great thread", "id": "tp-1",
+                "actor": {"id": "li-dana", "name": "Dana Whitfield", "handle": "danawhitfield",
+                          "bio": "VP Engineering. Opinions my own", "location": "Boston, MA"}}]})
+            raw_id, _ = store_raw_event(world.rt.engine, source="standard:test",
+                                        delivery_id=uuid.uuid4().hex, body=body.encode(),
+                                        headers={})
+            process_raw_event(raw_id)
+            dana = _profile(world, "li-dana")
+            assert dana.match_requested_at is None
+            sf = world.adapter.sf  # type: ignore[attr-defined]
+
+            sf.Contact.create({"FirstName": "Zed", "LastName": "Quigley", "Title": "CFO",
+                               "MailingCity": "Boston"})
+            pull(world.rt.engine, world.adapter)
+            assert _profile(world, "li-dana").match_requested_at is None
+            assert rematch_pending() == 0
+
+            sf.Contact.create({"FirstName": "Dana", "LastName": "Whitfield",
+                               "Title": "VP Engineering", "MailingCity": "Boston"})
+            pull(world.rt.engine, world.adapter)
+            assert _profile(world, "li-dana").match_requested_at is not None
+            assert rematch_pending() == 1
+            with Session(world.rt.engine) as s:
+                link = s.exec(select(IdentityLink).where(
+                    IdentityLink.profile_id == dana.id)).one()
+                record = s.get(CrmRecord, link.record_id)
+            assert link.status == LinkStatus.AUTO
+            assert record is not None and record.last_name == "Whitfield"
         finally:
             world.close()
