@@ -351,12 +351,13 @@ def _first_variants(first: str) -> tuple[str, ...]:
     A pet name comes with its other spellings (``normalize.diminutive_spellings``), as
     ``person_name`` reads a display name: the list has Suzie and Katy, handles say
     "suzy_w" and "katiecooper" too. Only from four letters: a three-letter one (Kay ->
-    Kai) is as often a name of its own.
+    Kai) is as often a name of its own. And the name in each transliterated spelling
+    (``normalize.first_name_spellings``): Dmitry's handle may say "dmitrii".
     """
     if len(first) < 2:
         return ()
     family = {v for v in nz.first_name_keys(first) | nz.nicknames_of(first)
-              if len(v) >= 2}
+              | nz.first_name_spellings(first) if len(v) >= 2}
     family |= {s for v in family if len(v) >= 4 for s in nz.diminutive_spellings(v)}
     return tuple(sorted(family, key=lambda v: (v != first, -len(v), v)))
 

@@ -33,6 +33,7 @@ __all__ = [
     "employer_mentions",
     "first_name_keys",
     "first_name_spelling",
+    "first_name_spellings",
     "fold",
     "handle_pieces",
     "location",
@@ -148,12 +149,42 @@ def _name_tokens(raw_part: str, all_caps: bool) -> list[str]:
     return out
 
 
+# Words that open a family name of several words: "van der Berg", "de la Cruz", "da Silva".
+_FAMILY_PARTICLES = frozenset(
+    {"van", "von", "de", "del", "della", "der", "den", "di", "da", "das", "dos", "du", "la",
+     "le", "ten", "ter", "al", "el", "bin", "ibn"}
+)
+
+
+def _family_name_first(head: list[str], tail: list[str]) -> bool:
+    """Whether "head, tail" is a family name, then the given name.
+
+    One word before the comma is a family name ("Doe, Jane"). Several are one only with
+    a sign of it, since "Jane Doe, Acme" puts a full name first: a particle opens them
+    ("van der Berg, Anna"), or the word after the comma is a known given name and the
+    first before it is not ("García López, Jessica"; not "Jane Doe, Austin"). Known:
+    in the nickname table (``_nickname_tables``), which knows mostly English names, so
+    "García López, Carlos" is read as before: the name García López, then " Carlos".
+    """
+    if len(head) == 1:
+        return True
+    if len(head) > 3 or not tail:
+        return False
+    return head[0] in _FAMILY_PARTICLES or (_known_given_name(tail[0])
+                                            and not _known_given_name(head[0]))
+
+
+def _known_given_name(token: str) -> bool:
+    return len(token) >= 2 and bool(nicknames_of(token) or _canonicals_of(token))
+
+
 @lru_cache(maxsize=_CACHE)
 def parse_display_name(text: str) -> ParsedName:
     """Split "Dr. Jane Doe, PhD | VP Eng at Acme 🚀" into (jane, doe) and the rest.
 
-    "Doe, Jane" (family name first, comma) is turned around; a comma followed by
-    degrees or a job title ends the name.
+    "Doe, Jane" (family name first, comma) is turned around, as are "van der Berg, Anna"
+    and "García López, Jessica" (``_family_name_first``); a comma followed by degrees
+    or a job title ends the name ("Jane Doe, MBA", "Jane Doe, VP Sales").
     """
     s = unicodedata.normalize("NFKC", text).strip()
     cut = _NAME_END.search(s)
@@ -166,7 +197,7 @@ def parse_display_name(text: str) -> ParsedName:
         if not parts:
             return ParsedName((), rest)
         head_raw, head = parts[0]
-        if len(parts) >= 2 and len(head) == 1 and len(parts[1][1]) <= 2:
+        if len(parts) >= 2 and len(parts[1][1]) <= 2 and _family_name_first(head, parts[1][1]):
             tail_raw, tail = parts[1]
             if len(tail) == len(fold(tail_raw).split()):  # "Doe, Jane": family name first
                 return ParsedName(tuple(tail + head), ",".join(p for p, _ in parts[2:]) + rest)
@@ -246,22 +277,56 @@ def diminutive_spellings(name: str) -> frozenset[str]:
 
 
 _TRANSLITERATED_ENDINGS = frozenset({"ii", "iy", "ij"})
+_J_ENDINGS = frozenset({"ej", "aj"})
+# Юрий: the one common "-ий" first name too short for the single -i rule.
+_SHORT_SLAVIC_I = frozenset({"yuri"})
 
 
 @lru_cache(maxsize=_CACHE)
 def first_name_spelling(name: str) -> str:
-    """One spelling of a first name's transliterated "-ий": "dmitrii", "dmitriy",
-    "dmitrij" -> "dmitry", as "yurii" -> "yury"; any other name as it is.
+    """One spelling of a first name's transliterated "-ий", "-ей" or "-ай", the one in
+    -y: "dmitrii", "dmitriy", "dmitrij", "dmitri" -> "dmitry"; "andrei", "andrej" ->
+    "andrey"; "nikolai", "nikolaj" -> "nikolay"; any other name as it is.
 
-    unidecode writes Дмитрий as "Dmitrii", people write Dmitriy, Dmitrij or Dmitry: two
-    first names with the same spelling are the same name (``person_name`` exact). Only
-    names of five letters or more: English names do not end in -ii/-iy/-ij, so a name
-    ending in -y ("Mary", "Rudy") only meets a spelling that really has one ("Marii").
+    unidecode writes Дмитрий, Андрей, Николай as "Dmitrii", "Andrei", "Nikolai"; people
+    write Dmitriy, Dmitrij, Dmitri or Dmitry, Andrey or Andrej: two first names with the
+    same spelling are the same name (``person_name`` exact). The rule:
+
+    - -ii/-iy/-ij -> -y in names of five letters or more ("yurii" -> "yury"). English
+      names do not end so: a name in -y ("Mary", "Rudy") only meets a spelling that
+      really has one ("Marii").
+    - a final -i -> -y (so -ei, -ai too) and -ej/-aj -> -ey/-ay in names of six letters
+      or more. At that length a name's -i and -y spellings are one name (Sergei/Sergey,
+      Giovanni/Giovanny, Tiffani/Tiffany); shorter ones are often two (Toni/Tony,
+      Mari/Mary, Henri/Henry, Emili/Emily, Kai/Kay, Eli/Ely), or a name and no name
+      (Mei), and stay nickname-related spellings at most (``diminutive_spellings``).
+    - "yuri" -> "yury" alone of the shorter ones (``_SHORT_SLAVIC_I``).
+
     First names only; family names (-skii/-skiy/-sky) are compared as written.
     """
     if len(name) >= 5 and name[-2:] in _TRANSLITERATED_ENDINGS:
         return name[:-2] + "y"
+    if name in _SHORT_SLAVIC_I or (len(name) >= 6 and (
+            name[-1] == "i" or name[-2:] in _J_ENDINGS)):
+        return name[:-1] + "y"
     return name
+
+
+@lru_cache(maxsize=_CACHE)
+def first_name_spellings(name: str) -> frozenset[str]:
+    """Every way of writing a first name that ``first_name_spelling`` reads as it:
+    "dmitry" -> {dmitry, dmitri, dmitrii, dmitriy, dmitrij}; "mary" -> {mary, marii,
+    mariy, marij}; "andrei" -> {andrey, andrei, andrej, ...}.
+
+    A handle is written in one of them ("dmitrii_ivanov"): the handle has to be read in
+    each to agree with the name comparator, which takes them all as the same name.
+    """
+    one = first_name_spelling(name)
+    if one[-1:] != "y":
+        return frozenset({name})
+    stem = one[:-1]
+    written = (stem + end for end in ("y", "i", "j", "ii", "iy", "ij"))
+    return frozenset(w for w in written if first_name_spelling(w) == one) | {name}
 
 
 @lru_cache(maxsize=_CACHE)

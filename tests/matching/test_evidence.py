@@ -199,11 +199,58 @@ def test_only_first_names_are_respelled(rules: RuleSet) -> None:
     assert _name_level(rules, "Ivan Vysotskii", "Ivan", "Vysotsky") == "fuzzy"
 
 
+@pytest.mark.parametrize(("shown", "first"), [
+    ("Yuri Gagarin", "Yurii"), ("Yuri Gagarin", "Yury"), ("Yurij Gagarin", "Yuri"),
+    ("Dmitri Gagarin", "Dmitrii"), ("Dmitri Gagarin", "Dmitry"), ("Vitali Gagarin", "Vitalii"),
+    ("Evgeni Gagarin", "Evgeniy"), ("Andrei Gagarin", "Andrey"), ("Andrej Gagarin", "Andrei"),
+    ("Sergei Gagarin", "Sergey"), ("Alexei Gagarin", "Alexey"), ("Aleksei Gagarin", "Aleksey"),
+    ("Nikolai Gagarin", "Nikolay"), ("Nikolaj Gagarin", "Nikolai"),
+])
+def test_i_ei_and_ai_endings_spell_one_first_name(
+        rules: RuleSet, shown: str, first: str) -> None:
+    """Юрий, Андрей, Николай are written Yuri or Yury, Andrei or Andrey, Nikolai or
+    Nikolay as often as unidecode's Yurii, Andrei, Nikolai: one name, as -ii and -y are."""
+    assert _name_level(rules, shown, first, "Gagarin") == "exact"
+    alone = shown.split()[0]
+    assert _name_level(rules, alone, first, "Gagarin") == "first_name_only"
+    assert nz.first_name_keys(nz.fold(alone)) & nz.first_name_keys(nz.fold(first))  # blocking
+
+
+@pytest.mark.parametrize(("cyrillic", "first"), [
+    ("Андрей", "Andrey"), ("Сергей", "Sergey"), ("Николай", "Nikolay"), ("Алексей", "Aleksey"),
+])
+def test_a_cyrillic_first_name_meets_its_usual_latin_spelling(
+        rules: RuleSet, cyrillic: str, first: str) -> None:
+    assert _name_level(rules, f"{cyrillic} Иванов", first, "Ivanov") == "exact"
+
+
+@pytest.mark.parametrize(("shown", "handle", "first"), [
+    ("Yuri G.", "yurii_gagarin", "Yury"), ("Dmitry G.", "dmitriigagarin", "Dmitri"),
+    ("Andrey G.", "andrei.gagarin", "Andrey"), ("Nikolay G.", "nikolaigagarin", "Nikolai"),
+])
+def test_a_handle_in_another_transliteration_spells_out_the_name(
+        rules: RuleSet, shown: str, handle: str, first: str) -> None:
+    """The handle completes "Yuri G." in any spelling the name comparator takes as
+    the CRM first name, and the handle comparator reads it as the full name too."""
+    left = {"name": (shown,), "handle": (handle,)}
+    right = {"first_name": (first,), "last_name": ("Gagarin",)}
+    assert COMPARATORS["person_name"](left, right, _rule(rules, "person_name"))[0] == "exact"
+    assert COMPARATORS["handle_name"](left, right, _rule(rules, "handle_name"))[0] == "full_name"
+
+
+def test_giovanni_and_giovanny_are_one_name(rules: RuleSet) -> None:
+    """Decided: from six letters a final -i is read as -y. Giovanny is the Latin American
+    spelling of Giovanni, as Tiffani of Tiffany: a long name's -i/-y spellings are one."""
+    assert _name_level(rules, "Giovanni Rossi", "Giovanny", "Rossi") == "exact"
+
+
 @pytest.mark.parametrize("name", ["ky", "ivy", "amy", "guy", "roy", "jay", "rudy", "tony",
-                                  "toni", "mary", "jerry", "harry", "percy", "dmitri", "yuri"])
+                                  "toni", "mary", "jerry", "harry", "percy", "rudi", "mari",
+                                  "mei", "kai", "eli", "jordi", "henri", "naomi", "emili",
+                                  "luigi", "terri"])
 def test_short_and_english_first_names_keep_their_spelling(name: str) -> None:
-    """Only -ii/-iy/-ij names of five letters or more are respelled; a name ending in -y
-    is its own spelling, so it meets nothing new but those."""
+    """Under six letters only -ii/-iy/-ij names (from five) and Yuri are respelled; a
+    name ending in -y is its own spelling, so it meets nothing new but those."""
     assert nz.first_name_spelling(name) == name
 
 
@@ -211,8 +258,14 @@ def test_short_and_english_first_names_keep_their_spelling(name: str) -> None:
     ("Rudy Smith", "Rudi", "nickname"),  # as before: diminutive spellings
     ("Tony Smith", "Toni", "nickname"),
     ("Jerry Smith", "Jerri", "nickname"),
+    ("Kai Smith", "Kay", "nickname"),
+    ("Eli Smith", "Ely", "nickname"),
+    ("Henri Smith", "Henry", "nickname"),
+    ("Mei Smith", "May", "different"),
     ("Mary Smith", "Mariia", "different"),  # Мария: not respelled (ends in -a)
-    ("Yuri Smith", "Yurii", "fuzzy"),  # -i alone is left as it was
+    ("Yuri Smith", "Yuki", "different"),
+    ("Yuri Smith", "Yulia", "different"),
+    ("Andrei Smith", "Andrii", "fuzzy"),  # Ukrainian Андрій: respelled Andry, not Andrey
 ])
 def test_names_near_the_respelled_ones_keep_their_level(
         rules: RuleSet, shown: str, first: str, level: str) -> None:
