@@ -42,10 +42,20 @@ def _errors(bp: Blueprint) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from enrich.api import dashboard, openapi, people, privacy, review, rules, sync, tokens
+    from enrich.api import (
+        dashboard,
+        links,
+        openapi,
+        people,
+        privacy,
+        review,
+        rules,
+        sync,
+        tokens,
+    )
 
     bp = Blueprint("api", __name__, url_prefix="/api/v1")  # one per app, as tests make many
-    for module in (dashboard, people, review, rules, sync, privacy, tokens, openapi):
+    for module in (dashboard, people, review, links, rules, sync, privacy, tokens, openapi):
         module.register(bp)
     _errors(bp)
 

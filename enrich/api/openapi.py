@@ -22,7 +22,7 @@ def _ok(schema: dict[str, Any], status: str = "200", text: str = "OK") -> dict[s
 def _errors(*statuses: int) -> dict[str, Any]:
     texts = {400: "Malformed request", 401: "No token, or an unknown or revoked token",
              403: "The role or the token's scopes do not allow this", 404: "Not found",
-             409: "Already decided by someone else", 422: "Valid JSON, refused content",
+             409: "Already decided (or undone) by someone else", 422: "Valid JSON, refused content",
              502: "The CRM could not be reached"}
     return {str(s): {"description": texts[s], "content": {JSON: {"schema": _ref("Error")}}}
             for s in (401, 403, *statuses)}
@@ -92,6 +92,21 @@ PATHS: dict[str, dict[str, Any]] = {
         _ok(_ref("Link")), 400, 404, 409, params=[_p("link_id", ID)],
         body={"type": "object", "required": ["record_id"],
               "properties": {"record_id": ID}})},
+    "/api/v1/links/{link_id}/unlink": {"post": _op(
+        "link_unlink", "Undo a link in effect (auto or confirmed): the record is not this "
+        "person; what enrich wrote on it is retracted and the pair is never proposed again",
+        "review", _ok(_ref("Link")), 404, 409, params=[_p("link_id", ID)])},
+    "/api/v1/links/{link_id}/relink": {"post": _op(
+        "link_relink", "Undo a link in effect by moving the profile (and what enrich wrote) "
+        "to another record", "review", _ok(_ref("Link")), 400, 404, 409, 422,
+        params=[_p("link_id", ID)],
+        body={"type": "object", "required": ["record_id"], "properties": {"record_id": ID}})},
+    "/api/v1/audit": {"get": _op(
+        "audit_log", "Who did what, newest first (admins)", "audit", _ok(_ref("Page")), 400,
+        params=[_q("action", {"type": "string", "maxLength": 100},
+                   "action prefix, e.g. link_ for every link decision"),
+                _q("profile_id", ID, "decisions on this social profile's links"),
+                _q("record_id", ID, "decisions on this CRM record's links"), LIMIT, CURSOR])},
     "/api/v1/rules/{kind}": {"get": _op(
         "rules_get", "The active document, stored versions and who changed what", "rules",
         _ok(OBJ), params=[KIND])},

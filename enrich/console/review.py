@@ -1,9 +1,13 @@
 """The review queue as the console and API see it: pending profile ↔ record links grouped per
-profile, and decisions on them.
+profile, and decisions on them; the undo of links already in effect; the audit trail.
 
 The decisions themselves are `enrich.review`'s (sticky, audited, and in the same transaction the
 affected records are rescored and queued for the CRM); this module adds what a web caller needs:
 one transaction per request, 404 for unknown ids, and 409 when someone decided first.
+
+Queue decisions (`confirm`, `reject`, `relink`) apply to pending links only, so two reviewers
+cannot both decide one proposal. The undo (`unlink`, `move`) applies to links in effect (auto or
+confirmed) only, so an undo cannot silently overturn an undo someone else made first.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich.console.errors import Conflict, NotFound
+from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.console.people import link_dict, profile_dict, record_summary
 from enrich.db import session_scope
-from enrich.models import CrmRecord, IdentityLink, LinkStatus, Score, SocialProfile
+from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus, Score, SocialProfile
 
 
 def queue(engine: Engine, *, limit: int = 20, after: int = 0,
@@ -80,14 +84,29 @@ def _item(session: Session, profile_id: int) -> dict[str, Any] | None:
     }
 
 
-def _pending(session: Session, link_id: int) -> IdentityLink:
+def _in(session: Session, link_id: int, statuses: tuple[str, ...], what: str) -> IdentityLink:
     link = session.get(IdentityLink, link_id)
     if link is None:
         raise NotFound(f"no link {link_id}")
-    if link.status != LinkStatus.PENDING:
-        raise Conflict(f"link {link_id} is no longer pending: {link.decided_by} set it to "
-                             f"{link.status} at {link.decided_at:%Y-%m-%d %H:%M} UTC")
+    if link.status not in statuses:
+        raise Conflict(f"link {link_id} is no longer {what}: {link.decided_by} set it to "
+                       f"{link.status} at {link.decided_at:%Y-%m-%d %H:%M} UTC; reload to see it")
     return link
+
+
+def _pending(session: Session, link_id: int) -> IdentityLink:
+    return _in(session, link_id, (LinkStatus.PENDING,), "pending")
+
+
+def _active(session: Session, link_id: int) -> IdentityLink:
+    return _in(session, link_id, LinkStatus.ACTIVE, "in effect (auto or confirmed)")
+
+
+def _person_record(session: Session, record_id: int) -> CrmRecord:
+    record = session.get(CrmRecord, record_id)
+    if record is None or record.deleted or record.object_type not in ("contact", "lead"):
+        raise NotFound(f"no contact or lead {record_id} in the CRM mirror")
+    return record
 
 
 def confirm(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
@@ -114,11 +133,70 @@ def relink(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str
 
     with session_scope(engine) as session:
         link = _pending(session, link_id)
-        record = session.get(CrmRecord, record_id)
-        if record is None or record.deleted or record.object_type not in ("contact", "lead"):
-            raise NotFound(f"no contact or lead {record_id} in the CRM mirror")
+        _person_record(session, record_id)
         chosen = decisions.relink(session, link.profile_id, record_id, actor)
-        if not chosen.explanation:
-            chosen.explanation = [{"comparison": "reviewer", "level": "chosen", "weight": 0.0,
-                                   "explanation": f"chosen in the review queue by {actor}"}]
+        _explain(chosen, f"chosen in the review queue by {actor}")
         return link_dict(chosen)
+
+
+def unlink(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
+    """Undo a link in effect: the record is not this person. The link becomes rejected (never
+    proposed again), the record is rescored and what enrich wrote on it is retracted."""
+    from enrich import review as decisions
+
+    with session_scope(engine) as session:
+        _active(session, link_id)
+        return link_dict(decisions.reject(session, link_id, actor))
+
+
+def move(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str, Any]:
+    """Undo a link in effect by naming the right record: the profile's history is retracted from
+    the wrong record and written on `record_id`."""
+    from enrich import review as decisions
+
+    with session_scope(engine) as session:
+        link = _active(session, link_id)
+        if record_id == link.record_id:
+            raise Invalid(f"link {link_id} already points at record {record_id}; "
+                          "name the record the profile should move to")
+        _person_record(session, record_id)
+        chosen = decisions.relink(session, link.profile_id, record_id, actor)
+        _explain(chosen, f"moved here from record {link.record_id} by {actor}")
+        return link_dict(chosen)
+
+
+def _explain(link: IdentityLink, why: str) -> None:
+    if not link.explanation:
+        link.explanation = [{"comparison": "reviewer", "level": "chosen", "weight": 0.0,
+                             "explanation": why}]
+
+
+def audit_dict(row: AuditLog) -> dict[str, Any]:
+    return {"id": row.id, "at": row.at.isoformat(), "actor": row.actor, "action": row.action,
+            "target": row.target, "detail": row.detail or {}}
+
+
+def audit(engine: Engine, *, limit: int = 50, before: int | None = None,
+          action: str | None = None, profile_id: int | None = None,
+          record_id: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """The audit log, newest first; the cursor is the last id returned. `action` is a prefix
+    (``link_`` for every link decision); `profile_id` / `record_id` keep the decisions on that
+    profile's / record's links (each decision is logged against every link it changed)."""
+    stmt = select(AuditLog)
+    if before is not None:
+        stmt = stmt.where(col(AuditLog.id) < before)
+    if action:
+        stmt = stmt.where(col(AuditLog.action).startswith(action, autoescape=True))
+    with Session(engine) as session:
+        if profile_id is not None or record_id is not None:
+            links = select(IdentityLink.id)
+            if profile_id is not None:
+                links = links.where(IdentityLink.profile_id == profile_id)
+            if record_id is not None:
+                links = links.where(IdentityLink.record_id == record_id)
+            targets = [f"link:{i}" for i in session.exec(links)]
+            stmt = stmt.where(col(AuditLog.target).in_(targets))
+        rows = list(session.exec(stmt.order_by(col(AuditLog.id).desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [audit_dict(r) for r in rows], (rows[-1].id if more and rows else None)

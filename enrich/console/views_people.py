@@ -1,16 +1,19 @@
 """People: search, and one person's page (`/people/<crm_record_id>`, the URL enrich writes to
-the CRM's Enrich_Url__c field)."""
+the CRM's Enrich_Url__c field), where RevOps can undo a wrong link: "not this person", or move
+the profile to the right record."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import charts, people
+from enrich.console import charts, people, review
 from enrich.console.auth import login_required
 from enrich.console.web import engine, int_arg, page, problem, settings
+from enrich.errors import InputError
+from enrich.models import Role
 
 
 def by_rule(breakdown: Any) -> dict[str, float]:
@@ -47,6 +50,31 @@ def register(bp: Blueprint) -> None:
         totals = by_rule(score["breakdown"]) if score else {}
         bars = sorted(((k, round(v, 1)) for k, v in totals.items()), key=lambda kv: -abs(kv[1]))
         breakdown = charts.hbars(bars[:12], " pts") if bars else None
-        return page("person.html", p=found, breakdown=breakdown,
+        # "Move to another record": the search for the record, for one link at a time.
+        moving = int_arg(request.args.get("move"), 0, 0, 2**62)
+        q = request.args.get("q", "")[:200]
+        found_records = ([r for r in people.search(engine(), q=q, limit=8)[0]
+                          if r["id"] != record_id] if q and moving else [])
+        decisions, _ = review.audit(engine(), limit=50, action="link_", record_id=record_id)
+        return page("person.html", p=found, breakdown=breakdown, moving=moving, q=q,
+                    found=found_records, decisions=decisions,
                     waterfalls={link["id"]: charts.waterfall(link["explanation"], link["score"])
                                 for link in found["links"] if link["explanation"]})
+
+    @bp.post("/people/<id:record_id>/links/<id:link_id>/<any(unlink, relink):action>")
+    @login_required(Role.REVOPS)
+    def person_link(record_id: int, link_id: int, action: str) -> ResponseReturnValue:
+        actor = g.principal.name
+        try:
+            if action == "unlink":
+                review.unlink(engine(), link_id, actor)
+                flash("Unlinked: this profile is not this person. What enrich wrote on the "
+                      "record will be taken back, and the pair will not be proposed again.")
+            else:
+                target = int_arg(request.form.get("record_id"), 0, 0, 2**62)
+                review.move(engine(), link_id, target, actor)
+                flash(f"Moved to record {target}: the profile's history will be written there "
+                      "and taken off this record.")
+        except InputError as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("console.person", record_id=record_id))

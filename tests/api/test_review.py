@@ -65,8 +65,40 @@ def test_relink_to_another_record(revops: Api, engine: Engine, pending: list[int
                          {"record_id": other})
     assert answer.status_code == 200
     assert (answer.json["record_id"], answer.json["status"]) == (other, "confirmed")
+    candidates = sorted(c["record_id"] for c in item["candidates"])
     with Session(engine) as session:
-        assert session.exec(select(AuditLog).where(AuditLog.action == "link_confirmed")).first()
+        moved = session.exec(select(AuditLog).where(AuditLog.action == "link_relinked")).one()
+        assert moved.target == f"link:{answer.json['id']}"
+        assert (moved.detail["from_record_ids"], moved.detail["to_record_id"]) == (
+            candidates, other)
+        turned_down = session.exec(select(AuditLog).where(
+            AuditLog.action == "link_rejected")).all()
+    assert sorted(a.detail["record_id"] for a in turned_down) == candidates
+    assert {a.detail["because"] for a in turned_down} == {f"link:{answer.json['id']}"}
+
+
+def test_confirm_logs_each_candidate_it_rejects(revops: Api, engine: Engine,
+                                                pending: list[int]) -> None:
+    item = next(i for i in revops.get("/api/v1/review").json["items"]
+                if len(i["candidates"]) > 1)
+    chosen, *others = item["candidates"]
+    revops.post(f"/api/v1/review/{chosen['id']}/confirm")
+    with Session(engine) as session:
+        rows = session.exec(select(AuditLog).where(AuditLog.action == "link_rejected")).all()
+    assert sorted(r.target for r in rows) == sorted(f"link:{o['id']}" for o in others)
+    assert all(r.detail == {"profile_id": item["profile"]["id"], "record_id": r.detail["record_id"],
+                            "was": "pending", "because": f"link:{chosen['id']}"} for r in rows)
+
+
+def test_the_queue_does_not_decide_links_already_in_effect(revops: Api, engine: Engine,
+                                                           people: dict[str, int]) -> None:
+    """An auto link is undone with /links/<id>/unlink; the queue's endpoints stay pending-only
+    so that two reviewers cannot both decide one proposal."""
+    with Session(engine) as session:
+        auto = session.exec(select(IdentityLink).where(
+            IdentityLink.status == LinkStatus.AUTO)).one()
+    for action in ("confirm", "reject"):
+        assert error(revops.post(f"/api/v1/review/{auto.id}/{action}")) == (409, "conflict")
 
 
 def test_bad_review_requests_are_precise(revops: Api, pending: list[int]) -> None:

@@ -44,7 +44,9 @@ def test_three_review_items_worked_with_the_keyboard(revops_page: Any, live: str
                     IdentityLink.profile_id == link.profile_id)))}
         assert links[pids[1]].status == links[pids[2]].status == LinkStatus.CONFIRMED
         assert links[pids[0]].status == LinkStatus.REJECTED
-        actions = [a.action for a in session.exec(select(AuditLog).order_by(AuditLog.id))]
+        # (the candidates a confirmation turns down are logged too, "because" of it)
+        actions = [a.action for a in session.exec(select(AuditLog).order_by(AuditLog.id))
+                   if "because" not in (a.detail or {})]
         assert actions.count("link_confirmed") == 2 and actions.count("link_rejected") == 1
         assert session.exec(select(SyncRequest)).all()  # the CRM will hear about it
     assert page.js_errors == []
