@@ -23,7 +23,7 @@ from enrich.matching.batch import decide_rows
 from enrich.matching.csvio import LINK_COLUMNS, read_people, read_profiles
 from enrich.matching.explain import explanation_text
 from enrich.matching.profile import Profile
-from enrich.matching.rules import default_rules, load_rules
+from enrich.matching.rules import Source, default_rules, load_rules
 from enrich.matching.scorer import Candidate, Decision, Matcher
 
 __all__ = ["match"]
@@ -31,7 +31,27 @@ __all__ = ["match"]
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-@click.command("match")
+class _MatchCommand(click.Command):
+    """Help that lists the default input columns, read from the shipped rules only when
+    help is shown: parsing them on import would slow every run."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rules = default_rules()
+        with formatter.section("Default columns (without --rules; more are ignored)"):
+            formatter.write_dl([("LEFT", _columns(rules.left)), ("RIGHT", _columns(rules.right))])
+        with formatter.section("Input files"):
+            formatter.write_text(
+                "UTF-8 CSV with a header row of unique column names, then at least one row; "
+                "every row has one cell per column (blank lines are skipped) and a unique id. "
+                "Anything else stops the run (exit 1) naming the file and line at fault."
+            )
+
+
+def _columns(source: Source) -> str:
+    return ", ".join(dict.fromkeys([source.id, *(c for _, cols in source.columns for c in cols)]))
+
+
+@click.command("match", cls=_MatchCommand)
 @click.option("--left", "left_path", required=True, type=_PATH,
               help="CSV of profiles to match (social profiles by default).")
 @click.option("--right", "right_path", required=True, type=_PATH,

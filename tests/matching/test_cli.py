@@ -98,10 +98,92 @@ def test_empty_file_is_refused(files: dict[str, Path]) -> None:
     assert code == 1 and "contacts.csv: the file is empty" in out
 
 
-def test_wrong_encoding_is_refused(files: dict[str, Path]) -> None:
-    files["left"].write_bytes(PROFILES.replace(" 🚀", "").replace("Bob", "B\u00f6b").encode("latin-1"))
+def test_wrong_encoding_is_refused_naming_the_line_and_byte(files: dict[str, Path]) -> None:
+    latin1 = PROFILES.replace(" 🚀", "").replace("Bob", "B\u00f6b").encode("latin-1")
+    files["left"].write_bytes(latin1)
     code, out = _run(*_base(files))
-    assert code == 1 and "not UTF-8" in out
+    assert code == 1
+    assert "profiles.csv: line 2: not UTF-8 text (invalid byte 0xf6)" in out
+
+
+def test_encoding_error_lines_count_a_byte_order_mark_and_crlf(files: dict[str, Path]) -> None:
+    text = "\ufeff" + CONTACTS.replace("\n", "\r\n") + "\r\nc3,J\u00e9r\u00f4me,Roy,,,,,,,\r\n"
+    files["right"].write_bytes(text.encode("utf-8").replace("J\u00e9".encode(), b"J\xe9"))
+    code, out = _run(*_base(files))
+    assert code == 1 and "contacts.csv: line 5: not UTF-8 text (invalid byte 0xe9)" in out
+
+
+def test_a_nul_byte_is_refused_naming_its_line(files: dict[str, Path]) -> None:
+    files["right"].write_text(CONTACTS + "c3,Ann,Sm\0ith,,,,,,,\n", encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and "contacts.csv: line 4: a NUL byte (0x00)" in out
+    assert not files["out"].exists()
+
+
+@pytest.mark.parametrize(("row", "fields"), [("c3,Ann,Lee,,,,,,", 9), ("c3,Ann,Lee,,,,,,,,", 11)])
+def test_a_row_wider_or_narrower_than_the_header_is_refused(
+    files: dict[str, Path], row: str, fields: int
+) -> None:
+    files["right"].write_text(CONTACTS + row + "\n", encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and f"contacts.csv: line 4 has {fields} fields, the header has 10" in out
+
+
+def test_line_numbers_are_physical_lines_of_the_file(files: dict[str, Path]) -> None:
+    # A quoted field may hold line breaks: the faulty row below is the file's sixth line.
+    files["right"].write_text(CONTACTS + 'c3,Ann,Lee,,,"VP,\nSales",,,,\nc4,Bo,Li\n',
+                              encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and "contacts.csv: line 6 has 3 fields, the header has 10" in out
+
+
+def test_blank_lines_are_skipped(files: dict[str, Path]) -> None:
+    head, first, second = CONTACTS.splitlines(keepends=True)
+    files["right"].write_text(head + "\n" + first + "   \n,,,,,,,,,\n" + second + "\n",
+                              encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 0 and "3 profiles vs 2 people" in out
+
+
+def test_an_unclosed_quote_is_refused_at_the_line_it_opens(files: dict[str, Path]) -> None:
+    head, first, second = CONTACTS.splitlines(keepends=True)
+    files["right"].write_text(head + first.replace("Robert,", '"Robert,') + second,
+                              encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and "contacts.csv: line 2: a quote opened in this row is never closed" in out
+
+
+def test_a_quote_closed_rows_later_is_refused_naming_both_lines(files: dict[str, Path]) -> None:
+    head, first, second = CONTACTS.splitlines(keepends=True)
+    files["right"].write_text(head + first.replace("Robert,", '"Robert,') + second.replace(
+        "Globex", '"Globex"'), encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1
+    assert "contacts.csv: line 3 (in the row from line 2: a quote left open?): malformed CSV" in out
+
+
+def test_a_column_named_twice_in_the_header_is_refused(files: dict[str, Path]) -> None:
+    files["right"].write_text(CONTACTS.replace("id,first_name", "id,id,first_name", 1),
+                              encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and "contacts.csv: line 1: the header names column 'id' twice" in out
+
+
+@pytest.mark.parametrize("which", ["left", "right"])
+def test_a_header_without_rows_is_refused(files: dict[str, Path], which: str) -> None:
+    text = (PROFILES if which == "left" else CONTACTS).splitlines()[0] + "\n\n"
+    files[which].write_text(text, encoding="utf-8")
+    code, out = _run(*_base(files))
+    assert code == 1 and f"{files[which].name}: no rows after the header" in out
+
+
+def test_help_lists_the_default_input_columns() -> None:
+    code, out = _run("--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "LEFT key, platform, user_id, handle, display_name, bio, location, url, email" in text
+    assert ("RIGHT id, first_name, last_name, email, company, title, city, country, "
+            "linkedin_url, twitter_handle") in text
 
 
 @pytest.mark.parametrize("which", ["left", "right", "rules"])
