@@ -98,8 +98,11 @@ def _pending(session: Session, link_id: int) -> IdentityLink:
     return _in(session, link_id, (LinkStatus.PENDING,), "pending")
 
 
-def _active(session: Session, link_id: int) -> IdentityLink:
-    return _in(session, link_id, LinkStatus.ACTIVE, "in effect (auto or confirmed)")
+def _active(session: Session, link_id: int, on_record: int | None) -> IdentityLink:
+    link = _in(session, link_id, LinkStatus.ACTIVE, "in effect (auto or confirmed)")
+    if on_record is not None and link.record_id != on_record:
+        raise NotFound(f"link {link_id} is not on record {on_record}")  # a stale or forged page
+    return link
 
 
 def _person_record(session: Session, record_id: int) -> CrmRecord:
@@ -139,23 +142,25 @@ def relink(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str
         return link_dict(chosen)
 
 
-def unlink(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
+def unlink(engine: Engine, link_id: int, actor: str, *,
+           on_record: int | None = None) -> dict[str, Any]:
     """Undo a link in effect: the record is not this person. The link becomes rejected (never
     proposed again), the record is rescored and what enrich wrote on it is retracted."""
     from enrich import review as decisions
 
     with session_scope(engine) as session:
-        _active(session, link_id)
+        _active(session, link_id, on_record)
         return link_dict(decisions.reject(session, link_id, actor))
 
 
-def move(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str, Any]:
+def move(engine: Engine, link_id: int, record_id: int, actor: str, *,
+         on_record: int | None = None) -> dict[str, Any]:
     """Undo a link in effect by naming the right record: the profile's history is retracted from
     the wrong record and written on `record_id`."""
     from enrich import review as decisions
 
     with session_scope(engine) as session:
-        link = _active(session, link_id)
+        link = _active(session, link_id, on_record)
         if record_id == link.record_id:
             raise Invalid(f"link {link_id} already points at record {record_id}; "
                           "name the record the profile should move to")

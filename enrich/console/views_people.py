@@ -67,12 +67,12 @@ def register(bp: Blueprint) -> None:
         actor = g.principal.name
         try:
             if action == "unlink":
-                review.unlink(engine(), link_id, actor)
+                review.unlink(engine(), link_id, actor, on_record=record_id)
                 flash("Unlinked: this profile is not this person. What enrich wrote on the "
                       "record will be taken back, and the pair will not be proposed again.")
             else:
                 target = int_arg(request.form.get("record_id"), 0, 0, 2**62)
-                review.move(engine(), link_id, target, actor)
+                review.move(engine(), link_id, target, actor, on_record=record_id)
                 flash(f"Moved to record {target}: the profile's history will be written there "
                       "and taken off this record.")
         except InputError as exc:

@@ -88,3 +88,19 @@ def test_viewers_see_no_undo_buttons_and_cannot_post(page: Any, live: str, clien
     assert answer.status == 403
     with Session(engine) as session:
         assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO  # type: ignore[union-attr]
+
+
+def test_a_link_is_undone_only_from_its_own_record_page(revops_page: Any, live: str,
+                                                        client: FlaskClient,
+                                                        engine: Engine) -> None:
+    """A stale or forged form naming another record's page changes nothing."""
+    ids, link_id = _auto_linked_dana(client, engine)
+    page = revops_page
+    other = next(rid for email, rid in ids.items() if email != DANA)
+    page.goto(f"{live}/people/{other}")
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    answer = page.request.post(f"{live}/people/{other}/links/{link_id}/unlink",
+                               form={"csrf_token": token})  # back on that page, with a message
+    assert answer.ok and f"link {link_id} is not on record {other}" in answer.text()
+    with Session(engine) as session:
+        assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO  # type: ignore[union-attr]
