@@ -129,9 +129,9 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
 
     matcher = _cache.get(session)
     query = to_profile(profile)
-    _remember_keys(session, profile,
-                   rematch_keys(profile_keys(query, matcher.rules.blocking.keys)))
-    result = matcher.match(query)
+    keys = profile_keys(query, matcher.rules.blocking.keys)
+    _remember_keys(session, profile, rematch_keys(keys))
+    result = matcher.match(query, keys)
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
     decided: dict[int, tuple[str, Any]] = {}
     for candidate in result.candidates:
@@ -177,10 +177,13 @@ def _remember_keys(session: Session, profile: SocialProfile, keys: set[str]) -> 
     digest = _stable(" ".join(map(str, hashes)))
     if digest == profile.match_keys_digest:
         return
-    session.execute(delete(ProfileMatchKey).where(col(ProfileMatchKey.profile_id) == profile.id))
+    # Core statements on the session's connection: no ORM flush or bookkeeping, this runs
+    # for every new profile of every delivery.
+    table = ProfileMatchKey.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    conn.execute(delete(table).where(table.c.profile_id == profile.id))
     if hashes:
-        session.execute(insert(ProfileMatchKey),
-                        [{"key": h, "profile_id": profile.id} for h in hashes])
+        conn.execute(insert(table), [{"key": h, "profile_id": profile.id} for h in hashes])
     profile.match_keys_digest = digest
 
 

@@ -183,9 +183,11 @@ class Matcher:
         """Size of the blocking index."""
         return self._index.stats()
 
-    def candidates(self, profile: Profile) -> list[Person]:
-        """The CRM people blocking selects for a profile (unscored)."""
-        keys = profile_keys(profile, self._families)
+    def candidates(self, profile: Profile, keys: set[str] | None = None) -> list[Person]:
+        """The CRM people blocking selects for a profile (unscored); ``keys``: its blocking
+        keys when the caller has them already."""
+        if keys is None:
+            keys = profile_keys(profile, self._families)
         return [self.people[n] for n in self._index.candidates(keys)]
 
     def contributions(self, profile: Profile, person: Person) -> tuple[Contribution, ...]:
@@ -233,8 +235,8 @@ class Matcher:
         parts = self.contributions(profile, person)
         return self.rules.prior_weight + sum(c.weight for c in parts), parts
 
-    def match(self, profile: Profile) -> MatchResult:
-        """Score the blocked candidates of a profile and decide.
+    def match(self, profile: Profile, keys: set[str] | None = None) -> MatchResult:
+        """Score the blocked candidates of a profile and decide (``keys`` as ``candidates``).
 
         Within one profile a comparison's outcome depends only on the candidate's values
         it reads, and candidates share many of them (namesakes share a name, hundreds of
@@ -246,7 +248,7 @@ class Matcher:
             (step, _values(profile, step.left), {}) for step in self._plan
         ]
         scored = []
-        for person in self.candidates(profile):
+        for person in self.candidates(profile, keys):
             parts = []
             for step, left, memo in steps:
                 key = step.right_key(person)
