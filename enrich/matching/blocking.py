@@ -1,8 +1,9 @@
 """Candidate selection: an inverted index from blocking keys to CRM records.
 
 A profile is compared only with the records that share at least one key with it
-(a name-pair, an initial and family name, a first name and family initial, a handle split, a company with a name part,
-an email, a domain, a stored identifier), ranked by how many keys they share. Keys
+(a name-pair, an initial and family name, a first name and family initial, a handle split,
+a company with a name part, an email, a domain, a stored identifier; an initial and family
+name in a city), ranked by how many keys they share. Keys
 whose posting list grows past ``max_postings`` ("n:john|smth" in a large mirror) are
 dropped: they select too many people to be worth comparing.
 
@@ -84,6 +85,19 @@ def _exact_keys(record: Profile | Person, families: tuple[str, ...], out: set[st
             out.add(f"x:{fam}:{'|'.join(values)}")
 
 
+def _place_keys(place: str, out: set[str]) -> None:
+    """An initial and family name in a city (p:j|smth|london), from the i: keys.
+
+    "J. Smith" or `jsmith` shares an i: key with every J. Smith, Smyth and Schmidt of the
+    mirror: when they are more than ``max_candidates``, the ones in the profile's city rank
+    first instead of being cut for being newer records; and in a mirror so large that the
+    i: key is over ``max_postings``, this key still reaches them.
+    """
+    cities = nz.location(place).cities if place else ()
+    if cities:
+        out.update([f"p:{k[2:]}|{c}" for k in out if k.startswith("i:") for c in cities])
+
+
 def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
     """Blocking keys of a CRM record."""
     out: set[str] = set()
@@ -97,6 +111,8 @@ def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
             _name_pair_keys(first, sk, fams, out)
         if "initial" in families and last_t:
             _first_initial_keys(first, last_t[0][0], out)
+        if "place" in families:
+            _place_keys(p.city, out)
     if "identifier" in families:
         ids = nz.social_ids(p.twitter_handle, "x") | nz.social_ids(p.linkedin_url, "linkedin")
         out.update(f"id:{pl}:{i}" for pl, i in ids)
@@ -146,6 +162,8 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
                 _name_pair_keys(a, nz.skeleton(b), ("name", "initial"), out)
         if "initial" in families and len(pieces) >= 2 and len(pieces[-1]) == 1:
             _first_initial_keys(pieces[-2], pieces[-1], out)  # bob_s
+    if "place" in families:
+        _place_keys(pr.location, out)
     if "identifier" in families:
         ids = set(nz.social_ids(pr.url))
         if pr.platform:

@@ -47,7 +47,7 @@ EXACT_KEY_JOIN = "+"
 _EXACT_FIELDS = frozenset({"email"})  # besides extra.<column>: fields both sides have
 # Blocking key families the index knows how to build (see ``blocking``).
 BLOCKING_KEYS: tuple[str, ...] = (
-    "identifier", "email", "name", "initial", "handle", "company", "domain",
+    "identifier", "email", "name", "initial", "handle", "company", "domain", "place",
 )
 
 

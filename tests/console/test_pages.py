@@ -65,7 +65,7 @@ def test_edit_match_rules_preview_save_and_roll_back(revops_page: Any, live: str
     assert "thresholds.review" in page.locator("#rules-error").inner_text()
     editor = page.locator("#rules-body")
     editor.fill(text.replace("review: 2.0", "review: 6.0").replace(
-        "version: social-default-4", "version: stricter-review"))
+        "version: social-default-5", "version: stricter-review"))
     page.click("#preview-button")
     page.wait_for_selector("[data-count=review_dropped] strong")
     assert page.locator("[data-count=review_dropped] strong").inner_text() == "2"

@@ -130,6 +130,23 @@ def test_candidates_are_capped(rules: RuleSet) -> None:
     assert len(m.candidates(_p("John Smith"))) == rules.blocking.max_candidates
 
 
+def test_a_capped_initial_and_family_name_keeps_the_namesakes_in_the_profiles_city(
+        rules: RuleSet) -> None:
+    """"J. Rossi" shares one key with every J. Ross, Rossi and Russo: past the cap, the one
+    in the profile's city is still compared, though it is the newest record."""
+    elsewhere = [Person(str(i), first, last, city="Paris")
+                 for i, (first, last) in enumerate(
+                     (f, la) for f in ("James", "Jane", "Jason", "Jessica", "Joseph", "Julia",
+                                       "Jonathan", "Jack", "Jennifer", "Jordan")
+                     for la in ("Ross", "Rossi", "Russo", "Rose", "Reyes"))]
+    john = Person("john", "John", "Rossi", title="CFO", city="Singapore")
+    m = Matcher(rules, [*elsewhere, john])
+    assert len(elsewhere) > rules.blocking.max_candidates
+    profile = _p("J. Rossi", handle="jrossi3", bio="CFO. Opinions my own", location="Singapore")
+    assert "john" in {p.id for p in m.candidates(profile)}
+    assert m.match(profile).candidates[0].person_id == "john"
+
+
 def test_stated_title_tells_namesakes_apart(rules: RuleSet) -> None:
     namesakes = [Person("cfo", "Olivia", "Schmidt", company="Pixelmind", title="CFO",
                         city="Berlin"),
