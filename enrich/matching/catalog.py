@@ -94,9 +94,11 @@ CATALOG: dict[str, ComparatorSpec] = {
             name="title",
             help="the job title a bio or display name states against the CRM title: "
             "abbreviations (VP Eng, CTO, Dir.) expanded, seniority words and fillers "
-            "ignored ('Sr. Dir. of Mktg' = 'Director, Marketing')",
-            left_roles=("text",),
+            "ignored ('Sr. Dir. of Mktg' = 'Director, Marketing'); of a display name given "
+            "as `name`, only what follows the name ('Jane Doe | CFO')",
+            left_roles=("text", "name"),
             right_roles=("title",),
+            optional_roles=frozenset({"name"}),
             levels=("exact", "different", "no_mention"),
         ),
         ComparatorSpec(

@@ -528,7 +528,11 @@ def _title_said(text: str) -> tuple[tuple[str, ...], bool]:
 def title(left: Values, right: Values, rule: Comparison) -> Outcome:
     crm_title = _one(right, "title")
     want = nz.title_words(crm_title)
-    text = _one(left, "text", " | ")
+    # A display name says its title after the name ("Jane Doe | CFO"); the name itself is
+    # no title, even when a typo'd family name spells one ("Aisha Coo").
+    said = left.get("text", ()) + tuple(
+        rest for n in left.get("name", ()) if (rest := nz.parse_display_name(n).rest.strip()))
+    text = " | ".join(said)
     if not want or not text:
         return NULL_LEVEL, "no title to compare"
     words, states_title = _title_said(text)

@@ -38,6 +38,31 @@ def test_the_lead_s_own_title_still_agrees(rules: RuleSet) -> None:
     assert got[0] == "exact"
 
 
+def _title_level(rules: RuleSet, crm_title: str, **left: tuple[str, ...]) -> str:
+    return COMPARATORS["title"](left, {"title": (crm_title,)}, _rule(rules, "title"))[0]
+
+
+def test_a_display_name_states_its_title_after_the_name(rules: RuleSet) -> None:
+    assert _title_level(rules, "CFO", text=(), name=("Jane Doe | CFO at Acme",)) == "exact"
+    assert _title_level(rules, "CFO", text=("Opinions my own",),
+                        name=("Jane Doe • Head of Sales",)) == "different"
+
+
+def test_a_family_name_that_spells_a_title_is_no_title(rules: RuleSet) -> None:
+    """"Aisha Coo" (a typo of Cook) is not the COO, nor someone who states another title."""
+    cook, chen = (Person("cook", "Aisha", "Cook", title="COO"),
+                  Person("chen", "Aisha", "Chen", title="CFO"))
+    m = Matcher(rules, [cook, chen])
+    profile = _p("Aisha Coo", bio="Opinions my own")
+    title_of = {p.id: next(c for c in m.contributions(profile, p) if c.comparison == "title")
+                for p in (cook, chen)}
+    assert title_of["cook"].level == "no_mention" and title_of["chen"].level == "no_mention"
+
+
+def test_old_rules_reading_the_display_name_as_text_still_work(rules: RuleSet) -> None:
+    assert _title_level(rules, "CFO", text=("Coffee and code", "Jane Doe | CFO")) == "exact"
+
+
 def test_two_given_names_sharing_a_listed_nickname_are_not_related() -> None:
     # The nickname list relates Robert and William both to Bill; neither shortens Bill.
     assert not nz.nickname_related("robert", "william")
