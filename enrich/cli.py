@@ -17,7 +17,9 @@ from enrich.errors import EnrichError
 
 
 class EnrichGroup(click.Group):
-    """Turns enrich's own errors into one clear line and exit code 2 (never a traceback)."""
+    """Turns enrich's own errors, and unexpected ones, into one clear ``Error:`` line on stderr
+    and exit code 1 (click's ``ClickException``), never a traceback. Usage errors keep click's
+    exit code 2 (unknown command or option, missing or invalid option value)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

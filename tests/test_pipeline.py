@@ -13,6 +13,7 @@ from enrich import runtime
 from enrich.app import create_app
 from enrich.config import Settings
 from enrich.db import session_scope, upgrade
+from enrich.linking import active_rules
 from enrich.models import (
     CrmRecord,
     EventStatus,
@@ -68,6 +69,28 @@ def test_touchpoint_by_a_crm_email_links_scores_and_requests_a_sync(client: Flas
     email = next(c for c in link.explanation if c["comparison"] == "email")
     assert email["level"] == "exact" and email["weight"] > 0
     assert [r.record_id for r in rows(SyncRequest)] == [record_id]
+
+
+def test_a_link_stores_its_score_rule_version_and_the_contributions_that_make_the_score(
+        client: FlaskClient) -> None:
+    """The stored decision explains itself: one entry per comparison of the rules that made
+    it, whose weights plus the rules' prior weight give the stored score."""
+    record_id = add_contact("dana.whitfield@northwind.example")
+    send(client, "dana.whitfield@northwind.example")
+    [link] = wait_until(lambda: rows(IdentityLink))
+    with Session(current().engine) as session:
+        rules = active_rules(session)
+    assert (link.record_id, link.status, link.decided_by) == (record_id, LinkStatus.AUTO,
+                                                              "matcher")
+    assert link.rule_version == rules.version
+    assert [c["comparison"] for c in link.explanation] == [c.name for c in rules.comparisons]
+    for entry in link.explanation:
+        assert set(entry) == {"comparison", "level", "weight", "explanation"}, entry
+        assert isinstance(entry["weight"], float | int) and entry["level"], entry
+    # Score and weights are each stored rounded to 3 decimals.
+    total = rules.prior_weight + sum(c["weight"] for c in link.explanation)
+    assert link.score == pytest.approx(total, abs=0.001 * (len(link.explanation) + 1))
+    assert link.score >= rules.thresholds.link
 
 
 def test_unknown_email_is_stored_but_not_linked(client: FlaskClient) -> None:

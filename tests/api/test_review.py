@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from enrich.models import AuditLog, IdentityLink, LinkStatus, Score, SyncRequest
+from enrich.db import session_scope
+from enrich.linking import active_rules, to_person, to_profile
+from enrich.matching.scorer import Matcher
+from enrich.models import (
+    AuditLog,
+    CrmRecord,
+    IdentityLink,
+    LinkStatus,
+    Score,
+    SocialProfile,
+    SyncRequest,
+    utcnow,
+)
+from enrich.pipeline import rematch_pending
 from tests.api.conftest import Api, error
+from tests.console import seed
 
 
 def _first(api: Api) -> dict:
@@ -109,3 +127,55 @@ def test_bad_review_requests_are_precise(revops: Api, pending: list[int]) -> Non
         404, "not_found")
     assert error(revops.call("POST", f"/api/v1/review/{link_id}/relink", data="not json",
                              headers={"Content-Type": "application/json"}))[0] == 400
+
+
+def _links_of(engine: Engine, profile_id: int) -> set[tuple[Any, ...]]:
+    with Session(engine) as session:
+        return {(link.id, link.record_id, link.status, link.score, link.rule_version,
+                 link.decided_by, link.decided_at) for link in session.exec(
+                     select(IdentityLink).where(IdentityLink.profile_id == profile_id))}
+
+
+def test_a_confirmed_link_outlives_new_deliveries_rematches_and_new_rules(
+        revops: Api, client: FlaskClient, engine: Engine, people: dict[str, int],
+        pending: list[int]) -> None:
+    """Humans win: once a person confirmed a profile's link, nothing the matcher does (a new
+    delivery pointing at someone else, a re-match, rules that would not even propose the pair)
+    changes or removes any of that profile's links."""
+    item = _first(revops)
+    profile_id, chosen = item["profile"]["id"], item["candidates"][0]
+    assert profile_id == pending[0]  # seed.review_profiles: platform user "rv-0" on x
+    assert revops.post(f"/api/v1/review/{chosen['id']}/confirm").status_code == 200
+    decided = _links_of(engine, profile_id)
+    assert (chosen["id"], chosen["record_id"], LinkStatus.CONFIRMED) in {
+        link[:3] for link in decided}
+
+    # The profile now shows another contact's email, an exact match the matcher would link.
+    seed.deliver(client, engine, {"id": "rv-0", "email": "rokafor@contoso.example"},
+                 platform="x")
+    assert _links_of(engine, profile_id) == decided
+
+    with session_scope(engine) as session:
+        session.get(SocialProfile, profile_id).match_requested_at = utcnow()  # type: ignore[union-attr]
+    rematch_pending()
+    assert _links_of(engine, profile_id) == decided
+
+    text = revops.get("/api/v1/rules/match").json["active"]["body"]
+    text = re.sub(r"(?m)^version: .*$", "version: strict-review", text)
+    text = re.sub(r"(?m)^(\s+)link: .*$", r"\g<1>link: 95.0", text)
+    text = re.sub(r"(?m)^(\s+)review: .*$", r"\g<1>review: 90.0", text)
+    assert revops.post("/api/v1/rules/match/versions", {"body": text}).status_code == 201
+    with Session(engine) as session:
+        rules = active_rules(session)
+        profile = session.get(SocialProfile, profile_id)
+        record = session.get(CrmRecord, chosen["record_id"])
+        assert rules.version == "strict-review" and profile and record
+        person = to_person(record)
+        score, _ = Matcher(rules, [person]).score(to_profile(profile), person)
+        assert score < rules.thresholds.review  # the new rules would not even propose the pair
+        profile.match_requested_at = utcnow()  # as a CRM change near it would
+        session.commit()
+    rematch_pending()
+    seed.deliver(client, engine, {"id": "rv-0", "email": "rokafor@contoso.example"},
+                 kind="like", platform="x")
+    assert _links_of(engine, profile_id) == decided

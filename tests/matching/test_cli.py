@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import csv
+import fcntl
+import os
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -207,6 +213,49 @@ def test_duplicate_ids_are_refused(files: dict[str, Path]) -> None:
 def test_no_progress_bar_when_stderr_is_not_a_terminal(files: dict[str, Path]) -> None:
     code, out = _run(*_base(files))
     assert code == 0 and "matching:" not in out and "3 profiles vs 2 people" in out
+
+
+def _match_in_a_process(f: dict[str, Path], out: Path, stderr: int) -> bytes:
+    """`enrich match` as a user runs it; returns its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "enrich", "match", "--left", str(f["left"]), "--right",
+         str(f["right"]), "--out", str(out)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, cwd=f["dir"],
+        timeout=60, check=True)
+    return done.stdout
+
+
+def test_a_progress_bar_is_shown_when_stderr_is_a_terminal(files: dict[str, Path]) -> None:
+    piped_out = files["dir"] / "piped.csv"
+    piped_stdout = _match_in_a_process(files, piped_out, subprocess.DEVNULL)
+    master, slave = os.openpty()
+    try:
+        # A terminal of no size (as a bare pty reports) could leave tqdm without a bar width.
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        try:
+            stdout = _match_in_a_process(files, files["out"], slave)
+        finally:
+            os.close(slave)
+        # The child has exited and its few lines fit the pty's buffer: read them until the
+        # closed terminal reports EIO (Linux) or end of file.
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    terminal = shown.decode("utf-8", "replace")
+    assert "matching:" in terminal and "100%|" in terminal and "3/3" in terminal, terminal
+    assert "3 profiles vs 2 people" in terminal
+    # The bar is for the eye only: what the run writes is the same as without a terminal.
+    assert stdout == piped_stdout
+    assert files["out"].read_bytes() == piped_out.read_bytes()
+    assert b"matching" not in files["out"].read_bytes()
 
 
 @pytest.mark.parametrize("seed", range(3))
