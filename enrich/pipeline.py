@@ -101,6 +101,7 @@ def request_sync(session: Session, record_id: int) -> None:
 
 INGEST_KEY = "ingest"
 BATCH = 200
+REMATCH_CHUNK = 25  # profiles per re-match transaction: ~40 ms of holding the write lock
 
 
 def process_pending() -> int:
@@ -231,7 +232,8 @@ def _process(engine: object, raw_event_id: int) -> None:
         touched_profiles: dict[int, SocialProfile] = {}
         kept = [tp for tp in result.touchpoints if not is_suppressed(session, tp.actor)]
         if len(kept) < len(result.touchpoints):
-            result.ignored.append(f"{len(result.touchpoints) - len(kept)} touchpoints by erased people")
+            result.ignored.append(
+                f"{len(result.touchpoints) - len(kept)} touchpoints by erased people")
             if not kept:  # the delivery concerns only erased people: keep nothing of it
                 raw.body = b""
                 raw.headers = {}
@@ -287,20 +289,35 @@ def sweep() -> dict[str, int]:
 
 
 def rematch_pending(limit: int = 1000) -> int:
-    """Job: re-link profiles whose CRM records (or rules) changed; rescore what moved."""
-    rt = current()
-    with session_scope(rt.engine) as session:
-        profiles = list(session.exec(
-            select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
-            .limit(limit)))
-        records: set[int] = set()
-        for profile in profiles:
-            records |= _relink(session, profile)
-        rescore(session, records)
-        for record_id in sorted(records):
-            request_sync(session, record_id)
-    if records:
-        from enrich.sync.writer import sync_pending
+    """Job: re-link profiles whose CRM records (or rules) changed; rescore what moved.
 
-        rt.queue.enqueue(sync_pending, key="sync")
-    return len(profiles)
+    A few profiles per transaction (`REMATCH_CHUNK`), each under the ingest writers' lock on
+    SQLite as deliveries are: new rules re-match every stored profile, and one transaction
+    over a thousand of them would hold the database's only write lock for seconds while
+    webhooks wait. Past `limit` it hands over to a new run behind the jobs waiting.
+    """
+    from enrich.sync.writer import sync_pending
+
+    rt = current()
+    rt.queue.started("rematch")
+    writers = writers_lock(rt.engine)
+    done = 0
+    while done < limit:
+        with writers.held(), session_scope(rt.engine) as session:
+            profiles = list(session.exec(
+                select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
+                .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done))))
+            records: set[int] = set()
+            for profile in profiles:
+                records |= _relink(session, profile)
+            rescore(session, records)
+            for record_id in sorted(records):
+                request_sync(session, record_id)
+        if not profiles:
+            break
+        done += len(profiles)
+        if records:
+            rt.queue.enqueue(sync_pending, key="sync")
+    if done >= limit:
+        rt.queue.enqueue(rematch_pending, key="rematch")
+    return done

@@ -233,3 +233,38 @@ def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(
     pause.after(0.004)
     assert len(slept) == 1
     engine.dispose()
+
+
+def test_a_rematch_works_in_small_transactions_and_hands_over_past_its_limit(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New rules flag every profile: the run re-matches them a few per transaction (each
+    under the writers' lock, so ingest waits for one chunk at most) and, past its limit,
+    queues the rest as a new run instead of holding the worker."""
+    import enrich.pipeline as pipeline
+    from enrich.models import SocialProfile
+
+    rt = current()
+    for n in range(5):
+        process_raw_event(send(client, f"stranger{n}@example.com", actor=f"li-{n}"))
+    with session_scope(rt.engine) as session:
+        for profile in session.exec(select(SocialProfile)):
+            profile.match_requested_at = utcnow()
+            session.add(profile)
+    commits: list[int] = []
+    held = pipeline.writers_lock(rt.engine).held
+
+    def counting_held(*args: object, **kw: object) -> object:
+        commits.append(1)
+        return held(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.writers_lock(rt.engine), "held", counting_held)
+    queued: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(rt.queue, "enqueue",
+                        lambda func, *args, key=None: queued.append((func.__name__, key)) or True)
+    monkeypatch.setattr(pipeline, "REMATCH_CHUNK", 2)
+
+    assert pipeline.rematch_pending(limit=4) == 4
+    assert len(commits) == 2 and queued == [("rematch_pending", "rematch")]
+    assert sum(p.match_requested_at is not None for p in rows(SocialProfile)) == 1
+    assert pipeline.rematch_pending() == 1
+    assert sum(p.match_requested_at is not None for p in rows(SocialProfile)) == 0
