@@ -92,7 +92,8 @@ def run_splink(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path) -> Pa
         cl.ExactMatch("street_number"),
         cl.JaroWinklerAtThresholds("address_1", [0.95, 0.88]),
         cl.JaroWinklerAtThresholds("address_2", [0.95, 0.88]),
-        cl.JaroWinklerAtThresholds("suburb", [0.95, 0.88]).configure(term_frequency_adjustments=True),
+        cl.JaroWinklerAtThresholds("suburb", [0.95, 0.88]).configure(
+            term_frequency_adjustments=True),
         cl.LevenshteinAtThresholds("postcode", [1]),
         cl.ExactMatch("state"),
     ]

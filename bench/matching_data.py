@@ -93,11 +93,15 @@ CITIES = [
     ("New York", "USA", ["NYC", "New York, NY", "Brooklyn, NY", "New York City"]),
     ("San Francisco", "USA", ["SF", "San Francisco Bay Area", "San Francisco, CA", "Bay Area"]),
     ("Los Angeles", "USA", ["LA", "Los Angeles, CA"]), ("Chicago", "USA", ["Chicago, IL"]),
-    ("Boston", "USA", ["Boston, MA", "Greater Boston Area"]), ("Austin", "USA", ["Austin, TX", "ATX"]),
-    ("Seattle", "USA", ["Seattle, WA"]), ("London", "United Kingdom", ["London, UK", "Greater London", "London, England"]),
-    ("Manchester", "United Kingdom", ["Manchester, UK"]), ("Paris", "France", ["Paris, France", "Paris 🇫🇷"]),
+    ("Boston", "USA", ["Boston, MA", "Greater Boston Area"]),
+    ("Austin", "USA", ["Austin, TX", "ATX"]),
+    ("Seattle", "USA", ["Seattle, WA"]),
+    ("London", "United Kingdom", ["London, UK", "Greater London", "London, England"]),
+    ("Manchester", "United Kingdom", ["Manchester, UK"]),
+    ("Paris", "France", ["Paris, France", "Paris 🇫🇷"]),
     ("Berlin", "Germany", ["Berlin, Deutschland", "Berlin, Germany"]),
-    ("Munich", "Germany", ["München", "Munich, Germany"]), ("Amsterdam", "Netherlands", ["Amsterdam, NL"]),
+    ("Munich", "Germany", ["München", "Munich, Germany"]),
+    ("Amsterdam", "Netherlands", ["Amsterdam, NL"]),
     ("Madrid", "Spain", ["Madrid, España"]), ("Lisbon", "Portugal", ["Lisboa"]),
     ("Toronto", "Canada", ["Toronto, ON"]), ("Sydney", "Australia", ["Sydney, NSW"]),
     ("Tokyo", "Japan", ["Tokyo, Japan"]), ("Singapore", "Singapore", ["Singapore"]),
@@ -144,7 +148,8 @@ class _Gen:
         while len(names) < 1500:
             names.add(r.choice(CO_A) + r.choice(CO_B) + r.choice(CO_C))
         self.companies = sorted(names)
-        self.legal = {c: (c if c in NAMED_COMPANIES else c + r.choice(LEGAL)) for c in self.companies}
+        self.legal = {c: (c if c in NAMED_COMPANIES else c + r.choice(LEGAL))
+                      for c in self.companies}
         # Zipf-like popularity: a few big names and companies, a long tail.
         self.first_w = [1.0 / (i + 1) ** 0.3 for i in range(len(FIRST))]
         self.last_w = [1.0 / (i + 1) ** 0.5 for i in range(len(LAST))]
@@ -181,7 +186,8 @@ class _Gen:
         u = r.random()
         email = (f"{f}.{lname}@{dom}" if u < 0.4 else f"{f[0]}{lname}@{dom}" if u < 0.6
                  else f"{f}{lname}{r.randint(1, 99)}@gmail.com" if u < 0.7 else "")
-        li = f"https://www.linkedin.com/in/{f}-{lname}-{r.randint(100, 999)}" if r.random() < 0.3 else ""
+        li = (f"https://www.linkedin.com/in/{f}-{lname}-{r.randint(100, 999)}"
+              if r.random() < 0.3 else "")
         tw = "@" + self.handle(first, last, company) if r.random() < 0.12 else ""
         return Person(
             id=pid, first_name=first if r.random() > 0.03 else first.upper(), last_name=last,
@@ -194,10 +200,12 @@ class _Gen:
         r = self.r
         f, lname = _slug(first), _slug(last)
         nick = _slug(r.choice(dict(FIRST).get(first) or [first]))
-        shapes = [f"{f[0]}{lname}", f"{f}.{lname}", f"{lname}{f[0]}", f"{f}{lname}{r.randint(1, 99)}",
+        shapes = [f"{f[0]}{lname}", f"{f}.{lname}", f"{lname}{f[0]}",
+                  f"{f}{lname}{r.randint(1, 99)}",
                   f"{nick}_{lname[0]}", f"{f[0]}{lname}_{_slug(company.split()[0])[:8]}",
                   f"{f}_{lname}", f"{nick}{lname}", f"real{f}{lname}",
-                  r.choice(["coffeelover", "growthgeek", "datanerd", "saasqueen", "builder"]) + str(r.randint(1, 999))]
+                  r.choice(["coffeelover", "growthgeek", "datanerd", "saasqueen", "builder"])
+                  + str(r.randint(1, 999))]
         h = r.choices(shapes, [12, 12, 6, 10, 6, 5, 8, 6, 3, 14])[0]
         while h in self.handles:
             h += str(r.randint(0, 9))
@@ -271,14 +279,16 @@ class _Gen:
         if platform == "instagram":
             url = f"https://instagram.com/{handle}"
         bare = company
-        for suf in (" Inc.", " LLC", " GmbH", " Ltd", " Corp.", " S.A.", " B.V.", " Corporation", " Inc", " Corp", " Ltd"):
+        for suf in (" Inc.", " LLC", " GmbH", " Ltd", " Corp.", " S.A.", " B.V.", " Corporation",
+                    " Inc", " Corp", " Ltd"):
             bare = bare.removesuffix(suf)
         words = bare.split()
         acr = "".join(w[0] for w in words).upper() if len(words) >= 3 else ""
         # How much a profile says depends on the platform: a LinkedIn headline nearly
         # always names the employer and the location is a required field; X and
         # Instagram bios of B2B buyers often, not always, do.
-        mention_p, loc_p = {"linkedin": (0.88, 0.95), "x": (0.7, 0.65), "instagram": (0.5, 0.5)}[platform]
+        mention_p, loc_p = {"linkedin": (0.88, 0.95), "x": (0.7, 0.65),
+                            "instagram": (0.5, 0.5)}[platform]
         short = SHORT_TITLES.get(title, title)
         past = r.random()
         past_note = (f" ex-{r.choice(self.companies).split()[0]}." if past < 0.08
@@ -378,7 +388,8 @@ def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Datase
 def write_csvs(ds: Dataset, out: Path) -> None:
     """profiles.csv / contacts.csv in the CLI's default columns, and truth.csv."""
     out.mkdir(parents=True, exist_ok=True)
-    pcols = ["key", "platform", "user_id", "handle", "display_name", "bio", "location", "url", "email"]
+    pcols = ["key", "platform", "user_id", "handle", "display_name", "bio", "location", "url",
+             "email"]
     ccols = ["id", "first_name", "last_name", "email", "company", "title", "city", "country",
              "linkedin_url", "twitter_handle"]
     with (out / "profiles.csv").open("w", newline="", encoding="utf-8") as fh:

@@ -47,14 +47,16 @@ def flip(signature: str, index: int) -> str:
 def naive_equal(a: str, b: str) -> bool:
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b, strict=True):
+    # Deliberately an explicit loop that exits at the first difference: the timing control.
+    for x, y in zip(a, b, strict=True):  # noqa: SIM110
         if x != y:
             return False
     return True
 
 
 def enrich_check(given: str) -> None:
-    try:
+    # A plain try/except keeps the timed call free of contextlib.suppress's overhead.
+    try:  # noqa: SIM105
         verify([Key(SECRET)], given, right_signature)
     except WebhookRejected:
         pass

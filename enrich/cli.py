@@ -314,7 +314,8 @@ def purge_cmd(ctx: click.Context, dry_run: bool) -> None:
               default="salesforce", show_default=True)
 @click.pass_context
 def demo(ctx: click.Context, port: int | None, crm_name: str) -> None:
-    """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run` runs)."""
+    """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run`
+    runs)."""
     from enrich.demo import run_demo
 
     run_demo(settings_from(ctx), port=port, crm=crm_name)

@@ -1,4 +1,5 @@
-"""Engine and sessions: SQLite (WAL) by default, PostgreSQL by `DATABASE_URL`; migrations via Alembic."""
+"""Engine and sessions: SQLite (WAL) by default, PostgreSQL by `DATABASE_URL`; migrations via
+Alembic."""
 
 from __future__ import annotations
 

@@ -84,12 +84,14 @@ def run_demo(settings: Settings, *, port: int | None, crm: str, send_samples: bo
     thread.start()
 
     secret = settings.standard_secrets().get("demo", [DEMO_SECRET])[0]
+    db_path = settings.database_url.removeprefix('sqlite:///')
+    mirror = ', '.join(f'{n} {PLURALS.get(k, k + "s")}' for k, n in counts.items())
     click.echo(f"""
-enrich is running on the embedded default (SQLite {settings.database_url.removeprefix('sqlite:///')}, in-process queue)
+enrich is running on the embedded default (SQLite {db_path}, in-process queue)
   enrich            {base}   (health: {base}/healthz)
   CRM sandbox       Salesforce {sandbox.salesforce_url}   HubSpot {sandbox.hubspot_url}
   sandbox log       {sandbox.hubspot_url}/_sandbox/log
-  CRM mirror        {', '.join(f'{n} {PLURALS.get(k, k + "s")}' for k, n in counts.items())} pulled from the {crm} sandbox
+  CRM mirror        {mirror} pulled from the {crm} sandbox
 
 Send more signed sample touchpoints from another terminal:
   STANDARD_WEBHOOK_SECRETS='demo={secret}' .venv/bin/enrich events send-sample --to {base}

@@ -1,4 +1,5 @@
-"""Structured logs (structlog over the standard library): key=value on a terminal, JSON in production."""
+"""Structured logs (structlog over the standard library): key=value on a terminal, JSON in
+production."""
 
 from __future__ import annotations
 

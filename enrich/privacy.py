@@ -61,7 +61,9 @@ def is_suppressed(session: Session, actor: ProfileData) -> bool:
     ).first() is not None
 
 
-def _profiles(session: Session, record_id: int | None, profile_ids: list[int]) -> list[SocialProfile]:
+def _profiles(
+    session: Session, record_id: int | None, profile_ids: list[int]
+) -> list[SocialProfile]:
     ids = set(profile_ids)
     if record_id is not None:
         ids |= set(session.exec(select(IdentityLink.profile_id).where(
@@ -75,7 +77,9 @@ def _dump(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in rows]
 
 
-def export_person(engine: Engine, *, record_id: int | None, profile_ids: list[int]) -> dict[str, Any]:
+def export_person(
+    engine: Engine, *, record_id: int | None, profile_ids: list[int]
+) -> dict[str, Any]:
     """Everything enrich holds about a person, as JSON-ready data."""
     with Session(engine) as session:
         profiles = _profiles(session, record_id, profile_ids)
@@ -89,7 +93,8 @@ def export_person(engine: Engine, *, record_id: int | None, profile_ids: list[in
             "links": _dump(session.exec(select(IdentityLink).where(
                 col(IdentityLink.profile_id).in_(pids)))),
             "score": _dump(session.exec(select(Score).where(Score.record_id == record_id))),
-            "interests": _dump(session.exec(select(Interest).where(Interest.record_id == record_id))),
+            "interests": _dump(session.exec(select(Interest).where(
+                Interest.record_id == record_id))),
             "written_to_crm": _dump(session.exec(select(SyncState).where(
                 SyncState.record_id == record_id))),
             "activities": _dump(session.exec(select(ActivityWrite).where(

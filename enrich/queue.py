@@ -7,6 +7,7 @@ sweeper (`enrich.pipeline.sweep`) re-enqueues whatever has waited too long.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -146,11 +147,10 @@ class RQQueue:
                 return True
             self._hinted[key] = now
         try:
-            if key is not None:
-                # One waiting job per key: a burst of hints becomes one run. The job clears the
-                # marker when it starts (`started`); the expiry only guards against a lost job.
-                if not self.redis.set(f"enrich:pending:{key}", 1, nx=True, ex=60):
-                    return True
+            # One waiting job per key: a burst of hints becomes one run. The job clears the
+            # marker when it starts (`started`); the expiry only guards against a lost job.
+            if key is not None and not self.redis.set(f"enrich:pending:{key}", 1, nx=True, ex=60):
+                return True
             if key is None:
                 self.queue.enqueue(func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400)
             else:
@@ -165,10 +165,8 @@ class RQQueue:
     def started(self, key: str) -> None:
         from redis.exceptions import RedisError
 
-        try:
+        with contextlib.suppress(RedisError):  # the marker expires by itself
             self.redis.delete(f"enrich:pending:{key}")
-        except RedisError:
-            pass  # the marker expires by itself
 
     def idle(self, key: str, seconds: float) -> None:
         time.sleep(seconds)  # hints from other processes arrive as new jobs, not wake-ups

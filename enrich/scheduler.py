@@ -71,7 +71,8 @@ class Scheduler:
             self._stop.wait(1.0)
 
     def start(self) -> Scheduler:
-        self._thread = threading.Thread(target=self.run_forever, name="enrich-scheduler", daemon=True)
+        self._thread = threading.Thread(target=self.run_forever, name="enrich-scheduler",
+                                        daemon=True)
         self._thread.start()
         return self
 

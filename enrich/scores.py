@@ -67,9 +67,11 @@ class _ScorerCache:
             if self._scorer is None or key != self._key:
                 rows = {k: row for k, rid in active.items()
                         if (row := session.get(RuleSet, rid)) is not None}
-                config = (ScoringConfig.from_yaml(rows["scoring"].body, f"scoring {rows['scoring'].version}")
+                config = (ScoringConfig.from_yaml(rows["scoring"].body,
+                                                  f"scoring {rows['scoring'].version}")
                           if "scoring" in rows else ScoringConfig.default())
-                taxonomy = (Taxonomy.from_yaml(rows["topics"].body, f"topics {rows['topics'].version}")
+                taxonomy = (Taxonomy.from_yaml(rows["topics"].body,
+                                               f"topics {rows['topics'].version}")
                             if "topics" in rows else Taxonomy.default())
                 self._scorer, self._key = Scorer(config, taxonomy), key
             return self._scorer
@@ -85,7 +87,8 @@ def to_scoring(tp: Touchpoint) -> ScoringTouchpoint:
 
 
 def _bios(session: Session, record_id: int) -> str:
-    stmt = select(SocialProfile.bio).join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id).where(
+    stmt = select(SocialProfile.bio).join(
+        IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id).where(
         IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
     return "\n".join(b for b in session.exec(stmt) if b)
 
@@ -163,7 +166,8 @@ def recompute(session: Session, record_id: int, now: datetime | None = None, *,
     kept = {i.topic: i for i in person.interests.top_interests(10)}
     session.execute(delete(Interest).where(col(Interest.record_id) == record_id,
                                            col(Interest.topic).not_in(list(kept))))
-    existing = {i.topic: i for i in session.exec(select(Interest).where(Interest.record_id == record_id))}
+    existing = {i.topic: i
+                for i in session.exec(select(Interest).where(Interest.record_id == record_id))}
     for topic, interest in kept.items():
         row = existing.get(topic) or Interest(record_id=record_id, topic=topic)
         row.strength = round(interest.strength, 3)

@@ -56,7 +56,8 @@ class Server:
 def start_redis() -> Server:
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server is not installed (make test installs it: apt-get install redis-server)")
+        raise RuntimeError("redis-server is not installed "
+                           "(make test installs it: apt-get install redis-server)")
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="enrich-redis-"))
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
@@ -140,6 +141,7 @@ def resume(server: Server) -> None:
 def create_database(server: Server, name: str) -> str:
     import psycopg
 
-    with psycopg.connect(f"postgresql://enrich@127.0.0.1:{server.port}/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"postgresql://enrich@127.0.0.1:{server.port}/postgres",
+                         autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://enrich@127.0.0.1:{server.port}/{name}"

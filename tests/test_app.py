@@ -42,7 +42,9 @@ def test_postgres_urls_get_the_psycopg_driver(database_url: str) -> None:
     assert make_settings("postgres://u:p@h/db").database_url == "postgresql+psycopg://u:p@h/db"
 
 
-def test_db_upgrade_creates_every_table(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_upgrade_creates_every_table(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     result = CliRunner().invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0, result.output

@@ -49,6 +49,7 @@ def test_a_comment_about_security_becomes_an_interest(client: FlaskClient) -> No
         "platform": "linkedin", "kind": "comment", "actor": {"id": "li-1",
         "email": "dana.whitfield@northwind.example"},
         "text": "We need better cloud security posture management"}}).encode()
-    client.post("/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body))
+    client.post("/webhooks/standard/acme", data=body,
+                headers=standard_headers(STANDARD_SECRET, body))
     interests = wait_until(lambda: rows(Interest))
     assert any("security" in i.topic for i in interests)

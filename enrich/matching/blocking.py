@@ -236,7 +236,7 @@ class BlockingIndex:
             if cur is None:
                 postings[h] = number
             elif isinstance(cur, int):
-                if cur == _STOPPED or cur == number:
+                if cur in (_STOPPED, number):
                     continue
                 postings[h] = array("i", (cur, number)) if cap >= 2 else _STOPPED
             elif len(cur) >= cap:

@@ -99,7 +99,8 @@ def _locate_last(
             best, best_i = 1.0, i
             break
     if best >= sim:
-        return "fuzzy", list(tokens[:best_i] + tokens[best_i + 1 :]), f"'{tokens[best_i]}' ~ '{joined}'"
+        return ("fuzzy", list(tokens[:best_i] + tokens[best_i + 1 :]),
+                f"'{tokens[best_i]}' ~ '{joined}'")
     return "none", list(tokens), ""
 
 
@@ -148,16 +149,19 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
         if first_state == "exact":
             return "exact", f"{head}: same name{extra}"
         if first_state == "nickname":
-            return "nickname", f"{head}: {used.capitalize()} is a nickname of {f.capitalize()}{extra}"
+            return ("nickname",
+                    f"{head}: {used.capitalize()} is a nickname of {f.capitalize()}{extra}")
         if first_state == "initial":
             why = f"{head}: same family name, initial {used[0].upper()}. fits {f.capitalize()}"
             return _completed(left, first_t, last_t, head, "initial", why + extra)
         if first_state == "fuzzy":
-            return "fuzzy", f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}"
+            return ("fuzzy",
+                    f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}")
         if not rest or not f:
             return _completed(left, first_t, last_t, head, "last_name_only",
                               f"{head}: only the family name is given and it agrees")
-        return "different", f"{head}: same family name but first name {rest[0].capitalize()} is not {f.capitalize()}"
+        return ("different", f"{head}: same family name but first name "
+                f"{rest[0].capitalize()} is not {f.capitalize()}")
     if last_state == "fuzzy" and first_state in {"exact", "nickname"}:
         return _completed(left, first_t, last_t, head, "fuzzy",
                           f"{head}: family name spelled differently ({note})")
@@ -371,7 +375,8 @@ def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     if not pieces or not (first_t or last_t):
         return NULL_LEVEL, "no handle or no name"
     h = "".join(pieces)
-    joins = {"".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)}
+    joins = {"".join(pieces[i:j])
+             for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)}
     f = first_t[0] if first_t else ""
     last = "".join(last_t)
     variants = _first_variants(f)
@@ -453,7 +458,8 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
         if fuzz.token_set_ratio(" ".join(m), " ".join(core)) / 100.0 >= sim:
             return "fuzzy", f"{head} ~ '{' '.join(m)}' in the profile"
     if mentions:
-        return "different", f"profile names employer '{' '.join(mentions[0])}', CRM says {crm_company!r}"
+        return ("different",
+                f"profile names employer '{' '.join(mentions[0])}', CRM says {crm_company!r}")
     handle = _one(left, "handle")
     piece = _handle_company(handle, joined)
     if piece:
@@ -485,7 +491,8 @@ def location(left: Values, right: Values, rule: Comparison) -> Outcome:
     country = nz.canonical_country(_one(right, "country")) or vocab.CITY_COUNTRY.get(city, "")
     if not (loc.cities or loc.countries or loc.others) or not (city or country):
         return NULL_LEVEL, "no location to compare"
-    head = f"location '{shown}' vs '{', '.join(x for x in (_one(right, 'city'), _one(right, 'country')) if x)}'"
+    head = (f"location '{shown}' vs "
+            f"'{', '.join(x for x in (_one(right, 'city'), _one(right, 'country')) if x)}'")
     sim = rule.option("fuzzy_similarity")
     if city and (
         city in loc.cities

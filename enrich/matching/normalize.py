@@ -59,7 +59,9 @@ _FOLD_CACHE = 1 << 16
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Where a display name stops being a name: "Jane Doe | VP Eng", "Jane Doe - Acme",
 # "Jane Doe (she/her)", "Jane Doe @ Acme", "Jane Doe at Acme", "Jane Doe: founder".
-_NAME_END = re.compile(r"\s[-\u2013\u2014~]\s|[|\u2022\u00b7/(\[{:;@\u2013\u2014]|\s(?:at|@)\s", re.I)
+_NAME_END = re.compile(
+    r"\s[-\u2013\u2014~]\s|[|\u2022\u00b7/(\[{:;@\u2013\u2014]|\s(?:at|@)\s", re.I
+)
 _UNAMBIGUOUS_SUFFIXES = frozenset({"phd", "mba", "jr", "sr", "ii", "iii", "iv", "esq", "dphil"})
 _VOWELS = re.compile(r"[aeiouy]")
 _LOCATION_SPLIT = re.compile(r"[,/|;()\u2022\u00b7]|\s-\s")
@@ -71,7 +73,9 @@ _MENTION = re.compile(
     r"(?:^|[\s|(,;])(?:@\s?|at\s+)([a-z0-9][^,.|;:!?()\n\u2022\u00b7]{0,60})"
 )
 # "Formerly at Globex", "ex-Initech", "previously @Hooli": a past employer is no conflict.
-_PAST = re.compile(r"(?:formerly|previously|former|prev|ex|alum(?:ni|nus|na)?|past)\W*(?:at\W*|@\W*)?$")
+_PAST = re.compile(
+    r"(?:formerly|previously|former|prev|ex|alum(?:ni|nus|na)?|past)\W*(?:at\W*|@\W*)?$"
+)
 _MENTION_STOP = frozenset(
     {"and", "in", "on", "where", "since", "from", "to", "building", "helping", "ex", "formerly",
      "previously", "prev", "former"}

@@ -482,7 +482,8 @@ class RuleSet:
             thresholds=Thresholds(
                 link=_number(th["link"], "thresholds.link"),
                 review=_number(th["review"], "thresholds.review"),
-                ambiguity_margin=_number(th.get("ambiguity_margin", 0.0), "thresholds.ambiguity_margin"),
+                ambiguity_margin=_number(th.get("ambiguity_margin", 0.0),
+                                         "thresholds.ambiguity_margin"),
             ),
             blocking=Blocking(
                 keys=tuple(_fields(bl["keys"], "blocking.keys")),
@@ -493,7 +494,8 @@ class RuleSet:
                 Comparison.from_dict(c, f"comparisons[{i}]") for i, c in enumerate(comps)
             ),
             left=Source.from_dict("left", d["left"]) if "left" in d else Source("left", "key", ()),
-            right=Source.from_dict("right", d["right"]) if "right" in d else Source("right", "id", ()),
+            right=(Source.from_dict("right", d["right"]) if "right" in d
+                   else Source("right", "id", ())),
         )
 
 
@@ -511,7 +513,8 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         problem = getattr(e, "problem", None) or str(e)
         if mark is not None:
             raise ConfigError(
-                f"{source}: malformed YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+                f"{source}: malformed YAML at line {mark.line + 1}, column {mark.column + 1}: "
+                f"{problem}"
             ) from None
         raise ConfigError(f"{source}: malformed YAML: {problem}") from None
     if data is None:
@@ -530,7 +533,8 @@ def load_rules(path: str | Path) -> RuleSet:
     except FileNotFoundError:
         raise ConfigError(f"{p}: rules file not found") from None
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{p}: not UTF-8 text (byte {e.start}); save the rules as UTF-8") from None
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte {e.start}); save the rules as UTF-8") from None
     except OSError as e:
         raise ConfigError(f"{p}: cannot read rules file: {e.strerror}") from None
     return parse_rules(text, str(p))

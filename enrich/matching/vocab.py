@@ -37,7 +37,8 @@ NOT_EMPLOYERS: frozenset[str] = frozenset(
 )
 
 # Decoration around a name in a handle ("realjohnsmith", "janedoe_official").
-HANDLE_PREFIXES: tuple[str, ...] = ("official", "hello", "itsme", "real", "the", "its", "iam", "hey")
+HANDLE_PREFIXES: tuple[str, ...] = (
+    "official", "hello", "itsme", "real", "the", "its", "iam", "hey")
 HANDLE_SUFFIXES: tuple[str, ...] = ("official", "writes", "codes", "tweets", "hq", "dev")
 
 # Free-mail and social hosts: a shared domain says nothing about an employer.

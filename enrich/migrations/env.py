@@ -1,4 +1,5 @@
-"""Alembic environment: the metadata is SQLModel's, the URL comes from `enrich.db.alembic_config`."""
+"""Alembic environment: the metadata is SQLModel's, the URL comes from
+`enrich.db.alembic_config`."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connectable = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
         # batch mode lets later migrations ALTER tables on SQLite too
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -67,7 +67,8 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
                                  code=_sf_code(exc.content), **ctx) from exc
         if status == 429:
             raise CRMRateLimited("Salesforce answered 429", status=429, **ctx) from exc
-        raise CRMPermanent(f"Salesforce error {status}: {exc.content!s}", status=status, **ctx) from exc
+        raise CRMPermanent(f"Salesforce error {status}: {exc.content!s}", status=status,
+                           **ctx) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise CRMUnavailable(f"Salesforce unreachable: {type(exc).__name__}", **ctx) from exc
     except sfx.SalesforceOperationError as exc:  # a Bulk 2.0 job Failed/Aborted or timed out

@@ -256,7 +256,8 @@ class HubSpotAdapter:
         def send(chunk: list[Activity]) -> list[WriteResult]:
             inputs = [SimplePublicObjectBatchInputForCreate(properties={
                 "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "hs_note_body": f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>",
+                "hs_note_body": (f"<p><strong>{_escape(a.subject)}</strong></p>"
+                                 f"<p>{_escape(a.body)}</p>"),
                 NOTE_KEY_PROPERTY: a.key,
             }, associations=_note_associations(a)) for a in chunk]
             with hubspot_errors():
@@ -264,7 +265,8 @@ class HubSpotAdapter:
                 answer = self.client.crm.objects.notes.batch_api.create(
                     BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs),
                     _request_timeout=self.timeout)
-            by_key = {(r.properties or {}).get(NOTE_KEY_PROPERTY): str(r.id) for r in answer.results}
+            by_key = {(r.properties or {}).get(NOTE_KEY_PROPERTY): str(r.id)
+                      for r in answer.results}
             return [WriteResult(by_key.get(a.key) or a.key, a.key in by_key,
                                 None if a.key in by_key else "note not created") for a in chunk]
 
@@ -279,7 +281,8 @@ class HubSpotAdapter:
             with hubspot_errors():
                 self._call()
                 self.client.crm.objects.notes.batch_api.archive(
-                    BatchInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=i) for i in chunk]),
+                    BatchInputSimplePublicObjectId(
+                        inputs=[SimplePublicObjectId(id=i) for i in chunk]),
                     _request_timeout=self.timeout)
         return [WriteResult(i, True) for i in activity_ids]
 

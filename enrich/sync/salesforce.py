@@ -333,7 +333,8 @@ class SalesforceAdapter:
             records = [{"attributes": {"type": sobject}, "id": crm_id, **values}
                        for crm_id, values in chunk]
             answer = self._collection("composite/sobjects", records)
-            return [_save_result(crm_id, item) for (crm_id, _), item in zip(chunk, answer, strict=False)]
+            return [_save_result(crm_id, item)
+                    for (crm_id, _), item in zip(chunk, answer, strict=False)]
 
         return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 

@@ -90,7 +90,8 @@ def setup_salesforce(adapter: Any) -> SetupReport:
             if obj not in existing:
                 with salesforce_errors():
                     adapter.calls += 1
-                    existing[obj] = {f["name"] for f in getattr(adapter.sf, obj).describe()["fields"]}
+                    existing[obj] = {
+                        f["name"] for f in getattr(adapter.sf, obj).describe()["fields"]}
             if name in existing[obj]:
                 report.existing.append(full)
                 continue
@@ -126,7 +127,8 @@ def setup_hubspot(adapter: Any) -> SetupReport:
         try:
             with hubspot_errors():
                 adapter.calls += 1
-                api.groups_api.create(object_type, PropertyGroupCreate(name="enrich", label="enrich"))
+                api.groups_api.create(object_type,
+                                      PropertyGroupCreate(name="enrich", label="enrich"))
         except CRMError as exc:
             if exc.status != 409:
                 report.checklist.append(f"HubSpot → Settings → Properties → {object_type}: "

@@ -96,7 +96,8 @@ def test_embedded_salesforce(sandbox: Sandbox, database_url: str) -> None:
         contact = wait_until(lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c)
         assert contact["Social_Score__c"] == enrich_score(runtime.current().engine, DANA) > 0
         assert contact["Social_Score_Reasons__c"].startswith("1 comment")
-        assert contact["Last_Social_Touch_Summary__c"].startswith("Commented on your post on LinkedIn")
+        assert contact["Last_Social_Touch_Summary__c"].startswith(
+            "Commented on your post on LinkedIn")
         assert contact["Enrich_Url__c"].startswith("http://enrich.test/people/")
         [task] = wait_until(lambda: sf_tasks(sandbox, contact["Id"]))
         assert task["Subject"].startswith("Commented on your post on LinkedIn")
@@ -112,7 +113,8 @@ def test_embedded_hubspot(sandbox: Sandbox, database_url: str) -> None:
         assert pull(runtime.current().engine, make_adapter(settings))["contact"] > 0
         body, headers = signed_comment(DANA)
         assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
-        contact = wait_until(lambda: (c := hs_contact(sandbox, DANA)).get("enrich_social_score") and c)
+        contact = wait_until(
+            lambda: (c := hs_contact(sandbox, DANA)).get("enrich_social_score") and c)
         assert contact["enrich_social_score"] == str(enrich_score(runtime.current().engine, DANA))
         assert contact["enrich_score_reasons"].startswith("1 comment")
     finally:

@@ -64,7 +64,8 @@ def test_any_two_csvs_of_people_link_with_a_column_mapping(files: dict[str, Path
     attendees = files["dir"] / "attendees.csv"
     attendees.write_text("badge,First,Last,Employer\nb1,Bob,Smith,Acme\n", encoding="utf-8")
     data = default_rules().to_dict()
-    data["left"] = {"id": "badge", "columns": {"display_name": ["First", "Last"], "bio": "Employer"}}
+    data["left"] = {"id": "badge",
+                    "columns": {"display_name": ["First", "Last"], "bio": "Employer"}}
     rules = files["dir"] / "rules.yaml"
     import yaml
 

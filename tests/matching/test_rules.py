@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,7 +12,13 @@ from hypothesis import strategies as st
 
 from enrich.errors import ConfigError
 from enrich.matching.rules import (
-    Blocking, Level, RuleSet, Thresholds, default_rules, dump_rules, parse_rules,
+    Blocking,
+    Level,
+    RuleSet,
+    Thresholds,
+    default_rules,
+    dump_rules,
+    parse_rules,
 )
 
 
@@ -97,5 +104,5 @@ def test_level_needs_both_m_and_u() -> None:
 def test_rules_know_nothing_of_rapidfuzz() -> None:
     import enrich.matching.rules as r
 
-    assert "rapidfuzz" not in open(r.__file__, encoding="utf-8").read()
+    assert "rapidfuzz" not in Path(r.__file__).read_text(encoding="utf-8")
     assert isinstance(default_rules(), RuleSet)

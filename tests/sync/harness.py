@@ -26,7 +26,8 @@ from tests.conftest import make_settings
 from webhooks.store import store_raw_event
 
 WRITES = {
-    "salesforce": ["PATCH composite/sobjects", "PATCH composite/sobjects/{sobject}/{external_id_field}",
+    "salesforce": ["PATCH composite/sobjects",
+                   "PATCH composite/sobjects/{sobject}/{external_id_field}",
                    "DELETE composite/sobjects"],
     "hubspot": ["POST /crm/v3/objects/{object_type}/batch/update",
                 "POST /crm/v3/objects/{object_type}/batch/create",
@@ -49,7 +50,8 @@ class World:
         self.crm = crm
         self.settings: Settings = make_settings(
             f"sqlite:///{tmp_path / 'world.db'}", crm=crm,
-            salesforce_instance_url=sandbox.salesforce_url, salesforce_session_id=sandbox.session_id,
+            salesforce_instance_url=sandbox.salesforce_url,
+            salesforce_session_id=sandbox.session_id,
             salesforce_ca_bundle=str(sandbox.ca_path), hubspot_access_token=sandbox.access_token,
             hubspot_base_url=sandbox.hubspot_url, public_url="http://enrich.test", **overrides)
         upgrade(self.settings.database_url)

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24
 """
 import sqlalchemy as sa
@@ -92,7 +92,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('source', 'delivery_id', name='uq_raw_event_delivery')
     )
     with op.batch_alter_table('raw_event', schema=None) as batch_op:
-        batch_op.create_index('ix_raw_event_status_received', ['status', 'received_at'], unique=False)
+        batch_op.create_index('ix_raw_event_status_received', ['status', 'received_at'],
+                              unique=False)
 
     op.create_table('rule_set',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -151,7 +152,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('profile_id', 'record_id', name='uq_link_pair')
     )
     with op.batch_alter_table('identity_link', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_identity_link_profile_id'), ['profile_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_identity_link_profile_id'), ['profile_id'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_identity_link_record_id'), ['record_id'], unique=False)
 
     op.create_table('interest',
@@ -194,8 +196,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('record_id')
     )
     with op.batch_alter_table('sync_request', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sync_request_next_attempt_at'), ['next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sync_request_requested_at'), ['requested_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_request_next_attempt_at'), ['next_attempt_at'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_request_requested_at'), ['requested_at'],
+                              unique=False)
 
     op.create_table('sync_state',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -230,9 +234,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('touchpoint', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_touchpoint_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_touchpoint_occurred_at'), ['occurred_at'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_touchpoint_profile_id'), ['profile_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_touchpoint_raw_event_id'), ['raw_event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_touchpoint_raw_event_id'), ['raw_event_id'],
+                              unique=False)
 
     op.create_table('activity_write',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -248,8 +254,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('touchpoint_id', 'record_id', name='uq_activity')
     )
     with op.batch_alter_table('activity_write', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_activity_write_record_id'), ['record_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_activity_write_touchpoint_id'), ['touchpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_write_record_id'), ['record_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_write_touchpoint_id'), ['touchpoint_id'],
+                              unique=False)
 
     # ### end Alembic commands ###
 
