@@ -32,7 +32,7 @@ system-deps:  ## install redis-server, postgresql and chromium with apt where mi
 run: setup  ## CRM sandbox + enrich + worker on the embedded default (SQLite, in-process queue)
 	$(BIN)/enrich demo
 
-test: setup system-deps  ## the whole suite (CI runs exactly this)
+test: setup system-deps lint  ## lint, then the whole suite (CI runs exactly this)
 	$(BIN)/pytest -q
 
 test-fast: setup  ## skip the slow suites (real PostgreSQL/redis/browser ones still guard CI)
