@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from enrich.matching import rules as match_rules
 from enrich.matching.blocking import person_keys, profile_keys, rematch_keys
 from enrich.matching.profile import Person, Profile
-from enrich.matching.scorer import Decision, Matcher
+from enrich.matching.scorer import Candidate, Decision, Matcher, MatchResult
 from enrich.models import (
     CrmRecord,
     IdentityLink,
@@ -119,6 +119,23 @@ def explanation(contributions: Any) -> list[dict[str, Any]]:
              "explanation": c.explanation} for c in contributions]
 
 
+def decide(result: MatchResult, rejected: set[int],
+           review_at: float) -> dict[int, tuple[str, Candidate]]:
+    """Record id -> (link status, candidate): the matcher's decisions once the pairs people
+    rejected are taken out. A rejected pair is never proposed again; and when the matcher
+    would link one, its other candidates at the review threshold or above go to review (the
+    matcher had ruled them out only because that one was far likelier), none is linked
+    automatically: a person has said this profile is hard."""
+    link = result.link
+    if link is not None and int(link.person_id) in rejected:
+        return {int(c.person_id): (LinkStatus.PENDING, c) for c in result.candidates
+                if c.score >= review_at and int(c.person_id) not in rejected}
+    return {int(c.person_id): (LinkStatus.AUTO if c.decision is Decision.LINK
+                               else LinkStatus.PENDING, c)
+            for c in result.candidates
+            if c.decision is not Decision.NONE and int(c.person_id) not in rejected}
+
+
 def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]:
     """(Re)decide the links of one profile; returns its active links afterwards."""
     existing = {link.record_id: link for link in session.exec(
@@ -133,16 +150,7 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
     _remember_keys(session, profile, rematch_keys(keys))
     result = matcher.match(query, keys)
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
-    decided: dict[int, tuple[str, Any]] = {}
-    for candidate in result.candidates:
-        record_id = int(candidate.person_id)
-        if candidate.decision is Decision.NONE or record_id in rejected:
-            continue
-        status = LinkStatus.AUTO if candidate.decision is Decision.LINK else LinkStatus.PENDING
-        decided[record_id] = (status, candidate)
-    if result.link is not None and int(result.link.person_id) in rejected:
-        # The person said "not this one": what the matcher would link goes to review instead.
-        decided = {rid: (LinkStatus.PENDING, c) for rid, (_, c) in decided.items()}
+    decided = decide(result, rejected, matcher.rules.thresholds.review)
 
     for record_id, link in list(existing.items()):
         if link.status in LinkStatus.HUMAN or record_id in decided:

@@ -268,3 +268,33 @@ def test_a_rematch_works_in_small_transactions_and_hands_over_past_its_limit(
     assert sum(p.match_requested_at is not None for p in rows(SocialProfile)) == 1
     assert pipeline.rematch_pending() == 1
     assert sum(p.match_requested_at is not None for p in rows(SocialProfile)) == 0
+
+
+def test_after_a_person_unlinks_the_match_the_runner_up_is_offered_for_review(
+        client: FlaskClient) -> None:
+    """Re-matching a profile whose automatic link was undone proposes the other candidate
+    for review: neither nothing (the matcher had ruled it out only beside the linked one)
+    nor a new automatic link (a person has said this profile is hard)."""
+    from enrich import review
+    from enrich.models import SocialProfile
+    from enrich.pipeline import rematch_pending
+
+    first = add_contact("dana@northwind.example", crm_id="0035g00000AAAAAAA1")
+    namesake = add_contact("dana.whitfield@globex.example", crm_id="0035g00000AAAAAAA2")
+    body = json.dumps({"type": "touchpoint.created", "data": {
+        "platform": "linkedin", "kind": "comment", "occurred_at": datetime.now(UTC).isoformat(),
+        "actor": {"id": "li-dana", "email": "dana@northwind.example", "name": "Dana Whitfield",
+                  "handle": "danawhitfield"}}}).encode()
+    answer = client.post("/webhooks/standard/acme", data=body,
+                         headers=standard_headers(STANDARD_SECRET, body))
+    process_raw_event(int(answer.json["raw_event_id"]))
+    [link] = [x for x in rows(IdentityLink) if x.status == LinkStatus.AUTO]
+    assert link.record_id == first
+
+    with session_scope(current().engine) as session:
+        review.reject(session, link.id, "rita@example.com")  # type: ignore[arg-type]
+        profile = session.get(SocialProfile, link.profile_id)
+        profile.match_requested_at = utcnow()  # type: ignore[union-attr]
+    rematch_pending()
+    status = {x.record_id: x.status for x in rows(IdentityLink)}
+    assert status == {first: LinkStatus.REJECTED, namesake: LinkStatus.PENDING}

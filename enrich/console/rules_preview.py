@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from enrich.console.rulesets import current, validate
-from enrich.linking import to_person, to_profile
+from enrich.linking import decide, to_person, to_profile
 from enrich.models import CrmRecord, IdentityLink, LinkStatus, SocialProfile, Touchpoint, utcnow
 
 MAX_PROFILES = 5000
@@ -69,8 +69,10 @@ def _match(engine: Engine, text: str) -> dict[str, Any]:
         old_review = {link.record_id for link in mine if link.status == LinkStatus.PENDING}
         outcome = matcher.match(to_profile(profile))
         best = outcome.link
-        new_link = int(best.person_id) if best and int(best.person_id) not in rejected else None
-        new_review = {int(c.person_id) for c in outcome.reviews} - rejected
+        decided = decide(outcome, rejected, rules.thresholds.review)
+        new_link = next((rid for rid, (status, _) in decided.items()
+                         if status == LinkStatus.AUTO), None)
+        new_review = {rid for rid, (status, _) in decided.items() if status == LinkStatus.PENDING}
         change = _change(old_link, old_review, new_link, new_review)
         counts[change] += 1
         if change != "unchanged" and len(examples.setdefault(change, [])) < EXAMPLES:
