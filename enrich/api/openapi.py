@@ -113,6 +113,18 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/rules/{kind}/versions/{version}": {"get": _op(
         "rules_version", "One stored version", "rules", _ok(OBJ), 404,
         params=[KIND, _p("version", {"type": "string", "maxLength": 64})])},
+    "/api/v1/rules/match/calibration": {"get": _op(
+        "rules_calibration", "What reviewers say about the scores: the pairs people decided "
+        "(confirmed or rejected), per 1-bit score bin between the thresholds, with the share "
+        "confirmed and its 95 % Wilson interval, and per candidate link threshold the share "
+        "confirmed at or above it and how many pending links would be linked automatically. "
+        "The share confirmed is over the pairs people decided, a biased sample (only what "
+        "reached review, or an auto link someone undid), not a precision guarantee. Links a "
+        "reviewer made by hand (relink to a record the matcher never proposed) are left out",
+        "rules", _ok(OBJ), 400, 404, 422,
+        params=[_q("version", {"type": "string", "minLength": 1, "maxLength": 64},
+                   "a stored version number (\"3\"), \"default\", a rules version name (the "
+                   "`version:` line links record), or \"all\"; default: the active rules")])},
     "/api/v1/rules/{kind}/validate": {"post": _op(
         "rules_validate", "Check a document; 422 with the loader's message if invalid", "rules",
         _ok(OBJ), 400, 422, params=[KIND], body=RULES_BODY)},

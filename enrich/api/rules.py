@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from enrich.api.common import ApiError, actor, body, engine, requires
-from enrich.console import rules_preview, rulesets
+from enrich.console import calibration, rules_preview, rulesets
 from enrich.models import Role
 
 KIND = "<any(match, topics, scoring):kind>"
@@ -28,6 +28,12 @@ def register(bp: Blueprint) -> None:
         return jsonify({"active": rulesets.current(engine(), kind),
                         "versions": rulesets.versions(engine(), kind),
                         "history": rulesets.history(engine(), kind)})
+
+    @bp.get("/rules/match/calibration")
+    @requires(Role.VIEWER, "rules")
+    def rules_calibration() -> ResponseReturnValue:
+        # Not str_arg: an explicitly empty ?version= is a mistake, not "the active one".
+        return jsonify(calibration.report(engine(), request.args.get("version")))
 
     @bp.get(f"/rules/{KIND}/versions/<version>")
     @requires(Role.VIEWER, "rules")

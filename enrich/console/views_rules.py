@@ -3,10 +3,12 @@ activate, roll back to an earlier version; with the history of who changed what.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import rules_preview, rulesets
+from enrich.console import calibration, rules_preview, rulesets
 from enrich.console.auth import login_required
 from enrich.console.errors import Invalid
 from enrich.console.web import engine, page
@@ -14,6 +16,7 @@ from enrich.errors import InputError
 from enrich.models import Role
 
 KIND = "<any(match, topics, scoring):kind>"
+log = logging.getLogger("enrich.console.rules")
 
 
 def register(bp: Blueprint) -> None:
@@ -42,10 +45,17 @@ def register(bp: Blueprint) -> None:
                     return redirect(url_for("console.rules_edit", kind=kind))
             except InputError as exc:
                 error, status = str(exc), 422 if isinstance(exc, Invalid) else 400
+        calib = None
+        if kind == "match":
+            try:
+                calib = calibration.report(engine())
+            except InputError:  # active rules a stricter loader refuses: the editor must still open
+                log.warning("calibration report skipped", exc_info=True)
         return page("rules.html", status, kind=kind, kinds=rulesets.KINDS, active=active,
                     text=text, error=error, summary=summary,
                     versions=rulesets.versions(engine(), kind),
-                    history=rulesets.history(engine(), kind))
+                    history=rulesets.history(engine(), kind),
+                    calib=calib)
 
     @bp.post(f"/rules/{KIND}/preview")
     @login_required(Role.REVOPS)

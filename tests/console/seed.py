@@ -19,6 +19,7 @@ from enrich.models import (
     CrmRecord,
     DeadLetter,
     EventStatus,
+    IdentityLink,
     RawEvent,
     SocialProfile,
     utcnow,
@@ -126,3 +127,26 @@ def review_profiles(client: FlaskClient, engine: Engine, n: int = 3) -> list[int
                 kind="like", platform="x")
         pids.append(profile_id(engine, "x", f"rv-{i}"))
     return pids
+
+
+REVIEWER_CHOSEN = [{"comparison": "reviewer", "level": "chosen", "weight": 0.0,
+                    "explanation": "chosen in the review queue by rita@example.com"}]
+
+
+def decided_links(engine: Engine, record_id: int,
+                  links: list[tuple[float, str, str | None, str, Any]]) -> None:
+    """(score, status, rule version, decided by, explanation) -> one link, each on its own
+    profile; `explanation` None means an ordinary matcher explanation. Written directly (not
+    through the matcher and the review queue) because the calibration tests need exact
+    scores; the rows are shaped as `enrich.linking` and `enrich.review` write them."""
+    with session_scope(engine) as session:
+        for i, (score, status, version, by, explanation) in enumerate(links):
+            profile = SocialProfile(platform="x", platform_user_id=f"cal-{score}-{status}-{i}")
+            session.add(profile)
+            session.flush()
+            matcher = [{"comparison": "name", "level": "exact", "weight": score,
+                        "explanation": "'Ann Lee' vs 'Ann Lee': exact"}]
+            session.add(IdentityLink(
+                profile_id=profile.id, record_id=record_id, status=status,  # type: ignore[arg-type]
+                score=score, rule_version=version, decided_by=by,
+                explanation=matcher if explanation is None else explanation))
