@@ -51,17 +51,18 @@ def _default_rules() -> match_rules.RuleSet:
     return match_rules.default_rules()
 
 
-_parsed_rules: dict[int, match_rules.RuleSet] = {}
+_parsed_rules: dict[tuple[str, int], match_rules.RuleSet] = {}
 
 
 def _parsed(rule_set_id: int, session: Session) -> match_rules.RuleSet:
-    """Rule sets are immutable once stored (a change is a new version), so parse each once."""
-    if rule_set_id not in _parsed_rules:
+    """Rule sets are immutable once stored (a change is a new version), so parse each once
+    per database: a row id names other rules in another database the process opens."""
+    key = (str(session.get_bind().engine.url), rule_set_id)
+    if key not in _parsed_rules:
         row = session.get(RuleSet, rule_set_id)
         assert row is not None
-        _parsed_rules[rule_set_id] = match_rules.parse_rules(row.body,
-                                                             source=f"rule set {row.version}")
-    return _parsed_rules[rule_set_id]
+        _parsed_rules[key] = match_rules.parse_rules(row.body, source=f"rule set {row.version}")
+    return _parsed_rules[key]
 
 
 def to_person(record: CrmRecord) -> Person:
