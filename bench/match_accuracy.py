@@ -18,7 +18,6 @@ intervals: the estimate the targets are read on. The default rules were tuned on
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections import Counter
@@ -28,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.matching_data import generate  # noqa: E402
+from enrich.console.calibration import wilson  # noqa: E402
 from enrich.matching.rules import default_rules, load_rules  # noqa: E402
 from enrich.matching.scorer import Decision, Matcher  # noqa: E402
 
@@ -100,16 +100,6 @@ def seed_list(spec: str) -> list[int]:
     if not seeds:
         raise argparse.ArgumentTypeError(f"{spec!r}: no seeds")
     return seeds
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion k/n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (mid - half, mid + half)
 
 
 def _meets(metric: str, value: float) -> bool:
