@@ -78,7 +78,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "person", "One person: linked profiles, touchpoints, interests, score, CRM writes",
         "people", _ok(OBJ), 404, params=[_p("record_id", ID)])},
     "/api/v1/review": {"get": _op(
-        "review_queue", "Profiles waiting for review, each with its candidate records",
+        "review_queue", "Profiles waiting for review, each with its candidate records, "
+        "their explanations and hints (job_change: name and title or city agree, the profile "
+        "names another employer)",
         "review", _ok(_ref("Page")), 400,
         params=[_q("platform", {"type": "string", "maxLength": 20}, "filter"), LIMIT, CURSOR])},
     "/api/v1/review/{link_id}/confirm": {"post": _op(

@@ -77,11 +77,34 @@ def _item(session: Session, profile_id: int) -> dict[str, Any] | None:
         "profile": profile_dict(profile),
         "candidates": [
             {**link_dict(link), "record": record_summary(records[link.record_id],
-                                                         scores.get(link.record_id))}
+                                                         scores.get(link.record_id)),
+             "hints": hints(link.explanation or [])}
             for link in links if link.record_id in records
             and link.status in (LinkStatus.PENDING, *LinkStatus.ACTIVE)
         ],
     }
+
+
+# Name levels that say "the same person's name" (not "same family name only").
+_NAME_AGREES = frozenset({"exact", "nickname", "initial", "fuzzy"})
+
+
+def hints(explanation: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What a reviewer should know beyond the weights, read from the comparisons of the
+    default rules ("name", "company", "title", "location"): `job_change` when the name and
+    the title or city agree but the profile names another employer. It is why such a pair is
+    in review rather than linked (the other employer weighs against a namesake), and if it is
+    the person, the CRM's company is out of date: a reason to reach out, not only to fix it."""
+    level = {e.get("comparison"): e.get("level") for e in explanation}
+    agree = [what for what, yes in (("title", level.get("title") == "exact"),
+                                    ("city", level.get("location") == "city")) if yes]
+    if level.get("company") == "different" and level.get("name") in _NAME_AGREES and agree:
+        *most, last = ["the name"] + [f"the {what}" for what in agree]
+        return [{"code": "job_change",
+                 "message": f"Possible job change: {', '.join(most)} and {last} agree, but the "
+                            "profile names another employer than the CRM. If you confirm, the "
+                            "CRM's company is out of date."}]
+    return []
 
 
 def _in(session: Session, link_id: int, statuses: tuple[str, ...], what: str) -> IdentityLink:

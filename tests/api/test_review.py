@@ -179,3 +179,25 @@ def test_a_confirmed_link_outlives_new_deliveries_rematches_and_new_rules(
     seed.deliver(client, engine, {"id": "rv-0", "email": "rokafor@contoso.example"},
                  kind="like", platform="x")
     assert _links_of(engine, profile_id) == decided
+
+
+def test_a_possible_job_change_is_pointed_out_to_the_reviewer(
+        client: FlaskClient, engine: Engine, viewer: Api) -> None:
+    """Name, title and city agree, the profile names another employer: in review, with the
+    reason said; a namesake with nothing else in common gets no such hint."""
+    ids = seed.add_people(engine)
+    seed.deliver(client, engine, {"id": "li-priya", "name": "Priya Natarajan",
+                                  "bio": "CISO at Hooli", "location": "Boston"})
+    [item] = viewer.get("/api/v1/review").json["items"]
+    [candidate] = item["candidates"]
+    assert candidate["record_id"] == ids["priya@fabrikam.example"]
+    assert candidate["status"] == "pending"
+    assert [h["code"] for h in candidate["hints"]] == ["job_change"]
+    assert "the name, the title and the city agree" in candidate["hints"][0]["message"]
+    levels = {e["comparison"]: e["level"] for e in candidate["explanation"]}
+    assert levels["company"] == "different" and levels["title"] == "exact"
+
+    seed.deliver(client, engine, {"id": "li-dana-2", "name": "Dana Whitfield"})
+    hinted = [c["hints"] for i in viewer.get("/api/v1/review").json["items"]
+              for c in i["candidates"] if i["profile"]["name"] == "Dana Whitfield"]
+    assert hinted and all(h == [] for h in hinted)
