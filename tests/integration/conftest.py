@@ -136,17 +136,18 @@ class Commented:
     task: dict[str, Any]
 
 
-@pytest.fixture
-def dana_commented(sandbox: Sandbox, database_url: str) -> Iterator[Commented]:
+@contextlib.contextmanager
+def commented(database_url: str, sandbox: Sandbox, crm: str) -> Iterator[tuple[Settings, Any, Any]]:
+    """(settings, engine, test client) of enrich on `crm` with its mirror pulled, once Dana's
+    one signed comment is accepted; the pipeline and the writer go on by themselves."""
     from enrich import runtime
     from enrich.app import create_app
     from enrich.db import upgrade
     from enrich.sync.adapter import make_adapter
     from enrich.sync.mirror import pull
-    from tests.conftest import wait_until
-    from tests.integration.test_thin_slice import sf_contact, sf_tasks, signed_comment
+    from tests.integration.test_thin_slice import signed_comment
 
-    settings = crm_settings(database_url, sandbox, "salesforce")
+    settings = crm_settings(database_url, sandbox, crm)
     upgrade(database_url)
     client = create_app(settings).test_client()
     try:
@@ -154,8 +155,17 @@ def dana_commented(sandbox: Sandbox, database_url: str) -> Iterator[Commented]:
         pull(engine, make_adapter(settings))
         body, headers = signed_comment(DANA)
         assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
+        yield settings, engine, client
+    finally:
+        runtime.uninstall()
+
+
+@pytest.fixture
+def dana_commented(sandbox: Sandbox, database_url: str) -> Iterator[Commented]:
+    from tests.conftest import wait_until
+    from tests.integration.test_thin_slice import sf_contact, sf_tasks
+
+    with commented(database_url, sandbox, "salesforce") as (settings, engine, client):
         contact = wait_until(lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c)
         [task] = wait_until(lambda: sf_tasks(sandbox, contact["Id"]))
         yield Commented(settings, engine, client, contact, task)
-    finally:
-        runtime.uninstall()

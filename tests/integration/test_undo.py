@@ -16,8 +16,8 @@ from enrich.sync.sandbox import Sandbox
 from enrich.sync.writer import sync_pending
 from tests.conftest import wait_until
 from tests.console import seed
-from tests.integration.conftest import DANA, crm_settings, enrich_score
-from tests.integration.test_thin_slice import hs_contact, sf_contact, sf_tasks, signed_comment
+from tests.integration.conftest import DANA, commented, enrich_score
+from tests.integration.test_thin_slice import hs_contact, sf_contact, sf_tasks
 
 
 @dataclass
@@ -64,21 +64,8 @@ class AutoLinked:
 @pytest.fixture(params=["salesforce", "hubspot"])
 def auto_linked(request: pytest.FixtureRequest, sandbox: Sandbox,
                 database_url: str) -> Iterator[AutoLinked]:
-    from enrich import runtime
-    from enrich.app import create_app
-    from enrich.db import upgrade
-    from enrich.sync.adapter import make_adapter
-    from enrich.sync.mirror import pull
-
     crm = Crm(request.param, sandbox)
-    settings = crm_settings(database_url, sandbox, crm.name)
-    upgrade(database_url)
-    client = create_app(settings).test_client()
-    try:
-        engine = runtime.current().engine
-        pull(engine, make_adapter(settings))
-        body, headers = signed_comment(DANA)
-        assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
+    with commented(database_url, sandbox, crm.name) as (_, engine, client):
         wait_until(lambda: crm.contact(DANA)["score"])
         wait_until(lambda: crm.timeline(DANA))
         with Session(engine) as s:
@@ -88,8 +75,6 @@ def auto_linked(request: pytest.FixtureRequest, sandbox: Sandbox,
                 CrmRecord.email != None)).first()  # noqa: E711
         assert link.status == LinkStatus.AUTO and other is not None
         yield AutoLinked(crm, engine, client, link, other, seed.token(engine, "revops"))
-    finally:
-        runtime.uninstall()
 
 
 def test_not_this_person_takes_the_history_off_the_wrong_record(auto_linked: AutoLinked) -> None:
