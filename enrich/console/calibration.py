@@ -71,8 +71,8 @@ def scope(engine: Engine, version: str | None = None) -> Scope:
     rules' own `version:` name, which is what every link records."""
     if version is not None:
         _check(version)
-    # Read through `rulesets`, not `enrich.linking.active_rules`: that caches parsed rules per
-    # row id for the whole process, and a report can afford to parse a few KB of YAML afresh.
+    # Through `rulesets`, not `enrich.linking.active_rules`: it also gives the stored version
+    # number the console shows, and a report can afford to parse a few KB of YAML afresh.
     current = rulesets.current(engine, "match")
     active = rulesets.validate("match", current["body"])
     if version is None or version == ALL:
