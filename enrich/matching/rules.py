@@ -170,18 +170,14 @@ class Level:
         def num(key: str) -> float | None:
             return None if d.get(key) is None else _number(d[key], f"{where}.{key}")
 
+        # Each number names its own key in its message; the level's checks name the level.
+        m, u, weight_bits = num("m"), num("u"), num("weight")
+        tf_weight, tf_min, tf_max = num("tf_weight"), num("tf_min_bits"), num("tf_max_bits")
         try:
-            return cls(
-                label,
-                m=num("m"),
-                u=num("u"),
-                weight_bits=num("weight"),
-                tf_weight=_or(num("tf_weight"), 0.0),
-                tf_min_bits=_or(num("tf_min_bits"), -8.0),
-                tf_max_bits=_or(num("tf_max_bits"), 8.0),
-            )
+            return cls(label, m=m, u=u, weight_bits=weight_bits, tf_weight=_or(tf_weight, 0.0),
+                       tf_min_bits=_or(tf_min, -8.0), tf_max_bits=_or(tf_max, 8.0))
         except ConfigError as e:
-            raise ConfigError(f"{where}: {e}") from None
+            raise ConfigError(f"{where}: {str(e).removeprefix(f'level {label!r}: ')}") from None
 
 
 Roles = tuple[tuple[str, tuple[str, ...]], ...]

@@ -78,6 +78,20 @@ def test_invalid_rules_are_rejected_precisely(old: str, new: str, message: str) 
         parse_rules(_edit(old, new), "rules.yaml")
 
 
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("different: {weight: 0.0}     # people have several addresses", "different: {weight: x}",
+     "rules.yaml: comparisons[1] (email).levels.different.weight: expected a number, got 'x'"),
+    ("exact: {m: 0.99, u: 0.000001}", "exact: {m: 0.99}",
+     "rules.yaml: comparisons[1] (email).levels.exact: u is missing (m and u go together)"),
+])
+def test_a_bad_level_is_located_once(old: str, new: str, message: str) -> None:
+    shipped = (Path(parse_rules.__code__.co_filename).parent / "default_rules.yaml").read_text()
+    assert old in shipped
+    with pytest.raises(ConfigError) as caught:
+        parse_rules(shipped.replace(old, new, 1), "rules.yaml")
+    assert str(caught.value) == message
+
+
 def test_missing_level_weight_is_named() -> None:
     data = default_rules().to_dict()
     name = next(c for c in data["comparisons"] if c["comparator"] == "person_name")
