@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -137,17 +137,15 @@ def _request_rematch(session: Session, record_ids: list[int]) -> None:
     linked = select(IdentityLink.profile_id).where(col(IdentityLink.record_id).in_(record_ids))
     emails = select(CrmRecord.email).where(col(CrmRecord.id).in_(record_ids),
                                            col(CrmRecord.email).is_not(None))
-    stmt = select(SocialProfile).where(
-        col(SocialProfile.id).in_(linked) | col(SocialProfile.email).in_(emails))
-    profiles = {p.id: p for p in session.exec(stmt)}
+    ids = {i for i in session.exec(select(SocialProfile.id).where(
+        col(SocialProfile.id).in_(linked) | col(SocialProfile.email).in_(emails))) if i}
     records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(record_ids)))
-    sharing = sorted(profiles_sharing_keys(session, records) - set(profiles))
-    for i in range(0, len(sharing), 500):
-        profiles.update((p.id, p) for p in session.exec(
-            select(SocialProfile).where(col(SocialProfile.id).in_(sharing[i : i + 500]))))
+    flagged = sorted(ids | profiles_sharing_keys(session, records))
     now = utcnow()
-    for profile in profiles.values():
-        profile.match_requested_at = now
+    # Ids and UPDATEs, not profile objects: a full pull flags nearly every stored profile.
+    for i in range(0, len(flagged), 500):  # bound parameters per statement
+        session.execute(update(SocialProfile).where(col(SocialProfile.id).in_(
+            flagged[i : i + 500])).values(match_requested_at=now))
 
 
 def pull(
