@@ -182,11 +182,19 @@ def _run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     deferred |= retry_ids
     done -= retry_ids
     try:
-        stats["handoffs"] = _sync_handoffs(engine, adapter, sorted(done - dead), public_url)
+        stats["handoffs"], handoff_retry, wait = _sync_handoffs(
+            engine, adapter, sorted(done - dead), public_url)
     except CRMAuthError:
         raise
     except CRMError as exc:
-        log.warning("hand-off tasks deferred: %s", exc)  # still pending; the next run sends them
+        # The hand-offs stay pending and so do their records' requests: the next run sends them.
+        handoff_retry = done - dead
+        _defer(engine, sorted(handoff_retry), exc, attempt=not isinstance(exc, CRMRetryable))
+    else:
+        _defer(engine, sorted(handoff_retry), CRMRateLimited(
+            "retryable hand-off write error", retry_after=wait, crm=adapter.name))
+    deferred |= handoff_retry
+    done -= handoff_retry
     _finish(engine, claimed, done, deferred)
     stats["calls"] = adapter.calls - calls_before
     return stats
@@ -289,7 +297,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
 
 
 def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
-                   public_url: str) -> int:
+                   public_url: str) -> tuple[int, set[int], float]:
     """One follow-up task for the owner per hand-off, idempotent on its key like activities.
 
     A hand-off left 'sending' (a 503 or timeout whose outcome is unknown) is looked up in the
@@ -301,7 +309,7 @@ def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
             col(Handoff.record_id).in_(record_ids), col(Handoff.status).in_(("pending", "sending")),
             col(CrmRecord.object_type).in_(("contact", "lead")))))
         if not rows:
-            return 0
+            return 0, set(), 0.0
         activities = [handoff_activity(h, r, public_url) for h, r in rows]
         unsure = [a.key for (h, _), a in zip(rows, activities, strict=True)
                   if h.status == "sending"]
@@ -314,7 +322,7 @@ def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
     to_send = [a for a in activities if a.key not in found]
     sent = dict(zip([a.key for a in to_send], adapter.write_activities(to_send) if to_send
                     else [], strict=True))
-    written = 0
+    written, retry, wait = 0, set(), 0.0
     with session_scope(engine) as session:
         for (handoff, _), activity in zip(rows, activities, strict=True):
             handoff = session.merge(handoff)
@@ -326,11 +334,15 @@ def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
             if result.ok:
                 handoff.status, handoff.activity_id = "written", result.crm_id
                 written += 1
-            elif not result.retryable:
+            elif result.retryable:
+                # Stays 'sending' (the CRM may have created it) and its record stays pending.
+                retry.add(handoff.record_id)
+                wait = max(wait, result.retry_after)
+            else:
                 handoff.status = "failed"
                 session.add(DeadLetter(kind="handoff", ref_id=handoff.id,
                                        error=result.error or "not written"))
-    return written
+    return written, retry, wait
 
 
 def _text(value: Any) -> str | None:
