@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     hubspot_searches_per_s: int = Field(
         5, ge=1, description="HubSpot's CRM search limit per second (per token); enrich paces "
         "its searches (incremental pulls, note look-ups) below it, across workers with Redis")
+    hubspot_note_key_property: str = Field(
+        "enrich_touchpoint_id", pattern=r"^[a-z][a-z0-9_]*$", description="the unique-value "
+        "property on notes that keys enrich's notes and hand-offs (they are upserted on it, so "
+        "never written twice); `enrich crm setup` creates it, or on a portal whose "
+        "enrich_touchpoint_id is not unique creates enrich_touchpoint_key and says to set this")
     hubspot_deletions_every_h: float = Field(
         6.0, ge=0, description="how often an incremental pull also lists the records deleted "
         "(archived) in HubSpot, so they leave the mirror; search leaves them out and the "

@@ -18,7 +18,7 @@ from simple_salesforce.api import Salesforce
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError, CRMAuthError, CRMUnavailable
+from enrich.errors import ConfigError, CRMAuthError, CRMRateLimited, CRMUnavailable
 from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import salesforce_errors
@@ -194,6 +194,16 @@ class SalesforceAdapter:
         self.bulk_threshold: int | None = None  # field updates past this size go through Bulk 2.0
         self.bulk_wait_s = 2.0
         self._renew = renew  # buys a new (session id, instance url) when the session expired
+        # simple-salesforce's exceptions drop the response headers: keep Retry-After here.
+        self._retry_after: float | None = None
+        sf.session.hooks["response"].append(self._note_retry_after)
+
+    def _note_retry_after(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        value = response.headers.get("Retry-After")
+        try:
+            self._retry_after = float(value) if value is not None else None
+        except ValueError:  # an HTTP date: rare from an API; the default wait applies
+            self._retry_after = None
 
     def _call(self) -> None:
         """Count one HTTP call, after waiting for a slot under the shared rate limit."""
@@ -212,6 +222,10 @@ class SalesforceAdapter:
                 with salesforce_errors():
                     self._call()
                     return send()
+            except CRMRateLimited as exc:
+                if self._retry_after is not None:
+                    exc.retry_after = self._retry_after
+                raise
             except CRMAuthError as exc:
                 if exc.code != "INVALID_SESSION_ID" or self._renew is None:
                     raise

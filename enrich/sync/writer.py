@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,14 @@ from sqlmodel import col, select
 
 from enrich import defaults
 from enrich.db import session_scope
-from enrich.errors import CRMAuthError, CRMError, CRMPermanent, CRMRateLimited, CRMRetryable
+from enrich.errors import (
+    CRMAuthError,
+    CRMError,
+    CRMPermanent,
+    CRMRateLimited,
+    CRMRetryable,
+    StorageUnavailable,
+)
 from enrich.models import (
     ActivityWrite,
     ApiUsage,
@@ -81,6 +89,28 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
     except CRMAuthError as exc:
         _defer(engine, sorted(claimed), exc, attempt=False)
         raise
+    except StorageUnavailable:
+        # The bookkeeping failed ("database is locked"): what was sent is re-sent as upserts
+        # on its key, so hand the records back now rather than hold them for the whole lease.
+        _stubborn(_release, engine, sorted(claimed))
+        raise
+
+
+def _stubborn(func: Any, *args: Any) -> Any:
+    """`func(*args)`, again after a growing pause (0.1 s ... 1.6 s) while the database is
+    unavailable: a SQLite write lock held by a burst of ingest is gone within seconds."""
+    for pause in (0.1, 0.2, 0.4, 0.8, 1.6):
+        try:
+            return func(*args)
+        except StorageUnavailable:
+            time.sleep(pause)
+    return func(*args)
+
+
+def _release(engine: Engine, record_ids: list[int]) -> None:
+    with session_scope(engine) as session:
+        session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(record_ids))
+                        .values(next_attempt_at=utcnow()))
 
 
 def _run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
@@ -195,7 +225,7 @@ def _run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
             "retryable hand-off write error", retry_after=wait, crm=adapter.name))
     deferred |= handoff_retry
     done -= handoff_retry
-    _finish(engine, claimed, done, deferred)
+    _stubborn(_finish, engine, claimed, done, deferred)
     stats["calls"] = adapter.calls - calls_before
     return stats
 
@@ -253,12 +283,7 @@ def _sync_activities(engine: Engine, adapter: CrmAdapter,
                 col(ActivityWrite.id).in_([w.id for w in stale])))
     if not todo:
         return 0, set(), set(), 0.0
-    with session_scope(engine) as session:
-        todo = [(session.merge(write), activity) for write, activity in todo]
-        unsure = [a.key for w, a in todo if w.status == "sending"]
-    # Look up before marking: if the lookup fails, nothing new may become 'sending' (unsure).
-    find = getattr(adapter, "find_activities", None)
-    found = find(unsure) if (find and unsure) else {}
+    found: dict[str, str] = {}
     with session_scope(engine) as session:
         todo = [(session.merge(write), activity) for write, activity in todo]
         for write, _ in todo:
@@ -311,10 +336,7 @@ def _sync_handoffs(engine: Engine, adapter: CrmAdapter, record_ids: list[int],
         if not rows:
             return 0, set(), 0.0
         activities = [handoff_activity(h, r, public_url) for h, r in rows]
-        unsure = [a.key for (h, _), a in zip(rows, activities, strict=True)
-                  if h.status == "sending"]
-    find = getattr(adapter, "find_activities", None)
-    found: dict[str, str] = find(unsure) if (find and unsure) else {}
+    found: dict[str, str] = {}
     with session_scope(engine) as session:
         for handoff, _ in rows:
             handoff.status = "sending"

@@ -71,3 +71,104 @@ def test_a_hand_off_refused_for_now_is_sent_again_until_it_lands(world: World,
         assert list(s.exec(select(DeadLetter))) == []
     assert handoff.status == "written"
     assert [t.get("Id") or t.get("id") for t in handoff_tasks(world)] == [handoff.activity_id]
+
+
+def test_a_write_overtaken_by_its_retry_still_lands_once(world: World) -> None:
+    """Regression (#18, HubSpot): the CRM held an activity write past the client's timeout and
+    performed it after the retry, which had searched for the key (not there yet; HubSpot's
+    search also lags new records), found nothing and written the note again. Now a retry
+    upserts on the key (a unique-value property on HubSpot, an External ID on Salesforce), so
+    whichever of the two lands second updates the first."""
+    import time
+
+    world.sandbox.set_limits(hs_search_lag_ms=5000)
+    world.ingest([("person1@acme.example", kind, f"{kind} x") for kind in ("comment", "like")])
+    real = world.adapter.write_activities
+
+    def held_then_performed(activities: list[Activity]) -> list[WriteResult]:
+        world.adapter.write_activities = real  # type: ignore[method-assign]
+        world.sandbox.set_faults(world.crm, fail_next=1, fail_with="lost", late_ms=1500)
+        return real(activities)
+
+    world.adapter.write_activities = held_then_performed  # type: ignore[method-assign]
+    world.sync()
+    assert tasks_or_notes(world) == []  # the client gave up; the CRM has not written it yet
+    world.sync_until_done()  # the retry overtakes the held write
+    time.sleep(1.5)  # the held write lands now
+    keys = [k for k in (key_of(world, a) for a in tasks_or_notes(world))
+            if not k.startswith("handoff-")]
+    assert len(keys) == 2 and len(set(keys)) == 2
+
+
+def tasks_or_notes(world: World) -> list[dict[str, Any]]:
+    if world.crm == "salesforce":
+        return world.sandbox.sf_records("Task")
+    return world.sandbox.hs_objects("notes")
+
+
+def key_of(world: World, activity: dict[str, Any]) -> str:
+    if world.crm == "salesforce":
+        return str(activity["Enrich_Touchpoint_Id__c"])
+    return str(activity["properties"]["enrich_touchpoint_id"])
+
+
+@pytest.mark.parametrize("retry_after", [3, 20])
+def test_a_salesforce_429_waits_as_long_as_its_retry_after_says(tmp_path: Path,
+                                                                retry_after: int) -> None:
+    """Regression (#18): a Salesforce 429 waited a fixed 10 s whatever Retry-After said."""
+    from enrich.models import utcnow
+
+    with Sandbox(seed=people_seed(5)) as sandbox:
+        world = World(tmp_path, sandbox, "salesforce")
+        try:
+            world.ingest([("person1@acme.example", "comment", "hello")])
+            sandbox.set_faults("salesforce", fail_next=1, fail_with="429",
+                               sf_throttle_status=429, retry_after_s=retry_after)
+            assert world.sync()["deferred"] > 0
+            with Session(world.rt.engine) as s:
+                waits = [(r.next_attempt_at - utcnow()).total_seconds()
+                         for r in s.exec(select(SyncRequest))]
+            assert waits and all(retry_after - 1 < w <= retry_after for w in waits)
+        finally:
+            world.close()
+
+
+def test_a_run_whose_bookkeeping_finds_the_database_locked_hands_its_records_back(
+        tmp_path: Path) -> None:
+    """Regression (#18): a run that failed on SQLite's "database is locked" after writing kept
+    its records claimed for the whole lease (here 60 s). Now they are due again within
+    seconds, and the re-send writes nothing twice."""
+    import sqlite3
+    import threading
+    import time
+
+    from enrich.errors import StorageUnavailable
+    from enrich.models import utcnow
+
+    with Sandbox(seed=people_seed(5)) as sandbox:
+        world = World(tmp_path, sandbox, "hubspot", sqlite_busy_timeout_ms=100)
+        try:
+            world.ingest([("person1@acme.example", "comment", "hello")])
+            real = world.adapter.write_activities
+
+            def then_lock(activities: list[Activity]) -> list[WriteResult]:
+                results = real(activities)
+                world.adapter.write_activities = real  # type: ignore[method-assign]
+                locker = sqlite3.connect(str(tmp_path / "world.db"), isolation_level=None,
+                                         check_same_thread=False)
+                locker.execute("BEGIN IMMEDIATE")
+                threading.Timer(1.5, lambda: (locker.rollback(), locker.close())).start()
+                return results
+
+            world.adapter.write_activities = then_lock  # type: ignore[method-assign]
+            with pytest.raises(StorageUnavailable):
+                world.sync()
+            with Session(world.rt.engine) as s:
+                requests = list(s.exec(select(SyncRequest)))
+            assert requests
+            assert all((r.next_attempt_at - utcnow()).total_seconds() < 5 for r in requests)
+            time.sleep(0.2)
+            world.sync_until_done()
+            assert len(sandbox.hs_objects("notes")) == 1
+        finally:
+            world.close()
