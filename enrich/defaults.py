@@ -34,8 +34,6 @@ SALESFORCE_BATCH = 200
 HUBSPOT_BATCH = 100
 # HubSpot search pages hold at most 200 results; list pages at most 100.
 HUBSPOT_PAGE = 100
-# Retries of one CRM write before it goes to the dead-letter table.
-MAX_SYNC_ATTEMPTS = 6
 
 # `enrich match` indexes and decides in one process per core (the parent and forked helpers,
 # up to this many) when a side has PARALLEL_FROM records or more: on FEBRL4's 5,000 records

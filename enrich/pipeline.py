@@ -29,11 +29,12 @@ from enrich.models import (
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import is_suppressed
 from enrich.queue import HINT_DEBOUNCE_S
+from enrich.retry import DELIVERY
 from enrich.runtime import current
 from enrich.scores import rescore
 
 log = logging.getLogger("enrich.pipeline")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = DELIVERY.max_attempts
 
 
 def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:

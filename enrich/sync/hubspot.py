@@ -32,7 +32,7 @@ from urllib3.util.retry import Retry
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError, CRMError, CRMRateLimited
-from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
+from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import hubspot_errors
 from enrich.sync.fields import FieldMap
@@ -77,27 +77,19 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class HubSpotAdapter:
+class HubSpotAdapter(CrmAdapter):
     name = "hubspot"
     batch_size = defaults.HUBSPOT_BATCH
 
     def __init__(self, client: HubSpot, timeout: float = 30.0,
                  fields: FieldMap | None = None, note_key: str = NOTE_KEY_PROPERTY) -> None:
+        super().__init__(fields or FieldMap.default(self.name))
         self.client = client
         self.note_key = note_key
-        self.fields = fields or FieldMap.default(self.name)
         self.timeout = timeout
-        self.calls = 0
-        self.limiter: WindowLimiter | None = None
         self.search_pacer: WindowLimiter | None = None
         # Incremental pulls list deleted records at most this often (full pulls always do).
         self.deletions_every_s = DELETIONS_EVERY_S
-
-    def _call(self) -> None:
-        """Count one HTTP call, after waiting for a slot under the shared rate limit."""
-        if self.limiter is not None:
-            self.limiter.acquire()
-        self.calls += 1
 
     def _search(self, api: Any, request: Any) -> Any:
         """One CRM search, paced under the search API's own per-second limit (it has no
@@ -154,7 +146,10 @@ class HubSpotAdapter:
             **{name: props.get(prop) or None for name, prop in mapping.items()},
         )
 
-    def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
+    def pull(self, object_type: str, since: datetime | None,
+             after_id: str | None = None) -> Iterator[MirrorRow]:
+        """Search from `since` by last-modified time (`after_id` is not needed: a page of
+        records sharing one time is read again and stored again, which changes nothing)."""
         if object_type == "lead":
             return  # HubSpot keeps leads as contacts (lifecycle stage)
         if object_type == "opportunity":
@@ -309,13 +304,14 @@ class HubSpotAdapter:
         # Upsert takes no associations. Creating one that exists changes nothing, so every
         # note is associated again: one created by an upsert whose association call then
         # failed is fixed by the next retry.
-        for to_type, type_id, target in (("contacts", NOTE_TO_CONTACT, "record_crm_id"),
-                                         ("companies", NOTE_TO_COMPANY, "account_crm_id")):
+        targets = (("contacts", NOTE_TO_CONTACT, {a.key: a.record_crm_id for a in chunk}),
+                   ("companies", NOTE_TO_COMPANY, {a.key: a.account_crm_id for a in chunk}))
+        for to_type, type_id, target in targets:
             pairs = [PublicAssociationMultiPost(
-                _from=AssocObjectId(id=written[a.key]), to=AssocObjectId(id=getattr(a, target)),
+                _from=AssocObjectId(id=written[key]), to=AssocObjectId(id=to_id),
                 types=[AssociationSpec(association_category="HUBSPOT_DEFINED",
                                        association_type_id=type_id)])
-                for a in chunk if a.key in written and getattr(a, target)]
+                for key, to_id in target.items() if key in written and to_id]
             if pairs:
                 with hubspot_errors():
                     self._call()

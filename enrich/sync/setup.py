@@ -85,7 +85,7 @@ def setup_salesforce(adapter: Any) -> SetupReport:
 
     report = SetupReport()
     existing: dict[str, set[str]] = {}
-    for obj, name, meta in salesforce_plan(getattr(adapter, "fields", None)):
+    for obj, name, meta in salesforce_plan(adapter.fields):
         full = f"{obj}.{name}"
         try:
             if obj not in existing:
@@ -117,7 +117,7 @@ def setup_hubspot(adapter: Any) -> SetupReport:
     from enrich.sync.errors import hubspot_errors
 
     report = SetupReport()
-    fields = getattr(adapter, "fields", None) or FieldMap.default("hubspot")
+    fields = adapter.fields
     plan: list[tuple[str, str, FieldSpec]] = [
         ("contacts", name, s) for name, s in _named(PERSON_SPECS, fields.person)]
     plan += [("companies", name, s) for name, s in _named(ACCOUNT_SPECS, fields.account)]
