@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     sweep_after_s: float = Field(
         30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
     )
+    sync_window_s: float = Field(
+        60.0, ge=0, alias="ENRICH_SYNC_WINDOW_S", description="routine CRM updates of a record "
+        "(score, interests, last touch) wait this long after its first news, so that what "
+        "arrives meanwhile goes out in the same write and in full batches; a hand-off goes out "
+        "at once. 60 s: reps see changes within about a minute, and a steady trickle costs at "
+        "most ~3 calls a minute (~4,300 a day, under half the default daily budget); see "
+        "docs/SYNC.md")
     sync_lease_s: float = Field(
         120.0, alias="ENRICH_SYNC_LEASE_S", description="a sync run owns its records this long"
     )

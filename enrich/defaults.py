@@ -25,7 +25,9 @@ INGEST_RUN_S = 5.0
 # How often the embedded scheduler runs the sweeper, and pulls the CRM mirror.
 SWEEP_EVERY_S = 10.0
 PULL_EVERY_S = 300.0
-SYNC_EVERY_S = 5.0
+# A sync pass is cheap when nothing is due (one indexed query, no CRM call), and news that
+# waited out ENRICH_SYNC_WINDOW_S goes out at the next tick: within the window + 2 s.
+SYNC_EVERY_S = 2.0
 DECAY_EVERY_S = 24 * 3600.0
 RETENTION_EVERY_S = 24 * 3600.0
 

@@ -69,6 +69,8 @@ def run_demo(settings: Settings, *, port: int | None, crm: str, send_samples: bo
         "standard_webhook_secrets": settings.standard_webhook_secrets or f"demo={DEMO_SECRET}",
         "public_url": settings.public_url or base,
         "port": port,
+        # The demo shows the score in the CRM within seconds, not after production's window.
+        "sync_window_s": min(settings.sync_window_s, 3.0),
     })
     upgrade(settings.database_url)
     # Pull before the app starts, so the scheduler's first pull is incremental (no second full

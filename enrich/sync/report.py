@@ -36,6 +36,8 @@ class RecordOutcome:
 @dataclass
 class RunReport:
     claimed: dict[int, datetime]  # record id -> its request's requested_at when claimed
+    # Claimed for a hand-off alone: record id -> when its routine news is due (not yet).
+    handoff_only: dict[int, datetime] = field(default_factory=dict)
     records: dict[int, RecordOutcome] = field(default_factory=dict)
     skipped: set[int] = field(default_factory=set)  # nothing of ours to write on them
     written: int = 0  # records whose fields were written
@@ -64,10 +66,12 @@ class RunReport:
     def outcome(self, record_id: int) -> RecordOutcome:
         return self.records.get(record_id) or RecordOutcome()
 
-    def open(self) -> list[int]:
-        """Records every write so far went through for: the next kind of write is theirs."""
+    def open(self, *, routine: bool = False) -> list[int]:
+        """Records every write so far went through for: the next kind of write is theirs
+        (`routine`: only those whose routine news is due, not those taken for a hand-off)."""
         return sorted(r for r in self.claimed if r not in self.skipped
-                      and self.outcome(r).outcome is Outcome.DONE)
+                      and self.outcome(r).outcome is Outcome.DONE
+                      and not (routine and r in self.handoff_only))
 
     def stats(self) -> dict[str, int]:
         outcomes = [self.outcome(r).outcome for r in self.claimed]

@@ -29,7 +29,7 @@ from enrich.db import session_scope
 from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
 from enrich.models import CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
-from enrich.sync import alerts, budget
+from enrich.sync import alerts, budget, outbox
 from enrich.sync import ledger as ledgers
 from enrich.sync.adapter import CrmAdapter
 from enrich.sync.fields import FieldMap
@@ -37,17 +37,19 @@ from enrich.sync.payload import account_values, person_values
 from enrich.sync.report import Outcome, RunReport
 
 log = logging.getLogger("enrich.sync")
+PASS_LIMIT = 2000  # records claimed per run; a pass runs again while it claims this many
 Changes = list[tuple[CrmRecord, dict[str, Any]]]
 
 
 def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str, *,
-        limit: int = 2000, lease_s: float = 120.0,
+        limit: int = 2000, lease_s: float = 120.0, window_s: float = 0.0,
         policy: RetryPolicy = CRM_WRITE) -> dict[str, int]:
-    """One pass over due sync requests; returns counts (see `RunReport.stats`).
+    """One pass over due sync requests; returns counts (see `RunReport.stats`). News that
+    arrived for a record during the pass is due `window_s` later (at once if urgent).
 
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
-    report = RunReport(_claim(engine, limit, lease_s))
+    report = RunReport(*_claim(engine, limit, lease_s))
     if not report.claimed:
         return report.stats()
     calls_before = adapter.calls
@@ -60,7 +62,7 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str, 
         raise
     finally:
         report.calls = adapter.calls - calls_before
-    _stubborn(_settle, engine, report, policy)
+    _stubborn(_settle, engine, report, policy, window_s)
     return report.stats()
 
 
@@ -71,7 +73,7 @@ def _write(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: st
         _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes,
                                       report))
     _renew(engine, report.open(), lease_s)
-    people = report.open()
+    people = report.open(routine=True)
 
     def activities() -> None:
         entries = ledgers.activity_entries(engine, adapter, people)
@@ -99,22 +101,26 @@ def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]
         report.failed(record_ids, exc)
 
 
-def _claim(engine: Engine, limit: int, lease_s: float) -> dict[int, Any]:
-    """Lease due requests; returns record_id -> requested_at as claimed."""
+def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Lease due requests. Returns (record_id -> requested_at as claimed, and for requests
+    taken only for a hand-off, record_id -> when their routine news is due)."""
     now = utcnow()
     with session_scope(engine) as session:
-        due = list(session.exec(
-            select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now)
-            .order_by(col(SyncRequest.next_attempt_at)).limit(limit)))
+        due = session.execute(
+            select(col(SyncRequest.id), col(SyncRequest.record_id),
+                   col(SyncRequest.next_attempt_at))
+            .where(outbox.due(now)).order_by(col(SyncRequest.next_attempt_at)).limit(limit)
+        ).all()
         if not due:
-            return {}
+            return {}, {}
         claimed = session.execute(
             update(SyncRequest)
-            .where(col(SyncRequest.id).in_(due), col(SyncRequest.next_attempt_at) <= now)
+            .where(col(SyncRequest.id).in_([i for i, _, _ in due]), outbox.due(now))
             .values(next_attempt_at=now + timedelta(seconds=lease_s))
             .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
         ).all()
-    return {record_id: requested_at for record_id, requested_at in claimed}
+    taken = {record_id: requested_at for record_id, requested_at in claimed}
+    return taken, {record_id: at for _, record_id, at in due if at > now and record_id in taken}
 
 
 def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:
@@ -132,9 +138,10 @@ def _changes(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: 
     skipped by every kind of write."""
     by_type: dict[str, Changes] = {}
     with session_scope(engine) as session:
-        records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(report.claimed)))
+        routine = report.open(routine=True)
+        records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(routine)))
         last = {(s.record_id, s.field): s.value for s in session.exec(
-            select(SyncState).where(col(SyncState.record_id).in_(report.claimed)))}
+            select(SyncState).where(col(SyncState.record_id).in_(routine)))}
         for record in records:
             assert record.id is not None
             if (record.object_type not in ("account", *fields.people)
@@ -185,7 +192,7 @@ def _remember(session: Session, record_id: int, changes: dict[str, Any]) -> None
         session.add(state)
 
 
-def _settle(engine: Engine, report: RunReport, policy: RetryPolicy) -> None:
+def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: float) -> None:
     """Each claimed request from its record's outcome, in one transaction: done and dead
     ones are dropped (unless new work arrived meanwhile: then due again now), the others
     wait, spending an attempt if they were sent, until the policy dead-letters them."""
@@ -200,6 +207,12 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy) -> None:
                 continue  # erased meanwhile
             result = report.outcome(record_id)
             tries = attempts[record_id] + (result.outcome is Outcome.RETRY)
+            routine_due = report.handoff_only.get(record_id)
+            if routine_due is not None and result.outcome is Outcome.DONE:
+                # Its hand-off is written; its routine news still waits out the window.
+                session.execute(update(SyncRequest).where(
+                    col(SyncRequest.record_id) == record_id).values(next_attempt_at=routine_due))
+                continue
             throttled = result.wait_s > 0
             if result.outcome is Outcome.RETRY and policy.exhausted(tries, throttled=throttled):
                 result.outcome = Outcome.DEAD
@@ -219,9 +232,9 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy) -> None:
                 values.update(attempts=tries, last_error=result.error[:2000])
             session.execute(update(SyncRequest).where(col(SyncRequest.record_id) == record_id)
                             .values(**values))
-        if again:
+        if again:  # news that arrived during the run waits out a window of its own
             session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(again))
-                            .values(next_attempt_at=now))
+                            .values(next_attempt_at=now + timedelta(seconds=window_s)))
 
 
 def _release(engine: Engine, record_ids: list[int]) -> None:
@@ -265,14 +278,25 @@ def sync_pending() -> dict[str, int]:
         log.warning("CRM credentials refused earlier (see the 'crm_auth' dead letter): writes "
                     "wait until they are fixed or the letter is replayed")
         return {"auth_failed": 1}
+    if not outbox.anything_due(rt.engine):
+        return {}  # the common case between windows: no adapter, no call
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    adapter = None
-    try:
-        adapter = make_adapter(settings)
-        return run(rt.engine, adapter, adapter.fields, public_url, lease_s=settings.sync_lease_s)
-    except CRMAuthError as exc:
-        alerts.raise_alert(rt.engine, settings, exc)
-        return {"auth_failed": 1}
-    finally:
-        if adapter is not None:
-            budget.charge(rt.engine, settings.crm, adapter.calls, adapter.api_limit())
+    with outbox.pass_lease(rt.engine) as held:
+        if not held:  # another process is writing; what it leaves due, the next pass takes
+            return {"busy": 1}
+        adapter = None
+        try:
+            adapter = make_adapter(settings)
+            total: dict[str, int] = {}
+            while True:
+                stats = run(rt.engine, adapter, adapter.fields, public_url, limit=PASS_LIMIT,
+                            lease_s=settings.sync_lease_s, window_s=settings.sync_window_s)
+                total = {k: total.get(k, 0) + v for k, v in stats.items()}
+                if stats["records"] < PASS_LIMIT:  # nothing more due (a backlog: go on)
+                    return total
+        except CRMAuthError as exc:
+            alerts.raise_alert(rt.engine, settings, exc)
+            return {"auth_failed": 1}
+        finally:
+            if adapter is not None:
+                budget.charge(rt.engine, settings.crm, adapter.calls, adapter.api_limit())
