@@ -1,13 +1,14 @@
 """Write pending findings onto CRM records: coalesced per record, only changed fields, batched.
 
-`SyncRequest` rows are the outbox. A run claims the due ones with a lease (so two workers never
-write the same record at once), then writes in three kinds, each for the records every earlier
-kind went through for:
+`SyncRequest` rows are the outbox (outbox.py says when each is due). A run claims the due ones
+with a lease (so two workers never write the same record at once), then writes in three kinds,
+each for the records every earlier kind went through for:
 
-1. fields: the wanted values diffed against `SyncState` (what was last written), all records
+1. hand-offs: one follow-up task for the owner per hand-off, first as the urgent kind
+   (ledger.py);
+2. fields: the wanted values diffed against `SyncState` (what was last written), all records
    of a type handed to the adapter at once (it cuts the batches);
-2. activities: one timeline entry per touchpoint (ledger.py);
-3. hand-offs: one follow-up task for the owner per hand-off (ledger.py).
+3. activities: one timeline entry per touchpoint (ledger.py).
 
 Every write reports its outcome into one `RunReport`; `_settle` then drops, backs off or
 dead-letters each claimed request from its record's outcome, by the `CRM_WRITE` policy.
@@ -22,7 +23,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, or_, update
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
@@ -68,6 +69,15 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str, 
 
 def _write(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
            report: RunReport, lease_s: float) -> None:
+    # Hand-offs first: they are the urgent writes (an owner should follow up now), and they
+    # need nothing of the rest (the task names the record, which exists).
+    people = report.open()
+
+    def handoffs() -> None:
+        entries = ledgers.handoff_entries(engine, people, public_url)
+        report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
+
+    _guarded(report, people, handoffs)
     for object_type, changes in _changes(engine, adapter, fields, public_url, report).items():
         ids = [r.id for r, _ in changes if r.id is not None]
         _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes,
@@ -80,13 +90,6 @@ def _write(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: st
         report.activities += ledgers.send(engine, adapter, entries, "activity", report)
 
     _guarded(report, people, activities)
-    people = report.open()
-
-    def handoffs() -> None:
-        entries = ledgers.handoff_entries(engine, people, public_url)
-        report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
-
-    _guarded(report, people, handoffs)
 
 
 def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]) -> None:
@@ -102,24 +105,32 @@ def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]
 
 
 def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], dict[int, Any]]:
-    """Lease due requests. Returns (record_id -> requested_at as claimed, and for requests
-    taken only for a hand-off, record_id -> when their routine news is due)."""
+    """Lease the requests this pass writes. Returns (record_id -> requested_at as claimed, and
+    for requests taken only for a hand-off, record_id -> when their routine news is due).
+
+    Once any routine news is due, every request with news (not one backing off after a
+    failure) goes in the same pass: the calls are being made anyway, and a window then ends
+    for all the records in it at once, so writes go out in full batches. Otherwise only
+    hand-offs are due, and only those are written."""
     now = utcnow()
     with session_scope(engine) as session:
+        routine = session.exec(select(SyncRequest.id).where(
+            col(SyncRequest.next_attempt_at) <= now).limit(1)).first() is not None
+        wanted = or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0) \
+            if routine else outbox.due(now)
         due = session.execute(
             select(col(SyncRequest.id), col(SyncRequest.record_id),
                    col(SyncRequest.next_attempt_at))
-            .where(outbox.due(now)).order_by(col(SyncRequest.next_attempt_at)).limit(limit)
-        ).all()
+            .where(wanted).order_by(col(SyncRequest.next_attempt_at)).limit(limit)).all()
         if not due:
             return {}, {}
         claimed = session.execute(
-            update(SyncRequest)
-            .where(col(SyncRequest.id).in_([i for i, _, _ in due]), outbox.due(now))
+            update(SyncRequest).where(col(SyncRequest.id).in_([i for i, _, _ in due]))
             .values(next_attempt_at=now + timedelta(seconds=lease_s))
-            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
-        ).all()
+            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))).all()
     taken = {record_id: requested_at for record_id, requested_at in claimed}
+    if routine:
+        return taken, {}
     return taken, {record_id: at for _, record_id, at in due if at > now and record_id in taken}
 
 

@@ -86,3 +86,22 @@ def test_one_sync_pass_at_a_time(world: World) -> None:
         release.set()
         thread.join()
     assert sync_pending()["handoffs"] == 1
+
+
+def test_when_a_window_ends_news_still_within_its_own_goes_in_the_same_batches(
+        world: World) -> None:
+    """The calls are made anyway: one pass writes every record with news, so a steady stream
+    costs one set of full batches per window, not a few records per scheduler tick."""
+    from sqlalchemy import update
+
+    from enrich.db import session_scope
+
+    world.ingest([("person1@acme.example", "like", None)])
+    with session_scope(world.rt.engine) as session:  # person1's window (and its account's) ends
+        session.execute(update(SyncRequest).values(next_attempt_at=utcnow()))
+    world.ingest([("person3@acme.example", "comment", "fresh news")])  # a window just begun
+    stats = sync_pending()
+    assert stats["records"] == 3 and stats["written"] == 3 and stats["activities"] == 2
+    assert world.write_calls() == 3  # people's fields, the account's, the activities
+    with Session(world.rt.engine) as s:
+        assert list(s.exec(select(SyncRequest))) == []
