@@ -70,11 +70,15 @@ CONTACTS, ACCOUNTS = 2000, 200
 BATCH = {"salesforce": 200, "hubspot": 100}
 URGENT_S = 5.0
 WRITES = {
-    "salesforce": ["PATCH composite/sobjects",
-                   "PATCH composite/sobjects/{sobject}/{external_id_field}",
-                   "DELETE composite/sobjects"],
-    "hubspot": [f"POST /crm/v3/objects/{{object_type}}/batch/{action}"
-                for action in ("update", "create", "upsert", "archive")]
+    "salesforce": [
+        "PATCH composite/sobjects",
+        "PATCH composite/sobjects/{sobject}/{external_id_field}",
+        "DELETE composite/sobjects",
+    ],
+    "hubspot": [
+        f"POST /crm/v3/objects/{{object_type}}/batch/{action}"
+        for action in ("update", "create", "upsert", "archive")
+    ]
     + ["POST /crm/v4/associations/{object_type}/{to_object_type}/batch/create"],
 }
 SUMMARY = {"salesforce": "Last_Social_Touch_Summary__c", "hubspot": "enrich_last_touch_summary"}
@@ -97,10 +101,19 @@ def plan(people: int, touchpoints: int, seed: int) -> list[tuple[str, str]]:
 
 
 def body_of(email: str, marker: str, kind: str) -> bytes:
-    return json.dumps({"type": "touchpoint.created", "data": {
-        "platform": "linkedin", "kind": kind, "text": f"stream {marker}", "id": f"tp-{marker}",
-        "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "actor": {"id": f"li-{email}", "email": email}}}).encode()
+    return json.dumps(
+        {
+            "type": "touchpoint.created",
+            "data": {
+                "platform": "linkedin",
+                "kind": kind,
+                "text": f"stream {marker}",
+                "id": f"tp-{marker}",
+                "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "actor": {"id": f"li-{email}", "email": email},
+            },
+        }
+    ).encode()
 
 
 class Watcher(threading.Thread):
@@ -121,10 +134,13 @@ class Watcher(threading.Thread):
                 people = [c.get(SUMMARY[self.crm]) for c in self.sandbox.sf_records("Contact")]
                 keys = [t.get(KEY[self.crm]) for t in self.sandbox.sf_records("Task")]
             else:
-                people = [c["properties"].get(SUMMARY[self.crm])
-                          for c in self.sandbox.hs_objects("contacts")]
-                keys = [n["properties"].get(KEY[self.crm])
-                        for n in self.sandbox.hs_objects("notes")]
+                people = [
+                    c["properties"].get(SUMMARY[self.crm])
+                    for c in self.sandbox.hs_objects("contacts")
+                ]
+                keys = [
+                    n["properties"].get(KEY[self.crm]) for n in self.sandbox.hs_objects("notes")
+                ]
             for summary in people:
                 if summary and "stream " in summary:
                     marker = summary.split("stream ", 1)[1][:12]
@@ -141,20 +157,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
-            seed: int) -> dict[str, Any]:
+def one_run(
+    crm: str, mode: str, window: float, duration: float, workdir: Path, seed: int
+) -> dict[str, Any]:
     deliveries = plan(250, 1000, seed)
     kinds = [k for k, _ in sync_common.KINDS]
     with Sandbox(seed=sync_common.seed(CONTACTS)) as sandbox:
         db = workdir / f"stream-{uuid.uuid4().hex[:8]}.db"
         port = free_port()
-        settings = crm_settings(f"sqlite:///{db}", sandbox, crm, sync_window_s=window,
-                                crm_timeout_s=3.0, crm_daily_budget=100_000)
+        settings = crm_settings(
+            f"sqlite:///{db}",
+            sandbox,
+            crm,
+            sync_window_s=window,
+            crm_timeout_s=3.0,
+            crm_daily_budget=100_000,
+        )
         upgrade(settings.database_url)
         engine = make_engine(settings)
         pull(engine, make_adapter(settings))
-        server = Process(["serve", "--workers", "2", "--port", str(port), "--no-migrate"],
-                         settings, workdir / f"serve-{port}.log")
+        server = Process(
+            ["serve", "--workers", "2", "--port", str(port), "--no-migrate"],
+            settings,
+            workdir / f"serve-{port}.log",
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.time() + 60
@@ -170,9 +196,16 @@ def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
             time.sleep(3)  # the first scheduled pull and sweep
             sandbox.reset_log()
             if mode == "faults":
-                sandbox.set_faults(crm, rate_429=0.2, rate_503=0.05, rate_lost=0.02,
-                                   late_ms=5000, retry_after_s=2, sf_throttle_status=429,
-                                   seed=seed)
+                sandbox.set_faults(
+                    crm,
+                    rate_429=0.2,
+                    rate_503=0.05,
+                    rate_lost=0.02,
+                    late_ms=5000,
+                    retry_after_s=2,
+                    sf_throttle_status=429,
+                    seed=seed,
+                )
                 sandbox.set_limits(hs_search_lag_ms=3000)
             watcher = Watcher(sandbox, crm)
             watcher.start()
@@ -190,8 +223,9 @@ def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
                         time.sleep(wait)
                 body = body_of(email, marker, kinds[i % len(kinds)])
                 headers = standard_headers(STANDARD_SECRET, body, msg_id=f"msg_{marker}")
-                answer = session.post(f"{base}/webhooks/standard/acme", data=body,
-                                      headers=headers, timeout=30)
+                answer = session.post(
+                    f"{base}/webhooks/standard/acme", data=body, headers=headers, timeout=30
+                )
                 if answer.status_code != 200:
                     raise RuntimeError(f"webhook {answer.status_code}: {answer.text[:200]}")
                 with lock:
@@ -210,8 +244,9 @@ def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
             while time.time() < clear_by:
                 with Session(engine) as s:
                     pending = s.exec(select(SyncRequest)).first()
-                    waiting = s.exec(select(Handoff).where(
-                        col(Handoff.status).in_(("pending", "sending")))).first()
+                    waiting = s.exec(
+                        select(Handoff).where(col(Handoff.status).in_(("pending", "sending")))
+                    ).first()
                 if pending is None and waiting is None:
                     break
                 time.sleep(0.5)
@@ -224,22 +259,38 @@ def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
             if mode == "steady":
                 before = activity_keys(sandbox, crm)
                 for body, headers in sent_bodies[:50]:
-                    session.post(f"{base}/webhooks/standard/acme", data=body, headers=headers,
-                                 timeout=30)
+                    session.post(
+                        f"{base}/webhooks/standard/acme", data=body, headers=headers, timeout=30
+                    )
                 time.sleep(window + 8)
                 resent_new = sum(activity_keys(sandbox, crm).values()) - sum(before.values())
             watcher.stop.set()
             watcher.join()
             by_endpoint = {e: sandbox.requests_count(e, side=crm) for e in WRITES[crm]}
             with Session(engine) as s:
-                processed = {d.removeprefix("msg_"): at.timestamp() for d, at in s.exec(
-                    select(RawEvent.delivery_id, RawEvent.processed_at).where(
-                        col(RawEvent.processed_at).is_not(None)))}
-                handoffs = list(s.exec(select(Handoff, CrmRecord).join(
-                    CrmRecord, CrmRecord.id == Handoff.record_id)))
-                scores = {r.email: round(sc) for r, sc in s.exec(
-                    select(CrmRecord, Score.score).join(Score, Score.record_id == CrmRecord.id)
-                    .where(CrmRecord.object_type == "contact"))}
+                processed = {
+                    d.removeprefix("msg_"): at.timestamp()
+                    for d, at in s.exec(
+                        select(RawEvent.delivery_id, RawEvent.processed_at).where(
+                            col(RawEvent.processed_at).is_not(None)
+                        )
+                    )
+                }
+                handoffs = list(
+                    s.exec(
+                        select(Handoff, CrmRecord).join(
+                            CrmRecord, CrmRecord.id == Handoff.record_id
+                        )
+                    )
+                )
+                scores = {
+                    r.email: round(sc)
+                    for r, sc in s.exec(
+                        select(CrmRecord, Score.score)
+                        .join(Score, Score.record_id == CrmRecord.id)
+                        .where(CrmRecord.object_type == "contact")
+                    )
+                }
                 backlog = len(list(s.exec(select(SyncRequest))))
         finally:
             server.stop()
@@ -251,11 +302,17 @@ def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
         shown = final_markers(sandbox, crm)
     # Routine: per person, the touch the CRM shows last (the newest enrich wrote), from its 2xx
     # to when it first showed.
-    routine = [watcher.seen_marker[m] - ack_of[m] for m in shown
-               if m in watcher.seen_marker and m in ack_of]
+    routine = [
+        watcher.seen_marker[m] - ack_of[m]
+        for m in shown
+        if m in watcher.seen_marker and m in ack_of
+    ]
     # The sync's own part: from the touch's processing (touchpoint stored, scored) to the CRM.
-    routine_sync = [watcher.seen_marker[m] - processed[m] for m in shown
-                    if m in watcher.seen_marker and m in processed]
+    routine_sync = [
+        watcher.seen_marker[m] - processed[m]
+        for m in shown
+        if m in watcher.seen_marker and m in processed
+    ]
     urgent, urgent_sync = [], []
     ack_times = sorted(acks)
     for handoff, record in handoffs:
@@ -269,28 +326,37 @@ def one_run(crm: str, mode: str, window: float, duration: float, workdir: Path,
                 urgent.append(watcher.seen_handoff[key] - prior[-1])
     minimum = minimum_calls(crm, acks, handoffs, window, start)
     return {
-        "calls": calls, "minimum": minimum, "idle_calls": idle_calls,
-        "routine_p50": percentile(routine, 0.5), "routine_p95": percentile(routine, 0.95),
-        "urgent_p50": percentile(urgent, 0.5), "urgent_p95": percentile(urgent, 0.95),
+        "calls": calls,
+        "minimum": minimum,
+        "idle_calls": idle_calls,
+        "routine_p50": percentile(routine, 0.5),
+        "routine_p95": percentile(routine, 0.95),
+        "urgent_p50": percentile(urgent, 0.5),
+        "urgent_p95": percentile(urgent, 0.95),
         "routine_sync_p50": percentile(routine_sync, 0.5),
         "routine_sync_p95": percentile(routine_sync, 0.95),
         "urgent_sync_p50": percentile(urgent_sync, 0.5),
         "urgent_sync_p95": percentile(urgent_sync, 0.95),
-        "by_endpoint": {k.rsplit("/", 1)[-1] if crm == "hubspot" else k: v
-                        for k, v in by_endpoint.items() if v},
-        "handoffs": len(handoffs), "activities": sum(touch_keys.values()),
+        "by_endpoint": {
+            k.rsplit("/", 1)[-1] if crm == "hubspot" else k: v for k, v in by_endpoint.items() if v
+        },
+        "handoffs": len(handoffs),
+        "activities": sum(touch_keys.values()),
         "lost_activities": len(acks) - len(touch_keys),
         "dup_activities": sum(n - 1 for n in touch_keys.values()),
         "lost_handoffs": len(handoffs) - len(handoff_keys),
         "dup_handoffs": sum(n - 1 for n in handoff_keys.values()),
-        "wrong_fields": wrong_fields, "backlog": backlog,
-        "clear_s": cleared - stream_end, "stream_s": stream_end - start,
+        "wrong_fields": wrong_fields,
+        "backlog": backlog,
+        "clear_s": cleared - stream_end,
+        "stream_s": stream_end - start,
         "resent_new": resent_new,
     }
 
 
-def minimum_calls(crm: str, acks: list[tuple[float, str, str]], handoffs: list[Any],
-                  window: float, start: float) -> int:
+def minimum_calls(
+    crm: str, acks: list[tuple[float, str, str]], handoffs: list[Any], window: float, start: float
+) -> int:
     batch = BATCH[crm]
     first = min(at for at, _, _ in acks)
     by_window: dict[int, list[str]] = {}
@@ -305,23 +371,33 @@ def minimum_calls(crm: str, acks: list[tuple[float, str, str]], handoffs: list[A
     if created:
         buckets: dict[int, int] = {}
         for at in created:
-            buckets[int((at - created[0]) // URGENT_S)] = buckets.get(
-                int((at - created[0]) // URGENT_S), 0) + 1
+            buckets[int((at - created[0]) // URGENT_S)] = (
+                buckets.get(int((at - created[0]) // URGENT_S), 0) + 1
+            )
         total += sum(math.ceil(n / batch) for n in buckets.values())
     return total
 
 
 def final_markers(sandbox: Sandbox, crm: str) -> list[str]:
-    rows = (sandbox.sf_records("Contact") if crm == "salesforce"
-            else [c["properties"] for c in sandbox.hs_objects("contacts")])
-    return [str(r.get(SUMMARY[crm])).split("stream ", 1)[1][:12] for r in rows
-            if "stream " in str(r.get(SUMMARY[crm]) or "")]
+    rows = (
+        sandbox.sf_records("Contact")
+        if crm == "salesforce"
+        else [c["properties"] for c in sandbox.hs_objects("contacts")]
+    )
+    return [
+        str(r.get(SUMMARY[crm])).split("stream ", 1)[1][:12]
+        for r in rows
+        if "stream " in str(r.get(SUMMARY[crm]) or "")
+    ]
 
 
 def activity_keys(sandbox: Sandbox, crm: str) -> dict[str, int]:
     keys: dict[str, int] = {}
-    rows = (sandbox.sf_records("Task") if crm == "salesforce"
-            else [n["properties"] for n in sandbox.hs_objects("notes")])
+    rows = (
+        sandbox.sf_records("Task")
+        if crm == "salesforce"
+        else [n["properties"] for n in sandbox.hs_objects("notes")]
+    )
     for row in rows:
         key = str(row.get(KEY[crm]))
         keys[key] = keys.get(key, 0) + 1
@@ -330,18 +406,29 @@ def activity_keys(sandbox: Sandbox, crm: str) -> dict[str, int]:
 
 def crm_scores(sandbox: Sandbox, crm: str) -> dict[str, int]:
     if crm == "salesforce":
-        return {c["Email"]: round(float(c.get(SCORE[crm]) or 0))
-                for c in sandbox.sf_records("Contact") if c.get(SCORE[crm]) is not None}
-    return {c["properties"]["email"]: round(float(c["properties"][SCORE[crm]]))
-            for c in sandbox.hs_objects("contacts") if c["properties"].get(SCORE[crm])}
+        return {
+            c["Email"]: round(float(c.get(SCORE[crm]) or 0))
+            for c in sandbox.sf_records("Contact")
+            if c.get(SCORE[crm]) is not None
+        }
+    return {
+        c["properties"]["email"]: round(float(c["properties"][SCORE[crm]]))
+        for c in sandbox.hs_objects("contacts")
+        if c["properties"].get(SCORE[crm])
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--crms", nargs="+", default=["salesforce", "hubspot"],
-                        choices=["salesforce", "hubspot"])
-    parser.add_argument("--modes", nargs="+", default=["steady", "burst", "faults"],
-                        choices=["steady", "burst", "faults"])
+    parser.add_argument(
+        "--crms", nargs="+", default=["salesforce", "hubspot"], choices=["salesforce", "hubspot"]
+    )
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["steady", "burst", "faults"],
+        choices=["steady", "burst", "faults"],
+    )
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=1)
@@ -353,13 +440,19 @@ def main() -> None:
                 for run in range(args.runs):
                     r = one_run(crm, mode, args.window, args.duration, Path(tmp), seed=run + 1)
                     rows.append((crm, mode, r))
-                    print(f"{crm:10} {mode:6} run {run + 1}: " + json.dumps(
-                        {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}),
-                        flush=True)
+                    print(
+                        f"{crm:10} {mode:6} run {run + 1}: "
+                        + json.dumps(
+                            {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
+                        ),
+                        flush=True,
+                    )
     print(f"\nwindow {args.window:g} s, stream {args.duration:g} s (median of {args.runs} runs)")
-    print("| CRM | mode | write calls | minimum | ratio | idle calls | routine p50/p95 s "
-          "| urgent p50/p95 s | sync part: routine / urgent p95 s | activities lost/dup "
-          "| hand-offs lost/dup | wrong fields | clear s |")
+    print(
+        "| CRM | mode | write calls | minimum | ratio | idle calls | routine p50/p95 s "
+        "| urgent p50/p95 s | sync part: routine / urgent p95 s | activities lost/dup "
+        "| hand-offs lost/dup | wrong fields | clear s |"
+    )
     print("| --- " * 13 + "|")
     for crm in args.crms:
         for mode in args.modes:
@@ -368,16 +461,18 @@ def main() -> None:
             def med(name: str, runs: list[dict[str, Any]] = runs) -> float:
                 return float(statistics.median(r[name] for r in runs))
 
-            print(f"| {crm} | {mode} | {med('calls'):.0f} | {med('minimum'):.0f} | "
-                  f"{med('calls') / med('minimum'):.2f} | {med('idle_calls'):.0f} | "
-                  f"{med('routine_p50'):.1f} / {med('routine_p95'):.1f} | "
-                  f"{med('urgent_p50'):.1f} / {med('urgent_p95'):.1f} | "
-                  f"{med('routine_sync_p95'):.1f} / {med('urgent_sync_p95'):.1f} | "
-                  f"{max(r['lost_activities'] for r in runs)} / "
-                  f"{max(r['dup_activities'] for r in runs)} | "
-                  f"{max(r['lost_handoffs'] for r in runs)} / "
-                  f"{max(r['dup_handoffs'] for r in runs)} | "
-                  f"{max(r['wrong_fields'] for r in runs)} | {med('clear_s'):.0f} |")
+            print(
+                f"| {crm} | {mode} | {med('calls'):.0f} | {med('minimum'):.0f} | "
+                f"{med('calls') / med('minimum'):.2f} | {med('idle_calls'):.0f} | "
+                f"{med('routine_p50'):.1f} / {med('routine_p95'):.1f} | "
+                f"{med('urgent_p50'):.1f} / {med('urgent_p95'):.1f} | "
+                f"{med('routine_sync_p95'):.1f} / {med('urgent_sync_p95'):.1f} | "
+                f"{max(r['lost_activities'] for r in runs)} / "
+                f"{max(r['dup_activities'] for r in runs)} | "
+                f"{max(r['lost_handoffs'] for r in runs)} / "
+                f"{max(r['dup_handoffs'] for r in runs)} | "
+                f"{max(r['wrong_fields'] for r in runs)} | {med('clear_s'):.0f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -38,47 +38,66 @@ def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
     todo: list[Entry] = []
     stale: list[ActivityWrite] = []
     with session_scope(engine) as session:
-        records = session.exec(select(CrmRecord).where(
-            col(CrmRecord.id).in_(record_ids), CrmRecord.deleted == False,  # noqa: E712
-            col(CrmRecord.object_type).in_(PEOPLE)))
+        records = session.exec(
+            select(CrmRecord).where(
+                col(CrmRecord.id).in_(record_ids),
+                CrmRecord.deleted == False,  # noqa: E712
+                col(CrmRecord.object_type).in_(PEOPLE),
+            )
+        )
         for record in records:
             assert record.id is not None
-            ledger = {w.touchpoint_id: w for w in session.exec(
-                select(ActivityWrite).where(ActivityWrite.record_id == record.id))}
+            ledger = {
+                w.touchpoint_id: w
+                for w in session.exec(
+                    select(ActivityWrite).where(ActivityWrite.record_id == record.id)
+                )
+            }
             current = touchpoints_of(session, record.id)
             linked = {tp.id for tp in current}
             # (tid None: the touchpoint aged out; its activity stays in the CRM's history)
-            stale += [w for tid, w in ledger.items()
-                      if tid is not None and tid not in linked and w.activity_id]
+            stale += [
+                w
+                for tid, w in ledger.items()
+                if tid is not None and tid not in linked and w.activity_id
+            ]
             for tp in current:
                 assert tp.id is not None
                 write = ledger.get(tp.id)
                 if write is None:
-                    write = ActivityWrite(touchpoint_id=tp.id, record_id=record.id,
-                                          crm=adapter.name)
+                    write = ActivityWrite(
+                        touchpoint_id=tp.id, record_id=record.id, crm=adapter.name
+                    )
                     session.add(write)
                 if write.status in WriteStatus.open():
                     todo.append(Entry(write, activity_for(tp, record)))
     if stale:
         adapter.delete_activities([w.activity_id for w in stale if w.activity_id])
         with session_scope(engine) as session:
-            session.execute(delete(ActivityWrite).where(
-                col(ActivityWrite.id).in_([w.id for w in stale])))
+            session.execute(
+                delete(ActivityWrite).where(col(ActivityWrite.id).in_([w.id for w in stale]))
+            )
     return todo
 
 
 def handoff_entries(engine: Engine, record_ids: list[int], public_url: str) -> list[Entry]:
     """One follow-up task for the owner per hand-off not yet written."""
     with session_scope(engine) as session:
-        rows = session.exec(select(Handoff, CrmRecord).join(
-            CrmRecord, col(CrmRecord.id) == Handoff.record_id).where(
-            col(Handoff.record_id).in_(record_ids), col(Handoff.status).in_(WriteStatus.open()),
-            col(CrmRecord.object_type).in_(PEOPLE)))
+        rows = session.exec(
+            select(Handoff, CrmRecord)
+            .join(CrmRecord, col(CrmRecord.id) == Handoff.record_id)
+            .where(
+                col(Handoff.record_id).in_(record_ids),
+                col(Handoff.status).in_(WriteStatus.open()),
+                col(CrmRecord.object_type).in_(PEOPLE),
+            )
+        )
         return [Entry(h, handoff_activity(h, r, public_url)) for h, r in rows]
 
 
-def send(engine: Engine, adapter: CrmAdapter, entries: list[Entry], kind: str,
-         report: RunReport) -> int:
+def send(
+    engine: Engine, adapter: CrmAdapter, entries: list[Entry], kind: str, report: RunReport
+) -> int:
     """Mark the entries 'sending', send them (the adapter cuts the batches), record each
     answer; returns how many were written. What is refused for now, or unanswered, keeps its
     record pending in `report`; what is refused for good is dead-lettered (`kind`)."""
@@ -103,13 +122,21 @@ def send(engine: Engine, adapter: CrmAdapter, entries: list[Entry], kind: str,
                 report.note(row.record_id, Outcome.UNSENT, wait_s=result.retry_after)
             elif result.retryable:
                 # Stays 'sending': it may have landed, and goes out again as an upsert.
-                report.note(row.record_id, Outcome.RETRY, wait_s=result.retry_after,
-                            error=result.error or "")
+                report.note(
+                    row.record_id,
+                    Outcome.RETRY,
+                    wait_s=result.retry_after,
+                    error=result.error or "",
+                )
             else:
                 row.status = WriteStatus.FAILED
                 session.flush()
-                session.add(DeadLetter(kind=kind, ref_id=row.id,
-                                       error=result.error or "not written",
-                                       payload={"key": entry.activity.key,
-                                                "subject": entry.activity.subject}))
+                session.add(
+                    DeadLetter(
+                        kind=kind,
+                        ref_id=row.id,
+                        error=result.error or "not written",
+                        payload={"key": entry.activity.key, "subject": entry.activity.subject},
+                    )
+                )
     return written

@@ -30,16 +30,19 @@ PG_LOCK_KEY = 0x656E7379  # "ensy"
 
 def waiting_handoff(record_id: Any) -> Any:
     """SQL: the record has a hand-off waiting to be written (its owner should follow up now)."""
-    return exists().where(Handoff.record_id == record_id,
-                          col(Handoff.status).in_(WriteStatus.open()))
+    return exists().where(
+        Handoff.record_id == record_id, col(Handoff.status).in_(WriteStatus.open())
+    )
 
 
 def due(now: datetime) -> Any:
     """SQL: a request a sync pass should take now. Its routine news is due at
     `next_attempt_at`; a hand-off is due at once, unless the request is backing off after a
     failure (then it waits like the rest)."""
-    return or_(col(SyncRequest.next_attempt_at) <= now, and_(
-        col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id)))
+    return or_(
+        col(SyncRequest.next_attempt_at) <= now,
+        and_(col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id)),
+    )
 
 
 def request_sync(session: Session, record_id: int, *, window_s: float | None = None) -> None:
@@ -51,23 +54,34 @@ def request_sync(session: Session, record_id: int, *, window_s: float | None = N
     request keeps its time; the writer sees the newer `requested_at` and runs the record again.
     """
     now = utcnow()
-    changed = rowcount(session.execute(update(SyncRequest).where(
-        col(SyncRequest.record_id) == record_id).values(requested_at=now)))
+    changed = rowcount(
+        session.execute(
+            update(SyncRequest)
+            .where(col(SyncRequest.record_id) == record_id)
+            .values(requested_at=now)
+        )
+    )
     if changed:
         return
     window = current().settings.sync_window_s if window_s is None else window_s
     try:
         with session.begin_nested():
-            session.add(SyncRequest(record_id=record_id, requested_at=now,
-                                    next_attempt_at=now + timedelta(seconds=window)))
+            session.add(
+                SyncRequest(
+                    record_id=record_id,
+                    requested_at=now,
+                    next_attempt_at=now + timedelta(seconds=window),
+                )
+            )
     except IntegrityError:
         pass  # created by another process just now: it runs with our news too
 
 
 def anything_due(engine: Engine) -> bool:
     with Session(engine) as session:
-        return session.exec(select(SyncRequest.id).where(due(utcnow())).limit(1)).first() \
-            is not None
+        return (
+            session.exec(select(SyncRequest.id).where(due(utcnow())).limit(1)).first() is not None
+        )
 
 
 @contextmanager
@@ -77,8 +91,11 @@ def pass_lease(engine: Engine) -> Iterator[bool]:
     closed connection), so a killed worker never blocks the next pass."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                     {"key": PG_LOCK_KEY}).scalar())
+            held = bool(
+                conn.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}
+                ).scalar()
+            )
             try:
                 yield held
             finally:

@@ -46,8 +46,15 @@ class RunReport:
     handoffs: int = 0
     calls: int = 0
 
-    def note(self, record_id: int, outcome: Outcome, *, wait_s: float = 0.0, error: str = "",
-             payload: dict[str, Any] | None = None) -> None:
+    def note(
+        self,
+        record_id: int,
+        outcome: Outcome,
+        *,
+        wait_s: float = 0.0,
+        error: str = "",
+        payload: dict[str, Any] | None = None,
+    ) -> None:
         """Record one write's outcome; the record keeps the worst."""
         current = self.records.setdefault(record_id, RecordOutcome())
         current.wait_s = max(current.wait_s, wait_s)
@@ -69,13 +76,23 @@ class RunReport:
     def open(self, *, routine: bool = False) -> list[int]:
         """Records every write so far went through for: the next kind of write is theirs
         (`routine`: only those whose routine news is due, not those taken for a hand-off)."""
-        return sorted(r for r in self.claimed if r not in self.skipped
-                      and self.outcome(r).outcome is Outcome.DONE
-                      and not (routine and r in self.handoff_only))
+        return sorted(
+            r
+            for r in self.claimed
+            if r not in self.skipped
+            and self.outcome(r).outcome is Outcome.DONE
+            and not (routine and r in self.handoff_only)
+        )
 
     def stats(self) -> dict[str, int]:
         outcomes = [self.outcome(r).outcome for r in self.claimed]
-        return {"records": len(self.claimed), "written": self.written,
-                "unchanged": self.unchanged, "failed": outcomes.count(Outcome.DEAD),
-                "deferred": outcomes.count(Outcome.RETRY) + outcomes.count(Outcome.UNSENT),
-                "activities": self.activities, "handoffs": self.handoffs, "calls": self.calls}
+        return {
+            "records": len(self.claimed),
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "failed": outcomes.count(Outcome.DEAD),
+            "deferred": outcomes.count(Outcome.RETRY) + outcomes.count(Outcome.UNSENT),
+            "activities": self.activities,
+            "handoffs": self.handoffs,
+            "calls": self.calls,
+        }

@@ -42,9 +42,17 @@ PASS_LIMIT = 2000  # records claimed per run; a pass runs again while it claims 
 Changes = list[tuple[CrmRecord, dict[str, Any]]]
 
 
-def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str, *,
-        limit: int = 2000, lease_s: float = 120.0, window_s: float = 0.0,
-        policy: RetryPolicy = CRM_WRITE) -> dict[str, int]:
+def run(
+    engine: Engine,
+    adapter: CrmAdapter,
+    fields: FieldMap,
+    public_url: str,
+    *,
+    limit: int = 2000,
+    lease_s: float = 120.0,
+    window_s: float = 0.0,
+    policy: RetryPolicy = CRM_WRITE,
+) -> dict[str, int]:
     """One pass over due sync requests; returns counts (see `RunReport.stats`). News that
     arrived for a record during the pass is due `window_s` later (at once if urgent).
 
@@ -67,8 +75,14 @@ def run(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str, 
     return report.stats()
 
 
-def _write(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
-           report: RunReport, lease_s: float) -> None:
+def _write(
+    engine: Engine,
+    adapter: CrmAdapter,
+    fields: FieldMap,
+    public_url: str,
+    report: RunReport,
+    lease_s: float,
+) -> None:
     # Hand-offs first: they are the urgent writes (an owner should follow up now), and they
     # need nothing of the rest (the task names the record, which exists).
     people = report.open()
@@ -80,8 +94,7 @@ def _write(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: st
     _guarded(report, people, handoffs)
     for object_type, changes in _changes(engine, adapter, fields, public_url, report).items():
         ids = [r.id for r, _ in changes if r.id is not None]
-        _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes,
-                                      report))
+        _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes, report))
     _renew(engine, report.open(), lease_s)
     people = report.open(routine=True)
 
@@ -114,20 +127,33 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
     hand-offs are due, and only those are written."""
     now = utcnow()
     with session_scope(engine) as session:
-        routine = session.exec(select(SyncRequest.id).where(
-            col(SyncRequest.next_attempt_at) <= now).limit(1)).first() is not None
-        wanted = or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0) \
-            if routine else outbox.due(now)
+        routine = (
+            session.exec(
+                select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now).limit(1)
+            ).first()
+            is not None
+        )
+        wanted = (
+            or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
+            if routine
+            else outbox.due(now)
+        )
         due = session.execute(
-            select(col(SyncRequest.id), col(SyncRequest.record_id),
-                   col(SyncRequest.next_attempt_at))
-            .where(wanted).order_by(col(SyncRequest.next_attempt_at)).limit(limit)).all()
+            select(
+                col(SyncRequest.id), col(SyncRequest.record_id), col(SyncRequest.next_attempt_at)
+            )
+            .where(wanted)
+            .order_by(col(SyncRequest.next_attempt_at))
+            .limit(limit)
+        ).all()
         if not due:
             return {}, {}
         claimed = session.execute(
-            update(SyncRequest).where(col(SyncRequest.id).in_([i for i, _, _ in due]))
+            update(SyncRequest)
+            .where(col(SyncRequest.id).in_([i for i, _, _ in due]))
             .values(next_attempt_at=now + timedelta(seconds=lease_s))
-            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))).all()
+            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
+        ).all()
     taken = {record_id: requested_at for record_id, requested_at in claimed}
     if routine:
         return taken, {}
@@ -138,12 +164,16 @@ def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:
     """Extend the lease between phases, so a long run keeps its records to itself."""
     if record_ids:
         with session_scope(engine) as session:
-            session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(record_ids))
-                            .values(next_attempt_at=utcnow() + timedelta(seconds=lease_s)))
+            session.execute(
+                update(SyncRequest)
+                .where(col(SyncRequest.record_id).in_(record_ids))
+                .values(next_attempt_at=utcnow() + timedelta(seconds=lease_s))
+            )
 
 
-def _changes(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str,
-             report: RunReport) -> dict[str, Changes]:
+def _changes(
+    engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: str, report: RunReport
+) -> dict[str, Changes]:
     """The fields to write per object type; records with none are counted unchanged, and
     records that are not ours to write (another CRM, deleted, an object RevOps left out) are
     skipped by every kind of write."""
@@ -151,21 +181,28 @@ def _changes(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: 
     with session_scope(engine) as session:
         routine = report.open(routine=True)
         records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(routine)))
-        last = {(s.record_id, s.field): s.value for s in session.exec(
-            select(SyncState).where(col(SyncState.record_id).in_(routine)))}
+        last = {
+            (s.record_id, s.field): s.value
+            for s in session.exec(select(SyncState).where(col(SyncState.record_id).in_(routine)))
+        }
         for record in records:
             assert record.id is not None
-            if (record.object_type not in ("account", *fields.people)
-                    or record.crm != adapter.name or record.deleted):
+            if (
+                record.object_type not in ("account", *fields.people)
+                or record.crm != adapter.name
+                or record.deleted
+            ):
                 report.skipped.add(record.id)
                 continue
             if record.object_type == "account":
                 wanted, names = account_values(session, record), fields.account
             else:
                 wanted, names = person_values(session, record, public_url), fields.person
-            changes = {name: value for meaning, value in wanted.items()
-                       if (name := names.get(meaning))
-                       and last.get((record.id, name)) != _text(value)}
+            changes = {
+                name: value
+                for meaning, value in wanted.items()
+                if (name := names.get(meaning)) and last.get((record.id, name)) != _text(value)
+            }
             if changes:
                 by_type.setdefault(record.object_type, []).append((record, changes))
             else:
@@ -173,8 +210,9 @@ def _changes(engine: Engine, adapter: CrmAdapter, fields: FieldMap, public_url: 
     return by_type
 
 
-def _write_fields(engine: Engine, adapter: CrmAdapter, object_type: str, changes: Changes,
-                  report: RunReport) -> None:
+def _write_fields(
+    engine: Engine, adapter: CrmAdapter, object_type: str, changes: Changes, report: RunReport
+) -> None:
     results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in changes])
     with session_scope(engine) as session:
         for (record, values), result in zip(changes, results, strict=True):
@@ -185,17 +223,27 @@ def _write_fields(engine: Engine, adapter: CrmAdapter, object_type: str, changes
             elif not result.sent:
                 report.note(record.id, Outcome.UNSENT, wait_s=result.retry_after)
             elif result.retryable:
-                report.note(record.id, Outcome.RETRY, wait_s=result.retry_after,
-                            error=result.error or "")
+                report.note(
+                    record.id, Outcome.RETRY, wait_s=result.retry_after, error=result.error or ""
+                )
             else:
-                report.note(record.id, Outcome.DEAD, error=result.error or "not written",
-                            payload={"crm_id": record.crm_id, "fields": values})
+                report.note(
+                    record.id,
+                    Outcome.DEAD,
+                    error=result.error or "not written",
+                    payload={"crm_id": record.crm_id, "fields": values},
+                )
 
 
 def _remember(session: Session, record_id: int, changes: dict[str, Any]) -> None:
-    states = {s.field: s for s in session.exec(
-        select(SyncState).where(SyncState.record_id == record_id,
-                                col(SyncState.field).in_(list(changes))))}
+    states = {
+        s.field: s
+        for s in session.exec(
+            select(SyncState).where(
+                SyncState.record_id == record_id, col(SyncState.field).in_(list(changes))
+            )
+        )
+    }
     for name, value in changes.items():
         state = states.get(name) or SyncState(record_id=record_id, field=name)
         state.value = _text(value)
@@ -209,9 +257,13 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
     wait, spending an attempt if they were sent, until the policy dead-letters them."""
     now = utcnow()
     with session_scope(engine) as session:
-        attempts = dict(session.execute(
-            select(col(SyncRequest.record_id), col(SyncRequest.attempts))
-            .where(col(SyncRequest.record_id).in_(report.claimed))).all())
+        attempts = dict(
+            session.execute(
+                select(col(SyncRequest.record_id), col(SyncRequest.attempts)).where(
+                    col(SyncRequest.record_id).in_(report.claimed)
+                )
+            ).all()
+        )
         again: list[int] = []
         for record_id, requested_at in report.claimed.items():
             if record_id not in attempts:
@@ -221,37 +273,56 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
             routine_due = report.handoff_only.get(record_id)
             if routine_due is not None and result.outcome is Outcome.DONE:
                 # Its hand-off is written; its routine news still waits out the window.
-                session.execute(update(SyncRequest).where(
-                    col(SyncRequest.record_id) == record_id).values(next_attempt_at=routine_due))
+                session.execute(
+                    update(SyncRequest)
+                    .where(col(SyncRequest.record_id) == record_id)
+                    .values(next_attempt_at=routine_due)
+                )
                 continue
             throttled = result.wait_s > 0
             if result.outcome is Outcome.RETRY and policy.exhausted(tries, throttled=throttled):
                 result.outcome = Outcome.DEAD
             if result.outcome in (Outcome.DONE, Outcome.DEAD):
                 if result.outcome is Outcome.DEAD:
-                    session.add(DeadLetter(kind="sync", ref_id=record_id, error=result.error,
-                                           payload=result.payload, attempts=tries))
+                    session.add(
+                        DeadLetter(
+                            kind="sync",
+                            ref_id=record_id,
+                            error=result.error,
+                            payload=result.payload,
+                            attempts=tries,
+                        )
+                    )
                     log.warning("sync of record %s dead-lettered: %s", record_id, result.error)
-                session.execute(delete(SyncRequest).where(
-                    col(SyncRequest.record_id) == record_id,
-                    col(SyncRequest.requested_at) == requested_at))
+                session.execute(
+                    delete(SyncRequest).where(
+                        col(SyncRequest.record_id) == record_id,
+                        col(SyncRequest.requested_at) == requested_at,
+                    )
+                )
                 again.append(record_id)  # still there: new work arrived during the run
                 continue
-            values: dict[str, Any] = {
-                "next_attempt_at": now + policy.wait(tries, result.wait_s)}
+            values: dict[str, Any] = {"next_attempt_at": now + policy.wait(tries, result.wait_s)}
             if result.outcome is Outcome.RETRY:
                 values.update(attempts=tries, last_error=result.error[:2000])
-            session.execute(update(SyncRequest).where(col(SyncRequest.record_id) == record_id)
-                            .values(**values))
+            session.execute(
+                update(SyncRequest).where(col(SyncRequest.record_id) == record_id).values(**values)
+            )
         if again:  # news that arrived during the run waits out a window of its own
-            session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(again))
-                            .values(next_attempt_at=now + timedelta(seconds=window_s)))
+            session.execute(
+                update(SyncRequest)
+                .where(col(SyncRequest.record_id).in_(again))
+                .values(next_attempt_at=now + timedelta(seconds=window_s))
+            )
 
 
 def _release(engine: Engine, record_ids: list[int]) -> None:
     with session_scope(engine) as session:
-        session.execute(update(SyncRequest).where(col(SyncRequest.record_id).in_(record_ids))
-                        .values(next_attempt_at=utcnow()))
+        session.execute(
+            update(SyncRequest)
+            .where(col(SyncRequest.record_id).in_(record_ids))
+            .values(next_attempt_at=utcnow())
+        )
 
 
 def _stubborn(func: Callable[..., None], *args: Any) -> None:
@@ -282,12 +353,15 @@ def sync_pending() -> dict[str, int]:
         return {}
     budget_calls = budget.daily_limit(rt.engine, settings)
     if budget.remaining(rt.engine, settings.crm, budget_calls) <= 0:
-        log.warning("daily CRM API budget of %d calls spent: writes wait for tomorrow (UTC)",
-                    budget_calls)
+        log.warning(
+            "daily CRM API budget of %d calls spent: writes wait for tomorrow (UTC)", budget_calls
+        )
         return {"budget_exhausted": 1}
     if alerts.open_alert(rt.engine, settings) is not None:
-        log.warning("CRM credentials refused earlier (see the 'crm_auth' dead letter): writes "
-                    "wait until they are fixed or the letter is replayed")
+        log.warning(
+            "CRM credentials refused earlier (see the 'crm_auth' dead letter): writes "
+            "wait until they are fixed or the letter is replayed"
+        )
         return {"auth_failed": 1}
     if not outbox.anything_due(rt.engine):
         return {}  # the common case between windows: no adapter, no call
@@ -300,8 +374,15 @@ def sync_pending() -> dict[str, int]:
             adapter = make_adapter(settings)
             total: dict[str, int] = {}
             while True:
-                stats = run(rt.engine, adapter, adapter.fields, public_url, limit=PASS_LIMIT,
-                            lease_s=settings.sync_lease_s, window_s=settings.sync_window_s)
+                stats = run(
+                    rt.engine,
+                    adapter,
+                    adapter.fields,
+                    public_url,
+                    limit=PASS_LIMIT,
+                    lease_s=settings.sync_lease_s,
+                    window_s=settings.sync_window_s,
+                )
                 total = {k: total.get(k, 0) + v for k, v in stats.items()}
                 if stats["records"] < PASS_LIMIT:  # nothing more due (a backlog: go on)
                     return total

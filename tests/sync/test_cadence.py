@@ -16,8 +16,11 @@ from enrich.sync.sandbox import Sandbox
 from enrich.sync.writer import sync_pending
 from tests.sync.harness import World, people_seed
 
-ENGAGED = [("person2@acme.example", kind, f"{kind} {i}") for i in range(4)
-           for kind in ("comment", "share", "mention", "reply", "dm", "quote")]
+ENGAGED = [
+    ("person2@acme.example", kind, f"{kind} {i}")
+    for i in range(4)
+    for kind in ("comment", "share", "mention", "reply", "dm", "quote")
+]
 
 
 @pytest.fixture(params=["salesforce", "hubspot"])
@@ -31,15 +34,15 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 def test_routine_news_waits_out_the_window_and_makes_no_call_before(world: World) -> None:
     world.ingest([("person1@acme.example", "like", None)])
     with Session(world.rt.engine) as s:
-        waits = [(r.next_attempt_at - utcnow()).total_seconds()
-                 for r in s.exec(select(SyncRequest))]
+        waits = [
+            (r.next_attempt_at - utcnow()).total_seconds() for r in s.exec(select(SyncRequest))
+        ]
     assert waits and all(28 < w <= 30 for w in waits)
     assert sync_pending() == {}
     assert world.write_calls() == 0
 
 
-def test_news_within_the_window_joins_the_waiting_request_without_delaying_it(
-        world: World) -> None:
+def test_news_within_the_window_joins_the_waiting_request_without_delaying_it(world: World) -> None:
     world.ingest([("person1@acme.example", "like", None)])
     with Session(world.rt.engine) as s:
         first = {r.record_id: r.next_attempt_at for r in s.exec(select(SyncRequest))}
@@ -50,7 +53,8 @@ def test_news_within_the_window_joins_the_waiting_request_without_delaying_it(
 
 
 def test_a_hand_off_goes_out_at_once_on_its_own_and_routine_news_keeps_waiting(
-        world: World) -> None:
+    world: World,
+) -> None:
     world.ingest([("person1@acme.example", "like", None)])
     world.ingest(ENGAGED)  # person2 crosses the hand-off threshold
     with Session(world.rt.engine) as s:
@@ -89,7 +93,8 @@ def test_one_sync_pass_at_a_time(world: World) -> None:
 
 
 def test_when_a_window_ends_news_still_within_its_own_goes_in_the_same_batches(
-        world: World) -> None:
+    world: World,
+) -> None:
     """The calls are made anyway: one pass writes every record with news, so a steady stream
     costs one set of full batches per window, not a few records per scheduler tick."""
     from sqlalchemy import update

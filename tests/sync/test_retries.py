@@ -15,8 +15,11 @@ from enrich.sync.adapter import Activity, WriteResult
 from enrich.sync.sandbox import Sandbox
 from tests.sync.harness import World, people_seed
 
-ENGAGED = [("person1@acme.example", kind, f"{kind} {i}") for i in range(4)
-           for kind in ("comment", "share", "mention", "reply", "dm", "quote")]
+ENGAGED = [
+    ("person1@acme.example", kind, f"{kind} {i}")
+    for i in range(4)
+    for kind in ("comment", "share", "mention", "reply", "dm", "quote")
+]
 
 
 @pytest.fixture(params=["salesforce", "hubspot"])
@@ -29,10 +32,16 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 
 def handoff_tasks(world: World) -> list[Any]:
     if world.crm == "salesforce":
-        return [t for t in world.sandbox.sf_records("Task")
-                if str(t["Enrich_Touchpoint_Id__c"]).startswith("handoff-")]
-    return [n for n in world.sandbox.hs_objects("notes")
-            if str(n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")]
+        return [
+            t
+            for t in world.sandbox.sf_records("Task")
+            if str(t["Enrich_Touchpoint_Id__c"]).startswith("handoff-")
+        ]
+    return [
+        n
+        for n in world.sandbox.hs_objects("notes")
+        if str(n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")
+    ]
 
 
 def on_handoffs(world: World, fault: Callable[[], None]) -> None:
@@ -53,14 +62,15 @@ def on_handoffs(world: World, fault: Callable[[], None]) -> None:
 
 
 @pytest.mark.parametrize("fault", ["429", "503", "late"])
-def test_a_hand_off_refused_for_now_is_sent_again_until_it_lands(world: World,
-                                                                  fault: str) -> None:
+def test_a_hand_off_refused_for_now_is_sent_again_until_it_lands(world: World, fault: str) -> None:
     """Regression (#18): a 429, 503 or timeout on the hand-off write left it 'sending' while its
     sync request was deleted as done, so the owner's follow-up task was never written. ('late':
     the CRM creates the task but answers after the client gave up.)"""
     world.ingest(ENGAGED)
-    on_handoffs(world, lambda: world.sandbox.set_faults(world.crm, fail_next=1,
-                                                        fail_with=fault, late_ms=1200))
+    on_handoffs(
+        world,
+        lambda: world.sandbox.set_faults(world.crm, fail_next=1, fail_with=fault, late_ms=1200),
+    )
     world.sync()
     with Session(world.rt.engine) as s:
         assert s.exec(select(Handoff)).one().status != "written"
@@ -95,8 +105,9 @@ def test_a_write_overtaken_by_its_retry_still_lands_once(world: World) -> None:
     assert tasks_or_notes(world) == []  # the client gave up; the CRM has not written it yet
     world.sync_until_done()  # the retry overtakes the held write
     time.sleep(1.5)  # the held write lands now
-    keys = [k for k in (key_of(world, a) for a in tasks_or_notes(world))
-            if not k.startswith("handoff-")]
+    keys = [
+        k for k in (key_of(world, a) for a in tasks_or_notes(world)) if not k.startswith("handoff-")
+    ]
     assert len(keys) == 2 and len(set(keys)) == 2
 
 
@@ -113,8 +124,9 @@ def key_of(world: World, activity: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("retry_after", [3, 20])
-def test_a_salesforce_429_waits_as_long_as_its_retry_after_says(tmp_path: Path,
-                                                                retry_after: int) -> None:
+def test_a_salesforce_429_waits_as_long_as_its_retry_after_says(
+    tmp_path: Path, retry_after: int
+) -> None:
     """Regression (#18): a Salesforce 429 waited a fixed 10 s whatever Retry-After said."""
     from enrich.models import utcnow
 
@@ -122,12 +134,19 @@ def test_a_salesforce_429_waits_as_long_as_its_retry_after_says(tmp_path: Path,
         world = World(tmp_path, sandbox, "salesforce")
         try:
             world.ingest([("person1@acme.example", "comment", "hello")])
-            sandbox.set_faults("salesforce", fail_next=1, fail_with="429",
-                               sf_throttle_status=429, retry_after_s=retry_after)
+            sandbox.set_faults(
+                "salesforce",
+                fail_next=1,
+                fail_with="429",
+                sf_throttle_status=429,
+                retry_after_s=retry_after,
+            )
             assert world.sync()["deferred"] > 0
             with Session(world.rt.engine) as s:
-                waits = [(r.next_attempt_at - utcnow()).total_seconds()
-                         for r in s.exec(select(SyncRequest))]
+                waits = [
+                    (r.next_attempt_at - utcnow()).total_seconds()
+                    for r in s.exec(select(SyncRequest))
+                ]
             # (plus up to 10 % jitter, so that workers do not come back in step)
             assert waits and all(retry_after - 1 < w <= retry_after * 1.1 for w in waits)
         finally:
@@ -135,7 +154,8 @@ def test_a_salesforce_429_waits_as_long_as_its_retry_after_says(tmp_path: Path,
 
 
 def test_a_run_whose_bookkeeping_finds_the_database_locked_hands_its_records_back(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """Regression (#18): a run that failed on SQLite's "database is locked" after writing kept
     its records claimed for the whole lease (here 60 s). Now they are due again within
     seconds, and the re-send writes nothing twice."""
@@ -155,8 +175,9 @@ def test_a_run_whose_bookkeeping_finds_the_database_locked_hands_its_records_bac
             def then_lock(activities: list[Activity]) -> list[WriteResult]:
                 results = real(activities)
                 world.adapter.write_activities = real  # type: ignore[method-assign]
-                locker = sqlite3.connect(str(tmp_path / "world.db"), isolation_level=None,
-                                         check_same_thread=False)
+                locker = sqlite3.connect(
+                    str(tmp_path / "world.db"), isolation_level=None, check_same_thread=False
+                )
                 locker.execute("BEGIN IMMEDIATE")
                 threading.Timer(1.5, lambda: (locker.rollback(), locker.close())).start()
                 return results
