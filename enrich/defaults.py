@@ -25,6 +25,10 @@ INGEST_RUN_S = 5.0
 # How often the embedded scheduler runs the sweeper, and pulls the CRM mirror.
 SWEEP_EVERY_S = 10.0
 PULL_EVERY_S = 300.0
+# A hand-off is written this long after it was made, with every hand-off made meanwhile: in a
+# stream that is one call per few seconds instead of one per hand-off, and it still reaches
+# the CRM within ~5 s (this, plus a scheduler tick, plus the call).
+SYNC_URGENT_S = 2.0
 # A sync pass is cheap when nothing is due (one indexed query, no CRM call), and news that
 # waited out ENRICH_SYNC_WINDOW_S goes out at the next tick: within the window + 2 s.
 SYNC_EVERY_S = 2.0

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, and_, exists, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from enrich import defaults
 from enrich.db import file_lock, rowcount
 from enrich.models import Handoff, SyncRequest, WriteStatus, utcnow
 from enrich.runtime import current
@@ -28,20 +29,30 @@ from enrich.runtime import current
 PG_LOCK_KEY = 0x656E7379  # "ensy"
 
 
-def waiting_handoff(record_id: Any) -> Any:
-    """SQL: the record has a hand-off waiting to be written (its owner should follow up now)."""
-    return exists().where(
+def waiting_handoff(record_id: Any, created_by: datetime | None = None) -> Any:
+    """SQL: the record has a hand-off waiting to be written (its owner should follow up now),
+    created by `created_by` when given."""
+    clause = exists().where(
         Handoff.record_id == record_id, col(Handoff.status).in_(WriteStatus.open())
     )
+    return clause.where(col(Handoff.created_at) <= created_by) if created_by else clause
+
+
+def handoff_only() -> Any:
+    """SQL: a request with a hand-off waiting, not backing off after a failure (then it waits
+    like the rest)."""
+    return and_(col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id))
 
 
 def due(now: datetime) -> Any:
     """SQL: a request a sync pass should take now. Its routine news is due at
-    `next_attempt_at`; a hand-off is due at once, unless the request is backing off after a
-    failure (then it waits like the rest)."""
+    `next_attempt_at`; a hand-off `SYNC_URGENT_S` after it was created (hand-offs made
+    meanwhile go in the same call: a stream makes one call per few seconds, not one per
+    hand-off), unless the request is backing off."""
+    urgent_by = now - timedelta(seconds=defaults.SYNC_URGENT_S)
     return or_(
         col(SyncRequest.next_attempt_at) <= now,
-        and_(col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id)),
+        and_(col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id, urgent_by)),
     )
 
 

@@ -124,7 +124,7 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
     Once any routine news is due, every request with news (not one backing off after a
     failure) goes in the same pass: the calls are being made anyway, and a window then ends
     for all the records in it at once, so writes go out in full batches. Otherwise only
-    hand-offs are due, and only those are written."""
+    hand-offs are due, and all waiting hand-offs (and only those) are written."""
     now = utcnow()
     with session_scope(engine) as session:
         routine = (
@@ -133,11 +133,12 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
             ).first()
             is not None
         )
-        wanted = (
-            or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
-            if routine
-            else outbox.due(now)
-        )
+        if routine:
+            wanted = or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
+        elif session.exec(select(SyncRequest.id).where(outbox.due(now)).limit(1)).first():
+            wanted = outbox.handoff_only()  # every hand-off waiting, however recent
+        else:
+            return {}, {}
         due = session.execute(
             select(
                 col(SyncRequest.id), col(SyncRequest.record_id), col(SyncRequest.next_attempt_at)

@@ -4,12 +4,14 @@ in one write, a hand-off goes out at once, and one sync pass runs at a time acro
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from enrich.defaults import SYNC_URGENT_S
 from enrich.models import Handoff, SyncRequest, utcnow
 from enrich.sync.outbox import pass_lease
 from enrich.sync.sandbox import Sandbox
@@ -52,13 +54,14 @@ def test_news_within_the_window_joins_the_waiting_request_without_delaying_it(wo
     assert later == first  # the window runs from the first news, not the last
 
 
-def test_a_hand_off_goes_out_at_once_on_its_own_and_routine_news_keeps_waiting(
+def test_a_hand_off_goes_out_within_seconds_on_its_own_and_routine_news_keeps_waiting(
     world: World,
 ) -> None:
     world.ingest([("person1@acme.example", "like", None)])
     world.ingest(ENGAGED)  # person2 crosses the hand-off threshold
     with Session(world.rt.engine) as s:
         before = {r.record_id: r.next_attempt_at for r in s.exec(select(SyncRequest))}
+    time.sleep(SYNC_URGENT_S)  # hand-offs made meanwhile would go in the same call
     stats = sync_pending()
     assert stats["records"] == 1 and stats["handoffs"] == 1
     assert stats["written"] == 0 and stats["activities"] == 0
@@ -72,6 +75,7 @@ def test_a_hand_off_goes_out_at_once_on_its_own_and_routine_news_keeps_waiting(
 
 def test_one_sync_pass_at_a_time(world: World) -> None:
     world.ingest(ENGAGED)
+    time.sleep(SYNC_URGENT_S)
     holding, release = threading.Event(), threading.Event()
 
     def other_process() -> None:  # flock excludes other open files, like another process's
