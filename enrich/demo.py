@@ -49,10 +49,10 @@ def _read_back(settings: Settings, email: str) -> dict[str, Any] | None:
 
 def run_demo(settings: Settings, *, port: int | None, crm: str, send_samples: bool = True) -> None:
     from enrich.samples import standard_deliveries
+    from enrich.sandbox import SAMPLE_SEED, Sandbox
     from enrich.server import build_wsgi_app
     from enrich.sync.adapter import make_adapter
     from enrich.sync.mirror import pull
-    from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
 
     Path("var").mkdir(exist_ok=True)
     sandbox = Sandbox(seed=SAMPLE_SEED, state_path=Path("var/sandbox-state.json"),

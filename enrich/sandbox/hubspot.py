@@ -22,8 +22,8 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from enrich.sync.sandbox.faults import FaultInjector, Limits, Window
-from enrich.sync.sandbox.routing import (
+from enrich.sandbox.faults import FaultInjector, Limits, Window
+from enrich.sandbox.routing import (
     BadJson,
     Call,
     Route,
@@ -32,7 +32,7 @@ from enrich.sync.sandbox.routing import (
     json_response,
     read_json,
 )
-from enrich.sync.sandbox.schema import (
+from enrich.sandbox.schema import (
     HS_ASSOCIATION_TYPES,
     HS_FIELD_TYPES,
     HS_LASTMODIFIED,
@@ -44,7 +44,7 @@ from enrich.sync.sandbox.schema import (
     association_target,
     hs_property,
 )
-from enrich.sync.sandbox.state import SandboxState, hs_format, parse_datetime
+from enrich.sandbox.state import SandboxState, hs_format, parse_datetime
 
 MAX_BATCH = 100
 MAX_PAGE = 100

@@ -17,9 +17,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from enrich.sync.sandbox import soql
-from enrich.sync.sandbox.faults import FaultInjector, Limits
-from enrich.sync.sandbox.routing import (
+from enrich.sandbox import soql
+from enrich.sandbox.faults import FaultInjector, Limits
+from enrich.sandbox.routing import (
     BadJson,
     Call,
     Route,
@@ -28,15 +28,15 @@ from enrich.sync.sandbox.routing import (
     json_response,
     read_json,
 )
-from enrich.sync.sandbox.schema import (
+from enrich.sandbox.schema import (
     SF_DATA,
     SF_PREFIX_TO_OBJECT,
     SF_PREFIXES,
     TOOLING_TYPES,
     SFField,
 )
-from enrich.sync.sandbox.seed import declare_sf_field
-from enrich.sync.sandbox.state import SandboxState, parse_datetime, sf_format, sf_id18
+from enrich.sandbox.seed import declare_sf_field
+from enrich.sandbox.state import SandboxState, parse_datetime, sf_format, sf_id18
 
 MAX_COLLECTION = 200
 ROLLED_BACK = {
@@ -93,7 +93,7 @@ class SalesforceApi:
 
     # ------------------------------------------------------------------ plumbing
     def _routes(self) -> None:
-        from enrich.sync.sandbox import bulk
+        from enrich.sandbox import bulk
 
         d = SF_DATA
         add = self.router.add
