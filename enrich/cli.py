@@ -312,13 +312,19 @@ def purge_cmd(ctx: click.Context, dry_run: bool) -> None:
 @click.option("--port", type=int, default=None, help="enrich port [default: PORT or 8000]")
 @click.option("--crm", "crm_name", type=click.Choice(["salesforce", "hubspot"]),
               default="salesforce", show_default=True)
+@click.option("--salesforce-port", type=int, default=8766, show_default=True,
+              help="the sandbox's Salesforce port")
+@click.option("--hubspot-port", type=int, default=8765, show_default=True,
+              help="the sandbox's HubSpot port")
 @click.pass_context
-def demo(ctx: click.Context, port: int | None, crm_name: str) -> None:
+def demo(ctx: click.Context, port: int | None, crm_name: str, salesforce_port: int,
+         hubspot_port: int) -> None:
     """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run`
-    runs)."""
+    runs), with a week of sample history and a console user. SIGTERM stops it like Ctrl-C."""
     from enrich.demo import run_demo
 
-    run_demo(settings_from(ctx), port=port, crm=crm_name)
+    run_demo(settings_from(ctx), port=port, crm=crm_name, sf_port=salesforce_port,
+             hs_port=hubspot_port)
 
 
 def _register_feature_commands() -> None:
