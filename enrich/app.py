@@ -33,9 +33,10 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
     app.extensions["enrich.runtime"] = rt
 
     import webhooks
-    from enrich import console, health
+    from enrich import console, health, metrics
 
     health.init_app(app)
+    metrics.init_app(app)  # GET /metrics (Prometheus)
     webhooks.init_app(app)
     console.init_app(app)  # RevOps console pages and the /api/v1 JSON API
     _error_handlers(app)

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="base URL of the console, for CRM links")
     admin_token: str | None = Field(None, alias="ENRICH_ADMIN_TOKEN")
     secret_key: str | None = Field(None, alias="ENRICH_SECRET_KEY")
+    metrics_token: str | None = Field(
+        None, alias="ENRICH_METRICS_TOKEN", description="bearer token for GET /metrics; "
+        "required outside development (see enrich/metrics.py)")
     worker_threads: int = Field(4, alias="ENRICH_WORKER_THREADS")
     sweep_after_s: float = Field(
         30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
@@ -251,6 +254,8 @@ class Settings(BaseSettings):
             problems.append("ENRICH_SECRET_KEY")
         if self.admin_token is not None and self.admin_token.lower() in PLACEHOLDERS:
             problems.append("ENRICH_ADMIN_TOKEN")
+        if self.metrics_token is not None and self.metrics_token.lower() in PLACEHOLDERS:
+            problems.append("ENRICH_METRICS_TOKEN")
         for name in ("x_consumer_secret", "meta_app_secret", "linkedin_client_secret"):
             value = getattr(self, name)
             if value is not None and value.lower() in PLACEHOLDERS:

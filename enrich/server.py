@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 from typing import Any
 
 from flask import Flask
@@ -44,7 +46,31 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return build_wsgi_app(self.settings)
 
 
+def metrics_folder() -> str:
+    """Point prometheus-client at a folder for every gunicorn worker's counters (its
+    multiprocess mode; `enrich.metrics`), emptied of a previous run's files, whose counts would
+    be added to this run's. prometheus-client picks its mode when first imported, so this runs
+    in the master before any worker builds the app."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+        prefix="enrich-metrics-")
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.remove(os.path.join(path, name))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    # The worker is stopping (SIGTERM to gunicorn, or a restart): close the runtime, which lets
+    # in-process jobs finish; what does not finish stays pending in the database for the sweeper.
+    from enrich import runtime
+
+    runtime.uninstall()
+
+
 def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    metrics_folder()
     _Gunicorn(settings, {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -59,4 +85,5 @@ def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "worker_exit": _worker_exit,
     }).run()
