@@ -57,6 +57,14 @@ def cli() -> None:
     in Salesforce and HubSpot.
 
     Configuration comes from environment variables (and .env); see README.md.
+
+    \b
+    Exit status:
+      0  done; also serve, worker, scheduler and demo stopped by SIGTERM or Ctrl-C
+         (in-flight work finished or left pending in the database for the next run)
+      1  an error, said in one line on stderr: bad configuration (no CRM configured
+         for crm/sync), the CRM or database refused, a failed sample or replay
+      2  a usage error: unknown command or option, missing or invalid value
     """
     from enrich.logs import configure
 
@@ -248,9 +256,15 @@ def sync_group(ctx: click.Context) -> None:
         return
     from enrich.sync.writer import sync_pending
 
+    if settings_from(ctx).crm == "none":
+        raise click.ClickException("no CRM configured: set CRM=salesforce or CRM=hubspot "
+                                   "(see README)")
     use_runtime(ctx, embedded_worker=False)
     stats = sync_pending()
-    click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "no CRM configured (CRM=none)")
+    click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "nothing to write")
+    if stats.get("auth_failed"):
+        raise click.ClickException("the CRM refused enrich's credentials: fix them, then "
+                                   "replay the crm_auth dead letter (enrich sync replay ID)")
 
 
 @sync_group.command("replay")
