@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
 
     from enrich import api
     from enrich.console import (
+        formatting,
         views_auth,
         views_dashboard,
         views_people,
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
     from enrich.console.web import blueprint, problem
 
     bp = blueprint()
+    formatting.register(bp)
     for module in (views_auth, views_dashboard, views_people, views_review, views_rules,
                    views_sync, views_privacy):
         module.register(bp)
