@@ -215,7 +215,8 @@ def write_env_file(settings: Settings, db_path: Path) -> None:
         "CRM": settings.crm,
         "SALESFORCE_INSTANCE_URL": settings.salesforce_instance_url,
         "SALESFORCE_SESSION_ID": settings.salesforce_session_id,
-        "SALESFORCE_CA_BUNDLE": settings.salesforce_ca_bundle,
+        # absolute, so the file works from any folder
+        "SALESFORCE_CA_BUNDLE": str(Path(settings.salesforce_ca_bundle or "").resolve()),
         "HUBSPOT_ACCESS_TOKEN": settings.hubspot_access_token,
         "HUBSPOT_BASE_URL": settings.hubspot_base_url,
         "STANDARD_WEBHOOK_SECRETS": settings.standard_webhook_secrets,

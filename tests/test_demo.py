@@ -70,6 +70,7 @@ def test_the_first_run_shows_a_living_demo_and_how_to_sign_in(tmp_path: Path) ->
     assert "CRM='salesforce'" in env and "SALESFORCE_SESSION_ID=" in env
     assert f"DATABASE_URL='sqlite:///{tmp_path.resolve()}/enrich.db'" in env
     assert "X_CONSUMER_SECRET=" in env and "LINKEDIN_CLIENT_SECRET=" in env
+    assert f"SALESFORCE_CA_BUNDLE='{tmp_path.resolve()}/var/" in env
     assert ".venv/bin/enrich" in output
     # SIGTERM stops it like Ctrl-C: exit 0, the sandbox saved its state
     assert status == 0, output[-2000:]
