@@ -223,7 +223,8 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
             counts = pull(rt.engine, adapter, full=full, progress=progress)
         finally:  # a manual pull spends the same daily API budget as the scheduled one
             budget.charge(rt.engine, adapter.name, adapter.calls)
-    click.echo(", ".join(f"{n} {obj}s" for obj, n in counts.items())
+    plural = {"opportunity": "opportunities"}
+    click.echo(", ".join(f"{n} {plural.get(obj, obj + 's')}" for obj, n in counts.items())
                + f" pulled from {adapter.name} in {adapter.calls} API calls")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import secrets
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -262,6 +263,22 @@ def run_demo(
             click.echo("stopped")
 
 
+def check_ports(host: str, ports: dict[str, int]) -> None:
+    """Refuse to start, naming the option to change, when a port is taken (werkzeug would
+    exit with a message that names no option)."""
+    for option, port in ports.items():
+        with socket.socket() as probe:
+            # As the servers will bind: a port left in TIME_WAIT by the last run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise click.ClickException(
+                    f"port {port} on {host} is taken ({exc.strerror}): stop what uses it "
+                    f"(ss -ltnp | grep :{port}) or start with {option} N"
+                ) from None
+
+
 def _run(
     settings: Settings,
     *,
@@ -271,6 +288,10 @@ def _run(
     sf_port: int,
     hs_port: int,
 ) -> None:
+    check_ports(
+        settings.host,
+        {"--port": port or settings.port, "--salesforce-port": sf_port, "--hubspot-port": hs_port},
+    )
     Path("var").mkdir(exist_ok=True)
     sandbox = Sandbox(
         seed=SAMPLE_SEED,
@@ -345,10 +366,11 @@ Sign in to the console at {base}/login
         click.echo(f"""
 Try next, from another terminal in this folder (the settings of this demo are in {ENV_FILE}):
   set -a; . {ENV_FILE}; set +a
-  .venv/bin/enrich events send-sample --to {base}        # signed samples from all four platforms
-  .venv/bin/enrich crm pull                              # incremental pull from the sandbox CRM
-  .venv/bin/enrich sync replay --all                     # or replay dead letters on {base}/sync
-  .venv/bin/enrich --help                                # every command
+  .venv/bin/enrich events send-sample   # signed samples from all four platforms
+  .venv/bin/enrich crm pull             # incremental pull from the sandbox CRM
+  .venv/bin/enrich sync replay --all    # or replay the dead letter on {base}/sync
+  curl -s {base}/metrics | grep ^enrich_
+  .venv/bin/enrich --help               # every command and the exit codes
 (enrich is in .venv/bin, not on PATH: `. .venv/bin/activate` puts it there for this shell.)
 
 Ctrl-C stops enrich and the sandbox (sandbox state kept in var/).""")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -86,3 +87,18 @@ def test_a_second_run_says_what_it_pulled_and_keeps_the_sign_in(tmp_path: Path) 
     assert "sample history: already there" in second
     assert re.findall(r"password  (\S+)", first) == re.findall(r"password  (\S+)", second)
     assert "Traceback" not in second
+
+
+def test_a_taken_port_is_named_with_the_option_that_moves_it(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        answer = subprocess.run(
+            [sys.executable, "-m", "enrich", "demo", "--port", str(free_port()),
+             "--salesforce-port", port, "--hubspot-port", str(free_port())],
+            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 1
+    assert (f"Error: port {port} on 127.0.0.1 is taken (Address already in use): stop what "
+            f"uses it (ss -ltnp | grep :{port}) or start with --salesforce-port N") in answer.stderr
+    assert "Traceback" not in answer.stderr + answer.stdout

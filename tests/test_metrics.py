@@ -23,8 +23,11 @@ from tests.signing import standard_headers
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def value(text: str, name: str, **labels: str) -> float:
@@ -32,8 +35,16 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 def delivery(kind: str = "comment", actor: str = "u-1") -> bytes:
-    return json.dumps({"type": "touchpoint.created", "data": {
-        "platform": "linkedin", "kind": kind, "actor": {"id": actor, "name": "Ann Lee"}}}).encode()
+    return json.dumps(
+        {
+            "type": "touchpoint.created",
+            "data": {
+                "platform": "linkedin",
+                "kind": kind,
+                "actor": {"id": actor, "name": "Ann Lee"},
+            },
+        }
+    ).encode()
 
 
 def test_figures_move_as_deliveries_arrive(client: FlaskClient) -> None:
@@ -41,24 +52,41 @@ def test_figures_move_as_deliveries_arrive(client: FlaskClient) -> None:
     assert before.status_code == 200
     assert before.mimetype == "text/plain"
     body = delivery()
-    assert client.post("/webhooks/standard/acme", data=body,
-                       headers=standard_headers(STANDARD_SECRET, body)).status_code == 200
-    assert client.post("/webhooks/standard/acme", data=body,
-                       headers=standard_headers("whsec_" + "A" * 40, body)).status_code == 401
+    assert (
+        client.post(
+            "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/webhooks/standard/acme",
+            data=body,
+            headers=standard_headers("whsec_" + "A" * 40, body),
+        ).status_code
+        == 401
+    )
     client.post("/webhooks/made-up-path-1", data=b"{}")
 
     def scraped() -> str:
         time.sleep(2.1)  # past the page's cache
         return client.get("/metrics").get_data(as_text=True)
 
-    text = wait_until(lambda: (t := scraped()) and value(
-        t, "enrich_deliveries", source="standard:acme", status="processed") == 1 and t,
-        timeout=20)
+    text = wait_until(
+        lambda: (
+            (t := scraped())
+            and value(t, "enrich_deliveries", source="standard:acme", status="processed") == 1
+            and t
+        ),
+        timeout=20,
+    )
     old = before.get_data(as_text=True)
     for status in ("200", "401"):
         name = "enrich_webhook_requests_total"
-        assert value(text, name, receiver="standard", status=status) == value(
-            old, name, receiver="standard", status=status) + 1
+        assert (
+            value(text, name, receiver="standard", status=status)
+            == value(old, name, receiver="standard", status=status) + 1
+        )
     # an attacker's made-up path is counted, without minting a label of its own
     assert value(text, "enrich_webhook_requests_total", receiver="other", status="404") >= 1
     assert "made-up-path" not in text
@@ -66,8 +94,13 @@ def test_figures_move_as_deliveries_arrive(client: FlaskClient) -> None:
     assert value(text, "enrich_profiles", outcome="none") == 1
     assert value(text, "enrich_oldest_pending_delivery_seconds") == 0
     assert value(text, "enrich_processing_lag_seconds", stat="max") >= 0
-    for name in ("enrich_sync_requests", "enrich_dead_letters", "enrich_crm_writes",
-                 "enrich_identity_links", "enrich_crm_api_calls_today"):
+    for name in (
+        "enrich_sync_requests",
+        "enrich_dead_letters",
+        "enrich_crm_writes",
+        "enrich_identity_links",
+        "enrich_crm_api_calls_today",
+    ):
         assert f"# TYPE {name} gauge" in text
 
 
@@ -91,8 +124,11 @@ def test_production_needs_the_metrics_token(tmp_path: Path) -> None:
     closed = create_app(make_settings(url, env="production", secret_key="k" * 32))
     assert closed.test_client().get("/metrics").status_code == 403
     runtime.uninstall()
-    app = create_app(make_settings(url, env="production", secret_key="k" * 32,
-                                   metrics_token="t0ken-for-prometheus"))
+    app = create_app(
+        make_settings(
+            url, env="production", secret_key="k" * 32, metrics_token="t0ken-for-prometheus"
+        )
+    )
     client = app.test_client()
     assert client.get("/metrics").status_code == 403
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
@@ -103,30 +139,55 @@ def test_production_needs_the_metrics_token(tmp_path: Path) -> None:
 
 def test_under_gunicorn_every_workers_counts_add_up(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ENRICH_", "DATABASE_", "REDIS_", "CRM", "STANDARD_",
-                                "PROMETHEUS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ENRICH_", "DATABASE_", "REDIS_", "CRM", "STANDARD_", "PROMETHEUS_"))
+    }
     folder = tmp_path / "prometheus"
     folder.mkdir()
     (folder / "counter_1.db").write_bytes(b"a previous run's counts")  # emptied at start
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}", PROMETHEUS_MULTIPROC_DIR=str(folder),
-               STANDARD_WEBHOOK_SECRETS=f"acme={STANDARD_SECRET}")
-    server = subprocess.Popen([sys.executable, "-m", "enrich", "serve", "--port", str(port),
-                               "--workers", "2", "--threads", "2"], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+        STANDARD_WEBHOOK_SECRETS=f"acme={STANDARD_SECRET}",
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "enrich",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_port(port, 60)
         base = f"http://127.0.0.1:{port}"
         for i in range(12):  # new connections: the kernel spreads them over both workers
             body = delivery(actor=f"g-{i}")
-            assert requests.post(f"{base}/webhooks/standard/acme", data=body, timeout=10,
-                                 headers=standard_headers(STANDARD_SECRET, body)).ok
+            assert requests.post(
+                f"{base}/webhooks/standard/acme",
+                data=body,
+                timeout=10,
+                headers=standard_headers(STANDARD_SECRET, body),
+            ).ok
         seen = set()
         for _ in range(6):
             text = requests.get(f"{base}/metrics", timeout=10).text
-            seen.add(value(text, "enrich_webhook_requests_total", receiver="standard",
-                           status="200"))
+            seen.add(
+                value(text, "enrich_webhook_requests_total", receiver="standard", status="200")
+            )
         assert seen == {12.0}  # whichever worker answers, the total is everyone's
         assert len(list(folder.glob("counter_*.db"))) == 2  # both workers counted some
     finally:

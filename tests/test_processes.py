@@ -17,16 +17,26 @@ from tests.servers import start_redis
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ENRICH_", "SALESFORCE_", "HUBSPOT_", "DATABASE_", "REDIS_",
-                                "CRM", "STANDARD_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("ENRICH_", "SALESFORCE_", "HUBSPOT_", "DATABASE_", "REDIS_", "CRM", "STANDARD_")
+        )
+    }
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'enrich.db'}", **extra)
     return env
 
 
 def enrich(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "enrich", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "enrich", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def stop_after_start(proc: subprocess.Popen[str], ready: str, timeout: float = 60) -> str:

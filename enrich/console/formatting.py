@@ -15,9 +15,17 @@ from markupsafe import Markup, escape
 
 from enrich.scoring.score import round_score
 
-KINDS = {"like": "likes", "comment": "comments", "share": "shares", "dm": "direct messages",
-         "follow": "follows", "unfollow": "unfollows", "reply": "replies", "quote": "quotes",
-         "mention": "mentions"}
+KINDS = {
+    "like": "likes",
+    "comment": "comments",
+    "share": "shares",
+    "dm": "direct messages",
+    "follow": "follows",
+    "unfollow": "unfollows",
+    "reply": "replies",
+    "quote": "quotes",
+    "mention": "mentions",
+}
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -62,8 +70,10 @@ def when(value: Any) -> Markup:
     if moment is None:
         return Markup(escape(human_time(value)))
     exact = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return Markup(f'<time datetime="{escape(moment.isoformat())}" title="{exact}">'
-                  f"{escape(human_time(moment))}</time>")
+    return Markup(
+        f'<time datetime="{escape(moment.isoformat())}" title="{exact}">'
+        f"{escape(human_time(moment))}</time>"
+    )
 
 
 def score(value: Any) -> str:
@@ -115,11 +125,19 @@ def rule_label(rule: str, notes: dict[str, str] | None = None) -> str:
 def fit_notes(breakdown: Any) -> dict[str, str]:
     """rule -> the note the scorer stored with it (a fit rule's label and the field it read)."""
     lines = breakdown.get("contributions", []) if isinstance(breakdown, dict) else []
-    return {str(c["rule"]): str(c["note"]) for c in lines
-            if isinstance(c, dict) and c.get("note") and str(c.get("rule", "")).startswith("fit.")}
+    return {
+        str(c["rule"]): str(c["note"])
+        for c in lines
+        if isinstance(c, dict) and c.get("note") and str(c.get("rule", "")).startswith("fit.")
+    }
 
 
 def register(bp: Blueprint) -> None:
-    for name, function in (("when", when), ("score", score), ("money", money),
-                           ("number", number), ("rule_label", rule_label)):
+    for name, function in (
+        ("when", when),
+        ("score", score),
+        ("money", money),
+        ("number", number),
+        ("rule_label", rule_label),
+    ):
         bp.add_app_template_filter(function, name)

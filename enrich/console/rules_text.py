@@ -70,10 +70,17 @@ ABOUT = {
     "location": "the profile's location against the CRM city and country",
     "domain": "the website or email domain against the CRM email domain",
 }
-LEVELS = {"exact": "the same", "different": "different", "fuzzy": "nearly the same",
-          "nickname": "a nickname of", "initial": "an initial and the family name",
-          "acronym": "an acronym of", "city": "the same city", "country": "the same country",
-          "full_name": "the full name"}
+LEVELS = {
+    "exact": "the same",
+    "different": "different",
+    "fuzzy": "nearly the same",
+    "nickname": "a nickname of",
+    "initial": "an initial and the family name",
+    "acronym": "an acronym of",
+    "city": "the same city",
+    "country": "the same country",
+    "full_name": "the full name",
+}
 
 
 def _points(value: float) -> str:
@@ -81,13 +88,19 @@ def _points(value: float) -> str:
 
 
 def _strongest(comparison: Comparison) -> tuple[str, str]:
-    weighted = [(level.label, level.weight) for level in comparison.levels
-                if level.label not in ("null", "no_mention", "unknown")]
+    weighted = [
+        (level.label, level.weight)
+        for level in comparison.levels
+        if level.label not in ("null", "no_mention", "unknown")
+    ]
     best = max(weighted, key=lambda lw: lw[1], default=None)
     worst = min(weighted, key=lambda lw: lw[1], default=None)
     agree = f"{LEVELS.get(best[0], best[0].replace('_', ' '))}: {_points(best[1])}" if best else ""
-    against = (f"{LEVELS.get(worst[0], worst[0].replace('_', ' '))}: {_points(worst[1])}"
-               if worst and worst[1] < 0 else "")
+    against = (
+        f"{LEVELS.get(worst[0], worst[0].replace('_', ' '))}: {_points(worst[1])}"
+        if worst and worst[1] < 0
+        else ""
+    )
     return agree, against
 
 
@@ -99,8 +112,13 @@ def match_summary(rules: RuleSet) -> dict[str, object]:
         f"same person. Each piece of evidence adds or takes away points; a pair starts at "
         f"{_points(rules.prior_weight)} points, because most candidates are someone else.",
         f"At {t.link:g} points or more enrich links the profile by itself"
-        + (f", provided the best candidate leads the next one by at least "
-           f"{t.ambiguity_margin:g} points" if t.ambiguity_margin else "") + ".",
+        + (
+            f", provided the best candidate leads the next one by at least "
+            f"{t.ambiguity_margin:g} points"
+            if t.ambiguity_margin
+            else ""
+        )
+        + ".",
         f"From {t.review:g} to {t.link:g} points the pair waits in the review queue for a "
         f"person to decide. Below {t.review:g} points the profile stays unmatched until new "
         "evidence arrives (a new touchpoint, or a CRM change).",
@@ -110,7 +128,12 @@ def match_summary(rules: RuleSet) -> dict[str, object]:
     evidence = []
     for comparison in rules.comparisons:
         agree, against = _strongest(comparison)
-        evidence.append({"name": comparison.name,
-                         "about": ABOUT.get(comparison.name, comparison.comparator),
-                         "agree": agree, "against": against})
+        evidence.append(
+            {
+                "name": comparison.name,
+                "about": ABOUT.get(comparison.name, comparison.comparator),
+                "agree": agree,
+                "against": against,
+            }
+        )
     return {"version": rules.version, "sentences": sentences, "evidence": evidence}

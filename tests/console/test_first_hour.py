@@ -35,15 +35,37 @@ class Demo:
         ports = [free_port() for _ in range(3)]
         self.base = f"http://127.0.0.1:{ports[0]}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "enrich", "demo", "--port", str(ports[0]),
-             "--salesforce-port", str(ports[1]), "--hubspot-port", str(ports[2])],
-            cwd=folder, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "enrich",
+                "demo",
+                "--port",
+                str(ports[0]),
+                "--salesforce-port",
+                str(ports[1]),
+                "--hubspot-port",
+                str(ports[2]),
+            ],
+            cwd=folder,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
-        threading.Thread(target=lambda: self.lines.extend(self.proc.stdout),  # type: ignore[arg-type]
-                         daemon=True).start()
-        wait_until(lambda: any("Ctrl-C stops" in line for line in self.lines)
-                   or self.proc.poll() is not None, timeout=240, interval=0.2)
+        threading.Thread(
+            target=lambda: self.lines.extend(self.proc.stdout),  # type: ignore[arg-type]
+            daemon=True,
+        ).start()
+        wait_until(
+            lambda: (
+                any("Ctrl-C stops" in line for line in self.lines) or self.proc.poll() is not None
+            ),
+            timeout=240,
+            interval=0.2,
+        )
         self.output = "".join(self.lines)
         assert "Ctrl-C stops" in self.output, self.output
         [self.email] = re.findall(r"email     (\S+)", self.output)
@@ -51,8 +73,11 @@ class Demo:
 
     def env(self) -> dict[str, str]:
         """var/demo.env, as `set -a; . var/demo.env` reads it in a second terminal."""
-        pairs = (line.split("=", 1) for line in
-                 (self.folder / "var/demo.env").read_text().splitlines() if "=" in line)
+        pairs = (
+            line.split("=", 1)
+            for line in (self.folder / "var/demo.env").read_text().splitlines()
+            if "=" in line
+        )
         return {k: shlex.split(v)[0] for k, v in pairs}
 
     def crm_contact(self, email: str) -> dict[str, Any]:
@@ -60,10 +85,18 @@ class Demo:
         session = requests.Session()
         session.verify = env["SALESFORCE_CA_BUNDLE"]  # the sandbox's own CA, as enrich trusts it
         session.trust_env = False  # else REQUESTS_CA_BUNDLE would override it
-        sf = Salesforce(instance_url=env["SALESFORCE_INSTANCE_URL"],
-                        session_id=env["SALESFORCE_SESSION_ID"], session=session)
-        rows = sf.query(format_soql("SELECT Id, Social_Score__c, Last_Social_Touch_Summary__c "
-                                    "FROM Contact WHERE Email = {}", email))["records"]
+        sf = Salesforce(
+            instance_url=env["SALESFORCE_INSTANCE_URL"],
+            session_id=env["SALESFORCE_SESSION_ID"],
+            session=session,
+        )
+        rows = sf.query(
+            format_soql(
+                "SELECT Id, Social_Score__c, Last_Social_Touch_Summary__c "
+                "FROM Contact WHERE Email = {}",
+                email,
+            )
+        )["records"]
         return dict(rows[0]) if rows else {}
 
     def stop(self) -> int:
@@ -91,7 +124,8 @@ def page(demo: Demo) -> Iterator[Any]:
 
 
 def test_the_login_page_says_how_to_get_an_account_and_the_printed_one_works(
-        demo: Demo, page: Any) -> None:
+    demo: Demo, page: Any
+) -> None:
     page.goto(demo.base + "/")
     assert page.url.startswith(demo.base + "/login")
     hint = page.locator("[data-dev-hint]").inner_text()
@@ -105,15 +139,18 @@ def test_the_login_page_says_how_to_get_an_account_and_the_printed_one_works(
 def test_the_dashboard_shows_a_week_of_data(demo: Demo, page: Any) -> None:
     page.goto(demo.base + "/?days=7")
     charts = page.locator("svg.chart.days")
-    titles = charts.nth(0).locator("rect title").evaluate_all(
-        "els => els.map(e => e.textContent)")
+    titles = charts.nth(0).locator("rect title").evaluate_all("els => els.map(e => e.textContent)")
     days = {t.split(" · ")[0] for t in titles}
     assert len(days) >= 6, titles  # touchpoints on (almost) every day of the week
     platforms = {t.split(" · ")[1].split(":")[0] for t in titles}
     assert {"linkedin", "x", "facebook", "instagram"} <= platforms
     # every kind its own colour (kinds used to share five colours)
-    fills = page.locator("ul.legend").nth(1).locator("rect").evaluate_all(
-        "els => els.map(e => e.getAttribute('fill'))")
+    fills = (
+        page.locator("ul.legend")
+        .nth(1)
+        .locator("rect")
+        .evaluate_all("els => els.map(e => e.getAttribute('fill'))")
+    )
     assert len(fills) >= 6 and len(set(fills)) == len(fills)
     tiles = page.locator(".tiles").inner_text()
     assert re.search(r"\b([3-9]|\d\d+)\s+waiting for review", tiles), tiles
@@ -145,7 +182,8 @@ def test_a_person_reads_like_a_product(demo: Demo, page: Any) -> None:
 
 
 def test_the_newcomer_decides_three_reviews_replays_the_dead_letter_and_the_crm_changes(
-        demo: Demo, page: Any) -> None:
+    demo: Demo, page: Any
+) -> None:
     confirmed = []
     for _ in range(3):
         page.goto(demo.base + "/review")
@@ -162,7 +200,13 @@ def test_the_newcomer_decides_three_reviews_replays_the_dead_letter_and_the_crm_
     page.locator("table.letters button", has_text="Replay").first.click()
     page.wait_for_load_state()
     assert "replayed" in page.locator("table.letters").inner_text().lower()
-    after = wait_until(lambda: (c := demo.crm_contact("dana.whitfield@northwind.example"))
-                       and "whitepaper" in (c.get("Last_Social_Touch_Summary__c") or "") and c,
-                       timeout=60, interval=1)
+    after = wait_until(
+        lambda: (
+            (c := demo.crm_contact("dana.whitfield@northwind.example"))
+            and "whitepaper" in (c.get("Last_Social_Touch_Summary__c") or "")
+            and c
+        ),
+        timeout=60,
+        interval=1,
+    )
     assert after["Last_Social_Touch_Summary__c"].startswith("Sent you a direct message")

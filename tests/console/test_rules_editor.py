@@ -17,7 +17,8 @@ BROKEN = ("      exact: {weight: 7.0}", "      exact: {weight: lots}")
 
 
 def test_the_header_names_the_rules_and_the_summary_says_what_they_do(
-        revops_page: Any, live: str) -> None:
+    revops_page: Any, live: str
+) -> None:
     page = revops_page
     page.goto(live + "/rules/match")
     assert "social-default-5" in page.locator("[data-active]").inner_text()
@@ -43,8 +44,9 @@ def test_the_editor_is_monospaced_with_line_numbers(revops_page: Any, live: str)
     assert page.locator(".gutter li").count() == lines + 1
 
 
-def test_a_validation_error_sits_beside_its_line(revops_page: Any, live: str,
-                                                 tmp_path: Path) -> None:
+def test_a_validation_error_sits_beside_its_line(
+    revops_page: Any, live: str, tmp_path: Path
+) -> None:
     page = revops_page
     page.goto(live + "/rules/match")
     text = rulesets.KINDS["match"].default_text().replace(*BROKEN, 1)
@@ -61,5 +63,6 @@ def test_a_validation_error_sits_beside_its_line(revops_page: Any, live: str,
     page.screenshot(path=str(tmp_path / "rules-error.png"))
     note.click()
     selected = page.locator("#rules-body").evaluate(
-        "el => el.value.slice(el.selectionStart, el.selectionEnd)")
+        "el => el.value.slice(el.selectionStart, el.selectionEnd)"
+    )
     assert selected == BROKEN[1]
