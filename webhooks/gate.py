@@ -9,9 +9,8 @@ supplies the rest so every platform refuses bad input with the same precise JSON
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
+import re
 from typing import Any
 
 from flask import Response, current_app, request
@@ -20,9 +19,6 @@ from enrich import defaults
 from enrich.errors import WebhookRejected
 from enrich.runtime import current
 from webhooks.store import store_raw_event
-
-log = logging.getLogger("enrich.webhooks")
-
 
 def reject(status: int, code: str, message: str) -> WebhookRejected:
     return WebhookRejected(status, code, message)
@@ -101,9 +97,31 @@ def environ_headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def body_fingerprint(body: bytes) -> str:
-    """What we log about a refused body: a hash, never the content (it may hold personal data)."""
-    return hashlib.sha256(body).hexdigest()[:16]
+def handshake_token(param: str, code: str, shape: re.Pattern[str], what: str, *,
+                    signed: bool = True) -> str:
+    """A handshake's challenge, refused unless it has the shape the platform sends.
+
+    X and LinkedIn answer a challenge with an HMAC under the very secret that signs deliveries,
+    so a challenge that could be a delivery body would make the handshake a signing oracle:
+    only short tokens of an alphabet no JSON object (nor `hmacsha256=` + body) can be written in
+    are answered, and never one that parses as JSON (docs/RELIABILITY.md, threat model). An
+    echoed challenge (`signed=False`, Meta) is held to its shape alone.
+    """
+    value = request.args.get(param, "")
+    if not value:
+        raise reject(400, f"missing_{code}", f"{param} required: {what}")
+    if not shape.fullmatch(value) or (signed and _parses_as_json(value)):
+        raise reject(400, f"invalid_{code}", f"{param} is not of the shape the platform sends "
+                     f"({what})")
+    return value
+
+
+def _parses_as_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def accept(
