@@ -20,6 +20,7 @@ from enrich.errors import WebhookRejected
 from enrich.runtime import current
 from webhooks.store import store_raw_event
 
+
 def reject(status: int, code: str, message: str) -> WebhookRejected:
     return WebhookRejected(status, code, message)
 

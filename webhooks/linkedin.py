@@ -1,13 +1,14 @@
 """`GET/POST /webhooks/linkedin[/<account id>]`: LinkedIn organization social action
+
 notifications.
 
-GET answers validation: `challengeCode` → `{"challengeCode", "challengeResponse": hex
-HMAC-SHA256(clientSecret, challengeCode)}`, for a UUID only (what LinkedIn sends): the answer to
-`hmacsha256=<body>` would be the signature of a POST of that body. POST checks `X-LI-Signature` = hex
-HMAC-SHA256(clientSecret, "hmacsha256=" + raw body) (an optional `hmacsha256=` prefix on the
-header value is tolerated) before parsing. Secrets: LINKEDIN_CLIENT_SECRET (comma-separated =
-rotation) and per-account secrets in ENRICH_ACCOUNTS. Duplicates: the delivery id is made of the
-notificationIds it carries.
+GET answers validation: `challengeCode` → `{"challengeCode", "challengeResponse": hex HMAC-
+SHA256(clientSecret, challengeCode)}`, for a UUID only (what LinkedIn sends): the answer to
+`hmacsha256=<body>` would be the signature of a POST of that body. POST checks `X-LI-Signature`
+= hex HMAC-SHA256(clientSecret, "hmacsha256=" + raw body) (an optional `hmacsha256=` prefix on
+the header value is tolerated) before parsing. Secrets: LINKEDIN_CLIENT_SECRET (comma-separated
+= rotation) and per-account secrets in ENRICH_ACCOUNTS. Duplicates: the delivery id is made of
+the notificationIds it carries.
 """
 
 from __future__ import annotations

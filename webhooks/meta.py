@@ -1,11 +1,12 @@
 """`GET/POST /webhooks/meta[/<account id>]`: Instagram and Facebook Pages (Meta Webhooks).
 
 GET is the verification request: `hub.mode=subscribe` and `hub.verify_token` equal to one of
-META_VERIFY_TOKEN (comma-separated) → the `hub.challenge` echoed as text (only when it has the shape Meta sends, an integer: an echo of anything
-would let whoever holds the token make enrich serve text of their choosing); a wrong token is 403.
-POST checks `X-Hub-Signature-256: sha256=<hex HMAC of the raw body>` with META_APP_SECRET (or a
-per-account secret from ENRICH_ACCOUNTS) before parsing. Meta sends no delivery id: one is derived
-from the content ids of its changes and messages, so a retry is a duplicate.
+META_VERIFY_TOKEN (comma-separated) → the `hub.challenge` echoed as text (only when it has the
+shape Meta sends, an integer: an echo of anything would let whoever holds the token make enrich
+serve text of their choosing); a wrong token is 403. POST checks `X-Hub-Signature-256:
+sha256=<hex HMAC of the raw body>` with META_APP_SECRET (or a per-account secret from
+ENRICH_ACCOUNTS) before parsing. Meta sends no delivery id: one is derived from the content ids
+of its changes and messages, so a retry is a duplicate.
 """
 
 from __future__ import annotations

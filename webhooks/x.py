@@ -2,11 +2,12 @@
 
 GET answers the CRC (`crc_token` → `{"response_token": "sha256=<base64 HMAC>"}`) with the
 consumer secret, for a token of the shape X sends only: the answer is the signature a POST of
-that same string would carry, so a token that could be a delivery body would forge one; POST checks `x-twitter-webhooks-signature` (`sha256=<base64 HMAC of the raw
-body>`) before parsing. X sends no delivery id, so one is derived from the event ids: a retry
-(same events, same `for_user_id`) is a duplicate. Secrets: X_CONSUMER_SECRET (comma-separated =
-rotation) and per-account secrets in ENRICH_ACCOUNTS; the `<account id>` URL is for an account
-whose own X app registered it (its CRC must be answered with that app's secret).
+that same string would carry, so a token that could be a delivery body would forge one; POST
+checks `x-twitter-webhooks-signature` (`sha256=<base64 HMAC of the raw body>`) before parsing. X
+sends no delivery id, so one is derived from the event ids: a retry (same events, same
+`for_user_id`) is a duplicate. Secrets: X_CONSUMER_SECRET (comma-separated = rotation) and per-
+account secrets in ENRICH_ACCOUNTS; the `<account id>` URL is for an account whose own X app
+registered it (its CRC must be answered with that app's secret).
 """
 
 from __future__ import annotations
