@@ -10,11 +10,12 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import Engine, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError
 from sqlmodel import Session, col, select
 
 from enrich import defaults
 from enrich.db import file_lock, retry_conflicts, rowcount, session_scope, writers_lock
+from enrich.errors import StorageUnavailable
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -119,20 +120,21 @@ def process_pending() -> int:
 
     rt = current()
     rt.queue.started(INGEST_KEY)
-    done, after, rechecked = 0, 0, False
+    done, after, rechecked, wrapped = 0, 0, False, False
     run_started = time.monotonic()
     writers, pause = writers_lock(rt.engine), _Yield(rt.engine)
     with file_lock(rt.engine, "processing").held():
         while True:
             with Session(rt.engine) as session:
-                ids = list(session.exec(select(RawEvent.id).where(
+                ids = [i for i in session.exec(select(RawEvent.id).where(
                     RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
-                    .order_by(col(RawEvent.id)).limit(BATCH)))
+                    .order_by(col(RawEvent.id)).limit(BATCH)) if i is not None]
             if not ids:
-                if after:
+                if after and not wrapped:
                     # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
-                    # lower id may have committed after this run passed it. Wrap around once.
-                    after = 0
+                    # lower id may have committed after this run passed it. Wrap around once
+                    # (not again: a delivery that failed stays pending for a later run).
+                    after, wrapped = 0, True
                     continue
                 if rechecked:
                     break
@@ -145,11 +147,11 @@ def process_pending() -> int:
             for raw_id in ids:
                 with writers.held():
                     started = time.monotonic()
-                    _process_safely(rt.engine, raw_id)  # type: ignore[arg-type]
+                    _process_safely(rt.engine, raw_id)
                     spent = time.monotonic() - started
                 pause.after(spent)
             done += len(ids)
-            after = ids[-1]  # type: ignore[assignment]
+            after = ids[-1]
             # The CRM hears about each batch now, not when the burst (and this run) ends.
             rt.queue.enqueue(sync_pending, key="sync")
             if time.monotonic() - run_started > defaults.INGEST_RUN_S:
@@ -204,17 +206,47 @@ def process_raw_event(raw_event_id: int) -> None:
     rt.queue.enqueue(sync_pending, key="sync")
 
 
-def _process_safely(engine: object, raw_event_id: int) -> None:
+def _process_safely(engine: Engine, raw_event_id: int) -> None:
+    """Process one delivery; whatever it raises is that delivery's failure, never the run's.
+
+    A delivery whose processing raises (a value no database holds, a bug a message triggers)
+    gets an attempt counted and its error recorded in a transaction of its own, and is
+    quarantined as a dead letter after `MAX_ATTEMPTS`; the run goes on with the next one. Only a
+    database that cannot be reached at all stops the run (every delivery would fail alike).
+    """
     try:
-        retry_conflicts(_process, engine, raw_event_id)
-    except IntegrityError:
-        # Another worker inserted the same touchpoint or profile first: run again, it is a no-op
-        # for what that worker stored and completes the rest.
-        retry_conflicts(_process, engine, raw_event_id)
+        try:
+            retry_conflicts(_process, engine, raw_event_id)
+        except IntegrityError:
+            # Another worker inserted the same touchpoint or profile first: run again, it is a
+            # no-op for what that worker stored and completes the rest.
+            retry_conflicts(_process, engine, raw_event_id)
+    except Exception as exc:
+        if _database_unreachable(exc):
+            raise
+        try:
+            _record_failure(engine, raw_event_id, f"{type(exc).__name__}: {exc}")
+        except Exception:
+            raise exc from None
+        log.exception("raw event %s failed; counted an attempt", raw_event_id)
 
 
-def _process(engine: object, raw_event_id: int) -> None:
-    with session_scope(engine) as session:  # type: ignore[arg-type]
+def _database_unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, StorageUnavailable | InterfaceError | DisconnectionError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _record_failure(engine: Engine, raw_event_id: int, error: str) -> None:
+    with session_scope(engine) as session:
+        raw = session.get(RawEvent, raw_event_id)
+        if raw is None or raw.status != EventStatus.PENDING:
+            return
+        raw.attempts += 1
+        _fail(session, raw, error)
+
+
+def _process(engine: Engine, raw_event_id: int) -> None:
+    with session_scope(engine) as session:
         # Several workers may walk the pending deliveries at once (PostgreSQL): each takes the
         # ones no other worker holds (SQLite ignores the clause: it has one writer).
         raw = session.exec(select(RawEvent).where(RawEvent.id == raw_event_id)

@@ -80,7 +80,34 @@ def parse_json(body: bytes) -> Any:
     if containers >= defaults.MAX_JSON_DEPTH and _depth(value, defaults.MAX_JSON_DEPTH) > (
             defaults.MAX_JSON_DEPTH):
         raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}")
+    if _SUSPECT_ESCAPE.search(text) and not _storable(value):
+        raise reject(400, "invalid_string", "a string holds U+0000 or an unpaired surrogate "
+                     "(\\ud800-\\udfff), which no database stores as text")
     return value
+
+
+# Only these escapes make strings a database refuses (PostgreSQL text holds no NUL; UTF-8 has no
+# lone surrogates): raw control characters are already JSON syntax errors.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _storable(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return False
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 # As werkzeug reads them: the body's type and length come from CONTENT_TYPE/CONTENT_LENGTH.

@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from enrich import defaults
+
+EARLIEST = datetime.fromisoformat(defaults.EARLIEST_OCCURRED_AT)
 
 KINDS = ("follow", "unfollow", "like", "comment", "reply", "share", "quote", "mention", "dm")
 KIND_ALIASES = {"reaction": "like", "repost": "share", "retweet": "share", "direct_message": "dm",
@@ -75,19 +79,33 @@ class RawEventView:
 
 
 def parse_time(value: Any, fallback: datetime) -> datetime:
-    """ISO-8601 strings, epoch seconds or milliseconds → aware UTC; anything else → fallback."""
+    """ISO-8601 strings, epoch seconds or milliseconds → aware UTC; anything else, or a time
+    outside `plausible`, → fallback."""
     try:
         if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
             number = float(value)
             if number > 1e11:  # milliseconds
                 number /= 1000
-            return datetime.fromtimestamp(number, UTC)
-        if isinstance(value, str) and value:
+            parsed = datetime.fromtimestamp(number, UTC)
+        elif isinstance(value, str) and value:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        else:
+            parsed = None
+        if parsed is not None and plausible(parsed):
+            return parsed
     except (ValueError, OverflowError, OSError):
         pass
     return fallback if fallback.tzinfo else fallback.replace(tzinfo=UTC)
+
+
+def plausible(when: datetime) -> bool:
+    """Whether an aware time can be when a touchpoint happened (and fits every database)."""
+    try:
+        utc = when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 has no UTC datetime
+        return False
+    return EARLIEST <= utc <= datetime.now(UTC) + timedelta(seconds=defaults.MAX_CLOCK_AHEAD_S)
 
 
 Normalizer = Callable[[RawEventView], Normalized]

@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from enrich.normalize import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
+from enrich.normalize import (
+    Normalized,
+    ProfileData,
+    RawEventView,
+    TouchpointData,
+    parse_time,
+    plausible,
+)
 
 PLATFORM = "x"
 USED = ("favorite_events", "tweet_create_events", "follow_events", "direct_message_events")
@@ -46,9 +53,11 @@ def tweet_time(tweet: dict[str, Any], fallback: datetime) -> datetime:
         return parse_time(tweet["timestamp_ms"], fallback)
     try:  # v1.1 format: "Tue Mar 03 10:15:00 +0000 2026"
         parsed = datetime.strptime(str(tweet["created_at"]), "%a %b %d %H:%M:%S %z %Y")
-        return parsed.astimezone(UTC)
+        if plausible(parsed):
+            return parsed.astimezone(UTC)
     except (KeyError, ValueError):
-        return parse_time(None, fallback)
+        pass
+    return parse_time(None, fallback)
 
 
 def tweet_text(tweet: dict[str, Any]) -> str | None:
