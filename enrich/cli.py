@@ -91,21 +91,27 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.option("--threads", type=int, default=8, show_default=True,
               help="threads per process (requests in flight per process)")
 @click.option("--no-migrate", is_flag=True, help="do not run `db upgrade` first")
+@click.option("--reuse-port", is_flag=True,
+              help="bind with SO_REUSEPORT (the kernel spreads connections over the workers; "
+                   "a second server on the same port then shares the traffic silently)")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, threads: int,
-          no_migrate: bool) -> None:
+          no_migrate: bool, reuse_port: bool) -> None:
     """Run the web app (webhooks, console, API) under gunicorn.
 
     Without REDIS_URL the jobs run in-process (embedded queue + scheduler thread).
     """
     from enrich.db import upgrade
-    from enrich.server import run_gunicorn
+    from enrich.server import ensure_port_free, run_gunicorn
 
     settings = settings_from(ctx)
     settings.check_production()
+    host, port = host or settings.host, port or settings.port
+    if not reuse_port:
+        ensure_port_free(host, port)
     if not no_migrate:
         upgrade(settings.database_url)
-    run_gunicorn(settings, host or settings.host, port or settings.port, workers, threads)
+    run_gunicorn(settings, host, port, workers, threads, reuse_port=reuse_port)
 
 
 @cli.command()

@@ -14,6 +14,12 @@ MAX_JSON_DEPTH = 32
 # day ahead is a wrong clock (or an attack: 9999-12-31 at -14:00 does not fit a UTC datetime).
 # The Standard receiver refuses times outside this range with a 422; platform normalisers fall
 # back to the time the delivery was received.
+# A request must arrive whole (headers and body) within this long of its first byte, or it is
+# answered 408: platforms send a delivery in milliseconds and give up after 3-10 s themselves,
+# and a slower client is holding a connection open on purpose (enrich/httpworker.py).
+REQUEST_READ_S = 10.0
+# Request line and headers larger than this are refused without waiting for more of them.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
 EARLIEST_OCCURRED_AT = "2000-01-01T00:00:00+00:00"
 MAX_CLOCK_AHEAD_S = 24 * 3600
 
