@@ -7,6 +7,7 @@ multi-event delivery is recorded in `Normalized.errors` and does not lose the ot
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -106,6 +107,31 @@ def plausible(when: datetime) -> bool:
     except OverflowError:  # 9999-12-31T23:59:59-14:00 has no UTC datetime
         return False
     return EARLIEST <= utc <= datetime.now(UTC) + timedelta(seconds=defaults.MAX_CLOCK_AHEAD_S)
+
+
+_HTTP = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
+_BARE_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[/?#]\S*)?")
+
+
+def web_url(value: str | None) -> str | None:
+    """A link enrich may render: http(s) only (a bare host gets https://); `javascript:`,
+    `data:` and every other scheme are dropped, whatever their case or hidden whitespace."""
+    if not value:
+        return None
+    value = value.strip()
+    if any(ord(c) < 33 for c in value):
+        return None
+    if _HTTP.match(value):
+        return value
+    return f"https://{value}" if _BARE_HOST.fullmatch(value) else None
+
+
+def website_text(value: str | None) -> str | None:
+    """A website as matching evidence: kept as given (a bare domain is evidence too) unless it
+    names a scheme other than http(s)."""
+    if not value:
+        return None
+    return value if web_url(value) or "://" not in value and ":" not in value else None
 
 
 Normalizer = Callable[[RawEventView], Normalized]

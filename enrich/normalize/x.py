@@ -18,6 +18,7 @@ from enrich.normalize import (
     TouchpointData,
     parse_time,
     plausible,
+    website_text,
 )
 
 PLATFORM = "x"
@@ -44,7 +45,7 @@ def profile(user: dict[str, Any]) -> ProfileData:
         name=_str(user.get("name"), 300), bio=_str(user.get("description"), 2000),
         location=_str(user.get("location"), 300),
         url=f"https://x.com/{handle}" if handle else None,
-        website=website or _str(user.get("url")),
+        website=website_text(website or _str(user.get("url"))),
     )
 
 
