@@ -14,8 +14,14 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, Inter
 from sqlmodel import Session, col, select
 
 from enrich import defaults
-from enrich.db import file_lock, retry_conflicts, rowcount, session_scope, writers_lock
-from enrich.errors import StorageUnavailable
+from enrich.db import (
+    file_lock,
+    is_conflict,
+    retry_conflicts,
+    rowcount,
+    session_scope,
+    writers_lock,
+)
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -222,7 +228,7 @@ def _process_safely(engine: Engine, raw_event_id: int) -> None:
             # no-op for what that worker stored and completes the rest.
             retry_conflicts(_process, engine, raw_event_id)
     except Exception as exc:
-        if _database_unreachable(exc):
+        if _database_unreachable(exc, engine):
             raise
         try:
             _record_failure(engine, raw_event_id, f"{type(exc).__name__}: {exc}")
@@ -231,9 +237,22 @@ def _process_safely(engine: Engine, raw_event_id: int) -> None:
         log.exception("raw event %s failed; counted an attempt", raw_event_id)
 
 
-def _database_unreachable(exc: BaseException) -> bool:
-    return isinstance(exc, StorageUnavailable | InterfaceError | DisconnectionError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+def _database_unreachable(exc: BaseException, engine: Engine) -> bool:
+    """Whether `exc` is the database's fault rather than the item's: a lost connection, a lock
+    held elsewhere, or a database that does not answer a trivial query right now."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, InterfaceError | DisconnectionError) or (
+                isinstance(cause, DBAPIError) and cause.connection_invalidated) or (
+                is_conflict(cause) or "database is locked" in str(cause)):
+            return True
+        cause = cause.__cause__
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return True
+    return False
 
 
 def _record_failure(engine: Engine, raw_event_id: int, error: str) -> None:
@@ -320,6 +339,33 @@ def sweep() -> dict[str, int]:
     return {"raw_events": len(stale), "sync": int(due_syncs is not None)}
 
 
+def _rematch(engine: Engine, ids: list[int]) -> set[int]:
+    with session_scope(engine) as session:
+        records: set[int] = set()
+        for profile in session.exec(select(SocialProfile).where(col(SocialProfile.id).in_(ids))):
+            if profile.match_requested_at is not None:
+                records |= _relink(session, profile)
+        rescore(session, records)
+        for record_id in sorted(records):
+            request_sync(session, record_id)
+    return records
+
+
+def _rematch_or_set_aside(engine: Engine, profile_id: int) -> set[int]:
+    try:
+        return _rematch(engine, [profile_id])
+    except Exception as exc:
+        if _database_unreachable(exc, engine):
+            raise
+        log.exception("re-matching profile %s failed; set aside as a dead letter", profile_id)
+        with session_scope(engine) as session:  # Core: the profile may not even load
+            session.execute(update(SocialProfile).where(col(SocialProfile.id) == profile_id)
+                            .values(match_requested_at=None))
+            session.add(DeadLetter(kind="rematch", ref_id=profile_id, attempts=1,
+                                   error=f"{type(exc).__name__}: {exc}"[:2000]))
+        return set()
+
+
 def rematch_pending(limit: int = 1000) -> int:
     """Job: re-link profiles whose CRM records (or rules) changed; rescore what moved.
 
@@ -336,18 +382,25 @@ def rematch_pending(limit: int = 1000) -> int:
     done = 0
     while done < limit:
         with writers.held(), session_scope(rt.engine) as session:
-            profiles = list(session.exec(
-                select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
-                .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done))))
-            records: set[int] = set()
-            for profile in profiles:
-                records |= _relink(session, profile)
-            rescore(session, records)
-            for record_id in sorted(records):
-                request_sync(session, record_id)
-        if not profiles:
+            ids = [i for i in session.exec(
+                select(SocialProfile.id).where(col(SocialProfile.match_requested_at).is_not(None))
+                .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done)))
+                if i is not None]
+        if not ids:
             break
-        done += len(profiles)
+        try:
+            with writers.held():
+                records = _rematch(rt.engine, ids)
+        except Exception as exc:
+            if _database_unreachable(exc, rt.engine):
+                raise
+            # One profile the matcher cannot handle must not hold back every other (each run
+            # would start at it again): match them one at a time, and set the failing one aside.
+            records = set()
+            for profile_id in ids:
+                with writers.held():
+                    records |= _rematch_or_set_aside(rt.engine, profile_id)
+        done += len(ids)
         if records:
             rt.queue.enqueue(sync_pending, key="sync")
     if done >= limit:

@@ -139,3 +139,27 @@ def test_any_schema_valid_message_is_processed_or_quarantined_and_the_next_one_i
         if raw(first).status == EventStatus.FAILED:
             with Session(current().engine) as session:
                 assert session.exec(select(DeadLetter).where(DeadLetter.ref_id == first)).first()
+
+
+def test_a_profile_the_matcher_cannot_read_is_set_aside_and_the_others_are_rematched(
+        client: FlaskClient) -> None:
+    from sqlalchemy import text
+
+    from enrich.pipeline import rematch_pending
+
+    engine = current().engine
+    good = send(client, message(datetime.now(UTC).isoformat(), n=5))
+    wait_until(lambda: raw(good.json["raw_event_id"]).status == EventStatus.PROCESSED)
+    with engine.begin() as conn:  # bytes that are no UTF-8: the row cannot even be read back
+        conn.execute(text(
+            "INSERT INTO social_profile (platform, platform_user_id, name, first_seen, "
+            "last_seen, match_requested_at) VALUES ('x', 'bad', CAST(X'80FF' AS TEXT), "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(text("UPDATE social_profile SET match_requested_at = CURRENT_TIMESTAMP"))
+    rematch_pending()
+    with engine.connect() as conn:
+        waiting = conn.execute(text(
+            "SELECT count(*) FROM social_profile WHERE match_requested_at IS NOT NULL")).scalar()
+        kinds = conn.execute(text("SELECT kind FROM dead_letter")).scalars().all()
+    assert waiting == 0
+    assert kinds == ["rematch"]
