@@ -381,25 +381,23 @@ def rematch_pending(limit: int = 1000) -> int:
     writers = writers_lock(rt.engine)
     done = 0
     while done < limit:
-        with writers.held(), session_scope(rt.engine) as session:
-            ids = [i for i in session.exec(
-                select(SocialProfile.id).where(col(SocialProfile.match_requested_at).is_not(None))
-                .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done)))
-                if i is not None]
-        if not ids:
-            break
-        try:
-            with writers.held():
+        with writers.held():
+            with Session(rt.engine) as session:
+                ids = [i for i in session.exec(
+                    select(SocialProfile.id)
+                    .where(col(SocialProfile.match_requested_at).is_not(None))
+                    .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done)))
+                    if i is not None]
+            if not ids:
+                break
+            try:
                 records = _rematch(rt.engine, ids)
-        except Exception as exc:
-            if _database_unreachable(exc, rt.engine):
-                raise
-            # One profile the matcher cannot handle must not hold back every other (each run
-            # would start at it again): match them one at a time, and set the failing one aside.
-            records = set()
-            for profile_id in ids:
-                with writers.held():
-                    records |= _rematch_or_set_aside(rt.engine, profile_id)
+            except Exception as exc:
+                if _database_unreachable(exc, rt.engine):
+                    raise
+                # One profile the matcher cannot handle must not hold back every other (each
+                # run would start at it again): one at a time, and the failing one set aside.
+                records = set().union(*(_rematch_or_set_aside(rt.engine, i) for i in ids))
         done += len(ids)
         if records:
             rt.queue.enqueue(sync_pending, key="sync")
