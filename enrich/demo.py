@@ -14,6 +14,7 @@ sandbox (which saves its state) shut down in order, exit status 0.
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import signal
 import socket
@@ -33,8 +34,8 @@ from werkzeug.serving import make_server
 
 from enrich import runtime
 from enrich.config import Settings
-from enrich.console.auth import create_user, hash_password
-from enrich.db import make_engine, session_scope, upgrade
+from enrich.console.auth import create_user, set_password
+from enrich.db import make_engine, upgrade
 from enrich.models import (
     ActivityWrite,
     CrmRecord,
@@ -113,21 +114,28 @@ def _read_back(settings: Settings, email: str) -> dict[str, Any]:
     return dict(found.results[0].properties) if found.results else {}
 
 
+def private_file(path: Path, text: str) -> None:
+    """Write `text` readable by this user only (it holds a password or CRM session)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
 def demo_user(engine: Engine) -> tuple[str, str]:
     """The demo's console user and its password, kept in var/ (mode 600) so it stays the same
-    across runs; made again when the file is gone."""
+    across runs; a new one when the file is gone (which ends the user's open sessions)."""
     password = PASSWORD_FILE.read_text().strip() if PASSWORD_FILE.is_file() else ""
-    with session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == DEMO_USER)).first()
-        if user is not None and password:
-            return DEMO_USER, password
-        password = secrets.token_urlsafe(12)
-        if user is not None:  # the password file was deleted: issue a new one
-            user.password_hash, user.active = hash_password(password), True
-    if user is None:
+    with Session(engine) as session:
+        exists = session.exec(select(User).where(User.email == DEMO_USER)).first() is not None
+    if exists and password:
+        return DEMO_USER, password
+    password = secrets.token_urlsafe(12)
+    if exists:
+        set_password(engine, email=DEMO_USER, password=password)
+    else:
         create_user(engine, email=DEMO_USER, password=password, role=Role.ADMIN)
-    PASSWORD_FILE.touch(mode=0o600)
-    PASSWORD_FILE.write_text(password + "\n")
+    private_file(PASSWORD_FILE, password + "\n")
     return DEMO_USER, password
 
 
@@ -227,8 +235,7 @@ def write_env_file(settings: Settings, db_path: Path) -> None:
         "LINKEDIN_CLIENT_SECRET": settings.linkedin_client_secret,
         "PORT": str(settings.port),
     }
-    ENV_FILE.touch(mode=0o600)
-    ENV_FILE.write_text("".join(f"{k}='{v}'\n" for k, v in values.items() if v))
+    private_file(ENV_FILE, "".join(f"{k}='{v}'\n" for k, v in values.items() if v))
 
 
 @contextmanager
