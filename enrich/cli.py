@@ -129,6 +129,9 @@ def worker(ctx: click.Context, burst: bool) -> None:
     """Run jobs: an rq worker with REDIS_URL, else an in-process worker and scheduler."""
     settings = settings_from(ctx)
     if settings.redis_url:
+        # Stopped before rq installs its own handlers (starting, or waiting for Redis): nothing
+        # is in flight, so leave as a clean stop rather than die of the signal.
+        signal.signal(signal.SIGTERM, _exit_0)
         from enrich import worker as rq_worker
         from enrich.queue import QUEUE_NAME, RQQueue
 
@@ -150,6 +153,10 @@ def scheduler(ctx: click.Context) -> None:
 
     rt = use_runtime(ctx, embedded_worker=not settings_from(ctx).redis_url)
     _run_until_signal(Scheduler(rt))
+
+
+def _exit_0(*_: Any) -> None:
+    raise SystemExit(0)
 
 
 def _run_until_signal(sched: Any) -> None:

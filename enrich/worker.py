@@ -21,6 +21,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
+from rq.worker import WorkerStatus
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger("enrich.worker")
@@ -70,6 +71,26 @@ class ResilientWorker(SimpleWorker):
                     return default
                 if not retry:
                     return default
+
+    def subscribe(self) -> None:
+        # rq's command channel (`rq` CLI shutdown/kill-horse commands, unused by enrich) runs a
+        # pub/sub thread that rq's teardown stops *after* unsubscribing: the thread then waits
+        # up to its 60 s poll for a subscription that never comes, and a SIGTERM'd idle worker
+        # hangs for a minute before exiting. Without the channel there is nothing to wait for.
+        pass
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        # SIGTERM / Ctrl-C. Busy, rq's warm shutdown lets the job finish. Idle, rq raises
+        # StopRequested wherever the worker is, and in a Redis read redis-py turns it into a
+        # connection error that rq's dequeue loop retries for ever: the worker never stops.
+        # SystemExit is not caught on the way; rq's teardown still runs (a `finally`).
+        self._stop_requested = True
+        if self.get_state() == WorkerStatus.BUSY:
+            rq_worker: Any = super()  # rq leaves request_stop unannotated
+            rq_worker.request_stop(signum, frame)
+            return
+        log.info("stop requested while idle: exiting")
+        raise SystemExit(EXIT_OK)
 
     def dequeue_job_and_maintain_ttl(self, *args: Any, **kwargs: Any) -> Any:
         # Waiting for a job: try again once Redis is back (None would end the loop in burst).
