@@ -361,7 +361,10 @@ enrich is running on the embedded default (SQLite {db_path}, in-process queue)
   enrich            {base}   (health: {base}/healthz, metrics: {base}/metrics)
   CRM sandbox       Salesforce {sandbox.salesforce_url}   HubSpot {sandbox.hubspot_url}
   sandbox log       {sandbox.hubspot_url}/_sandbox/log
-  CRM mirror        {mirror} ({changed} records {how} from the {crm} sandbox)""")
+  CRM mirror        {mirror} ({changed} records {how} from the {crm} sandbox)
+  CRM settings      {ENV_FILE}: CRM, SALESFORCE_INSTANCE_URL, SALESFORCE_SESSION_ID,
+                    SALESFORCE_CA_BUNDLE, HUBSPOT_ACCESS_TOKEN, HUBSPOT_BASE_URL, the four
+                    platforms' webhook secrets, DATABASE_URL""")
         if user:
             click.echo(f"""
 Sign in to the console at {base}/login

@@ -22,7 +22,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.format import format_soql
 
 from tests.conftest import wait_until
-from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.console.conftest import DESKTOP
 from tests.servers import free_port
 from tests.test_demo import clean_env
 
@@ -112,15 +112,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 @pytest.fixture(scope="module")
-def page(demo: Demo) -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    playwright = playwright_api.sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_context(viewport=DESKTOP).new_page()
+def page(demo: Demo, browser: Any) -> Iterator[Any]:
+    """One browser tab for the whole walk, as a newcomer keeps theirs."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
     page.set_default_timeout(10000)
     yield page
-    browser.close()
-    playwright.stop()
+    context.close()
 
 
 def test_the_login_page_says_how_to_get_an_account_and_the_printed_one_works(
