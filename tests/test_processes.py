@@ -80,6 +80,27 @@ def test_the_rq_worker_exits_0_on_sigterm(tmp_path: Path) -> None:
         redis.stop()
 
 
+@pytest.mark.redis
+def test_a_busy_rq_worker_finishes_its_job_before_it_exits(tmp_path: Path) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    from enrich.queue import QUEUE_NAME
+
+    redis = start_redis()
+    try:
+        env = env_for(tmp_path, REDIS_URL=redis.url, ENRICH_LOG_LEVEL="DEBUG")
+        upgrade(env["DATABASE_URL"])
+        proc = enrich("worker", env=env, cwd=tmp_path)
+        job = Queue(QUEUE_NAME, connection=Redis.from_url(redis.url)).enqueue("time.sleep", 2)
+        output = stop_after_start(proc, f"{job.id}")  # it has taken the job
+        job.refresh()
+        assert proc.returncode == 0, output
+        assert job.get_status() == "finished"
+    finally:
+        redis.stop()
+
+
 def test_sync_and_pull_without_a_crm_both_exit_1(tmp_path: Path) -> None:
     env = env_for(tmp_path, CRM="none")
     upgrade(env["DATABASE_URL"])
