@@ -36,6 +36,7 @@ from enrich import runtime
 from enrich.config import Settings
 from enrich.console.auth import create_user, set_password
 from enrich.db import make_engine, upgrade
+from enrich.deadletters import replay
 from enrich.models import (
     ActivityWrite,
     CrmRecord,
@@ -215,6 +216,21 @@ def leave_a_dead_letter(engine: Engine, sandbox: Sandbox, base: str, secret: str
         time.sleep(0.5)
     sandbox.clear_faults("salesforce")
     return False
+
+
+def replay_staged_letters(engine: Engine) -> int:
+    """Replay what an earlier run's `leave_a_dead_letter` left open: against the sandbox a
+    `crm_auth` letter can only be the demo's own, and while it is open no write goes out, so
+    this run's samples would never reach the CRM."""
+    with Session(engine) as session:
+        ids = list(
+            session.exec(
+                select(DeadLetter.id).where(
+                    DeadLetter.kind == "crm_auth", col(DeadLetter.replayed_at).is_(None)
+                )
+            )
+        )
+    return replay(engine, [i for i in ids if i is not None]) if ids else 0
 
 
 def write_env_file(settings: Settings, db_path: Path) -> None:
@@ -405,6 +421,8 @@ def _samples(
         )
     else:
         click.echo("\n  sample history: already there (it is sent on the first run only)")
+        if replay_staged_letters(engine):
+            click.echo("  the dead letter the last run left waiting is replayed: writes go out")
     before = _read_back(settings, DEMO_EMAIL)
     answers = send_live(base, settings, secret)
     click.echo(

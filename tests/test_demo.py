@@ -58,7 +58,8 @@ def test_the_first_run_shows_a_living_demo_and_how_to_sign_in(tmp_path: Path) ->
     assert (tmp_path / "var/demo-password").read_text().strip() == password
     assert oct((tmp_path / "var/demo-password").stat().st_mode & 0o777) == "0o600"
     # a week of history and Dana on every platform, all accepted
-    assert "a week of sample history: 27 touchpoints sent" in output
+    assert "a week of sample history: 27 touchpoints sent\n" in output  # and all processed
+    assert "writes still pending" not in output
     assert "Standard Webhooks: 10 answered 200" in output
     [score] = [line.split()[-1] for line in output.splitlines()
                if line.strip().startswith("Social_Score__c")]
@@ -85,6 +86,10 @@ def test_a_second_run_says_what_it_pulled_and_keeps_the_sign_in(tmp_path: Path) 
     assert status == 0
     assert "changed since the last pull" in second
     assert "sample history: already there" in second
+    # the first run's staged dead letter would hold every write of this one
+    assert "the dead letter the last run left waiting is replayed" in second
+    assert "writes still pending" not in second
+    assert "One write waits behind a dead letter" in second
     assert re.findall(r"password  (\S+)", first) == re.findall(r"password  (\S+)", second)
     assert "Traceback" not in second
 
