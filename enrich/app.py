@@ -33,11 +33,12 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
     app.extensions["enrich.runtime"] = rt
 
     import webhooks
-    from enrich import console, health
+    from enrich import console, embed, health
 
     health.init_app(app)
     webhooks.init_app(app)
     console.init_app(app)  # RevOps console pages and the /api/v1 JSON API
+    embed.init_app(app)  # the social card inside the CRM
     _error_handlers(app)
     return app
 
