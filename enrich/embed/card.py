@@ -65,9 +65,14 @@ class RecordRef:
 
 def find(session: Session, ref: RecordRef) -> CrmRecord | None:
     types = (ref.object_type,) if ref.object_type else CARD_TYPES
-    return session.exec(select(CrmRecord).where(
-        CrmRecord.crm == ref.crm, col(CrmRecord.object_type).in_(types),
-        CrmRecord.crm_id == ref.crm_id, CrmRecord.deleted == False)).first()  # noqa: E712
+    return session.exec(
+        select(CrmRecord).where(
+            CrmRecord.crm == ref.crm,
+            col(CrmRecord.object_type).in_(types),
+            CrmRecord.crm_id == ref.crm_id,
+            col(CrmRecord.deleted).is_(False),
+        )
+    ).first()
 
 
 def card(session: Session, ref: RecordRef, now: datetime | None = None) -> dict[str, Any]:
@@ -82,17 +87,22 @@ def card(session: Session, ref: RecordRef, now: datetime | None = None) -> dict[
 
 
 def empty(ref: RecordRef, record: CrmRecord | None) -> dict[str, Any]:
-    return {"kind": record.object_type if record else ref.object_type or "unknown",
-            "record": _record(record) if record else {"crm": ref.crm, "crm_id": ref.crm_id},
-            "empty": True, "message": EMPTY}
+    return {
+        "kind": record.object_type if record else ref.object_type or "unknown",
+        "record": _record(record) if record else {"crm": ref.crm, "crm_id": ref.crm_id},
+        "empty": True,
+        "message": EMPTY,
+    }
 
 
 def _record(record: CrmRecord) -> dict[str, Any]:
     summary = record_summary(record)
     if record.object_type == "account":  # an account's name is its company
         summary["name"] = record.company or summary["name"]
-    return {key: summary[key] for key in ("id", "crm", "object_type", "crm_id", "name",
-                                          "company", "title")}
+    return {
+        key: summary[key]
+        for key in ("id", "crm", "object_type", "crm_id", "name", "company", "title")
+    }
 
 
 def weekly_points(now: datetime) -> list[datetime]:
@@ -107,29 +117,44 @@ def series(person: PersonScore, points: Sequence[datetime], half_life_days: floa
     what a touchpoint counted (after its day's cap) decays from when it happened; fit points
     from CRM fields count throughout."""
     fit = sum(c.points for c in person.overall.contributions if c.occurred_at is None)
-    lines = [(c.occurred_at, c.counted) for c in person.overall.contributions
-             if c.occurred_at is not None]
+    lines = [
+        (c.occurred_at, c.counted)
+        for c in person.overall.contributions
+        if c.occurred_at is not None
+    ]
     out = []
     for at in points:
-        total = fit + sum(counted * decay_factor(age_days(when, at), half_life_days)
-                          for when, counted in lines if when <= at)
+        total = fit + sum(
+            counted * decay_factor(age_days(when, at), half_life_days)
+            for when, counted in lines
+            if when <= at
+        )
         out.append(round(max(0.0, total), 2))
     return out
 
 
-def _score_now(session: Session, record: CrmRecord, tps: list[Touchpoint],
-               now: datetime) -> PersonScore:
+def _score_now(
+    session: Session, record: CrmRecord, tps: list[Touchpoint], now: datetime
+) -> PersonScore:
     scorer = scorer_cache.get(session)
-    fields = {"title": record.title, "company": record.company, "city": record.city,
-              "country": record.country}
-    return scorer.score_person([to_scoring(tp) for tp in tps], as_of=now,
-                               person_id=str(record.id), fields=fields)
+    fields = {
+        "title": record.title,
+        "company": record.company,
+        "city": record.city,
+        "country": record.country,
+    }
+    return scorer.score_person(
+        [to_scoring(tp) for tp in tps], as_of=now, person_id=str(record.id), fields=fields
+    )
 
 
 def _trend(values: list[float], points: list[datetime]) -> dict[str, Any]:
-    return {"points": [{"at": at.isoformat(), "score": v} for at, v in zip(points, values,
-                                                                          strict=True)],
-            "change": round(values[-1] - values[0], 2) if values else 0.0}
+    return {
+        "points": [
+            {"at": at.isoformat(), "score": v} for at, v in zip(points, values, strict=True)
+        ],
+        "change": round(values[-1] - values[0], 2) if values else 0.0,
+    }
 
 
 def safe_url(url: str | None) -> str | None:
@@ -149,9 +174,14 @@ def excerpt(text: str | None, limit: int = EXCERPT) -> str:
 
 
 def touchpoint_item(tp: Touchpoint) -> dict[str, Any]:
-    return {"id": tp.id, "platform": tp.platform, "kind": tp.kind,
-            "occurred_at": tp.occurred_at.astimezone(UTC).isoformat(),
-            "excerpt": excerpt(tp.text or tp.post_text), "post_url": safe_url(tp.post_url)}
+    return {
+        "id": tp.id,
+        "platform": tp.platform,
+        "kind": tp.kind,
+        "occurred_at": tp.occurred_at.astimezone(UTC).isoformat(),
+        "excerpt": excerpt(tp.text or tp.post_text),
+        "post_url": safe_url(tp.post_url),
+    }
 
 
 def strongest(link: IdentityLink) -> str:
@@ -166,10 +196,12 @@ def strongest(link: IdentityLink) -> str:
 
 
 def _links(session: Session, record_id: int) -> list[tuple[IdentityLink, SocialProfile]]:
-    rows = session.exec(select(IdentityLink, SocialProfile).join(
-        SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id).where(
-        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
-        .order_by(col(IdentityLink.score).desc(), col(IdentityLink.id)))
+    rows = session.exec(
+        select(IdentityLink, SocialProfile)
+        .join(SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id)
+        .where(IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
+        .order_by(col(IdentityLink.score).desc(), col(IdentityLink.id))
+    )
     return list(rows.all())
 
 
@@ -183,19 +215,36 @@ def person_card(session: Session, record: CrmRecord, now: datetime) -> dict[str,
     points = weekly_points(now)
     person = _score_now(session, record, tps, now)
     values = series(person, points, scorer_cache.get(session).config.half_life_days)
-    interests = session.exec(select(Interest.topic, Interest.strength).where(
-        Interest.record_id == record.id).order_by(col(Interest.strength).desc(),
-                                                  col(Interest.topic)).limit(INTERESTS)).all()
+    interests = session.exec(
+        select(Interest.topic, Interest.strength)
+        .where(Interest.record_id == record.id)
+        .order_by(col(Interest.strength).desc(), col(Interest.topic))
+        .limit(INTERESTS)
+    ).all()
     reasons = [r for r in (stored.reasons if stored else "").split("; ") if r][:REASONS]
     return {
-        "kind": record.object_type, "record": _record(record), "empty": False,
-        "score": {"value": round_score(stored.score) if stored else 0, "reasons": reasons,
-                  "trend": _trend(values, points)},
+        "kind": record.object_type,
+        "record": _record(record),
+        "empty": False,
+        "score": {
+            "value": round_score(stored.score) if stored else 0,
+            "reasons": reasons,
+            "trend": _trend(values, points),
+        },
         "interests": [{"topic": t, "strength": round(s, 2)} for t, s in interests],
         "touchpoints": [touchpoint_item(tp) for tp in reversed(tps[-TOUCHPOINTS:])],
-        "profiles": [{"link_id": link.id, "platform": p.platform, "handle": p.handle,
-                      "name": p.name, "url": safe_url(p.url), "status": link.status,
-                      "evidence": strongest(link)} for link, p in links],
+        "profiles": [
+            {
+                "link_id": link.id,
+                "platform": p.platform,
+                "handle": p.handle,
+                "name": p.name,
+                "url": safe_url(p.url),
+                "status": link.status,
+                "evidence": strongest(link),
+            }
+            for link, p in links
+        ],
         "why": strongest(links[0][0]) if links else None,
     }
 
@@ -203,17 +252,29 @@ def person_card(session: Session, record: CrmRecord, now: datetime) -> dict[str,
 def account_card(session: Session, account: CrmRecord, now: datetime) -> dict[str, Any]:
     assert account.id is not None
     stored = session.exec(select(Score).where(Score.record_id == account.id)).first()
-    people = list(session.exec(select(CrmRecord, Score).join(
-        Score, col(Score.record_id) == CrmRecord.id).where(
-        CrmRecord.crm == account.crm, CrmRecord.account_crm_id == account.crm_id,
-        col(CrmRecord.object_type).in_(PERSON_TYPES), CrmRecord.deleted == False)  # noqa: E712
-        .order_by(col(Score.score).desc(), col(CrmRecord.id))).all())
+    people = list(
+        session.exec(
+            select(CrmRecord, Score)
+            .join(Score, col(Score.record_id) == CrmRecord.id)
+            .where(
+                CrmRecord.crm == account.crm,
+                CrmRecord.account_crm_id == account.crm_id,
+                col(CrmRecord.object_type).in_(PERSON_TYPES),
+                col(CrmRecord.deleted).is_(False),
+            )
+            .order_by(col(Score.score).desc(), col(CrmRecord.id))
+        ).all()
+    )
     start = now - timedelta(days=WINDOW_DAYS)
-    touches = session.exec(select(IdentityLink.record_id, Touchpoint).join(
-        Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id).where(
-        col(IdentityLink.record_id).in_([r.id for r, _ in people]),
-        col(IdentityLink.status).in_(LinkStatus.ACTIVE),
-        Touchpoint.is_own == False)).all()  # noqa: E712
+    touches = session.exec(
+        select(IdentityLink.record_id, Touchpoint)
+        .join(Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id)
+        .where(
+            col(IdentityLink.record_id).in_([r.id for r, _ in people]),
+            col(IdentityLink.status).in_(LinkStatus.ACTIVE),
+            col(Touchpoint.is_own).is_(False),
+        )
+    ).all()
     if (stored is None or not stored.score) and not touches:
         return empty(RecordRef(account.crm, account.crm_id), account)
 
@@ -232,23 +293,44 @@ def account_card(session: Session, account: CrmRecord, now: datetime) -> dict[st
             person_series[str(record.id)] = series(person, points, scorer.config.half_life_days)
         else:
             person_series[str(record.id)] = [score.score] * len(points)
-    values = [round(rollup_account(str(account.id), {pid: s[i] for pid, s in
-                                                     person_series.items()},
-                                   scorer.config.rollup).score, 2) for i in range(len(points))]
+    values = [
+        round(
+            rollup_account(
+                str(account.id),
+                {pid: s[i] for pid, s in person_series.items()},
+                scorer.config.rollup,
+            ).score,
+            2,
+        )
+        for i in range(len(points))
+    ]
 
-    engaged_ids = [int(p["record_id"]) for p in (stored.breakdown or {}).get(
-        "engaged_people", [])] if stored else []
+    engaged_ids = (
+        [int(p["record_id"]) for p in (stored.breakdown or {}).get("engaged_people", [])]
+        if stored
+        else []
+    )
     names = {r.id: (r, s) for r, s in people}
-    engaged = [{"record_id": rid, "name": record_summary(names[rid][0])["name"],
-                "title": names[rid][0].title, "score": round_score(names[rid][1].score)}
-               for rid in engaged_ids[:ENGAGED_SHOWN] if rid in names]
+    engaged = [
+        {
+            "record_id": rid,
+            "name": record_summary(names[rid][0])["name"],
+            "title": names[rid][0].title,
+            "score": round_score(names[rid][1].score),
+        }
+        for rid in engaged_ids[:ENGAGED_SHOWN]
+        if rid in names
+    ]
     recent = [(rid, tp) for rid, tp in touches if tp.occurred_at >= start]
     return {
-        "kind": "account", "record": _record(account), "empty": False,
-        "score": {"value": round_score(stored.score) if stored else 0,
-                  "reasons": [r for r in (stored.reasons if stored else "").split("; ")
-                              if r][:REASONS],
-                  "trend": _trend(values, points)},
+        "kind": "account",
+        "record": _record(account),
+        "empty": False,
+        "score": {
+            "value": round_score(stored.score) if stored else 0,
+            "reasons": [r for r in (stored.reasons if stored else "").split("; ") if r][:REASONS],
+            "trend": _trend(values, points),
+        },
         "engaged_people": engaged,
         "touchpoints_by_week": _by_week([tp for _, tp in recent], points),
         "opportunities": _opportunities(session, account, recent, names),
@@ -258,7 +340,7 @@ def account_card(session: Session, account: CrmRecord, now: datetime) -> dict[st
 def _by_week(tps: list[Touchpoint], points: list[datetime]) -> list[dict[str, Any]]:
     """Touchpoints in each week that ends at one of the trend's points (the last: this week
     so far)."""
-    edges = points[-WEEKS - 1:]
+    edges = points[-WEEKS - 1 :]
     weeks = []
     for begin, end in zip(edges, edges[1:], strict=False):
         count = sum(1 for tp in tps if begin < _utc(tp.occurred_at) <= end)
@@ -275,9 +357,12 @@ def _is_open(raw: dict[str, Any]) -> bool:
     return not (raw.get("IsClosed") or str(raw.get("hs_is_closed", "")).lower() == "true")
 
 
-def _opportunities(session: Session, account: CrmRecord,
-                   recent: list[tuple[int, Touchpoint]],
-                   people: dict[int | None, tuple[CrmRecord, Score]]) -> list[dict[str, Any]]:
+def _opportunities(
+    session: Session,
+    account: CrmRecord,
+    recent: list[tuple[int, Touchpoint]],
+    people: dict[int | None, tuple[CrmRecord, Score]],
+) -> list[dict[str, Any]]:
     """Open opportunities of the account, when its people engaged on social in the window:
     with who touched last and when. (The CRM does not tell enrich which contacts an
     opportunity involves, so the account's people stand for it.)"""
@@ -286,15 +371,29 @@ def _opportunities(session: Session, account: CrmRecord,
     rid, last = max(recent, key=lambda item: item[1].occurred_at)
     by = record_summary(people[rid][0])["name"] if rid in people else None
     out = []
-    for opp in session.exec(select(CrmRecord).where(
-            CrmRecord.crm == account.crm, CrmRecord.object_type == "opportunity",
-            CrmRecord.account_crm_id == account.crm_id, CrmRecord.deleted == False)  # noqa: E712
-            .order_by(col(CrmRecord.id))):
+    for opp in session.exec(
+        select(CrmRecord)
+        .where(
+            CrmRecord.crm == account.crm,
+            CrmRecord.object_type == "opportunity",
+            CrmRecord.account_crm_id == account.crm_id,
+            col(CrmRecord.deleted).is_(False),
+        )
+        .order_by(col(CrmRecord.id))
+    ):
         raw = opp.raw or {}
         if _is_open(raw):
-            out.append({"crm_id": opp.crm_id, "name": opp.company, "stage": opp.title,
-                        "amount": raw.get("Amount") or raw.get("amount"),
-                        "close_date": str(raw.get("CloseDate") or raw.get("closedate") or "")[:10]
-                        or None, "touches": len(recent), "last_touch_by": by,
-                        "last_touch_at": _utc(last.occurred_at).isoformat()})
+            out.append(
+                {
+                    "crm_id": opp.crm_id,
+                    "name": opp.company,
+                    "stage": opp.title,
+                    "amount": raw.get("Amount") or raw.get("amount"),
+                    "close_date": str(raw.get("CloseDate") or raw.get("closedate") or "")[:10]
+                    or None,
+                    "touches": len(recent),
+                    "last_touch_by": by,
+                    "last_touch_at": _utc(last.occurred_at).isoformat(),
+                }
+            )
     return out

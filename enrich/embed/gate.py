@@ -44,8 +44,20 @@ CARD_KEY = "X-Enrich-Card-Key"
 SF_USER_ID = "X-Enrich-User-Id"
 SF_USER_NAME = "X-Enrich-User-Name"
 # HubSpot's list of characters to decode in the URI before signing (request-validation docs).
-_DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
-            "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
+_DECODED = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 _ENCODED = re.compile("|".join(_DECODED), re.IGNORECASE)
 _DIGITS = re.compile(r"\d{1,20}")
 _SF_USER = re.compile(r"005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")  # 15 or 18 characters
@@ -79,6 +91,7 @@ def read_body(request: Request) -> bytes:
 
 
 # -- HubSpot ---------------------------------------------------------------------------------
+
 
 def hubspot_uri(url: str) -> str:
     return _ENCODED.sub(lambda m: _DECODED[m.group(0).upper()], url)
@@ -116,8 +129,10 @@ class ReplayGuard:
 
     def first_time(self, signature: str, now: float) -> bool:
         with self._lock:
-            while self._seen and (next(iter(self._seen.values())) < now - self._window
-                                  or len(self._seen) >= self._limit):
+            while self._seen and (
+                next(iter(self._seen.values())) < now - self._window
+                or len(self._seen) >= self._limit
+            ):
                 self._seen.popitem(last=False)
             if signature in self._seen:
                 return False
@@ -125,12 +140,23 @@ class ReplayGuard:
             return True
 
 
-def verify_hubspot(request: Request, settings: Settings, body: bytes, *, replay: ReplayGuard,
-                   changes_state: bool, now_ms: int | None = None) -> CrmUser:
+def verify_hubspot(
+    request: Request,
+    settings: Settings,
+    body: bytes,
+    *,
+    replay: ReplayGuard,
+    changes_state: bool,
+    now_ms: int | None = None,
+) -> CrmUser:
     secrets = split_secrets(settings.hubspot_client_secret)
     if not secrets:
-        raise refuse(404, "not_configured", "the HubSpot card is not configured: set "
-                     "HUBSPOT_CLIENT_SECRET to the app's client secret")
+        raise refuse(
+            404,
+            "not_configured",
+            "the HubSpot card is not configured: set "
+            "HUBSPOT_CLIENT_SECRET to the app's client secret",
+        )
     given = request.headers.get(SIGNATURE_V3, "")
     stamp = request.headers.get(TIMESTAMP, "")
     if not given or not stamp:
@@ -148,15 +174,22 @@ def verify_hubspot(request: Request, settings: Settings, body: bytes, *, replay:
         expected = hubspot_signature(secret, request.method, uri, body, stamp)
         matched |= hmac.compare_digest(expected.encode(), given.encode())
     if not matched:
-        raise refuse(401, "bad_signature", "X-HubSpot-Signature-v3 does not match the request "
-                     "with the configured client secret (is PUBLIC_URL the URL HubSpot calls?)")
+        raise refuse(
+            401,
+            "bad_signature",
+            "X-HubSpot-Signature-v3 does not match the request "
+            "with the configured client secret (is PUBLIC_URL the URL HubSpot calls?)",
+        )
     if changes_state and not replay.first_time(given, now_ms / 1000):
         raise refuse(401, "replayed", "this signed request was already accepted")
     user_id = _one(request, "userId")
     portal = _one(request, "portalId")
     if not _DIGITS.fullmatch(user_id) or not _DIGITS.fullmatch(portal):
-        raise refuse(400, "missing_user", "userId and portalId (numbers, from the card's "
-                     "context) are required")
+        raise refuse(
+            400,
+            "missing_user",
+            "userId and portalId (numbers, from the card's context) are required",
+        )
     if settings.hubspot_portal_id and portal != settings.hubspot_portal_id.strip():
         raise refuse(403, "wrong_portal", f"HubSpot account {portal} may not read cards here")
     email = _one(request, "userEmail")[:254]
@@ -172,12 +205,17 @@ def _one(request: Request, name: str) -> str:
 
 # -- Salesforce ------------------------------------------------------------------------------
 
+
 def verify_salesforce(request: Request, settings: Settings) -> CrmUser:
     keys = split_secrets(settings.salesforce_card_key)
     if not keys:
-        raise refuse(404, "not_configured", "the Salesforce card is not configured: set "
-                     "SALESFORCE_CARD_KEY and the same value in the Enrich_Card external "
-                     "credential")
+        raise refuse(
+            404,
+            "not_configured",
+            "the Salesforce card is not configured: set "
+            "SALESFORCE_CARD_KEY and the same value in the Enrich_Card external "
+            "credential",
+        )
     given = request.headers.get(CARD_KEY, "")
     if not given:
         raise refuse(401, "missing_key", f"{CARD_KEY} is required (sent by the named credential)")
@@ -194,6 +232,7 @@ def verify_salesforce(request: Request, settings: Settings) -> CrmUser:
 
 
 # -- per-user rate limit ---------------------------------------------------------------------
+
 
 class RateLimiter:
     """At most `per_minute` requests per CRM user in any 60 s (sliding window), in this
@@ -222,6 +261,9 @@ class RateLimiter:
 
 class RateLimited(WebhookRejected):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(429, "rate_limited", f"too many card requests from this CRM user; "
-                         f"retry in {retry_after} s")
+        super().__init__(
+            429,
+            "rate_limited",
+            f"too many card requests from this CRM user; retry in {retry_after} s",
+        )
         self.retry_after = retry_after

@@ -28,8 +28,13 @@ from enrich.models import CrmRecord
 from enrich.runtime import current
 from webhooks.gate import parse_json
 
-bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/embed/static")
+bp = Blueprint(
+    "embed",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/embed/static",
+)
 limiter = gate.RateLimiter()
 replays = gate.ReplayGuard(gate.HUBSPOT_MAX_AGE_MS / 1000)
 # HubSpot objectTypeId → our object type (contacts, companies); leads live in Salesforce.
@@ -46,8 +51,9 @@ def _settings() -> Settings:
 def _hubspot_record() -> cards.RecordRef:
     type_id, object_id = request.args.get("objectTypeId", ""), request.args.get("objectId", "")
     if type_id not in HUBSPOT_TYPES:
-        raise gate.refuse(400, "unsupported_object", "objectTypeId must be 0-1 (contact) or "
-                          "0-2 (company)")
+        raise gate.refuse(
+            400, "unsupported_object", "objectTypeId must be 0-1 (contact) or 0-2 (company)"
+        )
     if not _HUBSPOT_ID.fullmatch(object_id):
         raise gate.refuse(400, "bad_object_id", "objectId must be the record's numeric id")
     return cards.RecordRef("hubspot", object_id, HUBSPOT_TYPES[type_id])
@@ -56,16 +62,21 @@ def _hubspot_record() -> cards.RecordRef:
 def _salesforce_record() -> cards.RecordRef:
     record_id = request.args.get("recordId", "")
     if not _SF_ID.fullmatch(record_id):
-        raise gate.refuse(400, "bad_record_id", "recordId must be a Contact (003), Lead (00Q) "
-                          "or Account (001) id of 15 or 18 characters")
+        raise gate.refuse(
+            400,
+            "bad_record_id",
+            "recordId must be a Contact (003), Lead (00Q) "
+            "or Account (001) id of 15 or 18 characters",
+        )
     return cards.RecordRef("salesforce", record_id, SF_TYPES[record_id[:3]])
 
 
 def _authenticate(crm: str, body: bytes, changes_state: bool) -> gate.CrmUser:
     settings = _settings()
     if crm == "hubspot":
-        user = gate.verify_hubspot(request, settings, body, replay=replays,
-                                   changes_state=changes_state)
+        user = gate.verify_hubspot(
+            request, settings, body, replay=replays, changes_state=changes_state
+        )
     else:
         user = gate.verify_salesforce(request, settings)
     limiter.check(user, settings.card_requests_per_minute)
@@ -94,8 +105,11 @@ def _not_this_person(crm: str) -> tuple[Response, int]:
     payload = parse_json(body)
     link_id = payload.get("linkId") if isinstance(payload, dict) else None
     if not is_id(link_id):
-        raise gate.refuse(422, "bad_link_id", 'the body must be {"linkId": <the profile link '
-                          'id shown on the card>}')
+        raise gate.refuse(
+            422,
+            "bad_link_id",
+            'the body must be {"linkId": <the profile link id shown on the card>}',
+        )
     engine = current().engine
     with Session(engine) as session:
         record = cards.find(session, ref)
@@ -145,12 +159,22 @@ def preview(record: str) -> str:
     if _settings().env == "production":
         abort(404)
     with Session(current().engine) as session:
-        row = session.exec(select(CrmRecord).where(
-            or_(col(CrmRecord.id) == (int(record) if record.isdigit() and len(record) < 19
-                                      else -1), CrmRecord.crm_id == record[:64]))
-            .order_by(col(CrmRecord.id))).first()
-        data = (cards.card(session, cards.RecordRef(row.crm, row.crm_id, row.object_type))
-                if row else cards.empty(cards.RecordRef("unknown", record[:64]), None))
+        row = session.exec(
+            select(CrmRecord)
+            .where(
+                or_(
+                    col(CrmRecord.id)
+                    == (int(record) if record.isdigit() and len(record) < 19 else -1),
+                    CrmRecord.crm_id == record[:64],
+                )
+            )
+            .order_by(col(CrmRecord.id))
+        ).first()
+        data = (
+            cards.card(session, cards.RecordRef(row.crm, row.crm_id, row.object_type))
+            if row
+            else cards.empty(cards.RecordRef("unknown", record[:64]), None)
+        )
     return render_template("embed/card.html", card=data, spark=sparkline(data))
 
 
@@ -159,8 +183,10 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Cache-Control", "no-store")  # personal data
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault(
-        "Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    )
     return response
 
 

@@ -43,8 +43,13 @@ HS_CONTACT, HS_COMPANY = "101", "201"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, hubspot_client_secret=HS_SECRET, salesforce_card_key=SF_KEY,
-                         public_url=PUBLIC, card_requests_per_minute=1000)
+    return make_settings(
+        database_url,
+        hubspot_client_secret=HS_SECRET,
+        salesforce_card_key=SF_KEY,
+        public_url=PUBLIC,
+        card_requests_per_minute=1000,
+    )
 
 
 @pytest.fixture
@@ -52,16 +57,33 @@ def engine(app: Any) -> Engine:
     return runtime.current().engine
 
 
-def hubspot_headers(method: str, url: str, body: bytes = b"", *, secret: str = HS_SECRET,
-                    timestamp_ms: int | None = None) -> dict[str, str]:
+def hubspot_headers(
+    method: str,
+    url: str,
+    body: bytes = b"",
+    *,
+    secret: str = HS_SECRET,
+    timestamp_ms: int | None = None,
+) -> dict[str, str]:
     """X-HubSpot-Signature-v3 as HubSpot's request-validation page describes it: base64 of
     HMAC-SHA256(client secret, method + URI + body + timestamp), URI with the listed
     characters decoded, timestamp in Unix milliseconds."""
     stamp = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
     uri = url
-    for encoded, plain in (("%3A", ":"), ("%2F", "/"), ("%3F", "?"), ("%40", "@"), ("%21", "!"),
-                           ("%24", "$"), ("%27", "'"), ("%28", "("), ("%29", ")"), ("%2A", "*"),
-                           ("%2C", ","), ("%3B", ";")):
+    for encoded, plain in (
+        ("%3A", ":"),
+        ("%2F", "/"),
+        ("%3F", "?"),
+        ("%40", "@"),
+        ("%21", "!"),
+        ("%24", "$"),
+        ("%27", "'"),
+        ("%28", "("),
+        ("%29", ")"),
+        ("%2A", "*"),
+        ("%2C", ","),
+        ("%3B", ";"),
+    ):
         uri = uri.replace(encoded, plain).replace(encoded.lower(), plain)
     message = (method + uri).encode() + body + stamp.encode()
     signature = base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest())
@@ -75,29 +97,54 @@ def hubspot_path(route: str, object_type_id: str, object_id: str, **extra: str) 
 
 def salesforce_headers(user_id: str = SF_USER, key: str = SF_KEY) -> dict[str, str]:
     """What the Enrich_Card named credential (custom header) and the Apex class send."""
-    return {"X-Enrich-Card-Key": key, "X-Enrich-User-Id": user_id,
-            "X-Enrich-User-Name": "rep@acme.example"}
+    return {
+        "X-Enrich-Card-Key": key,
+        "X-Enrich-User-Id": user_id,
+        "X-Enrich-User-Name": "rep@acme.example",
+    }
 
 
 @dataclass
 class Crm:
     client: FlaskClient
 
-    def hubspot(self, route: str, type_id: str, object_id: str, body: bytes = b"",
-                method: str = "GET", headers: dict[str, str] | None = None, **extra: str) -> Any:
+    def hubspot(
+        self,
+        route: str,
+        type_id: str,
+        object_id: str,
+        body: bytes = b"",
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        **extra: str,
+    ) -> Any:
         path = hubspot_path(route, type_id, object_id, **extra)
-        sent = {**hubspot_headers(method, PUBLIC + path, body), **(headers or {})}
-        if body:
-            sent["Content-Type"] = "application/json"
+        sent = {
+            **hubspot_headers(method, PUBLIC + path, body),
+            **({"Content-Type": "application/json"} if body else {}),
+            **(headers or {}),
+        }
         return self.client.open(path, method=method, data=body, headers=sent)
 
-    def salesforce(self, route: str, record_id: str, body: bytes = b"", method: str = "GET",
-                   headers: dict[str, str] | None = None) -> Any:
-        sent = {**salesforce_headers(), **(headers or {})}
-        if body:
-            sent["Content-Type"] = "application/json"
-        return self.client.open(f"/embed/salesforce/{route}?recordId={record_id}", method=method,
-                                data=body, headers=sent)
+    def salesforce(
+        self,
+        route: str,
+        record_id: str,
+        body: bytes = b"",
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        sent = {
+            **salesforce_headers(),
+            **({"Content-Type": "application/json"} if body else {}),
+            **(headers or {}),
+        }
+        return self.client.open(
+            f"/embed/salesforce/{route}?recordId={record_id}",
+            method=method,
+            data=body,
+            headers=sent,
+        )
 
 
 @pytest.fixture
@@ -105,21 +152,36 @@ def crm(client: FlaskClient) -> Crm:
     return Crm(client)
 
 
-def deliver(client: FlaskClient, engine: Engine, actor: dict[str, Any], *, kind: str = "comment",
-            text: str | None = None, days_ago: float = 0.05, post_url: str | None = None,
-            platform: str = "linkedin") -> None:
+def deliver(
+    client: FlaskClient,
+    engine: Engine,
+    actor: dict[str, Any],
+    *,
+    kind: str = "comment",
+    text: str | None = None,
+    days_ago: float = 0.05,
+    post_url: str | None = None,
+    platform: str = "linkedin",
+) -> None:
     """One touchpoint through the signed Standard Webhooks receiver and the pipeline job."""
-    data: dict[str, Any] = {"platform": platform, "kind": kind, "actor": actor,
-                            "occurred_at": (datetime.now(UTC) - timedelta(days=days_ago))
-                            .isoformat()}
+    data: dict[str, Any] = {
+        "platform": platform,
+        "kind": kind,
+        "actor": actor,
+        "occurred_at": (datetime.now(UTC) - timedelta(days=days_ago)).isoformat(),
+    }
     if text:
         data["text"] = text
     if post_url:
-        data["post"] = {"id": f"post-{abs(hash(post_url)) % 10**8}", "url": post_url,
-                        "text": "Our zero-trust launch"}
+        data["post"] = {
+            "id": f"post-{abs(hash(post_url)) % 10**8}",
+            "url": post_url,
+            "text": "Our zero-trust launch",
+        }
     body = json.dumps({"type": "touchpoint.created", "data": data}).encode()
-    answer = client.post("/webhooks/standard/acme", data=body,
-                         headers=standard_headers(STANDARD_SECRET, body))
+    answer = client.post(
+        "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)
     raw_id = int(answer.json["raw_event_id"])  # type: ignore[index]
     process_raw_event(raw_id)
@@ -128,13 +190,17 @@ def deliver(client: FlaskClient, engine: Engine, actor: dict[str, Any], *, kind:
         with Session(engine) as session:
             raw = session.get(RawEvent, raw_id)
             return raw is not None and raw.status != EventStatus.PENDING
+
     wait_until(done)
 
 
-DANA = {"id": "urn:li:person:dana", "name": "Dana Whitfield", "handle": "danaw",
-        "email": "dana.whitfield@northwind.example"}
-PRIYA = {"id": "urn:li:person:priya", "name": "Priya Natarajan",
-         "email": "priya@fabrikam.example"}
+DANA = {
+    "id": "urn:li:person:dana",
+    "name": "Dana Whitfield",
+    "handle": "danaw",
+    "email": "dana.whitfield@northwind.example",
+}
+PRIYA = {"id": "urn:li:person:priya", "name": "Priya Natarajan", "email": "priya@fabrikam.example"}
 HANK = {"id": "hs-hank", "name": "Hank Hill", "email": "hank@strickland.example"}
 
 
@@ -144,34 +210,90 @@ def world(client: FlaskClient, engine: Engine) -> dict[str, int]:
     quiet contact; lead Priya. HubSpot: contact Hank at company Strickland. Returns crm id ->
     enrich record id."""
     now = utcnow()
-    sf = [MirrorRow("account", SF_ACCOUNT, now, company="Northwind Traders"),
-          MirrorRow("contact", SF_CONTACT, now, first_name="Dana", last_name="Whitfield",
-                    email=DANA["email"], company="Northwind Traders", account_crm_id=SF_ACCOUNT,
-                    title="VP Operations"),
-          MirrorRow("contact", SF_QUIET, now, first_name="Quinn", last_name="Quiet",
-                    email="quinn@northwind.example", company="Northwind Traders",
-                    account_crm_id=SF_ACCOUNT, title="Analyst"),
-          MirrorRow("lead", SF_LEAD, now, first_name="Priya", last_name="Natarajan",
-                    email=PRIYA["email"], company="Fabrikam", title="CISO"),
-          MirrorRow("opportunity", "006000000000001AAA", now, company="Northwind renewal",
-                    account_crm_id=SF_ACCOUNT, title="Negotiation",
-                    raw={"IsClosed": False, "Amount": 12000, "CloseDate": "2027-01-31"}),
-          MirrorRow("opportunity", "006000000000002AAA", now, company="Northwind pilot",
-                    account_crm_id=SF_ACCOUNT, title="Closed Won", raw={"IsClosed": True})]
-    hs = [MirrorRow("account", HS_COMPANY, now, company="Strickland Propane"),
-          MirrorRow("contact", HS_CONTACT, now, first_name="Hank", last_name="Hill",
-                    email=HANK["email"], company="Strickland Propane", account_crm_id=HS_COMPANY,
-                    title="Assistant Manager")]
+    sf = [
+        MirrorRow("account", SF_ACCOUNT, now, company="Northwind Traders"),
+        MirrorRow(
+            "contact",
+            SF_CONTACT,
+            now,
+            first_name="Dana",
+            last_name="Whitfield",
+            email=DANA["email"],
+            company="Northwind Traders",
+            account_crm_id=SF_ACCOUNT,
+            title="VP Operations",
+        ),
+        MirrorRow(
+            "contact",
+            SF_QUIET,
+            now,
+            first_name="Quinn",
+            last_name="Quiet",
+            email="quinn@northwind.example",
+            company="Northwind Traders",
+            account_crm_id=SF_ACCOUNT,
+            title="Analyst",
+        ),
+        MirrorRow(
+            "lead",
+            SF_LEAD,
+            now,
+            first_name="Priya",
+            last_name="Natarajan",
+            email=PRIYA["email"],
+            company="Fabrikam",
+            title="CISO",
+        ),
+        MirrorRow(
+            "opportunity",
+            "006000000000001AAA",
+            now,
+            company="Northwind renewal",
+            account_crm_id=SF_ACCOUNT,
+            title="Negotiation",
+            raw={"IsClosed": False, "Amount": 12000, "CloseDate": "2027-01-31"},
+        ),
+        MirrorRow(
+            "opportunity",
+            "006000000000002AAA",
+            now,
+            company="Northwind pilot",
+            account_crm_id=SF_ACCOUNT,
+            title="Closed Won",
+            raw={"IsClosed": True},
+        ),
+    ]
+    hs = [
+        MirrorRow("account", HS_COMPANY, now, company="Strickland Propane"),
+        MirrorRow(
+            "contact",
+            HS_CONTACT,
+            now,
+            first_name="Hank",
+            last_name="Hill",
+            email=HANK["email"],
+            company="Strickland Propane",
+            account_crm_id=HS_COMPANY,
+            title="Assistant Manager",
+        ),
+    ]
     with session_scope(engine) as session:
         _upsert(session, "salesforce", sf)
         _upsert(session, "hubspot", hs)
-    deliver(client, engine, DANA, text="How does your zero trust rollout handle contractors?",
-            post_url="https://www.linkedin.com/feed/update/urn:li:activity:1")
-    deliver(client, engine, DANA, kind="like", days_ago=20,
-            post_url="javascript:alert(document.cookie)")
+    deliver(
+        client,
+        engine,
+        DANA,
+        text="How does your zero trust rollout handle contractors?",
+        post_url="https://www.linkedin.com/feed/update/urn:li:activity:1",
+    )
+    deliver(
+        client, engine, DANA, kind="like", days_ago=20, post_url="javascript:alert(document.cookie)"
+    )
     deliver(client, engine, DANA, kind="share", days_ago=45)
     deliver(client, engine, PRIYA, text="Great piece on cloud security posture", days_ago=3)
-    deliver(client, engine, HANK, kind="comment", text="Propane and propane accessories",
-            platform="x")
+    deliver(
+        client, engine, HANK, kind="comment", text="Propane and propane accessories", platform="x"
+    )
     with Session(engine) as session:
         return {r.crm_id: r.id for r in session.exec(select(CrmRecord))}  # type: ignore[misc]

@@ -22,7 +22,8 @@ def card(answer: Any) -> dict[str, Any]:
 
 
 def test_a_contact_card_shows_score_trend_reasons_touchpoints_and_profiles(
-        crm: Crm, world: dict[str, int]) -> None:
+    crm: Crm, world: dict[str, int]
+) -> None:
     data = card(crm.salesforce("card", SF_CONTACT))
 
     assert data["kind"] == "contact" and not data["empty"]
@@ -45,7 +46,10 @@ def test_a_contact_card_shows_score_trend_reasons_touchpoints_and_profiles(
 
     [profile] = data["profiles"]
     assert (profile["platform"], profile["handle"], profile["status"]) == (
-        "linkedin", "danaw", "auto")
+        "linkedin",
+        "danaw",
+        "auto",
+    )
     assert profile["link_id"] > 0
     assert data["why"] == profile["evidence"] and "mail" in data["why"].lower()
 
@@ -65,7 +69,8 @@ def test_an_account_card_rolls_up_its_people(crm: Crm, world: dict[str, int]) ->
     assert data["kind"] == "account" and data["record"]["name"] == "Northwind Traders"
     assert data["score"]["value"] > 0
     assert [(p["name"], p["title"]) for p in data["engaged_people"]] == [
-        ("Dana Whitfield", "VP Operations")]
+        ("Dana Whitfield", "VP Operations")
+    ]
     weeks = data["touchpoints_by_week"]
     assert len(weeks) == 13 and sum(w["count"] for w in weeks) == 3
     assert weeks[-1]["count"] == 1  # this week's comment
@@ -82,8 +87,9 @@ def test_hubspot_contact_and_company_cards(crm: Crm, world: dict[str, int]) -> N
     assert company["kind"] == "account" and company["engaged_people"][0]["name"] == "Hank Hill"
 
 
-def test_unknown_and_quiet_records_say_no_social_activity_yet(crm: Crm,
-                                                              world: dict[str, int]) -> None:
+def test_unknown_and_quiet_records_say_no_social_activity_yet(
+    crm: Crm, world: dict[str, int]
+) -> None:
     unknown = card(crm.salesforce("card", "003000000000777AAA"))
     quiet = card(crm.salesforce("card", SF_QUIET))
     hubspot_unknown = card(crm.hubspot("card", "0-1", "99999"))
