@@ -297,3 +297,7 @@ def world(client: FlaskClient, engine: Engine) -> dict[str, int]:
     )
     with Session(engine) as session:
         return {r.crm_id: r.id for r in session.exec(select(CrmRecord))}  # type: ignore[misc]
+
+
+# The browser fixtures of the console suite (Debian's Chromium through Playwright).
+from tests.console.conftest import browser, context, live, page, revops_page  # noqa: E402, F401
