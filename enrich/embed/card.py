@@ -332,17 +332,17 @@ def account_card(session: Session, account: CrmRecord, now: datetime) -> dict[st
             "trend": _trend(values, points),
         },
         "engaged_people": engaged,
-        "touchpoints_by_week": _by_week([tp for _, tp in recent], points),
+        "touchpoints_by_week": _by_week([tp for _, tp in recent], now),
         "opportunities": _opportunities(session, account, recent, names),
     }
 
 
-def _by_week(tps: list[Touchpoint], points: list[datetime]) -> list[dict[str, Any]]:
-    """Touchpoints in each week that ends at one of the trend's points (the last: this week
-    so far)."""
-    edges = points[-WEEKS - 1 :]
+def _by_week(tps: list[Touchpoint], now: datetime) -> list[dict[str, Any]]:
+    """Touchpoints in each of the 13 seven-day weeks ending now (the last one ends now)."""
     weeks = []
-    for begin, end in zip(edges, edges[1:], strict=False):
+    for k in range(WEEKS - 1, -1, -1):
+        end = now - timedelta(weeks=k)
+        begin = end - timedelta(weeks=1)
         count = sum(1 for tp in tps if begin < _utc(tp.occurred_at) <= end)
         weeks.append({"week_ending": end.date().isoformat(), "count": count})
     return weeks

@@ -73,6 +73,7 @@ def test_an_account_card_rolls_up_its_people(crm: Crm, world: dict[str, int]) ->
     ]
     weeks = data["touchpoints_by_week"]
     assert len(weeks) == 13 and sum(w["count"] for w in weeks) == 3
+    assert len({w["week_ending"] for w in weeks}) == 13
     assert weeks[-1]["count"] == 1  # this week's comment
     [opportunity] = data["opportunities"]  # the closed one is left out
     assert opportunity["name"] == "Northwind renewal" and opportunity["stage"] == "Negotiation"
