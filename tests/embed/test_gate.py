@@ -3,6 +3,9 @@ record is read, and a correctly signed request gets its card."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -11,6 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.embed.conftest import (
     HS_CONTACT,
+    HS_SECRET,
     PUBLIC,
     SF_CONTACT,
     Crm,
@@ -33,9 +37,17 @@ def test_a_correctly_signed_hubspot_request_is_answered(client: FlaskClient) -> 
 
 def test_the_signature_covers_the_uri_with_hubspots_decoded_characters(client: FlaskClient) -> None:
     # An email in the query arrives percent-encoded (%40); HubSpot signs it decoded.
-    path = hubspot_path("card", "0-1", HS_CONTACT).replace("rep%40acme", "rep%40acme")
-    assert "%40" in path
+    path = hubspot_path("card", "0-1", HS_CONTACT)
+    assert "rep%40acme.example" in path
     assert client.get(path, headers=hubspot_headers("GET", PUBLIC + path)).status_code == 200
+    # Signed over the URI with %40 left encoded (not what HubSpot does), it is refused.
+    stamp = str(int(time.time() * 1000))
+    digest = hmac.new(HS_SECRET.encode(), f"GET{PUBLIC}{path}{stamp}".encode(), hashlib.sha256)
+    raw = {
+        "X-HubSpot-Signature-v3": base64.b64encode(digest.digest()).decode(),
+        "X-HubSpot-Request-Timestamp": stamp,
+    }
+    assert client.get(path, headers=raw).status_code == 401
 
 
 @pytest.mark.parametrize(
