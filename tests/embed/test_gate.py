@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import time
 from typing import Any
 
@@ -199,3 +200,19 @@ def test_salesforce_ids_other_than_contact_lead_account_are_400(crm: Crm, record
 
 def test_a_get_with_a_body_is_refused(crm: Crm) -> None:
     assert error(crm.salesforce("card", SF_CONTACT, b"{}"), 400) == "unexpected_body"
+
+
+def test_a_chunked_body_over_the_limit_is_413(crm: Crm, client: FlaskClient) -> None:
+    # No Content-Length to refuse on: the body is cut at the limit and refused, never verified.
+    big = io.BytesIO(b'{"linkId": 1, "pad": "' + b"x" * 40_000 + b'"}')
+    answer = client.post(
+        f"/embed/salesforce/not-this-person?recordId={SF_CONTACT}",
+        input_stream=big,
+        headers={
+            **salesforce_headers(),
+            "Transfer-Encoding": "chunked",
+            "Content-Type": "application/json",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert error(answer, 413) == "request_entity_too_large"
