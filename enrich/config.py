@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         730.0, alias="ENRICH_TOUCHPOINT_RETENTION_DAYS",
         description="purge touchpoints that happened longer ago than this (0 = keep forever)",
     )
+    trusted_proxies: int = Field(
+        0, alias="ENRICH_TRUSTED_PROXIES", ge=0, le=5,
+        description="reverse proxies in front of enrich whose X-Forwarded-For/-Proto to believe "
+                    "(0 = none: the client is the peer address, as sign-in lockout needs)",
+    )
     log_level: str = Field("INFO", alias="ENRICH_LOG_LEVEL")
     log_json: bool = Field(False, alias="ENRICH_LOG_JSON")
 

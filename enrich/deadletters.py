@@ -6,7 +6,15 @@ from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from enrich.db import session_scope
-from enrich.models import ActivityWrite, DeadLetter, EventStatus, RawEvent, SyncRequest, utcnow
+from enrich.models import (
+    ActivityWrite,
+    DeadLetter,
+    EventStatus,
+    RawEvent,
+    SocialProfile,
+    SyncRequest,
+    utcnow,
+)
 
 
 def replay(engine: Engine, ids: list[int] | None = None) -> int:
@@ -28,6 +36,10 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
                 if write is not None:
                     write.status = "pending"
                     _request(session, write.record_id)
+            elif letter.kind == "rematch" and letter.ref_id:
+                profile = session.get(SocialProfile, letter.ref_id)
+                if profile is not None:
+                    profile.match_requested_at = utcnow()
             elif letter.kind == "crm_auth":
                 # The CRM refused the credentials (enrich/sync/alerts.py): everything waiting
                 # was held back by that alone, so it is due again now.

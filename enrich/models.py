@@ -298,6 +298,9 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Sessions issued before this are over (signing out ends them on the server, not just in
+    # the browser that signed out: a copied cookie dies with them).
+    sessions_valid_after: datetime | None = None
 
 
 class ApiToken(SQLModel, table=True):
