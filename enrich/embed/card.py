@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -34,6 +33,7 @@ from enrich.models import (
     SocialProfile,
     Touchpoint,
 )
+from enrich.normalize import web_url
 from enrich.scores import scorer_cache, to_scoring, touchpoints_of
 from enrich.scoring import rollup_account
 from enrich.scoring.decay import age_days, decay_factor
@@ -157,17 +157,6 @@ def _trend(values: list[float], points: list[datetime]) -> dict[str, Any]:
     }
 
 
-def safe_url(url: str | None) -> str | None:
-    """A link the card may render: absolute http(s) only (no javascript:, data:, relative)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
-
-
 def excerpt(text: str | None, limit: int = EXCERPT) -> str:
     flat = re.sub(r"\s+", " ", text or "").strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -180,7 +169,7 @@ def touchpoint_item(tp: Touchpoint) -> dict[str, Any]:
         "kind": tp.kind,
         "occurred_at": tp.occurred_at.astimezone(UTC).isoformat(),
         "excerpt": excerpt(tp.text or tp.post_text),
-        "post_url": safe_url(tp.post_url),
+        "post_url": web_url(tp.post_url),
     }
 
 
@@ -239,7 +228,7 @@ def person_card(session: Session, record: CrmRecord, now: datetime) -> dict[str,
                 "platform": p.platform,
                 "handle": p.handle,
                 "name": p.name,
-                "url": safe_url(p.url),
+                "url": web_url(p.url),
                 "status": link.status,
                 "evidence": strongest(link),
             }
