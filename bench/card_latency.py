@@ -258,6 +258,7 @@ def main() -> None:
     url = f"sqlite:///{db}"
     if not db.exists():
         build(url, args.people, rng)
+    upgrade(url)  # a database built by an older checkout gets the current schema
     pools = _pools(url)
     proc = serve(url, args.port, work / "server.log")
     base = f"http://127.0.0.1:{args.port}"
