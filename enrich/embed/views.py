@@ -40,7 +40,9 @@ replays = gate.ReplayGuard(gate.HUBSPOT_MAX_AGE_MS / 1000)
 # HubSpot objectTypeId → our object type (contacts, companies); leads live in Salesforce.
 HUBSPOT_TYPES = {"0-1": "contact", "0-2": "account"}
 _HUBSPOT_ID = re.compile(r"\d{1,20}")
-_SF_ID = re.compile(r"(003|00Q|001)[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+# 18 characters, as Apex gives an Id and the mirror stores it (the 15-character form is
+# case-sensitive and would not match).
+_SF_ID = re.compile(r"(003|00Q|001)[0-9A-Za-z]{15}")
 SF_TYPES = {"003": "contact", "00Q": "lead", "001": "account"}
 
 
@@ -65,8 +67,7 @@ def _salesforce_record() -> cards.RecordRef:
         raise gate.refuse(
             400,
             "bad_record_id",
-            "recordId must be a Contact (003), Lead (00Q) "
-            "or Account (001) id of 15 or 18 characters",
+            "recordId must be the 18-character id of a Contact (003), Lead (00Q) or Account (001)",
         )
     return cards.RecordRef("salesforce", record_id, SF_TYPES[record_id[:3]])
 

@@ -193,7 +193,9 @@ def test_salesforce_requests_without_the_orgs_key_or_a_user(
     assert error(answer, status) == code
 
 
-@pytest.mark.parametrize("record_id", ["006000000000001AAA", "003", "003'--", ""])
+@pytest.mark.parametrize(
+    "record_id", ["006000000000001AAA", "003000000000001", "003", "003'--", ""]
+)
 def test_salesforce_ids_other_than_contact_lead_account_are_400(crm: Crm, record_id: str) -> None:
     assert error(crm.salesforce("card", record_id), 400) == "bad_record_id"
 
