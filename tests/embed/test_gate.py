@@ -171,6 +171,18 @@ def test_not_this_person_needs_json(crm: Crm) -> None:
     assert error(answer, 415) == "unsupported_media_type"
 
 
+def test_a_body_without_content_type_is_read_as_json(crm: Crm, world: dict[str, int]) -> None:
+    answer = crm.hubspot(
+        "not-this-person",
+        "0-1",
+        HS_CONTACT,
+        b'{"linkId": 424242}',
+        method="POST",
+        headers={"Content-Type": ""},
+    )
+    assert error(answer, 404) == "unknown_link"
+
+
 def test_unknown_link_ids_are_404(crm: Crm, world: dict[str, int]) -> None:
     answer = crm.salesforce("not-this-person", SF_CONTACT, b'{"linkId": 424242}', method="POST")
     assert error(answer, 404) == "unknown_link"
