@@ -1,13 +1,17 @@
 import React, { useCallback, useEffect, useState } from 'react';
 import {
+  BarChart,
   Button,
   Divider,
   EmptyState,
   ErrorState,
   Flex,
-  Heading,
+  LineChart,
   Link,
   LoadingSpinner,
+  Statistics,
+  StatisticsItem,
+  StatisticsTrend,
   Tag,
   Text,
 } from '@hubspot/ui-extensions';
@@ -72,15 +76,27 @@ export function SocialCard({ context, fetcher, actions }) {
   );
 }
 
+const QUIET_CHART = { showLegend: false, showDataLabels: false, showTooltips: true };
+
 function Score({ score }) {
+  const change = score.trend.change;
   return (
     <Flex direction="column" gap="xs">
-      <Heading>
-        <Text inline testId="score">{String(score.value)}</Text>
-      </Heading>
-      <Text variant="microcopy" testId="trend">
-        {signed(score.trend.change)} in 90 days
-      </Text>
+      <Statistics>
+        <StatisticsItem label="Social score" number={String(score.value)} testId="score">
+          <StatisticsTrend
+            testId="trend"
+            direction={change < 0 ? 'decrease' : 'increase'}
+            value={`${signed(change)} in 90 days`}
+          />
+        </StatisticsItem>
+      </Statistics>
+      <LineChart
+        testId="sparkline"
+        data={score.trend.points.map((point) => ({ at: point.at, score: point.score }))}
+        axes={{ x: { field: 'at', fieldType: 'datetime' }, y: { field: 'score', fieldType: 'linear' } }}
+        options={QUIET_CHART}
+      />
       {score.reasons.map((reason) => (
         <Text key={reason}>• {reason}</Text>
       ))}
@@ -151,9 +167,12 @@ function Account({ card }) {
       ))}
       <Divider />
       <Text format={{ fontWeight: 'bold' }}>Touchpoints by week</Text>
-      <Text variant="microcopy" testId="weeks">
-        {card.touchpoints_by_week.map((week) => week.count).join(' · ')}
-      </Text>
+      <BarChart
+        testId="weeks"
+        data={card.touchpoints_by_week.map((week) => ({ week: week.week_ending, touchpoints: week.count }))}
+        axes={{ x: { field: 'week', fieldType: 'category' }, y: { field: 'touchpoints', fieldType: 'linear' } }}
+        options={QUIET_CHART}
+      />
       <Divider />
       <Text format={{ fontWeight: 'bold' }}>Open opportunities touched by social</Text>
       {card.opportunities.length === 0 && <Text>None</Text>}

@@ -1,10 +1,14 @@
 import React from 'react';
 import {
+  BarChart,
   Button,
   EmptyState,
   ErrorState,
+  LineChart,
   Link,
   LoadingSpinner,
+  StatisticsItem,
+  StatisticsTrend,
   Tag,
   Text,
 } from '@hubspot/ui-extensions';
@@ -65,7 +69,11 @@ describe('SocialCard', () => {
   it('shows a contact: score, reasons, interests, touchpoints, profiles', async () => {
     const { findByTestId, findAll, fetch } = await rendered([[200, contact]]);
     expect(fetch.calls[0].options.method).toBe('GET');
-    expect(findByTestId(Text, 'score').text).toBe(String(contact.score.value));
+    expect(findByTestId(StatisticsItem, 'score').props.number).toBe(String(contact.score.value));
+    const trend = findByTestId(StatisticsTrend, 'trend').props;
+    expect(trend.value).toMatch(/ in 90 days$/);
+    const spark = findByTestId(LineChart, 'sparkline').props.data;
+    expect(spark.map((p) => p.score)).toEqual(contact.score.trend.points.map((p) => p.score));
     const texts = findAll(Text).map((t) => t.text);
     for (const reason of contact.score.reasons) expect(texts).toContain(`• ${reason}`);
     expect(findAll(Tag).map((t) => t.text)).toEqual(contact.interests.map((i) => i.topic));
@@ -93,7 +101,7 @@ describe('SocialCard', () => {
     const texts = findAll(Text).map((t) => t.text);
     const person = account.engaged_people[0];
     expect(texts.some((t) => t.startsWith(person.name))).toBe(true);
-    expect(findByTestId(Text, 'weeks').text.split(' · ')).toHaveLength(13);
+    expect(findByTestId(BarChart, 'weeks').props.data).toHaveLength(13);
     expect(texts.some((t) => t.startsWith(account.opportunities[0].name))).toBe(true);
   });
 
