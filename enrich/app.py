@@ -45,12 +45,13 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
             return response
 
     import webhooks
-    from enrich import console, health, metrics
+    from enrich import console, embed, health, metrics
 
     health.init_app(app)
     metrics.init_app(app)  # GET /metrics (Prometheus)
     webhooks.init_app(app)
     console.init_app(app)  # RevOps console pages and the /api/v1 JSON API
+    embed.init_app(app)  # the social card inside the CRM
     _error_handlers(app)
     return app
 

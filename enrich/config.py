@@ -188,6 +188,29 @@ class Settings(BaseSettings):
     # {platform: x|facebook|instagram|linkedin, id, name, secret?}; see SocialAccount.
     accounts: str | None = Field(None, alias="ENRICH_ACCOUNTS")
 
+    # The social card inside the CRM (enrich/embed/, docs/CRM_CARD.md). Comma-separated
+    # secrets allow rotation; unset = that CRM's card routes answer 404 not_configured.
+    hubspot_client_secret: str | None = Field(
+        None, description="the HubSpot app's client secret: checks X-HubSpot-Signature-v3 on "
+        "the app card's hubspot.fetch() requests")
+    hubspot_portal_id: str | None = Field(
+        None, description="only this HubSpot account (portal) may ask for cards; unset = any "
+        "portal the app is installed in")
+    salesforce_card_key: str | None = Field(
+        None, description="the per-org secret the Salesforce named credential sends in the "
+        "X-Enrich-Card-Key header (at least 32 characters)")
+    card_requests_per_minute: int = Field(
+        60, ge=1, description="card requests one CRM user may make per minute (per web process)")
+
+    @field_validator("salesforce_card_key")
+    @classmethod
+    def _card_key_strong(cls, value: str | None) -> str | None:
+        # It is a bearer secret (no signature over the request): it must not be guessable.
+        if value is not None and any(len(key) < 32 for key in split_secrets(value)):
+            raise ValueError("each key must be at least 32 characters (e.g. `openssl rand "
+                             "-hex 32`)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _sqlalchemy_url(cls, value: str) -> str:
