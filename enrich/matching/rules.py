@@ -111,6 +111,7 @@ class Level:
     tf_weight: float = 0.0
     tf_min_bits: float = -8.0
     tf_max_bits: float = 8.0
+    fixed: bool = False  # ``enrich match train`` leaves this level's weight as written
 
     def __post_init__(self) -> None:
         where = f"level {self.label!r}"
@@ -149,7 +150,8 @@ class Level:
         bits = self.tf_weight * math.log2(typical / count)
         return min(self.tf_max_bits, max(self.tf_min_bits, bits))
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | bool]:
+        d: dict[str, float | bool]
         if self.weight_bits is not None:
             d = {"weight": self.weight_bits}
         else:
@@ -158,6 +160,8 @@ class Level:
         if self.tf_weight:
             d.update(tf_weight=self.tf_weight, tf_min_bits=self.tf_min_bits,
                      tf_max_bits=self.tf_max_bits)
+        if self.fixed:
+            d["fixed"] = True
         return d
 
     @classmethod
@@ -165,7 +169,11 @@ class Level:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return cls(label, weight_bits=_number(data, where))
         d = _mapping(data, where)
-        _keys(d, where, {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits"}, set())
+        _keys(d, where, {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits", "fixed"},
+              set())
+        fixed = d.get("fixed", False)
+        if not isinstance(fixed, bool):
+            raise ConfigError(f"{where}.fixed: expected true or false, got {fixed!r}")
 
         def num(key: str) -> float | None:
             return None if d.get(key) is None else _number(d[key], f"{where}.{key}")
@@ -175,7 +183,8 @@ class Level:
         tf_weight, tf_min, tf_max = num("tf_weight"), num("tf_min_bits"), num("tf_max_bits")
         try:
             return cls(label, m=m, u=u, weight_bits=weight_bits, tf_weight=_or(tf_weight, 0.0),
-                       tf_min_bits=_or(tf_min, -8.0), tf_max_bits=_or(tf_max, 8.0))
+                       tf_min_bits=_or(tf_min, -8.0), tf_max_bits=_or(tf_max, 8.0),
+                       fixed=fixed)
         except ConfigError as e:
             raise ConfigError(f"{where}: {str(e).removeprefix(f'level {label!r}: ')}") from None
 

@@ -265,6 +265,24 @@ class Matcher:
             candidates=self._decide(scored),
         )
 
+    def levels(self, profile: Profile, people: Iterable[Person]
+               ) -> Iterator[tuple[tuple[str, ...], float]]:
+        """For each person: the level every comparison reaches and the term-frequency bits
+        the scorer adds to them (what ``train`` estimates weights from)."""
+        steps: list[tuple[_Step, Values, dict[tuple[str, ...], Contribution]]] = [
+            (step, _values(profile, step.left), {}) for step in self._plan
+        ]
+        for person in people:
+            labels, tf = [], 0.0
+            for step, left, memo in steps:
+                key = step.right_key(person)
+                c = memo.get(key)
+                if c is None:
+                    c = memo[key] = self._compare(step, left, _values(person, step.right))
+                labels.append(c.level)
+                tf += c.weight - step.levels[c.level].weight
+            yield tuple(labels), tf
+
     def _decide(
         self, scored: Sequence[tuple[float, tuple[Contribution, ...], str]]
     ) -> tuple[Candidate, ...]:
