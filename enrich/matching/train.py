@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.profile import Person, Profile
-from enrich.matching.rules import Comparison, RuleSet, Thresholds
+from enrich.matching.rules import Comparison, Level, RuleSet, Thresholds
 from enrich.matching.scorer import Matcher
 
 __all__ = ["PRIOR_M", "LevelChange", "Training", "bits_of", "train"]
@@ -293,7 +293,7 @@ def train(
     changes: list[LevelChange] = []
     new_comps = []
     for k, comp in enumerate(comps):
-        levels = []
+        written: list[Level] = []
         for lv in comp.levels:
             seen = u_counts[k].get(lv.label, 0) + round(
                 u_blocked[k].get(lv.label, 0.0) * len(groups) * n_people
@@ -312,7 +312,7 @@ def train(
                         u_counts[k].get(lv.label, 0),
                     )
                 )
-                levels.append(new)
+                written.append(new)
             else:
                 changes.append(
                     LevelChange(
@@ -325,8 +325,8 @@ def train(
                         u_counts[k].get(lv.label, 0),
                     )
                 )
-                levels.append(lv)
-        new_comps.append(replace(comp, levels=tuple(levels)))
+                written.append(lv)
+        new_comps.append(replace(comp, levels=tuple(written)))
     pi = min(max(pi, 1e-6), 1 - 1e-6)
     prior_weight = round(math.log2(pi / (n_people * (1.0 - pi))), 3)
     trained = replace(
