@@ -143,9 +143,9 @@ class Level:
         assert self.m is not None and self.u is not None
         return math.log2(self.m / self.u)
 
-    def tf_bits(self, count: int, typical: float) -> float:
+    def tf_bits(self, count: float, typical: float) -> float:
         """Term-frequency adjustment (bits) for a value shared by ``count`` records."""
-        if not self.tf_weight or count < 1 or typical <= 0:
+        if not self.tf_weight or count <= 0 or typical <= 0:
             return 0.0
         bits = self.tf_weight * math.log2(typical / count)
         return min(self.tf_max_bits, max(self.tf_min_bits, bits))

@@ -27,7 +27,7 @@ from enrich.matching.blocking import BlockingIndex, person_keys, profile_keys
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.comparators import COMPARATORS, TERMS, WRITTEN_TERMS, CompareFn, Values
 from enrich.matching.forked import shared_chunks
-from enrich.matching.frequency import TermFrequencies, count_terms
+from enrich.matching.frequency import FULL, TermFrequencies, count_terms
 from enrich.matching.profile import Person, Profile, field_getter
 from enrich.matching.rules import Comparison, Level, RuleSet
 
@@ -212,22 +212,32 @@ class Matcher:
                        left: Values | None = None) -> tuple[float, str]:
         """Bits for how common the agreeing value is: the CRM value's count, or the count
         of the value the profile gives when that differs (a nickname) and is commoner.
-        Batch fast levels pass no ``left``: none of them answers a level whose values
-        can differ (``WRITTEN_TERMS``)."""
+        A full name is weighed by its expected namesakes among the other records
+        (``TermFrequencies.others``) against a typical record's. Batch fast levels pass
+        no ``left``: none of them answers a level whose values can differ
+        (``WRITTEN_TERMS``)."""
         term = TERMS[comp.comparator](right, level.label)
         if not term:
             return 0.0, ""
-        count = self._tf.count(comp.name, term)
+        tf = self._tf
+        count = tf.count(comp.name, term)
+        full = term.startswith(FULL)
+        held = tf.others(comp.name, term, count) if full else float(count)
         what = "this name"
         written = WRITTEN_TERMS.get(comp.comparator)
         if written is not None and left is not None:
             for t in written(left, right, level.label):
-                c = self._tf.count(comp.name, t)
-                if c > count:
-                    count, what = c, f"the name as given ({t.partition(':')[2].title()})"
-        typical = self._tf.typical(comp.name, term)
-        bits = level.tf_bits(count, typical)
+                c = tf.count(comp.name, t)
+                h = tf.others(comp.name, t, c) if full else float(c)
+                if h > held:
+                    count, held, what = c, h, (
+                        f"the name as given ({t.partition(':')[2].title()})")
+        typical = tf.typical_others(comp.name) if full else tf.typical(comp.name, term)
+        bits = level.tf_bits(held, typical)
         who = "1 CRM record has" if count == 1 else f"{count} CRM records have"
+        if full:
+            return bits, (f"; {who} {what}, {held:.2g} other holders expected against "
+                          f"{typical:.2g} for a typical name ({bits:+.1f} bits)")
         return bits, f"; {who} {what}, a typical one {typical:.0f} ({bits:+.1f} bits)"
 
     def score(self, profile: Profile, person: Person) -> tuple[float, tuple[Contribution, ...]]:

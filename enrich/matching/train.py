@@ -85,6 +85,7 @@ U_FLOOR = 0.5  # pseudo-count of a level random pairs never reached: u = 0.5 / p
 # A level fewer pairs than this reached (random or blocked non-matches) keeps its weight:
 # log2(m/u) of two near-zero estimates is noise.
 MIN_PAIRS = 5
+U_STRENGTH = 20.0
 
 
 def bits_of(probability: float) -> float:
@@ -169,6 +170,7 @@ def train(
     version: str | None = None,
     seed: int = 0,
     matcher: Matcher | None = None,
+    among: str = "blocked",
 ) -> Training:
     """Estimate the weights of ``rules`` from ``people`` (the mirror) and ``profiles``.
 
@@ -203,10 +205,13 @@ def train(
     # the larger of the two estimates (each a share of all profile x record pairs).
     u_blocked: list[dict[str, float]] = [{} for _ in comps]
 
+    def u_random(k: int, label: str) -> float:
+        return max(u_counts[k].get(label, 0), U_FLOOR) / n_random
+
     def u_of(k: int, label: str) -> float:
-        return max(
-            u_counts[k].get(label, 0) / n_random, u_blocked[k].get(label, 0.0), U_FLOOR / n_random
-        )
+        if among == "blocked":
+            return u_blocked[k].get(label) or u_random(k, label)
+        return max(u_random(k, label), u_blocked[k].get(label, 0.0))
 
     # The blocked candidates of (a sample of) the profiles, as level vectors.
     chosen = list(profiles)
@@ -247,9 +252,12 @@ def train(
         other: list[dict[str, float]] = [dict.fromkeys(mk, 0.0) for mk in m_est]
         weight_sum = 0.0
         prior_odds = pi / (n_people * (1.0 - pi))
+        nonmatch = 0.0
         for vecs, fixed in groups:
             if not vecs:
                 continue
+            if among == "blocked":
+                prior_odds = pi / (len(vecs) * (1.0 - pi))
             lrs = []
             for levels, tf in vecs:
                 s = tf
@@ -265,6 +273,7 @@ def train(
                 post = [x / denom for x in lrs]
             for (levels, _), r in zip(vecs, post, strict=True):
                 weight_sum += r
+                nonmatch += 1.0 - r
                 for k, label in enumerate(levels):
                     if label in acc[k]:
                         acc[k][label] += r
@@ -286,7 +295,11 @@ def train(
             default=0.0,
         )
         m_est, pi = new_m, new_pi
-        u_blocked = [{x: n / (len(groups) * n_people) for x, n in o.items()} for o in other]
+        if among == "blocked":
+            u_blocked = [{x: (n + U_STRENGTH * u_random(k, x)) / (nonmatch + U_STRENGTH)
+                          for x, n in o.items()} for k, o in enumerate(other)]
+        else:
+            u_blocked = [{x: n / (len(groups) * n_people) for x, n in o.items()} for o in other]
         if delta < 1e-4 and done > 2:
             break
 
@@ -328,7 +341,8 @@ def train(
                 written.append(lv)
         new_comps.append(replace(comp, levels=tuple(written)))
     pi = min(max(pi, 1e-6), 1 - 1e-6)
-    prior_weight = round(math.log2(pi / (n_people * (1.0 - pi))), 3)
+    per = (n_blocked / max(1, sum(1 for v, _ in groups if v))) if among == "blocked" else n_people
+    prior_weight = round(math.log2(pi / (per * (1.0 - pi))), 3)
     trained = replace(
         rules,
         version=version or f"{rules.version}-trained",

@@ -348,3 +348,18 @@ def test_a_married_name_is_blocked_with_the_maiden_one(rules: RuleSet) -> None:
 @pytest.mark.parametrize("shown", ["Jane Doe (CEO)", "Jane Doe (she/her)", "Jane Doe (NYC)"])
 def test_parentheses_holding_no_name_are_not_a_family_name(shown: str) -> None:
     assert nz.parse_display_name(shown).tokens == ("jane", "doe")
+
+
+def test_a_name_held_once_weighs_by_how_common_its_parts_are(rules: RuleSet) -> None:
+    """Two full names each held by one record: "John Lee" (many Johns, many Lees: more
+    John Lees are likely out there) says less than "Ignatius Quarshie" (both parts rare)."""
+    people = [Person(f"j{i}", "John", f"Other{i}") for i in range(30)]
+    people += [Person(f"l{i}", f"Other{i}", "Lee") for i in range(30)]
+    people += [Person(f"x{i}", f"Given{i}", f"Family{i}") for i in range(200)]
+    people += [Person("jl", "John", "Lee"), Person("iq", "Ignatius", "Quarshie")]
+    m = Matcher(rules, people)
+    common = _part(m, _p("John Lee"), "jl", "name")
+    rare = _part(m, _p("Ignatius Quarshie"), "iq", "name")
+    assert common.level == rare.level == "exact"
+    assert rare.weight > common.weight
+    assert "other holders expected" in rare.explanation
