@@ -85,7 +85,6 @@ U_FLOOR = 0.5  # pseudo-count of a level random pairs never reached: u = 0.5 / p
 # A level fewer pairs than this reached (random or blocked non-matches) keeps its weight:
 # log2(m/u) of two near-zero estimates is noise.
 MIN_PAIRS = 5
-U_STRENGTH = 20.0
 
 
 def bits_of(probability: float) -> float:
@@ -163,22 +162,22 @@ def train(
     *,
     labels: Mapping[tuple[str, str], bool] | None = None,
     random_pairs: int = 60_000,
-    max_profiles: int = 4_000,
+    max_profiles: int = 3_000,
     link_probability: float = 0.99,
     review_probability: float = 0.5,
-    iterations: int = 25,
+    iterations: int = 30,
     version: str | None = None,
     seed: int = 0,
     matcher: Matcher | None = None,
-    among: str = "blocked",
 ) -> Training:
     """Estimate the weights of ``rules`` from ``people`` (the mirror) and ``profiles``.
 
     ``labels``: (profile key, person id) -> True for a pair a person confirmed, False for
     one rejected. ``matcher``: an index of ``people`` under ``rules`` already built.
+    Raises ValueError for probabilities out of order and for an empty side.
     """
-    if not 0.5 <= review_probability < link_probability < 1.0:
-        raise ValueError("need 0.5 <= review probability < link probability < 1")
+    if not 0.0 < review_probability < link_probability < 1.0:
+        raise ValueError("need 0 < review probability < link probability < 1")
     t0 = time.perf_counter()
     rng = random.Random(seed)
     m = matcher if matcher is not None else Matcher(rules, people)
@@ -201,44 +200,43 @@ def train(
         n_random += per_profile
 
     # A level random pairs rarely reach (a nickname agreeing) is one blocking nearly always
-    # selects, so the blocked pairs EM reads as different people count it better: u is
-    # the larger of the two estimates (each a share of all profile x record pairs).
+    # selects, so the blocked pairs EM reads as different people count it too: u is the
+    # larger of the two estimates (each a share of all profile x record pairs).
     u_blocked: list[dict[str, float]] = [{} for _ in comps]
 
-    def u_random(k: int, label: str) -> float:
-        return max(u_counts[k].get(label, 0), U_FLOOR) / n_random
-
     def u_of(k: int, label: str) -> float:
-        if among == "blocked":
-            return u_blocked[k].get(label) or u_random(k, label)
-        return max(u_random(k, label), u_blocked[k].get(label, 0.0))
+        return max(
+            u_counts[k].get(label, 0) / n_random, u_blocked[k].get(label, 0.0), U_FLOOR / n_random
+        )
 
-    # The blocked candidates of (a sample of) the profiles, as level vectors.
+    # The blocked candidates of (a sample of) the profiles: per pair the index of its
+    # pattern of levels (few distinct ones: EM works on those), tf bits, label.
     chosen = list(profiles)
     if len(chosen) > max_profiles:
         chosen = rng.sample(chosen, max_profiles)
     labelled = {pk for pk, _ in labels}
-    chosen += [p for p in profiles if p.key in labelled and p not in chosen]
-    groups: list[tuple[list[tuple[tuple[str, ...], float]], list[float | None]]] = []
-    n_blocked = 0
+    seen_keys = {p.key for p in chosen}
+    chosen += [p for p in profiles if p.key in labelled and p.key not in seen_keys]
+    patterns: dict[tuple[str, ...], int] = {}
+    groups: list[list[tuple[int, float, bool | None]]] = []
     n_labels = 0
     for prof in chosen:
         cands = m.candidates(prof)
-        if not cands:
-            groups.append(([], []))
-            continue
-        vecs = list(m.levels(prof, cands))
-        fixed_to = [labels.get((prof.key, c.id)) for c in cands]
-        n_labels += sum(x is not None for x in fixed_to)
-        groups.append((vecs, [None if x is None else float(x) for x in fixed_to]))
-        n_blocked += len(cands)
+        pairs = []
+        for (levels, tf), c in zip(m.levels(prof, cands), cands, strict=True):
+            said = labels.get((prof.key, c.id))
+            n_labels += said is not None
+            pairs.append((patterns.setdefault(levels, len(patterns)), tf, said))
+        groups.append(pairs)
+    n_blocked = sum(map(len, groups))
+    pattern_list = list(patterns)
 
     # m over every level of the comparison (null and fixed ones included, so that m and u
     # are shares of the same whole); only the trainable ones are written back.
-    train_idx = [_trainable(c) for c in comps]
+    trainable = [_trainable(c) for c in comps]
     prior_m = [
         {x: PRIOR_M[c.comparator][x] for x in names}
-        for c, names in zip(comps, train_idx, strict=True)
+        for c, names in zip(comps, trainable, strict=True)
     ]
     m_est = [dict(p) for p in prior_m]
     fixed_w = [{lv.label: lv.weight for lv in c.levels} for c in comps]
@@ -246,42 +244,41 @@ def train(
     done = 0
     for done in range(1, iterations + 1):  # noqa: B007 (the count is reported)
         w = [
-            {x: math.log2(max(mk[x], 1e-9) / u_of(k, x)) for x in mk} for k, mk in enumerate(m_est)
+            {x: math.log2(max(mk[x], 1e-12) / u_of(k, x)) for x in mk} for k, mk in enumerate(m_est)
         ]
-        acc: list[dict[str, float]] = [dict.fromkeys(mk, 0.0) for mk in m_est]
-        other: list[dict[str, float]] = [dict.fromkeys(mk, 0.0) for mk in m_est]
-        weight_sum = 0.0
+        bits = [
+            sum(w[k][x] if x in w[k] else fixed_w[k].get(x, 0.0) for k, x in enumerate(levels))
+            for levels in pattern_list
+        ]
+        match_mass = [0.0] * len(pattern_list)
+        other_mass = [0.0] * len(pattern_list)
         prior_odds = pi / (n_people * (1.0 - pi))
-        nonmatch = 0.0
-        for vecs, fixed in groups:
-            if not vecs:
+        for pairs in groups:
+            if not pairs:
                 continue
-            if among == "blocked":
-                prior_odds = pi / (len(vecs) * (1.0 - pi))
-            lrs = []
-            for levels, tf in vecs:
-                s = tf
-                for k, label in enumerate(levels):
-                    wk = w[k].get(label)
-                    s += wk if wk is not None else fixed_w[k].get(label, 0.0)
-                lrs.append(prior_odds * math.pow(2.0, min(s, 200.0)))
-            if any(f == 1.0 for f in fixed):
-                post = [1.0 if f == 1.0 else 0.0 for f in fixed]
+            if any(said for _, _, said in pairs):
+                post = [1.0 if said else 0.0 for _, _, said in pairs]
             else:
-                lrs = [0.0 if f == 0.0 else x for x, f in zip(lrs, fixed, strict=True)]
+                lrs = [
+                    0.0 if said is False else prior_odds * math.pow(2.0, min(bits[i] + tf, 200.0))
+                    for i, tf, said in pairs
+                ]
                 denom = 1.0 + sum(lrs)
                 post = [x / denom for x in lrs]
-            for (levels, _), r in zip(vecs, post, strict=True):
-                weight_sum += r
-                nonmatch += 1.0 - r
-                for k, label in enumerate(levels):
-                    if label in acc[k]:
-                        acc[k][label] += r
-                        other[k][label] += 1.0 - r
-        new_pi = (weight_sum + 1.0) / (len(groups) + 2.0)
+            for (i, _, _), r in zip(pairs, post, strict=True):
+                match_mass[i] += r
+                other_mass[i] += 1.0 - r
+        total = sum(match_mass)
+        acc: list[dict[str, float]] = [dict.fromkeys(mk, 0.0) for mk in m_est]
+        other: list[dict[str, float]] = [dict.fromkeys(mk, 0.0) for mk in m_est]
+        for levels, r, o in zip(pattern_list, match_mass, other_mass, strict=True):
+            for k, label in enumerate(levels):
+                if label in acc[k]:
+                    acc[k][label] += r
+                    other[k][label] += o
         new_m = [
             {
-                x: (acc[k][x] + PRIOR_STRENGTH * prior_m[k][x]) / (weight_sum + PRIOR_STRENGTH)
+                x: (acc[k][x] + PRIOR_STRENGTH * prior_m[k][x]) / (total + PRIOR_STRENGTH)
                 for x in prior_m[k]
             }
             for k in range(len(comps))
@@ -294,12 +291,8 @@ def train(
             ),
             default=0.0,
         )
-        m_est, pi = new_m, new_pi
-        if among == "blocked":
-            u_blocked = [{x: (n + U_STRENGTH * u_random(k, x)) / (nonmatch + U_STRENGTH)
-                          for x, n in o.items()} for k, o in enumerate(other)]
-        else:
-            u_blocked = [{x: n / (len(groups) * n_people) for x, n in o.items()} for o in other]
+        m_est, pi = new_m, (total + 1.0) / (len(groups) + 2.0)
+        u_blocked = [{x: n / (len(groups) * n_people) for x, n in o.items()} for o in other]
         if delta < 1e-4 and done > 2:
             break
 
@@ -308,12 +301,12 @@ def train(
     for k, comp in enumerate(comps):
         written: list[Level] = []
         for lv in comp.levels:
-            seen = u_counts[k].get(lv.label, 0) + round(
+            pairs_seen = u_counts[k].get(lv.label, 0) + round(
                 u_blocked[k].get(lv.label, 0.0) * len(groups) * n_people
             )
-            if lv.label in m_est[k] and seen >= MIN_PAIRS:
+            if lv.label in m_est[k] and pairs_seen >= MIN_PAIRS:
                 mk, uk = m_est[k][lv.label], u_of(k, lv.label)
-                new = replace(lv, m=round(mk, 6), u=float(f"{uk:.3g}"), weight_bits=None)
+                new = replace(lv, m=float(f"{mk:.4g}"), u=float(f"{uk:.4g}"), weight_bits=None)
                 changes.append(
                     LevelChange(
                         comp.name,
@@ -341,12 +334,10 @@ def train(
                 written.append(lv)
         new_comps.append(replace(comp, levels=tuple(written)))
     pi = min(max(pi, 1e-6), 1 - 1e-6)
-    per = (n_blocked / max(1, sum(1 for v, _ in groups if v))) if among == "blocked" else n_people
-    prior_weight = round(math.log2(pi / (per * (1.0 - pi))), 3)
     trained = replace(
         rules,
         version=version or f"{rules.version}-trained",
-        prior_weight=prior_weight,
+        prior_weight=round(math.log2(pi / (n_people * (1.0 - pi))), 3),
         thresholds=Thresholds(
             link=round(bits_of(link_probability), 3),
             review=round(bits_of(review_probability), 3),
@@ -360,7 +351,7 @@ def train(
         tuple(changes),
         pi,
         n_people,
-        len(chosen),
+        len(groups),
         n_random,
         n_blocked,
         n_labels,
