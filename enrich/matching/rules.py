@@ -36,6 +36,7 @@ __all__ = [
     "Thresholds",
     "default_rules",
     "dump_rules",
+    "log_odds",
     "load_rules",
     "parse_rules",
 ]
@@ -334,15 +335,26 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Decision thresholds on the total match weight (bits)."""
+    """Decision thresholds on the total match weight (bits).
+
+    ``link`` and ``review`` may be stated as match probabilities instead
+    (``link_probability: 0.99``): the bits are then their log-odds, log2(p / (1 - p)), and
+    the rules dump back the probabilities as written.
+    """
 
     link: float
     review: float
     ambiguity_margin: float = 0.0
+    link_probability: float | None = None
+    review_probability: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("link", "review", "ambiguity_margin"):
             _number(getattr(self, name), f"thresholds.{name}")
+        for name in ("link_probability", "review_probability"):
+            p = getattr(self, name)
+            if p is not None and not 0.0 < _number(p, f"thresholds.{name}") < 1.0:
+                raise ConfigError(f"thresholds.{name} must be in (0, 1), got {p!r}")
         if self.review >= self.link:
             raise ConfigError(
                 f"thresholds: review ({self.review}) must be below link ({self.link})"
@@ -351,6 +363,56 @@ class Thresholds:
             raise ConfigError(
                 f"thresholds.ambiguity_margin must be >= 0, got {self.ambiguity_margin}"
             )
+
+    @classmethod
+    def of_probabilities(cls, link: float, review: float,
+                         ambiguity_margin: float = 0.0) -> Thresholds:
+        """Thresholds stated as match probabilities (each in (0, 1))."""
+        for name, p in (("link_probability", link), ("review_probability", review)):
+            if not 0.0 < _number(p, f"thresholds.{name}") < 1.0:
+                raise ConfigError(f"thresholds.{name} must be in (0, 1), got {p!r}")
+        return cls(log_odds(link), log_odds(review), ambiguity_margin, link, review)
+
+    def to_dict(self) -> dict[str, float]:
+        d: dict[str, float] = {}
+        for name in ("link", "review"):
+            p = getattr(self, f"{name}_probability")
+            if p is None:
+                d[name] = getattr(self, name)
+            else:
+                d[f"{name}_probability"] = p
+        d["ambiguity_margin"] = self.ambiguity_margin
+        return d
+
+    @classmethod
+    def from_dict(cls, data: object) -> Thresholds:
+        th = _mapping(data, "thresholds")
+        _keys(th, "thresholds", {"link", "review", "ambiguity_margin", "link_probability",
+                                 "review_probability"}, set())
+        values: dict[str, float] = {}
+        probabilities: dict[str, float | None] = {}
+        for name in ("link", "review"):
+            given = [k for k in (name, f"{name}_probability") if k in th]
+            if len(given) != 1:
+                raise ConfigError(
+                    f"thresholds: give {name} (bits) or {name}_probability, "
+                    + ("not both" if given else "one of them is required"))
+            key = given[0]
+            v = _number(th[key], f"thresholds.{key}")
+            if key == name:
+                values[name], probabilities[name] = v, None
+            else:
+                if not 0.0 < v < 1.0:
+                    raise ConfigError(f"thresholds.{key} must be in (0, 1), got {v!r}")
+                values[name], probabilities[name] = log_odds(v), v
+        return cls(values["link"], values["review"],
+                   _number(th.get("ambiguity_margin", 0.0), "thresholds.ambiguity_margin"),
+                   probabilities["link"], probabilities["review"])
+
+
+def log_odds(probability: float) -> float:
+    """Bits of log-odds of a probability: 0.99 -> 6.63 (how scores map to probabilities)."""
+    return math.log2(probability / (1.0 - probability))
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,11 +514,7 @@ class RuleSet:
         return {
             "version": self.version,
             "prior_weight": self.prior_weight,
-            "thresholds": {
-                "link": self.thresholds.link,
-                "review": self.thresholds.review,
-                "ambiguity_margin": self.thresholds.ambiguity_margin,
-            },
+            "thresholds": self.thresholds.to_dict(),
             "blocking": {
                 "keys": list(self.blocking.keys),
                 "max_postings": self.blocking.max_postings,
@@ -473,8 +531,6 @@ class RuleSet:
         _keys(d, "rules",
               {"version", "prior_weight", "thresholds", "blocking", "left", "right", "comparisons"},
               {"version", "thresholds", "blocking", "comparisons"})
-        th = _mapping(d["thresholds"], "thresholds")
-        _keys(th, "thresholds", {"link", "review", "ambiguity_margin"}, {"link", "review"})
         bl = _mapping(d["blocking"], "blocking")
         _keys(bl, "blocking", {"keys", "max_postings", "max_candidates"}, {"keys"})
         comps = d["comparisons"]
@@ -484,12 +540,7 @@ class RuleSet:
         return cls(
             version=str(version) if isinstance(version, int | float) else version,
             prior_weight=_number(d.get("prior_weight", 0.0), "prior_weight"),
-            thresholds=Thresholds(
-                link=_number(th["link"], "thresholds.link"),
-                review=_number(th["review"], "thresholds.review"),
-                ambiguity_margin=_number(th.get("ambiguity_margin", 0.0),
-                                         "thresholds.ambiguity_margin"),
-            ),
+            thresholds=Thresholds.from_dict(d["thresholds"]),
             blocking=Blocking(
                 keys=tuple(_fields(bl["keys"], "blocking.keys")),
                 max_postings=bl.get("max_postings", 1000),

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.profile import Person, Profile
-from enrich.matching.rules import Comparison, Level, RuleSet, Thresholds
+from enrich.matching.rules import Comparison, Level, RuleSet, Thresholds, log_odds
 from enrich.matching.scorer import Matcher
 
 __all__ = ["PRIOR_M", "LevelChange", "Training", "bits_of", "train"]
@@ -87,9 +87,7 @@ U_FLOOR = 0.5  # pseudo-count of a level random pairs never reached: u = 0.5 / p
 MIN_PAIRS = 5
 
 
-def bits_of(probability: float) -> float:
-    """Log-odds in bits of a probability: 0.99 -> 6.63."""
-    return math.log2(probability / (1.0 - probability))
+bits_of = log_odds  # log-odds in bits of a probability: 0.99 -> 6.63
 
 
 @dataclass(frozen=True, slots=True)
