@@ -212,8 +212,10 @@ class Matcher:
                        left: Values | None = None) -> tuple[float, str]:
         """Bits for how common the agreeing value is: the CRM value's count, or the count
         of the value the profile gives when that differs (a nickname) and is commoner.
-        A full name is weighed by its expected namesakes among the other records
-        (``TermFrequencies.others``) against a typical record's. Batch fast levels pass
+        A full name is also weighed by its expected namesakes among the other records
+        (``TermFrequencies.others``) against a typical record's, the larger of the two
+        adjustments counting: rare parts make a name rarer than its count of 1 says, and
+        common ones never make it commoner than its count. Batch fast levels pass
         no ``left``: none of them answers a level whose values can differ
         (``WRITTEN_TERMS``)."""
         term = TERMS[comp.comparator](right, level.label)
@@ -232,13 +234,16 @@ class Matcher:
                 if h > held:
                     count, held, what = c, h, (
                         f"the name as given ({t.partition(':')[2].title()})")
-        typical = tf.typical_others(comp.name) if full else tf.typical(comp.name, term)
-        bits = level.tf_bits(held, typical)
+        typical = tf.typical(comp.name, term)
+        bits = level.tf_bits(count, typical)
         who = "1 CRM record has" if count == 1 else f"{count} CRM records have"
-        if full:
-            return bits, (f"; {who} {what}, {held:.2g} other holders expected against "
-                          f"{typical:.2g} for a typical name ({bits:+.1f} bits)")
-        return bits, f"; {who} {what}, a typical one {typical:.0f} ({bits:+.1f} bits)"
+        note = f"; {who} {what}, a typical one {typical:.0f}"
+        if full:  # rarer than its count says when its parts are rare; never commoner
+            expected = tf.typical_others(comp.name)
+            bits = max(bits, level.tf_bits(held, expected))
+            note += (f"; {held:.2g} other holders expected from its first and family names, "
+                     f"{expected:.2g} for a typical one")
+        return bits, f"{note} ({bits:+.1f} bits)"
 
     def score(self, profile: Profile, person: Person) -> tuple[float, tuple[Contribution, ...]]:
         """Total match weight (bits) of one pair and its parts."""
