@@ -218,6 +218,8 @@ def crm_setup(ctx: click.Context) -> None:
         click.echo(f"created   {name}")
     for name in report.existing:
         click.echo(f"exists    {name}")
+    for line in report.notices:
+        click.echo(f"\nNote: {line}")
     if report.checklist:
         click.echo("\nCould not create these; ask an admin to create them exactly so:", err=True)
         for line in report.checklist:

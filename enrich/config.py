@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     sweep_after_s: float = Field(
         30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
     )
+    sync_window_s: float = Field(
+        60.0, ge=0, alias="ENRICH_SYNC_WINDOW_S", description="routine CRM updates of a record "
+        "(score, interests, last touch) wait this long after its first news, so that what "
+        "arrives meanwhile goes out in the same write and in full batches; a hand-off goes out "
+        "at once. 60 s: reps see changes within about a minute, and a steady trickle costs at "
+        "most ~3 calls a minute (~4,300 a day, under half the default daily budget); see "
+        "docs/SYNC.md")
     sync_lease_s: float = Field(
         120.0, alias="ENRICH_SYNC_LEASE_S", description="a sync run owns its records this long"
     )
@@ -156,6 +163,11 @@ class Settings(BaseSettings):
     hubspot_searches_per_s: int = Field(
         5, ge=1, description="HubSpot's CRM search limit per second (per token); enrich paces "
         "its searches (incremental pulls, note look-ups) below it, across workers with Redis")
+    hubspot_note_key_property: str = Field(
+        "enrich_touchpoint_id", pattern=r"^[a-z][a-z0-9_]*$", description="the unique-value "
+        "property on notes that keys enrich's notes and hand-offs (they are upserted on it, so "
+        "never written twice); `enrich crm setup` creates it, or on a portal whose "
+        "enrich_touchpoint_id is not unique creates enrich_touchpoint_key and says to set this")
     hubspot_deletions_every_h: float = Field(
         6.0, ge=0, description="how often an incremental pull also lists the records deleted "
         "(archived) in HubSpot, so they leave the mirror; search leaves them out and the "

@@ -37,7 +37,13 @@ INGEST_RUN_S = 5.0
 # How often the embedded scheduler runs the sweeper, and pulls the CRM mirror.
 SWEEP_EVERY_S = 10.0
 PULL_EVERY_S = 300.0
-SYNC_EVERY_S = 5.0
+# A hand-off is written this long after it was made, with every hand-off made meanwhile: in a
+# stream that is one call per few seconds instead of one per hand-off, and it still reaches
+# the CRM within ~5 s (this, plus a scheduler tick, plus the call).
+SYNC_URGENT_S = 2.0
+# A sync pass is cheap when nothing is due (one indexed query, no CRM call), and news that
+# waited out ENRICH_SYNC_WINDOW_S goes out at the next tick: within the window + 2 s.
+SYNC_EVERY_S = 2.0
 DECAY_EVERY_S = 24 * 3600.0
 RETENTION_EVERY_S = 24 * 3600.0
 
@@ -46,8 +52,6 @@ SALESFORCE_BATCH = 200
 HUBSPOT_BATCH = 100
 # HubSpot search pages hold at most 200 results; list pages at most 100.
 HUBSPOT_PAGE = 100
-# Retries of one CRM write before it goes to the dead-letter table.
-MAX_SYNC_ATTEMPTS = 6
 
 # `enrich match` indexes and decides in one process per core (the parent and forked helpers,
 # up to this many) when a side has PARALLEL_FROM records or more: on FEBRL4's 5,000 records

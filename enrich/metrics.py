@@ -48,8 +48,7 @@ from enrich.models import (
     Touchpoint,
     utcnow,
 )
-from enrich.sync.budget import today
-from enrich.sync.writer import budget_limit
+from enrich.sync.budget import daily_limit, today
 
 RECEIVERS = ("x", "meta", "linkedin", "standard")
 # Figures are read from the database at most this often, however often /metrics is asked.
@@ -195,7 +194,7 @@ class DatabaseCollector(Collector):
                 "API calls enrich may spend today "
                 "(CRM_DAILY_BUDGET, lowered to CRM_BUDGET_SHARE of the "
                 "org's allocation once known)",
-                value=budget_limit(self.engine, self.settings),
+                value=daily_limit(self.engine, self.settings),
             )
         writes = GaugeMetricFamily(
             "enrich_crm_writes",

@@ -18,7 +18,6 @@ from enrich.db import (
     file_lock,
     is_conflict,
     retry_conflicts,
-    rowcount,
     session_scope,
     writers_lock,
 )
@@ -36,11 +35,13 @@ from enrich.models import (
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import is_suppressed
 from enrich.queue import HINT_DEBOUNCE_S
+from enrich.retry import DELIVERY
 from enrich.runtime import current
 from enrich.scores import rescore
+from enrich.sync.outbox import request_sync as request_sync  # its old home: importers still work
 
 log = logging.getLogger("enrich.pipeline")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = DELIVERY.max_attempts
 
 
 def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:
@@ -86,24 +87,6 @@ def _relink(session: Session, profile: SocialProfile) -> set[int]:
         IdentityLink.profile_id == profile.id)))
     after = {link.record_id for link in link_profile(session, profile)}
     return before | after
-
-
-def request_sync(session: Session, record_id: int) -> None:
-    """Mark a record as having news for its CRM (the outbox, one row per record).
-
-    Plain SQL, not ORM updates: a writer in another process may delete the row at any moment
-    (its run finished); that must not fail this transaction. A leased or backing-off request
-    keeps its time; the writer sees the newer `requested_at` and runs the record again.
-    """
-    changed = rowcount(session.execute(update(SyncRequest).where(
-        col(SyncRequest.record_id) == record_id).values(requested_at=utcnow())))
-    if changed:
-        return
-    try:
-        with session.begin_nested():
-            session.add(SyncRequest(record_id=record_id))
-    except IntegrityError:
-        pass  # created by another process just now: it runs with our news too
 
 
 INGEST_KEY = "ingest"

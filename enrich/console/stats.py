@@ -27,7 +27,7 @@ from enrich.models import (
     Touchpoint,
     utcnow,
 )
-from enrich.sync.writer import budget_limit
+from enrich.sync.budget import daily_limit
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -133,7 +133,7 @@ def dashboard(engine: Engine, settings: Settings, days: int = 14) -> dict[str, A
         return {
             "touchpoints": touchpoints_per_day(session, days),
             "match_outcomes": match_outcomes(session),
-            "sync": sync_health(session, settings, budget_limit(engine, settings)
+            "sync": sync_health(session, settings, daily_limit(engine, settings)
                                 if settings.crm != "none" else None),
             "handoffs_this_week": handoffs_this_week(session),
             "engaged_accounts": engaged_accounts(session),
