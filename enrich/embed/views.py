@@ -159,8 +159,6 @@ def salesforce_not_this_person() -> tuple[Response, int]:
 def preview(record: str) -> str:
     """The card as a 300 px CRM column shows it, for developers: the enrich record id or a
     CRM id. Personal data behind the console's sign-in, and never served in production."""
-    if _settings().env == "production":
-        abort(404)
     with Session(current().engine) as session:
         row = session.exec(
             select(CrmRecord)
@@ -179,6 +177,13 @@ def preview(record: str) -> str:
             else cards.empty(cards.RecordRef("unknown", record[:64]), None)
         )
     return render_template("embed/card.html", card=data, spark=sparkline(data))
+
+
+@bp.before_request
+def _no_preview_in_production() -> None:
+    # Before the sign-in check: in production the page does not exist, for anyone.
+    if request.endpoint == "embed.preview" and _settings().env == "production":
+        abort(404)
 
 
 @bp.after_request
