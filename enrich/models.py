@@ -141,7 +141,7 @@ class CrmRecord(SQLModel, table=True):
     last_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, index=True)
     company: str | None = Field(default=None, max_length=300)
-    account_crm_id: str | None = Field(default=None, max_length=64)
+    account_crm_id: str | None = Field(default=None, max_length=64, index=True)
     title: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=200)
     country: str | None = Field(default=None, max_length=200)
