@@ -26,19 +26,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.matching_data import generate  # noqa: E402
+from bench import matching_data, matching_data_census  # noqa: E402
 from enrich.console.calibration import wilson  # noqa: E402
 from enrich.matching.rules import default_rules, load_rules  # noqa: E402
 from enrich.matching.scorer import Decision, Matcher  # noqa: E402
+from enrich.matching.train import train  # noqa: E402
+
+# Two generators written from different assumptions (see each module's docstring): a
+# change that helps one and hurts the other is fitted to a generator, not to people.
+GENERATORS = {"social": matching_data.generate, "census": matching_data_census.generate}
 
 
 def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = None,
-             show_errors: int = 0) -> dict[str, float]:
-    """Run the matcher on one generated dataset and compute the metrics."""
-    ds = generate(seed, people, profiles)
+             show_errors: int = 0, generator: str = "social", trained: bool = False
+             ) -> dict[str, float]:
+    """Run the matcher on one generated dataset and compute the metrics; ``trained``:
+    first re-estimate the rules' weights from the dataset's inputs (``enrich match
+    train``: the profiles and the CRM records, never the truth)."""
+    ds = GENERATORS[generator](seed, people, profiles)
     rules = load_rules(rules_path) if rules_path else default_rules()
     t0 = time.perf_counter()
     m = Matcher(rules, ds.people)
+    train_s = 0.0
+    if trained:
+        tr = train(rules, ds.people, ds.profiles, matcher=m)
+        train_s = tr.seconds
+        rules = tr.rules
+        m = Matcher(rules, ds.people)
     t1 = time.perf_counter()
     links = true_links = reviewed = found = matchable = 0
     errors: Counter[str] = Counter()
@@ -75,7 +89,8 @@ def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = No
         "review_rate": reviewed / len(ds.profiles), "recall_link_or_review": found / matchable,
         "profiles": len(ds.profiles), "matchable": matchable, "people": len(ds.people),
         "links": links, "true_links": true_links, "reviewed": reviewed, "found": found,
-        "build_s": t1 - t0, "match_ms_per_profile": 1000 * (t2 - t1) / len(ds.profiles),
+        "build_s": t1 - t0, "train_s": train_s,
+        "match_ms_per_profile": 1000 * (t2 - t1) / len(ds.profiles),
     }
     out["_errors"] = errors  # type: ignore[assignment]
     return out
@@ -84,7 +99,7 @@ def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = No
 METRICS = ("link_precision", "link_recall", "f1", "review_rate", "recall_link_or_review")
 # The issue's targets: (metric, bound, True when the figure must be at least the bound).
 TARGETS = {"link_precision": (0.99, True), "link_recall": (0.85, True),
-           "review_rate": (0.15, False), "recall_link_or_review": (0.97, True)}
+           "review_rate": (0.12, False), "recall_link_or_review": (0.97, True)}
 
 
 def seed_list(spec: str) -> list[int]:
@@ -117,20 +132,25 @@ def report_many(results: dict[int, dict[str, float]], top_errors: int) -> None:
         print(f"{label:>7}  " + " ".join(f"{pick(r[m] for r in rows):<10.4f}" for m in METRICS))
     met = {m: f"{sum(_meets(m, r[m]) for r in rows)}/{len(rows)}" for m in TARGETS}
     print(f"{'on tgt':>7}  " + " ".join(f"{met.get(m, ''):<10}" for m in METRICS))
+    report_pooled(rows, f"{len(rows)} seeds", top_errors)
+
+
+def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> None:
+    """Counts summed over ``rows``: each figure with its 95 % Wilson interval and verdict."""
     total = {k: sum(int(r[k]) for r in rows)
              for k in ("links", "true_links", "reviewed", "found", "matchable", "profiles")}
-    precision = total["true_links"] / total["links"]
+    precision = total["true_links"] / total["links"] if total["links"] else 1.0
     recall = total["true_links"] / total["matchable"]
     pooled = {
         "link_precision": (precision, wilson(total["true_links"], total["links"])),
         "link_recall": (recall, wilson(total["true_links"], total["matchable"])),
-        "f1": (2 * precision * recall / (precision + recall), None),
+        "f1": (2 * precision * recall / (precision + recall) if recall else 0.0, None),
         "review_rate": (total["reviewed"] / total["profiles"],
                         wilson(total["reviewed"], total["profiles"])),
         "recall_link_or_review": (total["found"] / total["matchable"],
                                   wilson(total["found"], total["matchable"])),
     }
-    print(f"pooled over {len(rows)} seeds: {total['profiles']} profiles "
+    print(f"pooled over {what}: {total['profiles']} profiles "
           f"({total['matchable']} of CRM people), {total['links']} links")
     for m, (v, ci) in pooled.items():
         interval = f"  95 % CI [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
@@ -153,30 +173,38 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2, help="one dataset (default 2)")
     ap.add_argument("--seeds", type=seed_list, default=None,
                     help="several datasets, e.g. 101-120: each, their spread, pooled figures")
+    ap.add_argument("--generator", choices=[*GENERATORS, "both"], default="both",
+                    help="which generator (default both: each, then pooled over both)")
     ap.add_argument("--jobs", type=int, default=2, help="processes for --seeds (default 2)")
     ap.add_argument("--people", type=int, default=20000)
     ap.add_argument("--profiles", type=int, default=3000)
     ap.add_argument("--rules", type=Path, default=None)
+    ap.add_argument("--train", action="store_true",
+                    help="re-estimate the weights from each dataset's inputs first "
+                         "(enrich match train), then match")
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--top-errors", type=int, default=15)
     a = ap.parse_args()
-    if a.seeds:
-        if a.jobs < 1:
-            ap.error("--jobs must be at least 1")
-        with ProcessPoolExecutor(max_workers=a.jobs) as pool:
-            runs = pool.map(evaluate, a.seeds, [a.people] * len(a.seeds),
-                            [a.profiles] * len(a.seeds), [a.rules] * len(a.seeds))
-            report_many(dict(zip(a.seeds, runs, strict=True)), a.top_errors)
-        return
-    r = evaluate(a.seed, a.people, a.profiles, a.rules, a.show_errors)
-    errors = r.pop("_errors")
-    print(f"seed {a.seed}: {r['profiles']} profiles ({r['matchable']} of CRM people) "
-          f"vs {r['people']} CRM people")
-    for k in ("link_precision", "link_recall", "f1", "review_rate", "recall_link_or_review"):
-        print(f"  {k:24s} {r[k]:.4f}")
-    print(f"  index build {r['build_s']:.2f} s, {r['match_ms_per_profile']:.2f} ms/profile")
-    for k, v in errors.most_common(a.top_errors):  # type: ignore[attr-defined]
-        print(f"  {v:5d} {k}")
+    if a.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    gens = list(GENERATORS) if a.generator == "both" else [a.generator]
+    seeds = a.seeds or [a.seed]
+    jobs = [(g, s) for g in gens for s in seeds]
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        runs = list(pool.map(evaluate, [s for _, s in jobs], [a.people] * len(jobs),
+                             [a.profiles] * len(jobs), [a.rules] * len(jobs),
+                             [a.show_errors] * len(jobs), [g for g, _ in jobs],
+                             [a.train] * len(jobs)))
+    every: list[dict[str, float]] = []
+    for g in gens:
+        results = {s: r for (gg, s), r in zip(jobs, runs, strict=True) if gg == g}
+        print(f"== generator {g} ({len(results)} seeds, {a.people} people, "
+              f"{a.profiles} profiles each)")
+        report_many(results, a.top_errors)
+        every += results.values()
+    if len(gens) > 1:
+        print("== both generators")
+        report_pooled(every, f"{len(gens)} generators x {len(seeds)} seeds", 0)
 
 
 if __name__ == "__main__":

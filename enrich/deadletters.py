@@ -12,6 +12,7 @@ from enrich.models import (
     EventStatus,
     Handoff,
     RawEvent,
+    SocialProfile,
     SyncRequest,
     WriteStatus,
     utcnow,
@@ -37,6 +38,10 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
                 if write is not None:
                     write.status = WriteStatus.PENDING
                     _request(session, write.record_id)
+            elif letter.kind == "rematch" and letter.ref_id:
+                profile = session.get(SocialProfile, letter.ref_id)
+                if profile is not None:
+                    profile.match_requested_at = utcnow()
             elif letter.kind == "handoff" and letter.ref_id:
                 handoff = session.get(Handoff, letter.ref_id)
                 if handoff is not None:

@@ -10,6 +10,18 @@ STANDARD_WEBHOOK_TOLERANCE_S = 5 * 60
 MAX_TOUCHPOINTS_PER_DELIVERY = 100
 # JSON nested deeper than this is hostile, not social data.
 MAX_JSON_DEPTH = 32
+# When a touchpoint happened: no social platform we read predates 2000, and a time more than a
+# day ahead is a wrong clock (or an attack: 9999-12-31 at -14:00 does not fit a UTC datetime).
+# The Standard receiver refuses times outside this range with a 422; platform normalisers fall
+# back to the time the delivery was received.
+# A request must arrive whole (headers and body) within this long of its first byte, or it is
+# answered 408: platforms send a delivery in milliseconds and give up after 3-10 s themselves,
+# and a slower client is holding a connection open on purpose (enrich/httpworker.py).
+REQUEST_READ_S = 10.0
+# Request line and headers larger than this are refused without waiting for more of them.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
+EARLIEST_OCCURRED_AT = "2000-01-01T00:00:00+00:00"
+MAX_CLOCK_AHEAD_S = 24 * 3600
 
 # On SQLite, while deliveries arrive faster than PROCESSING_YIELD_ABOVE_PER_S (a burst, more
 # than processing could keep up with anyway), processing sleeps this many times as long as its

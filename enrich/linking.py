@@ -9,6 +9,7 @@ index is built once per process and rebuilt when the mirror or the active rules 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Iterable
 from functools import cache
@@ -22,6 +23,7 @@ from enrich.matching import rules as match_rules
 from enrich.matching.blocking import person_keys, profile_keys, rematch_keys
 from enrich.matching.profile import Person, Profile
 from enrich.matching.scorer import Candidate, Decision, Matcher, MatchResult
+from enrich.matching.train import Training, train
 from enrich.models import (
     CrmRecord,
     IdentityLink,
@@ -208,3 +210,31 @@ def profiles_sharing_keys(session: Session, records: Iterable[CrmRecord]) -> set
         found.update(session.exec(select(ProfileMatchKey.profile_id).where(
             col(ProfileMatchKey.key).in_(chunk)).distinct()))
     return found
+
+
+# The profiles training reads at most (a random sample of them, EM's cost grows with them;
+# every profile a person decided is read besides).
+TRAIN_PROFILES = 3000
+
+
+def train_rules(session: Session) -> Training:
+    """Re-estimate the active match rules' weights from this CRM's mirror, its stored
+    profiles and what people decided in the review queue (confirmed and rejected pairs are
+    labels; the matcher's own decisions are not). Nothing is saved: the caller stores the
+    result as a new version, which RevOps preview and activate like any other."""
+    rules = active_rules(session)
+    matcher = _cache.get(session)
+    ids = list(session.exec(select(SocialProfile.id)))
+    sample = set(random.Random(0).sample(ids, min(len(ids), TRAIN_PROFILES)))
+    decided = list(session.exec(select(IdentityLink).where(
+        col(IdentityLink.status).in_((LinkStatus.CONFIRMED, LinkStatus.REJECTED)),
+        IdentityLink.decided_by != "matcher")))
+    labels = {(str(d.profile_id), str(d.record_id)): d.status == LinkStatus.CONFIRMED
+              for d in decided}
+    sample |= {d.profile_id for d in decided}
+    profiles = [to_profile(p) for p in session.exec(
+        select(SocialProfile).where(col(SocialProfile.id).in_(sorted(sample))))]
+    stamp = utcnow().strftime("%Y%m%d%H%M%S")
+    return train(rules, matcher.people, profiles, labels=labels, matcher=matcher,
+                 version=f"{rules.version.split('-trained-')[0]}-trained-{stamp}",
+                 max_profiles=TRAIN_PROFILES)

@@ -141,7 +141,7 @@ class CrmRecord(SQLModel, table=True):
     last_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, index=True)
     company: str | None = Field(default=None, max_length=300)
-    account_crm_id: str | None = Field(default=None, max_length=64)
+    account_crm_id: str | None = Field(default=None, max_length=64, index=True)
     title: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=200)
     country: str | None = Field(default=None, max_length=200)
@@ -314,6 +314,9 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Sessions issued before this are over (signing out ends them on the server, not just in
+    # the browser that signed out: a copied cookie dies with them).
+    sessions_valid_after: datetime | None = None
 
 
 class ApiToken(SQLModel, table=True):

@@ -20,18 +20,19 @@ import click
 from enrich.defaults import MAX_AUTO_WORKERS, PARALLEL_FROM
 from enrich.errors import ConfigError, InputError
 from enrich.matching.batch import decide_rows
-from enrich.matching.csvio import LINK_COLUMNS, read_people, read_profiles
+from enrich.matching.csvio import LINK_COLUMNS, read_decisions, read_people, read_profiles
 from enrich.matching.explain import explanation_text
 from enrich.matching.profile import Profile
-from enrich.matching.rules import Source, default_rules, load_rules
+from enrich.matching.rules import Source, default_rules, dump_rules, load_rules
 from enrich.matching.scorer import Candidate, Decision, Matcher
+from enrich.matching.train import train
 
 __all__ = ["match"]
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-class _MatchCommand(click.Command):
+class _MatchCommand(click.Group):
     """Help that lists the default input columns, read from the shipped rules only when
     help is shown: parsing them on import would slow every run."""
 
@@ -51,22 +52,30 @@ def _columns(source: Source) -> str:
     return ", ".join(dict.fromkeys([source.id, *(c for _, cols in source.columns for c in cols)]))
 
 
-@click.command("match", cls=_MatchCommand)
-@click.option("--left", "left_path", required=True, type=_PATH,
-              help="CSV of profiles to match (social profiles by default).")
-@click.option("--right", "right_path", required=True, type=_PATH,
-              help="CSV of people to match against (CRM contacts by default).")
+@click.group("match", cls=_MatchCommand, invoke_without_command=True,
+             subcommand_metavar="[train ...]")
+@click.option("--left", "left_path", type=_PATH,
+              help="CSV of profiles to match (social profiles by default).  [required]")
+@click.option("--right", "right_path", type=_PATH,
+              help="CSV of people to match against (CRM contacts by default).  [required]")
 @click.option("--rules", "rules_path", type=_PATH, default=None,
               help="Rules YAML (comparisons, weights, thresholds, column mapping). "
               "Default: the shipped social-profile rules.")
-@click.option("--out", "out_path", required=True, type=_PATH,
-              help="Where to write left_id,right_id,score,decision,explanation.")
+@click.option("--out", "out_path", type=_PATH,
+              help="Where to write left_id,right_id,score,decision,explanation.  [required]")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Processes that index and match; 0 = one per CPU core (up to 4) for "
               f"a side of {PARALLEL_FROM} records or more, else 1.")
-def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: Path,
-          workers: int) -> None:
-    """Link every row of LEFT to the people of RIGHT: one output row per link or review pair."""
+@click.pass_context
+def match(ctx: click.Context, left_path: Path | None, right_path: Path | None,
+          rules_path: Path | None, out_path: Path | None, workers: int) -> None:
+    """Link every row of LEFT to the people of RIGHT: one output row per link or review pair.
+
+    `enrich match train` estimates the rules' weights from the two files first."""
+    if ctx.invoked_subcommand:
+        return
+    _require(ctx, left=left_path, right=right_path, out=out_path)
+    assert left_path and right_path and out_path
     with _uncollected():
         try:
             rules = load_rules(rules_path) if rules_path else default_rules()
@@ -108,6 +117,63 @@ def match(left_path: Path, right_path: Path, rules_path: Path | None, out_path: 
         f"{links} links, {reviews} review pairs -> {out_path}",
         err=True,
     )
+
+
+def _require(ctx: click.Context, **given: Path | None) -> None:
+    """click's own message for a missing option ("Missing option '--out'."), checked here:
+    the options are not required of ``enrich match train``."""
+    for name, value in given.items():
+        if value is None:
+            param = next(p for p in ctx.command.params if p.name == f"{name}_path")
+            raise click.MissingParameter(ctx=ctx, param=param)
+
+
+@match.command("train")
+@click.option("--left", "left_path", required=True, type=_PATH,
+              help="CSV of profiles (as for enrich match): read, never labelled.")
+@click.option("--right", "right_path", required=True, type=_PATH,
+              help="CSV of CRM people (as for enrich match).")
+@click.option("--rules", "rules_path", type=_PATH, default=None,
+              help="Rules to start from (default: the shipped ones); levels with "
+              "`fixed: true` keep their weight.")
+@click.option("--decisions", "decisions_path", type=_PATH, default=None,
+              help="Optional CSV of review decisions: left_id,right_id,decision "
+              "(confirmed or rejected), read as labels.")
+@click.option("--out", "out_path", required=True, type=_PATH,
+              help="Where to write the trained rules (YAML).")
+@click.option("--version", "version", default=None,
+              help="The trained rules' version (default: <version>-trained).")
+@click.option("--link-probability", type=click.FloatRange(0.5, 1.0, max_open=True),
+              default=0.99, show_default=True, help="Link a pair at this match probability.")
+@click.option("--review-probability", type=click.FloatRange(0.0, 1.0, min_open=True,
+                                                           max_open=True),
+              default=0.5, show_default=True, help="Review a pair at this probability.")
+def train_command(left_path: Path, right_path: Path, rules_path: Path | None,
+                  decisions_path: Path | None, out_path: Path, version: str | None,
+                  link_probability: float, review_probability: float) -> None:
+    """Estimate the weights of the rules from LEFT and RIGHT and write new rules: u from
+    random pairs, m by EM from documented priors, the prior from the share of profiles
+    found in RIGHT, thresholds from probabilities. Prints what changed."""
+    with _uncollected():
+        try:
+            rules = load_rules(rules_path) if rules_path else default_rules()
+            labels = read_decisions(decisions_path) if decisions_path else {}
+            people = read_people(right_path, rules.right)
+            profiles = read_profiles(left_path, rules.left)
+            if review_probability >= link_probability:
+                raise ConfigError(f"--review-probability ({review_probability}) must be below "
+                                  f"--link-probability ({link_probability})")
+            result = train(rules, people, profiles, labels=labels, version=version,
+                           link_probability=link_probability,
+                           review_probability=review_probability)
+        except (ConfigError, InputError) as e:
+            raise click.ClickException(str(e)) from None
+    try:
+        out_path.write_text(dump_rules(result.rules), encoding="utf-8")
+    except OSError as e:
+        raise click.ClickException(f"{out_path}: cannot write: {e.strerror}") from None
+    click.echo(result.report(), err=True)
+    click.echo(f"-> {out_path}", err=True)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ the order of the catalog, strongest first, so the first that holds is returned.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -451,7 +452,9 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
         if label in {joined, short}:
             return "exact", f"{head} matches website domain {d}"
     mentions = said.mentions
-    if (len(acr) >= 3 and acr in said.tokset) or joined in said.mention_acronyms:
+    if (len(acr) >= 3 and acr in said.tokset) or joined in said.mention_acronyms or (
+        len(acr) == 2 and _two_letter_acronym(acr, text, mentions)
+    ):
         return "acronym", f"{head} named by its acronym"
     sim = rule.option("fuzzy_similarity")
     for m in mentions:
@@ -465,6 +468,15 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
     if piece:
         return "handle", f"handle '{handle}' ends in '{piece}', short for {crm_company!r}"
     return "no_mention", f"profile does not name {crm_company!r}"
+
+
+def _two_letter_acronym(acr: str, text: str, mentions: tuple[tuple[str, ...], ...]) -> bool:
+    """ "@ WG", "Director at WG", "ex-WG" for Williams-Gomez: two letters name a company
+    only when introduced as an employer or written in capitals as a word of their own,
+    and never when they are a common abbreviation ("Head of HR" is not Hall-Reed)."""
+    if acr in vocab.TWO_LETTER_WORDS:
+        return False
+    return (acr,) in mentions or re.search(rf"(?<![\w.]){acr.upper()}(?![\w@])", text) is not None
 
 
 def _handle_company(handle: str, joined: str) -> str:

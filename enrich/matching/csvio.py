@@ -23,9 +23,11 @@ from enrich.errors import InputError
 from enrich.matching.profile import EXTRA_PREFIX, PERSON_FIELDS, PROFILE_FIELDS, Person, Profile
 from enrich.matching.rules import Source
 
-__all__ = ["LINK_COLUMNS", "read_people", "read_profiles"]
+__all__ = ["DECISION_COLUMNS", "LINK_COLUMNS", "read_decisions", "read_people", "read_profiles"]
 
 LINK_COLUMNS = ("left_id", "right_id", "score", "decision", "explanation")
+DECISION_COLUMNS = ("left_id", "right_id", "decision")
+_DECIDED = {"confirmed": True, "confirm": True, "rejected": False, "reject": False}
 
 T = TypeVar("T", Profile, Person)
 
@@ -175,3 +177,30 @@ def read_profiles(path: str | Path, source: Source) -> list[Profile]:
 def read_people(path: str | Path, source: Source) -> list[Person]:
     """CRM people (right side) from a CSV."""
     return _read(path, source, PERSON_FIELDS, Person, "id")
+
+
+def read_decisions(path: str | Path) -> dict[tuple[str, str], bool]:
+    """Review decisions (``left_id,right_id,decision``: confirmed or rejected) as labels
+    for ``enrich match train``: (left id, right id) -> confirmed."""
+    path = Path(path)
+    raw = _bytes(path)
+    try:
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), strict=True))
+    except UnicodeDecodeError:
+        raise InputError(_not_utf8(path, raw)) from None
+    except csv.Error as e:
+        raise InputError(f"{path}: malformed CSV: {e}") from None
+    if not rows or [h.strip() for h in rows[0]] != list(DECISION_COLUMNS):
+        raise InputError(f"{path}: expected the header {','.join(DECISION_COLUMNS)}")
+    out: dict[tuple[str, str], bool] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(map(str.strip, row)):
+            continue
+        if len(row) != 3 or not row[0].strip() or not row[1].strip():
+            raise InputError(f"{path}: line {line}: expected left_id,right_id,decision")
+        said = _DECIDED.get(row[2].strip().lower())
+        if said is None:
+            raise InputError(f"{path}: line {line}: decision {row[2]!r} is neither "
+                             "'confirmed' nor 'rejected'")
+        out[(row[0].strip(), row[1].strip())] = said
+    return out

@@ -51,6 +51,12 @@ def count_terms(
     return out
 
 
+FULL = "full:"  # person_name's term for a full name (``comparators.person_name_term``)
+FIRST_PART, LAST_PART = "fn:", "ln:"
+OTHERS = "others"  # the typical expected namesakes of a full name
+MIN_OTHERS = 1e-3  # a name the parts make rarer than this is no rarer for the matcher
+
+
 def _kind(term: str) -> str:
     return term.split(":", 1)[0]
 
@@ -61,6 +67,7 @@ class TermFrequencies:
     def __init__(self) -> None:
         self._counts: dict[int, int] = {}
         self._typical: dict[tuple[str, str], float] = {}
+        self._records = 1
 
     @classmethod
     def build(
@@ -90,12 +97,38 @@ class TermFrequencies:
 
     def _add(self, comparison: str, counts: Iterable[tuple[str, int]], records: int) -> None:
         squares: Counter[str] = Counter()
+        parts: Counter[str] = Counter()
+        full: list[tuple[str, int]] = []
         for term, c in counts:
             squares[_kind(term)] += c * c
             if c > 1:
                 self._counts[hash((comparison, term))] = c
+            if term.startswith(FULL):
+                first, _, last = term[len(FULL) :].partition(" ")
+                parts[FIRST_PART + first] += c
+                parts[LAST_PART + last] += c
+                full.append((term, c))
+        self._records = max(records, 1)
         for kind, sq in squares.items():
-            self._typical[(comparison, kind)] = sq / max(records, 1)
+            self._typical[(comparison, kind)] = sq / self._records
+        for term, c in parts.items():
+            if c > 1:
+                self._counts[hash((comparison, term))] = c
+        if full:
+            # A typical record's expected namesakes (see ``others``), for the ratio.
+            self._typical[(comparison, OTHERS)] = sum(
+                c * self.others(comparison, t, c) for t, c in full) / self._records
+
+    def others(self, comparison: str, term: str, count: int | None = None) -> float:
+        """How many *other* records are expected to hold a full name ("full:anna keller"):
+        those that do, or, when more, what its first and family names' frequencies give
+        (N × P(first) × P(family)). A name held by one record in a mirror of 20,000 may
+        be one in 20,000 (John Lee) or one in millions (Rosa Behm): the parts tell."""
+        first, _, last = term[len(FULL) :].partition(" ")
+        c = self.count(comparison, term) if count is None else count
+        parts = (self.count(comparison, FIRST_PART + first)
+                 * self.count(comparison, LAST_PART + last) / self._records)
+        return max(c - 1.0, parts, MIN_OTHERS)
 
     def count(self, comparison: str, term: str) -> int:
         """Records of the mirror holding ``term`` (at least 1: the candidate itself)."""
@@ -104,6 +137,10 @@ class TermFrequencies:
     def typical(self, comparison: str, term: str) -> float:
         """How many records share the value of an average record, for this kind of term."""
         return self._typical.get((comparison, _kind(term)), 1.0)
+
+    def typical_others(self, comparison: str) -> float:
+        """``others`` of an average record's full name (``MIN_OTHERS`` if none counted)."""
+        return self._typical.get((comparison, OTHERS), MIN_OTHERS)
 
     def __len__(self) -> int:
         return len(self._counts)

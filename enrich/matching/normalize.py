@@ -205,8 +205,26 @@ def parse_display_name(text: str) -> ParsedName:
             tail_raw, tail = parts[1]
             if len(tail) == len(fold(tail_raw).split()):  # "Doe, Jane": family name first
                 return ParsedName(tuple(tail + head), ",".join(p for p, _ in parts[2:]) + rest)
-        return ParsedName(tuple(head), ",".join(p for p, _ in parts[1:]) + rest)
-    return ParsedName(tuple(_name_tokens(name_part, all_caps)), rest)
+        return _maiden(ParsedName(tuple(head), ",".join(p for p, _ in parts[1:]) + rest))
+    return _maiden(ParsedName(tuple(_name_tokens(name_part, all_caps)), rest))
+
+
+# "Anna Keller (Schmidt)": one capitalised word in parentheses right after the name.
+_MAIDEN = re.compile(r"\s*\(\s*([^\W\d_][^\W\d_'\-]+)\s*\)")
+
+
+def _maiden(parsed: ParsedName) -> ParsedName:
+    """A family name in parentheses after the name is the maiden (or former) one: it is
+    read as "Anna Schmidt Keller", which meets a CRM record under either family name the
+    way "Anna Schmidt-Keller" does. "(CEO)" or "(she/her)" is no name."""
+    m = _MAIDEN.match(parsed.rest)
+    if len(parsed.tokens) < 2 or m is None:
+        return parsed
+    word = m.group(1)
+    if not word[0].isupper() or word.isupper() or fold(word) in vocab.TITLES:
+        return parsed
+    tokens = (*parsed.tokens[:-1], *fold(word).split(), parsed.tokens[-1])
+    return ParsedName(tokens, parsed.rest[m.end() :])
 
 
 @lru_cache(maxsize=_CACHE)

@@ -36,6 +36,7 @@ __all__ = [
     "Thresholds",
     "default_rules",
     "dump_rules",
+    "log_odds",
     "load_rules",
     "parse_rules",
 ]
@@ -111,6 +112,7 @@ class Level:
     tf_weight: float = 0.0
     tf_min_bits: float = -8.0
     tf_max_bits: float = 8.0
+    fixed: bool = False  # ``enrich match train`` leaves this level's weight as written
 
     def __post_init__(self) -> None:
         where = f"level {self.label!r}"
@@ -142,14 +144,15 @@ class Level:
         assert self.m is not None and self.u is not None
         return math.log2(self.m / self.u)
 
-    def tf_bits(self, count: int, typical: float) -> float:
+    def tf_bits(self, count: float, typical: float) -> float:
         """Term-frequency adjustment (bits) for a value shared by ``count`` records."""
-        if not self.tf_weight or count < 1 or typical <= 0:
+        if not self.tf_weight or count <= 0 or typical <= 0:
             return 0.0
         bits = self.tf_weight * math.log2(typical / count)
         return min(self.tf_max_bits, max(self.tf_min_bits, bits))
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | bool]:
+        d: dict[str, float | bool]
         if self.weight_bits is not None:
             d = {"weight": self.weight_bits}
         else:
@@ -158,6 +161,8 @@ class Level:
         if self.tf_weight:
             d.update(tf_weight=self.tf_weight, tf_min_bits=self.tf_min_bits,
                      tf_max_bits=self.tf_max_bits)
+        if self.fixed:
+            d["fixed"] = True
         return d
 
     @classmethod
@@ -165,7 +170,11 @@ class Level:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return cls(label, weight_bits=_number(data, where))
         d = _mapping(data, where)
-        _keys(d, where, {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits"}, set())
+        _keys(d, where, {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits", "fixed"},
+              set())
+        fixed = d.get("fixed", False)
+        if not isinstance(fixed, bool):
+            raise ConfigError(f"{where}.fixed: expected true or false, got {fixed!r}")
 
         def num(key: str) -> float | None:
             return None if d.get(key) is None else _number(d[key], f"{where}.{key}")
@@ -175,7 +184,8 @@ class Level:
         tf_weight, tf_min, tf_max = num("tf_weight"), num("tf_min_bits"), num("tf_max_bits")
         try:
             return cls(label, m=m, u=u, weight_bits=weight_bits, tf_weight=_or(tf_weight, 0.0),
-                       tf_min_bits=_or(tf_min, -8.0), tf_max_bits=_or(tf_max, 8.0))
+                       tf_min_bits=_or(tf_min, -8.0), tf_max_bits=_or(tf_max, 8.0),
+                       fixed=fixed)
         except ConfigError as e:
             raise ConfigError(f"{where}: {str(e).removeprefix(f'level {label!r}: ')}") from None
 
@@ -325,15 +335,26 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Decision thresholds on the total match weight (bits)."""
+    """Decision thresholds on the total match weight (bits).
+
+    ``link`` and ``review`` may be stated as match probabilities instead
+    (``link_probability: 0.99``): the bits are then their log-odds, log2(p / (1 - p)), and
+    the rules dump back the probabilities as written.
+    """
 
     link: float
     review: float
     ambiguity_margin: float = 0.0
+    link_probability: float | None = None
+    review_probability: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("link", "review", "ambiguity_margin"):
             _number(getattr(self, name), f"thresholds.{name}")
+        for name in ("link_probability", "review_probability"):
+            p = getattr(self, name)
+            if p is not None and not 0.0 < _number(p, f"thresholds.{name}") < 1.0:
+                raise ConfigError(f"thresholds.{name} must be in (0, 1), got {p!r}")
         if self.review >= self.link:
             raise ConfigError(
                 f"thresholds: review ({self.review}) must be below link ({self.link})"
@@ -342,6 +363,56 @@ class Thresholds:
             raise ConfigError(
                 f"thresholds.ambiguity_margin must be >= 0, got {self.ambiguity_margin}"
             )
+
+    @classmethod
+    def of_probabilities(cls, link: float, review: float,
+                         ambiguity_margin: float = 0.0) -> Thresholds:
+        """Thresholds stated as match probabilities (each in (0, 1))."""
+        for name, p in (("link_probability", link), ("review_probability", review)):
+            if not 0.0 < _number(p, f"thresholds.{name}") < 1.0:
+                raise ConfigError(f"thresholds.{name} must be in (0, 1), got {p!r}")
+        return cls(log_odds(link), log_odds(review), ambiguity_margin, link, review)
+
+    def to_dict(self) -> dict[str, float]:
+        d: dict[str, float] = {}
+        for name in ("link", "review"):
+            p = getattr(self, f"{name}_probability")
+            if p is None:
+                d[name] = getattr(self, name)
+            else:
+                d[f"{name}_probability"] = p
+        d["ambiguity_margin"] = self.ambiguity_margin
+        return d
+
+    @classmethod
+    def from_dict(cls, data: object) -> Thresholds:
+        th = _mapping(data, "thresholds")
+        _keys(th, "thresholds", {"link", "review", "ambiguity_margin", "link_probability",
+                                 "review_probability"}, set())
+        values: dict[str, float] = {}
+        probabilities: dict[str, float | None] = {}
+        for name in ("link", "review"):
+            given = [k for k in (name, f"{name}_probability") if k in th]
+            if len(given) != 1:
+                raise ConfigError(
+                    f"thresholds: give {name} (bits) or {name}_probability, "
+                    + ("not both" if given else "one of them is required"))
+            key = given[0]
+            v = _number(th[key], f"thresholds.{key}")
+            if key == name:
+                values[name], probabilities[name] = v, None
+            else:
+                if not 0.0 < v < 1.0:
+                    raise ConfigError(f"thresholds.{key} must be in (0, 1), got {v!r}")
+                values[name], probabilities[name] = log_odds(v), v
+        return cls(values["link"], values["review"],
+                   _number(th.get("ambiguity_margin", 0.0), "thresholds.ambiguity_margin"),
+                   probabilities["link"], probabilities["review"])
+
+
+def log_odds(probability: float) -> float:
+    """Bits of log-odds of a probability: 0.99 -> 6.63 (how scores map to probabilities)."""
+    return math.log2(probability / (1.0 - probability))
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,11 +514,7 @@ class RuleSet:
         return {
             "version": self.version,
             "prior_weight": self.prior_weight,
-            "thresholds": {
-                "link": self.thresholds.link,
-                "review": self.thresholds.review,
-                "ambiguity_margin": self.thresholds.ambiguity_margin,
-            },
+            "thresholds": self.thresholds.to_dict(),
             "blocking": {
                 "keys": list(self.blocking.keys),
                 "max_postings": self.blocking.max_postings,
@@ -464,8 +531,6 @@ class RuleSet:
         _keys(d, "rules",
               {"version", "prior_weight", "thresholds", "blocking", "left", "right", "comparisons"},
               {"version", "thresholds", "blocking", "comparisons"})
-        th = _mapping(d["thresholds"], "thresholds")
-        _keys(th, "thresholds", {"link", "review", "ambiguity_margin"}, {"link", "review"})
         bl = _mapping(d["blocking"], "blocking")
         _keys(bl, "blocking", {"keys", "max_postings", "max_candidates"}, {"keys"})
         comps = d["comparisons"]
@@ -475,12 +540,7 @@ class RuleSet:
         return cls(
             version=str(version) if isinstance(version, int | float) else version,
             prior_weight=_number(d.get("prior_weight", 0.0), "prior_weight"),
-            thresholds=Thresholds(
-                link=_number(th["link"], "thresholds.link"),
-                review=_number(th["review"], "thresholds.review"),
-                ambiguity_margin=_number(th.get("ambiguity_margin", 0.0),
-                                         "thresholds.ambiguity_margin"),
-            ),
+            thresholds=Thresholds.from_dict(d["thresholds"]),
             blocking=Blocking(
                 keys=tuple(_fields(bl["keys"], "blocking.keys")),
                 max_postings=bl.get("max_postings", 1000),

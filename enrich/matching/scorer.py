@@ -27,7 +27,7 @@ from enrich.matching.blocking import BlockingIndex, person_keys, profile_keys
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.comparators import COMPARATORS, TERMS, WRITTEN_TERMS, CompareFn, Values
 from enrich.matching.forked import shared_chunks
-from enrich.matching.frequency import TermFrequencies, count_terms
+from enrich.matching.frequency import FULL, TermFrequencies, count_terms
 from enrich.matching.profile import Person, Profile, field_getter
 from enrich.matching.rules import Comparison, Level, RuleSet
 
@@ -212,23 +212,38 @@ class Matcher:
                        left: Values | None = None) -> tuple[float, str]:
         """Bits for how common the agreeing value is: the CRM value's count, or the count
         of the value the profile gives when that differs (a nickname) and is commoner.
-        Batch fast levels pass no ``left``: none of them answers a level whose values
-        can differ (``WRITTEN_TERMS``)."""
+        A full name is also weighed by its expected namesakes among the other records
+        (``TermFrequencies.others``) against a typical record's, the larger of the two
+        adjustments counting: rare parts make a name rarer than its count of 1 says, and
+        common ones never make it commoner than its count. Batch fast levels pass
+        no ``left``: none of them answers a level whose values can differ
+        (``WRITTEN_TERMS``)."""
         term = TERMS[comp.comparator](right, level.label)
         if not term:
             return 0.0, ""
-        count = self._tf.count(comp.name, term)
+        tf = self._tf
+        count = tf.count(comp.name, term)
+        full = term.startswith(FULL)
+        held = tf.others(comp.name, term, count) if full else float(count)
         what = "this name"
         written = WRITTEN_TERMS.get(comp.comparator)
         if written is not None and left is not None:
             for t in written(left, right, level.label):
-                c = self._tf.count(comp.name, t)
-                if c > count:
-                    count, what = c, f"the name as given ({t.partition(':')[2].title()})"
-        typical = self._tf.typical(comp.name, term)
+                c = tf.count(comp.name, t)
+                h = tf.others(comp.name, t, c) if full else float(c)
+                if h > held:
+                    count, held, what = c, h, (
+                        f"the name as given ({t.partition(':')[2].title()})")
+        typical = tf.typical(comp.name, term)
         bits = level.tf_bits(count, typical)
         who = "1 CRM record has" if count == 1 else f"{count} CRM records have"
-        return bits, f"; {who} {what}, a typical one {typical:.0f} ({bits:+.1f} bits)"
+        note = f"; {who} {what}, a typical one {typical:.0f}"
+        if full:  # rarer than its count says when its parts are rare; never commoner
+            expected = tf.typical_others(comp.name)
+            bits = max(bits, level.tf_bits(held, expected))
+            note += (f"; {held:.2g} other holders expected from its first and family names, "
+                     f"{expected:.2g} for a typical one")
+        return bits, f"{note} ({bits:+.1f} bits)"
 
     def score(self, profile: Profile, person: Person) -> tuple[float, tuple[Contribution, ...]]:
         """Total match weight (bits) of one pair and its parts."""
@@ -264,6 +279,24 @@ class Matcher:
             prior_weight=self.rules.prior_weight,
             candidates=self._decide(scored),
         )
+
+    def levels(self, profile: Profile, people: Iterable[Person]
+               ) -> Iterator[tuple[tuple[str, ...], float]]:
+        """For each person: the level every comparison reaches and the term-frequency bits
+        the scorer adds to them (what ``train`` estimates weights from)."""
+        steps: list[tuple[_Step, Values, dict[tuple[str, ...], Contribution]]] = [
+            (step, _values(profile, step.left), {}) for step in self._plan
+        ]
+        for person in people:
+            labels, tf = [], 0.0
+            for step, left, memo in steps:
+                key = step.right_key(person)
+                c = memo.get(key)
+                if c is None:
+                    c = memo[key] = self._compare(step, left, _values(person, step.right))
+                labels.append(c.level)
+                tf += c.weight - step.levels[c.level].weight
+            yield tuple(labels), tf
 
     def _decide(
         self, scored: Sequence[tuple[float, tuple[Contribution, ...], str]]

@@ -198,3 +198,11 @@ TITLE_ROLE_WORDS: frozenset[str] = frozenset({
     "designer", "partner", "recruiter", "specialist", "representative", "administrator",
     "coordinator", "strategist", "researcher", "programmer", "lead",
 })
+
+# Two-letter words and abbreviations a profile writes in capitals that are no employer
+# (a company whose initials they are is not named by them: "Head of HR" for Hall-Reed).
+TWO_LETTER_WORDS: frozenset[str] = frozenset(
+    "vp hr it pm ai ml ux ui qa bd pr us uk eu ny sf la dc tx ca wa ma il fl co ga nc oh or "
+    "az mn tn pa bc on nl de fr es ch se no dk fi jp cn in au nz ok hq ev ar vr ip go "
+    "am an as at be by do he if is me my of so to up we ad cx cs gm md ph ms ba bs".split()
+)

@@ -303,3 +303,63 @@ def test_marii_is_read_as_mary(rules: RuleSet) -> None:
     Марий (Marius) would too, a risk accepted for Dmitrii, Yurii and the like."""
     assert _name_level(rules, "Marii Smith", "Mary", "Smith") == "exact"
     assert _name_level(rules, "Mary Smith", "Marie", "Smith") != "exact"
+
+
+def _company(rules: RuleSet, bio: str, crm_company: str) -> str:
+    return COMPARATORS["company"]({"text": (bio,), "domains": (), "handle": ()},
+                                  {"company": (crm_company,)}, _rule(rules, "company"))[0]
+
+
+@pytest.mark.parametrize("bio", ["Head of Sales @ WG", "Controller at WG. Dog mom.",
+                                 "VP of Sales | WG", "Head of Sales at Newco. Ex-WG."])
+def test_two_initials_name_a_hyphenated_employer(rules: RuleSet, bio: str) -> None:
+    assert _company(rules, bio, "Williams-Gomez LLC") == "acronym"
+
+
+def test_initials_of_a_named_partnership_name_it(rules: RuleSet) -> None:
+    assert _company(rules, "Director at KWP", "Keller, Ward and Price") == "acronym"
+
+
+@pytest.mark.parametrize(("bio", "crm_company"), [
+    ("Head of HR at Newco", "Hall-Reed"),  # a common abbreviation is no acronym
+    ("wg fan, coffee", "Williams-Gomez"),  # two lower-case letters are no name
+])
+def test_two_letters_alone_do_not_name_a_company(rules: RuleSet, bio: str,
+                                                 crm_company: str) -> None:
+    assert _company(rules, bio, crm_company) != "acronym"
+
+
+@pytest.mark.parametrize("crm_last", ["Schmidt", "Keller"])
+def test_a_maiden_name_in_parentheses_meets_either_family_name(rules: RuleSet,
+                                                               crm_last: str) -> None:
+    got = COMPARATORS["person_name"](
+        {"name": ("Anna Keller (Schmidt)",), "handle": ()},
+        {"first_name": ("Anna",), "last_name": (crm_last,), "full_name": ()},
+        _rule(rules, "person_name"))
+    assert got[0] == "exact"
+
+
+def test_a_married_name_is_blocked_with_the_maiden_one(rules: RuleSet) -> None:
+    m = Matcher(rules, [Person(id="c1", first_name="Anna", last_name="Schmidt",
+                               company="Keller GmbH")])
+    assert [p.id for p in m.candidates(_p("Anna Keller (Schmidt)"))] == ["c1"]
+
+
+@pytest.mark.parametrize("shown", ["Jane Doe (CEO)", "Jane Doe (she/her)", "Jane Doe (NYC)"])
+def test_parentheses_holding_no_name_are_not_a_family_name(shown: str) -> None:
+    assert nz.parse_display_name(shown).tokens == ("jane", "doe")
+
+
+def test_a_name_held_once_weighs_by_how_common_its_parts_are(rules: RuleSet) -> None:
+    """Two full names each held by one record: "John Lee" (many Johns, many Lees: more
+    John Lees are likely out there) says less than "Ignatius Quarshie" (both parts rare)."""
+    people = [Person(f"j{i}", "John", f"Other{i}") for i in range(30)]
+    people += [Person(f"l{i}", f"Other{i}", "Lee") for i in range(30)]
+    people += [Person(f"x{i}", f"Given{i}", f"Family{i}") for i in range(200)]
+    people += [Person("jl", "John", "Lee"), Person("iq", "Ignatius", "Quarshie")]
+    m = Matcher(rules, people)
+    common = _part(m, _p("John Lee"), "jl", "name")
+    rare = _part(m, _p("Ignatius Quarshie"), "iq", "name")
+    assert common.level == rare.level == "exact"
+    assert rare.weight > common.weight
+    assert "other holders expected" in rare.explanation

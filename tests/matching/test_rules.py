@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -120,3 +121,32 @@ def test_rules_know_nothing_of_rapidfuzz() -> None:
 
     assert "rapidfuzz" not in Path(r.__file__).read_text(encoding="utf-8")
     assert isinstance(default_rules(), RuleSet)
+
+
+def _with_thresholds(thresholds: str) -> str:
+    shipped = dump_rules(default_rules())
+    start = shipped.index("thresholds:")
+    end = shipped.index("blocking:")
+    return shipped[:start] + thresholds + shipped[end:]
+
+
+def test_thresholds_stated_as_probabilities_are_their_log_odds_and_dump_back() -> None:
+    rules = parse_rules(_with_thresholds(
+        "thresholds: {link_probability: 0.99, review_probability: 0.5, "
+        "ambiguity_margin: 4.0}\n"))
+    assert rules.thresholds.link == pytest.approx(6.6294, abs=1e-4)
+    assert rules.thresholds.review == 0.0
+    assert parse_rules(dump_rules(rules)) == rules
+    assert "link_probability: 0.99" in dump_rules(rules)
+
+
+@pytest.mark.parametrize(("thresholds", "message"), [
+    ("{link: 7.5, link_probability: 0.99, review: 2}", "give link (bits) or link_probability, "
+                                                        "not both"),
+    ("{link_probability: 1.0, review: 2}", "thresholds.link_probability must be in (0, 1)"),
+    ("{link: 7.5}", "give review (bits) or review_probability, one of them is required"),
+    ("{link_probability: 0.9, review_probability: 0.95}", "review (4.2479"),
+])
+def test_probability_thresholds_are_checked(thresholds: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_rules(_with_thresholds(f"thresholds: {thresholds}\n"), "rules.yaml")

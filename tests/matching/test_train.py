@@ -1,0 +1,230 @@
+"""Training the weights from a mirror and its profiles (``enrich match train``)."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from enrich.matching.cli import match
+from enrich.matching.profile import Person, Profile
+from enrich.matching.rules import RuleSet, dump_rules, load_rules, parse_rules
+from enrich.matching.scorer import Matcher
+from enrich.matching.train import Training, bits_of, train
+
+FIRST = ["Anna", "Ben", "Carla", "Dmitri", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
+LAST = [
+    "Keller",
+    "Lund",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Pereira",
+    "Quist",
+    "Rossi",
+    "Sato",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weiss",
+    "Xu",
+    "Yilmaz",
+    "Zhou",
+]
+CITIES = ["Berlin", "Lisbon", "Osaka", "Lagos", "Lima", "Oslo"]
+
+
+def _world(seed: int = 1) -> tuple[list[Person], list[Profile], dict[str, str]]:
+    """600 CRM people and 300 profiles: half of them of a CRM person (name, city and
+    employer as the CRM has them), half strangers; and which is whose."""
+    r = random.Random(seed)
+    people = [
+        Person(
+            f"c{i}",
+            r.choice(FIRST),
+            r.choice(LAST),
+            company=f"Firm{r.randrange(80)}",
+            city=r.choice(CITIES),
+        )
+        for i in range(600)
+    ]
+    profiles, truth = [], {}
+    for j in range(300):
+        if j % 2 == 0:
+            p = r.choice(people)
+            truth[f"p{j}"] = p.id
+        else:
+            p = Person(
+                "x", r.choice(FIRST), r.choice(LAST), company=f"Other{j}", city=r.choice(CITIES)
+            )
+        profiles.append(
+            Profile(
+                f"p{j}",
+                display_name=f"{p.first_name} {p.last_name}",
+                bio=f"Engineer at {p.company}",
+                location=p.city,
+            )
+        )
+    return people, profiles, truth
+
+
+@pytest.fixture(scope="module")
+def trained(rules: RuleSet) -> Training:
+    people, profiles, _ = _world()
+    return train(rules, people, profiles, random_pairs=6000)
+
+
+def _level(t: Training, comparison: str, level: str) -> tuple[float | None, float | None]:
+    c = next(c for c in t.changes if c.comparison == comparison and c.level == level)
+    return c.m, c.u
+
+
+def test_u_is_how_often_random_pairs_reach_a_level(trained: Training) -> None:
+    _, u_same_city = _level(trained, "location", "city")
+    assert u_same_city == pytest.approx(1 / len(CITIES), abs=0.03)
+    _, u_other_name = _level(trained, "name", "different")
+    assert u_other_name > 0.9
+
+
+def test_m_says_what_the_person_s_own_profile_shows(trained: Training) -> None:
+    m_city, _ = _level(trained, "location", "city")
+    m_other_city, _ = _level(trained, "location", "different")
+    assert m_city is not None and m_other_city is not None
+    assert m_city > 0.8 > 0.05 > m_other_city  # the prior (0.55 of 50 pairs) holds it back a little
+
+
+def test_the_prior_is_the_share_of_profiles_in_the_crm_over_its_records(trained: Training) -> None:
+    assert trained.match_share == pytest.approx(0.5, abs=0.08)
+    pi = trained.match_share
+    assert trained.rules.prior_weight == pytest.approx(math.log2(pi / (600 * (1 - pi))), abs=1e-3)
+
+
+def test_thresholds_are_the_log_odds_of_probabilities(trained: Training) -> None:
+    assert trained.rules.thresholds.link == pytest.approx(bits_of(0.99), abs=1e-3)
+    assert bits_of(0.99) == pytest.approx(6.63, abs=0.01)
+    assert trained.rules.thresholds.review == pytest.approx(0.0, abs=1e-3)
+
+
+def test_fixed_levels_keep_their_weight(rules: RuleSet, trained: Training) -> None:
+    before = next(c for c in rules.comparisons if c.name == "identifier").level("exact")
+    assert before.fixed
+    after = next(c for c in trained.rules.comparisons if c.name == "identifier").level("exact")
+    assert after == before
+
+
+def test_trained_rules_round_trip_and_name_what_changed(trained: Training) -> None:
+    assert parse_rules(dump_rules(trained.rules)) == trained.rules
+    assert trained.rules.version == "social-default-5-trained"
+    report = trained.report()
+    assert "location.city:" in report and "identifier.exact: +25.00 -> +25.00  fixed" in report
+
+
+def test_trained_weights_link_the_people_of_the_crm(trained: Training) -> None:
+    people, profiles, truth = _world(seed=2)
+    m = Matcher(trained.rules, people)
+    results = {p.key: m.match(p) for p in profiles}
+    links = {k: r.link.person_id for k, r in results.items() if r.link}
+    assert sum(truth.get(k) == v for k, v in links.items()) >= 0.95 * len(links)
+    offered = sum(
+        any(c.person_id == v and c.decision.value != "none" for c in results[k].candidates)
+        for k, v in truth.items()
+    )
+    assert offered >= 0.9 * len(truth)
+
+
+def test_review_decisions_are_labels(rules: RuleSet) -> None:
+    """Rejecting every pair of the profiles says none of them is in the CRM."""
+    people, profiles, truth = _world()
+    rejected = {(k, v): False for k, v in truth.items()}
+    t = train(rules, people, profiles, labels=rejected, random_pairs=3000)
+    assert t.labels == len(rejected)
+    assert t.match_share < 0.2
+
+
+def test_probabilities_must_be_in_order(rules: RuleSet) -> None:
+    people, profiles, _ = _world()
+    with pytest.raises(ValueError, match="review probability < link probability"):
+        train(rules, people, profiles, link_probability=0.9, review_probability=0.95)
+
+
+def test_enrich_match_train_writes_rules_enrich_match_reads(tmp_path: Path) -> None:
+    people, profiles, truth = _world()
+    (tmp_path / "p.csv").write_text(
+        "key,platform,user_id,handle,display_name,bio,location,url,email\n"
+        + "".join(f"{p.key},,,,{p.display_name},{p.bio},{p.location},,\n" for p in profiles),
+        encoding="utf-8",
+    )
+    (tmp_path / "c.csv").write_text(
+        "id,first_name,last_name,email,company,title,city,country,linkedin_url,"
+        "twitter_handle\n"
+        + "".join(
+            f"{c.id},{c.first_name},{c.last_name},,{c.company},,{c.city},,,\n" for c in people
+        ),
+        encoding="utf-8",
+    )
+    k, v = next(iter(truth.items()))
+    (tmp_path / "d.csv").write_text(
+        f"left_id,right_id,decision\n{k},{v},confirmed\n", encoding="utf-8"
+    )
+    args = [
+        "train",
+        "--left",
+        tmp_path / "p.csv",
+        "--right",
+        tmp_path / "c.csv",
+        "--decisions",
+        tmp_path / "d.csv",
+        "--out",
+        tmp_path / "r.yaml",
+        "--version",
+        "t1",
+    ]
+    result = CliRunner().invoke(match, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert "1 review decisions" in result.output
+    assert load_rules(tmp_path / "r.yaml").version == "t1"
+    result = CliRunner().invoke(
+        match,
+        [
+            "--left",
+            str(tmp_path / "p.csv"),
+            "--right",
+            str(tmp_path / "c.csv"),
+            "--rules",
+            str(tmp_path / "r.yaml"),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "(rules t1)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("left,right\n", "expected the header left_id,right_id,decision"),
+        ("left_id,right_id,decision\np1,c1,maybe\n", "line 2: decision 'maybe' is neither"),
+    ],
+)
+def test_a_bad_decisions_file_is_refused_by_line(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "d.csv").write_text(body, encoding="utf-8")
+    result = CliRunner().invoke(
+        match,
+        [
+            "train",
+            "--left",
+            "p.csv",
+            "--right",
+            "c.csv",
+            "--decisions",
+            str(tmp_path / "d.csv"),
+            "--out",
+            str(tmp_path / "r.yaml"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert message in result.output
