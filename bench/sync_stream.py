@@ -193,6 +193,7 @@ def one_run(
                 if time.time() > deadline:
                     raise RuntimeError("enrich serve did not start:\n" + server.output()[-3000:])
                 time.sleep(0.2)
+            serving_since = time.time()
             time.sleep(3)  # the first scheduled pull and sweep
             sandbox.reset_log()
             if mode == "faults":
@@ -243,7 +244,9 @@ def one_run(
             clear_by = stream_end + window + 180
             while time.time() < clear_by:
                 with Session(engine) as s:
-                    pending = s.exec(select(SyncRequest)).first()
+                    pending = s.exec(select(SyncRequest)).first() or s.exec(
+                        select(RawEvent.id).where(RawEvent.status == "pending")
+                    ).first()
                     waiting = s.exec(
                         select(Handoff).where(col(Handoff.status).in_(("pending", "sending")))
                     ).first()
@@ -264,6 +267,16 @@ def one_run(
                     )
                 time.sleep(window + 8)
                 resent_new = sum(activity_keys(sandbox, crm).values()) - sum(before.values())
+            # enrich's daily decay job first runs a minute after start: the scores it changes
+            # are news too, synced a window later. Compare fields after that, once nothing is
+            # pending.
+            time.sleep(max(0.0, serving_since + 75 - time.time()))
+            settle_by = time.time() + window + 60
+            while time.time() < settle_by:
+                with Session(engine) as s:
+                    if s.exec(select(SyncRequest)).first() is None:
+                        break
+                time.sleep(0.5)
             watcher.stop.set()
             watcher.join()
             by_endpoint = {e: sandbox.requests_count(e, side=crm) for e in WRITES[crm]}
@@ -299,7 +312,11 @@ def one_run(
         touch_keys = {k: n for k, n in keys.items() if not k.startswith("handoff-")}
         handoff_keys = {k: n for k, n in keys.items() if k.startswith("handoff-")}
         theirs = crm_scores(sandbox, crm)
-        wrong_fields = sum(1 for email in people if theirs.get(email) != scores.get(email))
+        wrong = [e for e in people if theirs.get(e) != scores.get(e)]
+        wrong_fields = len(wrong)
+        if wrong:
+            print("wrong fields, e.g.:", [(e, scores.get(e), theirs.get(e)) for e in wrong[:5]],
+                  flush=True)
         shown = final_markers(sandbox, crm)
     # Routine: per person, the touch the CRM shows last (the newest enrich wrote), from its 2xx
     # to when it first showed.

@@ -2,7 +2,9 @@
 decay scores and purge what is past retention.
 
 With Redis the scheduler only enqueues (workers run the jobs); embedded, it hands them to the
-in-process queue. Either way each job is idempotent, so two schedulers are wasteful, not wrong.
+in-process queue. Either way each job is idempotent, so two schedulers are wasteful, not wrong;
+sync passes take a lease (enrich/sync/outbox.py), so every gunicorn worker's scheduler may ask
+for one and only one pass runs at a time.
 """
 
 from __future__ import annotations
