@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast setup system-deps lint bench clean help
+.PHONY: run test test-fast setup system-deps lint crm-cards bench clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,11 +32,14 @@ system-deps:  ## install redis-server, postgresql and chromium with apt where mi
 run: setup  ## CRM sandbox + enrich + worker on the embedded default (SQLite, in-process queue)
 	$(BIN)/enrich demo
 
-test: setup system-deps lint  ## lint, then the whole suite (CI runs exactly this)
+test: setup system-deps lint crm-cards  ## lint, then the whole suite (CI runs exactly this)
 	$(BIN)/pytest -q
 
 test-fast: setup  ## skip the slow suites (real PostgreSQL/redis/browser ones still guard CI)
 	$(BIN)/pytest -q -m "not slow"
+
+crm-cards:  ## lint + test the CRM card front ends (integrations/, npm; SKIP_NPM=1 skips outside CI)
+	integrations/check.sh
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check enrich webhooks tests bench

@@ -2,7 +2,8 @@
 ack latency, against gunicorn on loopback, next to a bare Flask endpoint on the same gunicorn
 settings (the ceiling of this machine and server).
 
-enrich runs as `enrich serve` (2 workers, gthread, one SO_REUSEPORT listener per worker) on a
+enrich runs as `enrich serve` (2 workers, its buffering gthread worker; --serve-args=--reuse-port
+for one SO_REUSEPORT listener per worker) on a
 temporary SQLite database; by default its jobs wait in a loopback Redis (ingest measured on its
 own), with --embedded they are processed in the web processes while ingesting (the one-process
 default). The bare endpoint gets the same gunicorn settings.
@@ -208,6 +209,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--serve-args", default="",
+                        help="extra options for `enrich serve`, e.g. --serve-args=--reuse-port")
     parser.add_argument("--embedded", action="store_true",
                         help="process deliveries in the web processes while ingesting (the "
                         "embedded default) instead of leaving them queued in a loopback Redis")
@@ -241,9 +244,9 @@ def main() -> None:
         env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
     enrich = start([str(bin_dir / "enrich"), "serve", "--host", "127.0.0.1", "--port",
                     str(enrich_port), "--workers", str(args.workers), "--threads",
-                    str(args.threads)], env, enrich_port, tmp / "enrich.log")
-    # The settings of `enrich serve` (enrich/server.py): gthread, one SO_REUSEPORT listener per
-    # worker.
+                    str(args.threads), *args.serve_args.split()], env, enrich_port,
+                   tmp / "enrich.log")
+    # The ceiling: gunicorn's own gthread worker, one SO_REUSEPORT listener per worker.
     bare = start([str(bin_dir / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
                   "--threads", str(args.threads), "--reuse-port", "-b", f"127.0.0.1:{bare_port}",
                   "--log-level", "warning", "bench.ingest:bare_app()"], env, bare_port)

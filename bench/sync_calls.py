@@ -41,7 +41,7 @@ def batched(crm: str, contacts: int, touchpoints: int, use_cache: bool) -> dict[
 
     from enrich.db import session_scope
     from enrich.models import CrmRecord, DeadLetter, Handoff
-    from enrich.pipeline import request_sync
+    from enrich.sync.outbox import request_sync
 
     out: dict[str, Any] = {"crm": crm}
     with Sandbox(seed=sync_common.seed(contacts)) as sandbox, tempfile.TemporaryDirectory() as tmp:

@@ -136,9 +136,6 @@ class CallCounter:
         self.items: dict[str, int] = {}
         for name in ("write_fields", "write_activities", "delete_activities"):
             setattr(adapter, name, self._wrap(name, getattr(adapter, name)))
-        find = getattr(adapter, "find_activities", None)
-        if find is not None:
-            adapter.find_activities = self._wrap("find_activities", find)
 
     def _wrap(self, name: str, method: Any) -> Any:
         def wrapped(*args: Any) -> Any:

@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from enrich import defaults, runtime
 from enrich.config import Settings, load_settings
@@ -31,13 +32,26 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
         ENRICH_SETTINGS=settings,
     )
     app.extensions["enrich.runtime"] = rt
+    if settings.trusted_proxies:
+        # Behind N proxies the client's address is the one the N-th proxy saw: sign-in lockout
+        # and logs key on it. Off by default, since without a proxy anyone could claim any.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    if settings.env == "production":
+        @app.after_request
+        def _hsts(response: Response) -> Response:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
+            return response
 
     import webhooks
-    from enrich import console, health
+    from enrich import console, embed, health, metrics
 
     health.init_app(app)
+    metrics.init_app(app)  # GET /metrics (Prometheus)
     webhooks.init_app(app)
     console.init_app(app)  # RevOps console pages and the /api/v1 JSON API
+    embed.init_app(app)  # the social card inside the CRM
     _error_handlers(app)
     return app
 

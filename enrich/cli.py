@@ -6,7 +6,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from typing import Any
 
 import click
@@ -14,6 +13,7 @@ import click
 from enrich import runtime
 from enrich.config import Settings, load_settings
 from enrich.errors import EnrichError
+from enrich.worker import safe_url
 
 
 class EnrichGroup(click.Group):
@@ -57,6 +57,14 @@ def cli() -> None:
     in Salesforce and HubSpot.
 
     Configuration comes from environment variables (and .env); see README.md.
+
+    \b
+    Exit status:
+      0  done; also serve, worker, scheduler and demo stopped by SIGTERM or Ctrl-C
+         (in-flight work finished or left pending in the database for the next run)
+      1  an error, said in one line on stderr: bad configuration (no CRM configured
+         for crm/sync), the CRM or database refused, a failed sample or replay
+      2  a usage error: unknown command or option, missing or invalid value
     """
     from enrich.logs import configure
 
@@ -80,29 +88,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 
     settings = settings_from(ctx)
     upgrade(settings.database_url, revision)
-    click.echo(f"database at {_safe_url(settings.database_url)} is at revision {revision}")
-
-
-def _wait_for_redis(redis: Any, url: str) -> None:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    delay = 0.5
-    while True:
-        try:
-            redis.ping()
-            return
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            logging.getLogger("enrich.worker").warning(
-                "waiting for Redis at %s: %s", _safe_url(url), exc)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    click.echo(f"database at {safe_url(settings.database_url)} is at revision {revision}")
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -113,21 +99,27 @@ def _safe_url(url: str) -> str:
 @click.option("--threads", type=int, default=8, show_default=True,
               help="threads per process (requests in flight per process)")
 @click.option("--no-migrate", is_flag=True, help="do not run `db upgrade` first")
+@click.option("--reuse-port", is_flag=True,
+              help="bind with SO_REUSEPORT (the kernel spreads connections over the workers; "
+                   "a second server on the same port then shares the traffic silently)")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, threads: int,
-          no_migrate: bool) -> None:
+          no_migrate: bool, reuse_port: bool) -> None:
     """Run the web app (webhooks, console, API) under gunicorn.
 
     Without REDIS_URL the jobs run in-process (embedded queue + scheduler thread).
     """
     from enrich.db import upgrade
-    from enrich.server import run_gunicorn
+    from enrich.server import ensure_port_free, run_gunicorn
 
     settings = settings_from(ctx)
     settings.check_production()
+    host, port = host or settings.host, port or settings.port
+    if not reuse_port:
+        ensure_port_free(host, port)
     if not no_migrate:
         upgrade(settings.database_url)
-    run_gunicorn(settings, host or settings.host, port or settings.port, workers, threads)
+    run_gunicorn(settings, host, port, workers, threads, reuse_port=reuse_port)
 
 
 @cli.command()
@@ -137,27 +129,15 @@ def worker(ctx: click.Context, burst: bool) -> None:
     """Run jobs: an rq worker with REDIS_URL, else an in-process worker and scheduler."""
     settings = settings_from(ctx)
     if settings.redis_url:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from rq import SimpleWorker
-
-        rt = use_runtime(ctx, embedded_worker=False)
+        # Stopped before rq installs its own handlers (starting, or waiting for Redis): nothing
+        # is in flight, so leave as a clean stop rather than die of the signal.
+        signal.signal(signal.SIGTERM, _exit_0)
+        from enrich import worker as rq_worker
         from enrich.queue import QUEUE_NAME, RQQueue
 
+        rt = use_runtime(ctx, embedded_worker=False)
         assert isinstance(rt.queue, RQQueue)
-        while True:
-            # Redis is only a hint (the database holds the work): a worker that starts during a
-            # Redis outage, or loses it for longer than rq rides out, waits for it instead of
-            # exiting. The sweeper re-enqueues whatever the outage dropped.
-            _wait_for_redis(rt.queue.redis, settings.redis_url)
-            try:
-                # Jobs run in this process, not in a child forked per job: the matcher index
-                # and the scorer (built from the whole mirror) then live as long as the worker
-                # instead of being rebuilt by every job.
-                SimpleWorker([QUEUE_NAME], connection=rt.queue.redis).work(
-                    burst=burst, with_scheduler=False)
-                return
-            except RedisConnectionError as exc:
-                logging.getLogger("enrich.worker").warning("lost Redis: %s", exc)
+        ctx.exit(rq_worker.run(rt.queue.redis, settings.redis_url, QUEUE_NAME, burst=burst))
     from enrich.scheduler import Scheduler
 
     rt = use_runtime(ctx)
@@ -173,6 +153,10 @@ def scheduler(ctx: click.Context) -> None:
 
     rt = use_runtime(ctx, embedded_worker=not settings_from(ctx).redis_url)
     _run_until_signal(Scheduler(rt))
+
+
+def _exit_0(*_: Any) -> None:
+    raise SystemExit(0)
 
 
 def _run_until_signal(sched: Any) -> None:
@@ -215,7 +199,8 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
             counts = pull(rt.engine, adapter, full=full, progress=progress)
         finally:  # a manual pull spends the same daily API budget as the scheduled one
             budget.charge(rt.engine, adapter.name, adapter.calls)
-    click.echo(", ".join(f"{n} {obj}s" for obj, n in counts.items())
+    plural = {"opportunity": "opportunities"}
+    click.echo(", ".join(f"{n} {plural.get(obj, obj + 's')}" for obj, n in counts.items())
                + f" pulled from {adapter.name} in {adapter.calls} API calls")
 
 
@@ -233,6 +218,8 @@ def crm_setup(ctx: click.Context) -> None:
         click.echo(f"created   {name}")
     for name in report.existing:
         click.echo(f"exists    {name}")
+    for line in report.notices:
+        click.echo(f"\nNote: {line}")
     if report.checklist:
         click.echo("\nCould not create these; ask an admin to create them exactly so:", err=True)
         for line in report.checklist:
@@ -248,9 +235,15 @@ def sync_group(ctx: click.Context) -> None:
         return
     from enrich.sync.writer import sync_pending
 
+    if settings_from(ctx).crm == "none":
+        raise click.ClickException("no CRM configured: set CRM=salesforce or CRM=hubspot "
+                                   "(see README)")
     use_runtime(ctx, embedded_worker=False)
     stats = sync_pending()
-    click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "no CRM configured (CRM=none)")
+    click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "nothing to write")
+    if stats.get("auth_failed"):
+        raise click.ClickException("the CRM refused enrich's credentials: fix them, then "
+                                   "replay the crm_auth dead letter (enrich sync replay ID)")
 
 
 @sync_group.command("replay")
@@ -312,13 +305,19 @@ def purge_cmd(ctx: click.Context, dry_run: bool) -> None:
 @click.option("--port", type=int, default=None, help="enrich port [default: PORT or 8000]")
 @click.option("--crm", "crm_name", type=click.Choice(["salesforce", "hubspot"]),
               default="salesforce", show_default=True)
+@click.option("--salesforce-port", type=int, default=8766, show_default=True,
+              help="the sandbox's Salesforce port")
+@click.option("--hubspot-port", type=int, default=8765, show_default=True,
+              help="the sandbox's HubSpot port")
 @click.pass_context
-def demo(ctx: click.Context, port: int | None, crm_name: str) -> None:
+def demo(ctx: click.Context, port: int | None, crm_name: str, salesforce_port: int,
+         hubspot_port: int) -> None:
     """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run`
-    runs)."""
+    runs), with a week of sample history and a console user. SIGTERM stops it like Ctrl-C."""
     from enrich.demo import run_demo
 
-    run_demo(settings_from(ctx), port=port, crm=crm_name)
+    run_demo(settings_from(ctx), port=port, crm=crm_name, sf_port=salesforce_port,
+             hs_port=hubspot_port)
 
 
 def _register_feature_commands() -> None:

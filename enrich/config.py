@@ -98,10 +98,20 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="base URL of the console, for CRM links")
     admin_token: str | None = Field(None, alias="ENRICH_ADMIN_TOKEN")
     secret_key: str | None = Field(None, alias="ENRICH_SECRET_KEY")
+    metrics_token: str | None = Field(
+        None, alias="ENRICH_METRICS_TOKEN", description="bearer token for GET /metrics; "
+        "required outside development (see enrich/metrics.py)")
     worker_threads: int = Field(4, alias="ENRICH_WORKER_THREADS")
     sweep_after_s: float = Field(
         30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
     )
+    sync_window_s: float = Field(
+        60.0, ge=0, alias="ENRICH_SYNC_WINDOW_S", description="routine CRM updates of a record "
+        "(score, interests, last touch) wait this long after its first news, so that what "
+        "arrives meanwhile goes out in the same write and in full batches; a hand-off goes out "
+        "at once. 60 s: reps see changes within about a minute, and a steady trickle costs at "
+        "most ~3 calls a minute (~4,300 a day, under half the default daily budget); see "
+        "docs/SYNC.md")
     sync_lease_s: float = Field(
         120.0, alias="ENRICH_SYNC_LEASE_S", description="a sync run owns its records this long"
     )
@@ -116,6 +126,11 @@ class Settings(BaseSettings):
     touchpoint_retention_days: float = Field(
         730.0, alias="ENRICH_TOUCHPOINT_RETENTION_DAYS",
         description="purge touchpoints that happened longer ago than this (0 = keep forever)",
+    )
+    trusted_proxies: int = Field(
+        0, alias="ENRICH_TRUSTED_PROXIES", ge=0, le=5,
+        description="reverse proxies in front of enrich whose X-Forwarded-For/-Proto to believe "
+                    "(0 = none: the client is the peer address, as sign-in lockout needs)",
     )
     log_level: str = Field("INFO", alias="ENRICH_LOG_LEVEL")
     log_json: bool = Field(False, alias="ENRICH_LOG_JSON")
@@ -148,6 +163,11 @@ class Settings(BaseSettings):
     hubspot_searches_per_s: int = Field(
         5, ge=1, description="HubSpot's CRM search limit per second (per token); enrich paces "
         "its searches (incremental pulls, note look-ups) below it, across workers with Redis")
+    hubspot_note_key_property: str = Field(
+        "enrich_touchpoint_id", pattern=r"^[a-z][a-z0-9_]*$", description="the unique-value "
+        "property on notes that keys enrich's notes and hand-offs (they are upserted on it, so "
+        "never written twice); `enrich crm setup` creates it, or on a portal whose "
+        "enrich_touchpoint_id is not unique creates enrich_touchpoint_key and says to set this")
     hubspot_deletions_every_h: float = Field(
         6.0, ge=0, description="how often an incremental pull also lists the records deleted "
         "(archived) in HubSpot, so they leave the mirror; search leaves them out and the "
@@ -179,6 +199,29 @@ class Settings(BaseSettings):
     # Our own social accounts: a path to a YAML/JSON file, or inline JSON. Each item is
     # {platform: x|facebook|instagram|linkedin, id, name, secret?}; see SocialAccount.
     accounts: str | None = Field(None, alias="ENRICH_ACCOUNTS")
+
+    # The social card inside the CRM (enrich/embed/, docs/CRM_CARD.md). Comma-separated
+    # secrets allow rotation; unset = that CRM's card routes answer 404 not_configured.
+    hubspot_client_secret: str | None = Field(
+        None, description="the HubSpot app's client secret: checks X-HubSpot-Signature-v3 on "
+        "the app card's hubspot.fetch() requests")
+    hubspot_portal_id: str | None = Field(
+        None, description="only this HubSpot account (portal) may ask for cards; unset = any "
+        "portal the app is installed in")
+    salesforce_card_key: str | None = Field(
+        None, description="the per-org secret the Salesforce named credential sends in the "
+        "X-Enrich-Card-Key header (at least 32 characters)")
+    card_requests_per_minute: int = Field(
+        60, ge=1, description="card requests one CRM user may make per minute (per web process)")
+
+    @field_validator("salesforce_card_key")
+    @classmethod
+    def _card_key_strong(cls, value: str | None) -> str | None:
+        # It is a bearer secret (no signature over the request): it must not be guessable.
+        if value is not None and any(len(key) < 32 for key in split_secrets(value)):
+            raise ValueError("each key must be at least 32 characters (e.g. `openssl rand "
+                             "-hex 32`)")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -251,6 +294,8 @@ class Settings(BaseSettings):
             problems.append("ENRICH_SECRET_KEY")
         if self.admin_token is not None and self.admin_token.lower() in PLACEHOLDERS:
             problems.append("ENRICH_ADMIN_TOKEN")
+        if self.metrics_token is not None and self.metrics_token.lower() in PLACEHOLDERS:
+            problems.append("ENRICH_METRICS_TOKEN")
         for name in ("x_consumer_secret", "meta_app_secret", "linkedin_client_secret"):
             value = getattr(self, name)
             if value is not None and value.lower() in PLACEHOLDERS:

@@ -6,7 +6,17 @@ from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from enrich.db import session_scope
-from enrich.models import ActivityWrite, DeadLetter, EventStatus, RawEvent, SyncRequest, utcnow
+from enrich.models import (
+    ActivityWrite,
+    DeadLetter,
+    EventStatus,
+    Handoff,
+    RawEvent,
+    SocialProfile,
+    SyncRequest,
+    WriteStatus,
+    utcnow,
+)
 
 
 def replay(engine: Engine, ids: list[int] | None = None) -> int:
@@ -26,8 +36,17 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
             elif letter.kind == "activity" and letter.ref_id:
                 write = session.get(ActivityWrite, letter.ref_id)
                 if write is not None:
-                    write.status = "pending"
+                    write.status = WriteStatus.PENDING
                     _request(session, write.record_id)
+            elif letter.kind == "rematch" and letter.ref_id:
+                profile = session.get(SocialProfile, letter.ref_id)
+                if profile is not None:
+                    profile.match_requested_at = utcnow()
+            elif letter.kind == "handoff" and letter.ref_id:
+                handoff = session.get(Handoff, letter.ref_id)
+                if handoff is not None:
+                    handoff.status = WriteStatus.PENDING
+                    _request(session, handoff.record_id)
             elif letter.kind == "crm_auth":
                 # The CRM refused the credentials (enrich/sync/alerts.py): everything waiting
                 # was held back by that alone, so it is due again now.

@@ -10,6 +10,18 @@ STANDARD_WEBHOOK_TOLERANCE_S = 5 * 60
 MAX_TOUCHPOINTS_PER_DELIVERY = 100
 # JSON nested deeper than this is hostile, not social data.
 MAX_JSON_DEPTH = 32
+# When a touchpoint happened: no social platform we read predates 2000, and a time more than a
+# day ahead is a wrong clock (or an attack: 9999-12-31 at -14:00 does not fit a UTC datetime).
+# The Standard receiver refuses times outside this range with a 422; platform normalisers fall
+# back to the time the delivery was received.
+# A request must arrive whole (headers and body) within this long of its first byte, or it is
+# answered 408: platforms send a delivery in milliseconds and give up after 3-10 s themselves,
+# and a slower client is holding a connection open on purpose (enrich/httpworker.py).
+REQUEST_READ_S = 10.0
+# Request line and headers larger than this are refused without waiting for more of them.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
+EARLIEST_OCCURRED_AT = "2000-01-01T00:00:00+00:00"
+MAX_CLOCK_AHEAD_S = 24 * 3600
 
 # On SQLite, while deliveries arrive faster than PROCESSING_YIELD_ABOVE_PER_S (a burst, more
 # than processing could keep up with anyway), processing sleeps this many times as long as its
@@ -25,7 +37,13 @@ INGEST_RUN_S = 5.0
 # How often the embedded scheduler runs the sweeper, and pulls the CRM mirror.
 SWEEP_EVERY_S = 10.0
 PULL_EVERY_S = 300.0
-SYNC_EVERY_S = 5.0
+# A hand-off is written this long after it was made, with every hand-off made meanwhile: in a
+# stream that is one call per few seconds instead of one per hand-off, and it still reaches
+# the CRM within ~5 s (this, plus a scheduler tick, plus the call).
+SYNC_URGENT_S = 2.0
+# A sync pass is cheap when nothing is due (one indexed query, no CRM call), and news that
+# waited out ENRICH_SYNC_WINDOW_S goes out at the next tick: within the window + 2 s.
+SYNC_EVERY_S = 2.0
 DECAY_EVERY_S = 24 * 3600.0
 RETENTION_EVERY_S = 24 * 3600.0
 
@@ -34,8 +52,6 @@ SALESFORCE_BATCH = 200
 HUBSPOT_BATCH = 100
 # HubSpot search pages hold at most 200 results; list pages at most 100.
 HUBSPOT_PAGE = 100
-# Retries of one CRM write before it goes to the dead-letter table.
-MAX_SYNC_ATTEMPTS = 6
 
 # `enrich match` indexes and decides in one process per core (the parent and forked helpers,
 # up to this many) when a side has PARALLEL_FROM records or more: on FEBRL4's 5,000 records

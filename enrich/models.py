@@ -8,6 +8,7 @@ Status values are plain strings named in the `*Status` classes so SQL stays read
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
@@ -36,6 +37,21 @@ class LinkStatus:
     PENDING = "pending"  # waiting in the review queue
     HUMAN = (CONFIRMED, REJECTED)
     ACTIVE = (AUTO, CONFIRMED)
+
+
+class WriteStatus(StrEnum):
+    """Where one CRM write of a ledger row (an activity, a hand-off) stands. The values are the
+    strings stored in SQL."""
+
+    PENDING = "pending"  # not sent yet
+    SENDING = "sending"  # sent, no answer recorded: it may have landed; re-sent as an upsert
+    WRITTEN = "written"  # the CRM answered with its id
+    FAILED = "failed"  # refused for good: dead-lettered
+
+    @classmethod
+    def open(cls) -> tuple[WriteStatus, WriteStatus]:
+        """Statuses whose write is still to be done."""
+        return cls.PENDING, cls.SENDING
 
 
 class RawEvent(SQLModel, table=True):
@@ -125,7 +141,7 @@ class CrmRecord(SQLModel, table=True):
     last_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, index=True)
     company: str | None = Field(default=None, max_length=300)
-    account_crm_id: str | None = Field(default=None, max_length=64)
+    account_crm_id: str | None = Field(default=None, max_length=64, index=True)
     title: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=200)
     country: str | None = Field(default=None, max_length=200)
@@ -230,7 +246,7 @@ class ActivityWrite(SQLModel, table=True):
     record_id: int = Field(foreign_key="crm_record.id", index=True)
     crm: str = Field(max_length=20)
     activity_id: str | None = Field(default=None, max_length=64)
-    status: str = Field(default="pending", max_length=20)
+    status: str = Field(default=WriteStatus.PENDING, max_length=20)  # a WriteStatus
     written_at: datetime | None = None
 
 
@@ -298,6 +314,9 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Sessions issued before this are over (signing out ends them on the server, not just in
+    # the browser that signed out: a copied cookie dies with them).
+    sessions_valid_after: datetime | None = None
 
 
 class ApiToken(SQLModel, table=True):
@@ -348,5 +367,5 @@ class Handoff(SQLModel, table=True):
     score: float
     reason: str = Field(default="", max_length=255)
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    status: str = Field(default="pending", max_length=20)  # pending, sending, written, failed
+    status: str = Field(default=WriteStatus.PENDING, max_length=20)  # a WriteStatus
     activity_id: str | None = Field(default=None, max_length=64)

@@ -10,11 +10,17 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import Engine, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError
 from sqlmodel import Session, col, select
 
 from enrich import defaults
-from enrich.db import file_lock, retry_conflicts, rowcount, session_scope, writers_lock
+from enrich.db import (
+    file_lock,
+    is_conflict,
+    retry_conflicts,
+    session_scope,
+    writers_lock,
+)
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -29,11 +35,13 @@ from enrich.models import (
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import is_suppressed
 from enrich.queue import HINT_DEBOUNCE_S
+from enrich.retry import DELIVERY
 from enrich.runtime import current
 from enrich.scores import rescore
+from enrich.sync.outbox import request_sync as request_sync  # its old home: importers still work
 
 log = logging.getLogger("enrich.pipeline")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = DELIVERY.max_attempts
 
 
 def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:
@@ -81,24 +89,6 @@ def _relink(session: Session, profile: SocialProfile) -> set[int]:
     return before | after
 
 
-def request_sync(session: Session, record_id: int) -> None:
-    """Mark a record as having news for its CRM (the outbox, one row per record).
-
-    Plain SQL, not ORM updates: a writer in another process may delete the row at any moment
-    (its run finished); that must not fail this transaction. A leased or backing-off request
-    keeps its time; the writer sees the newer `requested_at` and runs the record again.
-    """
-    changed = rowcount(session.execute(update(SyncRequest).where(
-        col(SyncRequest.record_id) == record_id).values(requested_at=utcnow())))
-    if changed:
-        return
-    try:
-        with session.begin_nested():
-            session.add(SyncRequest(record_id=record_id))
-    except IntegrityError:
-        pass  # created by another process just now: it runs with our news too
-
-
 INGEST_KEY = "ingest"
 BATCH = 200
 REMATCH_CHUNK = 25  # profiles per re-match transaction: ~40 ms of holding the write lock
@@ -119,20 +109,21 @@ def process_pending() -> int:
 
     rt = current()
     rt.queue.started(INGEST_KEY)
-    done, after, rechecked = 0, 0, False
+    done, after, rechecked, wrapped = 0, 0, False, False
     run_started = time.monotonic()
     writers, pause = writers_lock(rt.engine), _Yield(rt.engine)
     with file_lock(rt.engine, "processing").held():
         while True:
             with Session(rt.engine) as session:
-                ids = list(session.exec(select(RawEvent.id).where(
+                ids = [i for i in session.exec(select(RawEvent.id).where(
                     RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
-                    .order_by(col(RawEvent.id)).limit(BATCH)))
+                    .order_by(col(RawEvent.id)).limit(BATCH)) if i is not None]
             if not ids:
-                if after:
+                if after and not wrapped:
                     # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
-                    # lower id may have committed after this run passed it. Wrap around once.
-                    after = 0
+                    # lower id may have committed after this run passed it. Wrap around once
+                    # (not again: a delivery that failed stays pending for a later run).
+                    after, wrapped = 0, True
                     continue
                 if rechecked:
                     break
@@ -145,11 +136,11 @@ def process_pending() -> int:
             for raw_id in ids:
                 with writers.held():
                     started = time.monotonic()
-                    _process_safely(rt.engine, raw_id)  # type: ignore[arg-type]
+                    _process_safely(rt.engine, raw_id)
                     spent = time.monotonic() - started
                 pause.after(spent)
             done += len(ids)
-            after = ids[-1]  # type: ignore[assignment]
+            after = ids[-1]
             # The CRM hears about each batch now, not when the burst (and this run) ends.
             rt.queue.enqueue(sync_pending, key="sync")
             if time.monotonic() - run_started > defaults.INGEST_RUN_S:
@@ -204,17 +195,60 @@ def process_raw_event(raw_event_id: int) -> None:
     rt.queue.enqueue(sync_pending, key="sync")
 
 
-def _process_safely(engine: object, raw_event_id: int) -> None:
+def _process_safely(engine: Engine, raw_event_id: int) -> None:
+    """Process one delivery; whatever it raises is that delivery's failure, never the run's.
+
+    A delivery whose processing raises (a value no database holds, a bug a message triggers)
+    gets an attempt counted and its error recorded in a transaction of its own, and is
+    quarantined as a dead letter after `MAX_ATTEMPTS`; the run goes on with the next one. Only a
+    database that cannot be reached at all stops the run (every delivery would fail alike).
+    """
     try:
-        retry_conflicts(_process, engine, raw_event_id)
-    except IntegrityError:
-        # Another worker inserted the same touchpoint or profile first: run again, it is a no-op
-        # for what that worker stored and completes the rest.
-        retry_conflicts(_process, engine, raw_event_id)
+        try:
+            retry_conflicts(_process, engine, raw_event_id)
+        except IntegrityError:
+            # Another worker inserted the same touchpoint or profile first: run again, it is a
+            # no-op for what that worker stored and completes the rest.
+            retry_conflicts(_process, engine, raw_event_id)
+    except Exception as exc:
+        if _database_unreachable(exc, engine):
+            raise
+        try:
+            _record_failure(engine, raw_event_id, f"{type(exc).__name__}: {exc}")
+        except Exception:
+            raise exc from None
+        log.exception("raw event %s failed; counted an attempt", raw_event_id)
 
 
-def _process(engine: object, raw_event_id: int) -> None:
-    with session_scope(engine) as session:  # type: ignore[arg-type]
+def _database_unreachable(exc: BaseException, engine: Engine) -> bool:
+    """Whether `exc` is the database's fault rather than the item's: a lost connection, a lock
+    held elsewhere, or a database that does not answer a trivial query right now."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, InterfaceError | DisconnectionError) or (
+                isinstance(cause, DBAPIError) and cause.connection_invalidated) or (
+                is_conflict(cause) or "database is locked" in str(cause)):
+            return True
+        cause = cause.__cause__
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return True
+    return False
+
+
+def _record_failure(engine: Engine, raw_event_id: int, error: str) -> None:
+    with session_scope(engine) as session:
+        raw = session.get(RawEvent, raw_event_id)
+        if raw is None or raw.status != EventStatus.PENDING:
+            return
+        raw.attempts += 1
+        _fail(session, raw, error)
+
+
+def _process(engine: Engine, raw_event_id: int) -> None:
+    with session_scope(engine) as session:
         # Several workers may walk the pending deliveries at once (PostgreSQL): each takes the
         # ones no other worker holds (SQLite ignores the clause: it has one writer).
         raw = session.exec(select(RawEvent).where(RawEvent.id == raw_event_id)
@@ -288,6 +322,33 @@ def sweep() -> dict[str, int]:
     return {"raw_events": len(stale), "sync": int(due_syncs is not None)}
 
 
+def _rematch(engine: Engine, ids: list[int]) -> set[int]:
+    with session_scope(engine) as session:
+        records: set[int] = set()
+        for profile in session.exec(select(SocialProfile).where(col(SocialProfile.id).in_(ids))):
+            if profile.match_requested_at is not None:
+                records |= _relink(session, profile)
+        rescore(session, records)
+        for record_id in sorted(records):
+            request_sync(session, record_id)
+    return records
+
+
+def _rematch_or_set_aside(engine: Engine, profile_id: int) -> set[int]:
+    try:
+        return _rematch(engine, [profile_id])
+    except Exception as exc:
+        if _database_unreachable(exc, engine):
+            raise
+        log.exception("re-matching profile %s failed; set aside as a dead letter", profile_id)
+        with session_scope(engine) as session:  # Core: the profile may not even load
+            session.execute(update(SocialProfile).where(col(SocialProfile.id) == profile_id)
+                            .values(match_requested_at=None))
+            session.add(DeadLetter(kind="rematch", ref_id=profile_id, attempts=1,
+                                   error=f"{type(exc).__name__}: {exc}"[:2000]))
+        return set()
+
+
 def rematch_pending(limit: int = 1000) -> int:
     """Job: re-link profiles whose CRM records (or rules) changed; rescore what moved.
 
@@ -303,19 +364,24 @@ def rematch_pending(limit: int = 1000) -> int:
     writers = writers_lock(rt.engine)
     done = 0
     while done < limit:
-        with writers.held(), session_scope(rt.engine) as session:
-            profiles = list(session.exec(
-                select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
-                .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done))))
-            records: set[int] = set()
-            for profile in profiles:
-                records |= _relink(session, profile)
-            rescore(session, records)
-            for record_id in sorted(records):
-                request_sync(session, record_id)
-        if not profiles:
-            break
-        done += len(profiles)
+        with writers.held():
+            with Session(rt.engine) as session:
+                ids = [i for i in session.exec(
+                    select(SocialProfile.id)
+                    .where(col(SocialProfile.match_requested_at).is_not(None))
+                    .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done)))
+                    if i is not None]
+            if not ids:
+                break
+            try:
+                records = _rematch(rt.engine, ids)
+            except Exception as exc:
+                if _database_unreachable(exc, rt.engine):
+                    raise
+                # One profile the matcher cannot handle must not hold back every other (each
+                # run would start at it again): one at a time, and the failing one set aside.
+                records = set().union(*(_rematch_or_set_aside(rt.engine, i) for i in ids))
+        done += len(ids)
         if records:
             rt.queue.enqueue(sync_pending, key="sync")
     if done >= limit:

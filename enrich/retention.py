@@ -130,8 +130,8 @@ def _purge_touchpoints(engine: Engine, before: datetime, dry_run: bool, batch: i
 
 def _rescore(engine: Engine, profiles: set[int], now: datetime, dry_run: bool) -> int:
     """Scores and interests no longer count what was purged; changed values go to the CRM."""
-    from enrich.pipeline import request_sync
     from enrich.scores import rescore
+    from enrich.sync.outbox import request_sync
 
     with session_scope(engine) as session:
         records = sorted(set(session.exec(select(IdentityLink.record_id).where(

@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 
 from enrich.errors import InputError
 from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus, SocialProfile, utcnow
-from enrich.pipeline import request_sync
 from enrich.scores import rescore
+from enrich.sync.outbox import request_sync
 
 
 def _after(session: Session, record_ids: set[int]) -> None:

@@ -8,7 +8,7 @@ import hmac
 import json
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook
@@ -16,6 +16,14 @@ from standardwebhooks.webhooks import Webhook
 SAMPLE_PEOPLE = [
     {"id": "li-9001", "handle": "danawhitfield", "name": "Dana Whitfield",
      "email": "dana.whitfield@northwind.example", "platform": "linkedin"},
+]
+POSTS = [
+    {"id": "post-42", "url": "https://www.linkedin.com/feed/update/urn:li:share:42",
+     "text": "How we cut cloud security review time by 60%"},
+    {"id": "post-43", "url": "https://www.linkedin.com/feed/update/urn:li:share:43",
+     "text": "Webinar: SOC 2 evidence collection without the spreadsheets"},
+    {"id": "post-44", "url": "https://www.linkedin.com/feed/update/urn:li:share:44",
+     "text": "Our Q4 supply chain analytics report is out"},
 ]
 SAMPLE_TOUCHES = [
     ("comment", "Interested - does this integrate with our SIEM for cloud security audits?"),
@@ -25,18 +33,21 @@ SAMPLE_TOUCHES = [
 
 
 def touchpoint_message(person: dict[str, Any], kind: str, text: str | None, *,
-                       when: datetime | None = None) -> dict[str, Any]:
-    when = when or datetime.now(UTC)
-    actor = {k: person[k] for k in ("id", "handle", "name", "email") if person.get(k)}
+                       when: datetime | None = None,
+                       post: dict[str, str] | None = None) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    when = when or now
+    actor = {k: person[k] for k in ("id", "handle", "name", "email", "bio", "location")
+             if person.get(k)}
     data: dict[str, Any] = {
         "platform": person.get("platform", "linkedin"), "kind": kind,
         "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "actor": actor,
-        "post": {"id": "post-42", "url": "https://www.linkedin.com/feed/update/urn:li:share:42",
-                 "text": "How we cut cloud security review time by 60%"},
+        "post": post or POSTS[0],
     }
     if text:
         data["text"] = text
-    return {"type": "touchpoint.created", "timestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    # `timestamp` is when the message is sent; `occurred_at` may be days earlier (history).
+    return {"type": "touchpoint.created", "timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "data": data}
 
 
@@ -183,3 +194,88 @@ def platform_deliveries(platform: str, secret: str,
                 (json.dumps(p).encode() for p in linkedin_payloads(ids.get("linkedin",
                                                                            SAMPLE_ORG)))]
     raise ValueError(f"no samples for platform {platform!r}")
+
+
+# --- a week of history, for the demo ----------------------------------------------------------
+# People of the sandbox CRM's sample seed (enrich/sync/sandbox/sample_seed.json). With their
+# email they link on their own; one of them engages enough over the week to be handed off.
+HISTORY_PEOPLE = {
+    "satya": {"id": "li-7101", "handle": "satyaiyer", "name": "Satya Iyer",
+              "email": "satya.iyer@contoso.example", "platform": "linkedin"},
+    "kate": {"id": "x-7102", "handle": "katenovak", "name": "Katherine Novak",
+             "email": "kate.novak@fabrikam.example", "platform": "x"},
+    "juergen": {"id": "li-7103", "handle": "juergenweiss", "name": "Jürgen Weiß",
+                "email": "juergen.weiss@litware.example", "platform": "linkedin"},
+    "anke": {"id": "ig-7104", "handle": "ankedevries", "name": "Anke de Vries",
+             "email": "anke.devries@wingtiplogistics.example", "platform": "instagram"},
+    "jen": {"id": "fb-7105", "handle": "jenoneill", "name": "Jennifer O'Neill",
+            "email": "jen.oneill@contoso.example", "platform": "facebook"},
+    "francois": {"id": "li-7106", "handle": "flefevre", "name": "François Lefèvre",
+                 "email": "francois.lefevre@lumiere-analytique.example", "platform": "linkedin"},
+    "lena": {"id": "x-7107", "handle": "lenahoffmann_dev", "name": "Lena Hoffmann",
+             "email": "lena.hoffmann@litware.example", "platform": "x"},
+    "dana": {**SAMPLE_PEOPLE[0]},
+    # Not in the CRM: they stay "no match" until someone adds them.
+    "riley": {"id": "x-7108", "handle": "rileychen", "name": "Riley Chen", "platform": "x",
+              "bio": "Indie hacker. Coffee."},
+}
+# (days ago, hour UTC, person, kind, text, post index)
+HISTORY: list[tuple[int, int, str, str, str | None, int]] = [
+    (6, 9, "satya", "follow", None, 0),
+    (6, 15, "anke", "like", None, 2),
+    (5, 10, "satya", "like", None, 1),
+    (5, 11, "kate", "follow", None, 0),
+    (5, 16, "francois", "comment", "Intéressant — est-ce disponible en français ?", 1),
+    (4, 8, "satya", "comment", "How does this handle SOC 2 evidence collection across AWS "
+     "and Azure?", 1),
+    (4, 13, "juergen", "like", None, 0),
+    (4, 17, "riley", "like", None, 0),
+    (3, 9, "satya", "share", "Our security team should see this.", 0),
+    (3, 12, "kate", "like", None, 2),
+    (3, 14, "jen", "like", None, 1),
+    (3, 18, "dana", "like", None, 0),
+    (2, 9, "satya", "comment", "We are evaluating tools for Q1 — does it integrate with "
+     "Splunk?", 0),
+    (2, 11, "kate", "mention", "@acme_corp the supply chain report was spot on", 2),
+    (2, 15, "anke", "comment", "Would this work for our fleet telemetry data?", 2),
+    (2, 16, "lena", "quote", "Good read on data pipelines for security teams", 0),
+    (1, 10, "satya", "dm", "Could we set up a call with your team next week?", 0),
+    (1, 12, "juergen", "comment", "Gibt es dazu auch eine Fallstudie aus Deutschland?", 1),
+    (1, 14, "jen", "share", "Sharing with our marketing ops folks.", 1),
+    (1, 17, "riley", "comment", "Nice post!", 1),
+    (0, 7, "satya", "reply", "Thanks — Tuesday works for us.", 0),
+    (0, 8, "kate", "comment", "Can you share pricing for 200 seats?", 2),
+    (0, 8, "francois", "like", None, 0),
+]
+# Names that resemble CRM contacts but carry no email or handle the CRM knows: the matcher is
+# not sure enough to link them and puts them in the review queue for a person to decide.
+LOOKALIKES = [
+    {"id": "x-7201", "handle": "liz_tran", "name": "Liz Tran", "platform": "x"},
+    {"id": "x-7202", "handle": "mbrennan_ops", "name": "Mike Brennan", "platform": "x",
+     "bio": "Lean, six sigma."},
+    {"id": "x-7203", "handle": "peggysullivan", "name": "Peggy Sullivan", "platform": "x",
+     "bio": "Purchasing", "location": "Detroit"},
+    {"id": "x-7204", "handle": "tedclarke_fin", "name": "Ted Clarke", "platform": "x"},
+]
+
+
+def history_messages(now: datetime | None = None) -> list[dict[str, Any]]:
+    """A week of touchpoint messages (Standard Webhooks format) ending `now`: several people,
+    accounts, platforms and kinds, plus the review queue's lookalikes."""
+    now = now or datetime.now(UTC)
+    today = now.replace(minute=0, second=0, microsecond=0)
+    out = []
+    for days_ago, hour, who, kind, text, post in HISTORY:
+        when = min(today.replace(hour=hour) - timedelta(days=days_ago), now - timedelta(minutes=5))
+        out.append(touchpoint_message(HISTORY_PEOPLE[who], kind, text, when=when,
+                                      post=POSTS[post]))
+    for i, person in enumerate(LOOKALIKES):
+        when = now - timedelta(days=i + 1, hours=2)
+        out.append(touchpoint_message(person, "like", None, when=when, post=POSTS[i % 3]))
+    return out
+
+
+def signed_standard(secret: str, messages: list[dict[str, Any]]) -> list[tuple[bytes,
+                                                                               dict[str, str]]]:
+    return [(body, sign_standard(secret, body))
+            for body in (json.dumps(m).encode() for m in messages)]

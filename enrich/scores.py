@@ -204,7 +204,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     score.computed_at = now
     session.flush()
     if changed:
-        from enrich.pipeline import request_sync
+        from enrich.sync.outbox import request_sync
 
         request_sync(session, account.id)  # type: ignore[arg-type]
     return score
@@ -215,8 +215,8 @@ def recompute_all(engine: Any, *, only_changed_sync: bool = True, batch: int = 5
     """Rescore every person with a score or links (decay, new rules); sync those whose shown
     score changed. Used by the daily scheduler job and `enrich score --recompute`."""
     from enrich.db import session_scope
-    from enrich.pipeline import request_sync
     from enrich.scoring import round_score
+    from enrich.sync.outbox import request_sync
 
     with session_scope(engine) as session:
         people = sorted(set(session.exec(select(Score.record_id).join(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from flask import request
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect
 
+from enrich import runtime
+from enrich.app import create_app
 from enrich.cli import cli
 from enrich.config import Settings
+from enrich.db import upgrade
 from enrich.errors import ConfigError
 from tests.conftest import make_settings
 
@@ -90,3 +94,26 @@ def test_a_web_process_keeps_the_collector_off_its_long_lived_heap(database_url:
         if scheduler is not None:
             scheduler.stop()
         runtime.uninstall()
+
+
+def test_production_answers_with_hsts(database_url: str) -> None:
+    settings = make_settings(database_url, env="production", secret_key="s" * 40)
+    upgrade(database_url)
+    app = create_app(settings)
+    try:
+        answer = app.test_client().get("/healthz")
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    finally:
+        runtime.uninstall()
+
+
+def test_forwarded_for_counts_only_behind_a_configured_proxy(database_url: str) -> None:
+    upgrade(database_url)
+    for proxies, expected in ((0, "127.0.0.1"), (1, "198.51.100.7")):
+        app = create_app(make_settings(database_url, trusted_proxies=proxies))
+        app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr or "")
+        try:
+            answer = app.test_client().get("/whoami", headers={"X-Forwarded-For": "198.51.100.7"})
+            assert answer.get_data(as_text=True) == expected
+        finally:
+            runtime.uninstall()

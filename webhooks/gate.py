@@ -9,9 +9,8 @@ supplies the rest so every platform refuses bad input with the same precise JSON
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
+import re
 from typing import Any
 
 from flask import Response, current_app, request
@@ -20,8 +19,6 @@ from enrich import defaults
 from enrich.errors import WebhookRejected
 from enrich.runtime import current
 from webhooks.store import store_raw_event
-
-log = logging.getLogger("enrich.webhooks")
 
 
 def reject(status: int, code: str, message: str) -> WebhookRejected:
@@ -83,7 +80,34 @@ def parse_json(body: bytes) -> Any:
     if containers >= defaults.MAX_JSON_DEPTH and _depth(value, defaults.MAX_JSON_DEPTH) > (
             defaults.MAX_JSON_DEPTH):
         raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}")
+    if _SUSPECT_ESCAPE.search(text) and not _storable(value):
+        raise reject(400, "invalid_string", "a string holds U+0000 or an unpaired surrogate "
+                     "(\\ud800-\\udfff), which no database stores as text")
     return value
+
+
+# Only these escapes make strings a database refuses (PostgreSQL text holds no NUL; UTF-8 has no
+# lone surrogates): raw control characters are already JSON syntax errors.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _storable(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return False
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 # As werkzeug reads them: the body's type and length come from CONTENT_TYPE/CONTENT_LENGTH.
@@ -101,9 +125,31 @@ def environ_headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def body_fingerprint(body: bytes) -> str:
-    """What we log about a refused body: a hash, never the content (it may hold personal data)."""
-    return hashlib.sha256(body).hexdigest()[:16]
+def handshake_token(param: str, code: str, shape: re.Pattern[str], what: str, *,
+                    signed: bool = True) -> str:
+    """A handshake's challenge, refused unless it has the shape the platform sends.
+
+    X and LinkedIn answer a challenge with an HMAC under the very secret that signs deliveries,
+    so a challenge that could be a delivery body would make the handshake a signing oracle:
+    only short tokens of an alphabet no JSON object (nor `hmacsha256=` + body) can be written in
+    are answered, and never one that parses as JSON (docs/RELIABILITY.md, threat model). An
+    echoed challenge (`signed=False`, Meta) is held to its shape alone.
+    """
+    value = request.args.get(param, "")
+    if not value:
+        raise reject(400, f"missing_{code}", f"{param} required: {what}")
+    if not shape.fullmatch(value) or (signed and _parses_as_json(value)):
+        raise reject(400, f"invalid_{code}", f"{param} is not of the shape the platform sends "
+                     f"({what})")
+    return value
+
+
+def _parses_as_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def accept(

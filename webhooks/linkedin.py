@@ -1,25 +1,38 @@
 """`GET/POST /webhooks/linkedin[/<account id>]`: LinkedIn organization social action
+
 notifications.
 
-GET answers validation: `challengeCode` → `{"challengeCode", "challengeResponse": hex
-HMAC-SHA256(clientSecret, challengeCode)}`. POST checks `X-LI-Signature` = hex
-HMAC-SHA256(clientSecret, "hmacsha256=" + raw body) (an optional `hmacsha256=` prefix on the
-header value is tolerated) before parsing. Secrets: LINKEDIN_CLIENT_SECRET (comma-separated =
-rotation) and per-account secrets in ENRICH_ACCOUNTS. Duplicates: the delivery id is made of the
-notificationIds it carries.
+GET answers validation: `challengeCode` → `{"challengeCode", "challengeResponse": hex HMAC-
+SHA256(clientSecret, challengeCode)}`, for a UUID only (what LinkedIn sends): the answer to
+`hmacsha256=<body>` would be the signature of a POST of that body. POST checks `X-LI-Signature`
+= hex HMAC-SHA256(clientSecret, "hmacsha256=" + raw body) (an optional `hmacsha256=` prefix on
+the header value is tolerated) before parsing. Secrets: LINKEDIN_CLIENT_SECRET (comma-separated
+= rotation) and per-account secrets in ENRICH_ACCOUNTS. Duplicates: the delivery id is made of
+the notificationIds it carries.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, Response, jsonify, request
 
 from enrich.normalize.linkedin import account_ids, event_ids
 from webhooks import accounts
-from webhooks.gate import accept, parse_json, raw_body, reject, require_json_content_type
+from webhooks.gate import (
+    accept,
+    handshake_token,
+    parse_json,
+    raw_body,
+    reject,
+    require_json_content_type,
+)
 
 bp = Blueprint("webhooks_linkedin", __name__)
 SIGNATURE_HEADER = "X-LI-Signature"
 PREFIX = "hmacsha256="
+CHALLENGE_CODE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                            r"[0-9a-fA-F]{12}")
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -29,10 +42,9 @@ def signature(secret: str, body: bytes) -> str:
 @bp.get("/webhooks/linkedin")
 @bp.get("/webhooks/linkedin/<account_id>")
 def validate(account_id: str | None = None) -> Response:
-    code = request.args.get("challengeCode", "")
-    if not code:
-        raise reject(400, "missing_challenge_code",
-                     "GET /webhooks/linkedin is LinkedIn's validation: challengeCode required")
+    code = handshake_token("challengeCode", "challenge_code", CHALLENGE_CODE,
+                           "GET /webhooks/linkedin is LinkedIn's validation: "
+                           "challengeCode is a UUID")
     key = accounts.handshake_key("linkedin", account_id)
     answer = accounts.hmac_sha256(key.secret, code.encode()).hex()
     return jsonify({"challengeCode": code, "challengeResponse": answer})

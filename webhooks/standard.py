@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import json
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -17,6 +18,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from enrich import defaults
+from enrich.normalize import plausible
 from enrich.runtime import current
 from webhooks.gate import accept, parse_json, raw_body, reject, require_json_content_type
 
@@ -55,6 +58,29 @@ def validate_message(message: Any) -> None:
         where = "/".join(str(p) for p in first.instance_path) or "(root)"
         text = first.message
     raise reject(422, "invalid_message", f"{where}: {text[:300]}")
+
+
+def check_times(message: dict[str, Any]) -> None:
+    """A schema-valid date-time can still be no moment a touchpoint happened, or none a database
+    holds in UTC (`9999-12-31T23:59:59-14:00`): refuse it here rather than store a delivery
+    processing cannot use."""
+    data = message["data"]
+    items = data if isinstance(data, list) else [data]
+    fields = [("timestamp", message.get("timestamp"))] + [
+        (f"data/{i}/occurred_at" if isinstance(data, list) else "data/occurred_at",
+         item.get("occurred_at")) for i, item in enumerate(items)]
+    for where, value in fields:
+        if value is None:
+            continue
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            ok = plausible(when if when.tzinfo else when.replace(tzinfo=UTC))
+        except ValueError:  # a date-time RFC 3339 allows and Python cannot read (leap second)
+            ok = False
+        if not ok:
+            raise reject(422, "invalid_message", f"{where}: {value[:64]} is not a time a "
+                         f"touchpoint can have happened (from {defaults.EARLIEST_OCCURRED_AT[:10]} "
+                         "to a day from now)")
 
 
 @cache
@@ -99,4 +125,5 @@ def receive(source: str) -> Response:
     verify(source, body, headers)
     message = parse_json(body)
     validate_message(message)
+    check_times(message)
     return accept(source=f"standard:{source}", delivery_id=headers["webhook-id"], body=body)

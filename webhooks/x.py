@@ -1,25 +1,39 @@
 """`GET/POST /webhooks/x[/<account id>]`: the X Account Activity API receiver.
 
 GET answers the CRC (`crc_token` → `{"response_token": "sha256=<base64 HMAC>"}`) with the
-consumer secret; POST checks `x-twitter-webhooks-signature` (`sha256=<base64 HMAC of the raw
-body>`) before parsing. X sends no delivery id, so one is derived from the event ids: a retry
-(same events, same `for_user_id`) is a duplicate. Secrets: X_CONSUMER_SECRET (comma-separated =
-rotation) and per-account secrets in ENRICH_ACCOUNTS; the `<account id>` URL is for an account
-whose own X app registered it (its CRC must be answered with that app's secret).
+consumer secret, for a token of the shape X sends only: the answer is the signature a POST of
+that same string would carry, so a token that could be a delivery body would forge one; POST
+checks `x-twitter-webhooks-signature` (`sha256=<base64 HMAC of the raw body>`) before parsing. X
+sends no delivery id, so one is derived from the event ids: a retry (same events, same
+`for_user_id`) is a duplicate. Secrets: X_CONSUMER_SECRET (comma-separated = rotation) and per-
+account secrets in ENRICH_ACCOUNTS; the `<account id>` URL is for an account whose own X app
+registered it (its CRC must be answered with that app's secret).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 
 from flask import Blueprint, Response, jsonify, request
 
 from enrich.normalize.x import event_ids
 from webhooks import accounts
-from webhooks.gate import accept, parse_json, raw_body, reject, require_json_content_type
+from webhooks.gate import (
+    accept,
+    handshake_token,
+    parse_json,
+    raw_body,
+    reject,
+    require_json_content_type,
+)
 
 bp = Blueprint("webhooks_x", __name__)
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+# X documents the token only as an opaque string; those it sends are short base64(url) text. No
+# character of a JSON object ('{', '"', ':', space) is in this alphabet, so no answer is ever the
+# signature of a delivery X's POST handler would accept.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_.~-]{1,255}")
 
 
 def signature(secret: str, message: bytes) -> str:
@@ -29,9 +43,9 @@ def signature(secret: str, message: bytes) -> str:
 @bp.get("/webhooks/x")
 @bp.get("/webhooks/x/<account_id>")
 def crc(account_id: str | None = None) -> Response:
-    token = request.args.get("crc_token", "")
-    if not token:
-        raise reject(400, "missing_crc_token", "GET /webhooks/x is X's CRC: crc_token required")
+    token = handshake_token("crc_token", "crc_token", CRC_TOKEN,
+                            "GET /webhooks/x is X's CRC: a token of at most 255 letters, digits "
+                            "and + / = _ . ~ -")
     key = accounts.handshake_key("x", account_id)
     return jsonify({"response_token": signature(key.secret, token.encode())})
 

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.routing import IntegerConverter, Map
 
 from enrich.console.errors import MAX_ID
+from enrich.normalize import web_url
 
 csrf = CSRFProtect()
 
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
 
     from enrich import api
     from enrich.console import (
+        formatting,
         views_auth,
         views_dashboard,
         views_people,
@@ -62,6 +64,7 @@ def init_app(app: Flask) -> None:
     from enrich.console.web import blueprint, problem
 
     bp = blueprint()
+    formatting.register(bp)
     for module in (views_auth, views_dashboard, views_people, views_review, views_rules,
                    views_sync, views_privacy):
         module.register(bp)
@@ -79,6 +82,10 @@ def init_app(app: Flask) -> None:
     @bp.errorhandler(404)
     def _missing(_: Any) -> tuple[str, int]:
         return problem(404, "Not found", "There is nothing at this address.")
+
+    # Links to what people posted: http(s) only, also for rows stored before normalisers
+    # enforced it (the CSP would block a `javascript:` click; this does not rely on it).
+    app.add_template_filter(lambda url: web_url(url) or "", "web_url")
 
     @bp.app_context_processor
     def _context() -> dict[str, Any]:

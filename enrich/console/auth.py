@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -86,6 +87,18 @@ def create_user(engine: Engine, *, email: str, password: str, role: str) -> User
     return user
 
 
+def set_password(engine: Engine, *, email: str, password: str) -> None:
+    """A new password for an existing user; every session of the user ends with the old one."""
+    email = normalize_email(email)
+    check_password_rules(password)
+    with session_scope(engine) as session:
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None:
+            raise InputError(f"no user {email}; `enrich users list` shows who exists")
+        user.password_hash = hash_password(password)
+        user.sessions_valid_after = utcnow()
+
+
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
@@ -104,12 +117,18 @@ def sign_in(engine: Engine, email: str, password: str, ip: str) -> User:
     """
     key = _attempt_key(ip, email)
     now = utcnow()
+    # Counted before checked, atomically: the attempt is stored (committed) as a failure first
+    # and then the stored ones are counted, so of N concurrent attempts the k-th sees at least
+    # k and at most MAX_FAILURES passwords are ever checked in a window. (Reading the count
+    # first let a burst of 16 have every one checked.) Success removes the record again.
+    with session_scope(engine) as db:
+        db.add(LoginAttempt(key_hash=key, at=now))
     with Session(engine) as db:
-        failures = db.exec(
+        attempts = db.exec(
             select(func.count()).select_from(LoginAttempt).where(
                 LoginAttempt.key_hash == key, col(LoginAttempt.at) > now - FAILURE_WINDOW)
         ).one()
-    if failures >= MAX_FAILURES:
+    if attempts > MAX_FAILURES:
         raise SignInRefused("too many failed sign-ins for this email from your address; "
                             "wait 15 minutes and try again", status=429)
     with session_scope(engine) as db:
@@ -121,7 +140,6 @@ def sign_in(engine: Engine, email: str, password: str, ip: str) -> User:
                 user.password_hash = hash_password(password)
             user.last_login_at = now
             return user
-        db.add(LoginAttempt(key_hash=key, at=now))
     raise SignInRefused("wrong email or password")
 
 
@@ -151,9 +169,10 @@ def session_user(engine: Engine) -> User | None:
     if isinstance(uid, int):
         with Session(engine) as db:
             user = db.get(User, uid)
-        # A session minted before a password change or deactivation no longer counts.
+        # A session minted before a password change, a sign-out or deactivation no longer
+        # counts.
         if user is None or not user.active or not hmac.compare_digest(
-                session.get("pw", ""), password_marker(user)):
+                session.get("pw", ""), password_marker(user)) or _signed_out(user):
             user = None
     g.user = user
     return user
@@ -163,11 +182,28 @@ def password_marker(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+def _signed_out(user: User) -> bool:
+    issued = session.get("iat")
+    after = user.sessions_valid_after
+    if after is None:
+        return False
+    return not isinstance(issued, int | float) or issued <= after.replace(tzinfo=UTC).timestamp()
+
+
 def start_session(user: User) -> None:
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
     session["uid"] = user.id
     session["pw"] = password_marker(user)
+    session["iat"] = time.time()
+
+
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """Sign the user out everywhere: every session cookie issued until now stops counting."""
+    with session_scope(engine) as db:
+        user = db.get(User, user_id)
+        if user is not None:
+            user.sessions_valid_after = utcnow()
 
 
 def console_principal(engine: Engine) -> Principal | None:

@@ -12,8 +12,15 @@ from typing import Any
 from markupsafe import Markup, escape
 
 PALETTE = {"linkedin": "#2f6fb3", "x": "#3d3d45", "facebook": "#6b8fd6",
-           "instagram": "#c0609a", "other": "#9aa3ad"}
-EXTRA = ("#4f9d8a", "#d08c3c", "#8a6fc2", "#b95c5c", "#6aa84f")
+           "instagram": "#c0609a", "other": "#9aa3ad",
+           # One colour per touchpoint kind, all told apart (Tableau 10, colour-blind aware):
+           # kinds used to take the i-th of five shared colours, so "comment" and "share"
+           # could both be teal.
+           "like": "#4e79a7", "comment": "#f28e2b", "share": "#59a14f", "dm": "#e15759",
+           "follow": "#76b7b2", "unfollow": "#9c755f", "reply": "#edc948", "quote": "#b07aa1",
+           "mention": "#ff9da7"}
+EXTRA = ("#bab0ac", "#4f9d8a", "#d08c3c", "#8a6fc2", "#b95c5c", "#6aa84f", "#1f3b73",
+         "#a0522d")
 
 
 def color(key: str, i: int = 0) -> str:

@@ -50,3 +50,25 @@ def users_list(ctx: click.Context) -> None:
         for user in session.exec(select(User).order_by(User.email)):
             state = "" if user.active else " (disabled)"
             click.echo(f"{user.email}\t{user.role}{state}")
+
+
+@users.command("set-password")
+@click.option("--email", required=True, help="the user whose password changes")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin (scripts)")
+@click.pass_context
+def users_set_password(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    """Change a user's password; every session the user has open ends."""
+    from enrich.cli import use_runtime
+    from enrich.console.auth import set_password
+    from enrich.errors import InputError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        rt = use_runtime(ctx, embedded_worker=False)
+        set_password(rt.engine, email=email, password=password)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password changed for {email.strip().lower()}; their sessions have ended")

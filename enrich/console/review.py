@@ -20,7 +20,15 @@ from sqlmodel import Session, col, select
 from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.console.people import link_dict, profile_dict, record_summary
 from enrich.db import session_scope
-from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus, Score, SocialProfile
+from enrich.models import (
+    AuditLog,
+    CrmRecord,
+    IdentityLink,
+    LinkStatus,
+    Score,
+    SocialProfile,
+    Touchpoint,
+)
 
 
 def queue(engine: Engine, *, limit: int = 20, after: int = 0,
@@ -39,6 +47,16 @@ def queue(engine: Engine, *, limit: int = 20, after: int = 0,
         profile_ids = profile_ids[:limit]
         items = [_item(session, pid) for pid in profile_ids]
     return [i for i in items if i], (profile_ids[-1] if more and profile_ids else None)
+
+
+def did(engine: Engine, profile_id: int, limit: int = 8) -> list[dict[str, Any]]:
+    """What the profile did, newest first: the reviewer's best clue to who it is."""
+    with Session(engine) as session:
+        rows = session.exec(select(Touchpoint).where(Touchpoint.profile_id == profile_id)
+                            .order_by(col(Touchpoint.occurred_at).desc()).limit(limit))
+        return [{"kind": t.kind, "platform": t.platform, "text": t.text,
+                 "post_text": (t.post_text or "")[:120] or None,
+                 "occurred_at": t.occurred_at.isoformat()} for t in rows]
 
 
 def pending_count(engine: Engine) -> int:

@@ -27,6 +27,7 @@ from enrich.models import (
     Touchpoint,
     utcnow,
 )
+from enrich.sync.budget import daily_limit
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -57,7 +58,8 @@ def match_outcomes(session: Session) -> dict[str, int]:
     return {"linked": linked, "review": review, "none": max(total - linked - review, 0)}
 
 
-def sync_health(session: Session, settings: Settings) -> dict[str, Any]:
+def sync_health(session: Session, settings: Settings,
+                budget: int | None = None) -> dict[str, Any]:
     today = utcnow().strftime("%Y-%m-%d")
     usage = list(session.exec(select(ApiUsage).where(ApiUsage.day == today)))
     last_field = session.exec(select(func.max(SyncState.written_at))).one()
@@ -75,8 +77,10 @@ def sync_health(session: Session, settings: Settings) -> dict[str, Any]:
         "last_pull": _iso(session.exec(select(func.max(CrmCursor.updated_at))).one()),
         "raw_events_pending": session.exec(select(func.count()).select_from(RawEvent).where(
             RawEvent.status == "pending")).one(),
-        "api_usage": [{"crm": u.crm, "day": u.day, "calls": u.calls, "limit": u.limit_seen}
-                      for u in usage],
+        # `budget` is enrich's own daily allowance (what it stops at); `limit` the org's.
+        "api_usage": [{"crm": u.crm, "day": u.day, "calls": u.calls, "limit": u.limit_seen,
+                       "budget": budget if u.crm == settings.crm else None} for u in usage],
+        "budget": budget,
         # The CRM refused enrich's credentials: writes and pulls wait (enrich/sync/alerts.py).
         "crm_alert": session.exec(select(DeadLetter.error).where(
             DeadLetter.kind == "crm_auth", col(DeadLetter.replayed_at).is_(None))
@@ -112,6 +116,7 @@ def engaged_accounts(session: Session, limit: int = 8) -> list[dict[str, Any]]:
             opportunities.setdefault(opp.account_crm_id or "", []).append({
                 "name": opp.company, "stage": opp.title,
                 "amount": raw.get("Amount") or raw.get("amount"),
+                "currency": raw.get("CurrencyIsoCode") or raw.get("deal_currency_code"),
                 "close_date": str(raw.get("CloseDate") or raw.get("closedate") or "")[:10]})
     out = []
     for account_key, company, total, people in rows:
@@ -128,7 +133,8 @@ def dashboard(engine: Engine, settings: Settings, days: int = 14) -> dict[str, A
         return {
             "touchpoints": touchpoints_per_day(session, days),
             "match_outcomes": match_outcomes(session),
-            "sync": sync_health(session, settings),
+            "sync": sync_health(session, settings, daily_limit(engine, settings)
+                                if settings.crm != "none" else None),
             "handoffs_this_week": handoffs_this_week(session),
             "engaged_accounts": engaged_accounts(session),
         }

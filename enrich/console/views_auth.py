@@ -9,8 +9,10 @@ from enrich.console import tokens
 from enrich.console.auth import (
     SignInRefused,
     console_principal,
+    end_sessions,
     login_required,
     safe_next,
+    session_user,
     start_session,
 )
 from enrich.console.auth import sign_in as check_sign_in
@@ -38,6 +40,9 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/logout")
     def logout() -> ResponseReturnValue:
+        user = session_user(engine())
+        if user is not None and user.id is not None:
+            end_sessions(engine(), user.id)  # a copy of the cookie must not outlive this
         session.clear()
         return redirect(url_for("console.login"))
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import charts, people, review
+from enrich.console import charts, formatting, people, review
 from enrich.console.auth import login_required
 from enrich.console.web import engine, int_arg, page, problem, settings
 from enrich.errors import InputError
@@ -48,7 +48,9 @@ def register(bp: Blueprint) -> None:
                            f"There is no CRM record {record_id} in enrich's mirror.")
         score = found["score"]
         totals = by_rule(score["breakdown"]) if score else {}
-        bars = sorted(((k, round(v, 1)) for k, v in totals.items()), key=lambda kv: -abs(kv[1]))
+        notes = formatting.fit_notes(score["breakdown"]) if score else {}
+        bars = sorted(((formatting.rule_label(k, notes), round(v, 1)) for k, v in totals.items()),
+                      key=lambda kv: -abs(kv[1]))
         breakdown = charts.hbars(bars[:12], " pts") if bars else None
         # "Move to another record": the search for the record, for one link at a time.
         moving = int_arg(request.args.get("move"), 0, 0, 2**62)

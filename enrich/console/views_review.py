@@ -38,7 +38,8 @@ def register(bp: Blueprint) -> None:
         thresholds = _thresholds()
         q = request.args.get("q", "")[:200]
         found = people.search(engine(), q=q, limit=8)[0] if q and item else []
-        return page("review.html", item=item, prev_id=prev_id, next_id=next_id,
+        did = review.did(engine(), item["profile"]["id"]) if item else []
+        return page("review.html", item=item, prev_id=prev_id, next_id=next_id, did=did,
                     remaining=review.pending_count(engine()), q=q, found=found, waterfalls={
                         c["id"]: charts.waterfall(c["explanation"], c["score"], thresholds)
                         for c in (item["candidates"] if item else []) if c["explanation"]})

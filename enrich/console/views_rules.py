@@ -9,17 +9,29 @@ from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from enrich import linking
-from enrich.console import calibration, rules_preview, rulesets
+from enrich.console import calibration, rules_preview, rules_text, rulesets
 from enrich.console.auth import login_required
 from enrich.console.errors import Invalid
 from enrich.console.web import engine, page
 from enrich.db import session_scope
 from enrich.errors import InputError
-from enrich.matching.rules import dump_rules
+from enrich.matching.rules import dump_rules, parse_rules
 from enrich.models import Role
 
 KIND = "<any(match, topics, scoring):kind>"
 log = logging.getLogger("enrich.console.rules")
+
+
+def _about(kind: str, body: str) -> dict[str, object]:
+    """The active rules' own version name (`social-default-5`, not the stored row's number)
+    and, for match rules, what they do in plain words."""
+    try:
+        named = rulesets.validate(kind, body).get("rules_version")
+        plain = (rules_text.match_summary(parse_rules(body, "match rules"))
+                 if kind == "match" else None)
+    except InputError:  # stored rules a stricter loader refuses: the editor must still open
+        return {"rules_name": None, "plain": None}
+    return {"rules_name": named, "plain": plain}
 
 
 def register(bp: Blueprint) -> None:
@@ -55,7 +67,9 @@ def register(bp: Blueprint) -> None:
             except InputError:  # active rules a stricter loader refuses: the editor must still open
                 log.warning("calibration report skipped", exc_info=True)
         return page("rules.html", status, kind=kind, kinds=rulesets.KINDS, active=active,
-                    text=text, error=error, summary=summary,
+                    text=text, error=error, summary=summary, **_about(kind, active["body"]),
+                    error_line=rules_text.error_line(text, error) if error else None,
+                    line_count=text.count("\n") + 1,
                     versions=rulesets.versions(engine(), kind),
                     history=rulesets.history(engine(), kind),
                     calib=calib)

@@ -11,6 +11,8 @@ from enrich.normalize import (
     TouchpointData,
     canonical_kind,
     parse_time,
+    web_url,
+    website_text,
 )
 
 
@@ -36,14 +38,14 @@ def touchpoint_from_item(item: dict[str, Any], *, key: str, raw: RawEventView) -
             name=_clean(actor.get("name"), 300),
             bio=_clean(actor.get("bio"), 2000),
             location=_clean(actor.get("location"), 300),
-            url=_clean(actor.get("url")),
-            website=_clean(actor.get("website")),
+            url=web_url(_clean(actor.get("url"))),
+            website=website_text(_clean(actor.get("website"))),
             email=email.lower() if email else None,
         ),
         occurred_at=parse_time(item.get("occurred_at"), raw.received_at),
         account=raw.account,
         post_id=_clean(post.get("id"), 300),
-        post_url=_clean(post.get("url")),
+        post_url=web_url(_clean(post.get("url"))),
         post_text=_clean(post.get("text"), 10000),
         text=_clean(item.get("text"), 10000),
     )

@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from enrich.normalize import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
+from enrich.normalize import (
+    Normalized,
+    ProfileData,
+    RawEventView,
+    TouchpointData,
+    parse_time,
+    plausible,
+    website_text,
+)
 
 PLATFORM = "x"
 USED = ("favorite_events", "tweet_create_events", "follow_events", "direct_message_events")
@@ -37,7 +45,7 @@ def profile(user: dict[str, Any]) -> ProfileData:
         name=_str(user.get("name"), 300), bio=_str(user.get("description"), 2000),
         location=_str(user.get("location"), 300),
         url=f"https://x.com/{handle}" if handle else None,
-        website=website or _str(user.get("url")),
+        website=website_text(website or _str(user.get("url"))),
     )
 
 
@@ -46,9 +54,11 @@ def tweet_time(tweet: dict[str, Any], fallback: datetime) -> datetime:
         return parse_time(tweet["timestamp_ms"], fallback)
     try:  # v1.1 format: "Tue Mar 03 10:15:00 +0000 2026"
         parsed = datetime.strptime(str(tweet["created_at"]), "%a %b %d %H:%M:%S %z %Y")
-        return parsed.astimezone(UTC)
+        if plausible(parsed):
+            return parsed.astimezone(UTC)
     except (KeyError, ValueError):
-        return parse_time(None, fallback)
+        pass
+    return parse_time(None, fallback)
 
 
 def tweet_text(tweet: dict[str, Any]) -> str | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from enrich.config import Settings
 from enrich.errors import ConfigError, CRMRateLimited, CRMRetryable
+from enrich.sync.budget import WindowLimiter
+from enrich.sync.fields import FieldMap
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class WriteResult:
     ok: bool
     error: str | None = None
     retryable: bool = False
-    retry_after: float = 0.0
+    retry_after: float = 0.0  # seconds the CRM asked us to wait
+    sent: bool = True  # False: never sent (a batch before it was refused for now)
 
 
 @dataclass(frozen=True)
@@ -62,28 +65,58 @@ class Activity:
     owner_id: str | None = None
 
 
-class CrmAdapter(Protocol):
-    """What the mirror and the writer need from a CRM. Optional, where the CRM's change feed
-    leaves deletions out (HubSpot): `pull_deleted(object_type)` yields deleted rows and
-    `deletions_every_s` says how often incremental pulls may call it (see mirror.py)."""
+class CrmAdapter:
+    """What the mirror and the writer need from a CRM, every member declared here, with the
+    default a CRM without the feature gets. One subclass per CRM (salesforce.py, hubspot.py)
+    over its vendor client; vendor errors leave an adapter as `CRMError`s (sync/errors.py)."""
 
-    name: str
-    batch_size: int
-    calls: int  # HTTP calls made through this adapter (for the console and benchmarks)
+    name: ClassVar[str] = ""
+    batch_size: ClassVar[int] = 100  # records per write call, the CRM's batch limit
+    # How often an incremental pull may list deleted records (`pull_deleted`); a CRM whose
+    # change feed carries deletions (Salesforce queryAll) has no such listing.
+    deletions_every_s: float = 0.0
 
-    def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
-        """Records of `object_type` modified after `since` (all when None), oldest first."""
+    def __init__(self, fields: FieldMap) -> None:
+        self.fields = fields
+        self.calls = 0  # HTTP calls made through this adapter (budget, console, benchmarks)
+        self.limiter: WindowLimiter | None = None  # a calls-per-window cap shared by workers
+
+    def _call(self) -> None:
+        """Every HTTP call of an adapter passes here: it waits for a slot under the shared
+        rate limit, then is counted (the one place to hook call metrics)."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        self.calls += 1
+
+    def pull(self, object_type: str, since: datetime | None,
+             after_id: str | None = None) -> Iterator[MirrorRow]:
+        """Records of `object_type` modified after `since` (all when None), oldest first;
+        `after_id` resumes after the last record stored, where the CRM's order allows."""
+        raise NotImplementedError
+
+    def pull_deleted(self, object_type: str) -> Iterator[MirrorRow]:
+        """Deleted records the change feed leaves out, as deleted rows (none by default)."""
+        return iter(())
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:
-        """Write field values on records; one result per record, in order."""
+        """Write field values on records, in batches the adapter cuts; one result per record,
+        in order (a batch refused for now marks itself and the rest unsent)."""
+        raise NotImplementedError
 
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
-        """Create timeline entries, never twice for one key; results carry the activity ids."""
+        """Create timeline entries, idempotent on `Activity.key` (sending one again after a
+        lost answer updates it, never makes a second); results carry the activity ids."""
+        raise NotImplementedError
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
         """Remove timeline entries enrich created; already-gone ones count as removed."""
+        raise NotImplementedError
+
+    def api_limit(self) -> int | None:
+        """The org's daily API allocation, when the CRM has said it (None: not known)."""
+        return None
 
 
 T = TypeVar("T")
@@ -91,24 +124,28 @@ T = TypeVar("T")
 
 def in_chunks(items: Sequence[T], size: int, send: Callable[[list[T]], list[WriteResult]],
               key: Callable[[T], str]) -> list[WriteResult]:
-    """Send `items` in chunks; a retryable failure stops there and marks the rest retryable, so
-    chunks that landed are kept and nothing is hammered while the CRM asks us to wait."""
+    """Send `items` in chunks; a retryable failure stops there (its chunk failed, the rest is
+    unsent), so chunks that landed are kept and nothing is hammered while the CRM asks us to
+    wait. The one place write batches are cut."""
     results: list[WriteResult] = []
     for start in range(0, len(items), size):
+        chunk = list(items[start : start + size])
         try:
-            results += send(list(items[start : start + size]))
+            results += send(chunk)
         except CRMRetryable as exc:
             wait = exc.retry_after if isinstance(exc, CRMRateLimited) else 0.0
             results += [WriteResult(key(item), False, str(exc), retryable=True, retry_after=wait)
-                        for item in items[start:]]
+                        for item in chunk]
+            results += [WriteResult(key(item), False, "not sent: an earlier batch was refused "
+                                    "for now", retryable=True, retry_after=wait, sent=False)
+                        for item in items[start + size :]]
             break
     return results
 
 
 def make_adapter(settings: Settings) -> CrmAdapter:
-    from enrich.sync.budget import WindowLimiter
-
-    adapter: Any
+    # The vendor modules import this one: they are picked here, when a CRM is configured.
+    adapter: CrmAdapter
     if settings.crm == "salesforce":
         from enrich.sync.salesforce import SalesforceAdapter
 
@@ -122,5 +159,4 @@ def make_adapter(settings: Settings) -> CrmAdapter:
     if settings.crm_calls_per_10s:
         adapter.limiter = WindowLimiter(settings.crm, settings.crm_calls_per_10s, 10.0,
                                         settings.redis_url)
-    return adapter  # type: ignore[no-any-return]
-
+    return adapter

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from enrich.config import Settings
 from enrich.db import rowcount, session_scope
 from enrich.models import ApiUsage, utcnow
 
@@ -50,6 +51,18 @@ def charge(engine: Engine, crm: str, calls: int, limit_seen: int | None = None) 
 
 def remaining(engine: Engine, crm: str, budget: int) -> int:
     return budget - used_today(engine, crm)
+
+
+def daily_limit(engine: Engine, settings: Settings) -> int:
+    """The configured budget, lowered to a share of the org's allocation once the CRM told it
+    (`CrmAdapter.api_limit`, recorded by `charge`)."""
+    with Session(engine) as session:
+        seen = session.exec(select(ApiUsage.limit_seen).where(
+            ApiUsage.crm == settings.crm, col(ApiUsage.limit_seen).is_not(None))
+            .order_by(col(ApiUsage.id).desc())).first()
+    if seen:
+        return min(int(settings.crm_daily_budget), int(seen * settings.crm_budget_share))
+    return int(settings.crm_daily_budget)
 
 
 class WindowLimiter:

@@ -65,8 +65,9 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
         if status is not None and status >= 500:
             raise CRMUnavailable(f"Salesforce answered {status}", status=status,
                                  code=_sf_code(exc.content), **ctx) from exc
-        if status == 429:
-            raise CRMRateLimited("Salesforce answered 429", status=429, **ctx) from exc
+        if status == 429:  # the adapter replaces the wait with the answer's Retry-After
+            raise CRMRateLimited("Salesforce answered 429", status=429,
+                                 code=_sf_code(exc.content), **ctx) from exc
         raise CRMPermanent(f"Salesforce error {status}: {exc.content!s}", status=status,
                            **ctx) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:

@@ -8,17 +8,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hubspot import HubSpot
+from hubspot.crm.associations.v4 import (
+    AssociationSpec,
+    BatchInputPublicAssociationMultiPost,
+    PublicAssociationMultiPost,
+)
+from hubspot.crm.associations.v4 import PublicObjectId as AssocObjectId
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInput,
     PublicObjectSearchRequest,
     SimplePublicObjectBatchInput,
 )
+from hubspot.crm.objects.notes import (
+    BatchInputSimplePublicObjectBatchInputForCreate as NoteCreateBatch,
+)
+from hubspot.crm.objects.notes import (
+    BatchInputSimplePublicObjectBatchInputUpsert as NoteUpsertBatch,
+)
+from hubspot.crm.objects.notes import SimplePublicObjectBatchInputForCreate as NoteCreate
+from hubspot.crm.objects.notes import SimplePublicObjectBatchInputUpsert as NoteUpsert
 from urllib3.util.retry import Retry
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError, CRMRateLimited
-from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
+from enrich.errors import ConfigError, CRMError, CRMRateLimited
+from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import hubspot_errors
 from enrich.sync.fields import FieldMap
@@ -40,7 +54,10 @@ MERGED_PROPERTY = "hs_merged_object_ids"
 SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
 DELETIONS_EVERY_S = 6 * 3600.0  # HUBSPOT_DELETIONS_EVERY_H's default
 SEARCH_RETRIES = 3  # SECONDLY 429s tolerated per search before a pull gives up
-NOTE_KEY_PROPERTY = "enrich_touchpoint_id"  # on notes; lets a retry find what a crash left behind
+# On notes, unique (hasUniqueValue): notes are upserted on it. A portal set up before it was
+# unique gets MIGRATED_NOTE_KEY from `enrich crm setup` (HUBSPOT_NOTE_KEY_PROPERTY names it).
+NOTE_KEY_PROPERTY = "enrich_touchpoint_id"
+MIGRATED_NOTE_KEY = "enrich_touchpoint_key"
 # Association type ids are directional (protocols/crm.md): note→contact 202, note→company 190.
 NOTE_TO_CONTACT, NOTE_TO_COMPANY = 202, 190
 
@@ -60,26 +77,19 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class HubSpotAdapter:
+class HubSpotAdapter(CrmAdapter):
     name = "hubspot"
     batch_size = defaults.HUBSPOT_BATCH
 
     def __init__(self, client: HubSpot, timeout: float = 30.0,
-                 fields: FieldMap | None = None) -> None:
+                 fields: FieldMap | None = None, note_key: str = NOTE_KEY_PROPERTY) -> None:
+        super().__init__(fields or FieldMap.default(self.name))
         self.client = client
-        self.fields = fields or FieldMap.default(self.name)
+        self.note_key = note_key
         self.timeout = timeout
-        self.calls = 0
-        self.limiter: WindowLimiter | None = None
         self.search_pacer: WindowLimiter | None = None
         # Incremental pulls list deleted records at most this often (full pulls always do).
         self.deletions_every_s = DELETIONS_EVERY_S
-
-    def _call(self) -> None:
-        """Count one HTTP call, after waiting for a slot under the shared rate limit."""
-        if self.limiter is not None:
-            self.limiter.acquire()
-        self.calls += 1
 
     def _search(self, api: Any, request: Any) -> Any:
         """One CRM search, paced under the search API's own per-second limit (it has no
@@ -107,7 +117,8 @@ class HubSpotAdapter:
         retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0)
         client = HubSpot(access_token=settings.hubspot_access_token,
                          host=settings.hubspot_base_url.rstrip("/"), retry=retry)
-        adapter = cls(client, settings.crm_timeout_s, FieldMap.from_settings(settings))
+        adapter = cls(client, settings.crm_timeout_s, FieldMap.from_settings(settings),
+                      settings.hubspot_note_key_property)
         adapter.search_pacer = search_pacer(settings.hubspot_searches_per_s, settings.redis_url)
         adapter.deletions_every_s = settings.hubspot_deletions_every_h * 3600
         return adapter
@@ -135,7 +146,10 @@ class HubSpotAdapter:
             **{name: props.get(prop) or None for name, prop in mapping.items()},
         )
 
-    def pull(self, object_type: str, since: datetime | None) -> Iterator[MirrorRow]:
+    def pull(self, object_type: str, since: datetime | None,
+             after_id: str | None = None) -> Iterator[MirrorRow]:
+        """Search from `since` by last-modified time (`after_id` is not needed: a page of
+        records sharing one time is read again and stored again, which changes nothing)."""
         if object_type == "lead":
             return  # HubSpot keeps leads as contacts (lifecycle stage)
         if object_type == "opportunity":
@@ -232,45 +246,79 @@ class HubSpotAdapter:
 
         return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 
-    def find_activities(self, keys: list[str]) -> dict[str, str]:
-        """Notes already created for these keys (after a crash between create and ledger)."""
-        from hubspot.crm.objects.notes import PublicObjectSearchRequest as NoteSearch
-
-        found: dict[str, str] = {}
-        for start in range(0, len(keys), 100):
-            chunk = keys[start : start + 100]
-            request = NoteSearch(filter_groups=[{"filters": [
-                {"propertyName": NOTE_KEY_PROPERTY, "operator": "IN", "values": chunk}]}],
-                properties=[NOTE_KEY_PROPERTY], limit=100)
-            page = self._search(self.client.crm.objects.notes, request)
-            for note in page.results:
-                found[(note.properties or {}).get(NOTE_KEY_PROPERTY, "")] = str(note.id)
-        return found
-
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
-        from hubspot.crm.objects.notes import (
-            BatchInputSimplePublicObjectBatchInputForCreate,
-            SimplePublicObjectBatchInputForCreate,
-        )
+        """Notes keyed by a unique-value property, so none is ever written twice.
+
+        A chunk goes out as one batch create (notes and their associations in one call). When
+        a key already exists (a retry after a lost answer: HubSpot refuses the batch with 409
+        on the unique property) or the create failed for some notes, those are upserted on
+        the key (`batch/upsert` + `idProperty`) and associated in v4 batch calls: the upsert
+        updates a note that landed and creates one that did not, whichever came first.
+        """
 
         def send(chunk: list[Activity]) -> list[WriteResult]:
-            inputs = [SimplePublicObjectBatchInputForCreate(properties={
-                "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "hs_note_body": (f"<p><strong>{_escape(a.subject)}</strong></p>"
-                                 f"<p>{_escape(a.body)}</p>"),
-                NOTE_KEY_PROPERTY: a.key,
-            }, associations=_note_associations(a)) for a in chunk]
-            with hubspot_errors():
-                self._call()
-                answer = self.client.crm.objects.notes.batch_api.create(
-                    BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs),
-                    _request_timeout=self.timeout)
-            by_key = {(r.properties or {}).get(NOTE_KEY_PROPERTY): str(r.id)
-                      for r in answer.results}
-            return [WriteResult(by_key.get(a.key) or a.key, a.key in by_key,
-                                None if a.key in by_key else "note not created") for a in chunk]
+            try:
+                written = self._create_notes(chunk)
+            except CRMError as exc:
+                if exc.status != 409:
+                    raise
+                written = {}
+            rest = [a for a in chunk if a.key not in written]
+            if rest:
+                written |= self._upsert_notes(rest)
+            return [WriteResult(written.get(a.key) or a.key, a.key in written,
+                                None if a.key in written else "note not written")
+                    for a in chunk]
 
         return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
+
+    def _note_properties(self, a: Activity) -> dict[str, str]:
+        return {
+            "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "hs_note_body": (f"<p><strong>{_escape(a.subject)}</strong></p>"
+                             f"<p>{_escape(a.body)}</p>"),
+            self.note_key: a.key,
+        }
+
+    def _by_key(self, results: list[Any]) -> dict[str, str]:
+        return {str((r.properties or {}).get(self.note_key)): str(r.id) for r in results
+                if (r.properties or {}).get(self.note_key)}
+
+    def _create_notes(self, chunk: list[Activity]) -> dict[str, str]:
+        inputs = [NoteCreate(properties=self._note_properties(a),
+                             associations=_note_associations(a)) for a in chunk]
+        with hubspot_errors():
+            self._call()
+            answer = self.client.crm.objects.notes.batch_api.create(
+                NoteCreateBatch(inputs=inputs), _request_timeout=self.timeout)
+        return self._by_key(answer.results)
+
+    def _upsert_notes(self, chunk: list[Activity]) -> dict[str, str]:
+        inputs = [NoteUpsert(id_property=self.note_key, id=a.key,
+                             properties=self._note_properties(a)) for a in chunk]
+        with hubspot_errors():
+            self._call()
+            answer = self.client.crm.objects.notes.batch_api.upsert(
+                NoteUpsertBatch(inputs=inputs), _request_timeout=self.timeout)
+        written = self._by_key(answer.results)
+        # Upsert takes no associations. Creating one that exists changes nothing, so every
+        # note is associated again: one created by an upsert whose association call then
+        # failed is fixed by the next retry.
+        targets = (("contacts", NOTE_TO_CONTACT, {a.key: a.record_crm_id for a in chunk}),
+                   ("companies", NOTE_TO_COMPANY, {a.key: a.account_crm_id for a in chunk}))
+        for to_type, type_id, target in targets:
+            pairs = [PublicAssociationMultiPost(
+                _from=AssocObjectId(id=written[key]), to=AssocObjectId(id=to_id),
+                types=[AssociationSpec(association_category="HUBSPOT_DEFINED",
+                                       association_type_id=type_id)])
+                for key, to_id in target.items() if key in written and to_id]
+            if pairs:
+                with hubspot_errors():
+                    self._call()
+                    self.client.crm.associations.v4.batch_api.create(
+                        "notes", to_type, BatchInputPublicAssociationMultiPost(inputs=pairs),
+                        _request_timeout=self.timeout)
+        return written
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
         """Archive notes enrich created (erasure, undo of a wrong link)."""

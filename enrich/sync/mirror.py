@@ -158,8 +158,7 @@ def pull(
 ) -> dict[str, int]:
     """Pull each object type from its cursor (or from the start when `full`); returns counts."""
     counts: dict[str, int] = {}
-    fields = getattr(adapter, "fields", None)
-    people = fields.people if fields is not None else ("contact", "lead")
+    people = adapter.fields.people
     for object_type in objects:
         if object_type in ("contact", "lead") and object_type not in people:
             continue  # RevOps chose not to work on this person object (ENRICH_CRM_FIELDS)
@@ -169,10 +168,7 @@ def pull(
             after_id = None if full else cursor.page_token
         counts[object_type] = 0
         page: list[MirrorRow] = []
-        rows = (adapter.pull(object_type, since, after_id)  # type: ignore[call-arg]
-                if after_id and "after_id" in adapter.pull.__code__.co_varnames
-                else adapter.pull(object_type, since))
-        for row in rows:
+        for row in adapter.pull(object_type, since, after_id):
             page.append(row)
             if len(page) >= PAGE:
                 _commit_page(engine, adapter.name, object_type, page)
@@ -193,19 +189,18 @@ def pull(
 def _pull_deleted(engine: Engine, adapter: CrmAdapter, object_type: str, *, full: bool) -> None:
     """Mark the records the CRM lists as deleted, when due; the time of the last complete
     listing is kept in a cursor of its own (`<object>:deleted`), shared by every process."""
-    list_deleted = getattr(adapter, "pull_deleted", None)
-    if list_deleted is None:
-        return
+    if type(adapter).pull_deleted is CrmAdapter.pull_deleted:
+        return  # the change feed carries deletions: nothing to list
     key = f"{object_type}:deleted"
     started = utcnow()
     with session_scope(engine) as session:
         last = _cursor(session, adapter.name, key).modified_since
-    every_s = float(getattr(adapter, "deletions_every_s", 0.0))
+    every_s = adapter.deletions_every_s
     if not full and last is not None and (started - last).total_seconds() < every_s:
         return
     seen = gone = 0
     page: list[MirrorRow] = []
-    for row in list_deleted(object_type):
+    for row in adapter.pull_deleted(object_type):
         page.append(row)
         if len(page) >= PAGE:
             gone += _store_deleted(engine, adapter.name, page)

@@ -18,6 +18,7 @@ from enrich.models import (
     Touchpoint,
 )
 from enrich.scores import scorer_cache, touchpoints_of
+from enrich.scoring.score import round_score
 from enrich.sync.adapter import Activity
 
 PLATFORM_NAMES = {"x": "X", "linkedin": "LinkedIn", "instagram": "Instagram",
@@ -59,7 +60,7 @@ def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[
         .order_by(col(SocialProfile.platform), col(SocialProfile.id)))
     last = touchpoints[-1] if touchpoints else None
     return {
-        "score": round(score.score) if score else 0,
+        "score": round_score(score.score) if score else 0,
         "score_reasons": score.reasons if score else "",
         "interests": ";".join(taxonomy.label(i.topic) for i in interests)[:255],
         "last_touch": last.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,

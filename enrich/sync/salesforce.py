@@ -18,9 +18,8 @@ from simple_salesforce.api import Salesforce
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError, CRMAuthError, CRMUnavailable
-from enrich.sync.adapter import Activity, MirrorRow, WriteResult, in_chunks
-from enrich.sync.budget import WindowLimiter
+from enrich.errors import ConfigError, CRMAuthError, CRMRateLimited, CRMUnavailable
+from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
 from enrich.sync.errors import salesforce_errors
 from enrich.sync.fields import FieldMap
 
@@ -181,25 +180,34 @@ class _OAuthRefresh:
         return fresh
 
 
-class SalesforceAdapter:
+class SalesforceAdapter(CrmAdapter):
     name = "salesforce"
     batch_size = defaults.SALESFORCE_BATCH
 
     def __init__(self, sf: Salesforce, fields: FieldMap | None = None,
                  renew: _OAuthRefresh | None = None) -> None:
+        super().__init__(fields or FieldMap.default(self.name))
         self.sf = sf
-        self.fields = fields or FieldMap.default(self.name)
-        self.calls = 0
-        self.limiter: WindowLimiter | None = None
         self.bulk_threshold: int | None = None  # field updates past this size go through Bulk 2.0
         self.bulk_wait_s = 2.0
         self._renew = renew  # buys a new (session id, instance url) when the session expired
+        # simple-salesforce's exceptions drop the response headers: keep Retry-After here.
+        self._retry_after: float | None = None
+        sf.session.hooks["response"].append(self._note_retry_after)
 
-    def _call(self) -> None:
-        """Count one HTTP call, after waiting for a slot under the shared rate limit."""
-        if self.limiter is not None:
-            self.limiter.acquire()
-        self.calls += 1
+    def _note_retry_after(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        value = response.headers.get("Retry-After")
+        try:
+            self._retry_after = float(value) if value is not None else None
+        except ValueError:  # an HTTP date: rare from an API; the default wait applies
+            self._retry_after = None
+
+    def api_limit(self) -> int | None:
+        """Salesforce reports the org's daily allocation on every answer (Sforce-Limit-Info),
+        which simple-salesforce keeps in `api_usage`."""
+        usage = getattr(self.sf, "api_usage", None) or {}
+        total = getattr(usage.get("api-usage"), "total", None)
+        return int(total) if total else None
 
     def _request(self, send: Callable[[], T]) -> T:
         """One CRM call: rate-limited, counted, errors translated. An expired session
@@ -212,6 +220,10 @@ class SalesforceAdapter:
                 with salesforce_errors():
                     self._call()
                     return send()
+            except CRMRateLimited as exc:
+                if self._retry_after is not None:
+                    exc.retry_after = self._retry_after
+                raise
             except CRMAuthError as exc:
                 if exc.code != "INVALID_SESSION_ID" or self._renew is None:
                     raise
@@ -314,13 +326,6 @@ class SalesforceAdapter:
             url = result["nextRecordsUrl"]
             result = self._request(lambda url=url: self.sf.query_more(  # type: ignore[misc]
                 url, identifier_is_url=True, include_deleted=True))
-
-    def fields_chunk(self, pending: int) -> int:
-        """How many field updates the writer should hand over at once: all of them when they
-        go to Bulk API 2.0 (past `bulk_threshold`), else one collection's worth."""
-        if self.bulk_threshold and pending > self.bulk_threshold:
-            return pending
-        return self.batch_size
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]

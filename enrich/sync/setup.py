@@ -45,6 +45,7 @@ class SetupReport:
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)  # what a human must create by hand
+    notices: list[str] = field(default_factory=list)  # done, but a setting must follow
 
     @property
     def ok(self) -> bool:
@@ -84,7 +85,7 @@ def setup_salesforce(adapter: Any) -> SetupReport:
 
     report = SetupReport()
     existing: dict[str, set[str]] = {}
-    for obj, name, meta in salesforce_plan(getattr(adapter, "fields", None)):
+    for obj, name, meta in salesforce_plan(adapter.fields):
         full = f"{obj}.{name}"
         try:
             if obj not in existing:
@@ -114,14 +115,12 @@ def setup_hubspot(adapter: Any) -> SetupReport:
     from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
     from enrich.sync.errors import hubspot_errors
-    from enrich.sync.hubspot import NOTE_KEY_PROPERTY
 
     report = SetupReport()
-    fields = getattr(adapter, "fields", None) or FieldMap.default("hubspot")
+    fields = adapter.fields
     plan: list[tuple[str, str, FieldSpec]] = [
         ("contacts", name, s) for name, s in _named(PERSON_SPECS, fields.person)]
     plan += [("companies", name, s) for name, s in _named(ACCOUNT_SPECS, fields.account)]
-    plan.append(("notes", NOTE_KEY_PROPERTY, FieldSpec("key", "enrich touchpoint id", "text")))
     api = adapter.client.crm.properties
     for object_type in ("contacts", "companies", "notes"):
         try:
@@ -150,4 +149,114 @@ def setup_hubspot(adapter: Any) -> SetupReport:
                     f"HubSpot → Settings → Properties → {object_type} → Create property: "
                     f"group 'enrich', label '{spec.label}', internal name {name}, "
                     f"type {kind}/{field_type} [{exc}]")
+    _note_key(adapter, report)
     return report
+
+
+def _note_key(adapter: Any, report: SetupReport) -> None:
+    """The unique-value property that keys enrich's notes (they are upserted on it).
+
+    HubSpot cannot make an existing property unique. A portal set up before the key was
+    unique gets a second, unique property (`MIGRATED_NOTE_KEY`); the notes written so far are
+    copied over to it, so upserts find them, and HUBSPOT_NOTE_KEY_PROPERTY must name it."""
+    from enrich.sync.hubspot import MIGRATED_NOTE_KEY
+
+    key = adapter.note_key
+    unique = _unique_property(adapter, key)
+    if unique:
+        report.existing.append(f"notes.{key}")
+        return
+    if unique is None:
+        try:
+            _create_unique(adapter, key, "enrich touchpoint id")
+            report.created.append(f"notes.{key}")
+        except CRMError as exc:
+            report.checklist.append(
+                "HubSpot → Settings → Properties → notes → Create property: group 'enrich', "
+                f"label 'enrich touchpoint id', internal name {key}, single-line text, "
+                f"'Require unique values for this property' on [{exc}]")
+        return
+    target = _unique_property(adapter, MIGRATED_NOTE_KEY) if key != MIGRATED_NOTE_KEY else False
+    if target is False:
+        report.checklist.append(
+            f"notes.{key} exists without unique values: create a single-line text property "
+            "on notes with 'Require unique values' on and set HUBSPOT_NOTE_KEY_PROPERTY to its "
+            "internal name")
+        return
+    if target is None:
+        _create_unique(adapter, MIGRATED_NOTE_KEY, "enrich touchpoint key")
+        report.created.append(f"notes.{MIGRATED_NOTE_KEY}")
+    copied, twins = _copy_note_keys(adapter, key, MIGRATED_NOTE_KEY)
+    report.notices.append(
+        f"notes.{key} is not unique (set up by an older enrich) and HubSpot cannot make it "
+        f"so: notes are keyed by notes.{MIGRATED_NOTE_KEY} (unique) from now on; {copied} "
+        f"notes were copied over. Set HUBSPOT_NOTE_KEY_PROPERTY={MIGRATED_NOTE_KEY} before "
+        "the next sync."
+        + (f" {twins} notes repeat the key of an earlier note (written twice by an older "
+           "enrich) and were left without the new key: archive them in HubSpot if you want "
+           "them gone." if twins else ""))
+
+
+def _create_unique(adapter: Any, name: str, label: str) -> None:
+    from hubspot.crm.properties import PropertyCreate
+
+    from enrich.sync.errors import hubspot_errors
+
+    with hubspot_errors():
+        adapter.calls += 1
+        adapter.client.crm.properties.core_api.create("notes", PropertyCreate(
+            name=name, label=label, type="string", field_type="text", group_name="enrich",
+            has_unique_value=True))
+
+
+def _unique_property(adapter: Any, name: str) -> bool | None:
+    """Whether the notes property `name` has unique values; None when it does not exist."""
+    from enrich.sync.errors import hubspot_errors
+
+    try:
+        with hubspot_errors():
+            adapter.calls += 1
+            prop = adapter.client.crm.properties.core_api.get_by_name("notes", name)
+    except CRMError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return bool(prop.has_unique_value)
+
+
+def _copy_note_keys(adapter: Any, old: str, new: str) -> tuple[int, int]:
+    """Give every note keyed by `old` the same key in `new`, 100 per call; a key already
+    taken (a note written twice) is given to the earliest note only. (copied, twins)"""
+    from hubspot.crm.objects.notes import (
+        BatchInputSimplePublicObjectBatchInput,
+        SimplePublicObjectBatchInput,
+    )
+
+    from enrich.sync.errors import hubspot_errors
+
+    notes = adapter.client.crm.objects.notes
+    seen: set[str] = set()
+    todo: list[tuple[str, str]] = []
+    for note in sorted(adapter._list(notes, properties=[old, new]), key=lambda n: int(n.id)):
+        props = note.properties or {}
+        key = props.get(old)
+        if key and props.get(new) is None:
+            todo.append((str(note.id), str(key)))
+        if props.get(new):
+            seen.add(str(props[new]))
+    copied = twins = 0
+    batch: list[tuple[str, str]] = []
+    for note_id, key in todo:
+        if key in seen:
+            twins += 1
+            continue
+        seen.add(key)
+        batch.append((note_id, key))
+    for start in range(0, len(batch), adapter.batch_size):
+        chunk = batch[start : start + adapter.batch_size]
+        with hubspot_errors():
+            adapter.calls += 1
+            notes.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+                SimplePublicObjectBatchInput(id=i, properties={new: k}) for i, k in chunk]))
+        copied += len(chunk)
+    return copied, twins

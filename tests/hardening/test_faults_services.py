@@ -145,10 +145,13 @@ def test_redis_restart_loses_no_acknowledged_webhook(
             sender = Sender(served.url)
             sender.start()
             wait_until(lambda: len(sender.answers) >= 20, timeout=20)
+            # Down for 10 s while jobs run: rq's loop meets the outage mid-job (the heartbeat
+            # after a job), which once made the worker quit with status 0 (issue 15).
             servers.halt(redis)
             mark = len(sender.answers)
-            wait_until(lambda: len(sender.answers) >= mark + 20, timeout=30)  # Redis down
+            time.sleep(10)
             during = sender.answers[mark:]
+            assert len(during) >= 20
             servers.resume(redis)  # back, empty: every queued hint is gone
             back_at = time.monotonic()
             later = len(sender.answers)
@@ -163,6 +166,10 @@ def test_redis_restart_loses_no_acknowledged_webhook(
             assert count(engine, RawEvent, RawEvent.status == EventStatus.PENDING) == 0
             assert count(engine, RawEvent) == len(acked)
             worker_survived = worker.proc.poll() is None  # the rq worker rode out the outage
+            assert worker_survived, worker.output()[-3000:]
+            assert "lost Redis" in worker.output()
+            worker.stop()  # SIGTERM: rq's warm shutdown, then a clean exit
+            assert worker.proc.returncode == 0, worker.output()[-3000:]
         finally:
             engine.dispose()
             worker.stop()

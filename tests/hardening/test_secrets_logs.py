@@ -47,7 +47,8 @@ def test_no_secret_token_or_signature_in_logs(tmp_path: Path, serve: Callable[..
     # handshakes: their answers are derived from the secrets
     crc = requests.get(served.url + "/webhooks/x", params={"crc_token": "tok"}, timeout=10)
     signatures.append(crc.json()["response_token"])
-    li = requests.get(served.url + "/webhooks/linkedin", params={"challengeCode": "c"}, timeout=10)
+    li = requests.get(served.url + "/webhooks/linkedin",
+                      params={"challengeCode": "890e4665-4dfe-4ab1-b689-ed553bceeed0"}, timeout=10)
     signatures.append(li.json()["challengeResponse"])
     for token in (META_VERIFY_TOKEN, "wrong-token"):
         requests.get(served.url + "/webhooks/meta", params={

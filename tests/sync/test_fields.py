@@ -121,3 +121,63 @@ def test_the_mirror_reads_the_fields_revops_names_and_only_the_chosen_people(
                     is None
         finally:
             world.close()
+
+
+def test_hubspot_setup_creates_the_note_key_with_unique_values(tmp_path: Path) -> None:
+    with Sandbox(seed={**people_seed(2), "enrich_fields": False}) as sandbox:
+        world = World(tmp_path, sandbox, "hubspot")
+        try:
+            report = setup_hubspot(world.adapter)
+            assert "notes.enrich_touchpoint_id" in report.created and report.ok
+            hs = world.adapter.client  # type: ignore[attr-defined]
+            prop = hs.crm.properties.core_api.get_by_name("notes", "enrich_touchpoint_id")
+            assert prop.has_unique_value
+            assert "notes.enrich_touchpoint_id" in setup_hubspot(world.adapter).existing
+        finally:
+            world.close()
+
+
+def test_a_portal_with_a_non_unique_note_key_is_migrated_to_a_unique_one(
+        tmp_path: Path) -> None:
+    """HubSpot cannot make a property unique after the fact: setup adds a unique key, copies
+    the keys of the notes written so far (a key written twice goes to its first note only)
+    and says which setting to change; writes keyed by it then never duplicate a note."""
+    from hubspot.crm.objects.notes import (
+        BatchInputSimplePublicObjectBatchInputForCreate,
+        SimplePublicObjectBatchInputForCreate,
+    )
+
+    with Sandbox(seed=people_seed(2)) as sandbox:
+        # An older enrich created the key without unique values and wrote one note twice.
+        sandbox.state.hs_properties["notes"]["enrich_touchpoint_id"]["hasUniqueValue"] = False
+        world = World(tmp_path, sandbox, "hubspot")
+        hs = world.adapter.client  # type: ignore[attr-defined]
+        hs.crm.objects.notes.batch_api.create(BatchInputSimplePublicObjectBatchInputForCreate(
+            inputs=[SimplePublicObjectBatchInputForCreate(properties={
+                "hs_timestamp": "2026-01-05T10:00:00.000Z", "hs_note_body": "old",
+                "enrich_touchpoint_id": key}) for key in ("k1", "k2", "k1")]))
+        try:
+            report = setup_hubspot(world.adapter)
+            assert "notes.enrich_touchpoint_key" in report.created and report.ok
+            [notice] = report.notices
+            assert "HUBSPOT_NOTE_KEY_PROPERTY=enrich_touchpoint_key" in notice
+            assert "2 notes were copied" in notice and "1 notes repeat" in notice
+            prop = hs.crm.properties.core_api.get_by_name("notes", "enrich_touchpoint_key")
+            assert prop.has_unique_value
+            copied = sorted(str(n["properties"].get("enrich_touchpoint_key"))
+                            for n in sandbox.hs_objects("notes"))
+            assert copied == ["None", "k1", "k2"]
+        finally:
+            world.close()
+        (tmp_path / "after").mkdir()
+        migrated = World(tmp_path / "after", sandbox, "hubspot",
+                         hubspot_note_key_property="enrich_touchpoint_key")
+        try:
+            migrated.ingest([("person1@acme.example", "comment", "hello")])
+            migrated.sync_until_done()
+            migrated.sync()
+            keys = [n["properties"].get("enrich_touchpoint_key")
+                    for n in sandbox.hs_objects("notes")]
+            assert len([k for k in keys if k not in (None, "k1", "k2")]) == 1
+        finally:
+            migrated.close()

@@ -107,9 +107,8 @@ def test_the_daily_api_budget_is_never_exceeded(tmp_path: Path) -> None:
 
 def test_entries_after_a_failed_chunk_stay_unsent_and_spend_no_attempt(world: World) -> None:
     """Regression (bench/sync_faults.py): entries after the chunk the CRM refused were left
-    'sending', so every later run looked each of them up (HubSpot: one search per 100, which
-    hit the search rate limit and failed the whole run) and their records spent an attempt
-    per run without being sent, until they were dead-lettered."""
+    'sending', and their records spent an attempt per run without being sent, until they were
+    dead-lettered. (Unsure entries are re-sent as upserts on their key, never searched for.)"""
     from collections import Counter
 
     from enrich.models import ActivityWrite, SyncRequest
@@ -134,63 +133,7 @@ def test_entries_after_a_failed_chunk_stay_unsent_and_spend_no_attempt(world: Wo
     world.sandbox.reset_log()
     world.sync_until_done()
     assert tasks_or_notes(world) == 250
-    assert world.sandbox.requests_count("search", side="hubspot") <= 1  # the refused chunk only
-
-
-@pytest.fixture
-def hubspot_world(tmp_path: Path) -> Iterator[World]:
-    """Only HubSpot looks unsure entries up (Salesforce upserts on the key)."""
-    with Sandbox(seed=people_seed(250)) as sandbox:
-        w = World(tmp_path, sandbox, "hubspot")
-        yield w
-        w.close()
-
-
-def test_a_failed_lookup_marks_nothing_sending_and_spends_no_attempt(
-        hubspot_world: World) -> None:
-    """Regression (bench/sync_faults.py, HubSpot): a run whose lookup of unsure notes failed
-    had already marked every entry 'sending', so the next run looked all of them up (one
-    search per 100, over the search rate limit), failed again, and dead-lettered everything."""
-    from collections import Counter
-
-    from enrich.models import ActivityWrite, SyncRequest
-
-    world = hubspot_world
-    world.ingest([(f"person{i}@acme.example", "like", None) for i in range(250)])
-    real = world.adapter.write_activities
-
-    def first_chunk_throttled(activities):  # type: ignore[no-untyped-def]
-        world.sandbox.set_faults(fail_next=1, fail_with="429")
-        world.adapter.write_activities = real  # type: ignore[method-assign]
-        return real(activities)
-
-    world.adapter.write_activities = first_chunk_throttled  # type: ignore[method-assign]
-    world.sync()  # chunk 1 refused (unsure: 'sending'), chunks 2-3 never sent ('pending')
-    real_find = world.adapter.find_activities  # type: ignore[attr-defined]
-
-    def lookup_throttled(keys):  # type: ignore[no-untyped-def]
-        world.sandbox.set_faults(fail_next=1, fail_with="429")
-        world.adapter.find_activities = real_find  # type: ignore[attr-defined]
-        return real_find(keys)
-
-    world.adapter.find_activities = lookup_throttled  # type: ignore[attr-defined]
-    with Session(world.rt.engine) as s:
-        from sqlalchemy import update
-
-        s.execute(update(SyncRequest).values(next_attempt_at=SyncRequest.requested_at))
-        s.commit()
-    world.sync()  # the lookup is refused
-    with Session(world.rt.engine) as s:
-        writes = list(s.exec(select(ActivityWrite)))
-        attempts = {r.record_id: r.attempts for r in s.exec(select(SyncRequest))}
-    assert Counter(w.status for w in writes) == {"sending": 100, "pending": 150}
-    assert max(attempts.values()) == 1
-    world.sandbox.reset_log()
-    world.sync_until_done()
-    assert tasks_or_notes(world) == 250
-    assert world.sandbox.requests_count("search", side="hubspot") == 1
-    with Session(world.rt.engine) as s:
-        assert list(s.exec(select(DeadLetter))) == []
+    assert world.sandbox.requests_count("search", side="hubspot") == 0  # re-sent, not looked up
 
 
 def test_rate_limits_never_park_work_in_the_dead_letter_table(world: World) -> None:

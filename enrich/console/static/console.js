@@ -112,6 +112,51 @@
     });
   }
 
+  // Rules editor: line numbers that follow the text and its scrolling; the validation error
+  // sits beside the line it is about, and a click on it selects that line.
+  function codeEditor() {
+    const box = document.querySelector("[data-editor]");
+    if (!box) return;
+    const area = box.querySelector("textarea");
+    const gutter = box.querySelector(".gutter");
+    const note = box.querySelector(".line-note");
+    const lineHeight = () => parseFloat(getComputedStyle(area).lineHeight) || 18;
+    const top = () => parseFloat(getComputedStyle(area).paddingTop) || 0;
+    function numbers() {
+      const lines = area.value.split("\n").length;
+      if (gutter.children.length === lines) return;
+      const marked = note ? Number(note.dataset.line) : 0;
+      gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => {
+        const li = document.createElement("li");
+        li.textContent = String(i + 1);
+        if (i + 1 === marked) li.className = "error";
+        return li;
+      }));
+    }
+    function place() {
+      gutter.scrollTop = area.scrollTop;
+      if (!note) return;
+      const y = top() + (Number(note.dataset.line) - 1) * lineHeight() - area.scrollTop;
+      note.hidden = y < 0 || y > area.clientHeight - lineHeight() / 2;
+      note.style.top = `${y}px`;
+    }
+    area.addEventListener("input", () => { numbers(); place(); });
+    area.addEventListener("scroll", place);
+    if (note) {
+      note.addEventListener("click", () => {
+        const lines = area.value.split("\n");
+        const n = Number(note.dataset.line) - 1;
+        const start = lines.slice(0, n).reduce((sum, line) => sum + line.length + 1, 0);
+        area.focus();
+        area.setSelectionRange(start, start + (lines[n] || "").length);
+      });
+      // Bring the line into view first, a few lines from the top.
+      area.scrollTop = Math.max(0, (Number(note.dataset.line) - 4) * lineHeight());
+    }
+    numbers();
+    place();
+  }
+
   function small() {
     document.querySelectorAll("[data-autosubmit]").forEach((s) =>
       s.addEventListener("change", () => s.form.submit()));
@@ -119,5 +164,5 @@
       f.addEventListener("submit", (event) => { if (!window.confirm(f.dataset.confirm)) event.preventDefault(); }));
   }
 
-  document.addEventListener("DOMContentLoaded", () => { reviewKeys(); rulesPreview(); small(); });
+  document.addEventListener("DOMContentLoaded", () => { reviewKeys(); rulesPreview(); codeEditor(); small(); });
 })();

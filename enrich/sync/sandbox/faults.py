@@ -16,37 +16,47 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-FAULT_KINDS = ("429", "503", "401", "late")
+FAULT_KINDS = ("429", "503", "401", "late", "lost")
 
 
 @dataclass
 class Faults:
     """Faults injected before a request reaches the CRM logic.
 
-    rate_429 / rate_503 / rate_401 / rate_late are probabilities in [0, 1]: "429" is the
-    CRM's own throttling answer (Salesforce 403 REQUEST_LIMIT_EXCEEDED, HubSpot 429 +
-    Retry-After), "401" an expired session, "late" a call the CRM carries out but answers
-    `late_ms` later (a client that timed out cannot know its write landed). `fail_next`
-    answers the next N calls with `fail_with`. `delay_ms` slows every answer down.
+    rate_429 / rate_503 / rate_401 / rate_late / rate_lost are probabilities in [0, 1]: "429"
+    is the CRM's own throttling answer (HubSpot 429 + Retry-After; Salesforce 403
+    REQUEST_LIMIT_EXCEEDED, or with `sf_throttle_status=429` an HTTP 429 + Retry-After),
+    "401" an expired session, "late" a call the CRM carries out but answers `late_ms` later,
+    "lost" a call the CRM holds for `late_ms` and only then carries out (a client that timed
+    out meanwhile cannot know its write is still coming: a retry may overtake it).
+    `retry_after_s` is the Retry-After of an injected 429. `fail_next` answers the next N
+    calls with `fail_with`. `delay_ms` slows every answer down.
     """
 
     rate_429: float = 0.0
     rate_503: float = 0.0
     rate_401: float = 0.0
     rate_late: float = 0.0
+    rate_lost: float = 0.0
     late_ms: int = 2000
+    retry_after_s: int = 1
+    sf_throttle_status: int = 403
     delay_ms: int = 0
     fail_next: int = 0
     fail_with: str = "503"
     seed: int = 0
 
     def validate(self) -> None:
-        for name in ("rate_429", "rate_503", "rate_401", "rate_late"):
+        for name in ("rate_429", "rate_503", "rate_401", "rate_late", "rate_lost"):
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be a probability between 0 and 1, got {value!r}")
         if self.delay_ms < 0 or self.late_ms < 0 or self.fail_next < 0:
             raise ValueError("delay_ms, late_ms and fail_next must not be negative")
+        if self.retry_after_s < 1:
+            raise ValueError("retry_after_s must be at least 1 (Retry-After is whole seconds)")
+        if self.sf_throttle_status not in (403, 429):
+            raise ValueError("sf_throttle_status must be 403 (REQUEST_LIMIT_EXCEEDED) or 429")
         if str(self.fail_with) not in FAULT_KINDS:
             raise ValueError(f"fail_with must be one of {', '.join(FAULT_KINDS)}")
 
@@ -62,6 +72,9 @@ class Limits:
     hs_ten_secondly: int = 1_000
     hs_daily: int = 1_000_000
     hs_search_per_second: int = 5
+    # HubSpot indexes new records for search a few seconds after they are created: a search
+    # sees no record younger than this (0 = at once).
+    hs_search_lag_ms: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,14 +131,15 @@ class FaultInjector:
                 return f.fail_with, delay
             # One draw per kind keeps the sequence reproducible whatever the rates are.
             for kind, rate in (("401", f.rate_401), ("429", f.rate_429), ("503", f.rate_503),
-                               ("late", f.rate_late)):
+                               ("late", f.rate_late), ("lost", f.rate_lost)):
                 if self._rng.random() < rate:
                     self.fired[kind] += 1
                     return kind, delay
             return None, delay
 
     def answer_late(self) -> None:
-        """Hold back the answer of a call that was carried out ("late")."""
+        """Hold back the answer of a call that was carried out ("late"), or the call itself
+        ("lost")."""
         time.sleep(self.faults.late_ms / 1000.0)
 
 

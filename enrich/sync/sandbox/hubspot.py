@@ -17,7 +17,7 @@ import re
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -110,6 +110,8 @@ class HubSpotApi:
         add("GET", f"{o}/{{object_id}}", self.get_by_id)
         add("PATCH", f"{o}/{{object_id}}", self.update)
         add("DELETE", f"{o}/{{object_id}}", self.archive)
+        add("POST", "/crm/v4/associations/{object_type}/{to_object_type}/batch/create",
+            self.associate_batch)
         a = "/crm/v4/objects/{object_type}/{object_id}/associations"
         add("GET", f"{a}/{{to_object_type}}", self.associations_page)
         add("PUT", f"{a}/default/{{to_object_type}}/{{to_object_id}}", self.associate_default)
@@ -147,7 +149,7 @@ class HubSpotApi:
 
     def fault_response(self, kind: str) -> Response:
         if kind == "429":
-            return self.rate_limited("TEN_SECONDLY_ROLLING", 1)
+            return self.rate_limited("TEN_SECONDLY_ROLLING", self.faults.faults.retry_after_s)
         if kind == "401":
             return HsError(401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this "
                            "call expired 0 second(s) ago.").response()
@@ -160,7 +162,9 @@ class HubSpotApi:
         kind, delay = self.faults.draw()
         if delay:
             time.sleep(delay)
-        if kind and kind != "late":
+        if kind == "lost":
+            self.faults.answer_late()
+        if kind and kind not in ("late", "lost"):
             response = self.fault_response(kind)
         elif not self.authorized(call):
             response = HsError(401, "INVALID_AUTHENTICATION", "Authentication credentials not "
@@ -685,6 +689,10 @@ class HubSpotApi:
                     raise HsError(400, "VALIDATION_ERROR", f"There is no property named "
                                   f"{flt.get('propertyName')!r} on {object_type}")
         rows = [r for r in self.state.hs_objects[object_type].values() if not r["archived"]]
+        if self.limits.hs_search_lag_ms:
+            indexed = hs_format(datetime.now(tz=UTC) - timedelta(
+                milliseconds=self.limits.hs_search_lag_ms))
+            rows = [r for r in rows if r["createdAt"] <= indexed]  # one format: text order works
         if groups:
             rows = [r for r in rows if any(all(self._filter(defs, r, f) for f in
                                                g.get("filters") or []) for g in groups)]
@@ -807,6 +815,35 @@ class HubSpotApi:
                               "fromObjectId": int(object_id),
                               "toObjectTypeId": _OBJECT_TYPE_IDS[to_type],
                               "toObjectId": int(to_id), "labels": []}, 201)
+
+    def associate_batch(self, call: Call) -> Response:
+        """v4 batch create: labelled associations between pairs; creating one twice is a
+        no-op, so a retried call changes nothing."""
+        object_type = self.object_type(call)
+        to_type = HS_OBJECT_TYPES.get(call.params["to_object_type"].lower())
+        if to_type is None:
+            raise HsError(400, "VALIDATION_ERROR", "Unable to infer object type from: "
+                          f"{call.params['to_object_type']}")
+        items = self.inputs(self.body(call))
+        plan = []
+        for item in items:
+            from_id = str((item.get("from") or {}).get("id") or "")
+            if self.find(object_type, from_id) is None:
+                raise self.not_found(from_id)
+            edges = self.check_associations(object_type, [
+                {"to": item.get("to"), "types": item.get("types")}])
+            if any(edge_type != to_type for edge_type, _, _ in edges):
+                raise HsError(400, "VALIDATION_ERROR", "an association type id does not lead "
+                              f"from {object_type} to {to_type}")
+            plan += [(from_id, edge_id, type_id) for _, edge_id, type_id in edges]
+        for from_id, to_id, type_id in plan:
+            self.state.hs_associate(object_type, from_id, to_type, to_id, type_id)
+        stamp = _now_iso()
+        return json_response({"status": "COMPLETE", "results": [{
+            "fromObjectTypeId": _OBJECT_TYPE_IDS[object_type], "fromObjectId": int(from_id),
+            "toObjectTypeId": _OBJECT_TYPE_IDS[to_type], "toObjectId": int(to_id),
+            "labels": []} for from_id, to_id, _ in plan],
+            "startedAt": stamp, "completedAt": stamp}, 201)
 
     def associate_default(self, call: Call) -> Response:
         object_type, object_id, to_type = self._assoc_source(call)

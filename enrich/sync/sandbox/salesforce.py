@@ -126,7 +126,12 @@ class SalesforceApi:
         if kind == "401":
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if kind == "429":
-            return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            faults = self.faults.faults
+            response = sf_error(faults.sf_throttle_status, "REQUEST_LIMIT_EXCEEDED",
+                                "TotalRequests Limit exceeded.")
+            if faults.sf_throttle_status == 429:
+                response.headers["Retry-After"] = str(faults.retry_after_s)
+            return response
         return sf_error(503, "SERVER_UNAVAILABLE",
                         "Server temporarily unavailable, please retry your request.")
 
@@ -141,7 +146,9 @@ class SalesforceApi:
         kind, delay = self.faults.draw()
         if delay:
             time.sleep(delay)
-        if kind and kind != "late":
+        if kind == "lost":
+            self.faults.answer_late()
+        if kind and kind not in ("late", "lost"):
             response = self.fault_response(kind)
         elif route is not None and route.template == OAUTH_TOKEN:
             return self.oauth_token(call)  # authenticated by its form, not a session

@@ -424,6 +424,9 @@ def standard_hs_groups() -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
+# Properties whose values HubSpot keeps unique (hasUniqueValue): the key of enrich's notes, so
+# that notes are upserted on it and never written twice (shared/protocols/crm.md §5).
+ENRICH_HS_UNIQUE = {"enrich_touchpoint_id"}
 ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
     # object -> (name, label, type, fieldType)
     "contacts": [

@@ -32,6 +32,7 @@ from typing import Any
 
 from enrich.sync.sandbox.schema import (
     ENRICH_HS_PROPERTIES,
+    ENRICH_HS_UNIQUE,
     ENRICH_SF_FIELDS,
     custom_field_from_metadata,
     hs_property,
@@ -110,7 +111,7 @@ def declare_enrich_fields(state: SandboxState) -> None:
             for name, label, type_, field_type in props:
                 state.hs_properties[object_type].setdefault(
                     name, hs_property(name, label, type_, field_type, "enrich",
-                                      hubspot_defined=False),
+                                      unique=name in ENRICH_HS_UNIQUE, hubspot_defined=False),
                 )
 
 

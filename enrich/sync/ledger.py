@@ -1,0 +1,142 @@
+"""Timeline entries written at most once: a ledger row per entry, marked before and after it
+is sent. Activities (`ActivityWrite`, one per touchpoint) and hand-off tasks (`Handoff`) share
+one routine, `send`.
+
+A row is 'sending' from just before the call until its answer is recorded. A row still
+'sending' in a later run (a timeout, a 503, a crash) may have landed: it is sent again, and
+the adapter's write is an upsert on the entry's key (Salesforce Tasks on an External ID,
+HubSpot notes on a unique-value property), so the second send updates what the first made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
+
+from enrich.db import session_scope
+from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Handoff, WriteStatus, utcnow
+from enrich.scores import touchpoints_of
+from enrich.sync.adapter import Activity, CrmAdapter
+from enrich.sync.payload import activity_for, handoff_activity
+from enrich.sync.report import Outcome, RunReport
+
+PEOPLE = ("contact", "lead")
+
+
+@dataclass
+class Entry:
+    row: ActivityWrite | Handoff
+    activity: Activity
+
+
+def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int]) -> list[Entry]:
+    """One entry per touchpoint of these people not yet written (a new ledger row for a new
+    touchpoint). Entries on a record the touchpoint is no longer linked to (an undone link) are
+    taken off that record first."""
+    todo: list[Entry] = []
+    stale: list[ActivityWrite] = []
+    with session_scope(engine) as session:
+        records = session.exec(
+            select(CrmRecord).where(
+                col(CrmRecord.id).in_(record_ids),
+                CrmRecord.deleted == False,  # noqa: E712
+                col(CrmRecord.object_type).in_(PEOPLE),
+            )
+        )
+        for record in records:
+            assert record.id is not None
+            ledger = {
+                w.touchpoint_id: w
+                for w in session.exec(
+                    select(ActivityWrite).where(ActivityWrite.record_id == record.id)
+                )
+            }
+            current = touchpoints_of(session, record.id)
+            linked = {tp.id for tp in current}
+            # (tid None: the touchpoint aged out; its activity stays in the CRM's history)
+            stale += [
+                w
+                for tid, w in ledger.items()
+                if tid is not None and tid not in linked and w.activity_id
+            ]
+            for tp in current:
+                assert tp.id is not None
+                write = ledger.get(tp.id)
+                if write is None:
+                    write = ActivityWrite(
+                        touchpoint_id=tp.id, record_id=record.id, crm=adapter.name
+                    )
+                    session.add(write)
+                if write.status in WriteStatus.open():
+                    todo.append(Entry(write, activity_for(tp, record)))
+    if stale:
+        adapter.delete_activities([w.activity_id for w in stale if w.activity_id])
+        with session_scope(engine) as session:
+            session.execute(
+                delete(ActivityWrite).where(col(ActivityWrite.id).in_([w.id for w in stale]))
+            )
+    return todo
+
+
+def handoff_entries(engine: Engine, record_ids: list[int], public_url: str) -> list[Entry]:
+    """One follow-up task for the owner per hand-off not yet written."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Handoff, CrmRecord)
+            .join(CrmRecord, col(CrmRecord.id) == Handoff.record_id)
+            .where(
+                col(Handoff.record_id).in_(record_ids),
+                col(Handoff.status).in_(WriteStatus.open()),
+                col(CrmRecord.object_type).in_(PEOPLE),
+            )
+        )
+        return [Entry(h, handoff_activity(h, r, public_url)) for h, r in rows]
+
+
+def send(
+    engine: Engine, adapter: CrmAdapter, entries: list[Entry], kind: str, report: RunReport
+) -> int:
+    """Mark the entries 'sending', send them (the adapter cuts the batches), record each
+    answer; returns how many were written. What is refused for now, or unanswered, keeps its
+    record pending in `report`; what is refused for good is dead-lettered (`kind`)."""
+    if not entries:
+        return 0
+    with session_scope(engine) as session:
+        for entry in entries:
+            entry.row = session.merge(entry.row)
+            entry.row.status = WriteStatus.SENDING
+    results = adapter.write_activities([e.activity for e in entries])
+    written = 0
+    with session_scope(engine) as session:
+        for entry, result in zip(entries, results, strict=True):
+            row = session.merge(entry.row)
+            if result.ok:
+                row.status, row.activity_id = WriteStatus.WRITTEN, result.crm_id
+                if isinstance(row, ActivityWrite):
+                    row.written_at = utcnow()
+                written += 1
+            elif not result.sent:
+                row.status = WriteStatus.PENDING  # never left: nothing can have landed
+                report.note(row.record_id, Outcome.UNSENT, wait_s=result.retry_after)
+            elif result.retryable:
+                # Stays 'sending': it may have landed, and goes out again as an upsert.
+                report.note(
+                    row.record_id,
+                    Outcome.RETRY,
+                    wait_s=result.retry_after,
+                    error=result.error or "",
+                )
+            else:
+                row.status = WriteStatus.FAILED
+                session.flush()
+                session.add(
+                    DeadLetter(
+                        kind=kind,
+                        ref_id=row.id,
+                        error=result.error or "not written",
+                        payload={"key": entry.activity.key, "subject": entry.activity.subject},
+                    )
+                )
+    return written

@@ -1,0 +1,126 @@
+"""The sync outbox: a record with news for its CRM, and when that news is due.
+
+One `SyncRequest` row per record, coalescing every finding about it until it is written.
+Routine news (a score, interests, the last touch) is due `ENRICH_SYNC_WINDOW_S` after the
+record's first request, so what arrives within the window goes out in one write and in full
+batches. A hand-off waiting to be written (its owner should follow up now) is due at once, on
+its own: the record's routine news keeps waiting out its window (`due`).
+One sync pass runs at a time across every process (`pass_lease`), whatever the number of
+web processes, workers and schedulers that ask for one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, or_, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from enrich import defaults
+from enrich.db import file_lock, rowcount
+from enrich.models import Handoff, SyncRequest, WriteStatus, utcnow
+from enrich.runtime import current
+
+# pg_try_advisory_lock key of the sync pass (any constant unique within enrich).
+PG_LOCK_KEY = 0x656E7379  # "ensy"
+
+
+def waiting_handoff(record_id: Any, created_by: datetime | None = None) -> Any:
+    """SQL: the record has a hand-off waiting to be written (its owner should follow up now),
+    created by `created_by` when given."""
+    clause = exists().where(
+        Handoff.record_id == record_id, col(Handoff.status).in_(WriteStatus.open())
+    )
+    return clause.where(col(Handoff.created_at) <= created_by) if created_by else clause
+
+
+def handoff_only() -> Any:
+    """SQL: a request with a hand-off waiting, not backing off after a failure (then it waits
+    like the rest)."""
+    return and_(col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id))
+
+
+def due(now: datetime) -> Any:
+    """SQL: a request a sync pass should take now. Its routine news is due at
+    `next_attempt_at`; a hand-off `SYNC_URGENT_S` after it was created (hand-offs made
+    meanwhile go in the same call: a stream makes one call per few seconds, not one per
+    hand-off), unless the request is backing off."""
+    urgent_by = now - timedelta(seconds=defaults.SYNC_URGENT_S)
+    return or_(
+        col(SyncRequest.next_attempt_at) <= now,
+        and_(col(SyncRequest.attempts) == 0, waiting_handoff(SyncRequest.record_id, urgent_by)),
+    )
+
+
+def request_sync(session: Session, record_id: int, *, window_s: float | None = None) -> None:
+    """Mark a record as having news for its CRM, due after the window (`window_s`: the
+    runtime's ENRICH_SYNC_WINDOW_S unless given) from its first news.
+
+    Plain SQL, not ORM updates: a writer in another process may delete the row at any moment
+    (its run finished); that must not fail this transaction. A waiting, leased or backing-off
+    request keeps its time; the writer sees the newer `requested_at` and runs the record again.
+    """
+    now = utcnow()
+    changed = rowcount(
+        session.execute(
+            update(SyncRequest)
+            .where(col(SyncRequest.record_id) == record_id)
+            .values(requested_at=now)
+        )
+    )
+    if changed:
+        return
+    window = current().settings.sync_window_s if window_s is None else window_s
+    try:
+        with session.begin_nested():
+            session.add(
+                SyncRequest(
+                    record_id=record_id,
+                    requested_at=now,
+                    next_attempt_at=now + timedelta(seconds=window),
+                )
+            )
+    except IntegrityError:
+        pass  # created by another process just now: it runs with our news too
+
+
+def anything_due(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return (
+            session.exec(select(SyncRequest.id).where(due(utcnow())).limit(1)).first() is not None
+        )
+
+
+@contextmanager
+def pass_lease(engine: Engine) -> Iterator[bool]:
+    """Hold the right to run a sync pass, if no other process holds it; yields whether it
+    does. Both kinds are released by the system when the holder dies (a closed file, a
+    closed connection), so a killed worker never blocks the next pass."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            held = bool(
+                conn.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}
+                ).scalar()
+            )
+            try:
+                yield held
+            finally:
+                if held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+                    conn.commit()
+        return
+    lock = file_lock(engine, "sync").held(wait=False)
+    try:
+        lock.__enter__()
+    except BlockingIOError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.__exit__(None, None, None)
