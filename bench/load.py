@@ -51,7 +51,7 @@ from bench.sync_common import KINDS, email, seed  # noqa: E402
 from enrich.config import load_settings  # noqa: E402
 from enrich.db import upgrade  # noqa: E402
 from enrich.samples import sign_standard  # noqa: E402
-from enrich.sync.sandbox import Sandbox  # noqa: E402
+from enrich.sandbox import Sandbox  # noqa: E402
 from tests import servers  # noqa: E402
 from tests.integration.conftest import Process, descendants  # noqa: E402
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from enrich.sync.sandbox import Sandbox  # noqa: E402
+from enrich.sandbox import Sandbox  # noqa: E402
 from tests.sync.harness import World  # noqa: E402
 
 CACHE = Path(

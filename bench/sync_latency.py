@@ -37,9 +37,9 @@ if str(ROOT) not in sys.path:
 from enrich import runtime  # noqa: E402
 from enrich.app import create_app  # noqa: E402
 from enrich.db import upgrade  # noqa: E402
+from enrich.sandbox import Sandbox  # noqa: E402
 from enrich.sync.adapter import make_adapter  # noqa: E402
 from enrich.sync.mirror import pull  # noqa: E402
-from enrich.sync.sandbox import Sandbox  # noqa: E402
 from tests import servers  # noqa: E402
 from tests.conftest import STANDARD_SECRET  # noqa: E402
 from tests.integration.conftest import Process, crm_settings  # noqa: E402

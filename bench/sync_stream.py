@@ -58,10 +58,10 @@ from sqlmodel import Session, col, select  # noqa: E402
 
 from enrich.db import make_engine, upgrade  # noqa: E402
 from enrich.models import CrmRecord, Handoff, RawEvent, Score, SyncRequest  # noqa: E402
+from enrich.sandbox import Sandbox  # noqa: E402
 from enrich.sync.adapter import make_adapter  # noqa: E402
 from enrich.sync.mirror import pull  # noqa: E402
 from enrich.sync.payload import handoff_activity  # noqa: E402
-from enrich.sync.sandbox import Sandbox  # noqa: E402
 from tests.conftest import STANDARD_SECRET  # noqa: E402
 from tests.integration.conftest import Process, crm_settings  # noqa: E402
 from tests.signing import standard_headers  # noqa: E402
@@ -267,6 +267,7 @@ def one_run(
             watcher.stop.set()
             watcher.join()
             by_endpoint = {e: sandbox.requests_count(e, side=crm) for e in WRITES[crm]}
+            fired = dict(sandbox.faults[crm].fired)
             with Session(engine) as s:
                 processed = {
                     d.removeprefix("msg_"): at.timestamp()
@@ -340,6 +341,7 @@ def one_run(
         "by_endpoint": {
             k.rsplit("/", 1)[-1] if crm == "hubspot" else k: v for k, v in by_endpoint.items() if v
         },
+        "faults_fired": fired,
         "handoffs": len(handoffs),
         "activities": sum(touch_keys.values()),
         "lost_activities": len(acks) - len(touch_keys),

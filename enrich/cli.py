@@ -325,7 +325,7 @@ def _register_feature_commands() -> None:
     from enrich.console.cli import users
     from enrich.events_cli import events, import_
     from enrich.matching.cli import match
-    from enrich.sync.sandbox.cli import sandbox
+    from enrich.sandbox.cli import sandbox
 
     for command, name in ((sandbox, "sandbox"), (match, "match"), (events, "events"),
                           (import_, "import"), (users, "users")):

@@ -57,9 +57,9 @@ from enrich.samples import (
     touchpoint_message,
 )
 from enrich.samples import standard_deliveries as live_deliveries
+from enrich.sandbox import SAMPLE_SEED, Sandbox
 from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
 
 # Fixed demo secrets keep printed commands valid across restarts; never used outside the demo.
 DEMO_SECRET = "whsec_" + base64.b64encode(b"enrich-demo-secret-not-for-production").decode()

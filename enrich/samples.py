@@ -197,7 +197,7 @@ def platform_deliveries(platform: str, secret: str,
 
 
 # --- a week of history, for the demo ----------------------------------------------------------
-# People of the sandbox CRM's sample seed (enrich/sync/sandbox/sample_seed.json). With their
+# People of the sandbox CRM's sample seed (enrich/sandbox/sample_seed.json). With their
 # email they link on their own; one of them engages enough over the week to be handed off.
 HISTORY_PEOPLE = {
     "satya": {"id": "li-7101", "handle": "satyaiyer", "name": "Satya Iyer",

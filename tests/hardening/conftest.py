@@ -155,7 +155,7 @@ def served_sqlite(hardening_settings: Settings,
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
     """The loopback CRM sandbox seeded with the sample contacts (as tests/integration has)."""
-    from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
+    from enrich.sandbox import SAMPLE_SEED, Sandbox
 
     with Sandbox(seed=SAMPLE_SEED) as sb:
         yield sb

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from enrich.db import session_scope
 from enrich.deadletters import replay
 from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Score, SyncRequest, utcnow
+from enrich.sandbox import Sandbox
 from enrich.sync.hubspot import NOTE_KEY_PROPERTY
-from enrich.sync.sandbox import Sandbox
 from tests.sync.harness import World, people_seed
 
 pytestmark = pytest.mark.slow

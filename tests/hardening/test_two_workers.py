@@ -18,9 +18,9 @@ from enrich import runtime
 from enrich.app import create_app
 from enrich.db import upgrade
 from enrich.models import ActivityWrite, SyncRequest, Touchpoint
+from enrich.sandbox import SAMPLE_SEED, Sandbox
 from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
 from tests.conftest import STANDARD_SECRET, wait_until
 from tests.integration.conftest import Process, crm_settings, postgres_database
 from tests.integration.test_thin_slice import salesforce

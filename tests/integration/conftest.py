@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from enrich.config import Settings
-from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
+from enrich.sandbox import SAMPLE_SEED, Sandbox
 from tests import servers
 from tests.conftest import make_settings
 

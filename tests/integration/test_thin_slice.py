@@ -20,9 +20,9 @@ from simple_salesforce import Salesforce, format_soql
 from enrich import runtime
 from enrich.app import create_app
 from enrich.db import upgrade
+from enrich.sandbox import Sandbox
 from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import Sandbox
 from tests.conftest import STANDARD_SECRET, wait_until
 from tests.integration.conftest import (
     DANA,

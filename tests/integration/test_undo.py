@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus
-from enrich.sync.sandbox import Sandbox
+from enrich.sandbox import Sandbox
 from enrich.sync.writer import sync_pending
 from tests.conftest import wait_until
 from tests.console import seed

@@ -15,9 +15,9 @@ from enrich import runtime
 from enrich.app import create_app
 from enrich.db import upgrade
 from enrich.models import ActivityWrite, SyncRequest, Touchpoint, utcnow
+from enrich.sandbox import Sandbox
 from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import Sandbox
 from tests.conftest import wait_until
 from tests.integration.conftest import (
     DANA,

@@ -17,10 +17,10 @@ from enrich.config import Settings
 from enrich.db import session_scope, upgrade
 from enrich.models import SyncRequest, utcnow
 from enrich.pipeline import process_raw_event
+from enrich.sandbox import Sandbox
 from enrich.sync.adapter import CrmAdapter, make_adapter
 from enrich.sync.fields import FieldMap
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import Sandbox
 from enrich.sync.writer import run
 from tests.conftest import make_settings
 from webhooks.store import store_raw_event

@@ -38,8 +38,8 @@ def test_a_manual_pull_spends_the_daily_budget_like_the_scheduled_one(
 
     from enrich.cli import cli
     from enrich.db import upgrade
+    from enrich.sandbox import Sandbox
     from enrich.sync.budget import used_today
-    from enrich.sync.sandbox import Sandbox
     from tests.sync.harness import people_seed
 
     url = f"sqlite:///{tmp_path / 'pull.db'}"

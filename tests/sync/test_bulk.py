@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from enrich.models import DeadLetter
-from enrich.sync.sandbox import Sandbox
+from enrich.sandbox import Sandbox
 from tests.sync.harness import World, people_seed
 
 INGEST = "POST jobs/ingest"

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from enrich.defaults import SYNC_URGENT_S
 from enrich.models import Handoff, SyncRequest, utcnow
+from enrich.sandbox import Sandbox
 from enrich.sync.outbox import pass_lease
-from enrich.sync.sandbox import Sandbox
 from enrich.sync.writer import sync_pending
 from tests.sync.harness import World, people_seed
 

@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 
 from enrich.errors import ConfigError
 from enrich.models import CrmRecord
+from enrich.sandbox import Sandbox
 from enrich.sync.fields import FieldMap
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import Sandbox
 from enrich.sync.setup import setup_hubspot, setup_salesforce
 from tests.conftest import make_settings
 from tests.sync.harness import World, people_seed

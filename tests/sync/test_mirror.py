@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from enrich.models import CrmRecord, SocialProfile
+from enrich.sandbox import SAMPLE_SEED, Sandbox
 from enrich.sync.mirror import pull
-from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
 from tests.sync.harness import World
 
 

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from enrich.models import DeadLetter, Handoff, SyncRequest
+from enrich.sandbox import Sandbox
 from enrich.sync.adapter import Activity, WriteResult
-from enrich.sync.sandbox import Sandbox
 from tests.sync.harness import World, people_seed
 
 ENGAGED = [

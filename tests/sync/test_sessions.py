@@ -19,10 +19,10 @@ from enrich.config import Settings
 from enrich.console.stats import sync_health
 from enrich.deadletters import replay
 from enrich.models import DeadLetter, SyncRequest
+from enrich.sandbox import Sandbox
 from enrich.sync import alerts
 from enrich.sync.adapter import make_adapter
 from enrich.sync.mirror import pull_job
-from enrich.sync.sandbox import Sandbox
 from enrich.sync.writer import sync_pending
 from tests.conftest import make_settings
 from tests.sync.harness import World, people_seed

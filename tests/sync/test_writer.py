@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from enrich.db import session_scope
 from enrich.models import DeadLetter, SyncRequest, utcnow
-from enrich.sync.sandbox import Sandbox
+from enrich.sandbox import Sandbox
 from tests.sync.harness import World, people_seed
 
 

@@ -25,13 +25,13 @@ import trustme
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from enrich.sync.sandbox.faults import FaultInjector, Faults, Limits, update_dataclass
-from enrich.sync.sandbox.hubspot import HsError, HubSpotApi
-from enrich.sync.sandbox.routing import BadJson, Call, decode_params, json_response, raw_path
-from enrich.sync.sandbox.routing import read_json as _read_json
-from enrich.sync.sandbox.salesforce import SalesforceApi, new_session_id, sf_error
-from enrich.sync.sandbox.seed import SAMPLE_SEED, Seed, apply_seed, load_seed
-from enrich.sync.sandbox.state import SandboxState
+from enrich.sandbox.faults import FaultInjector, Faults, Limits, update_dataclass
+from enrich.sandbox.hubspot import HsError, HubSpotApi
+from enrich.sandbox.routing import BadJson, Call, decode_params, json_response, raw_path
+from enrich.sandbox.routing import read_json as _read_json
+from enrich.sandbox.salesforce import SalesforceApi, new_session_id, sf_error
+from enrich.sandbox.seed import SAMPLE_SEED, Seed, apply_seed, load_seed
+from enrich.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

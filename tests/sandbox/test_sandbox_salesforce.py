@@ -15,8 +15,8 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from enrich.sync.sandbox import Sandbox
-from tests.sync.sandbox.conftest import salesforce_client
+from enrich.sandbox import Sandbox
+from tests.sandbox.conftest import salesforce_client
 
 DANA = "dana.whitfield@northwind.example"
 

@@ -8,8 +8,8 @@ shared/protocols/crm.md beside the repository). Nothing here starts a server at 
         ...  # sandbox.salesforce_url, sandbox.hubspot_url, sandbox.ca_path
 """
 
-from enrich.sync.sandbox.faults import Faults, Limits
-from enrich.sync.sandbox.seed import SAMPLE_SEED
-from enrich.sync.sandbox.server import Sandbox
+from enrich.sandbox.faults import Faults, Limits
+from enrich.sandbox.seed import SAMPLE_SEED
+from enrich.sandbox.server import Sandbox
 
 __all__ = ["SAMPLE_SEED", "Faults", "Limits", "Sandbox"]

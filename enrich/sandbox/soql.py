@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from enrich.sync.sandbox.state import parse_datetime
+from enrich.sandbox.state import parse_datetime
 
 
 class SoqlError(ValueError):

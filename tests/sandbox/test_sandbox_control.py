@@ -9,10 +9,10 @@ import requests
 from click.testing import CliRunner
 from simple_salesforce.exceptions import SalesforceResourceNotFound
 
-from enrich.sync.sandbox import Sandbox
-from enrich.sync.sandbox.cli import describe
-from enrich.sync.sandbox.cli import sandbox as sandbox_command
-from tests.sync.sandbox.conftest import salesforce_client
+from enrich.sandbox import Sandbox
+from enrich.sandbox.cli import describe
+from enrich.sandbox.cli import sandbox as sandbox_command
+from tests.sandbox.conftest import salesforce_client
 
 
 def plain_session(sandbox: Sandbox) -> requests.Session:

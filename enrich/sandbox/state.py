@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from enrich.sync.sandbox.schema import (
+from enrich.sandbox.schema import (
     SF_PREFIXES,
     SFField,
     standard_hs_groups,
@@ -227,7 +227,7 @@ class SandboxState:
     def hs_insert(
         self, object_type: str, properties: dict[str, str | None], when: datetime | None = None
     ) -> dict[str, Any]:
-        from enrich.sync.sandbox.schema import HS_LASTMODIFIED
+        from enrich.sandbox.schema import HS_LASTMODIFIED
 
         with self.lock:
             stamp = hs_format(when or self.now())
@@ -246,7 +246,7 @@ class SandboxState:
     def hs_associate(
         self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int
     ) -> None:
-        from enrich.sync.sandbox.schema import inverse_association
+        from enrich.sandbox.schema import inverse_association
 
         with self.lock:
             self.hs_associations.add((from_type, from_id, to_type, to_id, type_id))

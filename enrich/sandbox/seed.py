@@ -30,14 +30,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from enrich.sync.sandbox.schema import (
+from enrich.sandbox.schema import (
     ENRICH_HS_PROPERTIES,
     ENRICH_HS_UNIQUE,
     ENRICH_SF_FIELDS,
     custom_field_from_metadata,
     hs_property,
 )
-from enrich.sync.sandbox.state import SandboxState, hs_format, parse_datetime, sf_format
+from enrich.sandbox.state import SandboxState, hs_format, parse_datetime, sf_format
 
 SAMPLE_SEED = Path(__file__).with_name("sample_seed.json")
 

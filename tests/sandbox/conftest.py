@@ -10,7 +10,7 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from enrich.sync.sandbox import SAMPLE_SEED, Sandbox
+from enrich.sandbox import SAMPLE_SEED, Sandbox
 
 
 @pytest.fixture

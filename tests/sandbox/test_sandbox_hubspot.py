@@ -24,7 +24,7 @@ from hubspot.crm.properties import ApiException as PropertiesError
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from urllib3.util.retry import Retry
 
-from enrich.sync.sandbox import Sandbox
+from enrich.sandbox import Sandbox
 
 DANA = "dana.whitfield@northwind.example"
 

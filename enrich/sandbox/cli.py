@@ -1,7 +1,7 @@
 """`enrich sandbox`: run the loopback Salesforce + HubSpot sandbox in the foreground.
 
 The lead registers `sandbox` into the main `enrich` CLI; it also runs on its own with
-`python -m enrich.sync.sandbox.cli`.
+`python -m enrich.sandbox.cli`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from enrich.sync.sandbox.faults import Faults, Limits
-from enrich.sync.sandbox.seed import SAMPLE_SEED
-from enrich.sync.sandbox.server import Sandbox
+from enrich.sandbox.faults import Faults, Limits
+from enrich.sandbox.seed import SAMPLE_SEED
+from enrich.sandbox.server import Sandbox
 
 
 def describe(sandbox: Sandbox) -> str:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
-from enrich.sync.sandbox.routing import Call, Handler, empty, json_response
-from enrich.sync.sandbox.schema import API_VERSION, SF_DATA, SF_PREFIX_TO_OBJECT
-from enrich.sync.sandbox.state import sf_format
+from enrich.sandbox.routing import Call, Handler, empty, json_response
+from enrich.sandbox.schema import API_VERSION, SF_DATA, SF_PREFIX_TO_OBJECT
+from enrich.sandbox.state import sf_format
 
 if TYPE_CHECKING:
-    from enrich.sync.sandbox.salesforce import SalesforceApi
+    from enrich.sandbox.salesforce import SalesforceApi
 
 _DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
                "BACKQUOTE": "`"}
@@ -43,7 +43,7 @@ def add_routes(api: SalesforceApi) -> None:
 
 
 def _job(api: SalesforceApi, call: Call) -> dict[str, Any]:
-    from enrich.sync.sandbox.salesforce import SfError
+    from enrich.sandbox.salesforce import SfError
 
     job = api.state.bulk_jobs.get(call.params["job_id"])
     if job is None:
@@ -56,7 +56,7 @@ def _info(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_job(api: SalesforceApi, call: Call) -> Response:
-    from enrich.sync.sandbox.salesforce import SfError
+    from enrich.sandbox.salesforce import SfError
 
     body = api.body(call)
     operation = body.get("operation")
@@ -103,7 +103,7 @@ def delete_job(api: SalesforceApi, call: Call) -> Response:
 
 
 def upload(api: SalesforceApi, call: Call) -> Response:
-    from enrich.sync.sandbox.salesforce import SfError
+    from enrich.sandbox.salesforce import SfError
 
     job = _job(api, call)
     if job["state"] != "Open":
@@ -114,7 +114,7 @@ def upload(api: SalesforceApi, call: Call) -> Response:
 
 
 def set_state(api: SalesforceApi, call: Call) -> Response:
-    from enrich.sync.sandbox.salesforce import SfError
+    from enrich.sandbox.salesforce import SfError
 
     job = _job(api, call)
     state = api.body(call).get("state")
@@ -131,7 +131,7 @@ def set_state(api: SalesforceApi, call: Call) -> Response:
 
 def _process(api: SalesforceApi, job: dict[str, Any]) -> None:
     """Run every row through the REST write rules; a bad row fails alone, as in Bulk 2.0."""
-    from enrich.sync.sandbox.salesforce import SfError
+    from enrich.sandbox.salesforce import SfError
 
     delimiter = _DELIMITERS[job["columnDelimiter"]]
     rows: list[dict[str, str]] = []
