@@ -5,7 +5,9 @@ profiles to a CRM: a profile is one person at most, so the model is a mixture ov
 CRM record (or none) the profile is.
 
 * **u** (P(level | two different people)) of every level: the share of random (profile,
-  CRM record) pairs that reach it. Random pairs are almost all of different people.
+  CRM record) pairs that reach it (random pairs are almost all of different people), or,
+  when larger, of the blocked pairs EM reads as different people (a level random pairs
+  rarely reach, a nickname agreeing, is one blocking nearly always selects).
 * **m** (P(level | same person)): documented priors (``PRIOR_M``), refined by EM on the
   profiles (unlabelled) and by what people decided in the review queue (``labels``:
   a confirmed pair is the profile's match, a rejected one is not).

@@ -300,4 +300,4 @@ def world(client: FlaskClient, engine: Engine) -> dict[str, int]:
 
 
 # The browser fixtures of the console suite (Debian's Chromium through Playwright).
-from tests.console.conftest import browser, context, live, page, revops_page  # noqa: E402, F401
+from tests.console.conftest import context, live, page, revops_page  # noqa: E402, F401
