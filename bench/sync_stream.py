@@ -59,6 +59,7 @@ from sqlmodel import Session, col, select  # noqa: E402
 from enrich.db import make_engine, upgrade  # noqa: E402
 from enrich.models import CrmRecord, Handoff, RawEvent, Score, SyncRequest  # noqa: E402
 from enrich.sandbox import Sandbox  # noqa: E402
+from enrich.scoring.score import round_score  # noqa: E402
 from enrich.sync.adapter import make_adapter  # noqa: E402
 from enrich.sync.mirror import pull  # noqa: E402
 from enrich.sync.payload import handoff_activity  # noqa: E402
@@ -298,7 +299,7 @@ def one_run(
                     )
                 )
                 scores = {
-                    r.email: round(sc)
+                    r.email: round_score(sc)  # as the CRM is given it (half up)
                     for r, sc in s.exec(
                         select(CrmRecord, Score.score)
                         .join(Score, Score.record_id == CrmRecord.id)
