@@ -164,6 +164,9 @@ def test_under_gunicorn_every_workers_counts_add_up(tmp_path: Path) -> None:
             "2",
             "--threads",
             "2",
+            # one listener per worker: the kernel spreads new connections over both (on one
+            # shared listener whichever worker wakes first may take them all)
+            "--reuse-port",
         ],
         cwd=tmp_path,
         env=env,
@@ -174,7 +177,7 @@ def test_under_gunicorn_every_workers_counts_add_up(tmp_path: Path) -> None:
     try:
         wait_port(port, 60)
         base = f"http://127.0.0.1:{port}"
-        for i in range(12):  # new connections: the kernel spreads them over both workers
+        for i in range(12):  # new connections, spread over both workers by SO_REUSEPORT
             body = delivery(actor=f"g-{i}")
             assert requests.post(
                 f"{base}/webhooks/standard/acme",
