@@ -41,7 +41,8 @@ test-fast: setup  ## skip the slow suites (real PostgreSQL/redis/browser ones st
 crm-cards:  ## lint + test the CRM card front ends (integrations/, npm; SKIP_NPM=1 skips outside CI)
 	integrations/check.sh
 
-lint: setup  ## ruff + mypy
+lint: setup  ## ruff (format and rules) + mypy
+	$(BIN)/ruff format --check enrich webhooks tests bench
 	$(BIN)/ruff check enrich webhooks tests bench
 	$(BIN)/mypy enrich webhooks
 

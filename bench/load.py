@@ -80,22 +80,38 @@ def delivery(n: int, contacts: int, rng: random.Random) -> tuple[bytes, str]:
     accounts = max(1, contacts // 10)
     if rng.random() < 0.5:
         i = rng.randrange(contacts)
-        actor = {"id": f"li-person-{i}", "name": f"Person{i} Tester{i}",
-                 "email": email(i, accounts)}
+        actor = {
+            "id": f"li-person-{i}",
+            "name": f"Person{i} Tester{i}",
+            "email": email(i, accounts),
+        }
     else:
         actor = {"id": f"li-stranger-{n}", "name": f"Stranger {n}"}
     kind, words = KINDS[n % len(KINDS)]
-    data: dict[str, Any] = {"platform": "linkedin", "kind": kind, "actor": actor,
-                            "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                            "post": {"id": f"post-{n}", "text": "Our data platform launch"}}
+    data: dict[str, Any] = {
+        "platform": "linkedin",
+        "kind": kind,
+        "actor": actor,
+        "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "post": {"id": f"post-{n}", "text": "Our data platform launch"},
+    }
     if words:
         data["text"] = words
     body = json.dumps({"type": "touchpoint.created", "data": data}).encode()
     return body, f"load_{uuid.uuid4().hex}"
 
 
-def sender(port: int, rate: float, offset: float, start: float, stop_at: float, tally: Tally,
-           counter: SharedCount, contacts: int, seed_: int) -> None:
+def sender(
+    port: int,
+    rate: float,
+    offset: float,
+    start: float,
+    stop_at: float,
+    tally: Tally,
+    counter: SharedCount,
+    contacts: int,
+    seed_: int,
+) -> None:
     rng = random.Random(seed_)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     k = 0
@@ -145,9 +161,14 @@ def write_wrk_pool(path: Path, port: int, size: int, contacts: int) -> None:
         for n in range(size):
             body, msg_id = delivery(n, contacts, rng)
             headers = sign_standard(SECRET, body, msg_id=msg_id)
-            lines = [f"POST {PATH} HTTP/1.1", f"Host: 127.0.0.1:{port}",
-                     *(f"{k}: {v}" for k, v in headers.items()),
-                     f"Content-Length: {len(body)}", "", body.decode()]
+            lines = [
+                f"POST {PATH} HTTP/1.1",
+                f"Host: 127.0.0.1:{port}",
+                *(f"{k}: {v}" for k, v in headers.items()),
+                f"Content-Length: {len(body)}",
+                "",
+                body.decode(),
+            ]
             out.write(_lua_string("\r\n".join(lines)) + ",\n")
         out.write("}\n")
 
@@ -180,28 +201,46 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
     parser.add_argument("--sample", type=float, default=10, help="seconds between samples")
     parser.add_argument("--drain-timeout", type=float, default=600)
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
-    parser.add_argument("--client", choices=["python", "wrk"], default="python",
-                        help="python: fixed --rate from --threads threads; wrk: as fast as the "
-                        "server answers, --threads connections (pre-signed pool)")
-    parser.add_argument("--pool-rate", type=float, default=3000,
-                        help="wrk pool size per second of run (must exceed the rate reached)")
+    parser.add_argument(
+        "--client",
+        choices=["python", "wrk"],
+        default="python",
+        help="python: fixed --rate from --threads threads; wrk: as fast as the "
+        "server answers, --threads connections (pre-signed pool)",
+    )
+    parser.add_argument(
+        "--pool-rate",
+        type=float,
+        default=3000,
+        help="wrk pool size per second of run (must exceed the rate reached)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="enrich-load-"))
     redis = servers.start_redis()
     pg = None if args.sqlite else servers.start_postgres()
-    database_url = (f"sqlite:///{tmp / 'load.db'}" if pg is None
-                    else servers.create_database(pg, "enrich_load"))
+    database_url = (
+        f"sqlite:///{tmp / 'load.db'}" if pg is None else servers.create_database(pg, "enrich_load")
+    )
     seed_file = tmp / "seed.json"
     seed_file.write_text(json.dumps(seed(args.contacts)))
     sandbox = Sandbox(seed=seed_file).start()
     port = free_port()
     settings = load_settings(
-        env_file=None, env="development", database_url=database_url, redis_url=redis.url,
-        crm="salesforce", salesforce_instance_url=sandbox.salesforce_url,
-        salesforce_session_id=sandbox.session_id, salesforce_ca_bundle=str(sandbox.ca_path),
-        standard_webhook_secrets=f"load={SECRET}", public_url="http://enrich.test",
-        log_level="WARNING", sweep_after_s=30, crm_daily_budget=1_000_000)
+        env_file=None,
+        env="development",
+        database_url=database_url,
+        redis_url=redis.url,
+        crm="salesforce",
+        salesforce_instance_url=sandbox.salesforce_url,
+        salesforce_session_id=sandbox.session_id,
+        salesforce_ca_bundle=str(sandbox.ca_path),
+        standard_webhook_secrets=f"load={SECRET}",
+        public_url="http://enrich.test",
+        log_level="WARNING",
+        sweep_after_s=30,
+        crm_daily_budget=1_000_000,
+    )
     upgrade(settings.database_url)
     procs: list[tuple[str, Process]] = []
     engine = create_engine(settings.database_url)
@@ -214,20 +253,37 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
         pull = Process(["crm", "pull", "--full"], settings, tmp / "pull.log")
         if pull.proc.wait(300) != 0:
             sys.exit(f"crm pull failed:\n{pull.output()}")
-        web = Process(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-                       str(args.web_workers)], settings, tmp / "serve.log")
+        web = Process(
+            [
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.web_workers),
+            ],
+            settings,
+            tmp / "serve.log",
+        )
         procs.append(("web", web))
         wait_listening(port, web.proc)
         for n in range(args.workers):
             procs.append((f"worker{n + 1}", Process(["worker"], settings, tmp / f"w{n}.log")))
         procs.append(("scheduler", Process(["scheduler"], settings, tmp / "sched.log")))
         time.sleep(3)
-        client = (f"wrk with {args.threads} connections" if args.client == "wrk"
-                  else f"{args.rate:g}/s from {args.threads} client threads")
-        print(f"load: {client} for {args.minutes:g} min; "
-              f"{args.web_workers} gunicorn + {args.workers} rq workers + scheduler on "
-              f"{'SQLite' if pg is None else 'PostgreSQL'} + Redis; Salesforce sandbox with "
-              f"{args.contacts} contacts; {os.cpu_count()} cores", flush=True)
+        client = (
+            f"wrk with {args.threads} connections"
+            if args.client == "wrk"
+            else f"{args.rate:g}/s from {args.threads} client threads"
+        )
+        print(
+            f"load: {client} for {args.minutes:g} min; "
+            f"{args.web_workers} gunicorn + {args.workers} rq workers + scheduler on "
+            f"{'SQLite' if pg is None else 'PostgreSQL'} + Redis; Salesforce sandbox with "
+            f"{args.contacts} contacts; {os.cpu_count()} cores",
+            flush=True,
+        )
 
         tally, counter = Tally(), SharedCount()
         start = time.monotonic() + 0.5
@@ -240,20 +296,49 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
             start = time.monotonic()
             stop_at = start + args.minutes * 60
             wrk = subprocess.Popen(
-                ["wrk", "-t2", f"-c{args.threads}", f"-d{int(args.minutes * 60)}s", "--latency",
-                 "-s", str(script), f"http://127.0.0.1:{port}{PATH}", "--", "2"],
-                stdout=subprocess.PIPE, text=True)
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{args.threads}",
+                    f"-d{int(args.minutes * 60)}s",
+                    "--latency",
+                    "-s",
+                    str(script),
+                    f"http://127.0.0.1:{port}{PATH}",
+                    "--",
+                    "2",
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
         else:
             per_thread = args.rate / args.threads
-            threads = [threading.Thread(target=sender, daemon=True, args=(
-                port, per_thread, i / args.rate, start, stop_at, tally, counter, args.contacts,
-                i)) for i in range(args.threads)]
+            threads = [
+                threading.Thread(
+                    target=sender,
+                    daemon=True,
+                    args=(
+                        port,
+                        per_thread,
+                        i / args.rate,
+                        start,
+                        stop_at,
+                        tally,
+                        counter,
+                        args.contacts,
+                        i,
+                    ),
+                )
+                for i in range(args.threads)
+            ]
             for t in threads:
                 t.start()
         samples: list[dict[str, Any]] = []
-        print(f"{'t(s)':>6} {'stored/s':>8} {'done/s':>7} {'pending':>8} {'oldest(s)':>9} "
-              f"{'outbox':>7}  " + " ".join(f"{name:>10}" for name, _ in procs) + "  (RSS MiB)",
-              flush=True)
+        print(
+            f"{'t(s)':>6} {'stored/s':>8} {'done/s':>7} {'pending':>8} {'oldest(s)':>9} "
+            f"{'outbox':>7}  " + " ".join(f"{name:>10}" for name, _ in procs) + "  (RSS MiB)",
+            flush=True,
+        )
         last = {"t": start, "stored": 0, "done": 0}
 
         def sample(now: float) -> dict[str, Any]:
@@ -266,16 +351,21 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
                 oldest = oldest.replace(tzinfo=UTC)
             elapsed = max(now - last["t"], 1e-9)
             row = {
-                "t": now - start, "stored": (stored_n - last["stored"]) / elapsed,
-                "done": (done_n - last["done"]) / elapsed, "pending": stored_n - done_n,
+                "t": now - start,
+                "stored": (stored_n - last["stored"]) / elapsed,
+                "done": (done_n - last["done"]) / elapsed,
+                "pending": stored_n - done_n,
                 "oldest": time.time() - oldest.timestamp() if oldest is not None else 0.0,
                 "outbox": one("select count(*) from sync_request"),
                 "rss": {name: rss_mb(p.proc.pid) for name, p in procs},
             }
             last.update(t=now, stored=stored_n, done=done_n)
-            print(f"{row['t']:6.0f} {row['stored']:8.0f} {row['done']:7.0f} {row['pending']:8d} "
-                  f"{row['oldest']:9.1f} {row['outbox']:7d}  "
-                  + " ".join(f"{v:10.0f}" for v in row["rss"].values()), flush=True)
+            print(
+                f"{row['t']:6.0f} {row['stored']:8.0f} {row['done']:7.0f} {row['pending']:8d} "
+                f"{row['oldest']:9.1f} {row['outbox']:7d}  "
+                + " ".join(f"{v:10.0f}" for v in row["rss"].values()),
+                flush=True,
+            )
             return row
 
         while time.monotonic() < stop_at:
@@ -295,8 +385,10 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
         load_end = time.monotonic()
         # Drain: every stored delivery processed and every CRM write done.
         while time.monotonic() - load_end < args.drain_timeout:
-            if (one("select count(*) from raw_event where status = 'pending'") == 0
-                    and one("select count(*) from sync_request") == 0):
+            if (
+                one("select count(*) from raw_event where status = 'pending'") == 0
+                and one("select count(*) from sync_request") == 0
+            ):
                 break
             time.sleep(1)
         drain_s = time.monotonic() - load_end
@@ -305,12 +397,18 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
         drained = samples[-1]["pending"] == 0 and samples[-1]["outbox"] == 0
 
         accepted = set(tally.accepted)
-        stored = {r[0] for r in engine.connect().execute(text(
-            "select delivery_id from raw_event where source = 'standard:load'"))}
+        stored = {
+            r[0]
+            for r in engine.connect().execute(
+                text("select delivery_id from raw_event where source = 'standard:load'")
+            )
+        }
         processed = one("select count(*) from raw_event where status = 'processed'")
         touchpoints = one("select count(*) from touchpoint")
-        linked_tps = one("select count(*) from touchpoint t join identity_link l on "
-                         "l.profile_id = t.profile_id and l.status in ('auto', 'confirmed')")
+        linked_tps = one(
+            "select count(*) from touchpoint t join identity_link l on "
+            "l.profile_id = t.profile_id and l.status in ('auto', 'confirmed')"
+        )
         keys = [t.get("Enrich_Touchpoint_Id__c") or "" for t in sandbox.sf_records("Task")]
         task_keys = [k for k in keys if not k.startswith("handoff-")]
         handoff_tasks = len(keys) - len(task_keys)
@@ -330,45 +428,82 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, sample, drain, ch
     secs = args.minutes * 60
     lat = tally.latencies
     steady = samples[1:-1] or samples
-    offered = ("wrk, closed loop" if args.client == "wrk"
-               else f"{tally.late} sends late by > 100 ms: client saturated")
-    print(f"\nsent {total} in {secs:.0f} s = {total / secs:.0f}/s ({offered}); stored "
-          f"{statistics.median(s['stored'] for s in steady):.0f}/s and processed "
-          f"{statistics.median(s['done'] for s in steady):.0f}/s (medians of the samples)")
-    print(f"answers: {dict(sorted(tally.statuses.items()))}, connection errors {tally.errors}; "
-          f"error rate {(total - ok) / max(total, 1):.4%}")
+    offered = (
+        "wrk, closed loop"
+        if args.client == "wrk"
+        else f"{tally.late} sends late by > 100 ms: client saturated"
+    )
+    print(
+        f"\nsent {total} in {secs:.0f} s = {total / secs:.0f}/s ({offered}); stored "
+        f"{statistics.median(s['stored'] for s in steady):.0f}/s and processed "
+        f"{statistics.median(s['done'] for s in steady):.0f}/s (medians of the samples)"
+    )
+    print(
+        f"answers: {dict(sorted(tally.statuses.items()))}, connection errors {tally.errors}; "
+        f"error rate {(total - ok) / max(total, 1):.4%}"
+    )
     p50, p99 = tally.wrk_latency or (pct(lat, 0.5), pct(lat, 0.99))
     print(f"ack latency: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     pending = [s["pending"] for s in steady]
-    print(f"queue lag during load: pending median {statistics.median(pending):.0f}, "
-          f"max {max(pending)}; oldest pending max "
-          f"{max(s['oldest'] for s in samples):.1f} s; "
-          f"outbox max {max(s['outbox'] for s in samples)}")
-    print(f"drained {drain_s:.1f} s after the load stopped" if drained else
-          f"NOT drained {drain_s:.0f} s after the load stopped (--drain-timeout): "
-          f"{samples[-1]['pending']} deliveries still pending, {samples[-1]['outbox']} records "
-          "waiting for the CRM; only durability is checked below")
+    print(
+        f"queue lag during load: pending median {statistics.median(pending):.0f}, "
+        f"max {max(pending)}; oldest pending max "
+        f"{max(s['oldest'] for s in samples):.1f} s; "
+        f"outbox max {max(s['outbox'] for s in samples)}"
+    )
+    print(
+        f"drained {drain_s:.1f} s after the load stopped"
+        if drained
+        else f"NOT drained {drain_s:.0f} s after the load stopped (--drain-timeout): "
+        f"{samples[-1]['pending']} deliveries still pending, {samples[-1]['outbox']} records "
+        "waiting for the CRM; only durability is checked below"
+    )
     # rq workers fork a child per job: their figure includes it while a job runs.
     first, end, idle = samples[0]["rss"], steady[-1]["rss"], samples[-1]["rss"]
-    print("memory (RSS MiB: first sample → last under load → drained): " + ", ".join(
-        f"{name} {first[name]:.0f} → {end[name]:.0f} ({end[name] - first[name]:+.0f}) → "
-        f"{idle[name]:.0f}" for name in first))
+    print(
+        "memory (RSS MiB: first sample → last under load → drained): "
+        + ", ".join(
+            f"{name} {first[name]:.0f} → {end[name]:.0f} ({end[name] - first[name]:+.0f}) → "
+            f"{idle[name]:.0f}"
+            for name in first
+        )
+    )
     lost = len(accepted - stored) if accepted else max(0, ok - len(stored))
-    print(f"nothing lost: accepted {ok}, stored {len(stored)}, accepted not stored {lost}; "
-          f"processed {processed}; touchpoints {touchpoints}")
-    print(f"CRM: touchpoints of linked contacts {linked_tps}, touchpoint Tasks {len(task_keys)}"
-          f" ({len(set(task_keys))} distinct ids); hand-off Tasks {handoff_tasks} for {handoffs} "
-          f"hand-offs; dead letters {dead}")
+    print(
+        f"nothing lost: accepted {ok}, stored {len(stored)}, accepted not stored {lost}; "
+        f"processed {processed}; touchpoints {touchpoints}"
+    )
+    print(
+        f"CRM: touchpoints of linked contacts {linked_tps}, touchpoint Tasks {len(task_keys)}"
+        f" ({len(set(task_keys))} distinct ids); hand-off Tasks {handoff_tasks} for {handoffs} "
+        f"hand-offs; dead letters {dead}"
+    )
     if not drained:
         durable = lost == 0 and tally.errors == 0 and len(task_keys) == len(set(task_keys))
-        print("verdict: " + ("every accepted delivery is stored (durable ack), no Task twice"
-                             if durable else "MISMATCH (see the lines above)"))
+        print(
+            "verdict: "
+            + (
+                "every accepted delivery is stored (durable ack), no Task twice"
+                if durable
+                else "MISMATCH (see the lines above)"
+            )
+        )
         sys.exit(0 if durable else 1)
-    exact = (lost == 0 and processed == len(stored) == touchpoints
-             and len(task_keys) == len(set(task_keys)) == linked_tps
-             and handoff_tasks == handoffs and tally.errors == 0)
-    print("verdict: " + ("every accepted delivery processed once, one Task per linked touchpoint"
-                         if exact else "MISMATCH (see the lines above)"))
+    exact = (
+        lost == 0
+        and processed == len(stored) == touchpoints
+        and len(task_keys) == len(set(task_keys)) == linked_tps
+        and handoff_tasks == handoffs
+        and tally.errors == 0
+    )
+    print(
+        "verdict: "
+        + (
+            "every accepted delivery processed once, one Task per linked touchpoint"
+            if exact
+            else "MISMATCH (see the lines above)"
+        )
+    )
     sys.exit(0 if exact else 1)
 
 

@@ -37,9 +37,15 @@ from enrich.matching.train import train  # noqa: E402
 GENERATORS = {"social": matching_data.generate, "census": matching_data_census.generate}
 
 
-def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = None,
-             show_errors: int = 0, generator: str = "social", trained: bool = False
-             ) -> dict[str, float]:
+def evaluate(
+    seed: int,
+    people: int,
+    profiles: int,
+    rules_path: Path | None = None,
+    show_errors: int = 0,
+    generator: str = "social",
+    trained: bool = False,
+) -> dict[str, float]:
     """Run the matcher on one generated dataset and compute the metrics; ``trained``:
     first re-estimate the rules' weights from the dataset's inputs (``enrich match
     train``: the profiles and the CRM records, never the truth)."""
@@ -70,8 +76,14 @@ def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = No
                 errors["wrong_link:" + ds.kind[prof.key].split("+")[0]] += 1
                 if shown < show_errors:
                     shown += 1
-                    print("WRONG", prof, truth, link.person_id, link.score,
-                          [(c.comparison, c.level, c.explanation) for c in link.contributions])
+                    print(
+                        "WRONG",
+                        prof,
+                        truth,
+                        link.person_id,
+                        link.score,
+                        [(c.comparison, c.level, c.explanation) for c in link.contributions],
+                    )
         elif res.decision is Decision.REVIEW:
             reviewed += 1
         ids = {c.person_id for c in res.candidates if c.decision is not Decision.NONE}
@@ -85,11 +97,20 @@ def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = No
     recall = true_links / matchable if matchable else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     out = {
-        "link_precision": precision, "link_recall": recall, "f1": f1,
-        "review_rate": reviewed / len(ds.profiles), "recall_link_or_review": found / matchable,
-        "profiles": len(ds.profiles), "matchable": matchable, "people": len(ds.people),
-        "links": links, "true_links": true_links, "reviewed": reviewed, "found": found,
-        "build_s": t1 - t0, "train_s": train_s,
+        "link_precision": precision,
+        "link_recall": recall,
+        "f1": f1,
+        "review_rate": reviewed / len(ds.profiles),
+        "recall_link_or_review": found / matchable,
+        "profiles": len(ds.profiles),
+        "matchable": matchable,
+        "people": len(ds.people),
+        "links": links,
+        "true_links": true_links,
+        "reviewed": reviewed,
+        "found": found,
+        "build_s": t1 - t0,
+        "train_s": train_s,
         "match_ms_per_profile": 1000 * (t2 - t1) / len(ds.profiles),
     }
     out["_errors"] = errors  # type: ignore[assignment]
@@ -98,8 +119,12 @@ def evaluate(seed: int, people: int, profiles: int, rules_path: Path | None = No
 
 METRICS = ("link_precision", "link_recall", "f1", "review_rate", "recall_link_or_review")
 # The issue's targets: (metric, bound, True when the figure must be at least the bound).
-TARGETS = {"link_precision": (0.99, True), "link_recall": (0.85, True),
-           "review_rate": (0.12, False), "recall_link_or_review": (0.97, True)}
+TARGETS = {
+    "link_precision": (0.99, True),
+    "link_recall": (0.85, True),
+    "review_rate": (0.12, False),
+    "recall_link_or_review": (0.97, True),
+}
 
 
 def seed_list(spec: str) -> list[int]:
@@ -111,7 +136,8 @@ def seed_list(spec: str) -> list[int]:
             seeds += range(int(lo), int(hi or lo) + 1)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{spec!r}: expected seeds like 101-120 or 1,2,5") from None
+            f"{spec!r}: expected seeds like 101-120 or 1,2,5"
+        ) from None
     if not seeds:
         raise argparse.ArgumentTypeError(f"{spec!r}: no seeds")
     return seeds
@@ -137,21 +163,29 @@ def report_many(results: dict[int, dict[str, float]], top_errors: int) -> None:
 
 def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> None:
     """Counts summed over ``rows``: each figure with its 95 % Wilson interval and verdict."""
-    total = {k: sum(int(r[k]) for r in rows)
-             for k in ("links", "true_links", "reviewed", "found", "matchable", "profiles")}
+    total = {
+        k: sum(int(r[k]) for r in rows)
+        for k in ("links", "true_links", "reviewed", "found", "matchable", "profiles")
+    }
     precision = total["true_links"] / total["links"] if total["links"] else 1.0
     recall = total["true_links"] / total["matchable"]
     pooled = {
         "link_precision": (precision, wilson(total["true_links"], total["links"])),
         "link_recall": (recall, wilson(total["true_links"], total["matchable"])),
         "f1": (2 * precision * recall / (precision + recall) if recall else 0.0, None),
-        "review_rate": (total["reviewed"] / total["profiles"],
-                        wilson(total["reviewed"], total["profiles"])),
-        "recall_link_or_review": (total["found"] / total["matchable"],
-                                  wilson(total["found"], total["matchable"])),
+        "review_rate": (
+            total["reviewed"] / total["profiles"],
+            wilson(total["reviewed"], total["profiles"]),
+        ),
+        "recall_link_or_review": (
+            total["found"] / total["matchable"],
+            wilson(total["found"], total["matchable"]),
+        ),
     }
-    print(f"pooled over {what}: {total['profiles']} profiles "
-          f"({total['matchable']} of CRM people), {total['links']} links")
+    print(
+        f"pooled over {what}: {total['profiles']} profiles "
+        f"({total['matchable']} of CRM people), {total['links']} links"
+    )
     for m, (v, ci) in pooled.items():
         interval = f"  95 % CI [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
         verdict = ""
@@ -159,7 +193,8 @@ def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> N
             bound, at_least = TARGETS[m]
             sure = ci[0] >= bound if at_least else ci[1] <= bound
             verdict = f"  target {'≥' if at_least else '≤'} {bound}: " + (
-                "met" if sure else "met, within noise" if _meets(m, v) else "NOT met")
+                "met" if sure else "met, within noise" if _meets(m, v) else "NOT met"
+            )
         print(f"  {m:24s} {v:.4f}{interval}{verdict}")
     errors: Counter[str] = Counter()
     for r in rows:
@@ -171,17 +206,28 @@ def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> N
 def main() -> None:
     ap = argparse.ArgumentParser(description="Matcher accuracy on generated data.")
     ap.add_argument("--seed", type=int, default=2, help="one dataset (default 2)")
-    ap.add_argument("--seeds", type=seed_list, default=None,
-                    help="several datasets, e.g. 101-120: each, their spread, pooled figures")
-    ap.add_argument("--generator", choices=[*GENERATORS, "both"], default="both",
-                    help="which generator (default both: each, then pooled over both)")
+    ap.add_argument(
+        "--seeds",
+        type=seed_list,
+        default=None,
+        help="several datasets, e.g. 101-120: each, their spread, pooled figures",
+    )
+    ap.add_argument(
+        "--generator",
+        choices=[*GENERATORS, "both"],
+        default="both",
+        help="which generator (default both: each, then pooled over both)",
+    )
     ap.add_argument("--jobs", type=int, default=2, help="processes for --seeds (default 2)")
     ap.add_argument("--people", type=int, default=20000)
     ap.add_argument("--profiles", type=int, default=3000)
     ap.add_argument("--rules", type=Path, default=None)
-    ap.add_argument("--train", action="store_true",
-                    help="re-estimate the weights from each dataset's inputs first "
-                         "(enrich match train), then match")
+    ap.add_argument(
+        "--train",
+        action="store_true",
+        help="re-estimate the weights from each dataset's inputs first "
+        "(enrich match train), then match",
+    )
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--top-errors", type=int, default=15)
     a = ap.parse_args()
@@ -191,15 +237,25 @@ def main() -> None:
     seeds = a.seeds or [a.seed]
     jobs = [(g, s) for g in gens for s in seeds]
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
-        runs = list(pool.map(evaluate, [s for _, s in jobs], [a.people] * len(jobs),
-                             [a.profiles] * len(jobs), [a.rules] * len(jobs),
-                             [a.show_errors] * len(jobs), [g for g, _ in jobs],
-                             [a.train] * len(jobs)))
+        runs = list(
+            pool.map(
+                evaluate,
+                [s for _, s in jobs],
+                [a.people] * len(jobs),
+                [a.profiles] * len(jobs),
+                [a.rules] * len(jobs),
+                [a.show_errors] * len(jobs),
+                [g for g, _ in jobs],
+                [a.train] * len(jobs),
+            )
+        )
     every: list[dict[str, float]] = []
     for g in gens:
         results = {s: r for (gg, s), r in zip(jobs, runs, strict=True) if gg == g}
-        print(f"== generator {g} ({len(results)} seeds, {a.people} people, "
-              f"{a.profiles} profiles each)")
+        print(
+            f"== generator {g} ({len(results)} seeds, {a.people} people, "
+            f"{a.profiles} profiles each)"
+        )
         report_many(results, a.top_errors)
         every += results.values()
     if len(gens) > 1:

@@ -44,8 +44,12 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--backfill", type=int, default=0, help="profiles to backfill (0: skip)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--train", type=int, default=0,
-                    help="time training on the records and this many profiles, then stop")
+    ap.add_argument(
+        "--train",
+        type=int,
+        default=0,
+        help="time training on the records and this many profiles, then stop",
+    )
     a = ap.parse_args()
     t = time.perf_counter()
     ds = generate(a.seed, a.records, max(a.profiles, a.backfill, a.train))
@@ -53,18 +57,24 @@ def main() -> None:
     if a.train:
         t = time.perf_counter()
         result = train(default_rules(), ds.people, ds.profiles[: a.train])
-        print(f"train on {a.records} records and {a.train} profiles: "
-              f"{time.perf_counter() - t:.1f} s wall, index build included "
-              f"(EM {result.iterations} iterations, {result.blocked_pairs} blocked pairs, "
-              f"{result.random_pairs} random pairs)", flush=True)
+        print(
+            f"train on {a.records} records and {a.train} profiles: "
+            f"{time.perf_counter() - t:.1f} s wall, index build included "
+            f"(EM {result.iterations} iterations, {result.blocked_pairs} blocked pairs, "
+            f"{result.random_pairs} random pairs)",
+            flush=True,
+        )
         return
     rss0 = _rss_mb()
     t0 = time.perf_counter()
     m = Matcher(default_rules(), ds.people)
     build = time.perf_counter() - t0
     rss1 = _rss_mb()
-    print(f"records {a.records}: build {build:.1f} s, index RSS {rss1 - rss0:.0f} MB "
-          f"(process {rss1:.0f} MB with the records), stats {m.index_stats()}", flush=True)
+    print(
+        f"records {a.records}: build {build:.1f} s, index RSS {rss1 - rss0:.0f} MB "
+        f"(process {rss1:.0f} MB with the records), stats {m.index_stats()}",
+        flush=True,
+    )
     online = ds.profiles[: a.profiles]
     for p in online:  # warm-up
         m.match(p)
@@ -78,9 +88,12 @@ def main() -> None:
         times.sort()
         p50s.append(statistics.median(times))
         p99s.append(times[min(len(times) - 1, int(0.99 * len(times)))])
-    print(f"online ({a.profiles} profiles, {a.passes} passes after warm-up): "
-          f"p50 {statistics.median(p50s):.2f} ms {[round(x, 2) for x in p50s]}, "
-          f"p99 {statistics.median(p99s):.2f} ms {[round(x, 2) for x in p99s]}", flush=True)
+    print(
+        f"online ({a.profiles} profiles, {a.passes} passes after warm-up): "
+        f"p50 {statistics.median(p50s):.2f} ms {[round(x, 2) for x in p50s]}, "
+        f"p99 {statistics.median(p99s):.2f} ms {[round(x, 2) for x in p99s]}",
+        flush=True,
+    )
     if a.backfill:
         todo = ds.profiles[: a.backfill]
         for workers in sorted({1, a.workers}):
@@ -89,8 +102,11 @@ def main() -> None:
             t = time.perf_counter()
             n = sum(1 for _ in m.match_many(todo, workers=workers))
             wall = time.perf_counter() - t
-            print(f"backfill {n} profiles, {workers} worker(s): {wall:.1f} s "
-                  f"({1000 * wall / n:.2f} ms/profile), RSS after {_rss_mb():.0f} MB", flush=True)
+            print(
+                f"backfill {n} profiles, {workers} worker(s): {wall:.1f} s "
+                f"({1000 * wall / n:.2f} ms/profile), RSS after {_rss_mb():.0f} MB",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

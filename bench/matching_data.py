@@ -27,72 +27,348 @@ from enrich.matching.profile import Person, Profile  # noqa: E402
 
 # (CRM spelling, nicknames people use on social media)
 FIRST = [
-    ("Robert", ["Bob", "Rob", "Bobby"]), ("William", ["Bill", "Will", "Billy"]),
-    ("Elizabeth", ["Liz", "Beth", "Betty"]), ("Margaret", ["Maggie", "Peggy", "Meg"]),
-    ("James", ["Jim", "Jimmy"]), ("John", ["Johnny", "Jack"]), ("Michael", ["Mike", "Mikey"]),
-    ("Richard", ["Rick", "Dick", "Rich"]), ("Thomas", ["Tom", "Tommy"]),
-    ("Katherine", ["Kate", "Katie", "Kathy"]), ("Jennifer", ["Jen", "Jenny"]),
-    ("Christopher", ["Chris"]), ("Daniel", ["Dan", "Danny"]), ("Matthew", ["Matt"]),
-    ("Anthony", ["Tony"]), ("Joseph", ["Joe", "Joey"]), ("Patricia", ["Pat", "Patty"]),
-    ("Susan", ["Sue", "Suzy"]), ("Deborah", ["Debbie", "Deb"]), ("Alexander", ["Alex"]),
-    ("Nicholas", ["Nick"]), ("Benjamin", ["Ben"]), ("Samuel", ["Sam"]),
-    ("Jonathan", ["Jon"]), ("Andrew", ["Andy", "Drew"]), ("Steven", ["Steve"]),
-    ("Timothy", ["Tim"]), ("Rebecca", ["Becky"]), ("Victoria", ["Vicky", "Tori"]),
-    ("Jessica", ["Jess"]), ("Edward", ["Ed", "Ted"]), ("Charles", ["Charlie", "Chuck"]),
-    ("David", ["Dave"]), ("Kimberly", ["Kim"]), ("Jane", []), ("Laura", []), ("Sarah", []),
-    ("Emily", []), ("Olivia", []), ("Sophia", []), ("Mark", []), ("Paul", []),
-    ("Kevin", []), ("Brian", []), ("Jason", []), ("Ryan", []), ("Eric", []), ("Anna", []),
-    ("José", []), ("François", []), ("Zoë", []), ("Björn", []), ("Łukasz", []),
-    ("Søren", []), ("Chloé", []), ("Renée", []), ("André", []), ("Jürgen", []),
-    ("Inês", []), ("Priya", []), ("Wei", []), ("Yuki", []), ("Aisha", []),
-    ("Mohammed", []), ("Fatima", []), ("Ahmed", []), ("Olga", []), ("Dmitry", []),
-    ("Sergei", []), ("Ivan", []), ("Natalia", []), ("Hiroshi", []), ("Mei", []),
-    ("Carlos", []), ("Lucía", []), ("Mateo", []), ("Giulia", []), ("Lars", []),
+    ("Robert", ["Bob", "Rob", "Bobby"]),
+    ("William", ["Bill", "Will", "Billy"]),
+    ("Elizabeth", ["Liz", "Beth", "Betty"]),
+    ("Margaret", ["Maggie", "Peggy", "Meg"]),
+    ("James", ["Jim", "Jimmy"]),
+    ("John", ["Johnny", "Jack"]),
+    ("Michael", ["Mike", "Mikey"]),
+    ("Richard", ["Rick", "Dick", "Rich"]),
+    ("Thomas", ["Tom", "Tommy"]),
+    ("Katherine", ["Kate", "Katie", "Kathy"]),
+    ("Jennifer", ["Jen", "Jenny"]),
+    ("Christopher", ["Chris"]),
+    ("Daniel", ["Dan", "Danny"]),
+    ("Matthew", ["Matt"]),
+    ("Anthony", ["Tony"]),
+    ("Joseph", ["Joe", "Joey"]),
+    ("Patricia", ["Pat", "Patty"]),
+    ("Susan", ["Sue", "Suzy"]),
+    ("Deborah", ["Debbie", "Deb"]),
+    ("Alexander", ["Alex"]),
+    ("Nicholas", ["Nick"]),
+    ("Benjamin", ["Ben"]),
+    ("Samuel", ["Sam"]),
+    ("Jonathan", ["Jon"]),
+    ("Andrew", ["Andy", "Drew"]),
+    ("Steven", ["Steve"]),
+    ("Timothy", ["Tim"]),
+    ("Rebecca", ["Becky"]),
+    ("Victoria", ["Vicky", "Tori"]),
+    ("Jessica", ["Jess"]),
+    ("Edward", ["Ed", "Ted"]),
+    ("Charles", ["Charlie", "Chuck"]),
+    ("David", ["Dave"]),
+    ("Kimberly", ["Kim"]),
+    ("Jane", []),
+    ("Laura", []),
+    ("Sarah", []),
+    ("Emily", []),
+    ("Olivia", []),
+    ("Sophia", []),
+    ("Mark", []),
+    ("Paul", []),
+    ("Kevin", []),
+    ("Brian", []),
+    ("Jason", []),
+    ("Ryan", []),
+    ("Eric", []),
+    ("Anna", []),
+    ("José", []),
+    ("François", []),
+    ("Zoë", []),
+    ("Björn", []),
+    ("Łukasz", []),
+    ("Søren", []),
+    ("Chloé", []),
+    ("Renée", []),
+    ("André", []),
+    ("Jürgen", []),
+    ("Inês", []),
+    ("Priya", []),
+    ("Wei", []),
+    ("Yuki", []),
+    ("Aisha", []),
+    ("Mohammed", []),
+    ("Fatima", []),
+    ("Ahmed", []),
+    ("Olga", []),
+    ("Dmitry", []),
+    ("Sergei", []),
+    ("Ivan", []),
+    ("Natalia", []),
+    ("Hiroshi", []),
+    ("Mei", []),
+    ("Carlos", []),
+    ("Lucía", []),
+    ("Mateo", []),
+    ("Giulia", []),
+    ("Lars", []),
 ]
 LAST = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-    "Rodriguez", "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Taylor",
-    "Moore", "Jackson", "Martin", "Lee", "Nguyen", "Kim", "Patel", "Müller", "Schmidt",
-    "Schneider", "Fischer", "Weber", "Dubois", "Lefèvre", "Rossi", "Russo", "Kowalski",
-    "Nowak", "Ivanov", "Petrov", "Tanaka", "Suzuki", "Wang", "Li", "Zhang", "Chen",
-    "O'Brien", "McDonald", "van der Berg", "García López", "Silva", "Santos",
-    "Søndergaard", "Çelik", "Yılmaz", "Thompson", "White", "Harris", "Clark", "Lewis",
-    "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker",
-    "Adams", "Nelson", "Hill", "Campbell", "Mitchell", "Roberts", "Carter", "Phillips",
-    "Evans", "Turner", "Torres", "Parker", "Collins", "Edwards", "Stewart", "Morris",
-    "Murphy", "Cook", "Rogers", "Morgan", "Peterson", "Cooper", "Reed", "Bailey", "Bell",
-    "Gomez", "Kelly", "Howard", "Ward", "Cox", "Diaz", "Richardson", "Wood", "Watson",
-    "Brooks", "Bennett", "Gray", "James", "Reyes", "Cruz", "Hughes", "Price", "Myers",
-    "Long", "Foster", "Sanders", "Ross", "Morales", "Powell", "Sullivan", "Russell",
-    "Ortiz", "Jenkins", "Gutierrez", "Perry", "Butler", "Barnes", "Fisher", "Henderson",
-    "Coleman", "Simmons", "Patterson", "Jordan", "Reynolds", "Hamilton", "Graham", "Kimura",
-    "Wallace", "Okafor", "Haddad", "Novak", "Horvat", "Lindqvist", "Virtanen", "Fernández",
-    "Dvořák", "Kuznetsov", "Sokolov", "Popescu", "Nakamura", "Yamamoto", "Kaur", "Singh",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Nguyen",
+    "Kim",
+    "Patel",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Dubois",
+    "Lefèvre",
+    "Rossi",
+    "Russo",
+    "Kowalski",
+    "Nowak",
+    "Ivanov",
+    "Petrov",
+    "Tanaka",
+    "Suzuki",
+    "Wang",
+    "Li",
+    "Zhang",
+    "Chen",
+    "O'Brien",
+    "McDonald",
+    "van der Berg",
+    "García López",
+    "Silva",
+    "Santos",
+    "Søndergaard",
+    "Çelik",
+    "Yılmaz",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Hill",
+    "Campbell",
+    "Mitchell",
+    "Roberts",
+    "Carter",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Torres",
+    "Parker",
+    "Collins",
+    "Edwards",
+    "Stewart",
+    "Morris",
+    "Murphy",
+    "Cook",
+    "Rogers",
+    "Morgan",
+    "Peterson",
+    "Cooper",
+    "Reed",
+    "Bailey",
+    "Bell",
+    "Gomez",
+    "Kelly",
+    "Howard",
+    "Ward",
+    "Cox",
+    "Diaz",
+    "Richardson",
+    "Wood",
+    "Watson",
+    "Brooks",
+    "Bennett",
+    "Gray",
+    "James",
+    "Reyes",
+    "Cruz",
+    "Hughes",
+    "Price",
+    "Myers",
+    "Long",
+    "Foster",
+    "Sanders",
+    "Ross",
+    "Morales",
+    "Powell",
+    "Sullivan",
+    "Russell",
+    "Ortiz",
+    "Jenkins",
+    "Gutierrez",
+    "Perry",
+    "Butler",
+    "Barnes",
+    "Fisher",
+    "Henderson",
+    "Coleman",
+    "Simmons",
+    "Patterson",
+    "Jordan",
+    "Reynolds",
+    "Hamilton",
+    "Graham",
+    "Kimura",
+    "Wallace",
+    "Okafor",
+    "Haddad",
+    "Novak",
+    "Horvat",
+    "Lindqvist",
+    "Virtanen",
+    "Fernández",
+    "Dvořák",
+    "Kuznetsov",
+    "Sokolov",
+    "Popescu",
+    "Nakamura",
+    "Yamamoto",
+    "Kaur",
+    "Singh",
 ]
-CYRILLIC = {"Dmitry": "Дмитрий", "Sergei": "Сергей", "Ivan": "Иван", "Olga": "Ольга",
-            "Natalia": "Наталья", "Ivanov": "Иванов", "Petrov": "Петров",
-            "Kuznetsov": "Кузнецов", "Sokolov": "Соколов"}
+CYRILLIC = {
+    "Dmitry": "Дмитрий",
+    "Sergei": "Сергей",
+    "Ivan": "Иван",
+    "Olga": "Ольга",
+    "Natalia": "Наталья",
+    "Ivanov": "Иванов",
+    "Petrov": "Петров",
+    "Kuznetsov": "Кузнецов",
+    "Sokolov": "Соколов",
+}
 NAMED_COMPANIES = [
-    "Acme Inc.", "Globex Corporation", "Initech LLC", "Umbrella Corp", "Hooli",
-    "Stark Industries", "Wayne Enterprises", "International Business Machines",
-    "Northwind Traders", "Contoso Ltd", "Fabrikam", "Tailspin Toys", "Wide World Importers",
-    "Blue Yonder Airlines", "Proseware", "Litware Inc", "Adventure Works", "Coho Winery",
-    "Lucerne Publishing", "Trey Research", "Vandelay Industries", "Soylent", "Cyberdyne Systems",
-    "Tyrell Corporation", "Wonka Industries", "Dunder Mifflin", "Pied Piper", "Aperture Science",
-    "Massive Dynamic", "Oscorp", "Bluth Company", "Prestige Worldwide", "Sterling Cooper",
+    "Acme Inc.",
+    "Globex Corporation",
+    "Initech LLC",
+    "Umbrella Corp",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "International Business Machines",
+    "Northwind Traders",
+    "Contoso Ltd",
+    "Fabrikam",
+    "Tailspin Toys",
+    "Wide World Importers",
+    "Blue Yonder Airlines",
+    "Proseware",
+    "Litware Inc",
+    "Adventure Works",
+    "Coho Winery",
+    "Lucerne Publishing",
+    "Trey Research",
+    "Vandelay Industries",
+    "Soylent",
+    "Cyberdyne Systems",
+    "Tyrell Corporation",
+    "Wonka Industries",
+    "Dunder Mifflin",
+    "Pied Piper",
+    "Aperture Science",
+    "Massive Dynamic",
+    "Oscorp",
+    "Bluth Company",
+    "Prestige Worldwide",
+    "Sterling Cooper",
 ]
-CO_A = ["Bright", "Nimbus", "Quantum", "Silver", "Red", "North", "Blue", "Iron", "Clear",
-        "Swift", "Apex", "Orbit", "Lumen", "Vertex", "Cobalt", "Maple", "Atlas", "Nova",
-        "Pixel", "Harbor", "Summit", "Zenith", "Echo", "Cedar", "Falcon", "Polar"]
-CO_B = ["path", "stack", "wave", "forge", "loop", "leaf", "grid", "point", "line", "works",
-        "labs", "scale", "base", "flow", "mind", "ly"]
-CO_C = ["", " Analytics", " Software", " Systems", " Health", " Logistics", " Capital",
-        " Robotics", " Media", " Cloud", " Security", " Foods", " Energy", " Networks"]
+CO_A = [
+    "Bright",
+    "Nimbus",
+    "Quantum",
+    "Silver",
+    "Red",
+    "North",
+    "Blue",
+    "Iron",
+    "Clear",
+    "Swift",
+    "Apex",
+    "Orbit",
+    "Lumen",
+    "Vertex",
+    "Cobalt",
+    "Maple",
+    "Atlas",
+    "Nova",
+    "Pixel",
+    "Harbor",
+    "Summit",
+    "Zenith",
+    "Echo",
+    "Cedar",
+    "Falcon",
+    "Polar",
+]
+CO_B = [
+    "path",
+    "stack",
+    "wave",
+    "forge",
+    "loop",
+    "leaf",
+    "grid",
+    "point",
+    "line",
+    "works",
+    "labs",
+    "scale",
+    "base",
+    "flow",
+    "mind",
+    "ly",
+]
+CO_C = [
+    "",
+    " Analytics",
+    " Software",
+    " Systems",
+    " Health",
+    " Logistics",
+    " Capital",
+    " Robotics",
+    " Media",
+    " Cloud",
+    " Security",
+    " Foods",
+    " Energy",
+    " Networks",
+]
 LEGAL = ["", "", "", " Inc.", " LLC", " GmbH", " Ltd", " Corp.", " S.A.", " B.V."]
 CITIES = [
     ("New York", "USA", ["NYC", "New York, NY", "Brooklyn, NY", "New York City"]),
     ("San Francisco", "USA", ["SF", "San Francisco Bay Area", "San Francisco, CA", "Bay Area"]),
-    ("Los Angeles", "USA", ["LA", "Los Angeles, CA"]), ("Chicago", "USA", ["Chicago, IL"]),
+    ("Los Angeles", "USA", ["LA", "Los Angeles, CA"]),
+    ("Chicago", "USA", ["Chicago, IL"]),
     ("Boston", "USA", ["Boston, MA", "Greater Boston Area"]),
     ("Austin", "USA", ["Austin, TX", "ATX"]),
     ("Seattle", "USA", ["Seattle, WA"]),
@@ -102,21 +378,51 @@ CITIES = [
     ("Berlin", "Germany", ["Berlin, Deutschland", "Berlin, Germany"]),
     ("Munich", "Germany", ["München", "Munich, Germany"]),
     ("Amsterdam", "Netherlands", ["Amsterdam, NL"]),
-    ("Madrid", "Spain", ["Madrid, España"]), ("Lisbon", "Portugal", ["Lisboa"]),
-    ("Toronto", "Canada", ["Toronto, ON"]), ("Sydney", "Australia", ["Sydney, NSW"]),
-    ("Tokyo", "Japan", ["Tokyo, Japan"]), ("Singapore", "Singapore", ["Singapore"]),
-    ("Bangalore", "India", ["Bengaluru", "Bangalore, India"]), ("Warsaw", "Poland", ["Warszawa"]),
-    ("Stockholm", "Sweden", ["Stockholm, Sweden"]), ("Copenhagen", "Denmark", ["København"]),
-    ("Dublin", "Ireland", ["Dublin, Ireland"]), ("Zurich", "Switzerland", ["Zürich"]),
+    ("Madrid", "Spain", ["Madrid, España"]),
+    ("Lisbon", "Portugal", ["Lisboa"]),
+    ("Toronto", "Canada", ["Toronto, ON"]),
+    ("Sydney", "Australia", ["Sydney, NSW"]),
+    ("Tokyo", "Japan", ["Tokyo, Japan"]),
+    ("Singapore", "Singapore", ["Singapore"]),
+    ("Bangalore", "India", ["Bengaluru", "Bangalore, India"]),
+    ("Warsaw", "Poland", ["Warszawa"]),
+    ("Stockholm", "Sweden", ["Stockholm, Sweden"]),
+    ("Copenhagen", "Denmark", ["København"]),
+    ("Dublin", "Ireland", ["Dublin, Ireland"]),
+    ("Zurich", "Switzerland", ["Zürich"]),
 ]
-TITLES = ["VP Engineering", "Head of Sales", "CTO", "CEO", "Founder", "Product Manager",
-          "Director of Marketing", "Data Scientist", "Software Engineer", "RevOps Lead",
-          "Account Executive", "CFO", "Head of Growth", "Solutions Architect"]
-SHORT_TITLES = {"VP Engineering": "VP Eng", "Director of Marketing": "Dir. Marketing",
-                "Head of Sales": "Head of Sales"}
-BIOS = ["Coffee, code and cats.", "Opinions my own.", "Dad. Runner. Builder.",
-        "Talking about B2B growth.", "Lifelong learner 📚", "Tech, travel, tacos.",
-        "Building things people love.", "Mostly here for the memes.", ""]
+TITLES = [
+    "VP Engineering",
+    "Head of Sales",
+    "CTO",
+    "CEO",
+    "Founder",
+    "Product Manager",
+    "Director of Marketing",
+    "Data Scientist",
+    "Software Engineer",
+    "RevOps Lead",
+    "Account Executive",
+    "CFO",
+    "Head of Growth",
+    "Solutions Architect",
+]
+SHORT_TITLES = {
+    "VP Engineering": "VP Eng",
+    "Director of Marketing": "Dir. Marketing",
+    "Head of Sales": "Head of Sales",
+}
+BIOS = [
+    "Coffee, code and cats.",
+    "Opinions my own.",
+    "Dad. Runner. Builder.",
+    "Talking about B2B growth.",
+    "Lifelong learner 📚",
+    "Tech, travel, tacos.",
+    "Building things people love.",
+    "Mostly here for the memes.",
+    "",
+]
 EMOJI = ["🚀", "✨", "🌍", "☕", "🇺🇸", "💡", "📈"]
 DEGREES = ["PhD", "MBA", "Ph.D.", "CPA", "MSc"]
 
@@ -133,6 +439,7 @@ class Dataset:
 
 def _strip_accents(s: str) -> str:
     from unidecode import unidecode
+
     return unidecode(s)
 
 
@@ -148,8 +455,9 @@ class _Gen:
         while len(names) < 1500:
             names.add(r.choice(CO_A) + r.choice(CO_B) + r.choice(CO_C))
         self.companies = sorted(names)
-        self.legal = {c: (c if c in NAMED_COMPANIES else c + r.choice(LEGAL))
-                      for c in self.companies}
+        self.legal = {
+            c: (c if c in NAMED_COMPANIES else c + r.choice(LEGAL)) for c in self.companies
+        }
         # Zipf-like popularity: a few big names and companies, a long tail.
         self.first_w = [1.0 / (i + 1) ** 0.3 for i in range(len(FIRST))]
         self.last_w = [1.0 / (i + 1) ** 0.5 for i in range(len(LAST))]
@@ -166,9 +474,15 @@ class _Gen:
         tld = ".com" if self.r.random() < 0.8 else self.r.choice([".io", ".de", ".co.uk"])
         return _slug(company.split(" ")[0] if len(company.split()) > 2 else company) + tld
 
-    def person(self, pid: str, first: str | None = None, last: str | None = None,
-               company: str | None = None, city: tuple[str, str, list[str]] | None = None,
-               record: bool = True) -> Person:
+    def person(
+        self,
+        pid: str,
+        first: str | None = None,
+        last: str | None = None,
+        company: str | None = None,
+        city: tuple[str, str, list[str]] | None = None,
+        record: bool = True,
+    ) -> Person:
         r = self.r
         first = first or r.choices(FIRST, self.first_w)[0][0]
         last = last or r.choices(LAST, self.last_w)[0]
@@ -184,15 +498,32 @@ class _Gen:
         dom = self.domain(company)
         f, lname = _slug(first), _slug(last)
         u = r.random()
-        email = (f"{f}.{lname}@{dom}" if u < 0.4 else f"{f[0]}{lname}@{dom}" if u < 0.6
-                 else f"{f}{lname}{r.randint(1, 99)}@gmail.com" if u < 0.7 else "")
-        li = (f"https://www.linkedin.com/in/{f}-{lname}-{r.randint(100, 999)}"
-              if r.random() < 0.3 else "")
+        email = (
+            f"{f}.{lname}@{dom}"
+            if u < 0.4
+            else f"{f[0]}{lname}@{dom}"
+            if u < 0.6
+            else f"{f}{lname}{r.randint(1, 99)}@gmail.com"
+            if u < 0.7
+            else ""
+        )
+        li = (
+            f"https://www.linkedin.com/in/{f}-{lname}-{r.randint(100, 999)}"
+            if r.random() < 0.3
+            else ""
+        )
         tw = "@" + self.handle(first, last, company) if r.random() < 0.12 else ""
         return Person(
-            id=pid, first_name=first if r.random() > 0.03 else first.upper(), last_name=last,
-            email=email, company=self.legal[company], title=r.choice(TITLES), city=city[0],
-            country=city[1] if r.random() < 0.9 else "", linkedin_url=li, twitter_handle=tw,
+            id=pid,
+            first_name=first if r.random() > 0.03 else first.upper(),
+            last_name=last,
+            email=email,
+            company=self.legal[company],
+            title=r.choice(TITLES),
+            city=city[0],
+            country=city[1] if r.random() < 0.9 else "",
+            linkedin_url=li,
+            twitter_handle=tw,
             owner=f"rep{r.randint(1, 20)}",
         )
 
@@ -200,12 +531,19 @@ class _Gen:
         r = self.r
         f, lname = _slug(first), _slug(last)
         nick = _slug(r.choice(dict(FIRST).get(first) or [first]))
-        shapes = [f"{f[0]}{lname}", f"{f}.{lname}", f"{lname}{f[0]}",
-                  f"{f}{lname}{r.randint(1, 99)}",
-                  f"{nick}_{lname[0]}", f"{f[0]}{lname}_{_slug(company.split()[0])[:8]}",
-                  f"{f}_{lname}", f"{nick}{lname}", f"real{f}{lname}",
-                  r.choice(["coffeelover", "growthgeek", "datanerd", "saasqueen", "builder"])
-                  + str(r.randint(1, 999))]
+        shapes = [
+            f"{f[0]}{lname}",
+            f"{f}.{lname}",
+            f"{lname}{f[0]}",
+            f"{f}{lname}{r.randint(1, 99)}",
+            f"{nick}_{lname[0]}",
+            f"{f[0]}{lname}_{_slug(company.split()[0])[:8]}",
+            f"{f}_{lname}",
+            f"{nick}{lname}",
+            f"real{f}{lname}",
+            r.choice(["coffeelover", "growthgeek", "datanerd", "saasqueen", "builder"])
+            + str(r.randint(1, 999)),
+        ]
         h = r.choices(shapes, [12, 12, 6, 10, 6, 5, 8, 6, 3, 14])[0]
         while h in self.handles:
             h += str(r.randint(0, 9))
@@ -274,25 +612,45 @@ class _Gen:
             kind += "+stored_handle"
         url = f"https://x.com/{handle}" if platform == "x" else ""
         if platform == "linkedin":
-            url = p.linkedin_url if p.linkedin_url and r.random() < 0.7 else (
-                f"https://www.linkedin.com/in/{handle.replace('.', '-').replace('_', '-')}")
+            url = (
+                p.linkedin_url
+                if p.linkedin_url and r.random() < 0.7
+                else (f"https://www.linkedin.com/in/{handle.replace('.', '-').replace('_', '-')}")
+            )
         if platform == "instagram":
             url = f"https://instagram.com/{handle}"
         bare = company
-        for suf in (" Inc.", " LLC", " GmbH", " Ltd", " Corp.", " S.A.", " B.V.", " Corporation",
-                    " Inc", " Corp", " Ltd"):
+        for suf in (
+            " Inc.",
+            " LLC",
+            " GmbH",
+            " Ltd",
+            " Corp.",
+            " S.A.",
+            " B.V.",
+            " Corporation",
+            " Inc",
+            " Corp",
+            " Ltd",
+        ):
             bare = bare.removesuffix(suf)
         words = bare.split()
         acr = "".join(w[0] for w in words).upper() if len(words) >= 3 else ""
         # How much a profile says depends on the platform: a LinkedIn headline nearly
         # always names the employer and the location is a required field; X and
         # Instagram bios of B2B buyers often, not always, do.
-        mention_p, loc_p = {"linkedin": (0.88, 0.95), "x": (0.7, 0.65),
-                            "instagram": (0.5, 0.5)}[platform]
+        mention_p, loc_p = {"linkedin": (0.88, 0.95), "x": (0.7, 0.65), "instagram": (0.5, 0.5)}[
+            platform
+        ]
         short = SHORT_TITLES.get(title, title)
         past = r.random()
-        past_note = (f" ex-{r.choice(self.companies).split()[0]}." if past < 0.08
-                     else f" Formerly at {r.choice(self.companies)}." if past < 0.14 else "")
+        past_note = (
+            f" ex-{r.choice(self.companies).split()[0]}."
+            if past < 0.08
+            else f" Formerly at {r.choice(self.companies)}."
+            if past < 0.14
+            else ""
+        )
         if r.random() < mention_p:
             u = r.random()
             if platform == "linkedin" or u < 0.3:
@@ -310,11 +668,20 @@ class _Gen:
             loc = r.choice(city[2]) if v < 0.5 else city[0] if v < 0.85 else city[1]
         else:
             loc = r.choice(["Remote", "🌍", "Earth", "Worldwide", ""])
-        website = (f"https://{self.domain(company)}" if r.random() < 0.12 else "")
+        website = f"https://{self.domain(company)}" if r.random() < 0.12 else ""
         mail = p.email if p.email and r.random() < 0.04 else ""
-        return Profile(key=key, platform=platform, user_id=str(r.randint(10**6, 10**9)),
-                       handle=handle, display_name=name, bio=bio, location=loc, url=url,
-                       website=website, email=mail), kind + noise
+        return Profile(
+            key=key,
+            platform=platform,
+            user_id=str(r.randint(10**6, 10**9)),
+            handle=handle,
+            display_name=name,
+            bio=bio,
+            location=loc,
+            url=url,
+            website=website,
+            email=mail,
+        ), kind + noise
 
 
 def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Dataset:
@@ -333,8 +700,16 @@ def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Datase
             co = next(k for k, v in g.legal.items() if v == other.company)
             # Another first name with the same initial that nobody there has with that family
             # name (a near-namesake of a near-namesake could otherwise be the first person again).
-            first = next((f for f, _ in FIRST if f != base and f[0] == base[0]
-                          and (f, other.last_name, co) not in g.name_company), None)
+            first = next(
+                (
+                    f
+                    for f, _ in FIRST
+                    if f != base
+                    and f[0] == base[0]
+                    and (f, other.last_name, co) not in g.name_company
+                ),
+                None,
+            )
             if first is None:
                 people.append(g.person(pid))
                 continue
@@ -356,19 +731,33 @@ def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Datase
             other = r.choice(people)
             if u < 0.75:  # exact namesake of a CRM contact, at another company and city
                 city = r.choice([c for c in CITIES if c[0] != other.city])
-                p = g.person("x", first=other.first_name.capitalize(), last=other.last_name,
-                             city=city, record=False)
+                p = g.person(
+                    "x",
+                    first=other.first_name.capitalize(),
+                    last=other.last_name,
+                    city=city,
+                    record=False,
+                )
                 k0 = "outsider_namesake"
             elif u < 0.85:  # same company and family name, another first name
                 base = other.first_name.capitalize()
                 co = next(k for k, v in g.legal.items() if v == other.company)
-                free = [f for f, _ in FIRST
-                        if f != base and (f, other.last_name, co) not in g.name_company]
+                free = [
+                    f
+                    for f, _ in FIRST
+                    if f != base and (f, other.last_name, co) not in g.name_company
+                ]
                 # In a mirror of a million, a big company may already hold every first
                 # name with this family name: then this outsider is a plain stranger.
                 if free:
-                    p = g.person("x", first=r.choice(free), last=other.last_name, company=co,
-                                 city=next(c for c in CITIES if c[0] == other.city), record=False)
+                    p = g.person(
+                        "x",
+                        first=r.choice(free),
+                        last=other.last_name,
+                        company=co,
+                        city=next(c for c in CITIES if c[0] == other.city),
+                        record=False,
+                    )
                     k0 = "outsider_colleague_namesake"
                 else:
                     p = g.person("x", record=False)
@@ -388,10 +777,29 @@ def generate(seed: int, n_people: int = 20000, n_profiles: int = 3000) -> Datase
 def write_csvs(ds: Dataset, out: Path) -> None:
     """profiles.csv / contacts.csv in the CLI's default columns, and truth.csv."""
     out.mkdir(parents=True, exist_ok=True)
-    pcols = ["key", "platform", "user_id", "handle", "display_name", "bio", "location", "url",
-             "email"]
-    ccols = ["id", "first_name", "last_name", "email", "company", "title", "city", "country",
-             "linkedin_url", "twitter_handle"]
+    pcols = [
+        "key",
+        "platform",
+        "user_id",
+        "handle",
+        "display_name",
+        "bio",
+        "location",
+        "url",
+        "email",
+    ]
+    ccols = [
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "company",
+        "title",
+        "city",
+        "country",
+        "linkedin_url",
+        "twitter_handle",
+    ]
     with (out / "profiles.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(pcols)

@@ -41,7 +41,7 @@ def right_signature(secret: str) -> str:
 def flip(signature: str, index: int) -> str:
     index %= len(signature)
     c = signature[index]
-    return signature[:index] + ("0" if c != "0" else "1") + signature[index + 1:]
+    return signature[:index] + ("0" if c != "0" else "1") + signature[index + 1 :]
 
 
 def naive_equal(a: str, b: str) -> bool:
@@ -87,12 +87,16 @@ def main() -> None:
     right = right_signature(SECRET)
     cases = {"first char wrong": flip(right, len("sha256=")), "last char wrong": flip(right, -1)}
     print(f"{args.rounds:,} interleaved rounds per case; median ns per check")
-    for label, check in (("enrich verify (hmac.compare_digest)", enrich_check),
-                         ("control: naive early-exit compare", naive_check)):
+    for label, check in (
+        ("enrich verify (hmac.compare_digest)", enrich_check),
+        ("control: naive early-exit compare", naive_check),
+    ):
         medians = measure(check, cases, args.rounds)
         first, last = medians["first char wrong"], medians["last char wrong"]
-        print(f"  {label:38} first wrong {first:8.0f}  last wrong {last:8.0f}  "
-              f"difference {last - first:+6.0f} ns ({last / first - 1:+.2%})")
+        print(
+            f"  {label:38} first wrong {first:8.0f}  last wrong {last:8.0f}  "
+            f"difference {last - first:+6.0f} ns ({last / first - 1:+.2%})"
+        )
 
 
 if __name__ == "__main__":

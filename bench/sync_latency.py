@@ -52,10 +52,19 @@ TIMEOUT_S = 60.0
 
 
 def signed(email: str, marker: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"type": "touchpoint.created", "data": {
-        "platform": "linkedin", "kind": "comment", "text": f"Latency probe {marker}",
-        "id": f"tp-{marker}", "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "actor": {"id": f"li-{email}", "email": email}}}).encode()
+    body = json.dumps(
+        {
+            "type": "touchpoint.created",
+            "data": {
+                "platform": "linkedin",
+                "kind": "comment",
+                "text": f"Latency probe {marker}",
+                "id": f"tp-{marker}",
+                "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "actor": {"id": f"li-{email}", "email": email},
+            },
+        }
+    ).encode()
     return body, standard_headers(STANDARD_SECRET, body)
 
 
@@ -72,23 +81,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def one_run(mode: str, crm: str, samples: int, workdir: Path,
-            redis: servers.Server | None, pg: servers.Server | None) -> dict[str, Any]:
+def one_run(
+    mode: str,
+    crm: str,
+    samples: int,
+    workdir: Path,
+    redis: servers.Server | None,
+    pg: servers.Server | None,
+) -> dict[str, Any]:
     with Sandbox(seed=people_seed(POOL)) as sandbox:
         if mode == "embedded":
-            settings = crm_settings(f"sqlite:///{workdir / f'{uuid.uuid4().hex}.db'}", sandbox,
-                                    crm)
+            settings = crm_settings(f"sqlite:///{workdir / f'{uuid.uuid4().hex}.db'}", sandbox, crm)
         else:
             assert redis is not None and pg is not None
             from redis import Redis
 
             Redis.from_url(redis.url).flushall()
-            settings = crm_settings(servers.create_database(pg, f"lat_{uuid.uuid4().hex[:10]}"),
-                                    sandbox, crm, redis_url=redis.url)
+            settings = crm_settings(
+                servers.create_database(pg, f"lat_{uuid.uuid4().hex[:10]}"),
+                sandbox,
+                crm,
+                redis_url=redis.url,
+            )
         upgrade(settings.database_url)
         client = create_app(settings).test_client()
-        worker = Process(["worker"], settings, workdir / f"worker-{uuid.uuid4().hex}.log") \
-            if mode == "redis" else None
+        worker = (
+            Process(["worker"], settings, workdir / f"worker-{uuid.uuid4().hex}.log")
+            if mode == "redis"
+            else None
+        )
         try:
             pull(runtime.current().engine, make_adapter(settings))
             # Warm-up (first-import and connection costs), not counted.
@@ -115,16 +136,22 @@ def one_run(mode: str, crm: str, samples: int, workdir: Path,
             if worker:
                 worker.stop()
             runtime.uninstall()
-    return {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
-            "max": max(latencies), "ack_p50": percentile(acks, 0.5)}
+    return {
+        "p50": percentile(latencies, 0.5),
+        "p95": percentile(latencies, 0.95),
+        "max": max(latencies),
+        "ack_p50": percentile(acks, 0.5),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modes", nargs="+", default=["embedded", "redis"],
-                        choices=["embedded", "redis"])
-    parser.add_argument("--crms", nargs="+", default=["salesforce", "hubspot"],
-                        choices=["salesforce", "hubspot"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["embedded", "redis"], choices=["embedded", "redis"]
+    )
+    parser.add_argument(
+        "--crms", nargs="+", default=["salesforce", "hubspot"], choices=["salesforce", "hubspot"]
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--samples", type=int, default=30)
     args = parser.parse_args()
@@ -140,9 +167,12 @@ def main() -> None:
                     for run in range(args.runs):
                         result = one_run(mode, crm, args.samples, Path(tmp), redis, pg)
                         runs.append(result)
-                        print(f"{mode:8} {crm:10} run {run + 1}: p50 {result['p50']:7.1f} ms  "
-                              f"p95 {result['p95']:7.1f} ms  max {result['max']:7.1f} ms  "
-                              f"(ack p50 {result['ack_p50']:.1f} ms)", flush=True)
+                        print(
+                            f"{mode:8} {crm:10} run {run + 1}: p50 {result['p50']:7.1f} ms  "
+                            f"p95 {result['p95']:7.1f} ms  max {result['max']:7.1f} ms  "
+                            f"(ack p50 {result['ack_p50']:.1f} ms)",
+                            flush=True,
+                        )
                     rows.append((mode, crm, runs))
     finally:
         for server in (redis, pg):
@@ -154,8 +184,10 @@ def main() -> None:
     for mode, crm, runs in rows:
         p50s, p95s = [r["p50"] for r in runs], [r["p95"] for r in runs]
         each50, each95 = (" / ".join(f"{v:.0f}" for v in values) for values in (p50s, p95s))
-        print(f"| {mode} | {crm} | {statistics.median(p50s):.0f} | {statistics.median(p95s):.0f}"
-              f" | {each50} | {each95} |")
+        print(
+            f"| {mode} | {crm} | {statistics.median(p50s):.0f} | {statistics.median(p95s):.0f}"
+            f" | {each50} | {each95} |"
+        )
 
 
 if __name__ == "__main__":

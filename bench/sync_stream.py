@@ -245,9 +245,10 @@ def one_run(
             clear_by = stream_end + window + 180
             while time.time() < clear_by:
                 with Session(engine) as s:
-                    pending = s.exec(select(SyncRequest)).first() or s.exec(
-                        select(RawEvent.id).where(RawEvent.status == "pending")
-                    ).first()
+                    pending = (
+                        s.exec(select(SyncRequest)).first()
+                        or s.exec(select(RawEvent.id).where(RawEvent.status == "pending")).first()
+                    )
                     waiting = s.exec(
                         select(Handoff).where(col(Handoff.status).in_(("pending", "sending")))
                     ).first()
@@ -316,8 +317,11 @@ def one_run(
         wrong = [e for e in people if theirs.get(e) != scores.get(e)]
         wrong_fields = len(wrong)
         if wrong:
-            print("wrong fields, e.g.:", [(e, scores.get(e), theirs.get(e)) for e in wrong[:5]],
-                  flush=True)
+            print(
+                "wrong fields, e.g.:",
+                [(e, scores.get(e), theirs.get(e)) for e in wrong[:5]],
+                flush=True,
+            )
         shown = final_markers(sandbox, crm)
     # Routine: per person, the touch the CRM shows last (the newest enrich wrote), from its 2xx
     # to when it first showed.

@@ -38,10 +38,12 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     if settings.env == "production":
+
         @app.after_request
         def _hsts(response: Response) -> Response:
-            response.headers.setdefault("Strict-Transport-Security",
-                                        "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
             return response
 
     import webhooks

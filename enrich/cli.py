@@ -96,15 +96,30 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.option("--host", default=None, help="bind address [default: HOST or 127.0.0.1]")
 @click.option("--port", type=int, default=None, help="port [default: PORT or 8000]")
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn processes")
-@click.option("--threads", type=int, default=8, show_default=True,
-              help="threads per process (requests in flight per process)")
+@click.option(
+    "--threads",
+    type=int,
+    default=8,
+    show_default=True,
+    help="threads per process (requests in flight per process)",
+)
 @click.option("--no-migrate", is_flag=True, help="do not run `db upgrade` first")
-@click.option("--reuse-port", is_flag=True,
-              help="bind with SO_REUSEPORT (the kernel spreads connections over the workers; "
-                   "a second server on the same port then shares the traffic silently)")
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="bind with SO_REUSEPORT (the kernel spreads connections over the workers; "
+    "a second server on the same port then shares the traffic silently)",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, threads: int,
-          no_migrate: bool, reuse_port: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int,
+    threads: int,
+    no_migrate: bool,
+    reuse_port: bool,
+) -> None:
     """Run the web app (webhooks, console, API) under gunicorn.
 
     Without REDIS_URL the jobs run in-process (embedded queue + scheduler thread).
@@ -200,8 +215,10 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
         finally:  # a manual pull spends the same daily API budget as the scheduled one
             budget.charge(rt.engine, adapter.name, adapter.calls)
     plural = {"opportunity": "opportunities"}
-    click.echo(", ".join(f"{n} {plural.get(obj, obj + 's')}" for obj, n in counts.items())
-               + f" pulled from {adapter.name} in {adapter.calls} API calls")
+    click.echo(
+        ", ".join(f"{n} {plural.get(obj, obj + 's')}" for obj, n in counts.items())
+        + f" pulled from {adapter.name} in {adapter.calls} API calls"
+    )
 
 
 @crm.command("setup")
@@ -236,14 +253,17 @@ def sync_group(ctx: click.Context) -> None:
     from enrich.sync.writer import sync_pending
 
     if settings_from(ctx).crm == "none":
-        raise click.ClickException("no CRM configured: set CRM=salesforce or CRM=hubspot "
-                                   "(see README)")
+        raise click.ClickException(
+            "no CRM configured: set CRM=salesforce or CRM=hubspot (see README)"
+        )
     use_runtime(ctx, embedded_worker=False)
     stats = sync_pending()
     click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) or "nothing to write")
     if stats.get("auth_failed"):
-        raise click.ClickException("the CRM refused enrich's credentials: fix them, then "
-                                   "replay the crm_auth dead letter (enrich sync replay ID)")
+        raise click.ClickException(
+            "the CRM refused enrich's credentials: fix them, then "
+            "replay the crm_auth dead letter (enrich sync replay ID)"
+        )
 
 
 @sync_group.command("replay")
@@ -263,8 +283,12 @@ def sync_replay(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -> N
 
 # --- scores -----------------------------------------------------------------------------------
 @cli.command("score")
-@click.option("--recompute", is_flag=True, required=True,
-              help="rebuild every person's score, interests and account roll-up")
+@click.option(
+    "--recompute",
+    is_flag=True,
+    required=True,
+    help="rebuild every person's score, interests and account roll-up",
+)
 @click.pass_context
 def score_cmd(ctx: click.Context, recompute: bool) -> None:
     """Rebuild scores with the active rules (after a rule or taxonomy change); people whose
@@ -276,8 +300,10 @@ def score_cmd(ctx: click.Context, recompute: bool) -> None:
     rt = use_runtime(ctx, embedded_worker=False)
     with tqdm(unit=" people", disable=not sys.stderr.isatty(), desc="scoring") as bar:
         result = recompute_all(rt.engine, progress=bar.update)
-    click.echo(f"{result['people']} people rescored; {result['changed']} changed and queued "
-               "for the CRM (`enrich sync` or a worker writes them)")
+    click.echo(
+        f"{result['people']} people rescored; {result['changed']} changed and queued "
+        "for the CRM (`enrich sync` or a worker writes them)"
+    )
 
 
 # --- retention --------------------------------------------------------------------------------
@@ -294,30 +320,47 @@ def purge_cmd(ctx: click.Context, dry_run: bool) -> None:
     from enrich.retention import purge
 
     rt = use_runtime(ctx, embedded_worker=False)
-    report = purge(rt.engine, raw_event_days=rt.settings.raw_event_retention_days,
-                   touchpoint_days=rt.settings.touchpoint_retention_days, dry_run=dry_run,
-                   actor="cli")
+    report = purge(
+        rt.engine,
+        raw_event_days=rt.settings.raw_event_retention_days,
+        touchpoint_days=rt.settings.touchpoint_retention_days,
+        dry_run=dry_run,
+        actor="cli",
+    )
     click.echo(("would purge " if dry_run else "") + report.summary())
 
 
 # --- demo ---------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--port", type=int, default=None, help="enrich port [default: PORT or 8000]")
-@click.option("--crm", "crm_name", type=click.Choice(["salesforce", "hubspot"]),
-              default="salesforce", show_default=True)
-@click.option("--salesforce-port", type=int, default=8766, show_default=True,
-              help="the sandbox's Salesforce port")
-@click.option("--hubspot-port", type=int, default=8765, show_default=True,
-              help="the sandbox's HubSpot port")
+@click.option(
+    "--crm",
+    "crm_name",
+    type=click.Choice(["salesforce", "hubspot"]),
+    default="salesforce",
+    show_default=True,
+)
+@click.option(
+    "--salesforce-port",
+    type=int,
+    default=8766,
+    show_default=True,
+    help="the sandbox's Salesforce port",
+)
+@click.option(
+    "--hubspot-port", type=int, default=8765, show_default=True, help="the sandbox's HubSpot port"
+)
 @click.pass_context
-def demo(ctx: click.Context, port: int | None, crm_name: str, salesforce_port: int,
-         hubspot_port: int) -> None:
+def demo(
+    ctx: click.Context, port: int | None, crm_name: str, salesforce_port: int, hubspot_port: int
+) -> None:
     """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run`
     runs), with a week of sample history and a console user. SIGTERM stops it like Ctrl-C."""
     from enrich.demo import run_demo
 
-    run_demo(settings_from(ctx), port=port, crm=crm_name, sf_port=salesforce_port,
-             hs_port=hubspot_port)
+    run_demo(
+        settings_from(ctx), port=port, crm=crm_name, sf_port=salesforce_port, hs_port=hubspot_port
+    )
 
 
 def _register_feature_commands() -> None:
@@ -327,8 +370,13 @@ def _register_feature_commands() -> None:
     from enrich.matching.cli import match
     from enrich.sandbox.cli import sandbox
 
-    for command, name in ((sandbox, "sandbox"), (match, "match"), (events, "events"),
-                          (import_, "import"), (users, "users")):
+    for command, name in (
+        (sandbox, "sandbox"),
+        (match, "match"),
+        (events, "events"),
+        (import_, "import"),
+        (users, "users"),
+    ):
         cli.add_command(command, name)
 
 

@@ -27,12 +27,20 @@ class SocialAccount(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     platform: Literal["x", "facebook", "instagram", "linkedin"]
-    id: str = Field(min_length=1, max_length=200, description="X user id, FB page id, IG "
-                    "business account id, or LinkedIn organization URN (a bare number is accepted)")
-    name: str = Field(min_length=1, max_length=200, description="what the CRM shows, e.g. "
-                      "'our LinkedIn page'")
-    secret: str | None = Field(None, description="this account's app secret, when it has its own "
-                               "app (X consumer secret / Meta app secret / LinkedIn clientSecret)")
+    id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="X user id, FB page id, IG "
+        "business account id, or LinkedIn organization URN (a bare number is accepted)",
+    )
+    name: str = Field(
+        min_length=1, max_length=200, description="what the CRM shows, e.g. 'our LinkedIn page'"
+    )
+    secret: str | None = Field(
+        None,
+        description="this account's app secret, when it has its own "
+        "app (X consumer secret / Meta app secret / LinkedIn clientSecret)",
+    )
 
     @field_validator("id", mode="before")
     @classmethod
@@ -99,38 +107,52 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, alias="ENRICH_ADMIN_TOKEN")
     secret_key: str | None = Field(None, alias="ENRICH_SECRET_KEY")
     metrics_token: str | None = Field(
-        None, alias="ENRICH_METRICS_TOKEN", description="bearer token for GET /metrics; "
-        "required outside development (see enrich/metrics.py)")
+        None,
+        alias="ENRICH_METRICS_TOKEN",
+        description="bearer token for GET /metrics; "
+        "required outside development (see enrich/metrics.py)",
+    )
     worker_threads: int = Field(4, alias="ENRICH_WORKER_THREADS")
     sweep_after_s: float = Field(
         30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
     )
     sync_window_s: float = Field(
-        60.0, ge=0, alias="ENRICH_SYNC_WINDOW_S", description="routine CRM updates of a record "
+        60.0,
+        ge=0,
+        alias="ENRICH_SYNC_WINDOW_S",
+        description="routine CRM updates of a record "
         "(score, interests, last touch) wait this long after its first news, so that what "
         "arrives meanwhile goes out in the same write and in full batches; a hand-off goes out "
         "at once. 60 s: reps see changes within about a minute, and a steady trickle costs at "
         "most ~3 calls a minute (~4,300 a day, under half the default daily budget); see "
-        "docs/SYNC.md")
+        "docs/SYNC.md",
+    )
     sync_lease_s: float = Field(
         120.0, alias="ENRICH_SYNC_LEASE_S", description="a sync run owns its records this long"
     )
     sqlite_busy_timeout_ms: int = Field(
-        5000, alias="ENRICH_SQLITE_BUSY_TIMEOUT_MS", ge=0,
+        5000,
+        alias="ENRICH_SQLITE_BUSY_TIMEOUT_MS",
+        ge=0,
         description="how long a SQLite write waits for another writer's lock before a 503",
     )
     raw_event_retention_days: float = Field(
-        30.0, alias="ENRICH_RAW_EVENT_RETENTION_DAYS",
+        30.0,
+        alias="ENRICH_RAW_EVENT_RETENTION_DAYS",
         description="purge processed raw deliveries older than this (0 = keep forever)",
     )
     touchpoint_retention_days: float = Field(
-        730.0, alias="ENRICH_TOUCHPOINT_RETENTION_DAYS",
+        730.0,
+        alias="ENRICH_TOUCHPOINT_RETENTION_DAYS",
         description="purge touchpoints that happened longer ago than this (0 = keep forever)",
     )
     trusted_proxies: int = Field(
-        0, alias="ENRICH_TRUSTED_PROXIES", ge=0, le=5,
+        0,
+        alias="ENRICH_TRUSTED_PROXIES",
+        ge=0,
+        le=5,
         description="reverse proxies in front of enrich whose X-Forwarded-For/-Proto to believe "
-                    "(0 = none: the client is the peer address, as sign-in lockout needs)",
+        "(0 = none: the client is the peer address, as sign-in lockout needs)",
     )
     log_level: str = Field("INFO", alias="ENRICH_LOG_LEVEL")
     log_json: bool = Field(False, alias="ENRICH_LOG_JSON")
@@ -150,29 +172,44 @@ class Settings(BaseSettings):
     salesforce_client_id: str | None = Field(None, description="the connected app's consumer key")
     salesforce_client_secret: str | None = None
     salesforce_login_url: str = Field(
-        "https://login.salesforce.com", description="token endpoint host: login, test (sandbox "
-        "orgs) or your My Domain, e.g. https://acme.my.salesforce.com")
+        "https://login.salesforce.com",
+        description="token endpoint host: login, test (sandbox "
+        "orgs) or your My Domain, e.g. https://acme.my.salesforce.com",
+    )
     salesforce_api_version: str = "59.0"
     salesforce_bulk_threshold: int | None = Field(
-        2000, ge=1, description="field updates of more records than this in one run go "
-        "through Bulk API 2.0 (Salesforce's guidance: past 2,000); unset = never")
+        2000,
+        ge=1,
+        description="field updates of more records than this in one run go "
+        "through Bulk API 2.0 (Salesforce's guidance: past 2,000); unset = never",
+    )
     salesforce_bulk_poll_s: float = Field(
-        2.0, gt=0, description="seconds between polls of a Bulk API 2.0 job")
+        2.0, gt=0, description="seconds between polls of a Bulk API 2.0 job"
+    )
     hubspot_access_token: str | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
     hubspot_searches_per_s: int = Field(
-        5, ge=1, description="HubSpot's CRM search limit per second (per token); enrich paces "
-        "its searches (incremental pulls, note look-ups) below it, across workers with Redis")
+        5,
+        ge=1,
+        description="HubSpot's CRM search limit per second (per token); enrich paces "
+        "its searches (incremental pulls, note look-ups) below it, across workers with Redis",
+    )
     hubspot_note_key_property: str = Field(
-        "enrich_touchpoint_id", pattern=r"^[a-z][a-z0-9_]*$", description="the unique-value "
+        "enrich_touchpoint_id",
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="the unique-value "
         "property on notes that keys enrich's notes and hand-offs (they are upserted on it, so "
         "never written twice); `enrich crm setup` creates it, or on a portal whose "
-        "enrich_touchpoint_id is not unique creates enrich_touchpoint_key and says to set this")
+        "enrich_touchpoint_id is not unique creates enrich_touchpoint_key and says to set this",
+    )
     hubspot_deletions_every_h: float = Field(
-        6.0, ge=0, description="how often an incremental pull also lists the records deleted "
+        6.0,
+        ge=0,
+        description="how often an incremental pull also lists the records deleted "
         "(archived) in HubSpot, so they leave the mirror; search leaves them out and the "
         "archived listing cannot be filtered by date, so each check pages through all of them "
-        "(one call per 100). Full pulls always check; 0 = every pull")
+        "(one call per 100). Full pulls always check; 0 = every pull",
+    )
     crm_timeout_s: float = 30.0
     crm_daily_budget: int = Field(
         10_000, description="API calls enrich may spend per UTC day on the CRM connection"
@@ -184,8 +221,10 @@ class Settings(BaseSettings):
         0.1, description="...and at most this share of the org's daily allocation, once known"
     )
     crm_fields: str | None = Field(
-        None, alias="ENRICH_CRM_FIELDS", description="field mapping RevOps can change: a "
-        "YAML/JSON file path or inline JSON (see enrich/sync/fields.py and the README)"
+        None,
+        alias="ENRICH_CRM_FIELDS",
+        description="field mapping RevOps can change: a "
+        "YAML/JSON file path or inline JSON (see enrich/sync/fields.py and the README)",
     )
 
     # Webhook secrets (see webhooks/): several comma-separated values allow rotation.
@@ -203,24 +242,32 @@ class Settings(BaseSettings):
     # The social card inside the CRM (enrich/embed/, docs/CRM_CARD.md). Comma-separated
     # secrets allow rotation; unset = that CRM's card routes answer 404 not_configured.
     hubspot_client_secret: str | None = Field(
-        None, description="the HubSpot app's client secret: checks X-HubSpot-Signature-v3 on "
-        "the app card's hubspot.fetch() requests")
+        None,
+        description="the HubSpot app's client secret: checks X-HubSpot-Signature-v3 on "
+        "the app card's hubspot.fetch() requests",
+    )
     hubspot_portal_id: str | None = Field(
-        None, description="only this HubSpot account (portal) may ask for cards; unset = any "
-        "portal the app is installed in")
+        None,
+        description="only this HubSpot account (portal) may ask for cards; unset = any "
+        "portal the app is installed in",
+    )
     salesforce_card_key: str | None = Field(
-        None, description="the per-org secret the Salesforce named credential sends in the "
-        "X-Enrich-Card-Key header (at least 32 characters)")
+        None,
+        description="the per-org secret the Salesforce named credential sends in the "
+        "X-Enrich-Card-Key header (at least 32 characters)",
+    )
     card_requests_per_minute: int = Field(
-        60, ge=1, description="card requests one CRM user may make per minute (per web process)")
+        60, ge=1, description="card requests one CRM user may make per minute (per web process)"
+    )
 
     @field_validator("salesforce_card_key")
     @classmethod
     def _card_key_strong(cls, value: str | None) -> str | None:
         # It is a bearer secret (no signature over the request): it must not be guessable.
         if value is not None and any(len(key) < 32 for key in split_secrets(value)):
-            raise ValueError("each key must be at least 32 characters (e.g. `openssl rand "
-                             "-hex 32`)")
+            raise ValueError(
+                "each key must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+            )
         return value
 
     @field_validator("database_url")
@@ -271,8 +318,10 @@ class Settings(BaseSettings):
             return _parse_accounts(value, None)
         path = Path(value).expanduser()
         if not path.is_file():
-            raise ConfigError(f"ENRICH_ACCOUNTS: no such file {value!r} (give a YAML/JSON file "
-                              "path or an inline JSON list)")
+            raise ConfigError(
+                f"ENRICH_ACCOUNTS: no such file {value!r} (give a YAML/JSON file "
+                "path or an inline JSON list)"
+            )
         return _parse_accounts(str(path), path.stat().st_mtime)
 
     def accounts_for(self, receiver: str) -> dict[str, SocialAccount]:
@@ -281,8 +330,11 @@ class Settings(BaseSettings):
 
     def platform_secrets(self, receiver: str) -> list[str]:
         """The app-wide secrets of a receiver (X_CONSUMER_SECRET etc.), first one signs."""
-        names = {"x": "x_consumer_secret", "meta": "meta_app_secret",
-                 "linkedin": "linkedin_client_secret"}
+        names = {
+            "x": "x_consumer_secret",
+            "meta": "meta_app_secret",
+            "linkedin": "linkedin_client_secret",
+        }
         return split_secrets(getattr(self, names[receiver]))
 
     def check_production(self) -> None:

@@ -57,7 +57,8 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
 
 def _request(session: object, record_id: int) -> None:
     existing = session.exec(  # type: ignore[attr-defined]
-        select(SyncRequest).where(SyncRequest.record_id == record_id)).first()
+        select(SyncRequest).where(SyncRequest.record_id == record_id)
+    ).first()
     if existing is None:
         session.add(SyncRequest(record_id=record_id))  # type: ignore[attr-defined]
     else:

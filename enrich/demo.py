@@ -357,7 +357,7 @@ def _run(
                         .where(col(CrmRecord.deleted).is_(False))
                         .group_by(CrmRecord.object_type)
                     ).all()
-                )  # noqa: E712
+                )
                 first_run = _count(session, Touchpoint) == 0
             user = demo_user(engine) if settings.env == "development" else None
         finally:

@@ -17,16 +17,28 @@ def events() -> None:
     """Stored webhook deliveries: send samples, replay."""
 
 
-SECRET_VARS = {"x": "X_CONSUMER_SECRET", "meta": "META_APP_SECRET",
-               "linkedin": "LINKEDIN_CLIENT_SECRET"}
+SECRET_VARS = {
+    "x": "X_CONSUMER_SECRET",
+    "meta": "META_APP_SECRET",
+    "linkedin": "LINKEDIN_CLIENT_SECRET",
+}
 
 
 @events.command("send-sample")
 @click.option("--to", "url", default=None, help="base URL of enrich [default: http://HOST:PORT]")
-@click.option("--platform", type=click.Choice(["x", "meta", "linkedin", "standard", "all"]),
-              default="all", show_default=True, help="whose format and signature to send")
-@click.option("--source", default="demo", show_default=True,
-              help="Standard Webhooks source name (its secret must be in STANDARD_WEBHOOK_SECRETS)")
+@click.option(
+    "--platform",
+    type=click.Choice(["x", "meta", "linkedin", "standard", "all"]),
+    default="all",
+    show_default=True,
+    help="whose format and signature to send",
+)
+@click.option(
+    "--source",
+    default="demo",
+    show_default=True,
+    help="Standard Webhooks source name (its secret must be in STANDARD_WEBHOOK_SECRETS)",
+)
 @click.pass_context
 def send_sample(ctx: click.Context, url: str | None, platform: str, source: str) -> None:
     """Send correctly signed sample deliveries, as each platform would sign them."""
@@ -52,8 +64,9 @@ def send_sample(ctx: click.Context, url: str | None, platform: str, source: str)
         ctx.exit(1)
 
 
-def _sample_plan(settings: Settings, wanted: list[str],
-                 source: str) -> tuple[list[tuple[str, bytes, dict[str, str]]], list[str]]:
+def _sample_plan(
+    settings: Settings, wanted: list[str], source: str
+) -> tuple[list[tuple[str, bytes, dict[str, str]]], list[str]]:
     from enrich.samples import platform_deliveries, standard_deliveries
 
     plan: list[tuple[str, bytes, dict[str, str]]] = []
@@ -62,19 +75,24 @@ def _sample_plan(settings: Settings, wanted: list[str],
         if platform == "standard":
             secrets = settings.standard_secrets().get(source)
             if not secrets:
-                missing.append(f"no Standard Webhooks secret for source {source!r}: set "
-                               f"STANDARD_WEBHOOK_SECRETS={source}=whsec_<base64>")
+                missing.append(
+                    f"no Standard Webhooks secret for source {source!r}: set "
+                    f"STANDARD_WEBHOOK_SECRETS={source}=whsec_<base64>"
+                )
                 continue
-            plan += [(f"/webhooks/standard/{source}", body, headers)
-                     for body, headers in standard_deliveries(secrets[0])]
+            plan += [
+                (f"/webhooks/standard/{source}", body, headers)
+                for body, headers in standard_deliveries(secrets[0])
+            ]
             continue
         secrets = settings.platform_secrets(platform)
         if not secrets:
             missing.append(f"no {platform} secret: set {SECRET_VARS[platform]}")
             continue
         # Land on a listed account when there is one, so the samples show its CRM-facing name.
-        ids: dict[str, str] = {a.platform: a.id for a in reversed(settings.social_accounts())
-                               if not a.secret}
+        ids: dict[str, str] = {
+            a.platform: a.id for a in reversed(settings.social_accounts()) if not a.secret
+        }
         plan += platform_deliveries(platform, secrets[0], ids)
     return plan, missing
 
@@ -112,9 +130,23 @@ def replay(ctx: click.Context, source: str | None, since: Any, until: Any) -> No
 
 
 # --- import -------------------------------------------------------------------------------------
-IMPORT_COLUMNS = ("platform", "kind", "occurred_at", "actor_id", "actor_handle", "actor_name",
-                  "actor_email", "actor_bio", "actor_location", "actor_url", "post_id",
-                  "post_url", "post_text", "text", "id")
+IMPORT_COLUMNS = (
+    "platform",
+    "kind",
+    "occurred_at",
+    "actor_id",
+    "actor_handle",
+    "actor_name",
+    "actor_email",
+    "actor_bio",
+    "actor_location",
+    "actor_url",
+    "post_id",
+    "post_url",
+    "post_text",
+    "text",
+    "id",
+)
 REQUIRED_COLUMNS = ("platform", "actor_id")
 
 
@@ -146,16 +178,25 @@ def row_message(row: dict[str, str]) -> dict[str, Any]:
         try:
             _parse_iso(value["occurred_at"])
         except ValueError as exc:
-            raise RowError("occurred_at", f"{value['occurred_at']!r} is not an ISO-8601 "
-                           "date-time like 2026-03-03T10:15:00Z") from exc
-    actor = {name: value[f"actor_{name}"] for name in
-             ("id", "handle", "name", "email", "bio", "location", "url")
-             if value.get(f"actor_{name}")}
-    post = {name: value[f"post_{name}"] for name in ("id", "url", "text")
-            if value.get(f"post_{name}")}
+            raise RowError(
+                "occurred_at",
+                f"{value['occurred_at']!r} is not an ISO-8601 date-time like 2026-03-03T10:15:00Z",
+            ) from exc
+    actor = {
+        name: value[f"actor_{name}"]
+        for name in ("id", "handle", "name", "email", "bio", "location", "url")
+        if value.get(f"actor_{name}")
+    }
+    post = {
+        name: value[f"post_{name}"] for name in ("id", "url", "text") if value.get(f"post_{name}")
+    }
     data: dict[str, Any] = {"platform": value["platform"].lower(), "kind": kind, "actor": actor}
-    for name, content in (("occurred_at", value.get("occurred_at")), ("text", value.get("text")),
-                          ("id", value.get("id")), ("post", post)):
+    for name, content in (
+        ("occurred_at", value.get("occurred_at")),
+        ("text", value.get("text")),
+        ("id", value.get("id")),
+        ("post", post),
+    ):
         if content:
             data[name] = content
     message = {"type": "touchpoint.created", "data": data}
@@ -208,10 +249,18 @@ def import_touchpoints(ctx: click.Context, file: Path) -> None:
     absent = [c for c in REQUIRED_COLUMNS if c not in columns]
     if unknown or absent:
         raise click.ClickException(
-            f"{file}: " + "; ".join(filter(None, [
-                f"unknown columns {', '.join(unknown)}" if unknown else "",
-                f"missing columns {', '.join(absent)}" if absent else ""]))
-            + f" (expected: {', '.join(IMPORT_COLUMNS)})")
+            f"{file}: "
+            + "; ".join(
+                filter(
+                    None,
+                    [
+                        f"unknown columns {', '.join(unknown)}" if unknown else "",
+                        f"missing columns {', '.join(absent)}" if absent else "",
+                    ],
+                )
+            )
+            + f" (expected: {', '.join(IMPORT_COLUMNS)})"
+        )
     source = f"import:{file.name}"[:80]
     rt = use_runtime(ctx, embedded_worker=False)
     errors: list[str] = []
@@ -229,8 +278,9 @@ def import_touchpoints(ctx: click.Context, file: Path) -> None:
                 continue
             body = json.dumps(message, sort_keys=True).encode()
             delivery_id = message["data"].get("id") or hashlib.sha256(body).hexdigest()[:40]
-            raw_id, new = store_raw_event(rt.engine, source=source, delivery_id=delivery_id,
-                                          body=body, headers={})
+            raw_id, new = store_raw_event(
+                rt.engine, source=source, delivery_id=delivery_id, body=body, headers={}
+            )
             if new:
                 process_raw_event(raw_id)
                 created += 1

@@ -59,9 +59,18 @@ _PARSE_ERRORS: list[tuple[type[Exception], int, str, str]] = [
     (UnsupportedTransferCoding, 501, "Not Implemented", "unsupported_transfer_coding"),
     (ForbiddenProxyRequest, 403, "Forbidden", "forbidden_proxy"),
 ]
-_CLIENT_ERRORS = (InvalidRequestLine, InvalidRequestMethod, InvalidHTTPVersion, InvalidHeader,
-                  InvalidHeaderName, InvalidProxyLine, InvalidSchemeHeaders, ObsoleteFolding,
-                  InvalidChunkSize, InvalidChunkExtension)
+_CLIENT_ERRORS = (
+    InvalidRequestLine,
+    InvalidRequestMethod,
+    InvalidHTTPVersion,
+    InvalidHeader,
+    InvalidHeaderName,
+    InvalidProxyLine,
+    InvalidSchemeHeaders,
+    ObsoleteFolding,
+    InvalidChunkSize,
+    InvalidChunkExtension,
+)
 
 
 @dataclass
@@ -77,7 +86,7 @@ def request_complete(data: bytes | bytearray, max_body: int) -> bool:
     end = data.find(_HEAD_END)
     if end < 0:
         return len(data) > defaults.MAX_REQUEST_HEAD_BYTES
-    head, body_at = bytes(data[:end + 2]), end + 4
+    head, body_at = bytes(data[: end + 2]), end + 4
     if _CHUNKED.search(head):
         return _chunked_complete(data, body_at, max_body)
     found = _CONTENT_LENGTH.search(head)
@@ -103,7 +112,7 @@ def _chunked_complete(data: bytes | bytearray, body_at: int, max_body: int) -> b
         except ValueError:
             return True  # the parser answers 400
         if size == 0:  # trailers, then an empty line
-            rest = data[line_end + 2:]
+            rest = data[line_end + 2 :]
             return rest.startswith(b"\r\n") or _HEAD_END in rest
         at = line_end + 2 + size + 2
         if at > len(data):
@@ -120,8 +129,11 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().init_process()
 
     def enqueue_req(self, conn: TConn) -> None:
-        ready = getattr(conn, "prebuffered", None) is not None or self.cfg.is_ssl or (
-            conn.parser is not None and conn.parser.unreader.buf.getvalue())
+        ready = (
+            getattr(conn, "prebuffered", None) is not None
+            or self.cfg.is_ssl
+            or (conn.parser is not None and conn.parser.unreader.buf.getvalue())
+        )
         if ready:
             super().enqueue_req(conn)
             return
@@ -151,7 +163,7 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
             head_end = state.data.find(_HEAD_END)
             expect = _EXPECT_CONTINUE.search(state.data, 0, head_end + 2)
             if expect:  # the client waits for this before sending its body
-                del state.data[expect.start():expect.end()]
+                del state.data[expect.start() : expect.end()]
                 with contextlib.suppress(OSError):
                     conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         if request_complete(state.data, self.max_body):
@@ -179,9 +191,13 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
         now = time.monotonic()
         for conn in [c for c, state in self.buffering.items() if state.deadline <= now]:
             self._forget(conn)
-            _write_json_error(conn.sock, 408, "Request Timeout", "request_timeout",
-                              f"the request was not received within "
-                              f"{defaults.REQUEST_READ_S:g} s")
+            _write_json_error(
+                conn.sock,
+                408,
+                "Request Timeout",
+                "request_timeout",
+                f"the request was not received within {defaults.REQUEST_READ_S:g} s",
+            )
             self.nr_conns -= 1
             conn.close()
 
@@ -200,7 +216,9 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
 
 def _write_json_error(sock: Any, status: int, reason: str, code: str, message: str) -> None:
     body = json.dumps({"error": {"status": status, "code": code, "message": message}}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with contextlib.suppress(OSError):
         write_nonblock(sock, head + body)

@@ -38,9 +38,11 @@ log = logging.getLogger("enrich.linking")
 
 
 def active_rules(session: Session) -> match_rules.RuleSet:
-    row = session.exec(select(RuleSet.id, RuleSet.version).where(
-        RuleSet.kind == "match", RuleSet.active == True)  # noqa: E712
-        .order_by(col(RuleSet.id).desc())).first()
+    row = session.exec(
+        select(RuleSet.id, RuleSet.version)
+        .where(RuleSet.kind == "match", RuleSet.active == True)  # noqa: E712
+        .order_by(col(RuleSet.id).desc())
+    ).first()
     if row is None:
         return _default_rules()
     rule_set_id, _ = row
@@ -69,19 +71,31 @@ def _parsed(rule_set_id: int, session: Session) -> match_rules.RuleSet:
 
 def to_person(record: CrmRecord) -> Person:
     return Person(
-        id=str(record.id), first_name=record.first_name or "", last_name=record.last_name or "",
-        email=record.email or "", company=record.company or "", title=record.title or "",
-        city=record.city or "", country=record.country or "",
-        linkedin_url=record.linkedin_url or "", twitter_handle=record.twitter_handle or "",
+        id=str(record.id),
+        first_name=record.first_name or "",
+        last_name=record.last_name or "",
+        email=record.email or "",
+        company=record.company or "",
+        title=record.title or "",
+        city=record.city or "",
+        country=record.country or "",
+        linkedin_url=record.linkedin_url or "",
+        twitter_handle=record.twitter_handle or "",
         owner=record.owner_id or "",
     )
 
 
 def to_profile(profile: SocialProfile) -> Profile:
     return Profile(
-        key=str(profile.id), platform=profile.platform, user_id=profile.platform_user_id,
-        handle=profile.handle or "", display_name=profile.name or "", bio=profile.bio or "",
-        location=profile.location or "", url=profile.url or "", website=profile.website or "",
+        key=str(profile.id),
+        platform=profile.platform,
+        user_id=profile.platform_user_id,
+        handle=profile.handle or "",
+        display_name=profile.name or "",
+        bio=profile.bio or "",
+        location=profile.location or "",
+        url=profile.url or "",
+        website=profile.website or "",
         email=profile.email or "",
     )
 
@@ -99,18 +113,24 @@ class MatcherCache:
         # Any new or re-pulled record moves one of these. Each is one index lookup (two bare
         # max() subqueries, not one filtered aggregate): this runs for every delivery, and a
         # scan of a mirror of a million people per delivery would cost more than the matching.
-        mirror = select(select(func.max(CrmRecord.pulled_at)).scalar_subquery(),
-                        select(func.max(CrmRecord.id)).scalar_subquery())
+        mirror = select(
+            select(func.max(CrmRecord.pulled_at)).scalar_subquery(),
+            select(func.max(CrmRecord.id)).scalar_subquery(),
+        )
         key = (rules.version, *session.exec(mirror).one())
         with self._lock:
             if self._matcher is None or key != self._key:
-                records = session.exec(select(CrmRecord).where(
-                    col(CrmRecord.object_type).in_(("contact", "lead")),
-                    CrmRecord.deleted == False))  # noqa: E712
+                records = session.exec(
+                    select(CrmRecord).where(
+                        col(CrmRecord.object_type).in_(("contact", "lead")),
+                        CrmRecord.deleted == False,  # noqa: E712
+                    )
+                )
                 self._matcher = Matcher(rules, (to_person(r) for r in records))
                 self._key = key
-                log.info("matcher index built: %d people, rules %s", len(self._matcher),
-                         rules.version)
+                log.info(
+                    "matcher index built: %d people, rules %s", len(self._matcher), rules.version
+                )
             return self._matcher
 
 
@@ -118,12 +138,20 @@ _cache = MatcherCache()
 
 
 def explanation(contributions: Any) -> list[dict[str, Any]]:
-    return [{"comparison": c.comparison, "level": c.level, "weight": round(c.weight, 3),
-             "explanation": c.explanation} for c in contributions]
+    return [
+        {
+            "comparison": c.comparison,
+            "level": c.level,
+            "weight": round(c.weight, 3),
+            "explanation": c.explanation,
+        }
+        for c in contributions
+    ]
 
 
-def decide(result: MatchResult, rejected: set[int],
-           review_at: float) -> dict[int, tuple[str, Candidate]]:
+def decide(
+    result: MatchResult, rejected: set[int], review_at: float
+) -> dict[int, tuple[str, Candidate]]:
     """Record id -> (link status, candidate): the matcher's decisions once the pairs people
     rejected are taken out. A rejected pair is never proposed again; and when the matcher
     would link one, its other candidates at the review threshold or above go to review (the
@@ -131,18 +159,27 @@ def decide(result: MatchResult, rejected: set[int],
     automatically: a person has said this profile is hard."""
     link = result.link
     if link is not None and int(link.person_id) in rejected:
-        return {int(c.person_id): (LinkStatus.PENDING, c) for c in result.candidates
-                if c.score >= review_at and int(c.person_id) not in rejected}
-    return {int(c.person_id): (LinkStatus.AUTO if c.decision is Decision.LINK
-                               else LinkStatus.PENDING, c)
+        return {
+            int(c.person_id): (LinkStatus.PENDING, c)
             for c in result.candidates
-            if c.decision is not Decision.NONE and int(c.person_id) not in rejected}
+            if c.score >= review_at and int(c.person_id) not in rejected
+        }
+    return {
+        int(c.person_id): (
+            LinkStatus.AUTO if c.decision is Decision.LINK else LinkStatus.PENDING,
+            c,
+        )
+        for c in result.candidates
+        if c.decision is not Decision.NONE and int(c.person_id) not in rejected
+    }
 
 
 def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]:
     """(Re)decide the links of one profile; returns its active links afterwards."""
-    existing = {link.record_id: link for link in session.exec(
-        select(IdentityLink).where(IdentityLink.profile_id == profile.id))}
+    existing = {
+        link.record_id: link
+        for link in session.exec(select(IdentityLink).where(IdentityLink.profile_id == profile.id))
+    }
     profile.match_requested_at = None
     if any(link.status == LinkStatus.CONFIRMED for link in existing.values()):
         return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]
@@ -160,9 +197,11 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
             continue
         session.delete(link)  # the matcher's own earlier decision, no longer supported
         del existing[record_id]
+    assert profile.id is not None  # stored before it is matched
     for record_id, (status, candidate) in decided.items():
         link = existing.get(record_id) or IdentityLink(
-            profile_id=profile.id, record_id=record_id, status=status)  # type: ignore[arg-type]
+            profile_id=profile.id, record_id=record_id, status=status
+        )
         if link.id is None:
             session.add(link)
             existing[record_id] = link
@@ -202,13 +241,24 @@ def profiles_sharing_keys(session: Session, records: Iterable[CrmRecord]) -> set
     """The profiles for which one of these records would be a candidate under the active
     rules (they share a blocking key): what a change of the records can re-decide."""
     families = active_rules(session).blocking.keys
-    hashes = sorted({_stable(k) for r in records if r.object_type in ("contact", "lead")
-                     and not r.deleted for k in rematch_keys(person_keys(to_person(r), families))})
+    hashes = sorted(
+        {
+            _stable(k)
+            for r in records
+            if r.object_type in ("contact", "lead") and not r.deleted
+            for k in rematch_keys(person_keys(to_person(r), families))
+        }
+    )
     found: set[int] = set()
     for i in range(0, len(hashes), 500):  # bound parameters per statement
         chunk = hashes[i : i + 500]
-        found.update(session.exec(select(ProfileMatchKey.profile_id).where(
-            col(ProfileMatchKey.key).in_(chunk)).distinct()))
+        found.update(
+            session.exec(
+                select(ProfileMatchKey.profile_id)
+                .where(col(ProfileMatchKey.key).in_(chunk))
+                .distinct()
+            )
+        )
     return found
 
 
@@ -226,15 +276,31 @@ def train_rules(session: Session) -> Training:
     matcher = _cache.get(session)
     ids = list(session.exec(select(SocialProfile.id)))
     sample = set(random.Random(0).sample(ids, min(len(ids), TRAIN_PROFILES)))
-    decided = list(session.exec(select(IdentityLink).where(
-        col(IdentityLink.status).in_((LinkStatus.CONFIRMED, LinkStatus.REJECTED)),
-        IdentityLink.decided_by != "matcher")))
-    labels = {(str(d.profile_id), str(d.record_id)): d.status == LinkStatus.CONFIRMED
-              for d in decided}
+    decided = list(
+        session.exec(
+            select(IdentityLink).where(
+                col(IdentityLink.status).in_((LinkStatus.CONFIRMED, LinkStatus.REJECTED)),
+                IdentityLink.decided_by != "matcher",
+            )
+        )
+    )
+    labels = {
+        (str(d.profile_id), str(d.record_id)): d.status == LinkStatus.CONFIRMED for d in decided
+    }
     sample |= {d.profile_id for d in decided}
-    profiles = [to_profile(p) for p in session.exec(
-        select(SocialProfile).where(col(SocialProfile.id).in_(sorted(sample))))]
+    profiles = [
+        to_profile(p)
+        for p in session.exec(
+            select(SocialProfile).where(col(SocialProfile.id).in_(sorted(sample)))
+        )
+    ]
     stamp = utcnow().strftime("%Y%m%d%H%M%S")
-    return train(rules, matcher.people, profiles, labels=labels, matcher=matcher,
-                 version=f"{rules.version.split('-trained-')[0]}-trained-{stamp}",
-                 max_profiles=TRAIN_PROFILES)
+    return train(
+        rules,
+        matcher.people,
+        profiles,
+        labels=labels,
+        matcher=matcher,
+        version=f"{rules.version.split('-trained-')[0]}-trained-{stamp}",
+        max_profiles=TRAIN_PROFILES,
+    )

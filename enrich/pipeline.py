@@ -71,10 +71,18 @@ def add_touchpoint(session: Session, raw_id: int, data: TouchpointData) -> Touch
         return None
     profile = upsert_profile(session, data.actor)
     tp = Touchpoint(
-        dedupe_key=data.dedupe_key, raw_event_id=raw_id, profile_id=profile.id,  # type: ignore[arg-type]
-        platform=data.actor.platform, kind=data.kind, account=data.account, post_id=data.post_id,
-        post_url=data.post_url, post_text=data.post_text, text=data.text,
-        occurred_at=data.occurred_at, is_own=data.is_own,
+        dedupe_key=data.dedupe_key,
+        raw_event_id=raw_id,
+        profile_id=profile.id,  # type: ignore[arg-type]
+        platform=data.actor.platform,
+        kind=data.kind,
+        account=data.account,
+        post_id=data.post_id,
+        post_url=data.post_url,
+        post_text=data.post_text,
+        text=data.text,
+        occurred_at=data.occurred_at,
+        is_own=data.is_own,
     )
     session.add(tp)
     session.flush()
@@ -83,8 +91,9 @@ def add_touchpoint(session: Session, raw_id: int, data: TouchpointData) -> Touch
 
 def _relink(session: Session, profile: SocialProfile) -> set[int]:
     """Re-decide a profile's links; returns every record whose links changed or stand."""
-    before = set(session.exec(select(IdentityLink.record_id).where(
-        IdentityLink.profile_id == profile.id)))
+    before = set(
+        session.exec(select(IdentityLink.record_id).where(IdentityLink.profile_id == profile.id))
+    )
     after = {link.record_id for link in link_profile(session, profile)}
     return before | after
 
@@ -115,9 +124,16 @@ def process_pending() -> int:
     with file_lock(rt.engine, "processing").held():
         while True:
             with Session(rt.engine) as session:
-                ids = [i for i in session.exec(select(RawEvent.id).where(
-                    RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
-                    .order_by(col(RawEvent.id)).limit(BATCH)) if i is not None]
+                ids = [
+                    i
+                    for i in session.exec(
+                        select(RawEvent.id)
+                        .where(RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
+                        .order_by(col(RawEvent.id))
+                        .limit(BATCH)
+                    )
+                    if i is not None
+                ]
             if not ids:
                 if after and not wrapped:
                     # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
@@ -225,9 +241,11 @@ def _database_unreachable(exc: BaseException, engine: Engine) -> bool:
     held elsewhere, or a database that does not answer a trivial query right now."""
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, InterfaceError | DisconnectionError) or (
-                isinstance(cause, DBAPIError) and cause.connection_invalidated) or (
-                is_conflict(cause) or "database is locked" in str(cause)):
+        if (
+            isinstance(cause, InterfaceError | DisconnectionError)
+            or (isinstance(cause, DBAPIError) and cause.connection_invalidated)
+            or (is_conflict(cause) or "database is locked" in str(cause))
+        ):
             return True
         cause = cause.__cause__
     try:
@@ -251,13 +269,15 @@ def _process(engine: Engine, raw_event_id: int) -> None:
     with session_scope(engine) as session:
         # Several workers may walk the pending deliveries at once (PostgreSQL): each takes the
         # ones no other worker holds (SQLite ignores the clause: it has one writer).
-        raw = session.exec(select(RawEvent).where(RawEvent.id == raw_event_id)
-                           .with_for_update(skip_locked=True)).first()
+        raw = session.exec(
+            select(RawEvent).where(RawEvent.id == raw_event_id).with_for_update(skip_locked=True)
+        ).first()
         if raw is None or raw.status != EventStatus.PENDING:
             return
         raw.attempts += 1
-        view = RawEventView(raw_event_id, raw.source, raw.delivery_id, raw.body,
-                            raw.received_at, raw.account)
+        view = RawEventView(
+            raw_event_id, raw.source, raw.delivery_id, raw.body, raw.received_at, raw.account
+        )
         try:
             result = normalize(view)
         except Exception as exc:  # a normaliser bug must not lose the event: park it
@@ -267,7 +287,8 @@ def _process(engine: Engine, raw_event_id: int) -> None:
         kept = [tp for tp in result.touchpoints if not is_suppressed(session, tp.actor)]
         if len(kept) < len(result.touchpoints):
             result.ignored.append(
-                f"{len(result.touchpoints) - len(kept)} touchpoints by erased people")
+                f"{len(result.touchpoints) - len(kept)} touchpoints by erased people"
+            )
             if not kept:  # the delivery concerns only erased people: keep nothing of it
                 raw.body = b""
                 raw.headers = {}
@@ -302,11 +323,14 @@ def sweep() -> dict[str, int]:
     rt = current()
     cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_s)
     with session_scope(rt.engine) as session:
-        stale = list(session.exec(
-            select(RawEvent.id).where(
-                RawEvent.status == EventStatus.PENDING, col(RawEvent.received_at) < cutoff
-            ).order_by(col(RawEvent.id)).limit(5000)
-        ))
+        stale = list(
+            session.exec(
+                select(RawEvent.id)
+                .where(RawEvent.status == EventStatus.PENDING, col(RawEvent.received_at) < cutoff)
+                .order_by(col(RawEvent.id))
+                .limit(5000)
+            )
+        )
         due_syncs = session.exec(
             select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= utcnow()).limit(1)
         ).first()
@@ -342,10 +366,19 @@ def _rematch_or_set_aside(engine: Engine, profile_id: int) -> set[int]:
             raise
         log.exception("re-matching profile %s failed; set aside as a dead letter", profile_id)
         with session_scope(engine) as session:  # Core: the profile may not even load
-            session.execute(update(SocialProfile).where(col(SocialProfile.id) == profile_id)
-                            .values(match_requested_at=None))
-            session.add(DeadLetter(kind="rematch", ref_id=profile_id, attempts=1,
-                                   error=f"{type(exc).__name__}: {exc}"[:2000]))
+            session.execute(
+                update(SocialProfile)
+                .where(col(SocialProfile.id) == profile_id)
+                .values(match_requested_at=None)
+            )
+            session.add(
+                DeadLetter(
+                    kind="rematch",
+                    ref_id=profile_id,
+                    attempts=1,
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
+            )
         return set()
 
 
@@ -366,11 +399,16 @@ def rematch_pending(limit: int = 1000) -> int:
     while done < limit:
         with writers.held():
             with Session(rt.engine) as session:
-                ids = [i for i in session.exec(
-                    select(SocialProfile.id)
-                    .where(col(SocialProfile.match_requested_at).is_not(None))
-                    .order_by(col(SocialProfile.id)).limit(min(REMATCH_CHUNK, limit - done)))
-                    if i is not None]
+                ids = [
+                    i
+                    for i in session.exec(
+                        select(SocialProfile.id)
+                        .where(col(SocialProfile.match_requested_at).is_not(None))
+                        .order_by(col(SocialProfile.id))
+                        .limit(min(REMATCH_CHUNK, limit - done))
+                    )
+                    if i is not None
+                ]
             if not ids:
                 break
             try:

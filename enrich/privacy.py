@@ -42,8 +42,9 @@ from enrich.normalize import ProfileData
 _SALT = b"enrich-suppression-v1"
 
 
-def identifier_hashes(platform: str, user_id: str | None, handle: str | None,
-                      email: str | None) -> set[str]:
+def identifier_hashes(
+    platform: str, user_id: str | None, handle: str | None, email: str | None
+) -> set[str]:
     values = set()
     if user_id:
         values.add(f"id:{platform}:{user_id.strip()}")
@@ -56,9 +57,12 @@ def identifier_hashes(platform: str, user_id: str | None, handle: str | None,
 
 def is_suppressed(session: Session, actor: ProfileData) -> bool:
     hashes = identifier_hashes(actor.platform, actor.platform_user_id, actor.handle, actor.email)
-    return session.exec(
-        select(Suppression.id).where(col(Suppression.identifier_hash).in_(hashes))
-    ).first() is not None
+    return (
+        session.exec(
+            select(Suppression.id).where(col(Suppression.identifier_hash).in_(hashes))
+        ).first()
+        is not None
+    )
 
 
 def _profiles(
@@ -66,8 +70,14 @@ def _profiles(
 ) -> list[SocialProfile]:
     ids = set(profile_ids)
     if record_id is not None:
-        ids |= set(session.exec(select(IdentityLink.profile_id).where(
-            IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))))
+        ids |= set(
+            session.exec(
+                select(IdentityLink.profile_id).where(
+                    IdentityLink.record_id == record_id,
+                    col(IdentityLink.status).in_(LinkStatus.ACTIVE),
+                )
+            )
+        )
     if not ids:
         return []
     return list(session.exec(select(SocialProfile).where(col(SocialProfile.id).in_(ids))))
@@ -88,40 +98,68 @@ def export_person(
         return {
             "record": record.model_dump(mode="json", exclude={"raw"}) if record else None,
             "profiles": _dump(profiles),
-            "touchpoints": _dump(session.exec(select(Touchpoint).where(
-                col(Touchpoint.profile_id).in_(pids)).order_by(col(Touchpoint.occurred_at)))),
-            "links": _dump(session.exec(select(IdentityLink).where(
-                col(IdentityLink.profile_id).in_(pids)))),
+            "touchpoints": _dump(
+                session.exec(
+                    select(Touchpoint)
+                    .where(col(Touchpoint.profile_id).in_(pids))
+                    .order_by(col(Touchpoint.occurred_at))
+                )
+            ),
+            "links": _dump(
+                session.exec(select(IdentityLink).where(col(IdentityLink.profile_id).in_(pids)))
+            ),
             "score": _dump(session.exec(select(Score).where(Score.record_id == record_id))),
-            "interests": _dump(session.exec(select(Interest).where(
-                Interest.record_id == record_id))),
-            "written_to_crm": _dump(session.exec(select(SyncState).where(
-                SyncState.record_id == record_id))),
-            "activities": _dump(session.exec(select(ActivityWrite).where(
-                ActivityWrite.record_id == record_id))),
+            "interests": _dump(
+                session.exec(select(Interest).where(Interest.record_id == record_id))
+            ),
+            "written_to_crm": _dump(
+                session.exec(select(SyncState).where(SyncState.record_id == record_id))
+            ),
+            "activities": _dump(
+                session.exec(select(ActivityWrite).where(ActivityWrite.record_id == record_id))
+            ),
         }
 
 
-def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int], actor: str,
-                 adapter: Any = None) -> dict[str, int]:
+def erase_person(
+    engine: Engine,
+    *,
+    record_id: int | None,
+    profile_ids: list[int],
+    actor: str,
+    adapter: Any = None,
+) -> dict[str, int]:
     """Erase a person; `adapter` (a CRM adapter) retracts what enrich wrote to the CRM."""
     with Session(engine) as session:
         profiles = _profiles(session, record_id, profile_ids)
         pids = [p.id for p in profiles]
-        records = set(session.exec(select(IdentityLink.record_id).where(
-            col(IdentityLink.profile_id).in_(pids))))
+        records = set(
+            session.exec(
+                select(IdentityLink.record_id).where(col(IdentityLink.profile_id).in_(pids))
+            )
+        )
         if record_id is not None:
             records.add(record_id)
-        touchpoint_ids = list(session.exec(select(Touchpoint.id).where(
-            col(Touchpoint.profile_id).in_(pids))))
+        touchpoint_ids = list(
+            session.exec(select(Touchpoint.id).where(col(Touchpoint.profile_id).in_(pids)))
+        )
         # Entries whose touchpoint retention purged are found by their record.
-        ledger = or_(col(ActivityWrite.touchpoint_id).in_(touchpoint_ids), and_(
-            col(ActivityWrite.touchpoint_id).is_(None), col(ActivityWrite.record_id).in_(records)))
-        activities = list(session.exec(select(ActivityWrite).where(
-            ledger, col(ActivityWrite.activity_id).is_not(None))))
+        ledger = or_(
+            col(ActivityWrite.touchpoint_id).in_(touchpoint_ids),
+            and_(
+                col(ActivityWrite.touchpoint_id).is_(None),
+                col(ActivityWrite.record_id).in_(records),
+            ),
+        )
+        activities = list(
+            session.exec(
+                select(ActivityWrite).where(ledger, col(ActivityWrite.activity_id).is_not(None))
+            )
+        )
         written = list(session.exec(select(SyncState).where(col(SyncState.record_id).in_(records))))
-        crm_records = {r.id: r for r in session.exec(
-            select(CrmRecord).where(col(CrmRecord.id).in_(records)))}
+        crm_records = {
+            r.id: r for r in session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(records)))
+        }
 
     if adapter is not None:
         if activities:
@@ -130,20 +168,35 @@ def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int
         for state in written:
             by_record.setdefault(state.record_id, {})[state.field] = None
         for object_type in ("contact", "lead"):
-            updates = [(crm_records[rid].crm_id, fields) for rid, fields in by_record.items()
-                       if rid in crm_records and crm_records[rid].object_type == object_type
-                       and crm_records[rid].crm == adapter.name]
+            updates = [
+                (crm_records[rid].crm_id, fields)
+                for rid, fields in by_record.items()
+                if rid in crm_records
+                and crm_records[rid].object_type == object_type
+                and crm_records[rid].crm == adapter.name
+            ]
             if updates:
                 adapter.write_fields(object_type, updates)
 
     with session_scope(engine) as session:
-        raw_ids = set(session.exec(select(Touchpoint.raw_event_id).where(
-            col(Touchpoint.id).in_(touchpoint_ids), col(Touchpoint.raw_event_id).is_not(None))))
+        raw_ids = set(
+            session.exec(
+                select(Touchpoint.raw_event_id).where(
+                    col(Touchpoint.id).in_(touchpoint_ids),
+                    col(Touchpoint.raw_event_id).is_not(None),
+                )
+            )
+        )
         hashes: set[str] = set()
         for p in profiles:
             hashes |= identifier_hashes(p.platform, p.platform_user_id, p.handle, p.email)
-        known = set(session.exec(select(Suppression.identifier_hash).where(
-            col(Suppression.identifier_hash).in_(hashes))))
+        known = set(
+            session.exec(
+                select(Suppression.identifier_hash).where(
+                    col(Suppression.identifier_hash).in_(hashes)
+                )
+            )
+        )
         for h in hashes - known:
             session.add(Suppression(identifier_hash=h))
         counts = {
@@ -155,14 +208,20 @@ def erase_person(engine: Engine, *, record_id: int | None, profile_ids: list[int
         session.execute(delete(ActivityWrite).where(ledger))
         session.execute(delete(Touchpoint).where(col(Touchpoint.id).in_(touchpoint_ids)))
         # A delivery that named them is removed whole: its other touchpoints are already stored.
-        counts["raw_events"] = rowcount(session.execute(
-            delete(RawEvent).where(col(RawEvent.id).in_(raw_ids))))
+        counts["raw_events"] = rowcount(
+            session.execute(delete(RawEvent).where(col(RawEvent.id).in_(raw_ids)))
+        )
         session.execute(delete(IdentityLink).where(col(IdentityLink.profile_id).in_(pids)))
         for model in (Score, Interest, SyncState, SyncRequest):
             session.execute(delete(model).where(col(model.record_id).in_(records)))
         session.execute(delete(ProfileMatchKey).where(col(ProfileMatchKey.profile_id).in_(pids)))
         session.execute(delete(SocialProfile).where(col(SocialProfile.id).in_(pids)))
-        session.add(AuditLog(actor=actor, action="erase_person",
-                             target=f"record:{record_id}" if record_id is not None else None,
-                             detail=counts))
+        session.add(
+            AuditLog(
+                actor=actor,
+                action="erase_person",
+                target=f"record:{record_id}" if record_id is not None else None,
+                detail=counts,
+            )
+        )
     return counts

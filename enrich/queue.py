@@ -154,8 +154,9 @@ class RQQueue:
             if key is None:
                 self.queue.enqueue(func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400)
             else:
-                self.queue.enqueue(run_keyed, key, func, *args, job_timeout=600, result_ttl=60,
-                                   failure_ttl=86400)
+                self.queue.enqueue(
+                    run_keyed, key, func, *args, job_timeout=600, result_ttl=60, failure_ttl=86400
+                )
         except RedisError as exc:
             # The work is in the database; the sweeper enqueues it again when Redis is back.
             log.warning("could not enqueue %s: %s", getattr(func, "__name__", func), exc)

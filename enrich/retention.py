@@ -47,9 +47,11 @@ class PurgeReport:
         def cutoff(at: datetime | None) -> str:
             return f"older than {at:%Y-%m-%d %H:%M} UTC" if at else "kept (retention off)"
 
-        return (f"raw events: {self.raw_events} purged ({cutoff(self.raw_before)}); "
-                f"touchpoints: {self.touchpoints} purged ({cutoff(self.touchpoints_before)}); "
-                f"{self.rescored} people rescored")
+        return (
+            f"raw events: {self.raw_events} purged ({cutoff(self.raw_before)}); "
+            f"touchpoints: {self.touchpoints} purged ({cutoff(self.touchpoints_before)}); "
+            f"{self.rescored} people rescored"
+        )
 
 
 def _cutoff(days: float, now: datetime) -> datetime | None:
@@ -57,38 +59,57 @@ def _cutoff(days: float, now: datetime) -> datetime | None:
 
 
 def _old_events(before: datetime, limit: int):  # type: ignore[no-untyped-def]
-    return select(RawEvent.id).where(
-        col(RawEvent.status).in_(PURGEABLE_EVENTS), col(RawEvent.received_at) < before
-    ).order_by(col(RawEvent.id)).limit(limit)
+    return (
+        select(RawEvent.id)
+        .where(col(RawEvent.status).in_(PURGEABLE_EVENTS), col(RawEvent.received_at) < before)
+        .order_by(col(RawEvent.id))
+        .limit(limit)
+    )
 
 
 def _old_touchpoints(before: datetime, limit: int):  # type: ignore[no-untyped-def]
-    unwritten = exists().where(col(ActivityWrite.touchpoint_id) == col(Touchpoint.id),
-                               col(ActivityWrite.status) != "written")
-    return select(Touchpoint.id, Touchpoint.profile_id).where(
-        col(Touchpoint.occurred_at) < before, ~unwritten
-    ).order_by(col(Touchpoint.id)).limit(limit)
+    unwritten = exists().where(
+        col(ActivityWrite.touchpoint_id) == col(Touchpoint.id),
+        col(ActivityWrite.status) != "written",
+    )
+    return (
+        select(Touchpoint.id, Touchpoint.profile_id)
+        .where(col(Touchpoint.occurred_at) < before, ~unwritten)
+        .order_by(col(Touchpoint.id))
+        .limit(limit)
+    )
 
 
-def purge(engine: Engine, *, raw_event_days: float, touchpoint_days: float,
-          now: datetime | None = None, dry_run: bool = False, actor: str = "scheduler",
-          batch: int = BATCH) -> PurgeReport:
+def purge(
+    engine: Engine,
+    *,
+    raw_event_days: float,
+    touchpoint_days: float,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    actor: str = "scheduler",
+    batch: int = BATCH,
+) -> PurgeReport:
     """Purge what is older than the given ages (0 = keep forever); `dry_run` only counts."""
     now = now or utcnow()
-    report = PurgeReport(raw_before=_cutoff(raw_event_days, now),
-                         touchpoints_before=_cutoff(touchpoint_days, now))
+    report = PurgeReport(
+        raw_before=_cutoff(raw_event_days, now), touchpoints_before=_cutoff(touchpoint_days, now)
+    )
     profiles: set[int] = set()
     if report.raw_before is not None:
         report.raw_events = _purge_events(engine, report.raw_before, dry_run, batch)
     if report.touchpoints_before is not None:
-        report.touchpoints = _purge_touchpoints(engine, report.touchpoints_before, dry_run,
-                                                batch, profiles)
+        report.touchpoints = _purge_touchpoints(
+            engine, report.touchpoints_before, dry_run, batch, profiles
+        )
     if profiles:
         report.rescored = _rescore(engine, profiles, now, dry_run)
     if not dry_run and (report.raw_events or report.touchpoints):
         with session_scope(engine) as session:
-            detail = {k: (v.isoformat() if isinstance(v, datetime) else v)
-                      for k, v in asdict(report).items()}
+            detail = {
+                k: (v.isoformat() if isinstance(v, datetime) else v)
+                for k, v in asdict(report).items()
+            }
             session.add(AuditLog(actor=actor, action="retention_purge", detail=detail))
     return report
 
@@ -104,18 +125,23 @@ def _purge_events(engine: Engine, before: datetime, dry_run: bool, batch: int) -
             if dry_run:
                 continue
             # The touchpoints outlive their delivery: only the back reference goes.
-            session.execute(update(Touchpoint).where(col(Touchpoint.raw_event_id).in_(ids))
-                            .values(raw_event_id=None))
+            session.execute(
+                update(Touchpoint)
+                .where(col(Touchpoint.raw_event_id).in_(ids))
+                .values(raw_event_id=None)
+            )
             session.execute(delete(RawEvent).where(col(RawEvent.id).in_(ids)))
 
 
-def _purge_touchpoints(engine: Engine, before: datetime, dry_run: bool, batch: int,
-                       profiles: set[int]) -> int:
+def _purge_touchpoints(
+    engine: Engine, before: datetime, dry_run: bool, batch: int, profiles: set[int]
+) -> int:
     total, after_id = 0, 0
     while True:
         with session_scope(engine) as session:
-            rows = list(session.exec(
-                _old_touchpoints(before, batch).where(col(Touchpoint.id) > after_id)))
+            rows = list(
+                session.exec(_old_touchpoints(before, batch).where(col(Touchpoint.id) > after_id))
+            )
             if not rows:
                 return total
             ids = [tid for tid, _ in rows]
@@ -123,8 +149,11 @@ def _purge_touchpoints(engine: Engine, before: datetime, dry_run: bool, batch: i
             profiles.update(pid for _, pid in rows)
             if dry_run:
                 continue
-            session.execute(update(ActivityWrite).where(col(ActivityWrite.touchpoint_id).in_(ids))
-                            .values(touchpoint_id=None))
+            session.execute(
+                update(ActivityWrite)
+                .where(col(ActivityWrite.touchpoint_id).in_(ids))
+                .values(touchpoint_id=None)
+            )
             session.execute(delete(Touchpoint).where(col(Touchpoint.id).in_(ids)))
 
 
@@ -134,9 +163,16 @@ def _rescore(engine: Engine, profiles: set[int], now: datetime, dry_run: bool) -
     from enrich.sync.outbox import request_sync
 
     with session_scope(engine) as session:
-        records = sorted(set(session.exec(select(IdentityLink.record_id).where(
-            col(IdentityLink.profile_id).in_(profiles),
-            col(IdentityLink.status).in_(LinkStatus.ACTIVE)))))
+        records = sorted(
+            set(
+                session.exec(
+                    select(IdentityLink.record_id).where(
+                        col(IdentityLink.profile_id).in_(profiles),
+                        col(IdentityLink.status).in_(LinkStatus.ACTIVE),
+                    )
+                )
+            )
+        )
     if dry_run:
         return len(records)
     for start in range(0, len(records), BATCH):
@@ -153,7 +189,13 @@ def retention_job() -> dict[str, int]:
     from enrich.runtime import current
 
     rt = current()
-    report = purge(rt.engine, raw_event_days=rt.settings.raw_event_retention_days,
-                   touchpoint_days=rt.settings.touchpoint_retention_days)
-    return {"raw_events": report.raw_events, "touchpoints": report.touchpoints,
-            "rescored": report.rescored}
+    report = purge(
+        rt.engine,
+        raw_event_days=rt.settings.raw_event_retention_days,
+        touchpoint_days=rt.settings.touchpoint_retention_days,
+    )
+    return {
+        "raw_events": report.raw_events,
+        "touchpoints": report.touchpoints,
+        "rescored": report.rescored,
+    }

@@ -39,25 +39,40 @@ def _decide(link: IdentityLink, status: str, actor: str) -> None:
 
 
 def _audit(session: Session, actor: str, action: str, link: IdentityLink, **detail: Any) -> None:
-    session.add(AuditLog(actor=actor, action=action, target=f"link:{link.id}",
-                         detail={"profile_id": link.profile_id, "record_id": link.record_id,
-                                 **detail}))
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=action,
+            target=f"link:{link.id}",
+            detail={"profile_id": link.profile_id, "record_id": link.record_id, **detail},
+        )
+    )
 
 
 def _reject(session: Session, link: IdentityLink, actor: str, because: str | None = None) -> None:
     was = link.status
     _decide(link, LinkStatus.REJECTED, actor)
     extra = {"because": because} if because else {}
-    _audit(session, actor, "link_unlinked" if was in LinkStatus.ACTIVE else "link_rejected",
-           link, was=was, **extra)
+    _audit(
+        session,
+        actor,
+        "link_unlinked" if was in LinkStatus.ACTIVE else "link_rejected",
+        link,
+        was=was,
+        **extra,
+    )
 
 
-def _confirm(session: Session, link: IdentityLink, actor: str, action: str,
-             **detail: Any) -> IdentityLink:
+def _confirm(
+    session: Session, link: IdentityLink, actor: str, action: str, **detail: Any
+) -> IdentityLink:
     touched = {link.record_id}
     was = link.status
-    for other in session.exec(select(IdentityLink).where(
-            IdentityLink.profile_id == link.profile_id, IdentityLink.id != link.id)):
+    for other in session.exec(
+        select(IdentityLink).where(
+            IdentityLink.profile_id == link.profile_id, IdentityLink.id != link.id
+        )
+    ):
         if other.status != LinkStatus.REJECTED:
             _reject(session, other, actor, because=f"link:{link.id}")
             touched.add(other.record_id)
@@ -91,14 +106,21 @@ def relink(session: Session, profile_id: int, record_id: int, actor: str) -> Ide
     links = list(session.exec(select(IdentityLink).where(IdentityLink.profile_id == profile_id)))
     link = next((x for x in links if x.record_id == record_id), None)
     if link is None:
-        link = IdentityLink(profile_id=profile_id, record_id=record_id, status=LinkStatus.PENDING,
-                            explanation=[], decided_by=actor)
+        link = IdentityLink(
+            profile_id=profile_id,
+            record_id=record_id,
+            status=LinkStatus.PENDING,
+            explanation=[],
+            decided_by=actor,
+        )
         session.add(link)
         session.flush()
-    moved_from = sorted(x.record_id for x in links
-                        if x.record_id != record_id and x.status != LinkStatus.REJECTED)
-    return _confirm(session, link, actor, "link_relinked", from_record_ids=moved_from,
-                    to_record_id=record_id)
+    moved_from = sorted(
+        x.record_id for x in links if x.record_id != record_id and x.status != LinkStatus.REJECTED
+    )
+    return _confirm(
+        session, link, actor, "link_relinked", from_record_ids=moved_from, to_record_id=record_id
+    )
 
 
 def _get(session: Session, link_id: int) -> IdentityLink:

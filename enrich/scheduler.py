@@ -37,14 +37,19 @@ def default_jobs(rt: Runtime) -> list[Periodic]:
     from enrich.sync.mirror import pull_job
     from enrich.sync.writer import sync_pending
 
-    jobs = [Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep"),
-            # first run a minute after start, then daily: scores decay without new events
-            Periodic(defaults.DECAY_EVERY_S, decay_job, "decay", next_at=time.monotonic() + 60),
-            Periodic(defaults.RETENTION_EVERY_S, retention_job, "retention",
-                     next_at=time.monotonic() + 300)]
+    jobs = [
+        Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep"),
+        # first run a minute after start, then daily: scores decay without new events
+        Periodic(defaults.DECAY_EVERY_S, decay_job, "decay", next_at=time.monotonic() + 60),
+        Periodic(
+            defaults.RETENTION_EVERY_S, retention_job, "retention", next_at=time.monotonic() + 300
+        ),
+    ]
     if rt.settings.crm != "none":
-        jobs += [Periodic(defaults.SYNC_EVERY_S, sync_pending, "sync"),
-                 Periodic(defaults.PULL_EVERY_S, pull_job, "pull")]
+        jobs += [
+            Periodic(defaults.SYNC_EVERY_S, sync_pending, "sync"),
+            Periodic(defaults.PULL_EVERY_S, pull_job, "pull"),
+        ]
     return jobs
 
 
@@ -63,8 +68,11 @@ class Scheduler:
                 self.rt.queue.enqueue(job.func, key=job.key)
 
     def run_forever(self) -> None:
-        log.info("scheduler started (%s queue): %s", self.rt.queue.kind,
-                 ", ".join(f"{j.key} every {j.every_s:g}s" for j in self.jobs))
+        log.info(
+            "scheduler started (%s queue): %s",
+            self.rt.queue.kind,
+            ", ".join(f"{j.key} every {j.every_s:g}s" for j in self.jobs),
+        )
         while not self._stop.is_set():
             try:
                 self.tick()
@@ -73,8 +81,9 @@ class Scheduler:
             self._stop.wait(1.0)
 
     def start(self) -> Scheduler:
-        self._thread = threading.Thread(target=self.run_forever, name="enrich-scheduler",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.run_forever, name="enrich-scheduler", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -44,9 +44,11 @@ BREAKDOWN_LINES = 50  # keep the strongest lines; thousands of likes need not be
 
 def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
     profile_ids = select(IdentityLink.profile_id).where(
-        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
+        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE)
+    )
     stmt = select(Touchpoint).where(
-        col(Touchpoint.profile_id).in_(profile_ids), Touchpoint.is_own == False  # noqa: E712
+        col(Touchpoint.profile_id).in_(profile_ids),
+        Touchpoint.is_own == False,  # noqa: E712
     )
     return list(session.exec(stmt.order_by(col(Touchpoint.occurred_at), col(Touchpoint.id))))
 
@@ -60,19 +62,34 @@ class _ScorerCache:
         self._scorer: Scorer | None = None
 
     def get(self, session: Session) -> Scorer:
-        active = dict(session.exec(select(RuleSet.kind, RuleSet.id).where(
-            col(RuleSet.kind).in_(("scoring", "topics")), RuleSet.active == True)).all())  # noqa: E712
+        active = dict(
+            session.exec(
+                select(RuleSet.kind, RuleSet.id).where(
+                    col(RuleSet.kind).in_(("scoring", "topics")),
+                    RuleSet.active == True,  # noqa: E712
+                )
+            ).all()
+        )
         key = tuple((k, active.get(k)) for k in ("scoring", "topics"))
         with self._lock:
             if self._scorer is None or key != self._key:
-                rows = {k: row for k, rid in active.items()
-                        if (row := session.get(RuleSet, rid)) is not None}
-                config = (ScoringConfig.from_yaml(rows["scoring"].body,
-                                                  f"scoring {rows['scoring'].version}")
-                          if "scoring" in rows else ScoringConfig.default())
-                taxonomy = (Taxonomy.from_yaml(rows["topics"].body,
-                                               f"topics {rows['topics'].version}")
-                            if "topics" in rows else Taxonomy.default())
+                rows = {
+                    k: row
+                    for k, rid in active.items()
+                    if (row := session.get(RuleSet, rid)) is not None
+                }
+                config = (
+                    ScoringConfig.from_yaml(
+                        rows["scoring"].body, f"scoring {rows['scoring'].version}"
+                    )
+                    if "scoring" in rows
+                    else ScoringConfig.default()
+                )
+                taxonomy = (
+                    Taxonomy.from_yaml(rows["topics"].body, f"topics {rows['topics'].version}")
+                    if "topics" in rows
+                    else Taxonomy.default()
+                )
                 self._scorer, self._key = Scorer(config, taxonomy), key
             return self._scorer
 
@@ -81,15 +98,22 @@ scorer_cache = _ScorerCache()
 
 
 def to_scoring(tp: Touchpoint) -> ScoringTouchpoint:
-    return ScoringTouchpoint(id=str(tp.id), kind=Kind.parse(tp.kind),
-                             platform=Platform.parse(tp.platform), occurred_at=tp.occurred_at,
-                             text=tp.text or "", post_text=tp.post_text or "")
+    return ScoringTouchpoint(
+        id=str(tp.id),
+        kind=Kind.parse(tp.kind),
+        platform=Platform.parse(tp.platform),
+        occurred_at=tp.occurred_at,
+        text=tp.text or "",
+        post_text=tp.post_text or "",
+    )
 
 
 def _bios(session: Session, record_id: int) -> str:
-    stmt = select(SocialProfile.bio).join(
-        IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id).where(
-        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
+    stmt = (
+        select(SocialProfile.bio)
+        .join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id)
+        .where(IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
+    )
     return "\n".join(b for b in session.exec(stmt) if b)
 
 
@@ -117,8 +141,10 @@ def serialize(session: Session, namespace: int, key: int) -> None:
     read the touchpoints the others committed, or the later commit would store a score that
     lacks them. Held to the end of the transaction; SQLite has one writer anyway."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
-                        {"namespace": namespace, "key": key})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": namespace, "key": key},
+        )
 
 
 def rescore(session: Session, record_ids: Iterable[int], now: datetime | None = None) -> None:
@@ -137,18 +163,31 @@ def rescore(session: Session, record_ids: Iterable[int], now: datetime | None = 
         rollup(session, crm, account_crm_id, now)
 
 
-def recompute(session: Session, record_id: int, now: datetime | None = None, *,
-              roll_up: bool = True) -> Score:
+def recompute(
+    session: Session, record_id: int, now: datetime | None = None, *, roll_up: bool = True
+) -> Score:
     """Score one person (contact or lead), store interests and hand-offs, roll up the account."""
     serialize(session, PERSON_LOCK, record_id)
     now = now or utcnow()
     scorer = scorer_cache.get(session)
     record = session.get(CrmRecord, record_id)
-    fields = {"title": record.title, "company": record.company, "city": record.city,
-              "country": record.country} if record else {}
-    person = scorer.score_person([to_scoring(tp) for tp in touchpoints_of(session, record_id)],
-                                 as_of=now, person_id=str(record_id), fields=fields,
-                                 bio=_bios(session, record_id))
+    fields = (
+        {
+            "title": record.title,
+            "company": record.company,
+            "city": record.city,
+            "country": record.country,
+        }
+        if record
+        else {}
+    )
+    person = scorer.score_person(
+        [to_scoring(tp) for tp in touchpoints_of(session, record_id)],
+        as_of=now,
+        person_id=str(record_id),
+        fields=fields,
+        bio=_bios(session, record_id),
+    )
     score = _score_row(session, record_id)
     score.score = round(person.score, 2)
     score.reasons = person.reason[:255]
@@ -156,23 +195,31 @@ def recompute(session: Session, record_id: int, now: datetime | None = None, *,
     score.topic_scores = {name: round(s.value, 2) for name, s in person.topics.items() if s.value}
     score.rule_version = f"scoring/{person.config_version}:{person.config_fingerprint[:8]}"
     score.computed_at = now
-    decision = decide_handoff(HandoffState(armed=score.handoff_armed), person.score,
-                              scorer.config.handoff)
+    decision = decide_handoff(
+        HandoffState(armed=score.handoff_armed), person.score, scorer.config.handoff
+    )
     if decision.emit:
-        session.add(Handoff(record_id=record_id, score=round(person.score, 2),
-                            reason=person.reason[:255]))
+        session.add(
+            Handoff(record_id=record_id, score=round(person.score, 2), reason=person.reason[:255])
+        )
     score.handoff_armed = decision.state.armed
 
     kept = {i.topic: i for i in person.interests.top_interests(10)}
-    session.execute(delete(Interest).where(col(Interest.record_id) == record_id,
-                                           col(Interest.topic).not_in(list(kept))))
-    existing = {i.topic: i
-                for i in session.exec(select(Interest).where(Interest.record_id == record_id))}
+    session.execute(
+        delete(Interest).where(
+            col(Interest.record_id) == record_id, col(Interest.topic).not_in(list(kept))
+        )
+    )
+    existing = {
+        i.topic: i for i in session.exec(select(Interest).where(Interest.record_id == record_id))
+    }
     for topic, interest in kept.items():
         row = existing.get(topic) or Interest(record_id=record_id, topic=topic)
         row.strength = round(interest.strength, 3)
-        row.evidence = [{**e._asdict(), "occurred_at": e.occurred_at.isoformat() if e.occurred_at
-                         else None} for e in interest.evidence[:20]]
+        row.evidence = [
+            {**e._asdict(), "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None}
+            for e in interest.evidence[:20]
+        ]
         row.updated_at = now
         session.add(row)
     session.flush()
@@ -183,24 +230,37 @@ def recompute(session: Session, record_id: int, now: datetime | None = None, *,
 
 def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Score | None:
     """The account's engagement score and engaged people, from its people's scores."""
-    account = session.exec(select(CrmRecord).where(
-        CrmRecord.crm == crm, CrmRecord.object_type == "account",
-        CrmRecord.crm_id == account_crm_id)).first()
+    account = session.exec(
+        select(CrmRecord).where(
+            CrmRecord.crm == crm,
+            CrmRecord.object_type == "account",
+            CrmRecord.crm_id == account_crm_id,
+        )
+    ).first()
     if account is None:
         return None
     serialize(session, ACCOUNT_LOCK, account.id)  # type: ignore[arg-type]
-    people = session.exec(select(Score.record_id, Score.score).join(
-        CrmRecord, col(CrmRecord.id) == Score.record_id).where(
-        CrmRecord.crm == crm, CrmRecord.account_crm_id == account_crm_id,
-        col(CrmRecord.object_type).in_(("contact", "lead"))))
-    result = rollup_account(str(account.id), {str(rid): s for rid, s in people},
-                            scorer_cache.get(session).config.rollup)
+    people = session.exec(
+        select(Score.record_id, Score.score)
+        .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
+        .where(
+            CrmRecord.crm == crm,
+            CrmRecord.account_crm_id == account_crm_id,
+            col(CrmRecord.object_type).in_(("contact", "lead")),
+        )
+    )
+    result = rollup_account(
+        str(account.id), {str(rid): s for rid, s in people}, scorer_cache.get(session).config.rollup
+    )
     score = _score_row(session, account.id)  # type: ignore[arg-type]
     changed = round(score.score) != round(result.score) or score.breakdown is None
     score.score = round(result.score, 2)
     score.reasons = result.reason[:255]
-    score.breakdown = {"engaged_people": [
-        {"record_id": int(p.person_id), "score": round(p.score, 2)} for p in result.people]}
+    score.breakdown = {
+        "engaged_people": [
+            {"record_id": int(p.person_id), "score": round(p.score, 2)} for p in result.people
+        ]
+    }
     score.computed_at = now
     session.flush()
     if changed:
@@ -210,8 +270,14 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     return score
 
 
-def recompute_all(engine: Any, *, only_changed_sync: bool = True, batch: int = 500,
-                  progress: Any = None, now: datetime | None = None) -> dict[str, int]:
+def recompute_all(
+    engine: Any,
+    *,
+    only_changed_sync: bool = True,
+    batch: int = 500,
+    progress: Any = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
     """Rescore every person with a score or links (decay, new rules); sync those whose shown
     score changed. Used by the daily scheduler job and `enrich score --recompute`."""
     from enrich.db import session_scope
@@ -219,24 +285,45 @@ def recompute_all(engine: Any, *, only_changed_sync: bool = True, batch: int = 5
     from enrich.sync.outbox import request_sync
 
     with session_scope(engine) as session:
-        people = sorted(set(session.exec(select(Score.record_id).join(
-            CrmRecord, col(CrmRecord.id) == Score.record_id).where(
-            col(CrmRecord.object_type).in_(("contact", "lead"))))) | set(session.exec(
-            select(IdentityLink.record_id).where(col(IdentityLink.status).in_(LinkStatus.ACTIVE)))))
+        people = sorted(
+            set(
+                session.exec(
+                    select(Score.record_id)
+                    .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
+                    .where(col(CrmRecord.object_type).in_(("contact", "lead")))
+                )
+            )
+            | set(
+                session.exec(
+                    select(IdentityLink.record_id).where(
+                        col(IdentityLink.status).in_(LinkStatus.ACTIVE)
+                    )
+                )
+            )
+        )
     changed = 0
     now = now or utcnow()
     for start in range(0, len(people), batch):
         chunk = people[start : start + batch]
         with session_scope(engine) as session:
-            before = dict(session.exec(select(Score.record_id, Score.score).where(
-                col(Score.record_id).in_(chunk))).all())
+            before = dict(
+                session.exec(
+                    select(Score.record_id, Score.score).where(col(Score.record_id).in_(chunk))
+                ).all()
+            )
             rescore(session, chunk, now)
-            after = dict(session.exec(select(Score.record_id, Score.score).where(
-                col(Score.record_id).in_(chunk))).all())
+            after = dict(
+                session.exec(
+                    select(Score.record_id, Score.score).where(col(Score.record_id).in_(chunk))
+                ).all()
+            )
             for record_id in chunk:
                 old = before.get(record_id)
-                if old is None or round_score(old) != round_score(after.get(record_id, 0.0)) \
-                        or not only_changed_sync:
+                if (
+                    old is None
+                    or round_score(old) != round_score(after.get(record_id, 0.0))
+                    or not only_changed_sync
+                ):
                     request_sync(session, record_id)
                     changed += 1
         if progress:

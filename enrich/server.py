@@ -54,8 +54,7 @@ def metrics_folder() -> str:
     multiprocess mode; `enrich.metrics`), emptied of a previous run's files, whose counts would
     be added to this run's. prometheus-client picks its mode when first imported, so this runs
     in the master before any worker builds the app."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-        prefix="enrich-metrics-")
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="enrich-metrics-")
     os.makedirs(path, exist_ok=True)
     for name in os.listdir(path):
         if name.endswith(".db"):
@@ -72,27 +71,37 @@ def _worker_exit(server: Any, worker: Any) -> None:
     runtime.uninstall()
 
 
-def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int, *,
-                 reuse_port: bool = False) -> None:
+def run_gunicorn(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    *,
+    reuse_port: bool = False,
+) -> None:
     metrics_folder()
-    _Gunicorn(settings, {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "threads": threads,
-        # Threads get whole requests only: slow clients cost a buffer, never a thread.
-        "worker_class": "enrich.httpworker.BufferingThreadWorker",
-        # SO_REUSEPORT spreads connections over the workers (on one shared socket a few
-        # keep-alive senders could all land on one worker while the other idled, bench/README.md)
-        # but also lets a second `enrich serve` bind the same port and silently take half the
-        # deliveries: only when asked for (--reuse-port).
-        "reuse_port": reuse_port,
-        "timeout": 60,
-        "graceful_timeout": 20,
-        "accesslog": None,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "worker_exit": _worker_exit,
-    }).run()
+    _Gunicorn(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            # Threads get whole requests only: slow clients cost a buffer, never a thread.
+            "worker_class": "enrich.httpworker.BufferingThreadWorker",
+            # SO_REUSEPORT spreads connections over the workers (on one shared socket a few
+            # keep-alive senders could all land on one worker while the other idled,
+            # bench/README.md) but also lets a second `enrich serve` bind the same port and
+            # silently take half the deliveries: only when asked for (--reuse-port).
+            "reuse_port": reuse_port,
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "worker_exit": _worker_exit,
+        },
+    ).run()
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -107,4 +116,5 @@ def ensure_port_free(host: str, port: int) -> None:
                 raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
             raise ConfigError(
                 f"{host}:{port} is already in use (another `enrich serve`?): stop it, or choose "
-                "another port with --port or PORT") from exc
+                "another port with --port or PORT"
+            ) from exc

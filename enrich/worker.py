@@ -36,8 +36,12 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def wait_for_redis(redis: Redis, url: str, stop: Callable[[], bool] = lambda: False,
-                   sleep: Callable[[float], None] = time.sleep) -> bool:
+def wait_for_redis(
+    redis: Redis,
+    url: str,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
     """Block until Redis answers a PING (backoff 0.5 s doubling to 5 s); False if `stop()`
     became true first."""
     delay = 0.5
@@ -59,15 +63,17 @@ class ResilientWorker(SimpleWorker):
 
     redis_url = ""
 
-    def _ride_out(self, step: Callable[..., T], *args: Any, default: T, retry: bool,
-                  **kwargs: Any) -> T:
+    def _ride_out(
+        self, step: Callable[..., T], *args: Any, default: T, retry: bool, **kwargs: Any
+    ) -> T:
         while True:
             try:
                 return step(*args, **kwargs)
             except REDIS_DOWN as exc:
                 log.warning("lost Redis during %s: %s", step.__name__, exc)
-                if not wait_for_redis(self.connection, self.redis_url,
-                                      stop=lambda: bool(self._stop_requested)):
+                if not wait_for_redis(
+                    self.connection, self.redis_url, stop=lambda: bool(self._stop_requested)
+                ):
                     return default
                 if not retry:
                     return default
@@ -94,8 +100,9 @@ class ResilientWorker(SimpleWorker):
 
     def dequeue_job_and_maintain_ttl(self, *args: Any, **kwargs: Any) -> Any:
         # Waiting for a job: try again once Redis is back (None would end the loop in burst).
-        return self._ride_out(super().dequeue_job_and_maintain_ttl, *args, default=None,
-                              retry=True, **kwargs)
+        return self._ride_out(
+            super().dequeue_job_and_maintain_ttl, *args, default=None, retry=True, **kwargs
+        )
 
     def execute_job(self, *args: Any, **kwargs: Any) -> None:
         # The job's own work is in the database; what failed is rq's bookkeeping around it.
@@ -133,6 +140,9 @@ def run(redis: Redis, url: str, queue_name: str, *, burst: bool = False) -> int:
             redis.ping()
         except REDIS_DOWN:
             continue  # an outage after all: start again once Redis is back
-        log.error("the worker quit on an unexpected error (logged above); exiting with status %d "
-                  "so that a supervisor restarts it", EXIT_FAILED)
+        log.error(
+            "the worker quit on an unexpected error (logged above); exiting with status %d "
+            "so that a supervisor restarts it",
+            EXIT_FAILED,
+        )
         return EXIT_FAILED

@@ -56,12 +56,24 @@ class Server:
 def start_redis() -> Server:
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server is not installed "
-                           "(make test installs it: apt-get install redis-server)")
+        raise RuntimeError(
+            "redis-server is not installed (make test installs it: apt-get install redis-server)"
+        )
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="enrich-redis-"))
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-               "no", "--dir", str(workdir)]
+    command = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return Server(port, f"redis://127.0.0.1:{port}/0", proc, workdir, command=command)
@@ -88,15 +100,53 @@ def start_postgres() -> Server:
     data = workdir / "data"
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
-    subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "enrich", "-A", "trust",
-                                 "--no-sync", "-E", "UTF8"]),
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    command = _as_postgres([_pg_bin("postgres"), "-D", str(data), "-p", str(port), "-k",
-                            str(workdir), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                            "-c", "full_page_writes=off", "-c", "max_connections=200"])
+    subprocess.run(
+        _as_postgres(
+            [
+                _pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "enrich",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    command = _as_postgres(
+        [
+            _pg_bin("postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(workdir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ]
+    )
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = Server(port, f"postgresql+psycopg://enrich@127.0.0.1:{port}/postgres", proc, workdir,
-                    extra={"kind": "postgres", "data": str(data)}, command=command)
+    server = Server(
+        port,
+        f"postgresql+psycopg://enrich@127.0.0.1:{port}/postgres",
+        proc,
+        workdir,
+        extra={"kind": "postgres", "data": str(data)},
+        command=command,
+    )
     _wait_postgres(server)
     return server
 
@@ -106,9 +156,11 @@ def _wait_postgres(server: Server) -> None:
     # The port opens a moment before connections are accepted.
     deadline = time.monotonic() + 20
     while True:
-        done = subprocess.run(_as_postgres([_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p",
-                                            str(server.port)]),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(
+            _as_postgres([_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(server.port)]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         if done.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -119,9 +171,14 @@ def halt(server: Server) -> None:
     (fault tests). PostgreSQL gets a fast shutdown (SIGTERM would wait for every client to
     leave); redis-server is terminated (with --save "" it comes back empty, as a lost Redis)."""
     if server.extra.get("kind") == "postgres":
-        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "stop", "-D", server.extra["data"],
-                                     "-m", "fast", "-w"]),
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres(
+                [_pg_bin("pg_ctl"), "stop", "-D", server.extra["data"], "-m", "fast", "-w"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     else:
         server.proc.terminate()
     server.proc.wait(20)
@@ -130,8 +187,9 @@ def halt(server: Server) -> None:
 def resume(server: Server) -> None:
     """Start a halted server again with the same command, port and data."""
     assert server.command and server.proc.poll() is not None
-    server.proc = subprocess.Popen(server.command, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+    server.proc = subprocess.Popen(
+        server.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     if server.extra.get("kind") == "postgres":
         _wait_postgres(server)
     else:
@@ -141,7 +199,8 @@ def resume(server: Server) -> None:
 def create_database(server: Server, name: str) -> str:
     import psycopg
 
-    with psycopg.connect(f"postgresql://enrich@127.0.0.1:{server.port}/postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        f"postgresql://enrich@127.0.0.1:{server.port}/postgres", autocommit=True
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://enrich@127.0.0.1:{server.port}/{name}"

@@ -10,8 +10,9 @@ import time
 import uuid
 
 
-def standard_headers(secret: str, body: bytes, *, msg_id: str | None = None,
-                     timestamp: int | None = None) -> dict[str, str]:
+def standard_headers(
+    secret: str, body: bytes, *, msg_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
     """Standard Webhooks v1: base64(HMAC-SHA256(b64decode(secret after whsec_), id.ts.body))."""
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time()) if timestamp is None else timestamp
@@ -33,8 +34,10 @@ def x_signature(consumer_secret: str, message: bytes) -> str:
 
 
 def x_headers(consumer_secret: str, body: bytes) -> dict[str, str]:
-    return {"x-twitter-webhooks-signature": x_signature(consumer_secret, body),
-            "Content-Type": "application/json"}
+    return {
+        "x-twitter-webhooks-signature": x_signature(consumer_secret, body),
+        "Content-Type": "application/json",
+    }
 
 
 def meta_headers(app_secret: str, body: bytes) -> dict[str, str]:
@@ -51,5 +54,7 @@ def linkedin_challenge_response(client_secret: str, challenge_code: str) -> str:
 def linkedin_headers(client_secret: str, body: bytes, *, prefixed: bool = False) -> dict[str, str]:
     """LinkedIn: `X-LI-Signature` = hex HMAC-SHA256(clientSecret, b"hmacsha256=" + raw body)."""
     digest = hmac.new(client_secret.encode(), b"hmacsha256=" + body, hashlib.sha256).hexdigest()
-    return {"X-LI-Signature": ("hmacsha256=" if prefixed else "") + digest,
-            "Content-Type": "application/json"}
+    return {
+        "X-LI-Signature": ("hmacsha256=" if prefixed else "") + digest,
+        "Content-Type": "application/json",
+    }

@@ -56,15 +56,28 @@ def test_db_upgrade_creates_every_table(
     assert {"raw_event", "touchpoint", "crm_record", "identity_link", "sync_request"} <= tables
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["scheduler"], ["db", "upgrade"],
-                                     ["crm", "pull"], ["sync"], ["events", "replay"], ["demo"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["worker"],
+        ["scheduler"],
+        ["db", "upgrade"],
+        ["crm", "pull"],
+        ["sync"],
+        ["events", "replay"],
+        ["demo"],
+    ],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
 def test_a_command_needing_a_crm_says_which_settings_are_missing(
-        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CRM", "salesforce")
     for name in ("SALESFORCE_SESSION_ID", "SALESFORCE_USERNAME", "SALESFORCE_INSTANCE_URL"):

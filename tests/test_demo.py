@@ -19,18 +19,49 @@ from bench.ingest import free_port
 
 
 def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("ENRICH_", "SALESFORCE_", "HUBSPOT_", "DATABASE_", "REDIS_",
-                                 "CRM", "STANDARD_", "X_", "META_", "LINKEDIN_"))}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "ENRICH_",
+                "SALESFORCE_",
+                "HUBSPOT_",
+                "DATABASE_",
+                "REDIS_",
+                "CRM",
+                "STANDARD_",
+                "X_",
+                "META_",
+                "LINKEDIN_",
+            )
+        )
+    }
 
 
 def run_demo(folder: Path, until: str = "Ctrl-C stops") -> tuple[str, int]:
     """Start the demo in `folder`, wait for `until`, SIGTERM it; (output, exit status)."""
     ports = [str(free_port()) for _ in range(3)]
-    demo = subprocess.Popen([sys.executable, "-m", "enrich", "demo", "--port", ports[0],
-                             "--salesforce-port", ports[1], "--hubspot-port", ports[2]],
-                            cwd=folder, env=clean_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "enrich",
+            "demo",
+            "--port",
+            ports[0],
+            "--salesforce-port",
+            ports[1],
+            "--hubspot-port",
+            ports[2],
+        ],
+        cwd=folder,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)  # type: ignore[arg-type]
     reader.start()
@@ -62,8 +93,11 @@ def test_the_first_run_shows_a_living_demo_and_how_to_sign_in(tmp_path: Path) ->
     assert "a week of sample history: 27 touchpoints sent\n" in output  # and all processed
     assert "writes still pending" not in output
     assert "Standard Webhooks: 10 answered 200" in output
-    [score] = [line.split()[-1] for line in output.splitlines()
-               if line.strip().startswith("Social_Score__c")]
+    [score] = [
+        line.split()[-1]
+        for line in output.splitlines()
+        if line.strip().startswith("Social_Score__c")
+    ]
     assert float(score) > 0
     [waiting] = re.findall(r"(\d+) people wait in the review queue", output)
     assert int(waiting) >= 3
@@ -105,10 +139,27 @@ def test_a_taken_port_is_named_with_the_option_that_moves_it(tmp_path: Path) -> 
         taken.listen()
         port = str(taken.getsockname()[1])
         answer = subprocess.run(
-            [sys.executable, "-m", "enrich", "demo", "--port", str(free_port()),
-             "--salesforce-port", port, "--hubspot-port", str(free_port())],
-            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "enrich",
+                "demo",
+                "--port",
+                str(free_port()),
+                "--salesforce-port",
+                port,
+                "--hubspot-port",
+                str(free_port()),
+            ],
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert answer.returncode == 1
-    assert (f"Error: port {port} on 127.0.0.1 is taken (Address already in use): stop what "
-            f"uses it (ss -ltnp | grep :{port}) or start with --salesforce-port N") in answer.stderr
+    assert (
+        f"Error: port {port} on 127.0.0.1 is taken (Address already in use): stop what "
+        f"uses it (ss -ltnp | grep :{port}) or start with --salesforce-port N"
+    ) in answer.stderr
     assert "Traceback" not in answer.stderr + answer.stdout

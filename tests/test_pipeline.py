@@ -35,19 +35,46 @@ from tests.signing import standard_headers
 
 def add_contact(email: str, crm_id: str = "0035g00000AAAAAAA1") -> int:
     with session_scope(current().engine) as session:
-        _upsert(session, "salesforce", [MirrorRow(
-            object_type="contact", crm_id=crm_id, modified_at=utcnow(), first_name="Dana",
-            last_name="Whitfield", email=email)])
+        _upsert(
+            session,
+            "salesforce",
+            [
+                MirrorRow(
+                    object_type="contact",
+                    crm_id=crm_id,
+                    modified_at=utcnow(),
+                    first_name="Dana",
+                    last_name="Whitfield",
+                    email=email,
+                )
+            ],
+        )
         return session.exec(select(CrmRecord.id).where(CrmRecord.crm_id == crm_id)).one()
 
 
-def send(client: FlaskClient, email: str, kind: str = "comment", actor: str = "li-1",
-         msg_id: str | None = None) -> int:
-    body = json.dumps({"type": "touchpoint.created", "data": {
-        "platform": "linkedin", "kind": kind, "actor": {"id": actor, "email": email},
-        "occurred_at": datetime.now(UTC).isoformat()}}).encode()
-    answer = client.post("/webhooks/standard/acme", data=body,
-                         headers=standard_headers(STANDARD_SECRET, body, msg_id=msg_id))
+def send(
+    client: FlaskClient,
+    email: str,
+    kind: str = "comment",
+    actor: str = "li-1",
+    msg_id: str | None = None,
+) -> int:
+    body = json.dumps(
+        {
+            "type": "touchpoint.created",
+            "data": {
+                "platform": "linkedin",
+                "kind": kind,
+                "actor": {"id": actor, "email": email},
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        }
+    ).encode()
+    answer = client.post(
+        "/webhooks/standard/acme",
+        data=body,
+        headers=standard_headers(STANDARD_SECRET, body, msg_id=msg_id),
+    )
     assert answer.status_code == 200
     return int(answer.json["raw_event_id"])
 
@@ -72,7 +99,8 @@ def test_touchpoint_by_a_crm_email_links_scores_and_requests_a_sync(client: Flas
 
 
 def test_a_link_stores_its_score_rule_version_and_the_contributions_that_make_the_score(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     """The stored decision explains itself: one entry per comparison of the rules that made
     it, whose weights plus the rules' prior weight give the stored score."""
     record_id = add_contact("dana.whitfield@northwind.example")
@@ -80,8 +108,7 @@ def test_a_link_stores_its_score_rule_version_and_the_contributions_that_make_th
     [link] = wait_until(lambda: rows(IdentityLink))
     with Session(current().engine) as session:
         rules = active_rules(session)
-    assert (link.record_id, link.status, link.decided_by) == (record_id, LinkStatus.AUTO,
-                                                              "matcher")
+    assert (link.record_id, link.status, link.decided_by) == (record_id, LinkStatus.AUTO, "matcher")
     assert link.rule_version == rules.version
     assert [c["comparison"] for c in link.explanation] == [c.name for c in rules.comparisons]
     for entry in link.explanation:
@@ -147,17 +174,21 @@ def test_sweeper_processes_deliveries_whose_job_was_lost(settings: Settings) -> 
 
 
 def test_a_delivery_that_commits_after_the_ingest_run_passed_its_id_is_still_processed(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     # PostgreSQL takes ids at insert and commits in any order: a lower id can appear late.
     import threading
 
     from enrich.pipeline import process_pending
 
     def delivery(raw_id: int, actor: str) -> RawEvent:
-        body = json.dumps({"type": "touchpoint.created", "data": {
-            "platform": "linkedin", "kind": "like", "actor": {"id": actor}}}).encode()
-        return RawEvent(id=raw_id, source="standard:acme", delivery_id=f"late-{raw_id}",
-                        body=body)
+        body = json.dumps(
+            {
+                "type": "touchpoint.created",
+                "data": {"platform": "linkedin", "kind": "like", "actor": {"id": actor}},
+            }
+        ).encode()
+        return RawEvent(id=raw_id, source="standard:acme", delivery_id=f"late-{raw_id}", body=body)
 
     with session_scope(current().engine) as session:
         session.add(delivery(10, "li-early"))
@@ -171,25 +202,36 @@ def test_a_delivery_that_commits_after_the_ingest_run_passed_its_id_is_still_pro
     late.start()
     process_pending()
     late.join()
-    assert {r.id: r.status for r in rows(RawEvent)} == {5: EventStatus.PROCESSED,
-                                                       10: EventStatus.PROCESSED}
+    assert {r.id: r.status for r in rows(RawEvent)} == {
+        5: EventStatus.PROCESSED,
+        10: EventStatus.PROCESSED,
+    }
 
 
 def test_a_backlog_run_hands_over_so_crm_writes_are_not_kept_waiting(
-        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import enrich.pipeline as pipeline
     from enrich import defaults
 
     rt = current()
     with session_scope(rt.engine) as session:
         for n in range(5):
-            body = json.dumps({"type": "touchpoint.created", "data": {
-                "platform": "linkedin", "kind": "like", "actor": {"id": f"li-{n}"}}})
-            session.add(RawEvent(source="standard:acme", delivery_id=f"backlog-{n}",
-                                 body=body.encode()))
+            body = json.dumps(
+                {
+                    "type": "touchpoint.created",
+                    "data": {"platform": "linkedin", "kind": "like", "actor": {"id": f"li-{n}"}},
+                }
+            )
+            session.add(
+                RawEvent(source="standard:acme", delivery_id=f"backlog-{n}", body=body.encode())
+            )
     queued: list[tuple[str, str | None]] = []
-    monkeypatch.setattr(rt.queue, "enqueue",
-                        lambda func, *args, key=None: queued.append((func.__name__, key)) or True)
+    monkeypatch.setattr(
+        rt.queue,
+        "enqueue",
+        lambda func, *args, key=None: queued.append((func.__name__, key)) or True,
+    )
     monkeypatch.setattr(pipeline, "BATCH", 2)
     monkeypatch.setattr(defaults, "INGEST_RUN_S", 0.0)
 
@@ -198,8 +240,7 @@ def test_a_backlog_run_hands_over_so_crm_writes_are_not_kept_waiting(
     assert sum(r.status == EventStatus.PENDING for r in rows(RawEvent)) == 3
 
 
-def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(
-        tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import time
 
     from enrich import pipeline
@@ -219,8 +260,9 @@ def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(
         nonlocal sent
         for _ in range(count):
             sent += 1
-            store_raw_event(engine, source="standard:t", delivery_id=f"m{sent}", body=b"{}",
-                            headers={})
+            store_raw_event(
+                engine, source="standard:t", delivery_id=f"m{sent}", body=b"{}", headers={}
+            )
         pause.looked = time.monotonic() - over_s  # as if they had come over that time
 
     arrive(10, over_s=0.5)  # 20 a second: processed as they come
@@ -236,7 +278,8 @@ def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(
 
 
 def test_a_rematch_works_in_small_transactions_and_hands_over_past_its_limit(
-        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """New rules flag every profile: the run re-matches them a few per transaction (each
     under the writers' lock, so ingest waits for one chunk at most) and, past its limit,
     queues the rest as a new run instead of holding the worker."""
@@ -259,8 +302,11 @@ def test_a_rematch_works_in_small_transactions_and_hands_over_past_its_limit(
 
     monkeypatch.setattr(pipeline.writers_lock(rt.engine), "held", counting_held)
     queued: list[tuple[str, str | None]] = []
-    monkeypatch.setattr(rt.queue, "enqueue",
-                        lambda func, *args, key=None: queued.append((func.__name__, key)) or True)
+    monkeypatch.setattr(
+        rt.queue,
+        "enqueue",
+        lambda func, *args, key=None: queued.append((func.__name__, key)) or True,
+    )
     monkeypatch.setattr(pipeline, "REMATCH_CHUNK", 2)
 
     assert pipeline.rematch_pending(limit=4) == 4
@@ -271,7 +317,8 @@ def test_a_rematch_works_in_small_transactions_and_hands_over_past_its_limit(
 
 
 def test_after_a_person_unlinks_the_match_the_runner_up_is_offered_for_review(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     """Re-matching a profile whose automatic link was undone proposes the other candidate
     for review: neither nothing (the matcher had ruled it out only beside the linked one)
     nor a new automatic link (a person has said this profile is hard)."""
@@ -281,12 +328,25 @@ def test_after_a_person_unlinks_the_match_the_runner_up_is_offered_for_review(
 
     first = add_contact("dana@northwind.example", crm_id="0035g00000AAAAAAA1")
     namesake = add_contact("dana.whitfield@globex.example", crm_id="0035g00000AAAAAAA2")
-    body = json.dumps({"type": "touchpoint.created", "data": {
-        "platform": "linkedin", "kind": "comment", "occurred_at": datetime.now(UTC).isoformat(),
-        "actor": {"id": "li-dana", "email": "dana@northwind.example", "name": "Dana Whitfield",
-                  "handle": "danawhitfield"}}}).encode()
-    answer = client.post("/webhooks/standard/acme", data=body,
-                         headers=standard_headers(STANDARD_SECRET, body))
+    body = json.dumps(
+        {
+            "type": "touchpoint.created",
+            "data": {
+                "platform": "linkedin",
+                "kind": "comment",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "actor": {
+                    "id": "li-dana",
+                    "email": "dana@northwind.example",
+                    "name": "Dana Whitfield",
+                    "handle": "danawhitfield",
+                },
+            },
+        }
+    ).encode()
+    answer = client.post(
+        "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
     process_raw_event(int(answer.json["raw_event_id"]))
     [link] = [x for x in rows(IdentityLink) if x.status == LinkStatus.AUTO]
     assert link.record_id == first

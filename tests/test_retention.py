@@ -32,13 +32,15 @@ DAY = timedelta(days=1)
 
 def processed(client: FlaskClient, email: str, count: int) -> list[int]:
     ids = [send(client, email, msg_id=f"msg-{email}-{i}") for i in range(count)]
-    wait_until(lambda: all(r.status == EventStatus.PROCESSED for r in rows(RawEvent)
-                           if r.id in ids))
+    wait_until(
+        lambda: all(r.status == EventStatus.PROCESSED for r in rows(RawEvent) if r.id in ids)
+    )
     return ids
 
 
 def test_processed_raw_events_older_than_the_age_are_purged_and_touchpoints_keep_their_data(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     add_contact("dana@northwind.example")
     processed(client, "dana@northwind.example", 2)
     later = utcnow() + 31 * DAY
@@ -52,14 +54,36 @@ def test_processed_raw_events_older_than_the_age_are_purged_and_touchpoints_keep
 
 
 def test_pending_and_failed_deliveries_are_kept_for_their_worker_or_replay(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     with Session(current().engine) as s:
-        s.add(RawEvent(source="x", delivery_id="waiting", body=b"{}", status=EventStatus.PENDING,
-                       received_at=utcnow() - 90 * DAY))
-        s.add(RawEvent(source="x", delivery_id="broken", body=b"{}", status=EventStatus.FAILED,
-                       received_at=utcnow() - 90 * DAY))
-        s.add(RawEvent(source="x", delivery_id="done", body=b"{}", status=EventStatus.IGNORED,
-                       received_at=utcnow() - 90 * DAY))
+        s.add(
+            RawEvent(
+                source="x",
+                delivery_id="waiting",
+                body=b"{}",
+                status=EventStatus.PENDING,
+                received_at=utcnow() - 90 * DAY,
+            )
+        )
+        s.add(
+            RawEvent(
+                source="x",
+                delivery_id="broken",
+                body=b"{}",
+                status=EventStatus.FAILED,
+                received_at=utcnow() - 90 * DAY,
+            )
+        )
+        s.add(
+            RawEvent(
+                source="x",
+                delivery_id="done",
+                body=b"{}",
+                status=EventStatus.IGNORED,
+                received_at=utcnow() - 90 * DAY,
+            )
+        )
         s.commit()
 
     report = purge(current().engine, raw_event_days=30, touchpoint_days=0)
@@ -69,7 +93,8 @@ def test_pending_and_failed_deliveries_are_kept_for_their_worker_or_replay(
 
 
 def test_old_touchpoints_are_purged_and_their_person_rescored_and_queued_for_the_crm(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     record_id = add_contact("dana@northwind.example")
     processed(client, "dana@northwind.example", 3)
     [score_before] = [s.score for s in rows(Score) if s.record_id == record_id]
@@ -79,8 +104,9 @@ def test_old_touchpoints_are_purged_and_their_person_rescored_and_queued_for_the
             s.delete(sr)
         s.commit()
 
-    report = purge(current().engine, raw_event_days=0, touchpoint_days=730,
-                   now=utcnow() + 731 * DAY)
+    report = purge(
+        current().engine, raw_event_days=0, touchpoint_days=730, now=utcnow() + 731 * DAY
+    )
 
     assert (report.touchpoints, report.rescored) == (3, 1)
     assert rows(Touchpoint) == []
@@ -89,19 +115,31 @@ def test_old_touchpoints_are_purged_and_their_person_rescored_and_queued_for_the
 
 
 def test_a_touchpoint_whose_activity_is_not_written_yet_waits_and_a_written_one_keeps_its_ledger(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     record_id = add_contact("dana@northwind.example")
     processed(client, "dana@northwind.example", 2)
     first, second = sorted(tp.id for tp in rows(Touchpoint))
     with Session(current().engine) as s:
-        s.add(ActivityWrite(touchpoint_id=first, record_id=record_id, crm="salesforce",
-                            activity_id="00T000000000001", status="written"))
-        s.add(ActivityWrite(touchpoint_id=second, record_id=record_id, crm="salesforce",
-                            status="sending"))
+        s.add(
+            ActivityWrite(
+                touchpoint_id=first,
+                record_id=record_id,
+                crm="salesforce",
+                activity_id="00T000000000001",
+                status="written",
+            )
+        )
+        s.add(
+            ActivityWrite(
+                touchpoint_id=second, record_id=record_id, crm="salesforce", status="sending"
+            )
+        )
         s.commit()
 
-    report = purge(current().engine, raw_event_days=0, touchpoint_days=730,
-                   now=utcnow() + 731 * DAY)
+    report = purge(
+        current().engine, raw_event_days=0, touchpoint_days=730, now=utcnow() + 731 * DAY
+    )
 
     assert report.touchpoints == 1
     assert [tp.id for tp in rows(Touchpoint)] == [second]
@@ -110,13 +148,13 @@ def test_a_touchpoint_whose_activity_is_not_written_yet_waits_and_a_written_one_
 
 
 def test_a_dry_run_counts_and_deletes_nothing_and_a_real_run_is_audited(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     add_contact("dana@northwind.example")
     processed(client, "dana@northwind.example", 2)
     later = utcnow() + 800 * DAY
 
-    dry = purge(current().engine, raw_event_days=30, touchpoint_days=730, now=later,
-                dry_run=True)
+    dry = purge(current().engine, raw_event_days=30, touchpoint_days=730, now=later, dry_run=True)
     assert (dry.raw_events, dry.touchpoints, dry.rescored) == (2, 2, 1)
     assert len(rows(RawEvent)) == 2 and len(rows(Touchpoint)) == 2 and rows(AuditLog) == []
 
@@ -133,15 +171,17 @@ def test_recent_data_and_zero_ages_keep_everything(client: FlaskClient) -> None:
     processed(client, "dana@northwind.example", 2)
 
     assert purge(current().engine, raw_event_days=30, touchpoint_days=730).touchpoints == 0
-    forever = purge(current().engine, raw_event_days=0, touchpoint_days=0,
-                    now=utcnow() + 10_000 * DAY)
+    forever = purge(
+        current().engine, raw_event_days=0, touchpoint_days=0, now=utcnow() + 10_000 * DAY
+    )
     assert (forever.raw_events, forever.touchpoints) == (0, 0)
     assert len(rows(RawEvent)) == 2 and len(rows(Touchpoint)) == 2
 
 
 @pytest.mark.parametrize("days", [-1, 0.5, 6])
-def test_a_retention_shorter_than_platform_retries_is_refused(database_url: str,
-                                                              days: float) -> None:
+def test_a_retention_shorter_than_platform_retries_is_refused(
+    database_url: str, days: float
+) -> None:
     with pytest.raises(ConfigError, match="at least 7 days"):
         make_settings(database_url, raw_event_retention_days=days)
 
@@ -151,11 +191,19 @@ def test_the_scheduler_purges_daily(client: FlaskClient) -> None:
     assert jobs["retention"].every_s == 24 * 3600
 
 
-def test_the_cli_purges_with_the_configured_ages(database_url: str, client: FlaskClient,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_purges_with_the_configured_ages(
+    database_url: str, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Session(current().engine) as s:
-        s.add(RawEvent(source="x", delivery_id="old", body=b"{}", status=EventStatus.PROCESSED,
-                       received_at=utcnow() - 40 * DAY))
+        s.add(
+            RawEvent(
+                source="x",
+                delivery_id="old",
+                body=b"{}",
+                status=EventStatus.PROCESSED,
+                received_at=utcnow() - 40 * DAY,
+            )
+        )
         s.commit()
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ENRICH_RAW_EVENT_RETENTION_DAYS", "30")

@@ -21,7 +21,8 @@ def rows(model: type) -> list:
 
 
 def test_scores_decay_daily_and_only_changed_people_are_queued_for_the_crm(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     add_contact("dana.whitfield@northwind.example")
     send(client, "dana.whitfield@northwind.example")
     [fresh] = wait_until(lambda: rows(Score))
@@ -45,11 +46,19 @@ def test_a_comment_about_security_becomes_an_interest(client: FlaskClient) -> No
     from tests.signing import standard_headers
 
     add_contact("dana.whitfield@northwind.example")
-    body = json.dumps({"type": "touchpoint.created", "data": {
-        "platform": "linkedin", "kind": "comment", "actor": {"id": "li-1",
-        "email": "dana.whitfield@northwind.example"},
-        "text": "We need better cloud security posture management"}}).encode()
-    client.post("/webhooks/standard/acme", data=body,
-                headers=standard_headers(STANDARD_SECRET, body))
+    body = json.dumps(
+        {
+            "type": "touchpoint.created",
+            "data": {
+                "platform": "linkedin",
+                "kind": "comment",
+                "actor": {"id": "li-1", "email": "dana.whitfield@northwind.example"},
+                "text": "We need better cloud security posture management",
+            },
+        }
+    ).encode()
+    client.post(
+        "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
     interests = wait_until(lambda: rows(Interest))
     assert any("security" in i.topic for i in interests)

@@ -18,8 +18,11 @@ from enrich.config import Settings
 from enrich.runtime import current
 from webhooks.gate import reject
 
-SETTING_NAMES = {"x": "X_CONSUMER_SECRET", "meta": "META_APP_SECRET",
-                 "linkedin": "LINKEDIN_CLIENT_SECRET"}
+SETTING_NAMES = {
+    "x": "X_CONSUMER_SECRET",
+    "meta": "META_APP_SECRET",
+    "linkedin": "LINKEDIN_CLIENT_SECRET",
+}
 PLATFORM_TITLES = {"x": "X", "meta": "Meta", "linkedin": "LinkedIn"}
 
 
@@ -46,9 +49,13 @@ def keys(receiver: str, account_id: str | None = None) -> list[Key]:
     else:
         found = platform_wide + [Key(a.secret, a.id) for a in accounts.values() if a.secret]
     if not found:
-        raise reject(404, "not_configured", f"the {PLATFORM_TITLES[receiver]} receiver is not "
-                     f"configured: set {SETTING_NAMES[receiver]} (comma-separated values for "
-                     "rotation) or a per-account secret in ENRICH_ACCOUNTS")
+        raise reject(
+            404,
+            "not_configured",
+            f"the {PLATFORM_TITLES[receiver]} receiver is not "
+            f"configured: set {SETTING_NAMES[receiver]} (comma-separated values for "
+            "rotation) or a per-account secret in ENRICH_ACCOUNTS",
+        )
     return found
 
 
@@ -57,9 +64,13 @@ def handshake_key(receiver: str, account_id: str | None) -> Key:
     bare URL only an unambiguous secret can answer."""
     found = keys(receiver, account_id)
     if account_id is None and not settings().platform_secrets(receiver) and len(found) > 1:
-        raise reject(409, "ambiguous_secret", f"several {PLATFORM_TITLES[receiver]} accounts have "
-                     f"their own secret: register /webhooks/{receiver}/<account id> per app, or "
-                     f"set {SETTING_NAMES[receiver]}")
+        raise reject(
+            409,
+            "ambiguous_secret",
+            f"several {PLATFORM_TITLES[receiver]} accounts have "
+            f"their own secret: register /webhooks/{receiver}/<account id> per app, or "
+            f"set {SETTING_NAMES[receiver]}",
+        )
     return found[0]
 
 
@@ -73,8 +84,9 @@ def verify(candidates: list[Key], given: str, compute: Callable[[str], str]) -> 
         if hmac.compare_digest(compute(key.secret).encode(), given.encode()) and matched is None:
             matched = key
     if matched is None:
-        raise reject(401, "bad_signature", "signature does not match the body with any "
-                     "configured secret")
+        raise reject(
+            401, "bad_signature", "signature does not match the body with any configured secret"
+        )
     return matched
 
 
@@ -87,8 +99,12 @@ def our_account(receiver: str, ids: Iterable[str], key: Key) -> tuple[str | None
     batches pages) are kept comma-joined; known only when every one is ours."""
     unique = list(dict.fromkeys(i for i in ids if i))
     if key.owner is not None and any(i != key.owner for i in unique):
-        raise reject(403, "wrong_account_secret", f"signed with the secret of account "
-                     f"{key.owner}, but the delivery concerns {', '.join(unique)[:200]}")
+        raise reject(
+            403,
+            "wrong_account_secret",
+            f"signed with the secret of account "
+            f"{key.owner}, but the delivery concerns {', '.join(unique)[:200]}",
+        )
     accounts = settings().accounts_for(receiver)
     known = bool(unique) and all(i in accounts for i in unique)
     return (",".join(unique)[:200] or None), known

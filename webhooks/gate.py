@@ -78,11 +78,16 @@ def parse_json(body: bytes) -> Any:
     # A document is at most one deeper than it has containers ('[' and '{' in strings count
     # too), so only one with that many brackets can be too deep: walk only that one.
     if containers >= defaults.MAX_JSON_DEPTH and _depth(value, defaults.MAX_JSON_DEPTH) > (
-            defaults.MAX_JSON_DEPTH):
+        defaults.MAX_JSON_DEPTH
+    ):
         raise reject(400, "too_deep", f"JSON nested deeper than {defaults.MAX_JSON_DEPTH}")
     if _SUSPECT_ESCAPE.search(text) and not _storable(value):
-        raise reject(400, "invalid_string", "a string holds U+0000 or an unpaired surrogate "
-                     "(\\ud800-\\udfff), which no database stores as text")
+        raise reject(
+            400,
+            "invalid_string",
+            "a string holds U+0000 or an unpaired surrogate "
+            "(\\ud800-\\udfff), which no database stores as text",
+        )
     return value
 
 
@@ -117,16 +122,20 @@ _NOT_HEADERS = {"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"}
 def environ_headers(environ: dict[str, Any]) -> dict[str, str]:
     """The request's headers, named as sent in lower case, read straight off the WSGI environ
     (werkzeug's header view builds each name anew on every read)."""
-    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-               if key.startswith("HTTP_") and key not in _NOT_HEADERS}
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and key not in _NOT_HEADERS
+    }
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = environ[key]
     return headers
 
 
-def handshake_token(param: str, code: str, shape: re.Pattern[str], what: str, *,
-                    signed: bool = True) -> str:
+def handshake_token(
+    param: str, code: str, shape: re.Pattern[str], what: str, *, signed: bool = True
+) -> str:
     """A handshake's challenge, refused unless it has the shape the platform sends.
 
     X and LinkedIn answer a challenge with an HMAC under the very secret that signs deliveries,
@@ -139,8 +148,9 @@ def handshake_token(param: str, code: str, shape: re.Pattern[str], what: str, *,
     if not value:
         raise reject(400, f"missing_{code}", f"{param} required: {what}")
     if not shape.fullmatch(value) or (signed and _parses_as_json(value)):
-        raise reject(400, f"invalid_{code}", f"{param} is not of the shape the platform sends "
-                     f"({what})")
+        raise reject(
+            400, f"invalid_{code}", f"{param} is not of the shape the platform sends ({what})"
+        )
     return value
 
 
@@ -180,5 +190,7 @@ def accept(
         rt.queue.enqueue(process_pending, key=INGEST_KEY)
     # Formatted by hand: jsonify cost a tenth of the ack time (bench/ingest.py).
     answer = b'{"raw_event_id": %d, "status": "%s"}' % (
-        raw_id, b"accepted" if created else b"duplicate")
+        raw_id,
+        b"accepted" if created else b"duplicate",
+    )
     return current_app.response_class(answer, status=status_code, mimetype="application/json")

@@ -31,8 +31,10 @@ from webhooks.gate import (
 bp = Blueprint("webhooks_linkedin", __name__)
 SIGNATURE_HEADER = "X-LI-Signature"
 PREFIX = "hmacsha256="
-CHALLENGE_CODE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                            r"[0-9a-fA-F]{12}")
+CHALLENGE_CODE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12}"
+)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -42,9 +44,12 @@ def signature(secret: str, body: bytes) -> str:
 @bp.get("/webhooks/linkedin")
 @bp.get("/webhooks/linkedin/<account_id>")
 def validate(account_id: str | None = None) -> Response:
-    code = handshake_token("challengeCode", "challenge_code", CHALLENGE_CODE,
-                           "GET /webhooks/linkedin is LinkedIn's validation: "
-                           "challengeCode is a UUID")
+    code = handshake_token(
+        "challengeCode",
+        "challenge_code",
+        CHALLENGE_CODE,
+        "GET /webhooks/linkedin is LinkedIn's validation: challengeCode is a UUID",
+    )
     key = accounts.handshake_key("linkedin", account_id)
     answer = accounts.hmac_sha256(key.secret, code.encode()).hex()
     return jsonify({"challengeCode": code, "challengeResponse": answer})
@@ -57,14 +62,17 @@ def receive(account_id: str | None = None) -> Response:
     require_json_content_type()
     given = request.headers.get(SIGNATURE_HEADER, "").strip()
     if given[: len(PREFIX)].lower() == PREFIX:
-        given = given[len(PREFIX):]
-    key = accounts.verify(accounts.keys("linkedin", account_id), given.lower(),
-                          lambda secret: signature(secret, body))
+        given = given[len(PREFIX) :]
+    key = accounts.verify(
+        accounts.keys("linkedin", account_id), given.lower(), lambda secret: signature(secret, body)
+    )
     payload = parse_json(body)
     if not isinstance(payload, dict) or not isinstance(payload.get("notifications"), list):
-        raise reject(422, "invalid_message",
-                     "a LinkedIn delivery is an object with a notifications list")
+        raise reject(
+            422, "invalid_message", "a LinkedIn delivery is an object with a notifications list"
+        )
     account, known = accounts.our_account("linkedin", account_ids(payload), key)
     delivery_id = accounts.stable_delivery_id("linkedin", event_ids(payload), body)
-    return accept(source="linkedin", delivery_id=delivery_id, body=body, account=account,
-                  known_account=known)
+    return accept(
+        source="linkedin", delivery_id=delivery_id, body=body, account=account, known_account=known
+    )

@@ -42,17 +42,28 @@ def signature(secret: str, body: bytes) -> str:
 def verify_subscription(account_id: str | None = None) -> Response:
     tokens = split_secrets(accounts.settings().meta_verify_token)
     if not tokens:
-        raise reject(404, "not_configured", "the Meta receiver cannot answer verification "
-                     "requests: set META_VERIFY_TOKEN to the token typed in the App Dashboard")
+        raise reject(
+            404,
+            "not_configured",
+            "the Meta receiver cannot answer verification "
+            "requests: set META_VERIFY_TOKEN to the token typed in the App Dashboard",
+        )
     if request.args.get("hub.mode") != "subscribe" or not request.args.get("hub.challenge"):
-        raise reject(400, "bad_verification_request",
-                     "expected hub.mode=subscribe, hub.challenge and hub.verify_token")
-    challenge = handshake_token("hub.challenge", "challenge", CHALLENGE,
-                                "Meta sends an integer of at most 64 digits", signed=False)
+        raise reject(
+            400,
+            "bad_verification_request",
+            "expected hub.mode=subscribe, hub.challenge and hub.verify_token",
+        )
+    challenge = handshake_token(
+        "hub.challenge",
+        "challenge",
+        CHALLENGE,
+        "Meta sends an integer of at most 64 digits",
+        signed=False,
+    )
     given = request.args.get("hub.verify_token", "").encode()
     if not any([hmac.compare_digest(given, t.encode()) for t in tokens]):  # noqa: C419 all compared
-        raise reject(403, "wrong_verify_token",
-                     "hub.verify_token does not match META_VERIFY_TOKEN")
+        raise reject(403, "wrong_verify_token", "hub.verify_token does not match META_VERIFY_TOKEN")
     return Response(challenge, status=200, mimetype="text/plain")
 
 
@@ -62,12 +73,14 @@ def receive(account_id: str | None = None) -> Response:
     body = raw_body()
     require_json_content_type()
     given = request.headers.get(SIGNATURE_HEADER, "").strip()
-    key = accounts.verify(accounts.keys("meta", account_id), given.lower(),
-                          lambda secret: signature(secret, body))
+    key = accounts.verify(
+        accounts.keys("meta", account_id), given.lower(), lambda secret: signature(secret, body)
+    )
     payload = parse_json(body)
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise reject(422, "invalid_message", "a Meta delivery is an object with an entry list")
     account, known = accounts.our_account("meta", account_ids(payload), key)
     delivery_id = accounts.stable_delivery_id("meta", event_ids(payload), body)
-    return accept(source="meta", delivery_id=delivery_id, body=body, account=account,
-                  known_account=known)
+    return accept(
+        source="meta", delivery_id=delivery_id, body=body, account=account, known_account=known
+    )

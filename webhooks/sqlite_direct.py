@@ -88,8 +88,9 @@ class DirectWriter:
         self._db = ctypes.c_void_p()
         self._statements: dict[str, ctypes.c_void_p] = {}
         self._lock_fd = -1
-        rc = self._lib.sqlite3_open_v2(database.encode(), ctypes.byref(self._db),
-                                       _OPEN_READWRITE | _OPEN_NOMUTEX, None)
+        rc = self._lib.sqlite3_open_v2(
+            database.encode(), ctypes.byref(self._db), _OPEN_READWRITE | _OPEN_NOMUTEX, None
+        )
         if rc != _OK:
             message = self._message()
             self.close()
@@ -97,8 +98,9 @@ class DirectWriter:
         try:
             # As the engine's connections (enrich/db.py), but no checkpoints of its own
             # (store._Checkpointer runs them aside) and no waiting with the GIL kept.
-            self._exec(b"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
-                       b"PRAGMA busy_timeout=0")
+            self._exec(
+                b"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; PRAGMA busy_timeout=0"
+            )
             if lock_path is not None:
                 self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         except BaseException:
@@ -120,7 +122,8 @@ class DirectWriter:
                 rc = self._lib.sqlite3_step(statement)
                 if rc == _DONE:
                     return self._lib.sqlite3_changes(self._db), self._lib.sqlite3_last_insert_rowid(
-                        self._db)
+                        self._db
+                    )
                 if rc & 0xFF in (_BUSY, _LOCKED):
                     raise Busy(self._message())
                 raise DirectError(self._message())

@@ -67,8 +67,12 @@ def check_times(message: dict[str, Any]) -> None:
     data = message["data"]
     items = data if isinstance(data, list) else [data]
     fields = [("timestamp", message.get("timestamp"))] + [
-        (f"data/{i}/occurred_at" if isinstance(data, list) else "data/occurred_at",
-         item.get("occurred_at")) for i, item in enumerate(items)]
+        (
+            f"data/{i}/occurred_at" if isinstance(data, list) else "data/occurred_at",
+            item.get("occurred_at"),
+        )
+        for i, item in enumerate(items)
+    ]
     for where, value in fields:
         if value is None:
             continue
@@ -78,9 +82,13 @@ def check_times(message: dict[str, Any]) -> None:
         except ValueError:  # a date-time RFC 3339 allows and Python cannot read (leap second)
             ok = False
         if not ok:
-            raise reject(422, "invalid_message", f"{where}: {value[:64]} is not a time a "
-                         f"touchpoint can have happened (from {defaults.EARLIEST_OCCURRED_AT[:10]} "
-                         "to a day from now)")
+            raise reject(
+                422,
+                "invalid_message",
+                f"{where}: {value[:64]} is not a time a "
+                f"touchpoint can have happened (from {defaults.EARLIEST_OCCURRED_AT[:10]} "
+                "to a day from now)",
+            )
 
 
 @cache
@@ -92,8 +100,9 @@ def _webhook(secret: str) -> Webhook:
 def verify(source: str, body: bytes, headers: dict[str, str]) -> None:
     secrets = current().settings.standard_secrets().get(source)
     if not secrets:
-        raise reject(404, "unknown_source",
-                     f"no Standard Webhooks secret configured for {source!r}")
+        raise reject(
+            404, "unknown_source", f"no Standard Webhooks secret configured for {source!r}"
+        )
     if not all(headers.get(h) for h in SIGNATURE_HEADERS):
         raise reject(
             401, "missing_signature", "webhook-id, webhook-timestamp and webhook-signature required"

@@ -63,7 +63,8 @@ def store_raw_event(
     values = {
         "source": source,
         # Cutting a long id could make two deliveries one (and drop the second): hash it.
-        "delivery_id": delivery_id if len(delivery_id) <= 200
+        "delivery_id": delivery_id
+        if len(delivery_id) <= 200
         else "sha256:" + hashlib.sha256(delivery_id.encode()).hexdigest(),
         "account": account[:200] if account else None,
         "known_account": known_account,
@@ -87,9 +88,11 @@ def _insert(conn: Any, values: dict[str, Any]) -> tuple[int, bool]:
     new_id = conn.execute(_insert_statement(conn.dialect.name), values).scalar()
     if new_id is not None:
         return int(new_id), True
-    existing = conn.execute(select(_TABLE.c.id).where(
-        _TABLE.c.source == values["source"], _TABLE.c.delivery_id == values["delivery_id"]
-    )).scalar_one()
+    existing = conn.execute(
+        select(_TABLE.c.id).where(
+            _TABLE.c.source == values["source"], _TABLE.c.delivery_id == values["delivery_id"]
+        )
+    ).scalar_one()
     return int(existing), False
 
 
@@ -128,17 +131,33 @@ class _SQLiteInsert:
     hand-over cost more than the insert itself.
     """
 
-    COLUMNS = ("source", "delivery_id", "account", "known_account", "received_at", "headers",
-               "body", "status", "attempts")
+    COLUMNS = (
+        "source",
+        "delivery_id",
+        "account",
+        "known_account",
+        "received_at",
+        "headers",
+        "body",
+        "status",
+        "attempts",
+    )
 
     def __init__(self, engine: Engine) -> None:
         dialect = engine.dialect
         self.table = _TABLE.name
-        self.select_sql = str(select(_TABLE.c.id).where(
-            _TABLE.c.source == bindparam("source"),
-            _TABLE.c.delivery_id == bindparam("delivery_id")).compile(dialect=dialect))
-        self.converters = [(name, _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                           for name in self.COLUMNS]
+        self.select_sql = str(
+            select(_TABLE.c.id)
+            .where(
+                _TABLE.c.source == bindparam("source"),
+                _TABLE.c.delivery_id == bindparam("delivery_id"),
+            )
+            .compile(dialect=dialect)
+        )
+        self.converters = [
+            (name, _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in self.COLUMNS
+        ]
         self._sql: dict[int, str] = {}
 
     def sql(self, rows: int) -> str:
@@ -147,16 +166,21 @@ class _SQLiteInsert:
             one = "(" + ", ".join("?" * len(self.COLUMNS)) + ")"
             statement = self._sql[rows] = (
                 f"INSERT INTO {self.table} ({', '.join(self.COLUMNS)}) VALUES "
-                + ", ".join([one] * rows) + " ON CONFLICT (source, delivery_id) DO NOTHING")
+                + ", ".join([one] * rows)
+                + " ON CONFLICT (source, delivery_id) DO NOTHING"
+            )
         return statement
 
     def params(self, values: dict[str, Any]) -> list[Any]:
         """One row's parameters, in COLUMNS order (so source and delivery id come first)."""
-        return [values[name] if convert is None else convert(values[name])
-                for name, convert in self.converters]
+        return [
+            values[name] if convert is None else convert(values[name])
+            for name, convert in self.converters
+        ]
 
-    def run(self, connection: Any, rows: list[list[Any]],
-            direct: DirectWriter | None = None) -> list[tuple[int, bool]]:
+    def run(
+        self, connection: Any, rows: list[list[Any]], direct: DirectWriter | None = None
+    ) -> list[tuple[int, bool]]:
         """Insert the rows (`params` each) in one statement on an autocommit connection
         (through `direct` when given): stored when it returns."""
         params = [value for row in rows for value in row]
@@ -272,7 +296,7 @@ class GroupCommit:
     def _take(self) -> list[_Slot]:
         with self._mutex:
             size, count = 0, 0
-            for slot in self._pending[:self.MAX_BATCH]:
+            for slot in self._pending[: self.MAX_BATCH]:
                 if count and size + slot.size > self.MAX_BATCH_BYTES:
                     break
                 size, count = size + slot.size, count + 1
@@ -374,8 +398,12 @@ class _Checkpointer:
         with cls._lock:
             thread = cls._started.get(engine)
             if thread is None or not thread.is_alive():
-                thread = threading.Thread(target=cls._run, args=(weakref.ref(engine),),
-                                          name="enrich-wal-checkpoint", daemon=True)
+                thread = threading.Thread(
+                    target=cls._run,
+                    args=(weakref.ref(engine),),
+                    name="enrich-wal-checkpoint",
+                    daemon=True,
+                )
                 cls._started[engine] = thread
                 thread.start()
 

@@ -43,9 +43,12 @@ def signature(secret: str, message: bytes) -> str:
 @bp.get("/webhooks/x")
 @bp.get("/webhooks/x/<account_id>")
 def crc(account_id: str | None = None) -> Response:
-    token = handshake_token("crc_token", "crc_token", CRC_TOKEN,
-                            "GET /webhooks/x is X's CRC: a token of at most 255 letters, digits "
-                            "and + / = _ . ~ -")
+    token = handshake_token(
+        "crc_token",
+        "crc_token",
+        CRC_TOKEN,
+        "GET /webhooks/x is X's CRC: a token of at most 255 letters, digits and + / = _ . ~ -",
+    )
     key = accounts.handshake_key("x", account_id)
     return jsonify({"response_token": signature(key.secret, token.encode())})
 
@@ -55,14 +58,19 @@ def crc(account_id: str | None = None) -> Response:
 def receive(account_id: str | None = None) -> Response:
     body = raw_body()
     require_json_content_type()
-    key = accounts.verify(accounts.keys("x", account_id), request.headers.get(SIGNATURE_HEADER, ""),
-                          lambda secret: signature(secret, body))
+    key = accounts.verify(
+        accounts.keys("x", account_id),
+        request.headers.get(SIGNATURE_HEADER, ""),
+        lambda secret: signature(secret, body),
+    )
     payload = parse_json(body)
     if not isinstance(payload, dict) or not payload.get("for_user_id"):
-        raise reject(422, "invalid_message", "an Account Activity delivery is an object with "
-                     "for_user_id")
+        raise reject(
+            422, "invalid_message", "an Account Activity delivery is an object with for_user_id"
+        )
     us = str(payload["for_user_id"])
     account, known = accounts.our_account("x", [us], key)
     delivery_id = accounts.stable_delivery_id(us, event_ids(payload), body)
-    return accept(source="x", delivery_id=delivery_id, body=body, account=account,
-                  known_account=known)
+    return accept(
+        source="x", delivery_id=delivery_id, body=body, account=account, known_account=known
+    )

@@ -27,15 +27,22 @@ def _errors(bp: Blueprint) -> None:
 
     @bp.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Any, int]:
-        return error_body(400, "csrf_failed", f"{exc.description}; send the page's CSRF token "
-                          "in the X-CSRFToken header, or use a bearer token")
+        return error_body(
+            400,
+            "csrf_failed",
+            f"{exc.description}; send the page's CSRF token "
+            "in the X-CSRFToken header, or use a bearer token",
+        )
 
     @bp.errorhandler(InputError)
     def _input(exc: InputError) -> tuple[Any, int]:
-        for cls, status, code in ((NotFound, 404, "not_found"), (Conflict, 409, "conflict"),
-                                  (Invalid, 422, "invalid"),
-                                  (CrmUnreachable, 502, "crm_unreachable"),
-                                  (SignInRefused, 401, "unauthorized")):
+        for cls, status, code in (
+            (NotFound, 404, "not_found"),
+            (Conflict, 409, "conflict"),
+            (Invalid, 422, "invalid"),
+            (CrmUnreachable, 502, "crm_unreachable"),
+            (SignInRefused, 401, "unauthorized"),
+        ):
             if isinstance(exc, cls):
                 return error_body(status, code, str(exc))
         return error_body(400, "bad_request", str(exc))
@@ -64,4 +71,5 @@ def init_app(app: Flask) -> None:
         # PostgreSQL text cannot hold NUL; refuse it here rather than as a driver error.
         if any("\x00" in v for v in (request.path, *request.args.values())):
             raise ApiError(400, "bad_request", "the request contains a NUL character")
+
     app.register_blueprint(bp)

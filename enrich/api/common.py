@@ -47,8 +47,9 @@ def authenticate() -> Principal:
         return principal
     principal = console_principal(engine())
     if principal is None:
-        raise ApiError(401, "unauthorized",
-                       "sign in to the console, or send Authorization: Bearer <token>")
+        raise ApiError(
+            401, "unauthorized", "sign in to the console, or send Authorization: Bearer <token>"
+        )
     if request.method not in SAFE_METHODS:
         # Cookies ride along on cross-site requests; the CSRF token proves the console sent it.
         current_app.extensions["csrf"].protect()
@@ -82,8 +83,9 @@ def actor() -> str:
 def body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "send a JSON object body with "
-                       "Content-Type: application/json")
+        raise ApiError(
+            400, "bad_request", "send a JSON object body with Content-Type: application/json"
+        )
     return data
 
 
@@ -117,8 +119,9 @@ def str_arg(name: str, max_len: int = 200, choices: tuple[str, ...] | None = Non
 
 
 def page(items: list[Any], next_cursor: int | None) -> ResponseReturnValue:
-    return jsonify({"items": items,
-                    "next_cursor": str(next_cursor) if next_cursor is not None else None})
+    return jsonify(
+        {"items": items, "next_cursor": str(next_cursor) if next_cursor is not None else None}
+    )
 
 
 def int_field(data: dict[str, Any], name: str) -> int:

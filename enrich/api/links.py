@@ -48,7 +48,11 @@ def register(bp: Blueprint) -> None:
     @requires(Role.ADMIN, "tokens")  # who did what, tokens and erasures included: admins only
     def audit_log() -> ResponseReturnValue:
         items, cursor = review.audit(
-            engine(), limit=limit_arg(50), before=cursor_arg(),
-            action=str_arg("action", 100), profile_id=_id_arg("profile_id"),
-            record_id=_id_arg("record_id"))
+            engine(),
+            limit=limit_arg(50),
+            before=cursor_arg(),
+            action=str_arg("action", 100),
+            profile_id=_id_arg("profile_id"),
+            record_id=_id_arg("record_id"),
+        )
         return page(items, cursor)

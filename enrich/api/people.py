@@ -26,9 +26,13 @@ def register(bp: Blueprint) -> None:
         q = request.args.get("q", "")
         if len(q) > 200:
             raise ApiError(400, "bad_request", "q is longer than 200 characters")
-        rows, cursor = people.search(engine(), q=q, limit=limit_arg(), after=cursor_arg() or 0,
-                                     object_type=str_arg("object_type",
-                                                         choices=people.PERSON_TYPES))
+        rows, cursor = people.search(
+            engine(),
+            q=q,
+            limit=limit_arg(),
+            after=cursor_arg() or 0,
+            object_type=str_arg("object_type", choices=people.PERSON_TYPES),
+        )
         return page(rows, cursor)
 
     @bp.get("/people/<id:record_id>")

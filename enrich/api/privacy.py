@@ -18,14 +18,23 @@ def register(bp: Blueprint) -> None:
         data = body()
         exported = privacy.export(engine(), data.get("record_id"), data.get("profile_ids"))
         with session_scope(engine()) as session:
-            session.add(AuditLog(actor=actor(), action="privacy.export",
-                                 target=f"record:{data.get('record_id')}"))
+            session.add(
+                AuditLog(
+                    actor=actor(), action="privacy.export", target=f"record:{data.get('record_id')}"
+                )
+            )
         return jsonify(exported)
 
     @bp.post("/privacy/erase")
     @requires(Role.REVOPS, "privacy")
     def privacy_erase() -> ResponseReturnValue:
         data = body()
-        counts = privacy.erase(engine(), settings(), data.get("record_id"),
-                               data.get("profile_ids"), data.get("confirm"), actor())
+        counts = privacy.erase(
+            engine(),
+            settings(),
+            data.get("record_id"),
+            data.get("profile_ids"),
+            data.get("confirm"),
+            actor(),
+        )
         return jsonify({"erased": counts})

@@ -24,8 +24,9 @@ def register(bp: Blueprint) -> None:
     @bp.get("/review")
     @requires(Role.VIEWER, "review")
     def review_queue() -> ResponseReturnValue:
-        items, cursor = review.queue(engine(), limit=limit_arg(20), after=cursor_arg() or 0,
-                                     platform=str_arg("platform", 20))
+        items, cursor = review.queue(
+            engine(), limit=limit_arg(20), after=cursor_arg() or 0, platform=str_arg("platform", 20)
+        )
         return page(items, cursor)
 
     @bp.post("/review/<id:link_id>/confirm")

@@ -25,9 +25,13 @@ def register(bp: Blueprint) -> None:
     @bp.get(f"/rules/{KIND}")
     @requires(Role.VIEWER, "rules")
     def rules_get(kind: str) -> ResponseReturnValue:
-        return jsonify({"active": rulesets.current(engine(), kind),
-                        "versions": rulesets.versions(engine(), kind),
-                        "history": rulesets.history(engine(), kind)})
+        return jsonify(
+            {
+                "active": rulesets.current(engine(), kind),
+                "versions": rulesets.versions(engine(), kind),
+                "history": rulesets.history(engine(), kind),
+            }
+        )
 
     @bp.get("/rules/match/calibration")
     @requires(Role.VIEWER, "rules")
@@ -67,5 +71,5 @@ def register(bp: Blueprint) -> None:
     def rules_activate(kind: str) -> ResponseReturnValue:
         version = body().get("version")
         if not isinstance(version, str) or not version or len(version) > 64:
-            raise ApiError(400, "bad_request", "version must be a stored version, e.g. \"3\"")
+            raise ApiError(400, "bad_request", 'version must be a stored version, e.g. "3"')
         return jsonify(rulesets.activate(engine(), kind, version, actor()))

@@ -37,8 +37,12 @@ def register(bp: Blueprint) -> None:
     def deadletters_list() -> ResponseReturnValue:
         replayed = str_arg("replayed", choices=("true", "false"))
         rows, cursor = syncview.dead_letters(
-            engine(), limit=limit_arg(50), before=cursor_arg(), kind=str_arg("kind", 40),
-            replayed=None if replayed is None else replayed == "true")
+            engine(),
+            limit=limit_arg(50),
+            before=cursor_arg(),
+            kind=str_arg("kind", 40),
+            replayed=None if replayed is None else replayed == "true",
+        )
         return page(rows, cursor)
 
     @bp.post("/deadletters/replay")
@@ -48,10 +52,16 @@ def register(bp: Blueprint) -> None:
         ids, everything = data.get("ids"), data.get("all", False)
         if everything is True and ids is None:
             count = syncview.replay_letters(engine(), None, actor())
-        elif everything is False and isinstance(ids, list) and ids and len(ids) <= 1000 and all(
-                is_id(i) for i in ids):
+        elif (
+            everything is False
+            and isinstance(ids, list)
+            and ids
+            and len(ids) <= 1000
+            and all(is_id(i) for i in ids)
+        ):
             count = syncview.replay_letters(engine(), ids, actor())
         else:
-            raise ApiError(400, "bad_request",
-                           'send {"ids": [1, 2]} (1-1000 dead-letter ids) or {"all": true}')
+            raise ApiError(
+                400, "bad_request", 'send {"ids": [1, 2]} (1-1000 dead-letter ids) or {"all": true}'
+            )
         return jsonify({"replayed": count})

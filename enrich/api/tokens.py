@@ -20,8 +20,13 @@ def register(bp: Blueprint) -> None:
     @requires(Role.ADMIN, "tokens")
     def tokens_create() -> ResponseReturnValue:
         data = body()
-        secret, row = tokens.create(engine(), name=data.get("name"), role=data.get("role"),
-                                    scopes=data.get("scopes"), actor=actor())
+        secret, row = tokens.create(
+            engine(),
+            name=data.get("name"),
+            role=data.get("role"),
+            scopes=data.get("scopes"),
+            actor=actor(),
+        )
         return jsonify({**row, "token": secret}), 201
 
     @bp.delete("/tokens/<id:token_id>")

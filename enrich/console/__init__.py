@@ -65,8 +65,15 @@ def init_app(app: Flask) -> None:
 
     bp = blueprint()
     formatting.register(bp)
-    for module in (views_auth, views_dashboard, views_people, views_review, views_rules,
-                   views_sync, views_privacy):
+    for module in (
+        views_auth,
+        views_dashboard,
+        views_people,
+        views_review,
+        views_rules,
+        views_sync,
+        views_privacy,
+    ):
         module.register(bp)
 
     @bp.before_request
@@ -76,8 +83,12 @@ def init_app(app: Flask) -> None:
 
     @bp.errorhandler(CSRFError)
     def _csrf_failed(exc: CSRFError) -> tuple[str, int]:
-        return problem(400, "Form expired", "This form was not sent by this console page "
-                       f"({exc.description}). Reload the page and try again.")
+        return problem(
+            400,
+            "Form expired",
+            "This form was not sent by this console page "
+            f"({exc.description}). Reload the page and try again.",
+        )
 
     @bp.errorhandler(404)
     def _missing(_: Any) -> tuple[str, int]:
@@ -89,8 +100,7 @@ def init_app(app: Flask) -> None:
 
     @bp.app_context_processor
     def _context() -> dict[str, Any]:
-        return {"csrf_token": generate_csrf, "principal": g.get("principal"),
-                "nav": NAV}
+        return {"csrf_token": generate_csrf, "principal": g.get("principal"), "nav": NAV}
 
     @bp.after_request
     def _headers(response: Any) -> Any:
@@ -98,7 +108,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
@@ -115,6 +126,11 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID)
 
 
-NAV = (("console.dashboard", "Dashboard"), ("console.people", "People"),
-       ("console.review", "Review"), ("console.rules", "Rules"), ("console.sync", "Sync"),
-       ("console.privacy", "Privacy"))
+NAV = (
+    ("console.dashboard", "Dashboard"),
+    ("console.people", "People"),
+    ("console.review", "Review"),
+    ("console.rules", "Rules"),
+    ("console.sync", "Sync"),
+    ("console.privacy", "Privacy"),
+)

@@ -125,12 +125,16 @@ def sign_in(engine: Engine, email: str, password: str, ip: str) -> User:
         db.add(LoginAttempt(key_hash=key, at=now))
     with Session(engine) as db:
         attempts = db.exec(
-            select(func.count()).select_from(LoginAttempt).where(
-                LoginAttempt.key_hash == key, col(LoginAttempt.at) > now - FAILURE_WINDOW)
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.key_hash == key, col(LoginAttempt.at) > now - FAILURE_WINDOW)
         ).one()
     if attempts > MAX_FAILURES:
-        raise SignInRefused("too many failed sign-ins for this email from your address; "
-                            "wait 15 minutes and try again", status=429)
+        raise SignInRefused(
+            "too many failed sign-ins for this email from your address; "
+            "wait 15 minutes and try again",
+            status=429,
+        )
     with session_scope(engine) as db:
         user = db.exec(select(User).where(User.email == email.strip().lower())).first()
         ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -171,8 +175,12 @@ def session_user(engine: Engine) -> User | None:
             user = db.get(User, uid)
         # A session minted before a password change, a sign-out or deactivation no longer
         # counts.
-        if user is None or not user.active or not hmac.compare_digest(
-                session.get("pw", ""), password_marker(user)) or _signed_out(user):
+        if (
+            user is None
+            or not user.active
+            or not hmac.compare_digest(session.get("pw", ""), password_marker(user))
+            or _signed_out(user)
+        ):
             user = None
     g.user = user
     return user

@@ -27,16 +27,20 @@ def target(engine: Engine, record_id: object, profile_ids: object) -> tuple[int 
         raise InputError("record_id must be a positive integer or null")
     if profile_ids is None:
         profile_ids = []
-    if not isinstance(profile_ids, list) or len(profile_ids) > 100 or not all(
-            is_id(p) for p in profile_ids):
+    if (
+        not isinstance(profile_ids, list)
+        or len(profile_ids) > 100
+        or not all(is_id(p) for p in profile_ids)
+    ):
         raise InputError("profile_ids must be a list of up to 100 positive integers")
     if record_id is None and not profile_ids:
         raise InputError("name the person: give record_id, profile_ids, or both")
     with Session(engine) as session:
         if record_id is not None and session.get(CrmRecord, record_id) is None:
             raise NotFound(f"no CRM record {record_id}")
-        known = set(session.exec(select(SocialProfile.id).where(
-            col(SocialProfile.id).in_(profile_ids))))
+        known = set(
+            session.exec(select(SocialProfile.id).where(col(SocialProfile.id).in_(profile_ids)))
+        )
     missing = sorted(set(profile_ids) - known)
     if missing:
         raise NotFound(f"no social profile {missing[0]}")
@@ -63,8 +67,14 @@ def export(engine: Engine, record_id: object, profile_ids: object) -> dict[str, 
     return export_person(engine, record_id=rid, profile_ids=pids)
 
 
-def erase(engine: Engine, settings: Settings, record_id: object, profile_ids: object,
-          confirm: object, actor: str) -> dict[str, Any]:
+def erase(
+    engine: Engine,
+    settings: Settings,
+    record_id: object,
+    profile_ids: object,
+    confirm: object,
+    actor: str,
+) -> dict[str, Any]:
     from enrich.privacy import erase_person
 
     rid, pids = target(engine, record_id, profile_ids)
@@ -77,9 +87,10 @@ def erase(engine: Engine, settings: Settings, record_id: object, profile_ids: ob
 
         adapter = make_adapter(settings)
     try:
-        counts = erase_person(engine, record_id=rid, profile_ids=pids, actor=actor,
-                              adapter=adapter)
+        counts = erase_person(engine, record_id=rid, profile_ids=pids, actor=actor, adapter=adapter)
     except CRMError as exc:
-        raise CrmUnreachable(f"the CRM could not retract enrich's data ({exc}); nothing was "
-                             "erased, try again when the CRM answers") from exc
+        raise CrmUnreachable(
+            f"the CRM could not retract enrich's data ({exc}); nothing was "
+            "erased, try again when the CRM answers"
+        ) from exc
     return dict(counts)

@@ -31,18 +31,22 @@ from enrich.models import (
 )
 
 
-def queue(engine: Engine, *, limit: int = 20, after: int = 0,
-          platform: str | None = None) -> tuple[list[dict[str, Any]], int | None]:
+def queue(
+    engine: Engine, *, limit: int = 20, after: int = 0, platform: str | None = None
+) -> tuple[list[dict[str, Any]], int | None]:
     """Pending links grouped per profile (oldest first): each item is one profile with its
     candidate records, best score first. The cursor is the last profile id returned."""
     with Session(engine) as session:
         stmt = select(IdentityLink.profile_id).where(
-            IdentityLink.status == LinkStatus.PENDING, col(IdentityLink.profile_id) > after)
+            IdentityLink.status == LinkStatus.PENDING, col(IdentityLink.profile_id) > after
+        )
         if platform:
-            stmt = stmt.join(SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id
-                             ).where(SocialProfile.platform == platform)
-        profile_ids = list(session.exec(
-            stmt.distinct().order_by(col(IdentityLink.profile_id)).limit(limit + 1)))
+            stmt = stmt.join(SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id).where(
+                SocialProfile.platform == platform
+            )
+        profile_ids = list(
+            session.exec(stmt.distinct().order_by(col(IdentityLink.profile_id)).limit(limit + 1))
+        )
         more = len(profile_ids) > limit
         profile_ids = profile_ids[:limit]
         items = [_item(session, pid) for pid in profile_ids]
@@ -52,27 +56,51 @@ def queue(engine: Engine, *, limit: int = 20, after: int = 0,
 def did(engine: Engine, profile_id: int, limit: int = 8) -> list[dict[str, Any]]:
     """What the profile did, newest first: the reviewer's best clue to who it is."""
     with Session(engine) as session:
-        rows = session.exec(select(Touchpoint).where(Touchpoint.profile_id == profile_id)
-                            .order_by(col(Touchpoint.occurred_at).desc()).limit(limit))
-        return [{"kind": t.kind, "platform": t.platform, "text": t.text,
-                 "post_text": (t.post_text or "")[:120] or None,
-                 "occurred_at": t.occurred_at.isoformat()} for t in rows]
+        rows = session.exec(
+            select(Touchpoint)
+            .where(Touchpoint.profile_id == profile_id)
+            .order_by(col(Touchpoint.occurred_at).desc())
+            .limit(limit)
+        )
+        return [
+            {
+                "kind": t.kind,
+                "platform": t.platform,
+                "text": t.text,
+                "post_text": (t.post_text or "")[:120] or None,
+                "occurred_at": t.occurred_at.isoformat(),
+            }
+            for t in rows
+        ]
 
 
 def pending_count(engine: Engine) -> int:
     with Session(engine) as session:
-        return len(list(session.exec(select(IdentityLink.profile_id).where(
-            IdentityLink.status == LinkStatus.PENDING).distinct())))
+        return len(
+            list(
+                session.exec(
+                    select(IdentityLink.profile_id)
+                    .where(IdentityLink.status == LinkStatus.PENDING)
+                    .distinct()
+                )
+            )
+        )
 
 
 def neighbours(engine: Engine, profile_id: int) -> tuple[int | None, int | None]:
     """The pending profiles just before and after this one (for j / k in the console)."""
     pending = select(IdentityLink.profile_id).where(IdentityLink.status == LinkStatus.PENDING)
     with Session(engine) as session:
-        before = session.exec(pending.where(col(IdentityLink.profile_id) < profile_id)
-                              .order_by(col(IdentityLink.profile_id).desc()).limit(1)).first()
-        after = session.exec(pending.where(col(IdentityLink.profile_id) > profile_id)
-                             .order_by(col(IdentityLink.profile_id)).limit(1)).first()
+        before = session.exec(
+            pending.where(col(IdentityLink.profile_id) < profile_id)
+            .order_by(col(IdentityLink.profile_id).desc())
+            .limit(1)
+        ).first()
+        after = session.exec(
+            pending.where(col(IdentityLink.profile_id) > profile_id)
+            .order_by(col(IdentityLink.profile_id))
+            .limit(1)
+        ).first()
     return before, after
 
 
@@ -85,20 +113,33 @@ def _item(session: Session, profile_id: int) -> dict[str, Any] | None:
     profile = session.get(SocialProfile, profile_id)
     if profile is None:
         return None
-    links = list(session.exec(select(IdentityLink).where(
-        IdentityLink.profile_id == profile_id).order_by(col(IdentityLink.score).desc())))
-    records = {r.id: r for r in session.exec(select(CrmRecord).where(
-        col(CrmRecord.id).in_([link.record_id for link in links])))}
-    scores = {s.record_id: s for s in session.exec(select(Score).where(
-        col(Score.record_id).in_(list(records))))}
+    links = list(
+        session.exec(
+            select(IdentityLink)
+            .where(IdentityLink.profile_id == profile_id)
+            .order_by(col(IdentityLink.score).desc())
+        )
+    )
+    records = {
+        r.id: r
+        for r in session.exec(
+            select(CrmRecord).where(col(CrmRecord.id).in_([link.record_id for link in links]))
+        )
+    }
+    scores = {
+        s.record_id: s
+        for s in session.exec(select(Score).where(col(Score.record_id).in_(list(records))))
+    }
     return {
         "profile": profile_dict(profile),
         "candidates": [
-            {**link_dict(link), "record": record_summary(records[link.record_id],
-                                                         scores.get(link.record_id)),
-             "hints": hints(link.explanation or [])}
-            for link in links if link.record_id in records
-            and link.status in (LinkStatus.PENDING, *LinkStatus.ACTIVE)
+            {
+                **link_dict(link),
+                "record": record_summary(records[link.record_id], scores.get(link.record_id)),
+                "hints": hints(link.explanation or []),
+            }
+            for link in links
+            if link.record_id in records and link.status in (LinkStatus.PENDING, *LinkStatus.ACTIVE)
         ],
     }
 
@@ -114,14 +155,24 @@ def hints(explanation: list[dict[str, Any]]) -> list[dict[str, str]]:
     in review rather than linked (the other employer weighs against a namesake), and if it is
     the person, the CRM's company is out of date: a reason to reach out, not only to fix it."""
     level = {e.get("comparison"): e.get("level") for e in explanation}
-    agree = [what for what, yes in (("title", level.get("title") == "exact"),
-                                    ("city", level.get("location") == "city")) if yes]
+    agree = [
+        what
+        for what, yes in (
+            ("title", level.get("title") == "exact"),
+            ("city", level.get("location") == "city"),
+        )
+        if yes
+    ]
     if level.get("company") == "different" and level.get("name") in _NAME_AGREES and agree:
         *most, last = ["the name"] + [f"the {what}" for what in agree]
-        return [{"code": "job_change",
-                 "message": f"Possible job change: {', '.join(most)} and {last} agree, but the "
-                            "profile names another employer than the CRM. If you confirm, the "
-                            "CRM's company is out of date."}]
+        return [
+            {
+                "code": "job_change",
+                "message": f"Possible job change: {', '.join(most)} and {last} agree, but the "
+                "profile names another employer than the CRM. If you confirm, the "
+                "CRM's company is out of date.",
+            }
+        ]
     return []
 
 
@@ -130,8 +181,10 @@ def _in(session: Session, link_id: int, statuses: tuple[str, ...], what: str) ->
     if link is None:
         raise NotFound(f"no link {link_id}")
     if link.status not in statuses:
-        raise Conflict(f"link {link_id} is no longer {what}: {link.decided_by} set it to "
-                       f"{link.status} at {link.decided_at:%Y-%m-%d %H:%M} UTC; reload to see it")
+        raise Conflict(
+            f"link {link_id} is no longer {what}: {link.decided_by} set it to "
+            f"{link.status} at {link.decided_at:%Y-%m-%d %H:%M} UTC; reload to see it"
+        )
     return link
 
 
@@ -183,8 +236,9 @@ def relink(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str
         return link_dict(chosen)
 
 
-def unlink(engine: Engine, link_id: int, actor: str, *,
-           on_record: int | None = None) -> dict[str, Any]:
+def unlink(
+    engine: Engine, link_id: int, actor: str, *, on_record: int | None = None
+) -> dict[str, Any]:
     """Undo a link in effect: the record is not this person. The link becomes rejected (never
     proposed again), the record is rescored and what enrich wrote on it is retracted."""
     from enrich import review as decisions
@@ -194,8 +248,9 @@ def unlink(engine: Engine, link_id: int, actor: str, *,
         return link_dict(decisions.reject(session, link_id, actor))
 
 
-def move(engine: Engine, link_id: int, record_id: int, actor: str, *,
-         on_record: int | None = None) -> dict[str, Any]:
+def move(
+    engine: Engine, link_id: int, record_id: int, actor: str, *, on_record: int | None = None
+) -> dict[str, Any]:
     """Undo a link in effect by naming the right record: the profile's history is retracted from
     the wrong record and written on `record_id`."""
     from enrich import review as decisions
@@ -203,8 +258,10 @@ def move(engine: Engine, link_id: int, record_id: int, actor: str, *,
     with session_scope(engine) as session:
         link = _active(session, link_id, on_record)
         if record_id == link.record_id:
-            raise Invalid(f"link {link_id} already points at record {record_id}; "
-                          "name the record the profile should move to")
+            raise Invalid(
+                f"link {link_id} already points at record {record_id}; "
+                "name the record the profile should move to"
+            )
         _person_record(session, record_id)
         chosen = decisions.relink(session, link.profile_id, record_id, actor)
         _explain(chosen, f"moved here from record {link.record_id} by {actor}")
@@ -213,18 +270,31 @@ def move(engine: Engine, link_id: int, record_id: int, actor: str, *,
 
 def _explain(link: IdentityLink, why: str) -> None:
     if not link.explanation:
-        link.explanation = [{"comparison": "reviewer", "level": "chosen", "weight": 0.0,
-                             "explanation": why}]
+        link.explanation = [
+            {"comparison": "reviewer", "level": "chosen", "weight": 0.0, "explanation": why}
+        ]
 
 
 def audit_dict(row: AuditLog) -> dict[str, Any]:
-    return {"id": row.id, "at": row.at.isoformat(), "actor": row.actor, "action": row.action,
-            "target": row.target, "detail": row.detail or {}}
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "target": row.target,
+        "detail": row.detail or {},
+    }
 
 
-def audit(engine: Engine, *, limit: int = 50, before: int | None = None,
-          action: str | None = None, profile_id: int | None = None,
-          record_id: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+def audit(
+    engine: Engine,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    action: str | None = None,
+    profile_id: int | None = None,
+    record_id: int | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
     """The audit log, newest first; the cursor is the last id returned. `action` is a prefix
     (``link_`` for every link decision); `profile_id` / `record_id` keep the decisions on that
     profile's / record's links (each decision is logged against every link it changed)."""

@@ -25,9 +25,14 @@ EXAMPLES = 5
 
 
 def mirror_people(session: Session) -> list[CrmRecord]:
-    return list(session.exec(select(CrmRecord).where(
-        col(CrmRecord.object_type).in_(("contact", "lead")),
-        CrmRecord.deleted == False)))  # noqa: E712
+    return list(
+        session.exec(
+            select(CrmRecord).where(
+                col(CrmRecord.object_type).in_(("contact", "lead")),
+                CrmRecord.deleted == False,  # noqa: E712
+            )
+        )
+    )
 
 
 def preview(engine: Engine, kind: str, text: str) -> dict[str, Any]:
@@ -49,12 +54,14 @@ def _match(engine: Engine, text: str) -> dict[str, Any]:
     with Session(engine) as session:
         records = {r.id: r for r in mirror_people(session)}
         matcher = Matcher(rules, [to_person(r) for r in records.values()])
-        profiles = list(session.exec(select(SocialProfile).order_by(col(SocialProfile.id))
-                                     .limit(MAX_PROFILES)))
+        profiles = list(
+            session.exec(select(SocialProfile).order_by(col(SocialProfile.id)).limit(MAX_PROFILES))
+        )
         total = session.exec(select(func.count()).select_from(SocialProfile)).one()
         links: dict[int, list[IdentityLink]] = {}
-        for link in session.exec(select(IdentityLink).where(
-                col(IdentityLink.profile_id).in_([p.id for p in profiles]))):
+        for link in session.exec(
+            select(IdentityLink).where(col(IdentityLink.profile_id).in_([p.id for p in profiles]))
+        ):
             links.setdefault(link.profile_id, []).append(link)
     counts: Counter[str] = Counter()
     examples: dict[str, list[dict[str, Any]]] = {}
@@ -70,27 +77,48 @@ def _match(engine: Engine, text: str) -> dict[str, Any]:
         outcome = matcher.match(to_profile(profile))
         best = outcome.link
         decided = decide(outcome, rejected, rules.thresholds.review)
-        new_link = next((rid for rid, (status, _) in decided.items()
-                         if status == LinkStatus.AUTO), None)
+        new_link = next(
+            (rid for rid, (status, _) in decided.items() if status == LinkStatus.AUTO), None
+        )
         new_review = {rid for rid, (status, _) in decided.items() if status == LinkStatus.PENDING}
         change = _change(old_link, old_review, new_link, new_review)
         counts[change] += 1
         if change != "unchanged" and len(examples.setdefault(change, [])) < EXAMPLES:
             target = new_link or old_link or next(iter(sorted(new_review)), None)
             record = records.get(target or 0)
-            examples[change].append({
-                "profile_id": profile.id, "profile": _name(profile),
-                "record_id": target, "record": _record_name(record),
-                "score": best.score if best else (
-                    outcome.candidates[0].score if outcome.candidates else None),
-                "from": old_link, "to": new_link})
-    return {"profiles_checked": len(profiles) - human_decided, "human_decided": human_decided,
-            # A preview answers within a request: past MAX_PROFILES it is a sample, and says so.
-            "profiles_total": total, "truncated": total > len(profiles),
-            "counts": {k: counts.get(k, 0) for k in
-                       ("gained", "lost", "moved", "to_review", "new_review", "review_dropped",
-                        "unchanged")},
-            "examples": examples}
+            examples[change].append(
+                {
+                    "profile_id": profile.id,
+                    "profile": _name(profile),
+                    "record_id": target,
+                    "record": _record_name(record),
+                    "score": best.score
+                    if best
+                    else (outcome.candidates[0].score if outcome.candidates else None),
+                    "from": old_link,
+                    "to": new_link,
+                }
+            )
+    return {
+        "profiles_checked": len(profiles) - human_decided,
+        "human_decided": human_decided,
+        # A preview answers within a request: past MAX_PROFILES it is a sample, and says so.
+        "profiles_total": total,
+        "truncated": total > len(profiles),
+        "counts": {
+            k: counts.get(k, 0)
+            for k in (
+                "gained",
+                "lost",
+                "moved",
+                "to_review",
+                "new_review",
+                "review_dropped",
+                "unchanged",
+            )
+        },
+        "examples": examples,
+    }
 
 
 def _record_name(record: CrmRecord | None) -> str | None:
@@ -100,8 +128,9 @@ def _record_name(record: CrmRecord | None) -> str | None:
     return f"{name} ({record.object_type}{', ' + record.company if record.company else ''})"
 
 
-def _change(old_link: int | None, old_review: set[int], new_link: int | None,
-            new_review: set[int]) -> str:
+def _change(
+    old_link: int | None, old_review: set[int], new_link: int | None, new_review: set[int]
+) -> str:
     if old_link is not None and new_link is not None:
         return "unchanged" if old_link == new_link else "moved"
     if old_link is None and new_link is not None:
@@ -121,18 +150,28 @@ def _scores(engine: Engine, kind: str, text: str) -> dict[str, Any]:
     config = ScoringConfig.from_yaml(current(engine, "scoring")["body"], "active scoring")
     taxonomy = Taxonomy.from_yaml(current(engine, "topics")["body"], "active topics")
     before = Scorer(config, taxonomy)
-    after = (Scorer(config, Taxonomy.from_yaml(text, "topics")) if kind == "topics"
-             else Scorer(ScoringConfig.from_yaml(text, "scoring"), taxonomy))
+    after = (
+        Scorer(config, Taxonomy.from_yaml(text, "topics"))
+        if kind == "topics"
+        else Scorer(ScoringConfig.from_yaml(text, "scoring"), taxonomy)
+    )
     now = utcnow()
     with Session(engine) as session:
-        rows = list(session.exec(
-            select(IdentityLink.record_id, Touchpoint).join(
-                Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id).where(
-                col(IdentityLink.status).in_(LinkStatus.ACTIVE),
-                Touchpoint.is_own == False)  # noqa: E712
-            .order_by(col(Touchpoint.occurred_at).desc()).limit(MAX_TOUCHPOINTS)))
-        records = {r.id: r for r in session.exec(select(CrmRecord).where(
-            col(CrmRecord.id).in_({rid for rid, _ in rows})))}
+        rows = list(
+            session.exec(
+                select(IdentityLink.record_id, Touchpoint)
+                .join(Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id)
+                .where(col(IdentityLink.status).in_(LinkStatus.ACTIVE), Touchpoint.is_own == False)  # noqa: E712
+                .order_by(col(Touchpoint.occurred_at).desc())
+                .limit(MAX_TOUCHPOINTS)
+            )
+        )
+        records = {
+            r.id: r
+            for r in session.exec(
+                select(CrmRecord).where(col(CrmRecord.id).in_({rid for rid, _ in rows}))
+            )
+        }
     per_record: dict[int, list[ScoringTouchpoint]] = {}
     truncated = len(rows) >= MAX_TOUCHPOINTS
     for record_id, tp in rows:
@@ -155,14 +194,25 @@ def _scores(engine: Engine, kind: str, text: str) -> dict[str, Any]:
     return {
         "people_checked": len(changes),
         "truncated": truncated,  # the most recently active people only
-        "counts": {"up": sum(c[2] > c[1] for c in moved), "down": sum(c[2] < c[1] for c in moved),
-                   "unchanged": len(changes) - len(moved),
-                   "cross_handoff": sum((c[1] >= threshold) != (c[2] >= threshold)
-                                        for c in changes)},
-        "examples": {"changed": [
-            {"record_id": rid, "record": _record_name(records.get(rid)),
-             "before": round(old, 1), "after": round(new, 1)} for rid, old, new in moved[:10]]},
-        "topics": {"before": dict(topics_before.most_common()),
-                   "after": dict(topics_after.most_common())},
+        "counts": {
+            "up": sum(c[2] > c[1] for c in moved),
+            "down": sum(c[2] < c[1] for c in moved),
+            "unchanged": len(changes) - len(moved),
+            "cross_handoff": sum((c[1] >= threshold) != (c[2] >= threshold) for c in changes),
+        },
+        "examples": {
+            "changed": [
+                {
+                    "record_id": rid,
+                    "record": _record_name(records.get(rid)),
+                    "before": round(old, 1),
+                    "after": round(new, 1),
+                }
+                for rid, old, new in moved[:10]
+            ]
+        },
+        "topics": {
+            "before": dict(topics_before.most_common()),
+            "after": dict(topics_after.most_common()),
+        },
     }
-

@@ -54,8 +54,11 @@ def _check_match(text: str) -> dict[str, Any]:
     from enrich.matching.rules import parse_rules
 
     rules = parse_rules(text, "match rules")
-    return {"rules_version": rules.version, "comparisons": [c.name for c in rules.comparisons],
-            "thresholds": {"link": rules.thresholds.link, "review": rules.thresholds.review}}
+    return {
+        "rules_version": rules.version,
+        "comparisons": [c.name for c in rules.comparisons],
+        "thresholds": {"link": rules.thresholds.link, "review": rules.thresholds.review},
+    }
 
 
 def _check_topics(text: str) -> dict[str, Any]:
@@ -69,16 +72,18 @@ def _check_scoring(text: str) -> dict[str, Any]:
     from enrich.scoring import ScoringConfig
 
     config = ScoringConfig.from_yaml(text, "scoring")
-    return {"rules_version": config.version, "half_life_days": config.half_life_days,
-            "points": {k.value: v for k, v in config.points.items()},
-            "handoff_threshold": config.handoff.threshold}
+    return {
+        "rules_version": config.version,
+        "half_life_days": config.half_life_days,
+        "points": {k.value: v for k, v in config.points.items()},
+        "handoff_threshold": config.handoff.threshold,
+    }
 
 
 KINDS: dict[str, Kind] = {
     "match": Kind("match", "Match rules", "enrich.matching", "default_rules.yaml", _check_match),
     "topics": Kind("topics", "Topics", "enrich.scoring", "default_taxonomy.yaml", _check_topics),
-    "scoring": Kind("scoring", "Scoring", "enrich.scoring", "default_scoring.yaml",
-                    _check_scoring),
+    "scoring": Kind("scoring", "Scoring", "enrich.scoring", "default_scoring.yaml", _check_scoring),
 }
 
 
@@ -86,8 +91,9 @@ def kind_of(name: str) -> Kind:
     try:
         return KINDS[name]
     except KeyError:
-        raise VersionNotFound(f"unknown rule kind {name!r}; use one of "
-                              f"{', '.join(KINDS)}") from None
+        raise VersionNotFound(
+            f"unknown rule kind {name!r}; use one of {', '.join(KINDS)}"
+        ) from None
 
 
 def validate(kind: str, text: object) -> dict[str, Any]:
@@ -113,34 +119,55 @@ def validate(kind: str, text: object) -> dict[str, Any]:
 
 
 def _row(r: RuleSet) -> dict[str, Any]:
-    return {"kind": r.kind, "version": r.version, "active": r.active, "created_by": r.created_by,
-            "created_at": r.created_at.isoformat(), "comment": r.comment}
+    return {
+        "kind": r.kind,
+        "version": r.version,
+        "active": r.active,
+        "created_by": r.created_by,
+        "created_at": r.created_at.isoformat(),
+        "comment": r.comment,
+    }
 
 
 def current(engine: Engine, kind: str) -> dict[str, Any]:
     """The active document (the shipped default, version "default", if none is stored)."""
     spec = kind_of(kind)
     with Session(engine) as session:
-        active = session.exec(select(RuleSet).where(RuleSet.kind == kind,
-                                                    RuleSet.active == True)).first()  # noqa: E712
+        active = session.exec(
+            select(RuleSet).where(RuleSet.kind == kind, RuleSet.active == True)  # noqa: E712
+        ).first()
     if active is None:
-        return {"kind": kind, "version": "default", "active": True, "created_by": "enrich",
-                "created_at": None, "comment": "shipped default", "body": spec.default_text()}
+        return {
+            "kind": kind,
+            "version": "default",
+            "active": True,
+            "created_by": "enrich",
+            "created_at": None,
+            "comment": "shipped default",
+            "body": spec.default_text(),
+        }
     return {**_row(active), "body": active.body}
 
 
 def versions(engine: Engine, kind: str, limit: int = 50) -> list[dict[str, Any]]:
     kind_of(kind)
     with Session(engine) as session:
-        rows = list(session.exec(select(RuleSet).where(RuleSet.kind == kind)
-                                 .order_by(col(RuleSet.id).desc()).limit(limit)))
+        rows = list(
+            session.exec(
+                select(RuleSet)
+                .where(RuleSet.kind == kind)
+                .order_by(col(RuleSet.id).desc())
+                .limit(limit)
+            )
+        )
     return [_row(r) for r in rows]
 
 
 def version_body(engine: Engine, kind: str, version: str) -> dict[str, Any]:
     with Session(engine) as session:
-        row = session.exec(select(RuleSet).where(RuleSet.kind == kind,
-                                                 RuleSet.version == version)).first()
+        row = session.exec(
+            select(RuleSet).where(RuleSet.kind == kind, RuleSet.version == version)
+        ).first()
     if row is None:
         raise VersionNotFound(f"no {kind} version {version!r}")
     return {**_row(row), "body": row.body}
@@ -149,14 +176,28 @@ def version_body(engine: Engine, kind: str, version: str) -> dict[str, Any]:
 def history(engine: Engine, kind: str, limit: int = 30) -> list[dict[str, Any]]:
     """Who saved, activated or rolled back what, newest first."""
     with Session(engine) as session:
-        rows = list(session.exec(select(AuditLog).where(AuditLog.target == f"rules:{kind}")
-                                 .order_by(col(AuditLog.id).desc()).limit(limit)))
-    return [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
-            for a in rows]
+        rows = list(
+            session.exec(
+                select(AuditLog)
+                .where(AuditLog.target == f"rules:{kind}")
+                .order_by(col(AuditLog.id).desc())
+                .limit(limit)
+            )
+        )
+    return [
+        {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
+        for a in rows
+    ]
 
 
-def save(engine: Engine, kind: str, text: str, actor: str, comment: str | None = None,
-         activate: bool = True) -> dict[str, Any]:
+def save(
+    engine: Engine,
+    kind: str,
+    text: str,
+    actor: str,
+    comment: str | None = None,
+    activate: bool = True,
+) -> dict[str, Any]:
     """Store `text` as the next version (after validating it) and, by default, activate it."""
     summary = validate(kind, text)
     if kind == "match":
@@ -165,15 +206,33 @@ def save(engine: Engine, kind: str, text: str, actor: str, comment: str | None =
     for _ in range(3):  # two editors saving at once: the loser takes the next number
         try:
             with session_scope(engine) as session:
-                numbers = [int(v) for v in session.exec(
-                    select(RuleSet.version).where(RuleSet.kind == kind)) if v.isdigit()]
+                numbers = [
+                    int(v)
+                    for v in session.exec(select(RuleSet.version).where(RuleSet.kind == kind))
+                    if v.isdigit()
+                ]
                 version = str(max(numbers, default=0) + 1)
-                row = RuleSet(kind=kind, version=version, body=text, active=False,
-                              created_by=actor, comment=comment)
+                row = RuleSet(
+                    kind=kind,
+                    version=version,
+                    body=text,
+                    active=False,
+                    created_by=actor,
+                    comment=comment,
+                )
                 session.add(row)
-                session.add(AuditLog(actor=actor, action="rules.save", target=f"rules:{kind}",
-                                     detail={"version": version, "comment": comment,
-                                             "rules_version": summary.get("rules_version")}))
+                session.add(
+                    AuditLog(
+                        actor=actor,
+                        action="rules.save",
+                        target=f"rules:{kind}",
+                        detail={
+                            "version": version,
+                            "comment": comment,
+                            "rules_version": summary.get("rules_version"),
+                        },
+                    )
+                )
                 if activate:
                     _activate(session, kind, row, actor, "rules.activate")
             return {**_row(row), "summary": summary}
@@ -196,15 +255,18 @@ def _version_is_new(engine: Engine, text: str, rules_version: str) -> None:
             except ConfigError:
                 continue
     if rules_version in taken and taken[rules_version] != text:
-        raise RulesInvalid(f"version {rules_version!r} already names different match rules; "
-                           "change the `version:` line (e.g. add -2) before saving")
+        raise RulesInvalid(
+            f"version {rules_version!r} already names different match rules; "
+            "change the `version:` line (e.g. add -2) before saving"
+        )
 
 
 def activate(engine: Engine, kind: str, version: str, actor: str) -> dict[str, Any]:
     """Make a stored version the active one again (a roll-back when it is an older one)."""
     with session_scope(engine) as session:
-        row = session.exec(select(RuleSet).where(RuleSet.kind == kind,
-                                                 RuleSet.version == version)).first()
+        row = session.exec(
+            select(RuleSet).where(RuleSet.kind == kind, RuleSet.version == version)
+        ).first()
         if row is None:
             raise VersionNotFound(f"no {kind} version {version!r}; see the version list")
         validate(kind, row.body)  # a loader may have grown stricter since it was stored
@@ -213,18 +275,27 @@ def activate(engine: Engine, kind: str, version: str, actor: str) -> dict[str, A
 
 
 def _activate(session: Session, kind: str, row: RuleSet, actor: str, action: str) -> None:
-    previous = session.exec(select(RuleSet.version).where(
-        RuleSet.kind == kind, RuleSet.active == True)).first()  # noqa: E712
+    previous = session.exec(
+        select(RuleSet.version).where(RuleSet.kind == kind, RuleSet.active == True)  # noqa: E712
+    ).first()
     session.execute(update(RuleSet).where(col(RuleSet.kind) == kind).values(active=False))
     session.flush()
     row.active = True
-    session.add(AuditLog(actor=actor, action=action, target=f"rules:{kind}",
-                         detail={"version": row.version, "previous": previous or "default"}))
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=action,
+            target=f"rules:{kind}",
+            detail={"version": row.version, "previous": previous or "default"},
+        )
+    )
     if kind == "match":
         # New rules: every profile a person has not confirmed is matched again by the worker
         # (as the preview counts them). A rejected pair stays rejected (`link_profile` never
         # proposes it again), but it must not freeze the profile's other candidates.
-        decided = select(IdentityLink.profile_id).where(
-            IdentityLink.status == LinkStatus.CONFIRMED)
-        session.execute(update(SocialProfile).where(col(SocialProfile.id).not_in(decided))
-                        .values(match_requested_at=utcnow()))
+        decided = select(IdentityLink.profile_id).where(IdentityLink.status == LinkStatus.CONFIRMED)
+        session.execute(
+            update(SocialProfile)
+            .where(col(SocialProfile.id).not_in(decided))
+            .values(match_requested_at=utcnow())
+        )

@@ -13,14 +13,25 @@ from enrich.models import AuditLog, CrmRecord, DeadLetter, SyncRequest
 
 
 def letter_dict(d: DeadLetter) -> dict[str, Any]:
-    return {"id": d.id, "kind": d.kind, "ref_id": d.ref_id, "error": d.error,
-            "attempts": d.attempts, "created_at": d.created_at.isoformat(),
-            "replayed_at": d.replayed_at.isoformat() if d.replayed_at else None}
+    return {
+        "id": d.id,
+        "kind": d.kind,
+        "ref_id": d.ref_id,
+        "error": d.error,
+        "attempts": d.attempts,
+        "created_at": d.created_at.isoformat(),
+        "replayed_at": d.replayed_at.isoformat() if d.replayed_at else None,
+    }
 
 
-def dead_letters(engine: Engine, *, limit: int = 50, before: int | None = None,
-                 kind: str | None = None, replayed: bool | None = None
-                 ) -> tuple[list[dict[str, Any]], int | None]:
+def dead_letters(
+    engine: Engine,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    kind: str | None = None,
+    replayed: bool | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
     """Newest first; the cursor is the smallest id returned."""
     stmt = select(DeadLetter)
     if before is not None:
@@ -28,8 +39,11 @@ def dead_letters(engine: Engine, *, limit: int = 50, before: int | None = None,
     if kind:
         stmt = stmt.where(DeadLetter.kind == kind)
     if replayed is not None:
-        stmt = stmt.where(col(DeadLetter.replayed_at).is_not(None) if replayed
-                          else col(DeadLetter.replayed_at).is_(None))
+        stmt = stmt.where(
+            col(DeadLetter.replayed_at).is_not(None)
+            if replayed
+            else col(DeadLetter.replayed_at).is_(None)
+        )
     with Session(engine) as session:
         rows = list(session.exec(stmt.order_by(col(DeadLetter.id).desc()).limit(limit + 1)))
     more = len(rows) > limit
@@ -49,26 +63,50 @@ def replay_letters(engine: Engine, ids: list[int] | None, actor: str) -> int:
     from enrich.db import session_scope
 
     with session_scope(engine) as session:
-        session.add(AuditLog(actor=actor, action="deadletters.replay", target="deadletters",
-                             detail={"ids": ids, "count": count}))
+        session.add(
+            AuditLog(
+                actor=actor,
+                action="deadletters.replay",
+                target="deadletters",
+                detail={"ids": ids, "count": count},
+            )
+        )
     return count
 
 
 def recent_errors(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
     """Sync requests that failed their last attempt, with the record they are for."""
     with Session(engine) as session:
-        rows = session.exec(select(SyncRequest, CrmRecord).join(
-            CrmRecord, col(CrmRecord.id) == SyncRequest.record_id).where(
-            col(SyncRequest.last_error).is_not(None))
-            .order_by(col(SyncRequest.requested_at).desc()).limit(limit)).all()
-    return [{"record_id": r.id, "crm_id": r.crm_id, "attempts": s.attempts,
-             "error": s.last_error, "next_attempt_at": s.next_attempt_at.isoformat()}
-            for s, r in rows]
+        rows = session.exec(
+            select(SyncRequest, CrmRecord)
+            .join(CrmRecord, col(CrmRecord.id) == SyncRequest.record_id)
+            .where(col(SyncRequest.last_error).is_not(None))
+            .order_by(col(SyncRequest.requested_at).desc())
+            .limit(limit)
+        ).all()
+    return [
+        {
+            "record_id": r.id,
+            "crm_id": r.crm_id,
+            "attempts": s.attempts,
+            "error": s.last_error,
+            "next_attempt_at": s.next_attempt_at.isoformat(),
+        }
+        for s, r in rows
+    ]
 
 
 def recent_audit(engine: Engine, prefix: str, limit: int = 20) -> list[dict[str, Any]]:
     with Session(engine) as session:
-        rows = list(session.exec(select(AuditLog).where(col(AuditLog.action).startswith(prefix))
-                                 .order_by(col(AuditLog.id).desc()).limit(limit)))
-    return [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
-            for a in rows]
+        rows = list(
+            session.exec(
+                select(AuditLog)
+                .where(col(AuditLog.action).startswith(prefix))
+                .order_by(col(AuditLog.id).desc())
+                .limit(limit)
+            )
+        )
+    return [
+        {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
+        for a in rows
+    ]

@@ -26,15 +26,22 @@ def digest(token: str) -> str:
 
 
 def token_dict(t: ApiToken) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "prefix": t.prefix, "role": t.role,
-            "scopes": t.scopes or [], "created_by": t.created_by,
-            "created_at": t.created_at.isoformat(),
-            "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
-            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "prefix": t.prefix,
+        "role": t.role,
+        "scopes": t.scopes or [],
+        "created_by": t.created_by,
+        "created_at": t.created_at.isoformat(),
+        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+    }
 
 
-def create(engine: Engine, *, name: object, role: object, scopes: object,
-           actor: str) -> tuple[str, dict[str, Any]]:
+def create(
+    engine: Engine, *, name: object, role: object, scopes: object, actor: str
+) -> tuple[str, dict[str, Any]]:
     """A new token: (the secret, shown this once; its stored description)."""
     if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
         raise InputError("name: give the token a name of 1-200 characters")
@@ -48,19 +55,32 @@ def create(engine: Engine, *, name: object, role: object, scopes: object,
     if unknown:
         raise InputError(f"scopes: unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
     secret = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(name=name.strip(), token_hash=digest(secret), prefix=secret[:12],
-                   role=str(role), scopes=sorted(set(scopes)) or None, created_by=actor)
+    row = ApiToken(
+        name=name.strip(),
+        token_hash=digest(secret),
+        prefix=secret[:12],
+        role=str(role),
+        scopes=sorted(set(scopes)) or None,
+        created_by=actor,
+    )
     with session_scope(engine) as session:
         session.add(row)
-        session.add(AuditLog(actor=actor, action="tokens.create", target=f"token:{row.prefix}",
-                             detail={"name": row.name, "role": row.role, "scopes": row.scopes}))
+        session.add(
+            AuditLog(
+                actor=actor,
+                action="tokens.create",
+                target=f"token:{row.prefix}",
+                detail={"name": row.name, "role": row.role, "scopes": row.scopes},
+            )
+        )
     return secret, token_dict(row)
 
 
 def listing(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
-        return [token_dict(t) for t in session.exec(select(ApiToken).order_by(
-            col(ApiToken.id).desc()))]
+        return [
+            token_dict(t) for t in session.exec(select(ApiToken).order_by(col(ApiToken.id).desc()))
+        ]
 
 
 def revoke(engine: Engine, token_id: int, actor: str) -> dict[str, Any]:
@@ -70,8 +90,14 @@ def revoke(engine: Engine, token_id: int, actor: str) -> dict[str, Any]:
             raise NotFound(f"no token {token_id}")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-            session.add(AuditLog(actor=actor, action="tokens.revoke",
-                                 target=f"token:{row.prefix}", detail={"name": row.name}))
+            session.add(
+                AuditLog(
+                    actor=actor,
+                    action="tokens.revoke",
+                    target=f"token:{row.prefix}",
+                    detail={"name": row.name},
+                )
+            )
         return token_dict(row)
 
 
@@ -87,5 +113,6 @@ def principal_for(engine: Engine, secret: str, admin_token: str | None) -> Princ
         # Written at most once a minute per token: a busy script must not turn reads into writes.
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
             row.last_used_at = now
-        return Principal(f"token:{row.prefix}", row.role, "token",
-                         scopes=frozenset(row.scopes or ()))
+        return Principal(
+            f"token:{row.prefix}", row.role, "token", scopes=frozenset(row.scopes or ())
+        )

@@ -59,11 +59,19 @@ def register(bp: Blueprint) -> None:
                     flash(f"Could not revoke: {exc}", "error")
                 return redirect(url_for("console.api_tokens"))
             try:
-                secret, _ = tokens.create(engine(), name=request.form.get("name", ""),
-                                          role=request.form.get("role"),
-                                          scopes=request.form.getlist("scopes"),
-                                          actor=g.principal.name)
+                secret, _ = tokens.create(
+                    engine(),
+                    name=request.form.get("name", ""),
+                    role=request.form.get("role"),
+                    scopes=request.form.getlist("scopes"),
+                    actor=g.principal.name,
+                )
             except InputError as exc:
                 flash(str(exc), "error")
-        return page("tokens.html", tokens=tokens.listing(engine()), secret=secret,
-                    scopes=tokens.SCOPES, roles=Role.ALL)
+        return page(
+            "tokens.html",
+            tokens=tokens.listing(engine()),
+            secret=secret,
+            scopes=tokens.SCOPES,
+            roles=Role.ALL,
+        )

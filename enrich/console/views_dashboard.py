@@ -22,10 +22,18 @@ def register(bp: Blueprint) -> None:
             kinds[row["kind"]] = kinds.get(row["kind"], 0) + row["count"]
         outcomes = data["match_outcomes"]
         return page(
-            "dashboard.html", data=data, days=days,
+            "dashboard.html",
+            data=data,
+            days=days,
             by_platform=charts.stacked_days(tp["days"], tp["series"], "platform"),
             by_kind=charts.stacked_days(tp["days"], tp["series"], "kind"),
-            total=sum(kinds.values()), kinds=sorted(kinds.items(), key=lambda kv: -kv[1]),
-            outcomes_chart=charts.hbars([("linked", outcomes["linked"]),
-                                         ("waiting for review", outcomes["review"]),
-                                         ("no match", outcomes["none"])]))
+            total=sum(kinds.values()),
+            kinds=sorted(kinds.items(), key=lambda kv: -kv[1]),
+            outcomes_chart=charts.hbars(
+                [
+                    ("linked", outcomes["linked"]),
+                    ("waiting for review", outcomes["review"]),
+                    ("no match", outcomes["none"]),
+                ]
+            ),
+        )

@@ -20,8 +20,9 @@ def by_rule(breakdown: Any) -> dict[str, float]:
     """Points per scoring rule, from either breakdown shape enrich has stored: the scorer's
     {"by_rule": {...}} or an older list of {"rule", "points"} lines."""
     if isinstance(breakdown, dict) and isinstance(breakdown.get("by_rule"), dict):
-        return {str(k): float(v) for k, v in breakdown["by_rule"].items()
-                if isinstance(v, int | float)}
+        return {
+            str(k): float(v) for k, v in breakdown["by_rule"].items() if isinstance(v, int | float)
+        }
     totals: dict[str, float] = {}
     for line in breakdown if isinstance(breakdown, list) else []:
         if isinstance(line, dict) and isinstance(line.get("points"), int | float):
@@ -44,24 +45,40 @@ def register(bp: Blueprint) -> None:
     def person(record_id: int) -> ResponseReturnValue:
         found = people.person(engine(), settings(), record_id)
         if found is None:
-            return problem(404, "No such person",
-                           f"There is no CRM record {record_id} in enrich's mirror.")
+            return problem(
+                404, "No such person", f"There is no CRM record {record_id} in enrich's mirror."
+            )
         score = found["score"]
         totals = by_rule(score["breakdown"]) if score else {}
         notes = formatting.fit_notes(score["breakdown"]) if score else {}
-        bars = sorted(((formatting.rule_label(k, notes), round(v, 1)) for k, v in totals.items()),
-                      key=lambda kv: -abs(kv[1]))
+        bars = sorted(
+            ((formatting.rule_label(k, notes), round(v, 1)) for k, v in totals.items()),
+            key=lambda kv: -abs(kv[1]),
+        )
         breakdown = charts.hbars(bars[:12], " pts") if bars else None
         # "Move to another record": the search for the record, for one link at a time.
         moving = int_arg(request.args.get("move"), 0, 0, 2**62)
         q = request.args.get("q", "")[:200]
-        found_records = ([r for r in people.search(engine(), q=q, limit=8)[0]
-                          if r["id"] != record_id] if q and moving else [])
+        found_records = (
+            [r for r in people.search(engine(), q=q, limit=8)[0] if r["id"] != record_id]
+            if q and moving
+            else []
+        )
         decisions, _ = review.audit(engine(), limit=50, action="link_", record_id=record_id)
-        return page("person.html", p=found, breakdown=breakdown, moving=moving, q=q,
-                    found=found_records, decisions=decisions,
-                    waterfalls={link["id"]: charts.waterfall(link["explanation"], link["score"])
-                                for link in found["links"] if link["explanation"]})
+        return page(
+            "person.html",
+            p=found,
+            breakdown=breakdown,
+            moving=moving,
+            q=q,
+            found=found_records,
+            decisions=decisions,
+            waterfalls={
+                link["id"]: charts.waterfall(link["explanation"], link["score"])
+                for link in found["links"]
+                if link["explanation"]
+            },
+        )
 
     @bp.post("/people/<id:record_id>/links/<id:link_id>/<any(unlink, relink):action>")
     @login_required(Role.REVOPS)
@@ -70,13 +87,17 @@ def register(bp: Blueprint) -> None:
         try:
             if action == "unlink":
                 review.unlink(engine(), link_id, actor, on_record=record_id)
-                flash("Unlinked: this profile is not this person. What enrich wrote on the "
-                      "record will be taken back, and the pair will not be proposed again.")
+                flash(
+                    "Unlinked: this profile is not this person. What enrich wrote on the "
+                    "record will be taken back, and the pair will not be proposed again."
+                )
             else:
                 target = int_arg(request.form.get("record_id"), 0, 0, 2**62)
                 review.move(engine(), link_id, target, actor, on_record=record_id)
-                flash(f"Moved to record {target}: the profile's history will be written there "
-                      "and taken off this record.")
+                flash(
+                    f"Moved to record {target}: the profile's history will be written there "
+                    "and taken off this record."
+                )
         except InputError as exc:
             flash(str(exc), "error")
         return redirect(url_for("console.person", record_id=record_id))

@@ -33,16 +33,28 @@ def register(bp: Blueprint) -> None:
         if item is None or not any(c["status"] == "pending" for c in item["candidates"]):
             items, _ = review.queue(engine(), limit=1, after=0)
             item = items[0] if items else None
-        prev_id, next_id = (review.neighbours(engine(), item["profile"]["id"]) if item
-                            else (None, None))
+        prev_id, next_id = (
+            review.neighbours(engine(), item["profile"]["id"]) if item else (None, None)
+        )
         thresholds = _thresholds()
         q = request.args.get("q", "")[:200]
         found = people.search(engine(), q=q, limit=8)[0] if q and item else []
         did = review.did(engine(), item["profile"]["id"]) if item else []
-        return page("review.html", item=item, prev_id=prev_id, next_id=next_id, did=did,
-                    remaining=review.pending_count(engine()), q=q, found=found, waterfalls={
-                        c["id"]: charts.waterfall(c["explanation"], c["score"], thresholds)
-                        for c in (item["candidates"] if item else []) if c["explanation"]})
+        return page(
+            "review.html",
+            item=item,
+            prev_id=prev_id,
+            next_id=next_id,
+            did=did,
+            remaining=review.pending_count(engine()),
+            q=q,
+            found=found,
+            waterfalls={
+                c["id"]: charts.waterfall(c["explanation"], c["score"], thresholds)
+                for c in (item["candidates"] if item else [])
+                if c["explanation"]
+            },
+        )
 
     @bp.post("/review/<id:link_id>/<any(confirm, reject, relink):action>")
     @login_required(Role.REVOPS)

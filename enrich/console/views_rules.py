@@ -27,8 +27,9 @@ def _about(kind: str, body: str) -> dict[str, object]:
     and, for match rules, what they do in plain words."""
     try:
         named = rulesets.validate(kind, body).get("rules_version")
-        plain = (rules_text.match_summary(parse_rules(body, "match rules"))
-                 if kind == "match" else None)
+        plain = (
+            rules_text.match_summary(parse_rules(body, "match rules")) if kind == "match" else None
+        )
     except InputError:  # stored rules a stricter loader refuses: the editor must still open
         return {"rules_name": None, "plain": None}
     return {"rules_name": named, "plain": plain}
@@ -54,8 +55,9 @@ def register(bp: Blueprint) -> None:
                 if request.form.get("action") == "validate":
                     summary = rulesets.validate(kind, text)
                 else:
-                    saved = rulesets.save(engine(), kind, text, g.principal.name,
-                                          request.form.get("comment"))
+                    saved = rulesets.save(
+                        engine(), kind, text, g.principal.name, request.form.get("comment")
+                    )
                     flash(f"Saved and activated version {saved['version']}.")
                     return redirect(url_for("console.rules_edit", kind=kind))
             except InputError as exc:
@@ -66,13 +68,22 @@ def register(bp: Blueprint) -> None:
                 calib = calibration.report(engine())
             except InputError:  # active rules a stricter loader refuses: the editor must still open
                 log.warning("calibration report skipped", exc_info=True)
-        return page("rules.html", status, kind=kind, kinds=rulesets.KINDS, active=active,
-                    text=text, error=error, summary=summary, **_about(kind, active["body"]),
-                    error_line=rules_text.error_line(text, error) if error else None,
-                    line_count=text.count("\n") + 1,
-                    versions=rulesets.versions(engine(), kind),
-                    history=rulesets.history(engine(), kind),
-                    calib=calib)
+        return page(
+            "rules.html",
+            status,
+            kind=kind,
+            kinds=rulesets.KINDS,
+            active=active,
+            text=text,
+            error=error,
+            summary=summary,
+            **_about(kind, active["body"]),
+            error_line=rules_text.error_line(text, error) if error else None,
+            line_count=text.count("\n") + 1,
+            versions=rulesets.versions(engine(), kind),
+            history=rulesets.history(engine(), kind),
+            calib=calib,
+        )
 
     @bp.post(f"/rules/{KIND}/preview")
     @login_required(Role.REVOPS)
@@ -92,12 +103,20 @@ def register(bp: Blueprint) -> None:
             with session_scope(engine()) as session:
                 result = linking.train_rules(session)
             first = result.report().splitlines()[0]
-            saved = rulesets.save(engine(), "match", dump_rules(result.rules), g.principal.name,
-                                  f"trained: {first}", activate=False)
+            saved = rulesets.save(
+                engine(),
+                "match",
+                dump_rules(result.rules),
+                g.principal.name,
+                f"trained: {first}",
+                activate=False,
+            )
             changed = sum(abs(c.after - c.before) >= 0.05 for c in result.changes)
-            flash(f"Trained version {saved['version']} ({result.rules.version}), not active: "
-                  f"{changed} weights moved, link at p ≥ 0.99 = "
-                  f"{result.rules.thresholds.link:.2f} bits. Preview it, then activate it below.")
+            flash(
+                f"Trained version {saved['version']} ({result.rules.version}), not active: "
+                f"{changed} weights moved, link at p ≥ 0.99 = "
+                f"{result.rules.thresholds.link:.2f} bits. Preview it, then activate it below."
+            )
         except (InputError, ValueError) as exc:
             flash(f"Training failed: {exc}", "error")
         return redirect(url_for("console.rules_edit", kind="match"))

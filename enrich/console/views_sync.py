@@ -21,9 +21,14 @@ def register(bp: Blueprint) -> None:
         letters, cursor = syncview.dead_letters(engine(), limit=50, before=before)
         with Session(engine()) as session:
             health = stats.sync_health(session, settings())
-        return page("sync.html", health=health, letters=letters, cursor=cursor,
-                    errors=syncview.recent_errors(engine()),
-                    replays=syncview.recent_audit(engine(), "deadletters."))
+        return page(
+            "sync.html",
+            health=health,
+            letters=letters,
+            cursor=cursor,
+            errors=syncview.recent_errors(engine()),
+            replays=syncview.recent_audit(engine(), "deadletters."),
+        )
 
     @bp.post("/sync/replay")
     @login_required(Role.REVOPS)
@@ -34,8 +39,10 @@ def register(bp: Blueprint) -> None:
             else:
                 ids = [int_arg(request.form.get("id"), 0, 0, 2**62)]
                 count = syncview.replay_letters(engine(), ids, g.principal.name)
-            flash(f"{count} dead letter{'s' if count != 1 else ''} re-queued; "
-                  "the worker picks them up on its next pass.")
+            flash(
+                f"{count} dead letter{'s' if count != 1 else ''} re-queued; "
+                "the worker picks them up on its next pass."
+            )
         except InputError as exc:
             flash(str(exc), "error")
         return redirect(url_for("console.sync"))

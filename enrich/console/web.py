@@ -12,8 +12,13 @@ from enrich.config import Settings
 
 def blueprint() -> Blueprint:
     """A fresh console blueprint (one per app: tests build many apps in one process)."""
-    return Blueprint("console", __name__, template_folder="templates", static_folder="static",
-                     static_url_path="/static/console")
+    return Blueprint(
+        "console",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static/console",
+    )
 
 
 def engine() -> Engine:

@@ -70,19 +70,29 @@ class _Reader:
     street number. ``values_of(got, j)`` is ``scorer._values`` of comparison j.
     """
 
-    def __init__(self, sides: list[Roles],
-                 prepare: list[Callable[[Values], object] | None]) -> None:
+    def __init__(
+        self, sides: list[Roles], prepare: list[Callable[[Values], object] | None]
+    ) -> None:
         self.fields = sorted({f for roles in sides for _, fs in roles for f in fs})
         self.at = {f: i for i, f in enumerate(self.fields)}
-        self._sides = [tuple((role, tuple(self.at[f] for f in fs)) for role, fs in roles)
-                       for roles in sides]
-        self._read = [(f[len(EXTRA_PREFIX) :], None) if f.startswith(EXTRA_PREFIX)
-                      else ("", field_getter(f)) for f in self.fields]
+        self._sides = [
+            tuple((role, tuple(self.at[f] for f in fs)) for role, fs in roles) for roles in sides
+        ]
+        self._read = [
+            (f[len(EXTRA_PREFIX) :], None) if f.startswith(EXTRA_PREFIX) else ("", field_getter(f))
+            for f in self.fields
+        ]
         # Per comparison: the fields it reads in the order of its roles (its key,
         # ``_Step.right_key``), the position of the one field when it reads one (else
         # -1), how its fast-level input is prepared and the inputs prepared so far.
-        self._plan: list[tuple[tuple[int, ...], int, Callable[[Values], object] | None,
-                               dict[tuple[str, ...], object]]] = []
+        self._plan: list[
+            tuple[
+                tuple[int, ...],
+                int,
+                Callable[[Values], object] | None,
+                dict[tuple[str, ...], object],
+            ]
+        ] = []
         for side, prep in zip(self._sides, prepare, strict=True):
             at = tuple(i for _, ats in side for i in ats)
             self._plan.append((at, at[0] if len(at) == 1 else -1, prep, {}))
@@ -138,8 +148,7 @@ class _Record:
 
     __slots__ = ("_values", "got", "keys", "prepared")
 
-    def __init__(self, got: list[str], keys: list[tuple[str, ...]],
-                 prepared: list[object]) -> None:
+    def __init__(self, got: list[str], keys: list[tuple[str, ...]], prepared: list[object]) -> None:
         self.got = got
         self.keys = keys
         self.prepared = prepared
@@ -158,8 +167,9 @@ class _Pair:
 
     __slots__ = ("number", "person_id", "score", "slow")
 
-    def __init__(self, number: int, person_id: str, score: float,
-                 slow: dict[int, Contribution]) -> None:
+    def __init__(
+        self, number: int, person_id: str, score: float, slow: dict[int, Contribution]
+    ) -> None:
         self.number = number
         self.person_id = person_id
         self.score = score
@@ -173,14 +183,17 @@ class BatchDecider:
         self.m = matcher
         plan = matcher._plan
         self.fast: list[FastLevel | None] = [FAST_LEVELS.get(s.comp.comparator) for s in plan]
-        self.level_of = [f.bind(s.comp) if f else None
-                         for f, s in zip(self.fast, plan, strict=True)]
-        self.explain = [f.explain(s.comp) if f and f.explain else None
-                        for f, s in zip(self.fast, plan, strict=True)]
-        self.left = _Reader([s.left for s in plan],
-                            [f.prepare if f else None for f in self.fast])
-        self.right = _Reader([s.right for s in plan],
-                             [f.prepare_right if f else None for f in self.fast])
+        self.level_of = [
+            f.bind(s.comp) if f else None for f, s in zip(self.fast, plan, strict=True)
+        ]
+        self.explain = [
+            f.explain(s.comp) if f and f.explain else None
+            for f, s in zip(self.fast, plan, strict=True)
+        ]
+        self.left = _Reader([s.left for s in plan], [f.prepare if f else None for f in self.fast])
+        self.right = _Reader(
+            [s.right for s in plan], [f.prepare_right if f else None for f in self.fast]
+        )
         self.base = [{label: lv.weight for label, lv in s.levels.items()} for s in plan]
         self.tf_labels = [{label for label, lv in s.levels.items() if lv.tf_weight} for s in plan]
         ranges = [_weight_range(s) for s in plan]
@@ -188,15 +201,17 @@ class BatchDecider:
         # first within each group, so that a pair that cannot reach review is dropped
         # after as few comparisons as possible (on FEBRL4 a disagreeing name drops most
         # pairs that share only a postcode two string comparisons earlier).
-        self.order = sorted(range(len(plan)), key=lambda j: (
-            self.fast[j] is None, ranges[j][0] - ranges[j][1], j))
+        self.order = sorted(
+            range(len(plan)), key=lambda j: (self.fast[j] is None, ranges[j][0] - ranges[j][1], j)
+        )
         maxes = [ranges[j][1] for j in self.order]
         self.rest_max = [sum(maxes[k:]) for k in range(len(maxes) + 1)]
         self.cut = matcher.rules.thresholds.review - _SLACK
         self._right: dict[int, _Record] = {}
         self._tf: dict[tuple[int, str, tuple[str, ...]], tuple[float, str]] = {}
         self._explained: list[dict[tuple[tuple[str, ...], tuple[str, ...]], Contribution]] = [
-            {} for _ in plan]
+            {} for _ in plan
+        ]
 
     def _person(self, n: int) -> _Record:
         r = self._right.get(n)
@@ -232,8 +247,17 @@ class BatchDecider:
         dropped_best = -math.inf
         cut, people, right_of = self.cut, m.people, self._right
         # The comparisons in the order they run, with what each needs at hand.
-        steps = [(j, self.rest_max[k], self.level_of[j], left.prepared[j], self.base[j],
-                  self.tf_labels[j]) for k, j in enumerate(self.order)]
+        steps = [
+            (
+                j,
+                self.rest_max[k],
+                self.level_of[j],
+                left.prepared[j],
+                self.base[j],
+                self.tf_labels[j],
+            )
+            for k, j in enumerate(self.order)
+        ]
         for n in m._index.candidates(profile_keys(profile, m._families)):
             right = right_of.get(n) or self._person(n)
             prepared = right.prepared
@@ -247,14 +271,18 @@ class BatchDecider:
                         dropped_best = bound
                     break
                 if level is not None and (label := level(lp, prepared[j])) is not None:
-                    w = (self._tf_level(j, label, right)[0] if tf_labels and label in tf_labels
-                         else base[label])
+                    w = (
+                        self._tf_level(j, label, right)[0]
+                        if tf_labels and label in tf_labels
+                        else base[label]
+                    )
                 else:
                     key = right.keys[j]
                     c = memo[j].get(key)
                     if c is None:
-                        c = memo[j][key] = m._compare(plan[j], left.values(self.left, j),
-                                                      right.values(self.right, j))
+                        c = memo[j][key] = m._compare(
+                            plan[j], left.values(self.left, j), right.values(self.right, j)
+                        )
                     slow[j] = c
                     w = c.weight
                 weights[j] = w
@@ -269,8 +297,9 @@ class BatchDecider:
                 linked = True
             elif exact[0].score - second >= th.ambiguity_margin:
                 # A dropped pair might be the runner-up that makes the best ambiguous.
-                return tuple(c for c in m.match(profile).candidates
-                             if c.decision is not Decision.NONE)
+                return tuple(
+                    c for c in m.match(profile).candidates if c.decision is not Decision.NONE
+                )
         if linked:
             chosen = [(exact[0], Decision.LINK)]
         else:
@@ -318,8 +347,13 @@ def decide_many(
     matcher: Matcher, profiles: Sequence[Profile], *, workers: int = 1, chunk_size: int = 250
 ) -> Iterator[Decided]:
     """(profile key, its link or review candidates in ``match``'s order) for each profile."""
-    return decide_rows(matcher, profiles, lambda key, cands: ((key, cands),),
-                       workers=workers, chunk_size=chunk_size)
+    return decide_rows(
+        matcher,
+        profiles,
+        lambda key, cands: ((key, cands),),
+        workers=workers,
+        chunk_size=chunk_size,
+    )
 
 
 def decide_rows(
@@ -348,6 +382,7 @@ def decide_rows(
     collecting = gc.isenabled()
     gc.disable()
     try:
+
         def chunk(i: int) -> list[T]:
             start, stop = ranges[i]
             return [row for p in profiles[start:stop] for row in render(p.key, decider.decide(p))]

@@ -48,7 +48,7 @@ def _name_pair_keys(first: str, last_sk: str, families: tuple[str, ...], out: se
 
 
 def _first_initial_keys(first: str, last_initial: str, out: set[str]) -> None:
-    """"Bob S.": the canonical first names with the family initial (fl:robert|s)."""
+    """ "Bob S.": the canonical first names with the family initial (fl:robert|s)."""
     if len(first) >= 2:
         out.update(f"fl:{fk}|{last_initial}" for fk in nz.first_name_keys(first))
 
@@ -66,9 +66,14 @@ def _exact_plan(families: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, 
     """The exact key families with, for each field, (extra name, field name): the extra
     name is "" for a named field."""
     return tuple(
-        (fam, tuple((f[len(EXTRA_PREFIX) :] if f.startswith(EXTRA_PREFIX) else "", f)
-                    for f in fields))
-        for fam in families if (fields := _exact_fields(fam))
+        (
+            fam,
+            tuple(
+                (f[len(EXTRA_PREFIX) :] if f.startswith(EXTRA_PREFIX) else "", f) for f in fields
+            ),
+        )
+        for fam in families
+        if (fields := _exact_fields(fam))
     )
 
 

@@ -56,14 +56,27 @@ CATALOG: dict[str, ComparatorSpec] = {
             right_roles=("first_name", "last_name", "full_name"),
             optional_roles=frozenset({"full_name", "handle"}),
             levels=(
-                "exact", "nickname", "initial", "fuzzy", "first_name_last_initial",
-                "last_name_only", "first_name_only", "initials_only", "different",
+                "exact",
+                "nickname",
+                "initial",
+                "fuzzy",
+                "first_name_last_initial",
+                "last_name_only",
+                "first_name_only",
+                "initials_only",
+                "different",
             ),
             options={"fuzzy_similarity": OptionSpec(0.88, 0.5, 1.0, _SIMILARITY)},
-            tf_levels=frozenset({
-                "exact", "nickname", "initial", "fuzzy", "first_name_last_initial",
-                "last_name_only",
-            }),
+            tf_levels=frozenset(
+                {
+                    "exact",
+                    "nickname",
+                    "initial",
+                    "fuzzy",
+                    "first_name_last_initial",
+                    "last_name_only",
+                }
+            ),
             fallbacks={"initials_only": "different"},
         ),
         ComparatorSpec(
@@ -74,8 +87,12 @@ CATALOG: dict[str, ComparatorSpec] = {
             right_roles=("first_name", "last_name", "full_name"),
             optional_roles=frozenset({"full_name"}),
             levels=(
-                "full_name", "initial_last", "first_last_initial", "last_name",
-                "first_name", "different",
+                "full_name",
+                "initial_last",
+                "first_last_initial",
+                "last_name",
+                "first_name",
+                "different",
             ),
         ),
         ComparatorSpec(

@@ -52,23 +52,52 @@ def _columns(source: Source) -> str:
     return ", ".join(dict.fromkeys([source.id, *(c for _, cols in source.columns for c in cols)]))
 
 
-@click.group("match", cls=_MatchCommand, invoke_without_command=True,
-             subcommand_metavar="[train ...]")
-@click.option("--left", "left_path", type=_PATH,
-              help="CSV of profiles to match (social profiles by default).  [required]")
-@click.option("--right", "right_path", type=_PATH,
-              help="CSV of people to match against (CRM contacts by default).  [required]")
-@click.option("--rules", "rules_path", type=_PATH, default=None,
-              help="Rules YAML (comparisons, weights, thresholds, column mapping). "
-              "Default: the shipped social-profile rules.")
-@click.option("--out", "out_path", type=_PATH,
-              help="Where to write left_id,right_id,score,decision,explanation.  [required]")
-@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes that index and match; 0 = one per CPU core (up to 4) for "
-              f"a side of {PARALLEL_FROM} records or more, else 1.")
+@click.group(
+    "match", cls=_MatchCommand, invoke_without_command=True, subcommand_metavar="[train ...]"
+)
+@click.option(
+    "--left",
+    "left_path",
+    type=_PATH,
+    help="CSV of profiles to match (social profiles by default).  [required]",
+)
+@click.option(
+    "--right",
+    "right_path",
+    type=_PATH,
+    help="CSV of people to match against (CRM contacts by default).  [required]",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=_PATH,
+    default=None,
+    help="Rules YAML (comparisons, weights, thresholds, column mapping). "
+    "Default: the shipped social-profile rules.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=_PATH,
+    help="Where to write left_id,right_id,score,decision,explanation.  [required]",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that index and match; 0 = one per CPU core (up to 4) for "
+    f"a side of {PARALLEL_FROM} records or more, else 1.",
+)
 @click.pass_context
-def match(ctx: click.Context, left_path: Path | None, right_path: Path | None,
-          rules_path: Path | None, out_path: Path | None, workers: int) -> None:
+def match(
+    ctx: click.Context,
+    left_path: Path | None,
+    right_path: Path | None,
+    rules_path: Path | None,
+    out_path: Path | None,
+    workers: int,
+) -> None:
     """Link every row of LEFT to the people of RIGHT: one output row per link or review pair.
 
     `enrich match train` estimates the rules' weights from the two files first."""
@@ -85,8 +114,9 @@ def match(ctx: click.Context, left_path: Path | None, right_path: Path | None,
             def read_left() -> None:  # while forked workers start indexing the people
                 profiles.extend(read_profiles(left_path, rules.left))
 
-            matcher = Matcher(rules, people, workers=_workers(workers, len(people)),
-                              meanwhile=read_left)
+            matcher = Matcher(
+                rules, people, workers=_workers(workers, len(people)), meanwhile=read_left
+            )
         except (ConfigError, InputError) as e:
             raise click.ClickException(str(e)) from None
     links = reviews = 0
@@ -104,8 +134,13 @@ def match(ctx: click.Context, left_path: Path | None, right_path: Path | None,
         # Only link and review pairs are written: decide_rows skips scoring in full the
         # candidates that cannot reach review, with the decisions of Matcher.match. The
         # rows come as CSV text made where they are decided (forked workers).
-        out = decide_rows(matcher, profiles, _csv_text, workers=_workers(workers, len(profiles)),
-                          progress=bar.update if bar else None)
+        out = decide_rows(
+            matcher,
+            profiles,
+            _csv_text,
+            workers=_workers(workers, len(profiles)),
+            progress=bar.update if bar else None,
+        )
         for n_links, n_reviews, text in out:
             links += n_links
             reviews += n_reviews
@@ -129,28 +164,69 @@ def _require(ctx: click.Context, **given: Path | None) -> None:
 
 
 @match.command("train")
-@click.option("--left", "left_path", required=True, type=_PATH,
-              help="CSV of profiles (as for enrich match): read, never labelled.")
-@click.option("--right", "right_path", required=True, type=_PATH,
-              help="CSV of CRM people (as for enrich match).")
-@click.option("--rules", "rules_path", type=_PATH, default=None,
-              help="Rules to start from (default: the shipped ones); levels with "
-              "`fixed: true` keep their weight.")
-@click.option("--decisions", "decisions_path", type=_PATH, default=None,
-              help="Optional CSV of review decisions: left_id,right_id,decision "
-              "(confirmed or rejected), read as labels.")
-@click.option("--out", "out_path", required=True, type=_PATH,
-              help="Where to write the trained rules (YAML).")
-@click.option("--version", "version", default=None,
-              help="The trained rules' version (default: <version>-trained).")
-@click.option("--link-probability", type=click.FloatRange(0.5, 1.0, max_open=True),
-              default=0.99, show_default=True, help="Link a pair at this match probability.")
-@click.option("--review-probability", type=click.FloatRange(0.0, 1.0, min_open=True,
-                                                           max_open=True),
-              default=0.5, show_default=True, help="Review a pair at this probability.")
-def train_command(left_path: Path, right_path: Path, rules_path: Path | None,
-                  decisions_path: Path | None, out_path: Path, version: str | None,
-                  link_probability: float, review_probability: float) -> None:
+@click.option(
+    "--left",
+    "left_path",
+    required=True,
+    type=_PATH,
+    help="CSV of profiles (as for enrich match): read, never labelled.",
+)
+@click.option(
+    "--right",
+    "right_path",
+    required=True,
+    type=_PATH,
+    help="CSV of CRM people (as for enrich match).",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=_PATH,
+    default=None,
+    help="Rules to start from (default: the shipped ones); levels with "
+    "`fixed: true` keep their weight.",
+)
+@click.option(
+    "--decisions",
+    "decisions_path",
+    type=_PATH,
+    default=None,
+    help="Optional CSV of review decisions: left_id,right_id,decision "
+    "(confirmed or rejected), read as labels.",
+)
+@click.option(
+    "--out", "out_path", required=True, type=_PATH, help="Where to write the trained rules (YAML)."
+)
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="The trained rules' version (default: <version>-trained).",
+)
+@click.option(
+    "--link-probability",
+    type=click.FloatRange(0.5, 1.0, max_open=True),
+    default=0.99,
+    show_default=True,
+    help="Link a pair at this match probability.",
+)
+@click.option(
+    "--review-probability",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.5,
+    show_default=True,
+    help="Review a pair at this probability.",
+)
+def train_command(
+    left_path: Path,
+    right_path: Path,
+    rules_path: Path | None,
+    decisions_path: Path | None,
+    out_path: Path,
+    version: str | None,
+    link_probability: float,
+    review_probability: float,
+) -> None:
     """Estimate the weights of the rules from LEFT and RIGHT and write new rules: u from
     random pairs, m by EM from documented priors, the prior from the share of profiles
     found in RIGHT, thresholds from probabilities. Prints what changed."""
@@ -161,11 +237,19 @@ def train_command(left_path: Path, right_path: Path, rules_path: Path | None,
             people = read_people(right_path, rules.right)
             profiles = read_profiles(left_path, rules.left)
             if review_probability >= link_probability:
-                raise ConfigError(f"--review-probability ({review_probability}) must be below "
-                                  f"--link-probability ({link_probability})")
-            result = train(rules, people, profiles, labels=labels, version=version,
-                           link_probability=link_probability,
-                           review_probability=review_probability)
+                raise ConfigError(
+                    f"--review-probability ({review_probability}) must be below "
+                    f"--link-probability ({link_probability})"
+                )
+            result = train(
+                rules,
+                people,
+                profiles,
+                labels=labels,
+                version=version,
+                link_probability=link_probability,
+                review_probability=review_probability,
+            )
         except (ConfigError, InputError) as e:
             raise click.ClickException(str(e)) from None
     try:
@@ -216,8 +300,12 @@ def _csv_text(key: str, candidates: tuple[Candidate, ...]) -> tuple[tuple[int, i
     review pairs: text travels back from a worker process much cheaper than rows of fields."""
     if not candidates:
         return ()
-    text = "".join([_csv_row((key, c.person_id, f"{c.score:.2f}", c.decision.value,
-                              explanation_text(c))) for c in candidates])
+    text = "".join(
+        [
+            _csv_row((key, c.person_id, f"{c.score:.2f}", c.decision.value, explanation_text(c)))
+            for c in candidates
+        ]
+    )
     links = sum(c.decision is Decision.LINK for c in candidates)
     reviews = sum(c.decision is Decision.REVIEW for c in candidates)
     return ((links, reviews, text),)

@@ -23,8 +23,16 @@ from enrich.matching.catalog import CATALOG, NULL_LEVEL
 from enrich.matching.rules import Comparison
 
 __all__ = [
-    "COMPARATORS", "FAST_LEVELS", "TERMS", "WRITTEN_TERMS", "CompareFn", "FastLevel", "Outcome",
-    "TermFn", "Values", "WrittenTermFn",
+    "COMPARATORS",
+    "FAST_LEVELS",
+    "TERMS",
+    "WRITTEN_TERMS",
+    "CompareFn",
+    "FastLevel",
+    "Outcome",
+    "TermFn",
+    "Values",
+    "WrittenTermFn",
 ]
 
 Values = Mapping[str, tuple[str, ...]]
@@ -100,8 +108,11 @@ def _locate_last(
             best, best_i = 1.0, i
             break
     if best >= sim:
-        return ("fuzzy", list(tokens[:best_i] + tokens[best_i + 1 :]),
-                f"'{tokens[best_i]}' ~ '{joined}'")
+        return (
+            "fuzzy",
+            list(tokens[:best_i] + tokens[best_i + 1 :]),
+            f"'{tokens[best_i]}' ~ '{joined}'",
+        )
     return "none", list(tokens), ""
 
 
@@ -150,37 +161,74 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
         if first_state == "exact":
             return "exact", f"{head}: same name{extra}"
         if first_state == "nickname":
-            return ("nickname",
-                    f"{head}: {used.capitalize()} is a nickname of {f.capitalize()}{extra}")
+            return (
+                "nickname",
+                f"{head}: {used.capitalize()} is a nickname of {f.capitalize()}{extra}",
+            )
         if first_state == "initial":
             why = f"{head}: same family name, initial {used[0].upper()}. fits {f.capitalize()}"
             return _completed(left, first_t, last_t, head, "initial", why + extra)
         if first_state == "fuzzy":
-            return ("fuzzy",
-                    f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}")
+            return (
+                "fuzzy",
+                f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}",
+            )
         if not rest or not f:
-            return _completed(left, first_t, last_t, head, "last_name_only",
-                              f"{head}: only the family name is given and it agrees")
-        return ("different", f"{head}: same family name but first name "
-                f"{rest[0].capitalize()} is not {f.capitalize()}")
+            return _completed(
+                left,
+                first_t,
+                last_t,
+                head,
+                "last_name_only",
+                f"{head}: only the family name is given and it agrees",
+            )
+        return (
+            "different",
+            f"{head}: same family name but first name "
+            f"{rest[0].capitalize()} is not {f.capitalize()}",
+        )
     if last_state == "fuzzy" and first_state in {"exact", "nickname"}:
-        return _completed(left, first_t, last_t, head, "fuzzy",
-                          f"{head}: family name spelled differently ({note})")
+        return _completed(
+            left,
+            first_t,
+            last_t,
+            head,
+            "fuzzy",
+            f"{head}: family name spelled differently ({note})",
+        )
     if first_state in {"exact", "nickname"}:
         # "Bob S." ends with the family initial; in "Aisha M. Gutierrez" a family name
         # follows the initial, so it is a middle initial and does not stand for this one.
-        if (last_t and rest[-1] != used and rest[-1] == last_t[0][0]):
+        if last_t and rest[-1] != used and rest[-1] == last_t[0][0]:
             return _completed(
-                left, first_t, last_t, head, "first_name_last_initial",
-                f"{head}: first name and initial of the family name agree", first_state)
+                left,
+                first_t,
+                last_t,
+                head,
+                "first_name_last_initial",
+                f"{head}: first name and initial of the family name agree",
+                first_state,
+            )
         if len(rest) == 1:
-            return _completed(left, first_t, last_t, head, "first_name_only",
-                              f"{head}: only a first name is given and it agrees")
+            return _completed(
+                left,
+                first_t,
+                last_t,
+                head,
+                "first_name_only",
+                f"{head}: only a first name is given and it agrees",
+            )
     initials = _initials_only(shown, tokens)
     if initials and f and last_t:
         if initials[0] == f[0] and initials[-1] == last_t[0][0]:
-            return _completed(left, first_t, last_t, head, "initials_only",
-                              f"{head}: initials {initials.upper()} fit the name")
+            return _completed(
+                left,
+                first_t,
+                last_t,
+                head,
+                "initials_only",
+                f"{head}: initials {initials.upper()} fit the name",
+            )
         return "different", f"{head}: initials {initials.upper()} do not fit the name"
     return "different", f"{head}: names differ"
 
@@ -188,12 +236,27 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
 # A display name that gives less than the full name ("J. Smith", "Bob S.", "JS") can be
 # completed by the handle when the handle spells the whole name ("johnsmith42"): the two
 # are then read as one full name, and the level is that of the full name.
-_COMPLETABLE = frozenset({"initial", "fuzzy", "first_name_last_initial", "initials_only",
-                          "last_name_only", "first_name_only"})
+_COMPLETABLE = frozenset(
+    {
+        "initial",
+        "fuzzy",
+        "first_name_last_initial",
+        "initials_only",
+        "last_name_only",
+        "first_name_only",
+    }
+)
 
 
-def _completed(left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], head: str,
-               level: str, why: str, first_level: str = "") -> Outcome:
+def _completed(
+    left: Values,
+    first_t: tuple[str, ...],
+    last_t: tuple[str, ...],
+    head: str,
+    level: str,
+    why: str,
+    first_level: str = "",
+) -> Outcome:
     """Upgrade a partial name level when the handle spells out the CRM name.
 
     The level already says the display name fits the CRM name as far as it goes, so a
@@ -215,18 +278,24 @@ def _completed(left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], 
             same = nz.first_name_spelling(v) == nz.first_name_spelling(f)
             got = "exact" if same else "nickname"
             return got, f"{why}; handle '{handle}' spells out {v.capitalize()} {last.capitalize()}"
-    if (level == "first_name_last_initial" and first_level in {"exact", "nickname"}
-            and len(last) >= 3):
+    if (
+        level == "first_name_last_initial"
+        and first_level in {"exact", "nickname"}
+        and len(last) >= 3
+    ):
         initials = {f[0]} | {v[0] for v in _first_variants(f)}
-        if any(p[1:] == last and p[0] in initials or p[:-1] == last and p[-1] in initials
-               for p in pieces):
+        if any(
+            p[1:] == last and p[0] in initials or p[:-1] == last and p[-1] in initials
+            for p in pieces
+        ):
             return first_level, (
-                f"{why}; handle '{handle}' spells out the family name {last.capitalize()}")
+                f"{why}; handle '{handle}' spells out the family name {last.capitalize()}"
+            )
     return level, why
 
 
 def _initials_only(shown: str, tokens: tuple[str, ...]) -> str:
-    """"J.S.", "J S" or "JD" (two or three capitals) -> "js" / "jd"; "" for a real name."""
+    """ "J.S.", "J S" or "JD" (two or three capitals) -> "js" / "jd"; "" for a real name."""
     if 2 <= len(tokens) <= 3 and all(len(t) == 1 for t in tokens):
         return "".join(tokens)
     if len(tokens) == 1 and 2 <= len(tokens[0]) <= 3:
@@ -253,7 +322,8 @@ def person_name_prepare_right(values: Values) -> _NameRight:
     """The CRM first and family name tokens, as ``person_name`` reads them; the family
     name written together, the first name and its nickname family."""
     first_t, last_t = nz.person_name(
-        _one(values, "first_name"), _one(values, "last_name"), _one(values, "full_name"))
+        _one(values, "first_name"), _one(values, "last_name"), _one(values, "full_name")
+    )
     f = first_t[0] if first_t else ""
     return first_t, last_t, "".join(last_t), f, nz.name_family(f)
 
@@ -280,15 +350,28 @@ def person_name_level(rule: Comparison) -> Callable[[_NameLeft, _NameRight], str
         if f and "".join(tokens) == "".join(first_t):
             return None
         for t, t_family in zip(tokens, families, strict=True):
-            if joined and (t in joined or (len(t) >= 2 and (
-                    (len(t) >= 3 and similarity(t, joined) >= sim)
-                    or (t[0] == joined[0] and _one_typo(t, joined))))):
+            if joined and (
+                t in joined
+                or (
+                    len(t) >= 2
+                    and (
+                        (len(t) >= 3 and similarity(t, joined) >= sim)
+                        or (t[0] == joined[0] and _one_typo(t, joined))
+                    )
+                )
+            ):
                 return None
             # nickname_related, its cheap refusal first: no name in common at all (the
             # families hold the first_name_spelling, so Dmitrii and Dmitry get past it).
-            if f and (t == f or (len(t) > 1 and len(f) > 1
-                                 and not t_family.isdisjoint(family)
-                                 and (related(t, f) or spelling(t) == spelling(f)))):
+            if f and (
+                t == f
+                or (
+                    len(t) > 1
+                    and len(f) > 1
+                    and not t_family.isdisjoint(family)
+                    and (related(t, f) or spelling(t) == spelling(f))
+                )
+            ):
                 return None
         return "different"
 
@@ -336,8 +419,11 @@ def person_name_written_terms(left: Values, right: Values, level: str) -> tuple[
         return ()
     f, last = first_t[0], "".join(last_t)
     tokens = nz.parse_display_name(_one(left, "name")).tokens
-    said = [f"full:{t} {last}" for t in tokens
-            if t != f and t not in last_t and nz.nickname_related(t, f)]
+    said = [
+        f"full:{t} {last}"
+        for t in tokens
+        if t != f and t not in last_t and nz.nickname_related(t, f)
+    ]
     if len(tokens) >= 2:  # and the name in the order written: "James Kim" read as Kim James
         said.append(f"full:{tokens[0]} {''.join(tokens[1:])}")
     return tuple(said)
@@ -361,8 +447,11 @@ def _first_variants(first: str) -> tuple[str, ...]:
     """
     if len(first) < 2:
         return ()
-    family = {v for v in nz.first_name_keys(first) | nz.nicknames_of(first)
-              | nz.first_name_spellings(first) if len(v) >= 2}
+    family = {
+        v
+        for v in nz.first_name_keys(first) | nz.nicknames_of(first) | nz.first_name_spellings(first)
+        if len(v) >= 2
+    }
     family |= {s for v in family if len(v) >= 4 for s in nz.diminutive_spellings(v)}
     return tuple(sorted(family, key=lambda v: (v != first, -len(v), v)))
 
@@ -376,8 +465,9 @@ def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     if not pieces or not (first_t or last_t):
         return NULL_LEVEL, "no handle or no name"
     h = "".join(pieces)
-    joins = {"".join(pieces[i:j])
-             for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)}
+    joins = {
+        "".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)
+    }
     f = first_t[0] if first_t else ""
     last = "".join(last_t)
     variants = _first_variants(f)
@@ -418,8 +508,13 @@ def _said(text: str, domains: tuple[str, ...]) -> _Said:
     toks = nz.text_tokens(text)
     regs = sorted({d for d in map(nz.registered_domain, domains) if d})
     mentions = nz.employer_mentions(text)
-    return _Said(toks, frozenset(toks), tuple((nz.domain_label(d), d) for d in regs),
-                 mentions, frozenset(nz.acronym(m) for m in mentions))
+    return _Said(
+        toks,
+        frozenset(toks),
+        tuple((nz.domain_label(d), d) for d in regs),
+        mentions,
+        frozenset(nz.acronym(m) for m in mentions),
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -452,8 +547,10 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
         if label in {joined, short}:
             return "exact", f"{head} matches website domain {d}"
     mentions = said.mentions
-    if (len(acr) >= 3 and acr in said.tokset) or joined in said.mention_acronyms or (
-        len(acr) == 2 and _two_letter_acronym(acr, text, mentions)
+    if (
+        (len(acr) >= 3 and acr in said.tokset)
+        or joined in said.mention_acronyms
+        or (len(acr) == 2 and _two_letter_acronym(acr, text, mentions))
     ):
         return "acronym", f"{head} named by its acronym"
     sim = rule.option("fuzzy_similarity")
@@ -461,8 +558,10 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
         if fuzz.token_set_ratio(" ".join(m), " ".join(core)) / 100.0 >= sim:
             return "fuzzy", f"{head} ~ '{' '.join(m)}' in the profile"
     if mentions:
-        return ("different",
-                f"profile names employer '{' '.join(mentions[0])}', CRM says {crm_company!r}")
+        return (
+            "different",
+            f"profile names employer '{' '.join(mentions[0])}', CRM says {crm_company!r}",
+        )
     handle = _one(left, "handle")
     piece = _handle_company(handle, joined)
     if piece:
@@ -503,8 +602,10 @@ def location(left: Values, right: Values, rule: Comparison) -> Outcome:
     country = nz.canonical_country(_one(right, "country")) or vocab.CITY_COUNTRY.get(city, "")
     if not (loc.cities or loc.countries or loc.others) or not (city or country):
         return NULL_LEVEL, "no location to compare"
-    head = (f"location '{shown}' vs "
-            f"'{', '.join(x for x in (_one(right, 'city'), _one(right, 'country')) if x)}'")
+    head = (
+        f"location '{shown}' vs "
+        f"'{', '.join(x for x in (_one(right, 'city'), _one(right, 'country')) if x)}'"
+    )
     sim = rule.option("fuzzy_similarity")
     if city and (
         city in loc.cities
@@ -550,7 +651,8 @@ def title(left: Values, right: Values, rule: Comparison) -> Outcome:
     # A display name says its title after the name ("Jane Doe | CFO"); the name itself is
     # no title, even when a typo'd family name spells one ("Aisha Coo").
     said = left.get("text", ()) + tuple(
-        rest for n in left.get("name", ()) if (rest := nz.parse_display_name(n).rest.strip()))
+        rest for n in left.get("name", ()) if (rest := nz.parse_display_name(n).rest.strip())
+    )
     text = " | ".join(said)
     if not want or not text:
         return NULL_LEVEL, "no title to compare"
@@ -623,8 +725,12 @@ def identifier(left: Values, right: Values, rule: Comparison) -> Outcome:
 
 
 def string(left: Values, right: Values, rule: Comparison) -> Outcome:
-    return _string_outcome(string_prepare(left), string_prepare(right),
-                           rule.option("close_similarity"), rule.option("fuzzy_similarity"))
+    return _string_outcome(
+        string_prepare(left),
+        string_prepare(right),
+        rule.option("close_similarity"),
+        rule.option("fuzzy_similarity"),
+    )
 
 
 def _string_outcome(a: str, b: str, close: float, fuzzy: float) -> Outcome:
@@ -717,17 +823,21 @@ class FastLevel:
 
 
 FAST_LEVELS: dict[str, FastLevel] = {
-    "string": FastLevel(string_prepare, string_prepare, string_level, decisive=True,
-                        explain=string_explain),
-    "person_name": FastLevel(person_name_prepare_left, person_name_prepare_right,
-                             person_name_level, decisive=False),
+    "string": FastLevel(
+        string_prepare, string_prepare, string_level, decisive=True, explain=string_explain
+    ),
+    "person_name": FastLevel(
+        person_name_prepare_left, person_name_prepare_right, person_name_level, decisive=False
+    ),
 }
 
 TermFn = Callable[[Values, str], str]
 
 # Comparators with term-frequency adjustable levels: (right-hand values, level) -> term.
 TERMS: dict[str, TermFn] = {
-    "person_name": person_name_term, "string": string_term, "location": location_term,
+    "person_name": person_name_term,
+    "string": string_term,
+    "location": location_term,
 }
 assert {n for n, spec in CATALOG.items() if spec.tf_levels} == set(TERMS)
 

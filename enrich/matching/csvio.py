@@ -90,8 +90,11 @@ def _rows(
             if len(row) != width:
                 if not any(map(str.strip, row)):
                     continue
-                fix = ("quote a field that holds a comma" if len(row) > width
-                       else "give every column a cell, empty or not")
+                fix = (
+                    "quote a field that holds a comma"
+                    if len(row) > width
+                    else "give every column a cell, empty or not"
+                )
                 raise InputError(
                     f"{path}: line {line} has {len(row)} fields, the header has {width}; {fix}"
                 )
@@ -103,9 +106,12 @@ def _rows(
             if rid in seen:
                 raise InputError(f"{path}: line {line}: duplicate id {rid!r}")
             seen.add(rid)
-            values = {f: row[i].strip() if not idx
-                      else " ".join([v for k in idx if (v := row[k].strip())])
-                      for f, i, idx in cells}
+            values = {
+                f: row[i].strip()
+                if not idx
+                else " ".join([v for k in idx if (v := row[k].strip())])
+                for f, i, idx in cells
+            }
             yield line, rid, values
         if not seen:  # a partial export, or the wrong file: matching it would say nothing
             raise InputError(f"{path}: no rows after the header; nothing to match")
@@ -139,16 +145,20 @@ def _not_utf8(path: Path, raw: bytes) -> str:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        return (f"{path}: line {_line_at(raw, e.start)}: not UTF-8 text (invalid byte "
-                f"0x{raw[e.start]:02x}); re-export the file as UTF-8")
+        return (
+            f"{path}: line {_line_at(raw, e.start)}: not UTF-8 text (invalid byte "
+            f"0x{raw[e.start]:02x}); re-export the file as UTF-8"
+        )
     return f"{path}: not UTF-8 text; re-export the file as UTF-8"  # only the BOM differs
 
 
 def _malformed(path: Path, error: str, start: int, end: int) -> str:
     """The csv module's complaint, placed at the row where it begins."""
     if error == "unexpected end of data":  # strict mode: the file ends inside quotes
-        return (f"{path}: line {start}: a quote opened in this row is never closed (the file "
-                f"ends inside it, at line {end}); close it, and double any quote inside a field")
+        return (
+            f"{path}: line {start}: a quote opened in this row is never closed (the file "
+            f"ends inside it, at line {end}); close it, and double any quote inside a field"
+        )
     where = f"line {end}"
     if end > start:  # the row runs over several lines: most likely a quote left open
         where += f" (in the row from line {start}: a quote left open?)"
@@ -200,7 +210,8 @@ def read_decisions(path: str | Path) -> dict[tuple[str, str], bool]:
             raise InputError(f"{path}: line {line}: expected left_id,right_id,decision")
         said = _DECIDED.get(row[2].strip().lower())
         if said is None:
-            raise InputError(f"{path}: line {line}: decision {row[2]!r} is neither "
-                             "'confirmed' nor 'rejected'")
+            raise InputError(
+                f"{path}: line {line}: decision {row[2]!r} is neither 'confirmed' nor 'rejected'"
+            )
         out[(row[0].strip(), row[1].strip())] = said
     return out

@@ -37,7 +37,7 @@ def waterfall(result: MatchResult, candidate: Candidate) -> list[WaterfallBar]:
 
 
 def explanation_text(candidate: Candidate, *, include_null: bool = False) -> str:
-    """"name=nickname(+9.1): Bob is a nickname of Robert; company=exact(+6.0): ..." """
+    """ "name=nickname(+9.1): Bob is a nickname of Robert; company=exact(+6.0): ..." """
     parts = []
     for c in sorted(candidate.contributions, key=lambda c: -abs(c.weight)):
         if c.level == "null" and not include_null:

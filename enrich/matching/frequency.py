@@ -77,8 +77,9 @@ class TermFrequencies:
         values_of: Callable[[Person, Comparison], Values],
     ) -> TermFrequencies:
         """Count the terms of every tf-adjusted comparison over ``people``."""
-        return cls.from_counts(comparisons, [count_terms(comparisons, people, values_of)],
-                               len(people))
+        return cls.from_counts(
+            comparisons, [count_terms(comparisons, people, values_of)], len(people)
+        )
 
     @classmethod
     def from_counts(
@@ -116,8 +117,9 @@ class TermFrequencies:
                 self._counts[hash((comparison, term))] = c
         if full:
             # A typical record's expected namesakes (see ``others``), for the ratio.
-            self._typical[(comparison, OTHERS)] = sum(
-                c * self.others(comparison, t, c) for t, c in full) / self._records
+            self._typical[(comparison, OTHERS)] = (
+                sum(c * self.others(comparison, t, c) for t, c in full) / self._records
+            )
 
     def others(self, comparison: str, term: str, count: int | None = None) -> float:
         """How many *other* records are expected to hold a full name ("full:anna keller"):
@@ -126,8 +128,11 @@ class TermFrequencies:
         be one in 20,000 (John Lee) or one in millions (Rosa Behm): the parts tell."""
         first, _, last = term[len(FULL) :].partition(" ")
         c = self.count(comparison, term) if count is None else count
-        parts = (self.count(comparison, FIRST_PART + first)
-                 * self.count(comparison, LAST_PART + last) / self._records)
+        parts = (
+            self.count(comparison, FIRST_PART + first)
+            * self.count(comparison, LAST_PART + last)
+            / self._records
+        )
         return max(c - 1.0, parts, MIN_OTHERS)
 
     def count(self, comparison: str, term: str) -> int:

@@ -69,16 +69,28 @@ _LOCATION_NOISE = frozenset({"greater", "area", "metro", "metropolitan", "region
 _KNOWN_COUNTRIES = frozenset(vocab.COUNTRY_ALIASES.values()) | frozenset(
     vocab.CITY_COUNTRY.values()
 )
-_MENTION = re.compile(
-    r"(?:^|[\s|(,;])(?:@\s?|at\s+)([a-z0-9][^,.|;:!?()\n\u2022\u00b7]{0,60})"
-)
+_MENTION = re.compile(r"(?:^|[\s|(,;])(?:@\s?|at\s+)([a-z0-9][^,.|;:!?()\n\u2022\u00b7]{0,60})")
 # "Formerly at Globex", "ex-Initech", "previously @Hooli": a past employer is no conflict.
 _PAST = re.compile(
     r"(?:formerly|previously|former|prev|ex|alum(?:ni|nus|na)?|past)\W*(?:at\W*|@\W*)?$"
 )
 _MENTION_STOP = frozenset(
-    {"and", "in", "on", "where", "since", "from", "to", "building", "helping", "ex", "formerly",
-     "previously", "prev", "former"}
+    {
+        "and",
+        "in",
+        "on",
+        "where",
+        "since",
+        "from",
+        "to",
+        "building",
+        "helping",
+        "ex",
+        "formerly",
+        "previously",
+        "prev",
+        "former",
+    }
 )
 _DOTTED_INITIALS = re.compile(r"\b([A-Za-z])\.(?=[A-Za-z]\b)")
 
@@ -155,8 +167,28 @@ def _name_tokens(raw_part: str, all_caps: bool) -> list[str]:
 
 # Words that open a family name of several words: "van der Berg", "de la Cruz", "da Silva".
 _FAMILY_PARTICLES = frozenset(
-    {"van", "von", "de", "del", "della", "der", "den", "di", "da", "das", "dos", "du", "la",
-     "le", "ten", "ter", "al", "el", "bin", "ibn"}
+    {
+        "van",
+        "von",
+        "de",
+        "del",
+        "della",
+        "der",
+        "den",
+        "di",
+        "da",
+        "das",
+        "dos",
+        "du",
+        "la",
+        "le",
+        "ten",
+        "ter",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+    }
 )
 
 
@@ -174,8 +206,9 @@ def _family_name_first(head: list[str], tail: list[str]) -> bool:
         return True
     if len(head) > 3 or not tail:
         return False
-    return head[0] in _FAMILY_PARTICLES or (_known_given_name(tail[0])
-                                            and not _known_given_name(head[0]))
+    return head[0] in _FAMILY_PARTICLES or (
+        _known_given_name(tail[0]) and not _known_given_name(head[0])
+    )
 
 
 def _known_given_name(token: str) -> bool:
@@ -267,8 +300,10 @@ def _nickname_tables() -> tuple[_Lookup, _Lookup]:
                 name, nick = name.lower().strip(), nick.lower().strip()
                 nicks.setdefault(name, set()).add(nick)
                 canonicals.setdefault(nick, set()).add(name)
-    return ({k: frozenset(v) for k, v in nicks.items()},
-            {k: frozenset(v) for k, v in canonicals.items()})
+    return (
+        {k: frozenset(v) for k, v in nicks.items()},
+        {k: frozenset(v) for k, v in canonicals.items()},
+    )
 
 
 def nicknames_of(name: str) -> frozenset[str]:
@@ -328,8 +363,7 @@ def first_name_spelling(name: str) -> str:
     """
     if len(name) >= 5 and name[-2:] in _TRANSLITERATED_ENDINGS:
         return name[:-2] + "y"
-    if name in _SHORT_SLAVIC_I or (len(name) >= 6 and (
-            name[-1] == "i" or name[-2:] in _J_ENDINGS)):
+    if name in _SHORT_SLAVIC_I or (len(name) >= 6 and (name[-1] == "i" or name[-2:] in _J_ENDINGS)):
         return name[:-1] + "y"
     return name
 
@@ -362,7 +396,8 @@ def first_name_keys(first: str) -> frozenset[str]:
     if len(first) < 2:
         return frozenset({first})
     return frozenset({first, first_name_spelling(first)}).union(
-        *map(_canonicals_of, diminutive_spellings(first)))
+        *map(_canonicals_of, diminutive_spellings(first))
+    )
 
 
 def nickname_related(a: str, b: str) -> bool:
@@ -483,7 +518,7 @@ def employer_mentions(text: str) -> tuple[tuple[str, ...], ...]:
 
 @lru_cache(maxsize=_CACHE)
 def registered_domain(value: str) -> str:
-    """"https://www.acme.co.uk/team" or "jane@acme.co.uk" -> "acme.co.uk"; "" for free mail."""
+    """ "https://www.acme.co.uk/team" or "jane@acme.co.uk" -> "acme.co.uk"; "" for free mail."""
     v = value.strip().lower()
     if not v:
         return ""
@@ -508,8 +543,13 @@ def domain_label(domain: str) -> str:
 
 
 _PLATFORM_HOSTS = {
-    "twitter.com": "x", "x.com": "x", "mobile.twitter.com": "x", "linkedin.com": "linkedin",
-    "instagram.com": "instagram", "facebook.com": "facebook", "fb.com": "facebook",
+    "twitter.com": "x",
+    "x.com": "x",
+    "mobile.twitter.com": "x",
+    "linkedin.com": "linkedin",
+    "instagram.com": "instagram",
+    "facebook.com": "facebook",
+    "fb.com": "facebook",
 }
 
 

@@ -13,7 +13,12 @@ from functools import cache
 from operator import attrgetter
 
 __all__ = [
-    "EXTRA_PREFIX", "PERSON_FIELDS", "PROFILE_FIELDS", "Person", "Profile", "field_getter",
+    "EXTRA_PREFIX",
+    "PERSON_FIELDS",
+    "PROFILE_FIELDS",
+    "Person",
+    "Profile",
+    "field_getter",
     "is_field",
 ]
 

@@ -48,7 +48,14 @@ EXACT_KEY_JOIN = "+"
 _EXACT_FIELDS = frozenset({"email"})  # besides extra.<column>: fields both sides have
 # Blocking key families the index knows how to build (see ``blocking``).
 BLOCKING_KEYS: tuple[str, ...] = (
-    "identifier", "email", "name", "initial", "handle", "company", "domain", "place",
+    "identifier",
+    "email",
+    "name",
+    "initial",
+    "handle",
+    "company",
+    "domain",
+    "place",
 )
 
 
@@ -85,8 +92,10 @@ def _or(value: float | None, default: float) -> float:
 def _fields(value: object, where: str) -> tuple[str, ...]:
     """A role or column value: one name or a list of names."""
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not items or not all(
-        isinstance(x, str) and x for x in items
+    if (
+        not isinstance(items, list | tuple)
+        or not items
+        or not all(isinstance(x, str) and x for x in items)
     ):
         raise ConfigError(f"{where}: expected a name or a non-empty list of names, got {value!r}")
     return tuple(items)
@@ -132,9 +141,7 @@ class Level:
         lo = _number(self.tf_min_bits, f"{where}: tf_min_bits")
         hi = _number(self.tf_max_bits, f"{where}: tf_max_bits")
         if not lo <= 0.0 <= hi:
-            raise ConfigError(
-                f"{where}: need tf_min_bits <= 0 <= tf_max_bits, got {lo} and {hi}"
-            )
+            raise ConfigError(f"{where}: need tf_min_bits <= 0 <= tf_max_bits, got {lo} and {hi}")
 
     @property
     def weight(self) -> float:
@@ -159,8 +166,9 @@ class Level:
             assert self.m is not None and self.u is not None
             d = {"m": self.m, "u": self.u}
         if self.tf_weight:
-            d.update(tf_weight=self.tf_weight, tf_min_bits=self.tf_min_bits,
-                     tf_max_bits=self.tf_max_bits)
+            d.update(
+                tf_weight=self.tf_weight, tf_min_bits=self.tf_min_bits, tf_max_bits=self.tf_max_bits
+            )
         if self.fixed:
             d["fixed"] = True
         return d
@@ -170,8 +178,12 @@ class Level:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return cls(label, weight_bits=_number(data, where))
         d = _mapping(data, where)
-        _keys(d, where, {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits", "fixed"},
-              set())
+        _keys(
+            d,
+            where,
+            {"m", "u", "weight", "tf_weight", "tf_min_bits", "tf_max_bits", "fixed"},
+            set(),
+        )
         fixed = d.get("fixed", False)
         if not isinstance(fixed, bool):
             raise ConfigError(f"{where}.fixed: expected true or false, got {fixed!r}")
@@ -183,9 +195,16 @@ class Level:
         m, u, weight_bits = num("m"), num("u"), num("weight")
         tf_weight, tf_min, tf_max = num("tf_weight"), num("tf_min_bits"), num("tf_max_bits")
         try:
-            return cls(label, m=m, u=u, weight_bits=weight_bits, tf_weight=_or(tf_weight, 0.0),
-                       tf_min_bits=_or(tf_min, -8.0), tf_max_bits=_or(tf_max, 8.0),
-                       fixed=fixed)
+            return cls(
+                label,
+                m=m,
+                u=u,
+                weight_bits=weight_bits,
+                tf_weight=_or(tf_weight, 0.0),
+                tf_min_bits=_or(tf_min, -8.0),
+                tf_max_bits=_or(tf_max, 8.0),
+                fixed=fixed,
+            )
         except ConfigError as e:
             raise ConfigError(f"{where}: {str(e).removeprefix(f'level {label!r}: ')}") from None
 
@@ -304,8 +323,12 @@ class Comparison:
     @classmethod
     def from_dict(cls, data: object, where: str) -> Comparison:
         d = _mapping(data, where)
-        _keys(d, where, {"name", "comparator", "left", "right", "levels", "options"},
-              {"name", "comparator", "left", "right", "levels"})
+        _keys(
+            d,
+            where,
+            {"name", "comparator", "left", "right", "levels", "options"},
+            {"name", "comparator", "left", "right", "levels"},
+        )
         name = d["name"]
         if not isinstance(name, str):
             raise ConfigError(f"{where}.name: expected a string, got {name!r}")
@@ -327,9 +350,7 @@ class Comparison:
                 Level.from_dict(NULL_LEVEL if k is None else str(k), v, f"{where}.levels.{k}")
                 for k, v in levels.items()
             ),
-            options=tuple(
-                (str(k), _number(v, f"{where}.options.{k}")) for k, v in options.items()
-            ),
+            options=tuple((str(k), _number(v, f"{where}.options.{k}")) for k, v in options.items()),
         )
 
 
@@ -365,8 +386,9 @@ class Thresholds:
             )
 
     @classmethod
-    def of_probabilities(cls, link: float, review: float,
-                         ambiguity_margin: float = 0.0) -> Thresholds:
+    def of_probabilities(
+        cls, link: float, review: float, ambiguity_margin: float = 0.0
+    ) -> Thresholds:
         """Thresholds stated as match probabilities (each in (0, 1))."""
         for name, p in (("link_probability", link), ("review_probability", review)):
             if not 0.0 < _number(p, f"thresholds.{name}") < 1.0:
@@ -387,8 +409,12 @@ class Thresholds:
     @classmethod
     def from_dict(cls, data: object) -> Thresholds:
         th = _mapping(data, "thresholds")
-        _keys(th, "thresholds", {"link", "review", "ambiguity_margin", "link_probability",
-                                 "review_probability"}, set())
+        _keys(
+            th,
+            "thresholds",
+            {"link", "review", "ambiguity_margin", "link_probability", "review_probability"},
+            set(),
+        )
         values: dict[str, float] = {}
         probabilities: dict[str, float | None] = {}
         for name in ("link", "review"):
@@ -396,7 +422,8 @@ class Thresholds:
             if len(given) != 1:
                 raise ConfigError(
                     f"thresholds: give {name} (bits) or {name}_probability, "
-                    + ("not both" if given else "one of them is required"))
+                    + ("not both" if given else "one of them is required")
+                )
             key = given[0]
             v = _number(th[key], f"thresholds.{key}")
             if key == name:
@@ -405,9 +432,13 @@ class Thresholds:
                 if not 0.0 < v < 1.0:
                     raise ConfigError(f"thresholds.{key} must be in (0, 1), got {v!r}")
                 values[name], probabilities[name] = log_odds(v), v
-        return cls(values["link"], values["review"],
-                   _number(th.get("ambiguity_margin", 0.0), "thresholds.ambiguity_margin"),
-                   probabilities["link"], probabilities["review"])
+        return cls(
+            values["link"],
+            values["review"],
+            _number(th.get("ambiguity_margin", 0.0), "thresholds.ambiguity_margin"),
+            probabilities["link"],
+            probabilities["review"],
+        )
 
 
 def log_odds(probability: float) -> float:
@@ -528,9 +559,12 @@ class RuleSet:
     @classmethod
     def from_dict(cls, data: object) -> RuleSet:
         d = _mapping(data, "rules")
-        _keys(d, "rules",
-              {"version", "prior_weight", "thresholds", "blocking", "left", "right", "comparisons"},
-              {"version", "thresholds", "blocking", "comparisons"})
+        _keys(
+            d,
+            "rules",
+            {"version", "prior_weight", "thresholds", "blocking", "left", "right", "comparisons"},
+            {"version", "thresholds", "blocking", "comparisons"},
+        )
         bl = _mapping(d["blocking"], "blocking")
         _keys(bl, "blocking", {"keys", "max_postings", "max_candidates"}, {"keys"})
         comps = d["comparisons"]
@@ -550,8 +584,9 @@ class RuleSet:
                 Comparison.from_dict(c, f"comparisons[{i}]") for i, c in enumerate(comps)
             ),
             left=Source.from_dict("left", d["left"]) if "left" in d else Source("left", "key", ()),
-            right=(Source.from_dict("right", d["right"]) if "right" in d
-                   else Source("right", "id", ())),
+            right=(
+                Source.from_dict("right", d["right"]) if "right" in d else Source("right", "id", ())
+            ),
         )
 
 
@@ -590,7 +625,8 @@ def load_rules(path: str | Path) -> RuleSet:
         raise ConfigError(f"{p}: rules file not found") from None
     except UnicodeDecodeError as e:
         raise ConfigError(
-            f"{p}: not UTF-8 text (byte {e.start}); save the rules as UTF-8") from None
+            f"{p}: not UTF-8 text (byte {e.start}); save the rules as UTF-8"
+        ) from None
     except OSError as e:
         raise ConfigError(f"{p}: cannot read rules file: {e.strerror}") from None
     return parse_rules(text, str(p))

@@ -123,9 +123,14 @@ class _Step:
     @classmethod
     def of(cls, comp: Comparison) -> _Step:
         labels = (*CATALOG[comp.comparator].levels, NULL_LEVEL)
-        return cls(comp, COMPARATORS[comp.comparator], comp.left, comp.right,
-                   tuple(f for _, fs in comp.right for f in fs),
-                   {label: comp.level(label) for label in labels})
+        return cls(
+            comp,
+            COMPARATORS[comp.comparator],
+            comp.left,
+            comp.right,
+            tuple(f for _, fs in comp.right for f in fs),
+            {label: comp.level(label) for label in labels},
+        )
 
     def right_key(self, person: Person) -> tuple[str, ...]:
         """The raw right-hand values this comparison reads: its outcome depends on nothing else."""
@@ -139,8 +144,14 @@ class Matcher:
     ``match_many`` for a backfill.
     """
 
-    def __init__(self, rules: RuleSet, people: Iterable[Person], *, workers: int = 1,
-                 meanwhile: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        people: Iterable[Person],
+        *,
+        workers: int = 1,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> None:
         """Index ``people``; with ``workers > 1`` their blocking keys and terms are worked
         out by this process and ``workers - 1`` forked ones (``forked.shared_chunks``),
         the index is the same. ``meanwhile()`` is done here once the forked ones have
@@ -162,8 +173,11 @@ class Matcher:
                 keys = person_keys(p, self._families)
                 sizes.append(len(keys))
                 hashes.extend(map(hash, keys))
-            return hashes, sizes, count_terms(rules.comparisons, share,
-                                              lambda p, c: _values(p, c.right))
+            return (
+                hashes,
+                sizes,
+                count_terms(rules.comparisons, share, lambda p, c: _values(p, c.right)),
+            )
 
         terms: list[list[Counter[str]]] = []
         with shared_chunks(part, len(bounds), workers - 1) as parts:
@@ -208,8 +222,9 @@ class Matcher:
             why += note
         return Contribution(comp.name, label, weight, why)
 
-    def _tf_adjustment(self, comp: Comparison, level: Level, right: Values,
-                       left: Values | None = None) -> tuple[float, str]:
+    def _tf_adjustment(
+        self, comp: Comparison, level: Level, right: Values, left: Values | None = None
+    ) -> tuple[float, str]:
         """Bits for how common the agreeing value is: the CRM value's count, or the count
         of the value the profile gives when that differs (a nickname) and is commoner.
         A full name is also weighed by its expected namesakes among the other records
@@ -232,8 +247,7 @@ class Matcher:
                 c = tf.count(comp.name, t)
                 h = tf.others(comp.name, t, c) if full else float(c)
                 if h > held:
-                    count, held, what = c, h, (
-                        f"the name as given ({t.partition(':')[2].title()})")
+                    count, held, what = c, h, (f"the name as given ({t.partition(':')[2].title()})")
         typical = tf.typical(comp.name, term)
         bits = level.tf_bits(count, typical)
         who = "1 CRM record has" if count == 1 else f"{count} CRM records have"
@@ -241,8 +255,10 @@ class Matcher:
         if full:  # rarer than its count says when its parts are rare; never commoner
             expected = tf.typical_others(comp.name)
             bits = max(bits, level.tf_bits(held, expected))
-            note += (f"; {held:.2g} other holders expected from its first and family names, "
-                     f"{expected:.2g} for a typical one")
+            note += (
+                f"; {held:.2g} other holders expected from its first and family names, "
+                f"{expected:.2g} for a typical one"
+            )
         return bits, f"{note} ({bits:+.1f} bits)"
 
     def score(self, profile: Profile, person: Person) -> tuple[float, tuple[Contribution, ...]]:
@@ -280,8 +296,9 @@ class Matcher:
             candidates=self._decide(scored),
         )
 
-    def levels(self, profile: Profile, people: Iterable[Person]
-               ) -> Iterator[tuple[tuple[str, ...], float]]:
+    def levels(
+        self, profile: Profile, people: Iterable[Person]
+    ) -> Iterator[tuple[tuple[str, ...], float]]:
         """For each person: the level every comparison reaches and the term-frequency bits
         the scorer adds to them (what ``train`` estimates weights from)."""
         steps: list[tuple[_Step, Values, dict[tuple[str, ...], Contribution]]] = [

@@ -18,8 +18,14 @@ from enrich import defaults
 EARLIEST = datetime.fromisoformat(defaults.EARLIEST_OCCURRED_AT)
 
 KINDS = ("follow", "unfollow", "like", "comment", "reply", "share", "quote", "mention", "dm")
-KIND_ALIASES = {"reaction": "like", "repost": "share", "retweet": "share", "direct_message": "dm",
-                "favorite": "like", "message": "dm"}
+KIND_ALIASES = {
+    "reaction": "like",
+    "repost": "share",
+    "retweet": "share",
+    "direct_message": "dm",
+    "favorite": "like",
+    "message": "dm",
+}
 
 
 def canonical_kind(kind: str | None, default: str = "mention") -> str:

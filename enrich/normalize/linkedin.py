@@ -12,8 +12,13 @@ from typing import Any
 
 from enrich.normalize import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
 
-KINDS = {"LIKE": "like", "COMMENT": "comment", "SHARE": "share", "SHARE_MENTION": "mention",
-         "ADMIN_COMMENT": "comment"}
+KINDS = {
+    "LIKE": "like",
+    "COMMENT": "comment",
+    "SHARE": "share",
+    "SHARE_MENTION": "mention",
+    "ADMIN_COMMENT": "comment",
+}
 NOT_TOUCHES = ("COMMENT_EDIT", "COMMENT_DELETE")
 
 
@@ -61,23 +66,33 @@ def _notification(note: dict[str, Any], raw: RawEventView) -> TouchpointData | s
     source_urn = _str(note.get("sourcePost")) or _str(source.get("entity"))
     message = generated.get("message") or generated.get("text") or generated.get("commentary")
     return TouchpointData(
-        dedupe_key=f"linkedin:notification:{note['notificationId']}", kind=KINDS[action],
+        dedupe_key=f"linkedin:notification:{note['notificationId']}",
+        kind=KINDS[action],
         actor=ProfileData(platform="linkedin", platform_user_id=actor_urn),
-        account=ours, occurred_at=parse_time(note.get("lastModifiedAt"), raw.received_at),
-        post_id=source_urn, post_url=post_url(source_urn),
+        account=ours,
+        occurred_at=parse_time(note.get("lastModifiedAt"), raw.received_at),
+        post_id=source_urn,
+        post_url=post_url(source_urn),
         post_text=_text(source.get("text") or source.get("commentary")),
-        text=_text(message), is_own=action == "ADMIN_COMMENT" or actor_urn == ours,
+        text=_text(message),
+        is_own=action == "ADMIN_COMMENT" or actor_urn == ours,
     )
 
 
 def event_ids(payload: dict[str, Any]) -> list[str]:
-    return [f"{n.get('notificationId')}" for n in payload.get("notifications") or []
-            if isinstance(n, dict)]
+    return [
+        f"{n.get('notificationId')}"
+        for n in payload.get("notifications") or []
+        if isinstance(n, dict)
+    ]
 
 
 def account_ids(payload: dict[str, Any]) -> list[str]:
-    return [str(n["organizationalEntity"]) for n in payload.get("notifications") or []
-            if isinstance(n, dict) and n.get("organizationalEntity")]
+    return [
+        str(n["organizationalEntity"])
+        for n in payload.get("notifications") or []
+        if isinstance(n, dict) and n.get("organizationalEntity")
+    ]
 
 
 def normalize(raw: RawEventView) -> Normalized:

@@ -37,9 +37,12 @@ def _actor(platform: str, who: dict[str, Any] | None) -> ProfileData:
         raise ValueError("no `from` (hidden by the person's privacy settings?)")
     username = _str(who.get("username"), 200)
     return ProfileData(
-        platform=platform, platform_user_id=str(who["id"]), handle=username,
+        platform=platform,
+        platform_user_id=str(who["id"]),
+        handle=username,
         name=_str(who.get("name"), 300),
-        url=f"https://www.instagram.com/{username}/" if platform == "instagram" and username
+        url=f"https://www.instagram.com/{username}/"
+        if platform == "instagram" and username
         else None,
     )
 
@@ -49,35 +52,46 @@ def _fb_post_url(post_id: str | None) -> str | None:
     return f"https://www.facebook.com/{post_id}" if post_id else None
 
 
-def _instagram(field: str, value: dict[str, Any], us: str, raw: RawEventView,
-               when: Any) -> TouchpointData | str:
+def _instagram(
+    field: str, value: dict[str, Any], us: str, raw: RawEventView, when: Any
+) -> TouchpointData | str:
     if field in ("comments", "live_comments"):
         actor = _actor("instagram", value.get("from"))
         media = value.get("media") or {}
         return TouchpointData(
             dedupe_key=f"meta:ig:comment:{value['id']}",
-            kind="reply" if value.get("parent_id") else "comment", actor=actor, account=us,
+            kind="reply" if value.get("parent_id") else "comment",
+            actor=actor,
+            account=us,
             occurred_at=parse_time(value.get("timestamp") or when, raw.received_at),
-            post_id=_str(media.get("id")), text=_str(value.get("text"), 10000),
+            post_id=_str(media.get("id")),
+            text=_str(value.get("text"), 10000),
             is_own=actor.platform_user_id == us,
         )
     if field == "mentions":
         if not isinstance(value.get("from"), dict):
             # Meta sends only {comment_id, media_id}; who mentioned us needs a Graph API call.
-            return (f"instagram mention (comment {value.get('comment_id')}, media "
-                    f"{value.get('media_id')}) names no person; needs a Graph API look-up")
+            return (
+                f"instagram mention (comment {value.get('comment_id')}, media "
+                f"{value.get('media_id')}) names no person; needs a Graph API look-up"
+            )
         actor = _actor("instagram", value["from"])
         return TouchpointData(
             dedupe_key=f"meta:ig:mention:{value.get('comment_id') or value.get('media_id')}",
-            kind="mention", actor=actor, account=us,
-            occurred_at=parse_time(when, raw.received_at), post_id=_str(value.get("media_id")),
-            text=_str(value.get("text"), 10000), is_own=actor.platform_user_id == us,
+            kind="mention",
+            actor=actor,
+            account=us,
+            occurred_at=parse_time(when, raw.received_at),
+            post_id=_str(value.get("media_id")),
+            text=_str(value.get("text"), 10000),
+            is_own=actor.platform_user_id == us,
         )
     return f"instagram field {field!r}: not used"
 
 
-def _page(field: str, value: dict[str, Any], us: str, raw: RawEventView,
-          when: Any) -> TouchpointData | str:
+def _page(
+    field: str, value: dict[str, Any], us: str, raw: RawEventView, when: Any
+) -> TouchpointData | str:
     item, verb = value.get("item"), value.get("verb")
     if field == "mention":
         who = {"id": value.get("sender_id"), "name": value.get("sender_name")}
@@ -86,10 +100,15 @@ def _page(field: str, value: dict[str, Any], us: str, raw: RawEventView,
         actor = _actor("facebook", value.get("from") or who)
         key = value.get("comment_id") or value.get("post_id")
         return TouchpointData(
-            dedupe_key=f"meta:fb:mention:{key}", kind="mention", actor=actor, account=us,
+            dedupe_key=f"meta:fb:mention:{key}",
+            kind="mention",
+            actor=actor,
+            account=us,
             occurred_at=parse_time(value.get("created_time") or when, raw.received_at),
-            post_id=_str(value.get("post_id")), post_url=_fb_post_url(_str(value.get("post_id"))),
-            text=_str(value.get("message"), 10000), is_own=actor.platform_user_id == us,
+            post_id=_str(value.get("post_id")),
+            post_url=_fb_post_url(_str(value.get("post_id"))),
+            text=_str(value.get("message"), 10000),
+            is_own=actor.platform_user_id == us,
         )
     if field != "feed":
         return f"page field {field!r}: not used"
@@ -98,7 +117,10 @@ def _page(field: str, value: dict[str, Any], us: str, raw: RawEventView,
     actor = _actor("facebook", value.get("from"))
     post_id = _str(value.get("post_id"))
     common: dict[str, Any] = {
-        "actor": actor, "account": us, "post_id": post_id, "post_url": _fb_post_url(post_id),
+        "actor": actor,
+        "account": us,
+        "post_id": post_id,
+        "post_url": _fb_post_url(post_id),
         "occurred_at": parse_time(value.get("created_time") or when, raw.received_at),
         "is_own": actor.platform_user_id == us,
     }
@@ -106,31 +128,39 @@ def _page(field: str, value: dict[str, Any], us: str, raw: RawEventView,
     if item == "comment":
         parent = _str(value.get("parent_id"))
         kind = "reply" if parent and parent != post_id else "comment"
-        return TouchpointData(dedupe_key=f"meta:fb:comment:{value['comment_id']}", kind=kind,
-                              text=text, **common)
+        return TouchpointData(
+            dedupe_key=f"meta:fb:comment:{value['comment_id']}", kind=kind, text=text, **common
+        )
     if item in ("reaction", "like"):
         if item == "like" and not post_id:  # a like of the Page itself is a follow
-            return TouchpointData(dedupe_key=f"meta:fb:pagelike:{us}:{actor.platform_user_id}",
-                                  kind="follow", **{**common, "post_url": None})
+            return TouchpointData(
+                dedupe_key=f"meta:fb:pagelike:{us}:{actor.platform_user_id}",
+                kind="follow",
+                **{**common, "post_url": None},
+            )
         target = value.get("comment_id") or post_id
         # One reaction per person and post: changing 👍 to ❤ arrives as `edited`, not a new add.
-        return TouchpointData(dedupe_key=f"meta:fb:reaction:{target}:{actor.platform_user_id}",
-                              kind="like", **common)
+        return TouchpointData(
+            dedupe_key=f"meta:fb:reaction:{target}:{actor.platform_user_id}", kind="like", **common
+        )
     if item == "share":
         share_id = value.get("share_id") or post_id
-        return TouchpointData(dedupe_key=f"meta:fb:share:{share_id}", kind="share", text=text,
-                              **common)
+        return TouchpointData(
+            dedupe_key=f"meta:fb:share:{share_id}", kind="share", text=text, **common
+        )
     if item in FB_ITEMS_POSTED:
         if common["is_own"]:
             return f"page feed {item} by our own page: not a touch"
         # A visitor posting on our Page speaks to us: the nearest kind is a mention.
-        return TouchpointData(dedupe_key=f"meta:fb:post:{post_id}", kind="mention", text=text,
-                              **common)
+        return TouchpointData(
+            dedupe_key=f"meta:fb:post:{post_id}", kind="mention", text=text, **common
+        )
     return f"page feed item {item!r}: not used"
 
 
-def _message(platform: str, event: dict[str, Any], us: str,
-             raw: RawEventView) -> TouchpointData | str:
+def _message(
+    platform: str, event: dict[str, Any], us: str, raw: RawEventView
+) -> TouchpointData | str:
     message = event.get("message")
     if not isinstance(message, dict):
         kinds = sorted(k for k in event if k not in ("sender", "recipient", "timestamp"))
@@ -139,10 +169,13 @@ def _message(platform: str, event: dict[str, Any], us: str,
         return f"{platform} message {message.get('mid')}: echo of our own message"
     sender = str(event["sender"]["id"])
     return TouchpointData(
-        dedupe_key=f"meta:mid:{message['mid']}", kind="dm",
-        actor=ProfileData(platform=platform, platform_user_id=sender), account=us,
+        dedupe_key=f"meta:mid:{message['mid']}",
+        kind="dm",
+        actor=ProfileData(platform=platform, platform_user_id=sender),
+        account=us,
         occurred_at=parse_time(event.get("timestamp"), raw.received_at),
-        text=_str(message.get("text"), 10000), is_own=sender == us,
+        text=_str(message.get("text"), 10000),
+        is_own=sender == us,
     )
 
 
@@ -156,22 +189,38 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
             raw_value = change.get("value") if isinstance(change, dict) else None
             value: dict[str, Any] = raw_value if isinstance(raw_value, dict) else {}
             who: dict[str, Any] = value["from"] if isinstance(value.get("from"), dict) else {}
-            out.append(":".join(str(x) for x in (
-                entry.get("id"), change.get("field") if isinstance(change, dict) else None,
-                value.get("item"), value.get("verb"), value.get("id"), value.get("comment_id"),
-                value.get("post_id"), value.get("share_id"), value.get("media_id"),
-                who.get("id"), value.get("reaction_type"), value.get("created_time"))))
+            out.append(
+                ":".join(
+                    str(x)
+                    for x in (
+                        entry.get("id"),
+                        change.get("field") if isinstance(change, dict) else None,
+                        value.get("item"),
+                        value.get("verb"),
+                        value.get("id"),
+                        value.get("comment_id"),
+                        value.get("post_id"),
+                        value.get("share_id"),
+                        value.get("media_id"),
+                        who.get("id"),
+                        value.get("reaction_type"),
+                        value.get("created_time"),
+                    )
+                )
+            )
         for event in _items(entry.get("messaging")):
             if isinstance(event, dict):
-                message: dict[str, Any] = (event["message"] if isinstance(event.get("message"),
-                                                                            dict) else {})
+                message: dict[str, Any] = (
+                    event["message"] if isinstance(event.get("message"), dict) else {}
+                )
                 out.append(f"{entry.get('id')}:mid:{message.get('mid')}:{event.get('timestamp')}")
     return out
 
 
 def account_ids(payload: dict[str, Any]) -> list[str]:
-    return [str(e["id"]) for e in _items(payload.get("entry"))
-            if isinstance(e, dict) and e.get("id")]
+    return [
+        str(e["id"]) for e in _items(payload.get("entry")) if isinstance(e, dict) and e.get("id")
+    ]
 
 
 def normalize(raw: RawEventView) -> Normalized:
@@ -198,8 +247,9 @@ def normalize(raw: RawEventView) -> Normalized:
                 else:
                     result = _page(item["field"], item["value"], us, raw, entry.get("time"))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                out.errors.append(f"entry[{e_index}].{where}[{i_index}]: "
-                                  f"{type(exc).__name__}: {exc}")
+                out.errors.append(
+                    f"entry[{e_index}].{where}[{i_index}]: {type(exc).__name__}: {exc}"
+                )
                 continue
             if isinstance(result, str):
                 out.ignored.append(result)

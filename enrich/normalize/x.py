@@ -41,8 +41,11 @@ def profile(user: dict[str, Any]) -> ProfileData:
     urls = ((user.get("entities") or {}).get("url") or {}).get("urls") or []
     website = _str(urls[0].get("expanded_url")) if urls and isinstance(urls[0], dict) else None
     return ProfileData(
-        platform=PLATFORM, platform_user_id=user_id, handle=handle,
-        name=_str(user.get("name"), 300), bio=_str(user.get("description"), 2000),
+        platform=PLATFORM,
+        platform_user_id=user_id,
+        handle=handle,
+        name=_str(user.get("name"), 300),
+        bio=_str(user.get("description"), 2000),
         location=_str(user.get("location"), 300),
         url=f"https://x.com/{handle}" if handle else None,
         website=website_text(website or _str(user.get("url"))),
@@ -98,15 +101,22 @@ def classify(tweet: dict[str, Any], us: str) -> tuple[str, dict[str, Any] | None
 def _post_fields(post: dict[str, Any] | None) -> dict[str, str | None]:
     if not post:
         return {}
-    return {"post_id": _str(post.get("id_str")), "post_url": tweet_url(post),
-            "post_text": tweet_text(post)}
+    return {
+        "post_id": _str(post.get("id_str")),
+        "post_url": tweet_url(post),
+        "post_text": tweet_text(post),
+    }
 
 
 def _favorite(event: dict[str, Any], us: str, raw: RawEventView) -> TouchpointData:
     actor = profile(event["user"])
     return TouchpointData(
-        dedupe_key=f"x:favorite:{event['id']}", kind="like", actor=actor, account=us,
-        occurred_at=tweet_time(event, raw.received_at), is_own=actor.platform_user_id == us,
+        dedupe_key=f"x:favorite:{event['id']}",
+        kind="like",
+        actor=actor,
+        account=us,
+        occurred_at=tweet_time(event, raw.received_at),
+        is_own=actor.platform_user_id == us,
         **_post_fields(event.get("favorited_status")),
     )
 
@@ -121,9 +131,14 @@ def _tweet(tweet: dict[str, Any], us: str, raw: RawEventView) -> TouchpointData 
         post = tweet
     text = None if kind == "share" else tweet_text(tweet)
     return TouchpointData(
-        dedupe_key=f"x:tweet:{tweet['id_str']}", kind=kind, actor=actor, account=us,
-        occurred_at=tweet_time(tweet, raw.received_at), text=text,
-        is_own=actor.platform_user_id == us, **_post_fields(post),
+        dedupe_key=f"x:tweet:{tweet['id_str']}",
+        kind=kind,
+        actor=actor,
+        account=us,
+        occurred_at=tweet_time(tweet, raw.received_at),
+        text=text,
+        is_own=actor.platform_user_id == us,
+        **_post_fields(post),
     )
 
 
@@ -135,22 +150,30 @@ def _follow(event: dict[str, Any], us: str, raw: RawEventView) -> TouchpointData
     when = event.get("created_timestamp")
     return TouchpointData(
         dedupe_key=f"x:{kind}:{actor.platform_user_id}:{target.platform_user_id}:{when}",
-        kind=kind, actor=actor, account=us, occurred_at=parse_time(when, raw.received_at),
+        kind=kind,
+        actor=actor,
+        account=us,
+        occurred_at=parse_time(when, raw.received_at),
         is_own=actor.platform_user_id == us,
     )
 
 
-def _dm(event: dict[str, Any], users: dict[str, Any], us: str,
-        raw: RawEventView) -> TouchpointData | str:
+def _dm(
+    event: dict[str, Any], users: dict[str, Any], us: str, raw: RawEventView
+) -> TouchpointData | str:
     if event.get("type") != "message_create":
         return f"direct message event of type {event.get('type')!r}"
     create = event["message_create"]
     sender = str(create["sender_id"])
     actor = profile(users.get(sender) or {"id": sender})
     return TouchpointData(
-        dedupe_key=f"x:dm:{event['id']}", kind="dm", actor=actor, account=us,
+        dedupe_key=f"x:dm:{event['id']}",
+        kind="dm",
+        actor=actor,
+        account=us,
         occurred_at=parse_time(event.get("created_timestamp"), raw.received_at),
-        text=_str((create.get("message_data") or {}).get("text"), 10000), is_own=sender == us,
+        text=_str((create.get("message_data") or {}).get("text"), 10000),
+        is_own=sender == us,
     )
 
 
@@ -161,11 +184,22 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
         if isinstance(events, list):
             for index, event in enumerate(events):
                 if isinstance(event, dict):
-                    source, target = (v if isinstance(v, dict) else {}
-                                      for v in (event.get("source"), event.get("target")))
-                    ident = event.get("id_str") or event.get("id") or ":".join(str(x) for x in (
-                        source.get("id_str") or source.get("id"),
-                        target.get("id_str") or target.get("id"), event.get("created_timestamp")))
+                    source, target = (
+                        v if isinstance(v, dict) else {}
+                        for v in (event.get("source"), event.get("target"))
+                    )
+                    ident = (
+                        event.get("id_str")
+                        or event.get("id")
+                        or ":".join(
+                            str(x)
+                            for x in (
+                                source.get("id_str") or source.get("id"),
+                                target.get("id_str") or target.get("id"),
+                                event.get("created_timestamp"),
+                            )
+                        )
+                    )
                     out.append(f"{key}:{ident}")
                 else:
                     out.append(f"{key}:{index}:{event!r}")

@@ -21,8 +21,14 @@ from enrich.sandbox.state import sf_format
 if TYPE_CHECKING:
     from enrich.sandbox.salesforce import SalesforceApi
 
-_DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
-               "BACKQUOTE": "`"}
+_DELIMITERS = {
+    "COMMA": ",",
+    "TAB": "\t",
+    "PIPE": "|",
+    "SEMICOLON": ";",
+    "CARET": "^",
+    "BACKQUOTE": "`",
+}
 _OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 
 
@@ -35,6 +41,7 @@ def add_routes(api: SalesforceApi) -> None:
     add("PATCH", f"{base}/{{job_id}}", lambda c: set_state(api, c))
     add("DELETE", f"{base}/{{job_id}}", lambda c: delete_job(api, c))
     add("PUT", f"{base}/{{job_id}}/batches", lambda c: upload(api, c))
+
     def results_of(kind: str) -> Handler:
         return lambda c: results(api, c, kind)
 
@@ -74,22 +81,40 @@ def create_job(api: SalesforceApi, call: Call) -> Response:
     job_id = api.state.new_sf_id_with_prefix("750")
     stamp = sf_format(api.state.now())
     job = {
-        "id": job_id, "operation": operation, "object": sobject,
-        "createdById": next(iter(api.state.sf_records["User"]), None), "createdDate": stamp,
-        "systemModstamp": stamp, "state": "Open", "externalIdFieldName": external,
-        "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(API_VERSION),
-        "jobType": "V2Ingest", "contentUrl": f"services/data/v{API_VERSION}/jobs/ingest/"
-        f"{job_id}/batches", "lineEnding": body.get("lineEnding") or "LF",
-        "columnDelimiter": delimiter, "numberRecordsProcessed": 0, "numberRecordsFailed": 0,
-        "_data": [], "_success": [], "_failed": [], "_header": [],
+        "id": job_id,
+        "operation": operation,
+        "object": sobject,
+        "createdById": next(iter(api.state.sf_records["User"]), None),
+        "createdDate": stamp,
+        "systemModstamp": stamp,
+        "state": "Open",
+        "externalIdFieldName": external,
+        "concurrencyMode": "Parallel",
+        "contentType": "CSV",
+        "apiVersion": float(API_VERSION),
+        "jobType": "V2Ingest",
+        "contentUrl": f"services/data/v{API_VERSION}/jobs/ingest/{job_id}/batches",
+        "lineEnding": body.get("lineEnding") or "LF",
+        "columnDelimiter": delimiter,
+        "numberRecordsProcessed": 0,
+        "numberRecordsFailed": 0,
+        "_data": [],
+        "_success": [],
+        "_failed": [],
+        "_header": [],
     }
     api.state.bulk_jobs[job_id] = job
     return json_response(_info(job))
 
 
 def list_jobs(api: SalesforceApi, call: Call) -> Response:
-    return json_response({"done": True, "records": [
-        _info(j) for j in api.state.bulk_jobs.values()], "nextRecordsUrl": None})
+    return json_response(
+        {
+            "done": True,
+            "records": [_info(j) for j in api.state.bulk_jobs.values()],
+            "nextRecordsUrl": None,
+        }
+    )
 
 
 def get_job(api: SalesforceApi, call: Call) -> Response:
@@ -107,8 +132,11 @@ def upload(api: SalesforceApi, call: Call) -> Response:
 
     job = _job(api, call)
     if job["state"] != "Open":
-        raise SfError(409, "INVALIDJOBSTATE", f"Job is {job['state']}; data can only be "
-                      "uploaded to an Open job")
+        raise SfError(
+            409,
+            "INVALIDJOBSTATE",
+            f"Job is {job['state']}; data can only be uploaded to an Open job",
+        )
     job["_data"].append(call.request.get_data(as_text=True))
     return empty(201)
 
@@ -123,8 +151,7 @@ def set_state(api: SalesforceApi, call: Call) -> Response:
     elif state == "UploadComplete" and job["state"] == "Open":
         _process(api, job)
     else:
-        raise SfError(400, "INVALIDJOBSTATE", f"Cannot change state from {job['state']} to "
-                      f"{state}")
+        raise SfError(400, "INVALIDJOBSTATE", f"Cannot change state from {job['state']} to {state}")
     job["systemModstamp"] = sf_format(api.state.now())
     return json_response(_info(job))
 
@@ -142,14 +169,16 @@ def _process(api: SalesforceApi, job: dict[str, Any]) -> None:
     sobject, operation = job["object"], job["operation"]
     for row in rows:
         # Bulk CSV has no null: an empty cell leaves a field alone; #N/A clears it.
-        values: dict[str, Any] = {k: (None if v == "#N/A" else v) for k, v in row.items()
-                                  if k and v != ""}
+        values: dict[str, Any] = {
+            k: (None if v == "#N/A" else v) for k, v in row.items() if k and v != ""
+        }
         record_id, created, error = "", False, ""
         try:
             if operation in ("delete", "hardDelete"):
                 record_id = str(values.get("Id") or values.get("id") or "")
-                record = api.state.sf_find(SF_PREFIX_TO_OBJECT.get(record_id[:3], sobject),
-                                           record_id)
+                record = api.state.sf_find(
+                    SF_PREFIX_TO_OBJECT.get(record_id[:3], sobject), record_id
+                )
                 if record is None or record["IsDeleted"]:
                     raise SfError(400, "ENTITY_IS_DELETED", "entity is deleted")
                 api._delete(record)
@@ -164,8 +193,9 @@ def _process(api: SalesforceApi, job: dict[str, Any]) -> None:
                 given = str(values.pop("Id", None) or values.pop("id", None) or "")
                 record = api.state.sf_find(sobject, given) if given else None
                 if record is None or record["IsDeleted"]:
-                    raise SfError(400, "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference "
-                                  f"id: {given}")
+                    raise SfError(
+                        400, "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {given}"
+                    )
                 clean, errors = api.validate(sobject, values, record)
                 if errors:
                     raise SfError(400, errors[0]["statusCode"], errors[0]["message"])
@@ -177,19 +207,24 @@ def _process(api: SalesforceApi, job: dict[str, Any]) -> None:
                     raise SfError(400, "MISSING_ARGUMENT", f"{fld.name} not specified")
                 result, status = api._upsert_one(sobject, fld, value, values)
                 if status == 300:
-                    raise SfError(300, "DUPLICATE_EXTERNAL_ID", f"{fld.name}: more than one "
-                                  "record found for external id field")
+                    raise SfError(
+                        300,
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"{fld.name}: more than one record found for external id field",
+                    )
                 if not result["success"]:
-                    raise SfError(400, result["errors"][0]["statusCode"],
-                                  result["errors"][0]["message"])
+                    raise SfError(
+                        400, result["errors"][0]["statusCode"], result["errors"][0]["message"]
+                    )
                 record_id, created = result["id"], result["created"]
         except SfError as exc:
             error = f"{exc.code}:{exc.message}"
         if error:
             job["_failed"].append({"sf__Id": record_id, "sf__Error": error, **row})
         else:
-            job["_success"].append({"sf__Id": record_id, "sf__Created": str(created).lower(),
-                                    **row})
+            job["_success"].append(
+                {"sf__Id": record_id, "sf__Created": str(created).lower(), **row}
+            )
     job["numberRecordsProcessed"] = len(rows)
     job["numberRecordsFailed"] = len(job["_failed"])
     job["state"] = "JobComplete"

@@ -130,8 +130,13 @@ class FaultInjector:
                 self.fired[f.fail_with] += 1
                 return f.fail_with, delay
             # One draw per kind keeps the sequence reproducible whatever the rates are.
-            for kind, rate in (("401", f.rate_401), ("429", f.rate_429), ("503", f.rate_503),
-                               ("late", f.rate_late), ("lost", f.rate_lost)):
+            for kind, rate in (
+                ("401", f.rate_401),
+                ("429", f.rate_429),
+                ("503", f.rate_503),
+                ("late", f.rate_late),
+                ("lost", f.rate_lost),
+            ):
                 if self._rng.random() < rate:
                     self.fired[kind] += 1
                     return kind, delay

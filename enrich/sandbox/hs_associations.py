@@ -25,8 +25,11 @@ class AssociationRoutes(HubSpotBase):
         object_type = self.object_type(call)
         to_type = HS_OBJECT_TYPES.get(call.params["to_object_type"].lower())
         if not to_type or (object_type, to_type) not in HS_ASSOCIATION_TYPES:
-            raise HsError(400, "VALIDATION_ERROR", f"No associations between {object_type} "
-                          f"and {call.params['to_object_type']}")
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                f"No associations between {object_type} and {call.params['to_object_type']}",
+            )
         if self.find(object_type, call.params["object_id"]) is None:
             raise self.not_found(call.params["object_id"])
         return object_type, call.params["object_id"], to_type
@@ -42,10 +45,18 @@ class AssociationRoutes(HubSpotBase):
         if after:
             ordered = [i for i in ordered if int(i) > int(after)]
         limit = _int_arg(call, "limit", 500)
-        body: dict[str, Any] = {"results": [
-            {"toObjectId": int(to_id), "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
-                for t in grouped[to_id]]} for to_id in ordered[:limit]]}
+        body: dict[str, Any] = {
+            "results": [
+                {
+                    "toObjectId": int(to_id),
+                    "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
+                        for t in grouped[to_id]
+                    ],
+                }
+                for to_id in ordered[:limit]
+            ]
+        }
         if len(ordered) > limit:
             body["paging"] = {"next": {"after": ordered[limit - 1]}}
         return json_response(body)
@@ -59,13 +70,22 @@ class AssociationRoutes(HubSpotBase):
         edges = self.check_associations(object_type, [{"to": {"id": to_id}, "types": specs}])
         for edge_type, edge_id, type_id in edges:
             if edge_type != to_type:
-                raise HsError(400, "VALIDATION_ERROR", f"association type id {type_id} does not "
-                              f"lead from {object_type} to {to_type}")
+                raise HsError(
+                    400,
+                    "VALIDATION_ERROR",
+                    f"association type id {type_id} does not lead from {object_type} to {to_type}",
+                )
             self.state.hs_associate(object_type, object_id, edge_type, edge_id, type_id)
-        return json_response({"fromObjectTypeId": _OBJECT_TYPE_IDS[object_type],
-                              "fromObjectId": int(object_id),
-                              "toObjectTypeId": _OBJECT_TYPE_IDS[to_type],
-                              "toObjectId": int(to_id), "labels": []}, 201)
+        return json_response(
+            {
+                "fromObjectTypeId": _OBJECT_TYPE_IDS[object_type],
+                "fromObjectId": int(object_id),
+                "toObjectTypeId": _OBJECT_TYPE_IDS[to_type],
+                "toObjectId": int(to_id),
+                "labels": [],
+            },
+            201,
+        )
 
     def associate_batch(self, call: Call) -> Response:
         """v4 batch create: labelled associations between pairs; creating one twice is a
@@ -73,28 +93,48 @@ class AssociationRoutes(HubSpotBase):
         object_type = self.object_type(call)
         to_type = HS_OBJECT_TYPES.get(call.params["to_object_type"].lower())
         if to_type is None:
-            raise HsError(400, "VALIDATION_ERROR", "Unable to infer object type from: "
-                          f"{call.params['to_object_type']}")
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                f"Unable to infer object type from: {call.params['to_object_type']}",
+            )
         items = self.inputs(self.body(call))
         plan = []
         for item in items:
             from_id = str((item.get("from") or {}).get("id") or "")
             if self.find(object_type, from_id) is None:
                 raise self.not_found(from_id)
-            edges = self.check_associations(object_type, [
-                {"to": item.get("to"), "types": item.get("types")}])
+            edges = self.check_associations(
+                object_type, [{"to": item.get("to"), "types": item.get("types")}]
+            )
             if any(edge_type != to_type for edge_type, _, _ in edges):
-                raise HsError(400, "VALIDATION_ERROR", "an association type id does not lead "
-                              f"from {object_type} to {to_type}")
+                raise HsError(
+                    400,
+                    "VALIDATION_ERROR",
+                    f"an association type id does not lead from {object_type} to {to_type}",
+                )
             plan += [(from_id, edge_id, type_id) for _, edge_id, type_id in edges]
         for from_id, to_id, type_id in plan:
             self.state.hs_associate(object_type, from_id, to_type, to_id, type_id)
         stamp = _now_iso()
-        return json_response({"status": "COMPLETE", "results": [{
-            "fromObjectTypeId": _OBJECT_TYPE_IDS[object_type], "fromObjectId": int(from_id),
-            "toObjectTypeId": _OBJECT_TYPE_IDS[to_type], "toObjectId": int(to_id),
-            "labels": []} for from_id, to_id, _ in plan],
-            "startedAt": stamp, "completedAt": stamp}, 201)
+        return json_response(
+            {
+                "status": "COMPLETE",
+                "results": [
+                    {
+                        "fromObjectTypeId": _OBJECT_TYPE_IDS[object_type],
+                        "fromObjectId": int(from_id),
+                        "toObjectTypeId": _OBJECT_TYPE_IDS[to_type],
+                        "toObjectId": int(to_id),
+                        "labels": [],
+                    }
+                    for from_id, to_id, _ in plan
+                ],
+                "startedAt": stamp,
+                "completedAt": stamp,
+            },
+            201,
+        )
 
     def associate_default(self, call: Call) -> Response:
         object_type, object_id, to_type = self._assoc_source(call)
@@ -104,18 +144,37 @@ class AssociationRoutes(HubSpotBase):
         type_id = HS_ASSOCIATION_TYPES[(object_type, to_type)][0][0]
         self.state.hs_associate(object_type, object_id, to_type, to_id, type_id)
         stamp = _now_iso()
-        return json_response({"status": "COMPLETE", "results": [{
-            "from": {"id": object_id}, "to": {"id": to_id},
-            "associationSpec": {"associationCategory": "HUBSPOT_DEFINED",
-                                "associationTypeId": type_id}}],
-            "startedAt": stamp, "completedAt": stamp})
+        return json_response(
+            {
+                "status": "COMPLETE",
+                "results": [
+                    {
+                        "from": {"id": object_id},
+                        "to": {"id": to_id},
+                        "associationSpec": {
+                            "associationCategory": "HUBSPOT_DEFINED",
+                            "associationTypeId": type_id,
+                        },
+                    }
+                ],
+                "startedAt": stamp,
+                "completedAt": stamp,
+            }
+        )
 
     def dissociate(self, call: Call) -> Response:
         object_type, object_id, to_type = self._assoc_source(call)
         to_id = call.params["to_object_id"]
         self.state.hs_associations = {
-            a for a in self.state.hs_associations
-            if not ({(a[0], a[1], a[2], a[3])} & {(object_type, object_id, to_type, to_id),
-                                                  (to_type, to_id, object_type, object_id)})}
+            a
+            for a in self.state.hs_associations
+            if not (
+                {(a[0], a[1], a[2], a[3])}
+                & {
+                    (object_type, object_id, to_type, to_id),
+                    (to_type, to_id, object_type, object_id),
+                }
+            )
+        }
         self.state.dirty = True
         return empty(204)

@@ -41,24 +41,33 @@ _DEFAULT_PROPS = {
     "deals": ["dealname", "amount", "dealstage", "pipeline", "closedate"],
     "notes": [],
 }
-_QUERY_PROPS = ["firstname", "lastname", "email", "company", "phone", "name", "domain",
-                "dealname"]
+_QUERY_PROPS = ["firstname", "lastname", "email", "company", "phone", "name", "domain", "dealname"]
 _OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "notes": "0-46"}
 
 
 class HsError(Exception):
     """An error answered with HubSpot's JSON error body."""
 
-    def __init__(self, status: int, category: str, message: str,
-                 errors: list[dict[str, Any]] | None = None,
-                 context: dict[str, Any] | None = None, sub_category: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        category: str,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        context: dict[str, Any] | None = None,
+        sub_category: str | None = None,
+    ):
         super().__init__(message)
         self.status, self.category, self.message = status, category, message
         self.errors, self.context, self.sub_category = errors, context, sub_category
 
     def response(self) -> Response:
-        body: dict[str, Any] = {"status": "error", "message": self.message,
-                                "correlationId": str(uuid.uuid4()), "category": self.category}
+        body: dict[str, Any] = {
+            "status": "error",
+            "message": self.message,
+            "correlationId": str(uuid.uuid4()),
+            "category": self.category,
+        }
         if self.sub_category:
             body["subCategory"] = self.sub_category
         if self.errors:
@@ -79,8 +88,9 @@ class HubSpotBase:
 
     side = "hubspot"
 
-    def __init__(self, state: SandboxState, faults: FaultInjector, limits: Limits,
-                 token: str) -> None:
+    def __init__(
+        self, state: SandboxState, faults: FaultInjector, limits: Limits, token: str
+    ) -> None:
         self.state, self.faults, self.limits, self.token = state, faults, limits, token
         self.burst = Window(10.0)
         self.search_window = Window(1.0)
@@ -90,17 +100,27 @@ class HubSpotBase:
     def authorized(self, call: Call) -> bool:
         scheme, _, token = call.request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(
-            token.strip().encode(), self.token.encode())
+            token.strip().encode(), self.token.encode()
+        )
 
     @staticmethod
     def rate_limited(policy: str, retry_after: float) -> Response:
-        window = {"TEN_SECONDLY_ROLLING": "ten_secondly_rolling", "DAILY": "daily",
-                  "SECONDLY": "secondly"}[policy]
-        response = json_response({
-            "status": "error", "message": f"You have reached your {window} limit.",
-            "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-            "policyName": policy, "requestId": uuid.uuid4().hex,
-        }, 429)
+        window = {
+            "TEN_SECONDLY_ROLLING": "ten_secondly_rolling",
+            "DAILY": "daily",
+            "SECONDLY": "secondly",
+        }[policy]
+        response = json_response(
+            {
+                "status": "error",
+                "message": f"You have reached your {window} limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": str(uuid.uuid4()),
+                "policyName": policy,
+                "requestId": uuid.uuid4().hex,
+            },
+            429,
+        )
         response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
         return response
 
@@ -108,10 +128,14 @@ class HubSpotBase:
         if kind == "429":
             return self.rate_limited("TEN_SECONDLY_ROLLING", self.faults.faults.retry_after_s)
         if kind == "401":
-            return HsError(401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this "
-                           "call expired 0 second(s) ago.").response()
-        return HsError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; "
-                       "please retry.").response()
+            return HsError(
+                401,
+                "EXPIRED_AUTHENTICATION",
+                "The OAuth token used to make this call expired 0 second(s) ago.",
+            ).response()
+        return HsError(
+            503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; please retry."
+        ).response()
 
     def handle(self, route: Route | None, call: Call, path_known: bool) -> Response:
         """Faults, then the token, then the rate limits, then the endpoint."""
@@ -124,31 +148,40 @@ class HubSpotBase:
         if kind and kind not in ("late", "lost"):
             response = self.fault_response(kind)
         elif not self.authorized(call):
-            response = HsError(401, "INVALID_AUTHENTICATION", "Authentication credentials not "
-                               "found. This API supports OAuth 2.0 authentication and you can "
-                               "find more details at https://developers.hubspot.com/docs/"
-                               "methods/auth/oauth-overview").response()
+            response = HsError(
+                401,
+                "INVALID_AUTHENTICATION",
+                "Authentication credentials not "
+                "found. This API supports OAuth 2.0 authentication and you can "
+                "find more details at https://developers.hubspot.com/docs/"
+                "methods/auth/oauth-overview",
+            ).response()
         else:
             with self.state.lock:
                 response = self._limited(route, call, path_known, is_search)
         if not is_search:  # search answers carry no rate-limit headers, as in production
             with self.state.lock:
                 used = self.burst.count()
-                response.headers.update({
-                    "X-HubSpot-RateLimit-Max": str(self.limits.hs_ten_secondly),
-                    "X-HubSpot-RateLimit-Remaining": str(max(0, self.limits.hs_ten_secondly
-                                                             - used)),
-                    "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-                    "X-HubSpot-RateLimit-Daily": str(self.limits.hs_daily),
-                    "X-HubSpot-RateLimit-Daily-Remaining": str(max(
-                        0, self.limits.hs_daily - self.state.hs_daily_used)),
-                })
+                response.headers.update(
+                    {
+                        "X-HubSpot-RateLimit-Max": str(self.limits.hs_ten_secondly),
+                        "X-HubSpot-RateLimit-Remaining": str(
+                            max(0, self.limits.hs_ten_secondly - used)
+                        ),
+                        "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                        "X-HubSpot-RateLimit-Daily": str(self.limits.hs_daily),
+                        "X-HubSpot-RateLimit-Daily-Remaining": str(
+                            max(0, self.limits.hs_daily - self.state.hs_daily_used)
+                        ),
+                    }
+                )
         if kind == "late":
             self.faults.answer_late()
         return response
 
-    def _limited(self, route: Route | None, call: Call, path_known: bool,
-                 is_search: bool) -> Response:
+    def _limited(
+        self, route: Route | None, call: Call, path_known: bool, is_search: bool
+    ) -> Response:
         if self.state.hs_daily_used >= self.limits.hs_daily:
             return self.rate_limited("DAILY", 3600)
         if is_search:
@@ -161,9 +194,13 @@ class HubSpotBase:
             self.burst.hit()
         self.state.hs_daily_used += 1
         if route is None:
-            return HsError(405 if path_known else 404, "OBJECT_NOT_FOUND" if not path_known
-                           else "VALIDATION_ERROR", "Not found." if not path_known
-                           else f"Method {call.request.method} is not allowed here.").response()
+            return HsError(
+                405 if path_known else 404,
+                "OBJECT_NOT_FOUND" if not path_known else "VALIDATION_ERROR",
+                "Not found."
+                if not path_known
+                else f"Method {call.request.method} is not allowed here.",
+            ).response()
         try:
             return route.handler(call)
         except HsError as exc:
@@ -172,8 +209,11 @@ class HubSpotBase:
             return HsError(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}").response()
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             # JSON of the wrong shape (a number where an object belongs...): the client's fault.
-            return HsError(400, "VALIDATION_ERROR", f"Invalid input: {exc!r} does not match the "
-                           "expected request shape").response()
+            return HsError(
+                400,
+                "VALIDATION_ERROR",
+                f"Invalid input: {exc!r} does not match the expected request shape",
+            ).response()
 
     # ------------------------------------------------------------------ helpers
     def object_type(self, call: Call) -> str:
@@ -189,8 +229,9 @@ class HubSpotBase:
             raise BadJson("expected a JSON object")
         return data
 
-    def find(self, object_type: str, object_id: str, id_property: str | None = None
-             ) -> dict[str, Any] | None:
+    def find(
+        self, object_type: str, object_id: str, id_property: str | None = None
+    ) -> dict[str, Any] | None:
         objects = self.state.hs_objects[object_type]
         if id_property and id_property != "hs_object_id":
             wanted = object_id.casefold()
@@ -203,19 +244,31 @@ class HubSpotBase:
         return None if found is None or found["archived"] else found
 
     def not_found(self, object_id: str) -> HsError:
-        return HsError(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually "
-                       "numeric.", context={"id": [object_id]})
+        return HsError(
+            404,
+            "OBJECT_NOT_FOUND",
+            "Object not found.  objectId are usually numeric.",
+            context={"id": [object_id]},
+        )
 
-    def out(self, object_type: str, record: dict[str, Any], properties: list[str] | None,
-            associations: list[str] | None = None) -> dict[str, Any]:
+    def out(
+        self,
+        object_type: str,
+        record: dict[str, Any],
+        properties: list[str] | None,
+        associations: list[str] | None = None,
+    ) -> dict[str, Any]:
         known = self.state.hs_properties[object_type]
         names = [p for p in (properties or _DEFAULT_PROPS[object_type]) if p in known]
         names += ["createdate", HS_LASTMODIFIED[object_type], "hs_object_id"]
         props = {n: record["properties"].get(n) for n in dict.fromkeys(names)}
-        data: dict[str, Any] = {"id": record["id"], "properties": props,
-                                "createdAt": record["createdAt"],
-                                "updatedAt": record["updatedAt"],
-                                "archived": record["archived"]}
+        data: dict[str, Any] = {
+            "id": record["id"],
+            "properties": props,
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+            "archived": record["archived"],
+        }
         if record["archived"]:
             data["archivedAt"] = record.get("archivedAt")
         if associations:
@@ -224,10 +277,14 @@ class HubSpotBase:
                 to_type = HS_OBJECT_TYPES.get(to_name.lower())
                 if not to_type:
                     continue
-                results = [{"id": to_id, "type": association_name(object_type, to_type, tid)}
-                           for (f, fid, t, to_id, tid) in sorted(self.state.hs_associations)
-                           if f == object_type and fid == record["id"] and t == to_type
-                           and self.find(to_type, to_id)]
+                results = [
+                    {"id": to_id, "type": association_name(object_type, to_type, tid)}
+                    for (f, fid, t, to_id, tid) in sorted(self.state.hs_associations)
+                    if f == object_type
+                    and fid == record["id"]
+                    and t == to_type
+                    and self.find(to_type, to_id)
+                ]
                 if results:
                     assoc[to_type] = {"results": results}
             if assoc:
@@ -238,8 +295,9 @@ class HubSpotBase:
         # hubspot-api-client repeats list params; other clients send comma-separated lists.
         return [v for raw in call.request.args.getlist(name) for v in raw.split(",") if v]
 
-    def check_properties(self, object_type: str, values: Any,
-                         record: dict[str, Any] | None) -> dict[str, str | None]:
+    def check_properties(
+        self, object_type: str, values: Any, record: dict[str, Any] | None
+    ) -> dict[str, str | None]:
         """Validate property values; raises 400 VALIDATION_ERROR listing every bad one."""
         if not isinstance(values, dict):
             raise HsError(400, "VALIDATION_ERROR", "properties must be an object of strings")
@@ -249,27 +307,52 @@ class HubSpotBase:
         for name, value in values.items():
             definition = defs.get(name)
             if definition is None or definition.get("archived"):
-                problems.append({"isValid": False, "message": f'Property "{name}" does not '
-                                 "exist", "error": "PROPERTY_DOESNT_EXIST", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'Property "{name}" does not exist',
+                        "error": "PROPERTY_DOESNT_EXIST",
+                        "name": name,
+                    }
+                )
                 continue
             if definition["modificationMetadata"]["readOnlyValue"]:
-                problems.append({"isValid": False, "message": f'"{name}" is a read only '
-                                 "property; its value cannot be set.", "error": "READ_ONLY_VALUE",
-                                 "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'"{name}" is a read only property; its value cannot be set.',
+                        "error": "READ_ONLY_VALUE",
+                        "name": name,
+                    }
+                )
                 continue
             try:
                 clean[name] = self.coerce(definition, value)
             except ValueError as exc:
-                code = {"number": "INVALID_DECIMAL", "datetime": "INVALID_DATE",
-                        "date": "INVALID_DATE", "bool": "INVALID_BOOLEAN",
-                        "enumeration": "INVALID_OPTION"}.get(definition["type"], "INVALID_VALUE")
-                problems.append({"isValid": False, "message": str(exc), "error": code,
-                                 "name": name})
+                code = {
+                    "number": "INVALID_DECIMAL",
+                    "datetime": "INVALID_DATE",
+                    "date": "INVALID_DATE",
+                    "bool": "INVALID_BOOLEAN",
+                    "enumeration": "INVALID_OPTION",
+                }.get(definition["type"], "INVALID_VALUE")
+                problems.append(
+                    {"isValid": False, "message": str(exc), "error": code, "name": name}
+                )
         if problems:
             raise HsError(
-                400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(problems)}",
-                errors=[{"message": p["message"], "code": p["error"],
-                         "context": {"propertyName": [p["name"]]}} for p in problems])
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: {json.dumps(problems)}",
+                errors=[
+                    {
+                        "message": p["message"],
+                        "code": p["error"],
+                        "context": {"propertyName": [p["name"]]},
+                    }
+                    for p in problems
+                ],
+            )
         self.check_unique(object_type, clean, record)
         return clean
 
@@ -277,30 +360,36 @@ class HubSpotBase:
         if value is None or value == "":
             return None
         if isinstance(value, dict | list):
-            raise ValueError(f"{value!r} is not a valid value for property "
-                             f"\"{definition['name']}\"")
+            raise ValueError(f'{value!r} is not a valid value for property "{definition["name"]}"')
         text = str(value).lower() if isinstance(value, bool) else str(value)
         kind, name = definition["type"], definition["name"]
         if kind == "number":
             try:
                 number = float(text)
             except ValueError:
-                raise ValueError(f'"{text}" is not a valid number value for property '
-                                 f'"{name}"') from None
+                raise ValueError(
+                    f'"{text}" is not a valid number value for property "{name}"'
+                ) from None
             if not math.isfinite(number):
                 raise ValueError(f'"{text}" is not a valid number value for property "{name}"')
             return text
         if kind in ("datetime", "date"):
             try:
-                moment = (datetime.fromtimestamp(int(text) / 1000, tz=UTC) if text.isdigit()
-                          else parse_datetime(text))
+                moment = (
+                    datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+                    if text.isdigit()
+                    else parse_datetime(text)
+                )
             except (ValueError, OverflowError):
-                raise ValueError(f'"{text}" is not a valid datetime for property "{name}"; '
-                                 "send epoch milliseconds or ISO 8601") from None
+                raise ValueError(
+                    f'"{text}" is not a valid datetime for property "{name}"; '
+                    "send epoch milliseconds or ISO 8601"
+                ) from None
             if kind == "date":
                 if moment.time() != datetime.min.time():
-                    raise ValueError(f'"{text}" is not at midnight UTC, required for date '
-                                     f'property "{name}"')
+                    raise ValueError(
+                        f'"{text}" is not at midnight UTC, required for date property "{name}"'
+                    )
                 return moment.date().isoformat()
             return hs_format(moment)
         if kind == "bool":
@@ -315,30 +404,37 @@ class HubSpotBase:
             allowed = {o["value"] for o in definition["options"]}
             for part in text.split(";"):
                 if part not in allowed:
-                    raise ValueError(f'"{part}" was not one of the allowed options: '
-                                     f"{sorted(allowed)}")
+                    raise ValueError(
+                        f'"{part}" was not one of the allowed options: {sorted(allowed)}'
+                    )
         if len(text) > 65536:
             raise ValueError(f'value of property "{name}" is longer than 65536 characters')
         return text
 
-    def check_unique(self, object_type: str, clean: dict[str, str | None],
-                     record: dict[str, Any] | None) -> None:
+    def check_unique(
+        self, object_type: str, clean: dict[str, str | None], record: dict[str, Any] | None
+    ) -> None:
         defs = self.state.hs_properties[object_type]
         for name, value in clean.items():
             if value is None or not defs[name].get("hasUniqueValue"):
                 continue
             holder = self.find(object_type, value, name)
             if holder is not None and holder is not record:
-                message = (f"{HS_SINGULAR[object_type].capitalize()} already exists. Existing "
-                           f"ID: {holder['id']}" if name == "email" else
-                           f'A {HS_SINGULAR[object_type]} with the same value "{value}" for '
-                           f'unique property "{name}" already exists. Existing ID: '
-                           f"{holder['id']}")
-                raise HsError(409, "CONFLICT", message,
-                              context={"propertyName": [name], "id": [holder["id"]]})
+                message = (
+                    f"{HS_SINGULAR[object_type].capitalize()} already exists. Existing "
+                    f"ID: {holder['id']}"
+                    if name == "email"
+                    else f'A {HS_SINGULAR[object_type]} with the same value "{value}" for '
+                    f'unique property "{name}" already exists. Existing ID: '
+                    f"{holder['id']}"
+                )
+                raise HsError(
+                    409, "CONFLICT", message, context={"propertyName": [name], "id": [holder["id"]]}
+                )
 
-    def write(self, object_type: str, record: dict[str, Any] | None,
-              clean: dict[str, str | None]) -> dict[str, Any]:
+    def write(
+        self, object_type: str, record: dict[str, Any] | None, clean: dict[str, str | None]
+    ) -> dict[str, Any]:
         if record is None:
             return self.state.hs_insert(object_type, clean)
         stamp = hs_format(self.state.now())
@@ -368,15 +464,27 @@ class HubSpotBase:
                 category = kind.get("associationCategory")
                 to_type = association_target(object_type, type_id)
                 if category != "HUBSPOT_DEFINED" or to_type is None:
-                    raise HsError(400, "VALIDATION_ERROR", f"{category} association type id "
-                                  f"{type_id} is not valid from {object_type}; association "
-                                  "type ids are directional",
-                                  errors=[{"message": "invalid association type",
-                                           "code": "INVALID_ASSOCIATION_TYPE",
-                                           "context": {"typeId": [str(type_id)]}}])
+                    raise HsError(
+                        400,
+                        "VALIDATION_ERROR",
+                        f"{category} association type id "
+                        f"{type_id} is not valid from {object_type}; association "
+                        "type ids are directional",
+                        errors=[
+                            {
+                                "message": "invalid association type",
+                                "code": "INVALID_ASSOCIATION_TYPE",
+                                "context": {"typeId": [str(type_id)]},
+                            }
+                        ],
+                    )
                 if self.find(to_type, to_id) is None:
-                    raise HsError(400, "VALIDATION_ERROR", f"{HS_SINGULAR[to_type]} {to_id} "
-                                  "does not exist; cannot associate", context={"id": [to_id]})
+                    raise HsError(
+                        400,
+                        "VALIDATION_ERROR",
+                        f"{HS_SINGULAR[to_type]} {to_id} does not exist; cannot associate",
+                        context={"id": [to_id]},
+                    )
                 edges.append((to_type, to_id, type_id))
         return edges
 
@@ -385,10 +493,18 @@ class HubSpotBase:
             raise HsError(400, "VALIDATION_ERROR", "each input must be an object")
         clean = self.check_properties(object_type, item.get("properties") or {}, None)
         if object_type == "notes" and not clean.get("hs_timestamp"):
-            raise HsError(400, "VALIDATION_ERROR", "hs_timestamp is required to create a note",
-                          errors=[{"message": "hs_timestamp is required", "code":
-                                   "REQUIRED_PROPERTY", "context": {"propertyName":
-                                                                    ["hs_timestamp"]}}])
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                "hs_timestamp is required to create a note",
+                errors=[
+                    {
+                        "message": "hs_timestamp is required",
+                        "code": "REQUIRED_PROPERTY",
+                        "context": {"propertyName": ["hs_timestamp"]},
+                    }
+                ],
+            )
         edges = self.check_associations(object_type, item.get("associations"))
         record = self.write(object_type, None, clean)
         for to_type, to_id, type_id in edges:
@@ -402,27 +518,41 @@ class HubSpotBase:
         if not all(isinstance(item, dict) for item in items):
             raise HsError(400, "VALIDATION_ERROR", "every input must be a JSON object")
         if len(items) > MAX_BATCH:
-            raise HsError(400, "VALIDATION_ERROR", f"Batch input has {len(items)} inputs; the "
-                          f"limit is {MAX_BATCH}", context={"inputs": [str(len(items))]})
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                f"Batch input has {len(items)} inputs; the limit is {MAX_BATCH}",
+                context={"inputs": [str(len(items))]},
+            )
         return items
 
     @staticmethod
-    def batch_response(results: list[dict[str, Any]], missing: list[str], object_type: str,
-                       status: int = 200) -> Response:
+    def batch_response(
+        results: list[dict[str, Any]], missing: list[str], object_type: str, status: int = 200
+    ) -> Response:
         stamp = _now_iso()
-        body: dict[str, Any] = {"status": "COMPLETE", "results": results, "requestedAt": stamp,
-                                "startedAt": stamp, "completedAt": stamp}
+        body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "requestedAt": stamp,
+            "startedAt": stamp,
+            "completedAt": stamp,
+        }
         if missing:
             body["numErrors"] = 1
-            body["errors"] = [{
-                "status": "error", "category": "OBJECT_NOT_FOUND",
-                "message": f"Could not get some {HS_SINGULAR[object_type].upper()} objects, "
-                "they may be deleted or not exist. Check that ids are valid.",
-                "context": {"ids": missing}, "links": {}, "errors": [],
-            }]
+            body["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {HS_SINGULAR[object_type].upper()} objects, "
+                    "they may be deleted or not exist. Check that ids are valid.",
+                    "context": {"ids": missing},
+                    "links": {},
+                    "errors": [],
+                }
+            ]
             status = 207
         return json_response(body, status)
-
 
 
 def _int_arg(call: Call, name: str, default: int) -> int:

@@ -31,8 +31,11 @@ class PropertyRoutes(HubSpotBase):
     def groups_get(self, call: Call) -> Response:
         group = self._groups(call).get(call.params["group_name"])
         if group is None:
-            raise HsError(404, "OBJECT_NOT_FOUND", f"Unable to find property group "
-                          f"{call.params['group_name']}")
+            raise HsError(
+                404,
+                "OBJECT_NOT_FOUND",
+                f"Unable to find property group {call.params['group_name']}",
+            )
         return json_response(group)
 
     def groups_create(self, call: Call) -> Response:
@@ -40,13 +43,25 @@ class PropertyRoutes(HubSpotBase):
         body = self.body(call)
         name, label = body.get("name"), body.get("label")
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name) or not label:
-            raise HsError(400, "VALIDATION_ERROR", "a property group needs a lowercase name "
-                          "(letters, digits, underscores) and a label")
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                "a property group needs a lowercase name "
+                "(letters, digits, underscores) and a label",
+            )
         if name in groups:
-            raise HsError(409, "OBJECT_ALREADY_EXISTS", f"A property group named '{name}' "
-                          "already exists.", sub_category="PropertyGroupError.GROUP_EXISTS")
-        group = {"name": name, "label": str(label), "displayOrder": int(body.get(
-            "displayOrder", -1)), "archived": False}
+            raise HsError(
+                409,
+                "OBJECT_ALREADY_EXISTS",
+                f"A property group named '{name}' already exists.",
+                sub_category="PropertyGroupError.GROUP_EXISTS",
+            )
+        group = {
+            "name": name,
+            "label": str(label),
+            "displayOrder": int(body.get("displayOrder", -1)),
+            "archived": False,
+        }
         groups[name] = group
         self.state.dirty = True
         return json_response(group, 201)
@@ -56,14 +71,16 @@ class PropertyRoutes(HubSpotBase):
 
     def properties_list(self, call: Call) -> Response:
         archived = _bool_arg(call, "archived")
-        return json_response({"results": [p for p in self._properties(call).values()
-                                          if p["archived"] == archived]})
+        return json_response(
+            {"results": [p for p in self._properties(call).values() if p["archived"] == archived]}
+        )
 
     def properties_get(self, call: Call) -> Response:
         prop = self._properties(call).get(call.params["property_name"])
         if prop is None or prop["archived"]:
-            raise HsError(404, "OBJECT_NOT_FOUND", f"Unable to find property "
-                          f"{call.params['property_name']}")
+            raise HsError(
+                404, "OBJECT_NOT_FOUND", f"Unable to find property {call.params['property_name']}"
+            )
         return json_response(prop)
 
     def properties_create(self, call: Call) -> Response:
@@ -73,8 +90,9 @@ class PropertyRoutes(HubSpotBase):
         name = body.get("name")
         problems = []
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            problems.append("name must start with a letter and use lowercase letters, digits "
-                            "and underscores")
+            problems.append(
+                "name must start with a letter and use lowercase letters, digits and underscores"
+            )
         if body.get("type") not in HS_TYPES:
             problems.append(f"type must be one of {sorted(HS_TYPES)}")
         if body.get("fieldType") not in HS_FIELD_TYPES:
@@ -82,25 +100,43 @@ class PropertyRoutes(HubSpotBase):
         if not body.get("label"):
             problems.append("label is required")
         if body.get("groupName") not in self.state.hs_groups[object_type]:
-            problems.append(f"groupName {body.get('groupName')!r} does not exist; create the "
-                            "group first")
-        if body.get("type") == "enumeration" and not body.get("options") and not body.get(
-                "externalOptions"):
+            problems.append(
+                f"groupName {body.get('groupName')!r} does not exist; create the group first"
+            )
+        if (
+            body.get("type") == "enumeration"
+            and not body.get("options")
+            and not body.get("externalOptions")
+        ):
             problems.append("enumeration properties need options")
         if problems:
             raise HsError(400, "VALIDATION_ERROR", "; ".join(problems))
         assert isinstance(name, str)
         if name in props:
-            raise HsError(409, "OBJECT_ALREADY_EXISTS", f"Property named '{name}' already "
-                          "exists.", sub_category="PropertyValidationError.PROPERTY_EXISTS")
+            raise HsError(
+                409,
+                "OBJECT_ALREADY_EXISTS",
+                f"Property named '{name}' already exists.",
+                sub_category="PropertyValidationError.PROPERTY_EXISTS",
+            )
         prop = hs_property(
-            name, str(body["label"]), str(body["type"]), str(body["fieldType"]),
-            str(body["groupName"]), unique=bool(body.get("hasUniqueValue", False)),
-            hubspot_defined=False, description=str(body.get("description") or ""),
-            options=[{"label": o.get("label"), "value": o.get("value"),
-                      "displayOrder": o.get("displayOrder", -1),
-                      "hidden": bool(o.get("hidden", False))}
-                     for o in body.get("options") or []],
+            name,
+            str(body["label"]),
+            str(body["type"]),
+            str(body["fieldType"]),
+            str(body["groupName"]),
+            unique=bool(body.get("hasUniqueValue", False)),
+            hubspot_defined=False,
+            description=str(body.get("description") or ""),
+            options=[
+                {
+                    "label": o.get("label"),
+                    "value": o.get("value"),
+                    "displayOrder": o.get("displayOrder", -1),
+                    "hidden": bool(o.get("hidden", False)),
+                }
+                for o in body.get("options") or []
+            ],
             created_at=_now_iso(),
         )
         prop["hidden"] = bool(body.get("hidden", False))
@@ -113,11 +149,19 @@ class PropertyRoutes(HubSpotBase):
         props = self._properties(call)
         prop = props.get(call.params["property_name"])
         if prop is None or prop["archived"]:
-            raise HsError(404, "OBJECT_NOT_FOUND", f"Unable to find property "
-                          f"{call.params['property_name']}")
+            raise HsError(
+                404, "OBJECT_NOT_FOUND", f"Unable to find property {call.params['property_name']}"
+            )
         body = self.body(call)
-        for key in ("label", "description", "groupName", "hidden", "displayOrder", "formField",
-                    "options"):
+        for key in (
+            "label",
+            "description",
+            "groupName",
+            "hidden",
+            "displayOrder",
+            "formField",
+            "options",
+        ):
             if key in body:
                 prop[key] = body[key]
         prop["updatedAt"] = _now_iso()
@@ -127,11 +171,11 @@ class PropertyRoutes(HubSpotBase):
     def properties_archive(self, call: Call) -> Response:
         prop = self._properties(call).get(call.params["property_name"])
         if prop is None:
-            raise HsError(404, "OBJECT_NOT_FOUND", "Unable to find property "
-                          f"{call.params['property_name']}")
+            raise HsError(
+                404, "OBJECT_NOT_FOUND", f"Unable to find property {call.params['property_name']}"
+            )
         if prop["hubspotDefined"]:
-            raise HsError(400, "VALIDATION_ERROR", "HubSpot-defined properties cannot be "
-                          "archived")
+            raise HsError(400, "VALIDATION_ERROR", "HubSpot-defined properties cannot be archived")
         prop["archived"] = True
         self.state.dirty = True
         return empty(204)
@@ -139,8 +183,9 @@ class PropertyRoutes(HubSpotBase):
     # ------------------------------------------------------------------ owners
     def owners_list(self, call: Call) -> Response:
         email = call.request.args.get("email")
-        owners = [o for o in self.state.hs_owners if not email or o["email"].lower() ==
-                  email.lower()]
+        owners = [
+            o for o in self.state.hs_owners if not email or o["email"].lower() == email.lower()
+        ]
         limit = _int_arg(call, "limit", 100)
         after = call.request.args.get("after")
         if after:

@@ -31,41 +31,70 @@ class SearchRoutes(HubSpotBase):
         limit = int(body.get("limit") or 10)
         after = int(body.get("after") or 0)
         if not 0 < limit <= MAX_SEARCH_LIMIT:
-            raise HsError(400, "VALIDATION_ERROR", f"limit must be between 1 and "
-                          f"{MAX_SEARCH_LIMIT}")
+            raise HsError(
+                400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_SEARCH_LIMIT}"
+            )
         if after + limit > MAX_SEARCH_RESULTS:
-            raise HsError(400, "VALIDATION_ERROR", f"Search can page through at most "
-                          f"{MAX_SEARCH_RESULTS} results")
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                f"Search can page through at most {MAX_SEARCH_RESULTS} results",
+            )
         groups = body.get("filterGroups") or []
         if body.get("filters"):
             groups = [*groups, {"filters": body["filters"]}]
         if not isinstance(groups, list) or not all(
-                isinstance(g, dict) and isinstance(g.get("filters") or [], list)
-                and all(isinstance(f, dict) for f in g.get("filters") or []) for g in groups):
-            raise HsError(400, "VALIDATION_ERROR", "filterGroups must be a list of "
-                          '{"filters": [{"propertyName", "operator", "value"}]}')
-        if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups) or sum(
-                len(g.get("filters") or []) for g in groups) > 18:
-            raise HsError(400, "VALIDATION_ERROR", "Search is limited to 5 filterGroups, 6 "
-                          "filters per group and 18 filters in all")
+            isinstance(g, dict)
+            and isinstance(g.get("filters") or [], list)
+            and all(isinstance(f, dict) for f in g.get("filters") or [])
+            for g in groups
+        ):
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                "filterGroups must be a list of "
+                '{"filters": [{"propertyName", "operator", "value"}]}',
+            )
+        if (
+            len(groups) > 5
+            or any(len(g.get("filters") or []) > 6 for g in groups)
+            or sum(len(g.get("filters") or []) for g in groups) > 18
+        ):
+            raise HsError(
+                400,
+                "VALIDATION_ERROR",
+                "Search is limited to 5 filterGroups, 6 filters per group and 18 filters in all",
+            )
         defs = self.state.hs_properties[object_type]
         for group in groups:
             for flt in group.get("filters") or []:
                 if flt.get("propertyName") not in defs:
-                    raise HsError(400, "VALIDATION_ERROR", f"There is no property named "
-                                  f"{flt.get('propertyName')!r} on {object_type}")
+                    raise HsError(
+                        400,
+                        "VALIDATION_ERROR",
+                        f"There is no property named {flt.get('propertyName')!r} on {object_type}",
+                    )
         rows = [r for r in self.state.hs_objects[object_type].values() if not r["archived"]]
         if self.limits.hs_search_lag_ms:
-            indexed = hs_format(datetime.now(tz=UTC) - timedelta(
-                milliseconds=self.limits.hs_search_lag_ms))
+            indexed = hs_format(
+                datetime.now(tz=UTC) - timedelta(milliseconds=self.limits.hs_search_lag_ms)
+            )
             rows = [r for r in rows if r["createdAt"] <= indexed]  # one format: text order works
         if groups:
-            rows = [r for r in rows if any(all(self._filter(defs, r, f) for f in
-                                               g.get("filters") or []) for g in groups)]
+            rows = [
+                r
+                for r in rows
+                if any(
+                    all(self._filter(defs, r, f) for f in g.get("filters") or []) for g in groups
+                )
+            ]
         query = str(body.get("query") or "").casefold().strip()
         if query:
-            rows = [r for r in rows if any(query in str(r["properties"].get(p) or "").casefold()
-                                           for p in _QUERY_PROPS)]
+            rows = [
+                r
+                for r in rows
+                if any(query in str(r["properties"].get(p) or "").casefold() for p in _QUERY_PROPS)
+            ]
         rows.sort(key=lambda r: int(r["id"]))
         for sort in reversed(body.get("sorts") or []):
             if isinstance(sort, str):
@@ -78,14 +107,17 @@ class SearchRoutes(HubSpotBase):
                 raise HsError(400, "VALIDATION_ERROR", f"Cannot sort by unknown property {name}")
             present = [r for r in rows if r["properties"].get(name) is not None]
             absent = [r for r in rows if r["properties"].get(name) is None]
+
             def sort_key(r: dict[str, Any], d: dict[str, Any] = definition) -> Any:
                 return _comparable(d, r["properties"][d["name"]])
 
             present.sort(key=sort_key, reverse=desc)
             rows = present + absent
-        page = rows[after:after + limit]
-        result: dict[str, Any] = {"total": len(rows), "results": [
-            self.out(object_type, r, body.get("properties") or None) for r in page]}
+        page = rows[after : after + limit]
+        result: dict[str, Any] = {
+            "total": len(rows),
+            "results": [self.out(object_type, r, body.get("properties") or None) for r in page],
+        }
         if after + limit < len(rows):
             result["paging"] = {"next": {"after": str(after + limit)}}
         return json_response(result)
@@ -113,7 +145,8 @@ class SearchRoutes(HubSpotBase):
             return found if op == "CONTAINS_TOKEN" else not found
         if op == "NEQ":
             return stored is None or _comparable(definition, stored) != _comparable(
-                definition, str(value))
+                definition, str(value)
+            )
         if stored is None:
             return False
         try:
@@ -146,8 +179,9 @@ def _comparable(definition: dict[str, Any], value: str) -> Any:
                 return int(value)
             return int(parse_datetime(value).timestamp() * 1000)
     except ValueError:
-        raise HsError(400, "VALIDATION_ERROR", f"{value!r} is not a valid {kind} for "
-                      f"{definition['name']}") from None
+        raise HsError(
+            400, "VALIDATION_ERROR", f"{value!r} is not a valid {kind} for {definition['name']}"
+        ) from None
     if kind == "bool":
         return value.lower() == "true"
     return value.casefold()

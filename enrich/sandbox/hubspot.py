@@ -38,8 +38,11 @@ class HubSpotApi(ObjectRoutes, SearchRoutes, AssociationRoutes, PropertyRoutes):
         add("GET", f"{o}/{{object_id}}", self.get_by_id)
         add("PATCH", f"{o}/{{object_id}}", self.update)
         add("DELETE", f"{o}/{{object_id}}", self.archive)
-        add("POST", "/crm/v4/associations/{object_type}/{to_object_type}/batch/create",
-            self.associate_batch)
+        add(
+            "POST",
+            "/crm/v4/associations/{object_type}/{to_object_type}/batch/create",
+            self.associate_batch,
+        )
         a = "/crm/v4/objects/{object_type}/{object_id}/associations"
         add("GET", f"{a}/{{to_object_type}}", self.associations_page)
         add("PUT", f"{a}/default/{{to_object_type}}/{{to_object_id}}", self.associate_default)

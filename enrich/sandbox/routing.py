@@ -72,7 +72,9 @@ def decode_params(raw: dict[str, str]) -> dict[str, str]:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, ensure_ascii=False), status=status, headers=headers,
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        headers=headers,
         mimetype="application/json",
     )
 

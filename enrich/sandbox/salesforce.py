@@ -21,8 +21,15 @@ __all__ = ["SalesforceApi", "SfError", "new_session_id", "sf_error"]
 
 
 class SalesforceApi(RecordRoutes, QueryRoutes):
-    def __init__(self, state: SandboxState, faults: FaultInjector, limits: Limits,
-                 session_id: str, refresh_token: str = "", client_id: str = "") -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        faults: FaultInjector,
+        limits: Limits,
+        session_id: str,
+        refresh_token: str = "",
+        client_id: str = "",
+    ) -> None:
         super().__init__(state, faults, limits, session_id, refresh_token, client_id)
         self._routes()
 
@@ -43,8 +50,11 @@ class SalesforceApi(RecordRoutes, QueryRoutes):
         add("DELETE", f"{d}/composite/sobjects", self.collection_delete)
         add("GET", f"{d}/composite/sobjects/{{sobject}}", self.collection_retrieve)
         add("POST", f"{d}/composite/sobjects/{{sobject}}", self.collection_retrieve)
-        add("PATCH", f"{d}/composite/sobjects/{{sobject}}/{{external_id_field}}",
-            self.collection_upsert)
+        add(
+            "PATCH",
+            f"{d}/composite/sobjects/{{sobject}}/{{external_id_field}}",
+            self.collection_upsert,
+        )
         add("POST", f"{d}/tooling/sobjects/CustomField", self.tooling_create_field)
         add("GET", f"{d}/sobjects/{{sobject}}/describe", self.describe)
         add("GET", f"{d}/sobjects/{{sobject}}", self.sobject_info)

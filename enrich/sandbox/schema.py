@@ -78,13 +78,26 @@ def _merge(sobject: str) -> list[SFField]:
     record it was merged into (read-only; set by the merge)."""
     if sobject not in ("Account", "Contact", "Lead"):
         return []
-    return [SFField("MasterRecordId", "reference", 18, False, False, referenceTo=[sobject],
-                    relationshipName="MasterRecord")]
+    return [
+        SFField(
+            "MasterRecordId",
+            "reference",
+            18,
+            False,
+            False,
+            referenceTo=[sobject],
+            relationshipName="MasterRecord",
+        )
+    ]
 
 
 def _ref(name: str, target: str, relationship: str, required: bool = False) -> SFField:
     return SFField(
-        name, "reference", 18, required=required, referenceTo=[target],
+        name,
+        "reference",
+        18,
+        required=required,
+        referenceTo=[target],
         relationshipName=relationship,
     )
 
@@ -173,7 +186,10 @@ def standard_sf_schema() -> dict[str, dict[str, SFField]]:
                 "WhoId", "reference", 18, referenceTo=["Contact", "Lead"], relationshipName="Who"
             ),
             SFField(
-                "WhatId", "reference", 18, referenceTo=["Account", "Opportunity"],
+                "WhatId",
+                "reference",
+                18,
+                referenceTo=["Account", "Opportunity"],
                 relationshipName="What",
             ),
             _ref("OwnerId", "User", "Owner"),
@@ -248,19 +264,35 @@ ENRICH_SF_FIELDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 
 HS_OBJECT_TYPES: dict[str, str] = {
     # aliases accepted in paths -> canonical plural name
-    "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
-    "companies": "companies", "company": "companies", "0-2": "companies",
-    "deals": "deals", "deal": "deals", "0-3": "deals",
-    "notes": "notes", "note": "notes", "0-46": "notes",
+    "contacts": "contacts",
+    "contact": "contacts",
+    "0-1": "contacts",
+    "companies": "companies",
+    "company": "companies",
+    "0-2": "companies",
+    "deals": "deals",
+    "deal": "deals",
+    "0-3": "deals",
+    "notes": "notes",
+    "note": "notes",
+    "0-46": "notes",
 }
 HS_SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "notes": "note"}
 # The property each object keeps its last-modified time in (contacts differ from the rest).
 HS_LASTMODIFIED = {
-    "contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate",
-    "deals": "hs_lastmodifieddate", "notes": "hs_lastmodifieddate",
+    "contacts": "lastmodifieddate",
+    "companies": "hs_lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+    "notes": "hs_lastmodifieddate",
 }
-HS_READ_ONLY = ("hs_merged_object_ids", "hs_object_id", "createdate", "lastmodifieddate",
-                "hs_lastmodifieddate", "hs_createdate")
+HS_READ_ONLY = (
+    "hs_merged_object_ids",
+    "hs_object_id",
+    "createdate",
+    "lastmodifieddate",
+    "hs_lastmodifieddate",
+    "hs_createdate",
+)
 
 # HUBSPOT_DEFINED association type ids are directional: (from, to) -> (typeId, name).
 HS_ASSOCIATION_TYPES: dict[tuple[str, str], list[tuple[int, str]]] = {
@@ -304,8 +336,18 @@ def association_name(from_type: str, to_type: str, type_id: int) -> str:
 
 HS_TYPES = {"string", "number", "date", "datetime", "enumeration", "bool"}
 HS_FIELD_TYPES = {
-    "textarea", "text", "date", "file", "number", "select", "radio", "checkbox",
-    "booleancheckbox", "calculation_equation", "html", "phonenumber",
+    "textarea",
+    "text",
+    "date",
+    "file",
+    "number",
+    "select",
+    "radio",
+    "checkbox",
+    "booleancheckbox",
+    "calculation_equation",
+    "html",
+    "phonenumber",
 }
 
 
@@ -358,8 +400,14 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
             hs_property("hs_object_id", "Record ID", "number", "number", group, read_only=True),
             hs_property("createdate", "Create Date", "datetime", "date", group, read_only=True),
             hs_property(lastmod, "Last Modified Date", "datetime", "date", group, read_only=True),
-            hs_property("hs_merged_object_ids", "Merged record IDs", "enumeration", "checkbox",
-                        group, read_only=True),
+            hs_property(
+                "hs_merged_object_ids",
+                "Merged record IDs",
+                "enumeration",
+                "checkbox",
+                group,
+                read_only=True,
+            ),
             hs_property("hubspot_owner_id", "Owner", "enumeration", "select", group),
         ]
 
@@ -378,8 +426,13 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
         hs_property("twitterhandle", "Twitter Username"),
         hs_property("linkedin_url", "LinkedIn URL", hubspot_defined=False),
         # HubSpot keeps the primary company's id on the contact itself.
-        hs_property("associatedcompanyid", "Primary Associated Company ID", "number", "number",
-                    read_only=True),
+        hs_property(
+            "associatedcompanyid",
+            "Primary Associated Company ID",
+            "number",
+            "number",
+            read_only=True,
+        ),
     ]
     companies = [
         *common("companyinformation", "hs_lastmodifieddate"),
@@ -388,8 +441,9 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
         hs_property("industry", "Industry", "enumeration", "select", "companyinformation"),
         hs_property("city", "City", group="companyinformation"),
         hs_property("country", "Country/Region", group="companyinformation"),
-        hs_property("numberofemployees", "Number of Employees", "number", "number",
-                    "companyinformation"),
+        hs_property(
+            "numberofemployees", "Number of Employees", "number", "number", "companyinformation"
+        ),
     ]
     deals = [
         *common("dealinformation", "hs_lastmodifieddate"),

@@ -75,8 +75,10 @@ def _slug(text: str) -> str:
 
 def _seed_from_csv(path: Path) -> dict[str, Any]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in
-                csv.DictReader(handle)]
+        rows = [
+            {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            for row in csv.DictReader(handle)
+        ]
     accounts: dict[str, dict[str, Any]] = {}
     contacts = []
     for row in rows:
@@ -89,8 +91,9 @@ def _seed_from_csv(path: Path) -> dict[str, Any]:
     return {"accounts": list(accounts.values()), "contacts": contacts}
 
 
-def declare_sf_field(state: SandboxState, sobject: str, name: str,
-                     metadata: dict[str, Any]) -> None:
+def declare_sf_field(
+    state: SandboxState, sobject: str, name: str, metadata: dict[str, Any]
+) -> None:
     state.sf_schema[sobject][name] = custom_field_from_metadata(name, metadata)
     for record in state.sf_records[sobject].values():
         record.setdefault(name, None)
@@ -105,13 +108,21 @@ def declare_enrich_fields(state: SandboxState) -> None:
                     declare_sf_field(state, sobject, name, metadata)
         for object_type, props in ENRICH_HS_PROPERTIES.items():
             state.hs_groups[object_type].setdefault(
-                "enrich", {"name": "enrich", "label": "enrich", "displayOrder": -1,
-                           "archived": False},
+                "enrich",
+                {"name": "enrich", "label": "enrich", "displayOrder": -1, "archived": False},
             )
             for name, label, type_, field_type in props:
                 state.hs_properties[object_type].setdefault(
-                    name, hs_property(name, label, type_, field_type, "enrich",
-                                      unique=name in ENRICH_HS_UNIQUE, hubspot_defined=False),
+                    name,
+                    hs_property(
+                        name,
+                        label,
+                        type_,
+                        field_type,
+                        "enrich",
+                        unique=name in ENRICH_HS_UNIQUE,
+                        hubspot_defined=False,
+                    ),
                 )
 
 
@@ -125,28 +136,46 @@ def apply_seed(state: SandboxState, seed: dict[str, Any]) -> None:
         if seed.get("enrich_fields"):
             declare_enrich_fields(state)
         owners = seed.get("owners") or [
-            {"key": "admin", "first_name": "Sandbox", "last_name": "Admin",
-             "email": "admin@sandbox.example"}
+            {
+                "key": "admin",
+                "first_name": "Sandbox",
+                "last_name": "Admin",
+                "email": "admin@sandbox.example",
+            }
         ]
         sf_users: dict[str, str] = {}
         hs_owners: dict[str, str] = {}
         for n, owner in enumerate(owners):
             key = str(owner.get("key") or owner["email"])
-            user = state.sf_insert("User", {
-                "FirstName": owner.get("first_name"), "LastName": owner.get("last_name"),
-                "Email": owner["email"], "Username": owner["email"], "IsActive": True,
-                "Title": owner.get("title"),
-            })
+            user = state.sf_insert(
+                "User",
+                {
+                    "FirstName": owner.get("first_name"),
+                    "LastName": owner.get("last_name"),
+                    "Email": owner["email"],
+                    "Username": owner["email"],
+                    "IsActive": True,
+                    "Title": owner.get("title"),
+                },
+            )
             sf_users[key] = user["Id"]
             stamp = hs_format(state.now())
             owner_id = str(75_000_001 + n * 7)
             hs_owners[key] = owner_id
-            state.hs_owners.append({
-                "id": owner_id, "email": owner["email"], "firstName": owner.get("first_name"),
-                "lastName": owner.get("last_name"), "userId": 9_100_000 + n,
-                "createdAt": stamp, "updatedAt": stamp, "archived": False, "type": "PERSON",
-                "teams": [],
-            })
+            state.hs_owners.append(
+                {
+                    "id": owner_id,
+                    "email": owner["email"],
+                    "firstName": owner.get("first_name"),
+                    "lastName": owner.get("last_name"),
+                    "userId": 9_100_000 + n,
+                    "createdAt": stamp,
+                    "updatedAt": stamp,
+                    "archived": False,
+                    "type": "PERSON",
+                    "teams": [],
+                }
+            )
         default_owner = next(iter(sf_users))
 
         def sf_owner(item: dict[str, Any]) -> str:
@@ -162,45 +191,79 @@ def apply_seed(state: SandboxState, seed: dict[str, Any]) -> None:
             key = str(account.get("key") or _slug(account["name"]))
             account_names[key] = account["name"]
             domain = account.get("domain")
-            record = state.sf_insert("Account", {
-                "Name": account["name"], "Website": f"https://{domain}" if domain else None,
-                "Industry": account.get("industry"), "BillingCity": account.get("city"),
-                "BillingCountry": account.get("country"),
-                "NumberOfEmployees": account.get("employees"), "OwnerId": sf_owner(account),
-            }, _when(account.get("created_at")))
+            record = state.sf_insert(
+                "Account",
+                {
+                    "Name": account["name"],
+                    "Website": f"https://{domain}" if domain else None,
+                    "Industry": account.get("industry"),
+                    "BillingCity": account.get("city"),
+                    "BillingCountry": account.get("country"),
+                    "NumberOfEmployees": account.get("employees"),
+                    "OwnerId": sf_owner(account),
+                },
+                _when(account.get("created_at")),
+            )
             sf_accounts[key] = record["Id"]
-            company = state.hs_insert("companies", {
-                "name": account["name"], "domain": domain, "industry": account.get("industry"),
-                "city": account.get("city"), "country": account.get("country"),
-                "numberofemployees": _str(account.get("employees")),
-                "hubspot_owner_id": hs_owner(account),
-            }, _when(account.get("created_at")))
+            company = state.hs_insert(
+                "companies",
+                {
+                    "name": account["name"],
+                    "domain": domain,
+                    "industry": account.get("industry"),
+                    "city": account.get("city"),
+                    "country": account.get("country"),
+                    "numberofemployees": _str(account.get("employees")),
+                    "hubspot_owner_id": hs_owner(account),
+                },
+                _when(account.get("created_at")),
+            )
             hs_companies[key] = company["id"]
 
         for kind in ("contacts", "leads"):
             for person in seed.get(kind, []):
-                _seed_person(state, kind, person, sf_owner(person), hs_owner(person),
-                             sf_accounts, hs_companies, account_names)
+                _seed_person(
+                    state,
+                    kind,
+                    person,
+                    sf_owner(person),
+                    hs_owner(person),
+                    sf_accounts,
+                    hs_companies,
+                    account_names,
+                )
 
         for opp in seed.get("opportunities", []):
             account_key = str(opp.get("account") or "")
-            state.sf_insert("Opportunity", {
-                "Name": opp["name"], "AccountId": sf_accounts.get(account_key),
-                "StageName": opp.get("stage", "Prospecting"), "CloseDate": opp.get("close_date"),
-                "Amount": opp.get("amount"), "IsClosed": False, "OwnerId": sf_owner(opp),
-            })
-            deal = state.hs_insert("deals", {
-                "dealname": opp["name"], "amount": _str(opp.get("amount")),
-                "dealstage": _DEAL_STAGES.get(str(opp.get("stage", "")).lower(),
-                                              "appointmentscheduled"),
-                "pipeline": "default",
-                "closedate": f"{opp['close_date']}T00:00:00.000Z" if opp.get("close_date")
-                else None,
-                "hubspot_owner_id": hs_owner(opp),
-            })
+            state.sf_insert(
+                "Opportunity",
+                {
+                    "Name": opp["name"],
+                    "AccountId": sf_accounts.get(account_key),
+                    "StageName": opp.get("stage", "Prospecting"),
+                    "CloseDate": opp.get("close_date"),
+                    "Amount": opp.get("amount"),
+                    "IsClosed": False,
+                    "OwnerId": sf_owner(opp),
+                },
+            )
+            deal = state.hs_insert(
+                "deals",
+                {
+                    "dealname": opp["name"],
+                    "amount": _str(opp.get("amount")),
+                    "dealstage": _DEAL_STAGES.get(
+                        str(opp.get("stage", "")).lower(), "appointmentscheduled"
+                    ),
+                    "pipeline": "default",
+                    "closedate": f"{opp['close_date']}T00:00:00.000Z"
+                    if opp.get("close_date")
+                    else None,
+                    "hubspot_owner_id": hs_owner(opp),
+                },
+            )
             if account_key in hs_companies:
-                state.hs_associate("deals", deal["id"], "companies", hs_companies[account_key],
-                                   341)
+                state.hs_associate("deals", deal["id"], "companies", hs_companies[account_key], 341)
         state.dirty = True
 
 
@@ -209,43 +272,73 @@ def _str(value: Any) -> str | None:
 
 
 def _seed_person(
-    state: SandboxState, kind: str, person: dict[str, Any], sf_owner: str, hs_owner: str,
-    sf_accounts: dict[str, str], hs_companies: dict[str, str], account_names: dict[str, str],
+    state: SandboxState,
+    kind: str,
+    person: dict[str, Any],
+    sf_owner: str,
+    hs_owner: str,
+    sf_accounts: dict[str, str],
+    hs_companies: dict[str, str],
+    account_names: dict[str, str],
 ) -> None:
     created, modified = _when(person.get("created_at")), _when(person.get("modified_at"))
     account_key = str(person.get("account") or "")
     common = {
-        "FirstName": person.get("first_name"), "LastName": person.get("last_name"),
-        "Email": person.get("email"), "Title": person.get("title"),
-        "Phone": person.get("phone"), "OwnerId": sf_owner,
+        "FirstName": person.get("first_name"),
+        "LastName": person.get("last_name"),
+        "Email": person.get("email"),
+        "Title": person.get("title"),
+        "Phone": person.get("phone"),
+        "OwnerId": sf_owner,
         "LinkedIn_Url__c": person.get("linkedin_url"),
         "X_Handle__c": person.get("twitter_handle"),
     }
     if kind == "contacts":
-        record = state.sf_insert("Contact", {
-            **common, "AccountId": sf_accounts.get(account_key),
-            "MailingCity": person.get("city"), "MailingCountry": person.get("country"),
-        }, created)
+        record = state.sf_insert(
+            "Contact",
+            {
+                **common,
+                "AccountId": sf_accounts.get(account_key),
+                "MailingCity": person.get("city"),
+                "MailingCountry": person.get("country"),
+            },
+            created,
+        )
         company = account_names.get(account_key) or person.get("company")
     else:
         company = person.get("company") or account_names.get(account_key) or "Unknown"
-        record = state.sf_insert("Lead", {
-            **common, "Company": company, "City": person.get("city"),
-            "Country": person.get("country"),
-            "Status": person.get("status", "Open - Not Contacted"),
-            "LeadSource": person.get("source", "Social"),
-        }, created)
+        record = state.sf_insert(
+            "Lead",
+            {
+                **common,
+                "Company": company,
+                "City": person.get("city"),
+                "Country": person.get("country"),
+                "Status": person.get("status", "Open - Not Contacted"),
+                "LeadSource": person.get("source", "Social"),
+            },
+            created,
+        )
     if modified:
         record["LastModifiedDate"] = record["SystemModstamp"] = sf_format(modified)
-    contact = state.hs_insert("contacts", {
-        "firstname": person.get("first_name"), "lastname": person.get("last_name"),
-        "email": person.get("email"), "company": company, "jobtitle": person.get("title"),
-        "city": person.get("city"), "country": person.get("country"),
-        "phone": person.get("phone"), "hubspot_owner_id": hs_owner,
-        "linkedin_url": person.get("linkedin_url"),
-        "twitterhandle": person.get("twitter_handle"),
-        "lifecyclestage": "lead" if kind == "leads" else "salesqualifiedlead",
-    }, created)
+    contact = state.hs_insert(
+        "contacts",
+        {
+            "firstname": person.get("first_name"),
+            "lastname": person.get("last_name"),
+            "email": person.get("email"),
+            "company": company,
+            "jobtitle": person.get("title"),
+            "city": person.get("city"),
+            "country": person.get("country"),
+            "phone": person.get("phone"),
+            "hubspot_owner_id": hs_owner,
+            "linkedin_url": person.get("linkedin_url"),
+            "twitterhandle": person.get("twitter_handle"),
+            "lifecyclestage": "lead" if kind == "leads" else "salesqualifiedlead",
+        },
+        created,
+    )
     if modified:
         contact["properties"]["lastmodifieddate"] = contact["updatedAt"] = hs_format(modified)
     if kind == "contacts" and account_key in hs_companies:

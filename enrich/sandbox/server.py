@@ -70,9 +70,14 @@ class _Listener:
                 else HsError(500, "INTERNAL_ERROR", "internal error in the sandbox").response()
             )
         template = route.template if route else "<unmatched>"
-        self.sandbox.state.log.record(self.api.side, request.method, template,
-                                      response.status_code, path,
-                                      request.query_string.decode("latin-1"))
+        self.sandbox.state.log.record(
+            self.api.side,
+            request.method,
+            template,
+            response.status_code,
+            path,
+            request.query_string.decode("latin-1"),
+        )
         return response(environ, start_response)
 
 
@@ -109,8 +114,7 @@ class Sandbox:
         self.refresh_token = f"5Aep861{secrets.token_urlsafe(40)}"
         self.save_interval = save_interval
         self.state = SandboxState()
-        self.faults = {side: FaultInjector(deepcopy(faults) if faults else None)
-                       for side in SIDES}
+        self.faults = {side: FaultInjector(deepcopy(faults) if faults else None) for side in SIDES}
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -152,8 +156,10 @@ class Sandbox:
                 self.session_id = new_session_id()
             if "hubspot" in self._sides(side):
                 self.access_token = f"pat-na1-{uuid.uuid4()}"
-            self.state.credentials = {"session_id": self.session_id,
-                                      "access_token": self.access_token}
+            self.state.credentials = {
+                "session_id": self.session_id,
+                "access_token": self.access_token,
+            }
 
     def revoke_refresh_token(self) -> None:
         """The connected app's refresh token stops working (400 invalid_grant)."""
@@ -168,25 +174,40 @@ class Sandbox:
             self.state.load_json(data)
             # Same credentials as last time, so a running enrich keeps working after a restart.
             credentials = data.get("credentials", {})
-            self.session_id = self._given_session or credentials.get("session_id",
-                                                                     self.session_id)
-            self.access_token = self._given_token or credentials.get("access_token",
-                                                                     self.access_token)
+            self.session_id = self._given_session or credentials.get("session_id", self.session_id)
+            self.access_token = self._given_token or credentials.get(
+                "access_token", self.access_token
+            )
         else:
             apply_seed(self.state, load_seed(self.seed))
-        self.state.credentials = {"session_id": self.session_id,
-                                  "access_token": self.access_token}
+        self.state.credentials = {"session_id": self.session_id, "access_token": self.access_token}
         ca = self._certificate_authority()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(self.host, "localhost").configure_cert(context)
-        self.sf_api = SalesforceApi(self.state, self.faults["salesforce"], self.limits,
-                                    self.session_id, self.refresh_token, self.client_id)
-        self.hs_api = HubSpotApi(self.state, self.faults["hubspot"], self.limits,
-                                 self.access_token)
-        sf = make_server(self.host, self._sf_port, _Listener(self, self.sf_api), threaded=True,
-                         request_handler=_QuietHandler, ssl_context=context)
-        hs = make_server(self.host, self._hs_port, _Listener(self, self.hs_api), threaded=True,
-                         request_handler=_QuietHandler)
+        self.sf_api = SalesforceApi(
+            self.state,
+            self.faults["salesforce"],
+            self.limits,
+            self.session_id,
+            self.refresh_token,
+            self.client_id,
+        )
+        self.hs_api = HubSpotApi(self.state, self.faults["hubspot"], self.limits, self.access_token)
+        sf = make_server(
+            self.host,
+            self._sf_port,
+            _Listener(self, self.sf_api),
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=context,
+        )
+        hs = make_server(
+            self.host,
+            self._hs_port,
+            _Listener(self, self.hs_api),
+            threaded=True,
+            request_handler=_QuietHandler,
+        )
         self.salesforce_url = f"https://{self.host}:{sf.server_port}"
         self.hubspot_url = f"http://{self.host}:{hs.server_port}"
         return sf, hs
@@ -218,8 +239,12 @@ class Sandbox:
         self._stop.clear()
         self._servers = list(self._build())
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                      name=f"sandbox-{server.server_port}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name=f"sandbox-{server.server_port}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
         if self.state_path:
@@ -331,12 +356,16 @@ class Sandbox:
             record = self.state.sf_find(sobject, record_id)
             return deepcopy(record) if record else None
 
-    def sf_records(self, sobject: str, include_deleted: bool = False,
-                   **equals: Any) -> list[dict[str, Any]]:
+    def sf_records(
+        self, sobject: str, include_deleted: bool = False, **equals: Any
+    ) -> list[dict[str, Any]]:
         """Copies of the records whose fields equal `equals` (text compared case-insensitively)."""
         with self.state.lock:
-            return [deepcopy(r) for r in self.state.sf_records[sobject].values()
-                    if (include_deleted or not r["IsDeleted"]) and _equal(r, equals)]
+            return [
+                deepcopy(r)
+                for r in self.state.sf_records[sobject].values()
+                if (include_deleted or not r["IsDeleted"]) and _equal(r, equals)
+            ]
 
     def sf_merge(self, sobject: str, master_id: str, merged_id: str) -> None:
         """What a Salesforce merge (SOAP `merge()`, Apex `Database.merge`; REST has none) leaves
@@ -359,38 +388,54 @@ class Sandbox:
             record = self.state.hs_objects[object_type].get(object_id)
             return deepcopy(record) if record else None
 
-    def hs_objects(self, object_type: str, include_archived: bool = False,
-                   **equals: Any) -> list[dict[str, Any]]:
+    def hs_objects(
+        self, object_type: str, include_archived: bool = False, **equals: Any
+    ) -> list[dict[str, Any]]:
         with self.state.lock:
-            return [deepcopy(r) for r in self.state.hs_objects[object_type].values()
-                    if (include_archived or not r["archived"]) and _equal(r["properties"], equals)]
+            return [
+                deepcopy(r)
+                for r in self.state.hs_objects[object_type].values()
+                if (include_archived or not r["archived"]) and _equal(r["properties"], equals)
+            ]
 
-    def hs_associations(self, from_type: str, from_id: str,
-                        to_type: str | None = None) -> list[tuple[str, str, int]]:
+    def hs_associations(
+        self, from_type: str, from_id: str, to_type: str | None = None
+    ) -> list[tuple[str, str, int]]:
         """(to_type, to_id, type_id) for the edges leaving one HubSpot object."""
         with self.state.lock:
-            return sorted((t, tid, type_id) for f, fid, t, tid, type_id in
-                          self.state.hs_associations
-                          if f == from_type and fid == from_id and to_type in (None, t))
+            return sorted(
+                (t, tid, type_id)
+                for f, fid, t, tid, type_id in self.state.hs_associations
+                if f == from_type and fid == from_id and to_type in (None, t)
+            )
 
     def contact(self, email: str, crm: str = "salesforce") -> dict[str, Any] | None:
         """The live contact with this email in one CRM (Salesforce record or HubSpot object)."""
-        found = (self.sf_records("Contact", Email=email) if crm == "salesforce"
-                 else self.hs_objects("contacts", email=email))
+        found = (
+            self.sf_records("Contact", Email=email)
+            if crm == "salesforce"
+            else self.hs_objects("contacts", email=email)
+        )
         return found[0] if found else None
 
     def env(self, crm: str) -> dict[str, str]:
         """Environment variables that point enrich at this sandbox."""
         common = {"CRM": crm}
         if crm == "salesforce":
-            return {**common, "SALESFORCE_INSTANCE_URL": self.salesforce_url,
-                    "SALESFORCE_SESSION_ID": self.session_id,
-                    "SALESFORCE_CA_BUNDLE": str(self.ca_path),
-                    "SALESFORCE_LOGIN_URL": self.salesforce_url,
-                    "SALESFORCE_CLIENT_ID": self.client_id,
-                    "SALESFORCE_REFRESH_TOKEN": self.refresh_token}
-        return {**common, "HUBSPOT_ACCESS_TOKEN": self.access_token,
-                "HUBSPOT_BASE_URL": self.hubspot_url}
+            return {
+                **common,
+                "SALESFORCE_INSTANCE_URL": self.salesforce_url,
+                "SALESFORCE_SESSION_ID": self.session_id,
+                "SALESFORCE_CA_BUNDLE": str(self.ca_path),
+                "SALESFORCE_LOGIN_URL": self.salesforce_url,
+                "SALESFORCE_CLIENT_ID": self.client_id,
+                "SALESFORCE_REFRESH_TOKEN": self.refresh_token,
+            }
+        return {
+            **common,
+            "HUBSPOT_ACCESS_TOKEN": self.access_token,
+            "HUBSPOT_BASE_URL": self.hubspot_url,
+        }
 
     # ------------------------------------------------------------------ control endpoints
     def _control(self, request: Request, path: str, side: str) -> Response:
@@ -434,9 +479,14 @@ class Sandbox:
                 return json_response(self.state.dump())
         except (ValueError, TypeError, BadJson) as exc:
             return json_response({"error": str(exc)}, 400)
-        return json_response({"error": f"unknown control endpoint {method} {path}; try GET "
-                              "/_sandbox/log, /_sandbox/state, /_sandbox/faults, "
-                              "/_sandbox/limits"}, 404)
+        return json_response(
+            {
+                "error": f"unknown control endpoint {method} {path}; try GET "
+                "/_sandbox/log, /_sandbox/state, /_sandbox/faults, "
+                "/_sandbox/limits"
+            },
+            404,
+        )
 
 
 def _equal(values: dict[str, Any], wanted: dict[str, Any]) -> bool:

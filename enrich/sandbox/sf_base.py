@@ -62,8 +62,7 @@ class SfError(Exception):
 
 
 def sf_error(status: int, code: str, message: str, fields: list[str] | None = None) -> Response:
-    return json_response([{"message": message, "errorCode": code, "fields": fields or []}],
-                         status)
+    return json_response([{"message": message, "errorCode": code, "fields": fields or []}], status)
 
 
 def _err(code: str, message: str, fields: list[str] | None = None) -> dict[str, Any]:
@@ -77,8 +76,15 @@ class SalesforceBase:
 
     side = "salesforce"
 
-    def __init__(self, state: SandboxState, faults: FaultInjector, limits: Limits,
-                 session_id: str, refresh_token: str = "", client_id: str = "") -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        faults: FaultInjector,
+        limits: Limits,
+        session_id: str,
+        refresh_token: str = "",
+        client_id: str = "",
+    ) -> None:
         self.state, self.faults, self.limits = state, faults, limits
         self.session_id = session_id
         # OAuth 2.0 refresh token flow (connected app): a refresh token buys a new session id.
@@ -92,19 +98,22 @@ class SalesforceBase:
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if kind == "429":
             faults = self.faults.faults
-            response = sf_error(faults.sf_throttle_status, "REQUEST_LIMIT_EXCEEDED",
-                                "TotalRequests Limit exceeded.")
+            response = sf_error(
+                faults.sf_throttle_status, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
+            )
             if faults.sf_throttle_status == 429:
                 response.headers["Retry-After"] = str(faults.retry_after_s)
             return response
-        return sf_error(503, "SERVER_UNAVAILABLE",
-                        "Server temporarily unavailable, please retry your request.")
+        return sf_error(
+            503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry your request."
+        )
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         return scheme.lower() in ("bearer", "oauth") and secrets.compare_digest(
-            token.strip().encode(), self.session_id.encode())
+            token.strip().encode(), self.session_id.encode()
+        )
 
     def handle(self, route: Route | None, call: Call, path_known: bool) -> Response:
         """Faults, then the session, then the daily allocation, then the endpoint."""
@@ -122,7 +131,8 @@ class SalesforceBase:
         else:
             response = self._dispatch(route, call, path_known)
         response.headers["Sforce-Limit-Info"] = (
-            f"api-usage={self.state.sf_api_used}/{self.limits.sf_daily}")
+            f"api-usage={self.state.sf_api_used}/{self.limits.sf_daily}"
+        )
         if kind == "late":
             self.faults.answer_late()
         return response
@@ -130,13 +140,19 @@ class SalesforceBase:
     def _dispatch(self, route: Route | None, call: Call, path_known: bool) -> Response:
         with self.state.lock:
             if self.state.sf_api_used >= self.limits.sf_daily:
-                return sf_error(403, "REQUEST_LIMIT_EXCEEDED",
-                                f"TotalRequests Limit exceeded. ({self.limits.sf_daily} per day)")
+                return sf_error(
+                    403,
+                    "REQUEST_LIMIT_EXCEEDED",
+                    f"TotalRequests Limit exceeded. ({self.limits.sf_daily} per day)",
+                )
             self.state.sf_api_used += 1
             if route is None:
                 if path_known:
-                    return sf_error(405, "METHOD_NOT_ALLOWED",
-                                    f"HTTP Method '{call.request.method}' not allowed.")
+                    return sf_error(
+                        405,
+                        "METHOD_NOT_ALLOWED",
+                        f"HTTP Method '{call.request.method}' not allowed.",
+                    )
                 return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
             try:
                 return route.handler(call)
@@ -148,40 +164,64 @@ class SalesforceBase:
                 return sf_error(400, "JSON_PARSER_ERROR", str(exc))
             except (TypeError, ValueError, AttributeError, KeyError) as exc:
                 # JSON of the wrong shape (a list where an object belongs...): the client's fault.
-                return sf_error(400, "JSON_PARSER_ERROR", f"Invalid request: {exc!r} does not "
-                                "match the expected request shape")
+                return sf_error(
+                    400,
+                    "JSON_PARSER_ERROR",
+                    f"Invalid request: {exc!r} does not match the expected request shape",
+                )
 
     def oauth_token(self, call: Call) -> Response:
         """POST /services/oauth2/token, grant_type=refresh_token: a fresh session id, or 400
         invalid_grant (as Salesforce answers) when the refresh token or client is wrong."""
         form = call.request.form
         if form.get("grant_type") != "refresh_token":
-            return json_response({"error": "unsupported_grant_type",
-                                  "error_description": "grant type not supported"}, 400)
-        if not (self.refresh_token and secrets.compare_digest(
-                form.get("refresh_token", "").encode(), self.refresh_token.encode())):
-            return json_response({"error": "invalid_grant",
-                                  "error_description": "expired access/refresh token"}, 400)
+            return json_response(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant type not supported",
+                },
+                400,
+            )
+        if not (
+            self.refresh_token
+            and secrets.compare_digest(
+                form.get("refresh_token", "").encode(), self.refresh_token.encode()
+            )
+        ):
+            return json_response(
+                {"error": "invalid_grant", "error_description": "expired access/refresh token"}, 400
+            )
         if form.get("client_id") != self.client_id:
-            return json_response({"error": "invalid_client_id",
-                                  "error_description": "client identifier invalid"}, 400)
+            return json_response(
+                {"error": "invalid_client_id", "error_description": "client identifier invalid"},
+                400,
+            )
         with self.state.lock:
             self.session_id = new_session_id()
             self.state.credentials["session_id"] = self.session_id
             self.state.dirty = True
         host = call.request.host
-        return json_response({
-            "access_token": self.session_id, "instance_url": f"https://{host}",
-            "id": f"https://{host}/id/00D000000000001AAA/005000000000001AAA",
-            "token_type": "Bearer", "issued_at": str(int(time.time() * 1000)),
-            "signature": secrets.token_urlsafe(32), "scope": "api refresh_token"})
+        return json_response(
+            {
+                "access_token": self.session_id,
+                "instance_url": f"https://{host}",
+                "id": f"https://{host}/id/00D000000000001AAA/005000000000001AAA",
+                "token_type": "Bearer",
+                "issued_at": str(int(time.time() * 1000)),
+                "signature": secrets.token_urlsafe(32),
+                "scope": "api refresh_token",
+            }
+        )
 
     # ------------------------------------------------------------------ helpers
     def sobject(self, name: str) -> str:
         found = self.state.sf_object_name(name)
         if not found:
-            raise SfError(404, "NOT_FOUND", f"The requested resource does not exist "
-                          f"(sObject type '{name}' is not supported)")
+            raise SfError(
+                404,
+                "NOT_FOUND",
+                f"The requested resource does not exist (sObject type '{name}' is not supported)",
+            )
         return found
 
     def url(self, sobject: str, record_id: str) -> str:
@@ -192,8 +232,11 @@ class SalesforceBase:
 
     def find_live(self, sobject: str, record_id: str) -> dict[str, Any]:
         if len(record_id) not in (15, 18) or not record_id.isalnum():
-            raise SfError(404, "NOT_FOUND", "Provided external ID field does not exist or is "
-                          f"not accessible: {record_id}")
+            raise SfError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {record_id}",
+            )
         record = self.state.sf_find(sobject, record_id)
         if record is None:
             raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -201,23 +244,27 @@ class SalesforceBase:
             raise SfError(404, "ENTITY_IS_DELETED", "entity is deleted")
         return record
 
-    def project(self, sobject: str, record: dict[str, Any],
-                fields: list[str] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"attributes": {"type": sobject,
-                                              "url": self.url(sobject, record["Id"])}}
+    def project(
+        self, sobject: str, record: dict[str, Any], fields: list[str] | None = None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "attributes": {"type": sobject, "url": self.url(sobject, record["Id"])}
+        }
         names = fields or list(self.state.sf_schema[sobject])
         for name in names:
             self._project_path(sobject, record, name, out)
         return out
 
-    def _project_path(self, sobject: str, record: dict[str, Any], path: str,
-                      out: dict[str, Any]) -> None:
+    def _project_path(
+        self, sobject: str, record: dict[str, Any], path: str, out: dict[str, Any]
+    ) -> None:
         head, _, rest = path.partition(".")
         if not rest:
             fld = self.state.sf_field(sobject, head)
             if fld is None:
-                raise SfError(400, "INVALID_FIELD", f"No such column '{head}' on entity "
-                              f"'{sobject}'.")
+                raise SfError(
+                    400, "INVALID_FIELD", f"No such column '{head}' on entity '{sobject}'."
+                )
             out[fld.name] = record.get(fld.name)
             return
         ref, parent_type = self._relationship(sobject, head)
@@ -228,8 +275,9 @@ class SalesforceBase:
             return
         holder = out.get(ref.relationshipName or head)
         if not isinstance(holder, dict):
-            holder = {"attributes": {"type": parent_type, "url": self.url(parent_type,
-                                                                             parent["Id"])}}
+            holder = {
+                "attributes": {"type": parent_type, "url": self.url(parent_type, parent["Id"])}
+            }
             out[ref.relationshipName or head] = holder
         self._project_path(parent_type, parent, rest, holder)
 
@@ -237,17 +285,22 @@ class SalesforceBase:
         for fld in self.state.sf_schema[sobject].values():
             if fld.relationshipName and fld.relationshipName.lower() == name.lower():
                 return fld, fld.referenceTo[0]
-        raise SfError(400, "INVALID_FIELD", f"Didn't understand relationship '{name}' in field "
-                      f"path. If you are attempting to use a custom relationship, be sure to "
-                      "append the '__r' after the custom relationship name.")
+        raise SfError(
+            400,
+            "INVALID_FIELD",
+            f"Didn't understand relationship '{name}' in field "
+            f"path. If you are attempting to use a custom relationship, be sure to "
+            "append the '__r' after the custom relationship name.",
+        )
 
     def field_value(self, sobject: str, record: dict[str, Any], path: str) -> tuple[Any, str]:
         head, _, rest = path.partition(".")
         if not rest:
             fld = self.state.sf_field(sobject, head)
             if fld is None:
-                raise SfError(400, "INVALID_FIELD", f"No such column '{head}' on entity "
-                              f"'{sobject}'.")
+                raise SfError(
+                    400, "INVALID_FIELD", f"No such column '{head}' on entity '{sobject}'."
+                )
             return record.get(fld.name), fld.type
         ref, parent_type = self._relationship(sobject, head)
         parent_id = record.get(ref.name)
@@ -258,8 +311,13 @@ class SalesforceBase:
         return self.field_value(parent_type, parent, rest)
 
     # ------------------------------------------------------------------ validation
-    def validate(self, sobject: str, values: dict[str, Any], record: dict[str, Any] | None,
-                 allow: tuple[str, ...] = ()) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def validate(
+        self,
+        sobject: str,
+        values: dict[str, Any],
+        record: dict[str, Any] | None,
+        allow: tuple[str, ...] = (),
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Check a write against the declared schema; (clean values, per-record errors)."""
         creating = record is None
         clean: dict[str, Any] = {}
@@ -269,15 +327,20 @@ class SalesforceBase:
                 continue
             fld = self.state.sf_field(sobject, key)
             if fld is None:
-                errors.append(_err("INVALID_FIELD",
-                                   f"No such column '{key}' on sobject of type {sobject}"))
+                errors.append(
+                    _err("INVALID_FIELD", f"No such column '{key}' on sobject of type {sobject}")
+                )
                 continue
             if (creating and not fld.createable) or (not creating and not fld.updateable):
-                errors.append(_err(
-                    "INVALID_FIELD_FOR_INSERT_UPDATE",
-                    f"Unable to create/update fields: {fld.name}. Please check the security "
-                    "settings of this field and verify that it is read/write for your profile "
-                    "or permission set.", [fld.name]))
+                errors.append(
+                    _err(
+                        "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        f"Unable to create/update fields: {fld.name}. Please check the security "
+                        "settings of this field and verify that it is read/write for your profile "
+                        "or permission set.",
+                        [fld.name],
+                    )
+                )
                 continue
             try:
                 clean[fld.name] = self.coerce(fld, value)
@@ -286,21 +349,36 @@ class SalesforceBase:
         if errors:
             return clean, errors
         merged = {**(record or {}), **clean}
-        missing = [f.name for f in self.state.sf_schema[sobject].values()
-                   if f.required and merged.get(f.name) in (None, "")
-                   and (creating or f.name in clean)]
+        missing = [
+            f.name
+            for f in self.state.sf_schema[sobject].values()
+            if f.required and merged.get(f.name) in (None, "") and (creating or f.name in clean)
+        ]
         if missing:
-            errors.append(_err("REQUIRED_FIELD_MISSING",
-                               f"Required fields are missing: [{', '.join(missing)}]", missing))
+            errors.append(
+                _err(
+                    "REQUIRED_FIELD_MISSING",
+                    f"Required fields are missing: [{', '.join(missing)}]",
+                    missing,
+                )
+            )
         for name, value in clean.items():
             fld = self.state.sf_schema[sobject][name]
             if fld.unique and value is not None:
                 for other in self.live(sobject):
-                    if (other is not record and other.get(name) is not None
-                            and str(other[name]).lower() == str(value).lower()):
-                        errors.append(_err(
-                            "DUPLICATE_VALUE", f"duplicate value found: {name} duplicates "
-                            f"value on record with id: {other['Id']}", [name]))
+                    if (
+                        other is not record
+                        and other.get(name) is not None
+                        and str(other[name]).lower() == str(value).lower()
+                    ):
+                        errors.append(
+                            _err(
+                                "DUPLICATE_VALUE",
+                                f"duplicate value found: {name} duplicates "
+                                f"value on record with id: {other['Id']}",
+                                [name],
+                            )
+                        )
                         break
         return clean, errors
 
@@ -310,9 +388,14 @@ class SalesforceBase:
         kind = fld.type
 
         def bad(expected: str) -> SfError:
-            return SfError(400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of {expected} "
-                           f"from {type(value).__name__} value {value!r} or request may be "
-                           "missing a required field", [fld.name])
+            return SfError(
+                400,
+                "JSON_PARSER_ERROR",
+                f"Cannot deserialize instance of {expected} "
+                f"from {type(value).__name__} value {value!r} or request may be "
+                "missing a required field",
+                [fld.name],
+            )
 
         if kind in _NUMERIC:
             if isinstance(value, bool):
@@ -346,25 +429,38 @@ class SalesforceBase:
             raise bad("string")
         text = str(value).lower() if isinstance(value, bool) else str(value)
         if kind in _TEXT and fld.length and len(text) > fld.length:
-            raise SfError(400, "STRING_TOO_LONG", f"{fld.label or fld.name}: data value too "
-                          f"large: {text[:40]}... (max length={fld.length})", [fld.name])
+            raise SfError(
+                400,
+                "STRING_TOO_LONG",
+                f"{fld.label or fld.name}: data value too "
+                f"large: {text[:40]}... (max length={fld.length})",
+                [fld.name],
+            )
         return text
 
     def reference(self, fld: SFField, value: Any) -> str:
         text = str(value)
         target = SF_PREFIX_TO_OBJECT.get(text[:3])
         if len(text) not in (15, 18) or not text.isalnum() or target not in fld.referenceTo:
-            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION",
-                          f"field integrity exception: {fld.name} (id value of incorrect type: "
-                          f"{text})", [fld.name])
+            raise SfError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                f"field integrity exception: {fld.name} (id value of incorrect type: {text})",
+                [fld.name],
+            )
         record = self.state.sf_find(target, text)
         if record is None or record["IsDeleted"]:
-            raise SfError(400, "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id "
-                          f"({fld.name}: {text})", [fld.name])
+            raise SfError(
+                400,
+                "INVALID_CROSS_REFERENCE_KEY",
+                f"invalid cross reference id ({fld.name}: {text})",
+                [fld.name],
+            )
         return str(record["Id"])
 
-    def apply(self, sobject: str, record: dict[str, Any] | None,
-              clean: dict[str, Any]) -> dict[str, Any]:
+    def apply(
+        self, sobject: str, record: dict[str, Any] | None, clean: dict[str, Any]
+    ) -> dict[str, Any]:
         if record is None:
             return self.state.sf_insert(sobject, clean)
         record.update(clean)
@@ -382,23 +478,42 @@ class SalesforceBase:
     # ------------------------------------------------------------------ metadata
     def limits_(self, call: Call) -> Response:
         used = self.state.sf_api_used
-        return json_response({
-            "DailyApiRequests": {"Max": self.limits.sf_daily,
-                                 "Remaining": max(0, self.limits.sf_daily - used)},
-            "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
-            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
-            "DataStorageMB": {"Max": 1024, "Remaining": 1000},
-        })
+        return json_response(
+            {
+                "DailyApiRequests": {
+                    "Max": self.limits.sf_daily,
+                    "Remaining": max(0, self.limits.sf_daily - used),
+                },
+                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+                "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+                "DataStorageMB": {"Max": 1024, "Remaining": 1000},
+            }
+        )
 
     def describe_global(self, call: Call) -> Response:
-        return json_response({"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION, "sobjects": [
-            self._object_summary(name) for name in self.state.sf_schema]})
+        return json_response(
+            {
+                "encoding": "UTF-8",
+                "maxBatchSize": MAX_COLLECTION,
+                "sobjects": [self._object_summary(name) for name in self.state.sf_schema],
+            }
+        )
 
     def _object_summary(self, name: str) -> dict[str, Any]:
-        return {"name": name, "label": name, "keyPrefix": SF_PREFIXES[name], "custom": False,
-                "queryable": True, "createable": True, "updateable": True, "deletable": True,
-                "urls": {"sobject": f"{SF_DATA}/sobjects/{name}",
-                         "describe": f"{SF_DATA}/sobjects/{name}/describe"}}
+        return {
+            "name": name,
+            "label": name,
+            "keyPrefix": SF_PREFIXES[name],
+            "custom": False,
+            "queryable": True,
+            "createable": True,
+            "updateable": True,
+            "deletable": True,
+            "urls": {
+                "sobject": f"{SF_DATA}/sobjects/{name}",
+                "describe": f"{SF_DATA}/sobjects/{name}/describe",
+            },
+        }
 
     def sobject_info(self, call: Call) -> Response:
         sobject = self.sobject(call.params["sobject"])
@@ -406,8 +521,12 @@ class SalesforceBase:
 
     def describe(self, call: Call) -> Response:
         sobject = self.sobject(call.params["sobject"])
-        return json_response({**self._object_summary(sobject), "fields": [
-            f.describe() for f in self.state.sf_schema[sobject].values()]})
+        return json_response(
+            {
+                **self._object_summary(sobject),
+                "fields": [f.describe() for f in self.state.sf_schema[sobject].values()],
+            }
+        )
 
     def tooling_create_field(self, call: Call) -> Response:
         body = self.body(call)
@@ -416,19 +535,37 @@ class SalesforceBase:
         sobject_name, _, field_name = full_name.partition(".")
         sobject = self.state.sf_object_name(sobject_name)
         if not sobject or not field_name:
-            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", f"FullName must be Object.Field__c "
-                          f"on an existing object, got {full_name!r}", ["FullName"])
+            raise SfError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                f"FullName must be Object.Field__c on an existing object, got {full_name!r}",
+                ["FullName"],
+            )
         if not field_name.endswith("__c") or not field_name[:-3].replace("_", "").isalnum():
-            raise SfError(400, "INVALID_FIELD", f"Custom field names must end in __c and use "
-                          f"letters, digits and underscores: {field_name!r}", ["FullName"])
+            raise SfError(
+                400,
+                "INVALID_FIELD",
+                f"Custom field names must end in __c and use "
+                f"letters, digits and underscores: {field_name!r}",
+                ["FullName"],
+            )
         if not isinstance(metadata, dict) or metadata.get("type") not in TOOLING_TYPES:
-            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "Metadata.type must be one of "
-                          f"{', '.join(TOOLING_TYPES)}", ["Metadata"])
+            raise SfError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                f"Metadata.type must be one of {', '.join(TOOLING_TYPES)}",
+                ["Metadata"],
+            )
         if self.state.sf_field(sobject, field_name):
-            raise SfError(400, "DUPLICATE_DEVELOPER_NAME", f"This field name is already in use "
-                          f"on {sobject}: {field_name}", ["FullName"])
+            raise SfError(
+                400,
+                "DUPLICATE_DEVELOPER_NAME",
+                f"This field name is already in use on {sobject}: {field_name}",
+                ["FullName"],
+            )
         declare_sf_field(self.state, sobject, field_name, metadata)
         self.state.dirty = True
         field_id = self.state.new_sf_id_with_prefix("00N")
-        return json_response({"id": field_id, "success": True, "errors": [], "warnings": [],
-                              "infos": []}, 201)
+        return json_response(
+            {"id": field_id, "success": True, "errors": [], "warnings": [], "infos": []}, 201
+        )

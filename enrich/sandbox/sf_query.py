@@ -28,20 +28,25 @@ class QueryRoutes(SalesforceBase):
         parsed = soql.parse(text)
         sobject = self.state.sf_object_name(parsed.sobject)
         if sobject is None:
-            raise SfError(400, "INVALID_TYPE", f"sObject type '{parsed.sobject}' is not "
-                          "supported. If you are attempting to use a custom object, be sure to "
-                          "append the '__c' after the entity name.")
+            raise SfError(
+                400,
+                "INVALID_TYPE",
+                f"sObject type '{parsed.sobject}' is not "
+                "supported. If you are attempting to use a custom object, be sure to "
+                "append the '__c' after the entity name.",
+            )
         empty_record: dict[str, Any] = {}
         for name in parsed.referenced_fields():
             self.field_value(sobject, empty_record, name)  # unknown fields fail up front
         self._check_literals(sobject, parsed.where)
-        pool = (self.state.sf_records[sobject].values() if include_deleted
-                else self.live(sobject))
+        pool = self.state.sf_records[sobject].values() if include_deleted else self.live(sobject)
+
         def getter(record: dict[str, Any]) -> soql.Getter:
             return lambda path: self.field_value(sobject, record, path)
 
         rows = [r for r in pool if soql.matches(parsed.where, getter(r))]
         for name, desc, nulls_last in reversed(parsed.order):
+
             def key(r: dict[str, Any], name: str = name) -> Any:
                 value, field_type = self.field_value(sobject, r, name)
                 return soql.comparable(value, field_type)
@@ -49,14 +54,15 @@ class QueryRoutes(SalesforceBase):
             present = sorted((r for r in rows if key(r) is not None), key=key, reverse=desc)
             absent = [r for r in rows if key(r) is None]
             rows = present + absent if nulls_last else absent + present
-        rows = rows[parsed.offset:]
+        rows = rows[parsed.offset :]
         if parsed.limit is not None:
-            rows = rows[:parsed.limit]
+            rows = rows[: parsed.limit]
         if parsed.count:
             return json_response({"totalSize": len(rows), "done": True, "records": []})
         records = [self.project(sobject, r, parsed.fields) for r in rows]
-        return self._page(records, self._batch_size(call.request),
-                          "queryAll" if include_deleted else "query", 0)
+        return self._page(
+            records, self._batch_size(call.request), "queryAll" if include_deleted else "query", 0
+        )
 
     def _check_literals(self, sobject: str, node: Any) -> None:
         if isinstance(node, soql.BoolOp):
@@ -78,11 +84,15 @@ class QueryRoutes(SalesforceBase):
                 return min(2000, max(200, int(value)))
         return 2000
 
-    def _page(self, records: list[dict[str, Any]], size: int, endpoint: str,
-              start: int) -> Response:
+    def _page(
+        self, records: list[dict[str, Any]], size: int, endpoint: str, start: int
+    ) -> Response:
         end = start + size
-        body: dict[str, Any] = {"totalSize": len(records), "done": end >= len(records),
-                                "records": records[start:end]}
+        body: dict[str, Any] = {
+            "totalSize": len(records),
+            "done": end >= len(records),
+            "records": records[start:end],
+        }
         if end < len(records):
             locator = self._locator()
             self.cursors[locator] = (endpoint, records, size)

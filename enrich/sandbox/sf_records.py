@@ -59,23 +59,38 @@ class RecordRoutes(SalesforceBase):
 
     @staticmethod
     def _errors_response(errors: list[dict[str, Any]]) -> Response:
-        return json_response([{"message": e["message"], "errorCode": e["statusCode"],
-                               "fields": e["fields"]} for e in errors], 400)
+        return json_response(
+            [
+                {"message": e["message"], "errorCode": e["statusCode"], "fields": e["fields"]}
+                for e in errors
+            ],
+            400,
+        )
 
     def _external_field(self, sobject: str, name: str) -> SFField:
         fld = self.state.sf_field(sobject, name)
         if fld is None:
-            raise SfError(404, "NOT_FOUND", "Provided external ID field does not exist or is "
-                          f"not accessible: {name}")
+            raise SfError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {name}",
+            )
         if not (fld.externalId or fld.idLookup):
-            raise SfError(400, "INVALID_FIELD", f"Field {fld.name} is not an External ID or "
-                          "idLookup field", [fld.name])
+            raise SfError(
+                400,
+                "INVALID_FIELD",
+                f"Field {fld.name} is not an External ID or idLookup field",
+                [fld.name],
+            )
         return fld
 
     def _by_external(self, sobject: str, fld: SFField, value: str) -> list[dict[str, Any]]:
         wanted = value.lower()
-        return [r for r in self.live(sobject)
-                if r.get(fld.name) is not None and str(r[fld.name]).lower() == wanted]
+        return [
+            r
+            for r in self.live(sobject)
+            if r.get(fld.name) is not None and str(r[fld.name]).lower() == wanted
+        ]
 
     def get_by_external_id(self, call: Call) -> Response:
         sobject = self.sobject(call.params["sobject"])
@@ -102,8 +117,9 @@ class RecordRoutes(SalesforceBase):
             return self._errors_response(result["errors"])
         return json_response(result, status)
 
-    def _upsert_one(self, sobject: str, fld: SFField, value: str,
-                    body: dict[str, Any]) -> tuple[Any, int]:
+    def _upsert_one(
+        self, sobject: str, fld: SFField, value: str, body: dict[str, Any]
+    ) -> tuple[Any, int]:
         found = self._by_external(sobject, fld, value)
         if len(found) > 1:
             return [self.url(sobject, r["Id"]) for r in found], 300
@@ -114,11 +130,12 @@ class RecordRoutes(SalesforceBase):
         else:
             clean, errors = self.validate(sobject, extra, record)
         if errors:
-            return {"id": None, "success": False, "errors": errors,
-                    "created": record is None}, 400
+            return {"id": None, "success": False, "errors": errors, "created": record is None}, 400
         saved = self.apply(sobject, record, clean)
-        return ({"id": saved["Id"], "success": True, "errors": [], "created": record is None},
-                200 if record else 201)
+        return (
+            {"id": saved["Id"], "success": True, "errors": [], "created": record is None},
+            200 if record else 201,
+        )
 
     # ------------------------------------------------------------------ collections
     def _collection_body(self, call: Call) -> tuple[list[Any], bool]:
@@ -127,8 +144,12 @@ class RecordRoutes(SalesforceBase):
         if not isinstance(records, list):
             raise BadJson("Expected a JSON object with a 'records' array")
         if len(records) > MAX_COLLECTION:
-            raise SfError(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more "
-                          f"than {MAX_COLLECTION} records into this call")
+            raise SfError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                f"record limit reached. cannot submit more "
+                f"than {MAX_COLLECTION} records into this call",
+            )
         return records, bool(body.get("allOrNone", False))
 
     def _record_type(self, item: Any) -> str:
@@ -152,8 +173,12 @@ class RecordRoutes(SalesforceBase):
         if snapshot is not None and any(not r["success"] for r in results):
             self.state.sf_records = snapshot
             results = [
-                r if not r["success"] else {
-                    **r, "success": False, "errors": [ROLLED_BACK],
+                r
+                if not r["success"]
+                else {
+                    **r,
+                    "success": False,
+                    "errors": [ROLLED_BACK],
                     "id": None if r.get("_new") or r.get("created") else r["id"],
                 }
                 for r in results
@@ -168,13 +193,22 @@ class RecordRoutes(SalesforceBase):
         def one(item: dict[str, Any]) -> dict[str, Any]:
             sobject = self._record_type(item)
             if item.get("id") or item.get("Id"):
-                return {"id": None, "success": False, "errors": [_err(
-                    "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])]}
+                return {
+                    "id": None,
+                    "success": False,
+                    "errors": [
+                        _err("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
+                    ],
+                }
             clean, errors = self.validate(sobject, item, None)
             if errors:
                 return {"id": None, "success": False, "errors": errors}
-            return {"id": self.apply(sobject, None, clean)["Id"], "success": True, "errors": [],
-                    "_new": True}
+            return {
+                "id": self.apply(sobject, None, clean)["Id"],
+                "success": True,
+                "errors": [],
+                "_new": True,
+            }
 
         return self._run_collection(items, all_or_none, one)
 
@@ -189,21 +223,32 @@ class RecordRoutes(SalesforceBase):
                 if not record_id:
                     raise SfError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
                 record = self.state.sf_find(sobject, record_id)
-                if len(record_id) not in (15, 18) or SF_PREFIX_TO_OBJECT.get(
-                        record_id[:3]) != sobject:
-                    raise SfError(400, "MALFORMED_ID", f"{sobject} ID: id value of incorrect "
-                                  f"type: {record_id}", ["Id"])
+                if (
+                    len(record_id) not in (15, 18)
+                    or SF_PREFIX_TO_OBJECT.get(record_id[:3]) != sobject
+                ):
+                    raise SfError(
+                        400,
+                        "MALFORMED_ID",
+                        f"{sobject} ID: id value of incorrect type: {record_id}",
+                        ["Id"],
+                    )
                 if record is None:
-                    raise SfError(400, "INVALID_CROSS_REFERENCE_KEY",
-                                  "invalid cross reference id", ["Id"])
+                    raise SfError(
+                        400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["Id"]
+                    )
                 if record["IsDeleted"]:
                     raise SfError(400, "ENTITY_IS_DELETED", "entity is deleted", ["Id"])
                 if record["Id"] in seen:
-                    raise SfError(400, "INVALID_FIELD", "Duplicate id in list: " + record_id,
-                                  ["Id"])
+                    raise SfError(
+                        400, "INVALID_FIELD", "Duplicate id in list: " + record_id, ["Id"]
+                    )
             except SfError as exc:
-                return {"id": record_id or None, "success": False,
-                        "errors": [_err(exc.code, exc.message, exc.fields)]}
+                return {
+                    "id": record_id or None,
+                    "success": False,
+                    "errors": [_err(exc.code, exc.message, exc.fields)],
+                }
             seen.add(record["Id"])
             clean, errors = self.validate(sobject, item, record, allow=("id", "Id"))
             if errors:
@@ -218,8 +263,12 @@ class RecordRoutes(SalesforceBase):
         if not ids:
             raise SfError(400, "MISSING_ARGUMENT", "ids parameter is required")
         if len(ids) > MAX_COLLECTION:
-            raise SfError(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more "
-                          f"than {MAX_COLLECTION} records into this call")
+            raise SfError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                f"record limit reached. cannot submit more "
+                f"than {MAX_COLLECTION} records into this call",
+            )
         all_or_none = call.request.args.get("allOrNone", "false").lower() == "true"
         snapshot = copy.deepcopy(self.state.sf_records) if all_or_none else None
         results = []
@@ -227,19 +276,37 @@ class RecordRoutes(SalesforceBase):
             sobject = SF_PREFIX_TO_OBJECT.get(record_id[:3])
             record = self.state.sf_find(sobject, record_id) if sobject else None
             if record is None:
-                results.append({"id": record_id, "success": False, "errors": [_err(
-                    "MALFORMED_ID" if sobject is None else "INVALID_CROSS_REFERENCE_KEY",
-                    f"invalid record id: {record_id}")]})
+                results.append(
+                    {
+                        "id": record_id,
+                        "success": False,
+                        "errors": [
+                            _err(
+                                "MALFORMED_ID"
+                                if sobject is None
+                                else "INVALID_CROSS_REFERENCE_KEY",
+                                f"invalid record id: {record_id}",
+                            )
+                        ],
+                    }
+                )
             elif record["IsDeleted"]:
-                results.append({"id": record["Id"], "success": False, "errors": [_err(
-                    "ENTITY_IS_DELETED", "entity is deleted")]})
+                results.append(
+                    {
+                        "id": record["Id"],
+                        "success": False,
+                        "errors": [_err("ENTITY_IS_DELETED", "entity is deleted")],
+                    }
+                )
             else:
                 self._delete(record)
                 results.append({"id": record["Id"], "success": True, "errors": []})
         if snapshot is not None and any(not r["success"] for r in results):
             self.state.sf_records = snapshot
-            results = [r if not r["success"] else {**r, "success": False,
-                                                   "errors": [ROLLED_BACK]} for r in results]
+            results = [
+                r if not r["success"] else {**r, "success": False, "errors": [ROLLED_BACK]}
+                for r in results
+            ]
         return json_response(results)
 
     def collection_retrieve(self, call: Call) -> Response:
@@ -257,38 +324,70 @@ class RecordRoutes(SalesforceBase):
         out = []
         for record_id in ids:
             record = self.state.sf_find(sobject, str(record_id))
-            out.append(None if record is None or record["IsDeleted"]
-                       else self.project(sobject, record, list(fields)))
+            out.append(
+                None
+                if record is None or record["IsDeleted"]
+                else self.project(sobject, record, list(fields))
+            )
         return json_response(out)
 
     def collection_upsert(self, call: Call) -> Response:
         sobject = self.sobject(call.params["sobject"])
         fld = self._external_field(sobject, call.params["external_id_field"])
         if not fld.externalId:
-            raise SfError(400, "INVALID_FIELD", f"Field {fld.name} is not an External ID field",
-                          [fld.name])
+            raise SfError(
+                400, "INVALID_FIELD", f"Field {fld.name} is not an External ID field", [fld.name]
+            )
         items, all_or_none = self._collection_body(call)
         values = [str(i.get(fld.name) or "") if isinstance(i, dict) else "" for i in items]
-        repeated = {v.lower() for v in values if v and
-                    sum(1 for w in values if w.lower() == v.lower()) > 1}
+        repeated = {
+            v.lower() for v in values if v and sum(1 for w in values if w.lower() == v.lower()) > 1
+        }
 
         def one(item: dict[str, Any]) -> dict[str, Any]:
             if self._record_type(item) != sobject:
-                return {"id": None, "success": False, "created": False, "errors": [_err(
-                    "INVALID_TYPE", f"records must all be of type {sobject}")]}
+                return {
+                    "id": None,
+                    "success": False,
+                    "created": False,
+                    "errors": [_err("INVALID_TYPE", f"records must all be of type {sobject}")],
+                }
             value = str(item.get(fld.name) or "")
             if not value:
-                return {"id": None, "success": False, "created": False, "errors": [_err(
-                    "MISSING_ARGUMENT", f"{fld.name} not specified", [fld.name])]}
+                return {
+                    "id": None,
+                    "success": False,
+                    "created": False,
+                    "errors": [_err("MISSING_ARGUMENT", f"{fld.name} not specified", [fld.name])],
+                }
             if value.lower() in repeated:
-                return {"id": None, "success": False, "created": False, "errors": [_err(
-                    "DUPLICATE_EXTERNAL_ID", f"Duplicate external id specified: {value}",
-                    [fld.name])]}
+                return {
+                    "id": None,
+                    "success": False,
+                    "created": False,
+                    "errors": [
+                        _err(
+                            "DUPLICATE_EXTERNAL_ID",
+                            f"Duplicate external id specified: {value}",
+                            [fld.name],
+                        )
+                    ],
+                }
             result, status = self._upsert_one(sobject, fld, value, item)
             if status == 300:
-                return {"id": None, "success": False, "created": False, "errors": [_err(
-                    "DUPLICATE_EXTERNAL_ID", f"{fld.name}: more than one record found for "
-                    f"external id field: {[u.rsplit('/', 1)[1] for u in result]}", [fld.name])]}
+                return {
+                    "id": None,
+                    "success": False,
+                    "created": False,
+                    "errors": [
+                        _err(
+                            "DUPLICATE_EXTERNAL_ID",
+                            f"{fld.name}: more than one record found for "
+                            f"external id field: {[u.rsplit('/', 1)[1] for u in result]}",
+                            [fld.name],
+                        )
+                    ],
+                }
             return dict(result)
 
         return self._run_collection(items, all_or_none, one)

@@ -40,12 +40,47 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {
-    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC",
-    "DESC", "NULLS", "FIRST", "LAST", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE", "COUNT",
-    "INCLUDES", "EXCLUDES", "GROUP", "HAVING", "WITH", "FOR", "USING",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "LIKE",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "NULLS",
+    "FIRST",
+    "LAST",
+    "LIMIT",
+    "OFFSET",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "COUNT",
+    "INCLUDES",
+    "EXCLUDES",
+    "GROUP",
+    "HAVING",
+    "WITH",
+    "FOR",
+    "USING",
 }
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"',
-            "\\": "\\", "%": "\\%", "_": "\\_"}
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "'": "'",
+    '"': '"',
+    "\\": "\\",
+    "%": "\\%",
+    "_": "\\_",
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +132,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise SoqlError(f"unexpected character near: {text[pos:pos + 20]!r}")
+            raise SoqlError(f"unexpected character near: {text[pos : pos + 20]!r}")
         kind = match.lastgroup or ""
         value = match.group(kind)
         if kind == "name" and value.upper() in _KEYWORDS:
@@ -273,20 +308,30 @@ def check_literal(field_name: str, field_type: str, literal: Literal) -> None:
     if field_type == "datetime" and literal.kind != "datetime":
         raise SoqlError(
             f"value of filter criterion for field '{field_name}' must be of type dateTime "
-            "and should not be enclosed in quotes", "INVALID_FIELD")
+            "and should not be enclosed in quotes",
+            "INVALID_FIELD",
+        )
     if field_type == "date" and literal.kind not in ("date",):
         raise SoqlError(
             f"value of filter criterion for field '{field_name}' must be of type date "
-            "and should not be enclosed in quotes", "INVALID_FIELD")
+            "and should not be enclosed in quotes",
+            "INVALID_FIELD",
+        )
     if field_type in _NUMERIC and literal.kind != "number":
-        raise SoqlError(f"value of filter criterion for field '{field_name}' must be a number",
-                        "INVALID_FIELD")
+        raise SoqlError(
+            f"value of filter criterion for field '{field_name}' must be a number", "INVALID_FIELD"
+        )
     if field_type == "boolean" and literal.kind != "boolean":
-        raise SoqlError(f"value of filter criterion for field '{field_name}' must be of type "
-                        "boolean and should not be enclosed in quotes", "INVALID_FIELD")
+        raise SoqlError(
+            f"value of filter criterion for field '{field_name}' must be of type "
+            "boolean and should not be enclosed in quotes",
+            "INVALID_FIELD",
+        )
     if field_type not in _NUMERIC | {"datetime", "date", "boolean"} and literal.kind != "string":
-        raise SoqlError(f"value of filter criterion for field '{field_name}' must be a quoted "
-                        "string", "INVALID_FIELD")
+        raise SoqlError(
+            f"value of filter criterion for field '{field_name}' must be a quoted string",
+            "INVALID_FIELD",
+        )
 
 
 def comparable(value: Any, field_type: str) -> Any:

@@ -73,14 +73,21 @@ class RequestLog:
         self.entries: deque[dict[str, Any]] = deque(maxlen=keep)
         self.counts: Counter[tuple[str, str]] = Counter()
 
-    def record(self, side: str, method: str, template: str, status: int, path: str,
-               query: str = "") -> None:
+    def record(
+        self, side: str, method: str, template: str, status: int, path: str, query: str = ""
+    ) -> None:
         endpoint = f"{method} {template}"
         with self._lock:
             self.counts[(side, endpoint)] += 1
             self.entries.append(
-                {"side": side, "endpoint": endpoint, "path": path, "query": query,
-                 "status": status, "at": time.time()}
+                {
+                    "side": side,
+                    "endpoint": endpoint,
+                    "path": path,
+                    "query": query,
+                    "status": status,
+                    "at": time.time(),
+                }
             )
 
     def reset(self) -> None:
@@ -96,7 +103,8 @@ class RequestLog:
         """
         with self._lock:
             return sum(
-                n for (s, key), n in self.counts.items()
+                n
+                for (s, key), n in self.counts.items()
                 if (side is None or s == side) and (endpoint is None or _matches(key, endpoint))
             )
 
@@ -105,8 +113,11 @@ class RequestLog:
             counts: dict[str, dict[str, int]] = {}
             for (side, endpoint), n in sorted(self.counts.items()):
                 counts.setdefault(side, {})[endpoint] = n
-            return {"total": sum(self.counts.values()), "counts": counts,
-                    "recent": list(self.entries)[-200:]}
+            return {
+                "total": sum(self.counts.values()),
+                "counts": counts,
+                "recent": list(self.entries)[-200:],
+            }
 
 
 def _matches(key: str, wanted: str) -> bool:
@@ -210,8 +221,11 @@ class SandboxState:
             record: dict[str, Any] = {name: None for name in self.sf_schema[sobject]}
             record.update(values)
             record.update(
-                Id=self.new_sf_id(sobject), IsDeleted=False, CreatedDate=stamp,
-                LastModifiedDate=stamp, SystemModstamp=stamp,
+                Id=self.new_sf_id(sobject),
+                IsDeleted=False,
+                CreatedDate=stamp,
+                LastModifiedDate=stamp,
+                SystemModstamp=stamp,
             )
             self.sf_refresh_computed(sobject, record)
             self.sf_records[sobject][record["Id"]] = record
@@ -234,11 +248,19 @@ class SandboxState:
             object_id = self.new_hs_id()
             props = {k: v for k, v in properties.items() if v is not None}
             props.update(
-                {"hs_object_id": object_id, "createdate": stamp,
-                 HS_LASTMODIFIED[object_type]: stamp}
+                {
+                    "hs_object_id": object_id,
+                    "createdate": stamp,
+                    HS_LASTMODIFIED[object_type]: stamp,
+                }
             )
-            record = {"id": object_id, "properties": props, "createdAt": stamp,
-                      "updatedAt": stamp, "archived": False}
+            record = {
+                "id": object_id,
+                "properties": props,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": False,
+            }
             self.hs_objects[object_type][object_id] = record
             self.dirty = True
             return record
@@ -259,8 +281,9 @@ class SandboxState:
         with self.lock:
             return {
                 "version": 1,
-                "sf_schema": {o: {n: asdict(f) for n, f in fs.items()}
-                              for o, fs in self.sf_schema.items()},
+                "sf_schema": {
+                    o: {n: asdict(f) for n, f in fs.items()} for o, fs in self.sf_schema.items()
+                },
                 "sf_records": self.sf_records,
                 "sf_counter": self.sf_counter,
                 "hs_objects": self.hs_objects,

@@ -88,8 +88,9 @@ class CrmAdapter:
             self.limiter.acquire()
         self.calls += 1
 
-    def pull(self, object_type: str, since: datetime | None,
-             after_id: str | None = None) -> Iterator[MirrorRow]:
+    def pull(
+        self, object_type: str, since: datetime | None, after_id: str | None = None
+    ) -> Iterator[MirrorRow]:
         """Records of `object_type` modified after `since` (all when None), oldest first;
         `after_id` resumes after the last record stored, where the CRM's order allows."""
         raise NotImplementedError
@@ -122,8 +123,12 @@ class CrmAdapter:
 T = TypeVar("T")
 
 
-def in_chunks(items: Sequence[T], size: int, send: Callable[[list[T]], list[WriteResult]],
-              key: Callable[[T], str]) -> list[WriteResult]:
+def in_chunks(
+    items: Sequence[T],
+    size: int,
+    send: Callable[[list[T]], list[WriteResult]],
+    key: Callable[[T], str],
+) -> list[WriteResult]:
     """Send `items` in chunks; a retryable failure stops there (its chunk failed, the rest is
     unsent), so chunks that landed are kept and nothing is hammered while the CRM asks us to
     wait. The one place write batches are cut."""
@@ -134,11 +139,21 @@ def in_chunks(items: Sequence[T], size: int, send: Callable[[list[T]], list[Writ
             results += send(chunk)
         except CRMRetryable as exc:
             wait = exc.retry_after if isinstance(exc, CRMRateLimited) else 0.0
-            results += [WriteResult(key(item), False, str(exc), retryable=True, retry_after=wait)
-                        for item in chunk]
-            results += [WriteResult(key(item), False, "not sent: an earlier batch was refused "
-                                    "for now", retryable=True, retry_after=wait, sent=False)
-                        for item in items[start + size :]]
+            results += [
+                WriteResult(key(item), False, str(exc), retryable=True, retry_after=wait)
+                for item in chunk
+            ]
+            results += [
+                WriteResult(
+                    key(item),
+                    False,
+                    "not sent: an earlier batch was refused for now",
+                    retryable=True,
+                    retry_after=wait,
+                    sent=False,
+                )
+                for item in items[start + size :]
+            ]
             break
     return results
 
@@ -157,6 +172,7 @@ def make_adapter(settings: Settings) -> CrmAdapter:
     else:
         raise ConfigError("no CRM configured: set CRM=salesforce or CRM=hubspot (see README)")
     if settings.crm_calls_per_10s:
-        adapter.limiter = WindowLimiter(settings.crm, settings.crm_calls_per_10s, 10.0,
-                                        settings.redis_url)
+        adapter.limiter = WindowLimiter(
+            settings.crm, settings.crm_calls_per_10s, 10.0, settings.redis_url
+        )
     return adapter

@@ -24,18 +24,25 @@ from enrich.models import DeadLetter, utcnow
 log = logging.getLogger("enrich.sync")
 KIND = "crm_auth"
 _CREDENTIALS = {
-    "salesforce": ("salesforce_instance_url", "salesforce_session_id", "salesforce_username",
-                   "salesforce_password", "salesforce_security_token",
-                   "salesforce_refresh_token", "salesforce_client_id",
-                   "salesforce_client_secret"),
+    "salesforce": (
+        "salesforce_instance_url",
+        "salesforce_session_id",
+        "salesforce_username",
+        "salesforce_password",
+        "salesforce_security_token",
+        "salesforce_refresh_token",
+        "salesforce_client_id",
+        "salesforce_client_secret",
+    ),
     "hubspot": ("hubspot_access_token", "hubspot_base_url"),
 }
 
 
 def fingerprint(settings: Settings) -> str:
     """A one-way digest of the configured credentials (never stored in clear)."""
-    values = [settings.crm] + [str(getattr(settings, name) or "")
-                               for name in _CREDENTIALS.get(settings.crm, ())]
+    values = [settings.crm] + [
+        str(getattr(settings, name) or "") for name in _CREDENTIALS.get(settings.crm, ())
+    ]
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:16]
 
 
@@ -45,8 +52,9 @@ def open_alert(engine: Engine, settings: Settings) -> DeadLetter | None:
     current = fingerprint(settings)
     found = None
     with session_scope(engine) as session:
-        for letter in session.exec(select(DeadLetter).where(
-                DeadLetter.kind == KIND, col(DeadLetter.replayed_at).is_(None))):
+        for letter in session.exec(
+            select(DeadLetter).where(DeadLetter.kind == KIND, col(DeadLetter.replayed_at).is_(None))
+        ):
             payload = letter.payload or {}
             if payload.get("crm") != settings.crm:
                 continue
@@ -61,15 +69,30 @@ def open_alert(engine: Engine, settings: Settings) -> DeadLetter | None:
 
 def raise_alert(engine: Engine, settings: Settings, exc: CRMAuthError) -> None:
     """Record (or refresh) the one open alert for these credentials."""
-    log.error("CRM %s refused enrich's credentials; writes and pulls wait until fixed: %s",
-              settings.crm, exc)
+    log.error(
+        "CRM %s refused enrich's credentials; writes and pulls wait until fixed: %s",
+        settings.crm,
+        exc,
+    )
     current = fingerprint(settings)
     with session_scope(engine) as session:
-        for letter in session.exec(select(DeadLetter).where(
-                DeadLetter.kind == KIND, col(DeadLetter.replayed_at).is_(None))):
+        for letter in session.exec(
+            select(DeadLetter).where(DeadLetter.kind == KIND, col(DeadLetter.replayed_at).is_(None))
+        ):
             payload = letter.payload or {}
             if payload.get("crm") == settings.crm and payload.get("credentials") == current:
                 letter.error, letter.attempts = str(exc), letter.attempts + 1
                 return
-        session.add(DeadLetter(kind=KIND, error=str(exc), attempts=1, payload={
-            "crm": settings.crm, "credentials": current, "status": exc.status, "code": exc.code}))
+        session.add(
+            DeadLetter(
+                kind=KIND,
+                error=str(exc),
+                attempts=1,
+                payload={
+                    "crm": settings.crm,
+                    "credentials": current,
+                    "status": exc.status,
+                    "code": exc.code,
+                },
+            )
+        )

@@ -24,8 +24,9 @@ def today() -> str:
 
 def used_today(engine: Engine, crm: str) -> int:
     with Session(engine) as session:
-        row = session.exec(select(ApiUsage).where(ApiUsage.crm == crm,
-                                                  ApiUsage.day == today())).first()
+        row = session.exec(
+            select(ApiUsage).where(ApiUsage.crm == crm, ApiUsage.day == today())
+        ).first()
         return row.calls if row else 0
 
 
@@ -38,8 +39,13 @@ def charge(engine: Engine, crm: str, calls: int, limit_seen: int | None = None) 
     if limit_seen is not None:
         values["limit_seen"] = limit_seen
     with session_scope(engine) as session:
-        hit = rowcount(session.execute(update(ApiUsage).where(
-            col(ApiUsage.crm) == crm, col(ApiUsage.day) == day).values(**values)))
+        hit = rowcount(
+            session.execute(
+                update(ApiUsage)
+                .where(col(ApiUsage.crm) == crm, col(ApiUsage.day) == day)
+                .values(**values)
+            )
+        )
     if hit:
         return
     try:
@@ -57,9 +63,11 @@ def daily_limit(engine: Engine, settings: Settings) -> int:
     """The configured budget, lowered to a share of the org's allocation once the CRM told it
     (`CrmAdapter.api_limit`, recorded by `charge`)."""
     with Session(engine) as session:
-        seen = session.exec(select(ApiUsage.limit_seen).where(
-            ApiUsage.crm == settings.crm, col(ApiUsage.limit_seen).is_not(None))
-            .order_by(col(ApiUsage.id).desc())).first()
+        seen = session.exec(
+            select(ApiUsage.limit_seen)
+            .where(ApiUsage.crm == settings.crm, col(ApiUsage.limit_seen).is_not(None))
+            .order_by(col(ApiUsage.id).desc())
+        ).first()
     if seen:
         return min(int(settings.crm_daily_budget), int(seen * settings.crm_budget_share))
     return int(settings.crm_daily_budget)
@@ -73,8 +81,9 @@ class WindowLimiter:
     which keeps enrich under HubSpot's rolling 10-second limit instead of collecting 429s.
     """
 
-    def __init__(self, name: str, per_window: int, window_s: float = 10.0,
-                 redis_url: str | None = None) -> None:
+    def __init__(
+        self, name: str, per_window: int, window_s: float = 10.0, redis_url: str | None = None
+    ) -> None:
         import threading
 
         self.name, self.per_window, self.window_s = name, per_window, window_s

@@ -39,42 +39,64 @@ def salesforce_errors(record_id: str | None = None) -> Iterator[None]:
         raise CRMAuthError(
             "Salesforce session expired or invalid (INVALID_SESSION_ID): set a fresh "
             "SALESFORCE_SESSION_ID, or SALESFORCE_REFRESH_TOKEN + SALESFORCE_CLIENT_ID so enrich "
-            "renews it, then replay the 'crm_auth' dead letter", status=401,
-            code="INVALID_SESSION_ID", **ctx
+            "renews it, then replay the 'crm_auth' dead letter",
+            status=401,
+            code="INVALID_SESSION_ID",
+            **ctx,
         ) from exc
     except sfx.SalesforceAuthenticationFailed as exc:
         raise CRMAuthError(
             f"Salesforce login failed ({exc}): check SALESFORCE_USERNAME, "
             "SALESFORCE_PASSWORD and SALESFORCE_SECURITY_TOKEN, then replay the 'crm_auth' "
-            "dead letter", status=401, code="LOGIN_FAILED", **ctx) from exc
+            "dead letter",
+            status=401,
+            code="LOGIN_FAILED",
+            **ctx,
+        ) from exc
     except sfx.SalesforceRefusedRequest as exc:
         code = _sf_code(exc.content)
         if code == "REQUEST_LIMIT_EXCEEDED":
-            raise CRMRateLimited("Salesforce API request limit exceeded", retry_after=60.0,
-                                 status=403, code=code, **ctx) from exc
-        raise CRMAuthError(f"Salesforce refused the request ({code}): check the user's permissions",
-                           status=403, code=code, **ctx) from exc
+            raise CRMRateLimited(
+                "Salesforce API request limit exceeded",
+                retry_after=60.0,
+                status=403,
+                code=code,
+                **ctx,
+            ) from exc
+        raise CRMAuthError(
+            f"Salesforce refused the request ({code}): check the user's permissions",
+            status=403,
+            code=code,
+            **ctx,
+        ) from exc
     except sfx.SalesforceMalformedRequest as exc:
-        raise CRMValidationError(f"Salesforce rejected the request: {exc.content!s}", status=400,
-                                 code=_sf_code(exc.content), **ctx) from exc
+        raise CRMValidationError(
+            f"Salesforce rejected the request: {exc.content!s}",
+            status=400,
+            code=_sf_code(exc.content),
+            **ctx,
+        ) from exc
     except sfx.SalesforceResourceNotFound as exc:
-        raise CRMPermanent("Salesforce record or resource not found", status=404,
-                           code="NOT_FOUND", **ctx) from exc
+        raise CRMPermanent(
+            "Salesforce record or resource not found", status=404, code="NOT_FOUND", **ctx
+        ) from exc
     except sfx.SalesforceError as exc:
         status = getattr(exc, "status", None)
         if status is not None and status >= 500:
-            raise CRMUnavailable(f"Salesforce answered {status}", status=status,
-                                 code=_sf_code(exc.content), **ctx) from exc
+            raise CRMUnavailable(
+                f"Salesforce answered {status}", status=status, code=_sf_code(exc.content), **ctx
+            ) from exc
         if status == 429:  # the adapter replaces the wait with the answer's Retry-After
-            raise CRMRateLimited("Salesforce answered 429", status=429,
-                                 code=_sf_code(exc.content), **ctx) from exc
-        raise CRMPermanent(f"Salesforce error {status}: {exc.content!s}", status=status,
-                           **ctx) from exc
+            raise CRMRateLimited(
+                "Salesforce answered 429", status=429, code=_sf_code(exc.content), **ctx
+            ) from exc
+        raise CRMPermanent(
+            f"Salesforce error {status}: {exc.content!s}", status=status, **ctx
+        ) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise CRMUnavailable(f"Salesforce unreachable: {type(exc).__name__}", **ctx) from exc
     except sfx.SalesforceOperationError as exc:  # a Bulk 2.0 job Failed/Aborted or timed out
-        raise CRMUnavailable(f"Salesforce Bulk API 2.0 job did not complete: {exc}",
-                             **ctx) from exc
+        raise CRMUnavailable(f"Salesforce Bulk API 2.0 job did not complete: {exc}", **ctx) from exc
 
 
 def _hubspot_api_exception(exc: Exception) -> CRMError | None:
@@ -93,17 +115,25 @@ def _hubspot_api_exception(exc: Exception) -> CRMError | None:
         retry_after = float(headers.get("Retry-After", 0) or 0)
         if not retry_after:
             retry_after = 3600.0 if policy == "DAILY" else (1.0 if policy == "SECONDLY" else 10.0)
-        return CRMRateLimited(f"HubSpot rate limit: {message}", retry_after=retry_after,
-                              code=policy or "RATE_LIMIT", **ctx)
+        return CRMRateLimited(
+            f"HubSpot rate limit: {message}",
+            retry_after=retry_after,
+            code=policy or "RATE_LIMIT",
+            **ctx,
+        )
     if status == 401:
         return CRMAuthError(
             f"HubSpot token invalid or expired ({body.get('category') or 'UNAUTHORIZED'}): set a "
             "fresh HUBSPOT_ACCESS_TOKEN (private app → Auth → rotate), then replay the "
-            "'crm_auth' dead letter", code=body.get("category"), **ctx)
+            "'crm_auth' dead letter",
+            code=body.get("category"),
+            **ctx,
+        )
     if status >= 500:
         return CRMUnavailable(f"HubSpot answered {status}: {message}", **ctx)
-    return CRMValidationError(f"HubSpot rejected the request: {message}",
-                              code=body.get("category"), **ctx)
+    return CRMValidationError(
+        f"HubSpot rejected the request: {message}", code=body.get("category"), **ctx
+    )
 
 
 @contextmanager

@@ -50,15 +50,29 @@ ACCOUNT_FIELDS: dict[str, tuple[str, str]] = {
     "engaged_people": ("Social_Engaged_People__c", "enrich_engaged_people"),
 }
 # What the matcher knows about a CRM person, and may be read from a field RevOps names.
-MIRROR_NAMES = ("first_name", "last_name", "email", "company", "title", "city", "country",
-                "linkedin_url", "twitter_handle", "owner_id")
+MIRROR_NAMES = (
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "title",
+    "city",
+    "country",
+    "linkedin_url",
+    "twitter_handle",
+    "owner_id",
+)
 PEOPLE = {"salesforce": ("contact", "lead"), "hubspot": ("contact",)}
 MIRROR_OBJECTS = {"salesforce": ("contact", "lead", "account"), "hubspot": ("contact", "account")}
 # Salesforce API names (custom ones end in __c); HubSpot internal names are lower case.
-NAME_PATTERN = {"salesforce": re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$"),
-                "hubspot": re.compile(r"^[a-z][a-z0-9_]{0,99}$")}
-NAME_HINT = {"salesforce": "an API name such as Engagement_Score__c",
-             "hubspot": "an internal property name such as enrich_social_score (lower case)"}
+NAME_PATTERN = {
+    "salesforce": re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$"),
+    "hubspot": re.compile(r"^[a-z][a-z0-9_]{0,99}$"),
+}
+NAME_HINT = {
+    "salesforce": "an API name such as Engagement_Score__c",
+    "hubspot": "an internal property name such as enrich_social_score (lower case)",
+}
 
 
 class _FieldFile(BaseModel):
@@ -103,8 +117,10 @@ class FieldMap:
             return _load(settings.crm, value, None)
         path = Path(value).expanduser()
         if not path.is_file():
-            raise ConfigError(f"ENRICH_CRM_FIELDS: no such file {value!r} (give a YAML/JSON file "
-                              "path or inline JSON; see README, 'Field mapping')")
+            raise ConfigError(
+                f"ENRICH_CRM_FIELDS: no such file {value!r} (give a YAML/JSON file "
+                "path or inline JSON; see README, 'Field mapping')"
+            )
         return _load(settings.crm, str(path), path.stat().st_mtime)
 
     @classmethod
@@ -126,23 +142,37 @@ class FieldMap:
         people = tuple(given.people) if given.people is not None else base.people
         bad = [p for p in people if p not in PEOPLE[crm]] or ([] if people else ["(none)"])
         if bad:
-            raise ConfigError(f"{where} people: {', '.join(bad)} is not a person object of "
-                              f"{crm}; use {' and/or '.join(PEOPLE[crm])}")
+            raise ConfigError(
+                f"{where} people: {', '.join(bad)} is not a person object of "
+                f"{crm}; use {' and/or '.join(PEOPLE[crm])}"
+            )
         mirror: dict[str, dict[str, str | None]] = {}
         for object_type, names in given.mirror.items():
             if object_type not in MIRROR_OBJECTS[crm]:
-                raise ConfigError(f"{where} mirror: {object_type!r} is not mirrored from {crm}; "
-                                  f"use {', '.join(MIRROR_OBJECTS[crm])}")
-            mirror[object_type] = _override(crm, f"{where} mirror.{object_type}",
-                                            dict.fromkeys(MIRROR_NAMES), names, unique=False)
+                raise ConfigError(
+                    f"{where} mirror: {object_type!r} is not mirrored from {crm}; "
+                    f"use {', '.join(MIRROR_OBJECTS[crm])}"
+                )
+            mirror[object_type] = _override(
+                crm,
+                f"{where} mirror.{object_type}",
+                dict.fromkeys(MIRROR_NAMES),
+                names,
+                unique=False,
+            )
             mirror[object_type] = {k: v for k, v in mirror[object_type].items() if k in names}
         return cls(crm=crm, person=person, account=account, people=people, mirror=mirror)
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through `from_dict`)."""
-        return {self.crm: {"people": list(self.people), "write": dict(self.person),
-                           "account": dict(self.account),
-                           "mirror": {k: dict(v) for k, v in self.mirror.items()}}}
+        return {
+            self.crm: {
+                "people": list(self.people),
+                "write": dict(self.person),
+                "account": dict(self.account),
+                "mirror": {k: dict(v) for k, v in self.mirror.items()},
+            }
+        }
 
     def read_fields(self, object_type: str, defaults: dict[str, str]) -> dict[str, str]:
         """neutral name -> CRM field the mirror reads for `object_type`: the adapter's defaults
@@ -151,25 +181,36 @@ class FieldMap:
         return {k: v for k, v in merged.items() if v}
 
 
-def _override(crm: str, where: str, base: dict[str, str | None], given: dict[str, str | None],
-              *, unique: bool = True) -> dict[str, str | None]:
+def _override(
+    crm: str,
+    where: str,
+    base: dict[str, str | None],
+    given: dict[str, str | None],
+    *,
+    unique: bool = True,
+) -> dict[str, str | None]:
     unknown = sorted(set(given) - set(base))
     if unknown:
-        raise ConfigError(f"{where}: unknown {', '.join(map(repr, unknown))}; known: "
-                          f"{', '.join(base)}")
+        raise ConfigError(
+            f"{where}: unknown {', '.join(map(repr, unknown))}; known: {', '.join(base)}"
+        )
     merged = {**base, **given}
     for meaning, name in given.items():
         if name is not None and not NAME_PATTERN[crm].match(name):
-            raise ConfigError(f"{where}.{meaning}: {name!r} is not a valid {crm} field name; "
-                              f"give {NAME_HINT[crm]}, or null to leave it out")
+            raise ConfigError(
+                f"{where}.{meaning}: {name!r} is not a valid {crm} field name; "
+                f"give {NAME_HINT[crm]}, or null to leave it out"
+            )
     if unique:
         seen: dict[str, str] = {}
         for meaning, name in merged.items():
             if name is None:
                 continue
             if name.lower() in seen:
-                raise ConfigError(f"{where}: {name} is mapped to both {seen[name.lower()]} and "
-                                  f"{meaning}; each meaning needs its own field")
+                raise ConfigError(
+                    f"{where}: {name} is mapped to both {seen[name.lower()]} and "
+                    f"{meaning}; each meaning needs its own field"
+                )
             seen[name.lower()] = meaning
     return merged
 
@@ -183,6 +224,8 @@ def _load(crm: str, value: str, mtime: float | None) -> FieldMap:
     except yaml.YAMLError as exc:
         raise ConfigError(f"ENRICH_CRM_FIELDS: cannot read {value[:80]!r}: {exc}") from exc
     if data is not None and not isinstance(data, dict):
-        raise ConfigError("ENRICH_CRM_FIELDS must be a mapping with people/write/account/mirror "
-                          "(see README, 'Field mapping')")
+        raise ConfigError(
+            "ENRICH_CRM_FIELDS must be a mapping with people/write/account/mirror "
+            "(see README, 'Field mapping')"
+        )
     return FieldMap.from_dict(crm, data)

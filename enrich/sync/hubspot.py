@@ -39,13 +39,25 @@ from enrich.sync.fields import FieldMap
 
 # neutral name -> HubSpot property, per object
 PROPERTIES = {
-    "contact": {"first_name": "firstname", "last_name": "lastname", "email": "email",
-                "company": "company", "account_crm_id": "associatedcompanyid",
-                "title": "jobtitle", "city": "city", "country": "country",
-                "owner_id": "hubspot_owner_id", "linkedin_url": "linkedin_url",
-                "twitter_handle": "twitterhandle"},
-    "account": {"company": "name", "city": "city", "country": "country",
-                "owner_id": "hubspot_owner_id"},
+    "contact": {
+        "first_name": "firstname",
+        "last_name": "lastname",
+        "email": "email",
+        "company": "company",
+        "account_crm_id": "associatedcompanyid",
+        "title": "jobtitle",
+        "city": "city",
+        "country": "country",
+        "owner_id": "hubspot_owner_id",
+        "linkedin_url": "linkedin_url",
+        "twitter_handle": "twitterhandle",
+    },
+    "account": {
+        "company": "name",
+        "city": "city",
+        "country": "country",
+        "owner_id": "hubspot_owner_id",
+    },
     "opportunity": {"company": "dealname", "title": "dealstage", "owner_id": "hubspot_owner_id"},
 }
 DEAL_EXTRA = ("amount", "closedate", "hs_is_closed")
@@ -81,8 +93,13 @@ class HubSpotAdapter(CrmAdapter):
     name = "hubspot"
     batch_size = defaults.HUBSPOT_BATCH
 
-    def __init__(self, client: HubSpot, timeout: float = 30.0,
-                 fields: FieldMap | None = None, note_key: str = NOTE_KEY_PROPERTY) -> None:
+    def __init__(
+        self,
+        client: HubSpot,
+        timeout: float = 30.0,
+        fields: FieldMap | None = None,
+        note_key: str = NOTE_KEY_PROPERTY,
+    ) -> None:
         super().__init__(fields or FieldMap.default(self.name))
         self.client = client
         self.note_key = note_key
@@ -101,8 +118,9 @@ class HubSpotAdapter(CrmAdapter):
             try:
                 with hubspot_errors():
                     self._call()
-                    return api.search_api.do_search(public_object_search_request=request,
-                                                    _request_timeout=self.timeout)
+                    return api.search_api.do_search(
+                        public_object_search_request=request, _request_timeout=self.timeout
+                    )
             except CRMRateLimited as exc:
                 if exc.code != "SECONDLY" or attempt == SEARCH_RETRIES:
                     raise
@@ -115,10 +133,17 @@ class HubSpotAdapter(CrmAdapter):
             raise ConfigError("CRM=hubspot needs HUBSPOT_ACCESS_TOKEN (a private app token)")
         # Retry connection errors only: 429/5xx backoff is the worker's, with its own budget.
         retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0)
-        client = HubSpot(access_token=settings.hubspot_access_token,
-                         host=settings.hubspot_base_url.rstrip("/"), retry=retry)
-        adapter = cls(client, settings.crm_timeout_s, FieldMap.from_settings(settings),
-                      settings.hubspot_note_key_property)
+        client = HubSpot(
+            access_token=settings.hubspot_access_token,
+            host=settings.hubspot_base_url.rstrip("/"),
+            retry=retry,
+        )
+        adapter = cls(
+            client,
+            settings.crm_timeout_s,
+            FieldMap.from_settings(settings),
+            settings.hubspot_note_key_property,
+        )
         adapter.search_pacer = search_pacer(settings.hubspot_searches_per_s, settings.redis_url)
         adapter.deletions_every_s = settings.hubspot_deletions_every_h * 3600
         return adapter
@@ -137,17 +162,20 @@ class HubSpotAdapter(CrmAdapter):
         mapping = self.fields.read_fields(object_type, PROPERTIES[object_type])
         merged = tuple(i for i in str(props.get(MERGED_PROPERTY) or "").split(";") if i)
         return MirrorRow(
-            object_type=object_type, crm_id=str(obj.id),
-            modified_at=_parse(props.get("lastmodifieddate") or props.get("hs_lastmodifieddate")
-                               or obj.updated_at),
+            object_type=object_type,
+            crm_id=str(obj.id),
+            modified_at=_parse(
+                props.get("lastmodifieddate") or props.get("hs_lastmodifieddate") or obj.updated_at
+            ),
             deleted=bool(getattr(obj, "archived", False)),
             merged_ids=merged,
             raw=dict(props),
             **{name: props.get(prop) or None for name, prop in mapping.items()},
         )
 
-    def pull(self, object_type: str, since: datetime | None,
-             after_id: str | None = None) -> Iterator[MirrorRow]:
+    def pull(
+        self, object_type: str, since: datetime | None, after_id: str | None = None
+    ) -> Iterator[MirrorRow]:
         """Search from `since` by last-modified time (`after_id` is not needed: a page of
         records sharing one time is read again and stored again, which changes nothing)."""
         if object_type == "lead":
@@ -156,8 +184,12 @@ class HubSpotAdapter(CrmAdapter):
             yield from self._pull_deals()
             return
         api = self._api(object_type)
-        props = ["lastmodifieddate", "hs_lastmodifieddate", MERGED_PROPERTY,
-                 *self.fields.read_fields(object_type, PROPERTIES[object_type]).values()]
+        props = [
+            "lastmodifieddate",
+            "hs_lastmodifieddate",
+            MERGED_PROPERTY,
+            *self.fields.read_fields(object_type, PROPERTIES[object_type]).values(),
+        ]
         if since is None:
             for obj in self._list(api, properties=props):
                 yield self._row(object_type, obj)
@@ -167,10 +199,17 @@ class HubSpotAdapter(CrmAdapter):
         row: MirrorRow | None = None
         while True:
             request = PublicObjectSearchRequest(
-                filter_groups=[{"filters": [{"propertyName": modified_prop, "operator": "GTE",
-                                             "value": _ms(cursor)}]}],
+                filter_groups=[
+                    {
+                        "filters": [
+                            {"propertyName": modified_prop, "operator": "GTE", "value": _ms(cursor)}
+                        ]
+                    }
+                ],
                 sorts=[{"propertyName": modified_prop, "direction": "ASCENDING"}],
-                properties=props, limit=defaults.HUBSPOT_PAGE, after=after,
+                properties=props,
+                limit=defaults.HUBSPOT_PAGE,
+                after=after,
             )
             page = self._search(api, request)
             for obj in page.results:
@@ -188,8 +227,7 @@ class HubSpotAdapter(CrmAdapter):
         """Deals with their company (an association, not a property); read in full each time,
         since search results carry no associations and open deals are few."""
         props = ["hs_lastmodifieddate", *PROPERTIES["opportunity"].values(), *DEAL_EXTRA]
-        for deal in self._list(self.client.crm.deals, properties=props,
-                               associations=["companies"]):
+        for deal in self._list(self.client.crm.deals, properties=props, associations=["companies"]):
             row = self._row("opportunity", deal)
             companies = getattr(getattr(deal, "associations", None) or {}, "get", None)
             linked = companies("companies") if companies else None
@@ -205,9 +243,13 @@ class HubSpotAdapter(CrmAdapter):
             return
         for obj in self._list(self._api(object_type), archived=True):
             archived_at = _parse(obj.archived_at or obj.updated_at)
-            yield MirrorRow(object_type=object_type, crm_id=str(obj.id),
-                            modified_at=archived_at, deleted=True,
-                            raw={"archivedAt": archived_at.isoformat() if archived_at else None})
+            yield MirrorRow(
+                object_type=object_type,
+                crm_id=str(obj.id),
+                modified_at=archived_at,
+                deleted=True,
+                raw={"archivedAt": archived_at.isoformat() if archived_at else None},
+            )
 
     def _list(self, api: Any, **params: Any) -> Iterator[Any]:
         """Every object of the list endpoint (GET /crm/v3/objects/{type}), a page per call."""
@@ -215,8 +257,12 @@ class HubSpotAdapter(CrmAdapter):
         while True:
             with hubspot_errors():
                 self._call()
-                page = api.basic_api.get_page(limit=defaults.HUBSPOT_PAGE, after=after,
-                                              _request_timeout=self.timeout, **params)
+                page = api.basic_api.get_page(
+                    limit=defaults.HUBSPOT_PAGE,
+                    after=after,
+                    _request_timeout=self.timeout,
+                    **params,
+                )
             yield from page.results
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
@@ -228,21 +274,28 @@ class HubSpotAdapter(CrmAdapter):
         api = self._api(object_type)
 
         def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-            inputs = [SimplePublicObjectBatchInput(
-                id=crm_id, properties={k: "" if v is None else str(v) for k, v in values.items()})
-                for crm_id, values in chunk]
+            inputs = [
+                SimplePublicObjectBatchInput(
+                    id=crm_id,
+                    properties={k: "" if v is None else str(v) for k, v in values.items()},
+                )
+                for crm_id, values in chunk
+            ]
             with hubspot_errors():
                 self._call()
                 answer = api.batch_api.update(
                     BatchInputSimplePublicObjectBatchInput(inputs=inputs),
-                    _request_timeout=self.timeout)
+                    _request_timeout=self.timeout,
+                )
             failed: dict[str, str] = {}
             for error in getattr(answer, "errors", None) or []:
                 ids = (error.context or {}).get("ids") or (error.context or {}).get("id") or []
                 for crm_id in ids if isinstance(ids, list) else [ids]:
                     failed[str(crm_id)] = f"{error.category}: {error.message}"
-            return [WriteResult(crm_id, str(crm_id) not in failed, failed.get(str(crm_id)))
-                    for crm_id, _ in chunk]
+            return [
+                WriteResult(crm_id, str(crm_id) not in failed, failed.get(str(crm_id)))
+                for crm_id, _ in chunk
+            ]
 
         return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 
@@ -266,58 +319,86 @@ class HubSpotAdapter(CrmAdapter):
             rest = [a for a in chunk if a.key not in written]
             if rest:
                 written |= self._upsert_notes(rest)
-            return [WriteResult(written.get(a.key) or a.key, a.key in written,
-                                None if a.key in written else "note not written")
-                    for a in chunk]
+            return [
+                WriteResult(
+                    written.get(a.key) or a.key,
+                    a.key in written,
+                    None if a.key in written else "note not written",
+                )
+                for a in chunk
+            ]
 
         return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
 
     def _note_properties(self, a: Activity) -> dict[str, str]:
         return {
             "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "hs_note_body": (f"<p><strong>{_escape(a.subject)}</strong></p>"
-                             f"<p>{_escape(a.body)}</p>"),
+            "hs_note_body": (
+                f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>"
+            ),
             self.note_key: a.key,
         }
 
     def _by_key(self, results: list[Any]) -> dict[str, str]:
-        return {str((r.properties or {}).get(self.note_key)): str(r.id) for r in results
-                if (r.properties or {}).get(self.note_key)}
+        return {
+            str((r.properties or {}).get(self.note_key)): str(r.id)
+            for r in results
+            if (r.properties or {}).get(self.note_key)
+        }
 
     def _create_notes(self, chunk: list[Activity]) -> dict[str, str]:
-        inputs = [NoteCreate(properties=self._note_properties(a),
-                             associations=_note_associations(a)) for a in chunk]
+        inputs = [
+            NoteCreate(properties=self._note_properties(a), associations=_note_associations(a))
+            for a in chunk
+        ]
         with hubspot_errors():
             self._call()
             answer = self.client.crm.objects.notes.batch_api.create(
-                NoteCreateBatch(inputs=inputs), _request_timeout=self.timeout)
+                NoteCreateBatch(inputs=inputs), _request_timeout=self.timeout
+            )
         return self._by_key(answer.results)
 
     def _upsert_notes(self, chunk: list[Activity]) -> dict[str, str]:
-        inputs = [NoteUpsert(id_property=self.note_key, id=a.key,
-                             properties=self._note_properties(a)) for a in chunk]
+        inputs = [
+            NoteUpsert(id_property=self.note_key, id=a.key, properties=self._note_properties(a))
+            for a in chunk
+        ]
         with hubspot_errors():
             self._call()
             answer = self.client.crm.objects.notes.batch_api.upsert(
-                NoteUpsertBatch(inputs=inputs), _request_timeout=self.timeout)
+                NoteUpsertBatch(inputs=inputs), _request_timeout=self.timeout
+            )
         written = self._by_key(answer.results)
         # Upsert takes no associations. Creating one that exists changes nothing, so every
         # note is associated again: one created by an upsert whose association call then
         # failed is fixed by the next retry.
-        targets = (("contacts", NOTE_TO_CONTACT, {a.key: a.record_crm_id for a in chunk}),
-                   ("companies", NOTE_TO_COMPANY, {a.key: a.account_crm_id for a in chunk}))
+        targets = (
+            ("contacts", NOTE_TO_CONTACT, {a.key: a.record_crm_id for a in chunk}),
+            ("companies", NOTE_TO_COMPANY, {a.key: a.account_crm_id for a in chunk}),
+        )
         for to_type, type_id, target in targets:
-            pairs = [PublicAssociationMultiPost(
-                _from=AssocObjectId(id=written[key]), to=AssocObjectId(id=to_id),
-                types=[AssociationSpec(association_category="HUBSPOT_DEFINED",
-                                       association_type_id=type_id)])
-                for key, to_id in target.items() if key in written and to_id]
+            pairs = [
+                PublicAssociationMultiPost(
+                    _from=AssocObjectId(id=written[key]),
+                    to=AssocObjectId(id=to_id),
+                    types=[
+                        AssociationSpec(
+                            association_category="HUBSPOT_DEFINED", association_type_id=type_id
+                        )
+                    ],
+                )
+                for key, to_id in target.items()
+                if key in written and to_id
+            ]
             if pairs:
                 with hubspot_errors():
                     self._call()
                     self.client.crm.associations.v4.batch_api.create(
-                        "notes", to_type, BatchInputPublicAssociationMultiPost(inputs=pairs),
-                        _request_timeout=self.timeout)
+                        "notes",
+                        to_type,
+                        BatchInputPublicAssociationMultiPost(inputs=pairs),
+                        _request_timeout=self.timeout,
+                    )
         return written
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
@@ -330,8 +411,10 @@ class HubSpotAdapter(CrmAdapter):
                 self._call()
                 self.client.crm.objects.notes.batch_api.archive(
                     BatchInputSimplePublicObjectId(
-                        inputs=[SimplePublicObjectId(id=i) for i in chunk]),
-                    _request_timeout=self.timeout)
+                        inputs=[SimplePublicObjectId(id=i) for i in chunk]
+                    ),
+                    _request_timeout=self.timeout,
+                )
         return [WriteResult(i, True) for i in activity_ids]
 
 
@@ -345,8 +428,10 @@ def search_pacer(per_second: int, redis_url: str | None) -> WindowLimiter:
 
 def _note_associations(a: Activity) -> list[dict[str, Any]]:
     def to(object_id: str, type_id: int) -> dict[str, Any]:
-        return {"to": {"id": object_id}, "types": [
-            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+        return {
+            "to": {"id": object_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+        }
 
     links = [to(a.record_crm_id, NOTE_TO_CONTACT)]
     if a.account_crm_id:

@@ -55,14 +55,23 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
     """Store a page of rows; returns ids of records whose matching fields changed."""
     existing = {
         (r.object_type, r.crm_id): r
-        for r in session.exec(select(CrmRecord).where(
-            CrmRecord.crm == crm, col(CrmRecord.crm_id).in_([row.crm_id for row in rows])))
+        for r in session.exec(
+            select(CrmRecord).where(
+                CrmRecord.crm == crm, col(CrmRecord.crm_id).in_([row.crm_id for row in rows])
+            )
+        )
     }
     accounts = {
         r.crm_id: r.company
-        for r in session.exec(select(CrmRecord).where(
-            CrmRecord.crm == crm, CrmRecord.object_type == "account",
-            col(CrmRecord.crm_id).in_({row.account_crm_id for row in rows if row.account_crm_id})))
+        for r in session.exec(
+            select(CrmRecord).where(
+                CrmRecord.crm == crm,
+                CrmRecord.object_type == "account",
+                col(CrmRecord.crm_id).in_(
+                    {row.account_crm_id for row in rows if row.account_crm_id}
+                ),
+            )
+        )
     }
     changed: list[int] = []
     for row in rows:
@@ -84,8 +93,13 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
         for key, value in values.items():
             setattr(record, key, value)
         record.pulled_at = utcnow()
-        if before != (record.email, record.first_name, record.last_name, record.company,
-                      record.deleted):
+        if before != (
+            record.email,
+            record.first_name,
+            record.last_name,
+            record.company,
+            record.deleted,
+        ):
             changed.append(record.id)  # type: ignore[arg-type]
     return changed
 
@@ -99,9 +113,16 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
     pairs += [(row.object_type, loser, row.crm_id) for row in rows for loser in row.merged_ids]
     changed: list[int] = []
     for object_type, loser_id, winner_id in pairs:
-        records = {r.crm_id: r for r in session.exec(select(CrmRecord).where(
-            CrmRecord.crm == crm, CrmRecord.object_type == object_type,
-            col(CrmRecord.crm_id).in_([loser_id, winner_id])))}
+        records = {
+            r.crm_id: r
+            for r in session.exec(
+                select(CrmRecord).where(
+                    CrmRecord.crm == crm,
+                    CrmRecord.object_type == object_type,
+                    col(CrmRecord.crm_id).in_([loser_id, winner_id]),
+                )
+            )
+        }
         loser, winner = records.get(loser_id), records.get(winner_id)
         if loser is None:
             continue
@@ -112,16 +133,19 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
             changed.append(loser.id)  # type: ignore[arg-type]
         if winner is None:
             continue  # not mirrored (yet): the links wait for the matcher
-        winner_profiles = set(session.exec(select(IdentityLink.profile_id).where(
-            IdentityLink.record_id == winner.id)))
+        winner_profiles = set(
+            session.exec(select(IdentityLink.profile_id).where(IdentityLink.record_id == winner.id))
+        )
         for link in session.exec(select(IdentityLink).where(IdentityLink.record_id == loser.id)):
             if link.profile_id not in winner_profiles:
                 link.record_id = winner.id  # type: ignore[assignment]
                 changed.append(winner.id)  # type: ignore[arg-type]
-        written = set(session.exec(select(ActivityWrite.touchpoint_id).where(
-            ActivityWrite.record_id == winner.id)))
-        for write in session.exec(select(ActivityWrite).where(
-                ActivityWrite.record_id == loser.id)):
+        written = set(
+            session.exec(
+                select(ActivityWrite.touchpoint_id).where(ActivityWrite.record_id == winner.id)
+            )
+        )
+        for write in session.exec(select(ActivityWrite).where(ActivityWrite.record_id == loser.id)):
             if write.touchpoint_id not in written:
                 write.record_id = winner.id  # type: ignore[assignment]
         log.info("%s %s %s was merged into %s", crm, object_type, loser_id, winner_id)
@@ -135,17 +159,28 @@ def _request_rematch(session: Session, record_ids: list[int]) -> None:
     if not record_ids:
         return
     linked = select(IdentityLink.profile_id).where(col(IdentityLink.record_id).in_(record_ids))
-    emails = select(CrmRecord.email).where(col(CrmRecord.id).in_(record_ids),
-                                           col(CrmRecord.email).is_not(None))
-    ids = {i for i in session.exec(select(SocialProfile.id).where(
-        col(SocialProfile.id).in_(linked) | col(SocialProfile.email).in_(emails))) if i}
+    emails = select(CrmRecord.email).where(
+        col(CrmRecord.id).in_(record_ids), col(CrmRecord.email).is_not(None)
+    )
+    ids = {
+        i
+        for i in session.exec(
+            select(SocialProfile.id).where(
+                col(SocialProfile.id).in_(linked) | col(SocialProfile.email).in_(emails)
+            )
+        )
+        if i
+    }
     records = session.exec(select(CrmRecord).where(col(CrmRecord.id).in_(record_ids)))
     flagged = sorted(ids | profiles_sharing_keys(session, records))
     now = utcnow()
     # Ids and UPDATEs, not profile objects: a full pull flags nearly every stored profile.
     for i in range(0, len(flagged), 500):  # bound parameters per statement
-        session.execute(update(SocialProfile).where(col(SocialProfile.id).in_(
-            flagged[i : i + 500])).values(match_requested_at=now))
+        session.execute(
+            update(SocialProfile)
+            .where(col(SocialProfile.id).in_(flagged[i : i + 500]))
+            .values(match_requested_at=now)
+        )
 
 
 def pull(
@@ -212,8 +247,9 @@ def _pull_deleted(engine: Engine, adapter: CrmAdapter, object_type: str, *, full
         cursor = _cursor(session, adapter.name, key)
         cursor.modified_since = started  # an interrupted listing is simply done again
         cursor.updated_at = utcnow()
-    log.info("%s lists %s deleted %s records; %s left the mirror", adapter.name, seen,
-             object_type, gone)
+    log.info(
+        "%s lists %s deleted %s records; %s left the mirror", adapter.name, seen, object_type, gone
+    )
 
 
 def _store_deleted(engine: Engine, crm: str, rows: list[MirrorRow]) -> int:
@@ -222,8 +258,11 @@ def _store_deleted(engine: Engine, crm: str, rows: list[MirrorRow]) -> int:
     by_key = {(row.object_type, row.crm_id): row for row in rows}
     with session_scope(engine) as session:
         changed: list[int] = []
-        for record in session.exec(select(CrmRecord).where(
-                CrmRecord.crm == crm, col(CrmRecord.crm_id).in_([r.crm_id for r in rows]))):
+        for record in session.exec(
+            select(CrmRecord).where(
+                CrmRecord.crm == crm, col(CrmRecord.crm_id).in_([r.crm_id for r in rows])
+            )
+        ):
             row = by_key.get((record.object_type, record.crm_id))
             if row is None or record.deleted:
                 continue
@@ -253,8 +292,9 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
         cursor = _cursor(session, crm, object_type)
         # Rows come in (modified, id) order: the last one is where a resumed pull continues.
         last = page[-1]
-        if last.modified_at and (cursor.modified_since is None
-                                 or last.modified_at >= cursor.modified_since):
+        if last.modified_at and (
+            cursor.modified_since is None or last.modified_at >= cursor.modified_since
+        ):
             cursor.modified_since = last.modified_at
             cursor.page_token = last.crm_id
         cursor.updated_at = utcnow()
@@ -270,8 +310,10 @@ def pull_job(full: bool = False) -> dict[str, int]:
 
     rt = current()
     if alerts.open_alert(rt.engine, rt.settings) is not None:
-        log.warning("CRM credentials refused earlier (see the 'crm_auth' dead letter): the "
-                    "pull waits until they are fixed or the letter is replayed")
+        log.warning(
+            "CRM credentials refused earlier (see the 'crm_auth' dead letter): the "
+            "pull waits until they are fixed or the letter is replayed"
+        )
         return {}
     adapter = None
     try:

@@ -21,12 +21,23 @@ from enrich.scores import scorer_cache, touchpoints_of
 from enrich.scoring.score import round_score
 from enrich.sync.adapter import Activity
 
-PLATFORM_NAMES = {"x": "X", "linkedin": "LinkedIn", "instagram": "Instagram",
-                  "facebook": "Facebook"}
-VERBS = {"follow": "Followed you on", "unfollow": "Unfollowed you on", "like": "Liked your post on",
-         "comment": "Commented on your post on", "reply": "Replied to you on",
-         "share": "Shared your post on", "quote": "Quoted your post on",
-         "mention": "Mentioned you on", "dm": "Sent you a direct message on"}
+PLATFORM_NAMES = {
+    "x": "X",
+    "linkedin": "LinkedIn",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+}
+VERBS = {
+    "follow": "Followed you on",
+    "unfollow": "Unfollowed you on",
+    "like": "Liked your post on",
+    "comment": "Commented on your post on",
+    "reply": "Replied to you on",
+    "share": "Shared your post on",
+    "quote": "Quoted your post on",
+    "mention": "Mentioned you on",
+    "dm": "Sent you a direct message on",
+}
 
 
 def summary(kind: str, platform: str, text: str | None) -> str:
@@ -51,13 +62,18 @@ def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[
     score = session.exec(select(Score).where(Score.record_id == record.id)).first()
     touchpoints = touchpoints_of(session, record.id)  # type: ignore[arg-type]
     interests = session.exec(
-        select(Interest).where(Interest.record_id == record.id)
-        .order_by(col(Interest.strength).desc(), Interest.topic).limit(5))
+        select(Interest)
+        .where(Interest.record_id == record.id)
+        .order_by(col(Interest.strength).desc(), Interest.topic)
+        .limit(5)
+    )
     taxonomy = scorer_cache.get(session).taxonomy
     profiles = session.exec(
-        select(SocialProfile).join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id)
+        select(SocialProfile)
+        .join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id)
         .where(IdentityLink.record_id == record.id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
-        .order_by(col(SocialProfile.platform), col(SocialProfile.id)))
+        .order_by(col(SocialProfile.platform), col(SocialProfile.id))
+    )
     last = touchpoints[-1] if touchpoints else None
     return {
         "score": round_score(score.score) if score else 0,
@@ -79,12 +95,17 @@ def activity_for(tp: Touchpoint, record: CrmRecord) -> Activity:
     lines = [tp.text or ""]
     if tp.post_text or tp.post_url:
         lines.append(f"On our post: {(tp.post_text or '')[:300]} {tp.post_url or ''}".strip())
-    lines.append(f"Captured by enrich from {PLATFORM_NAMES.get(tp.platform, tp.platform)} "
-                 f"at {tp.occurred_at:%Y-%m-%d %H:%M} UTC")
+    lines.append(
+        f"Captured by enrich from {PLATFORM_NAMES.get(tp.platform, tp.platform)} "
+        f"at {tp.occurred_at:%Y-%m-%d %H:%M} UTC"
+    )
     return Activity(
-        key=activity_key(tp, record), object_type=record.object_type,
-        record_crm_id=record.crm_id, account_crm_id=record.account_crm_id,
-        subject=summary(tp.kind, tp.platform, tp.text), body="\n".join(x for x in lines if x),
+        key=activity_key(tp, record),
+        object_type=record.object_type,
+        record_crm_id=record.crm_id,
+        account_crm_id=record.account_crm_id,
+        subject=summary(tp.kind, tp.platform, tp.text),
+        body="\n".join(x for x in lines if x),
         occurred_at=tp.occurred_at,
     )
 
@@ -99,9 +120,12 @@ def handoff_activity(handoff: Handoff, record: CrmRecord, public_url: str) -> Ac
     name = " ".join(x for x in (record.first_name, record.last_name) if x) or "This person"
     return Activity(
         key=f"handoff-{hashlib.sha256(f'{handoff.id}|{record.crm_id}'.encode()).hexdigest()[:32]}",
-        object_type=record.object_type, record_crm_id=record.crm_id,
+        object_type=record.object_type,
+        record_crm_id=record.crm_id,
         account_crm_id=record.account_crm_id,
         subject=f"Follow up: {name} is engaging on social (score {round(handoff.score)})"[:255],
         body=f"{handoff.reason}\nDetails: {public_url.rstrip('/')}/people/{record.id}",
-        occurred_at=handoff.created_at, handoff=True, owner_id=record.owner_id,
+        occurred_at=handoff.created_at,
+        handoff=True,
+        owner_id=record.owner_id,
     )

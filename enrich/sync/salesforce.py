@@ -25,23 +25,45 @@ from enrich.sync.fields import FieldMap
 
 log = logging.getLogger("enrich.sync.salesforce")
 T = TypeVar("T")
-OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account",
-           "opportunity": "Opportunity"}
+OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account", "opportunity": "Opportunity"}
 TASK_KEY_FIELD = "Enrich_Touchpoint_Id__c"  # External ID + unique on Task: upserts are idempotent
 # neutral name -> SOQL field, per object (None: the object has no such field)
 SELECT = {
-    "contact": {"first_name": "FirstName", "last_name": "LastName", "email": "Email",
-                "account_crm_id": "AccountId", "title": "Title", "city": "MailingCity",
-                "country": "MailingCountry", "owner_id": "OwnerId",
-                "linkedin_url": "LinkedIn_Url__c", "twitter_handle": "X_Handle__c"},
-    "lead": {"first_name": "FirstName", "last_name": "LastName", "email": "Email",
-             "company": "Company", "title": "Title", "city": "City", "country": "Country",
-             "owner_id": "OwnerId"},
-    "account": {"company": "Name", "city": "BillingCity", "country": "BillingCountry",
-                "owner_id": "OwnerId"},
+    "contact": {
+        "first_name": "FirstName",
+        "last_name": "LastName",
+        "email": "Email",
+        "account_crm_id": "AccountId",
+        "title": "Title",
+        "city": "MailingCity",
+        "country": "MailingCountry",
+        "owner_id": "OwnerId",
+        "linkedin_url": "LinkedIn_Url__c",
+        "twitter_handle": "X_Handle__c",
+    },
+    "lead": {
+        "first_name": "FirstName",
+        "last_name": "LastName",
+        "email": "Email",
+        "company": "Company",
+        "title": "Title",
+        "city": "City",
+        "country": "Country",
+        "owner_id": "OwnerId",
+    },
+    "account": {
+        "company": "Name",
+        "city": "BillingCity",
+        "country": "BillingCountry",
+        "owner_id": "OwnerId",
+    },
     # The pipeline social engagement touches: amount, stage and close date stay in `raw`.
-    "opportunity": {"company": "Name", "account_crm_id": "AccountId", "owner_id": "OwnerId",
-                    "title": "StageName"},
+    "opportunity": {
+        "company": "Name",
+        "account_crm_id": "AccountId",
+        "owner_id": "OwnerId",
+        "title": "StageName",
+    },
 }
 OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed")
 # Objects Salesforce merges: the merged-away record is deleted with MasterRecordId set.
@@ -96,8 +118,13 @@ class SessionStore:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> SessionStore:
-        app = "\0".join((settings.salesforce_login_url, settings.salesforce_client_id or "",
-                         settings.salesforce_refresh_token or ""))
+        app = "\0".join(
+            (
+                settings.salesforce_login_url,
+                settings.salesforce_client_id or "",
+                settings.salesforce_refresh_token or "",
+            )
+        )
         digest = hashlib.sha256(app.encode()).hexdigest()[:16]
         where = (settings.salesforce_instance_url or settings.salesforce_login_url).rstrip("/")
         return cls(f"enrich:salesforce-session:{where}:{digest}", settings.redis_url)
@@ -110,8 +137,10 @@ class SessionStore:
             try:
                 raw = self._redis.get(self.key)
             except RedisError as exc:
-                log.warning("Redis unreachable (%s): the Salesforce session is kept in this "
-                            "process only", type(exc).__name__)
+                log.warning(
+                    "Redis unreachable (%s): the Salesforce session is kept in this process only",
+                    type(exc).__name__,
+                )
             else:
                 if not raw:
                     return None
@@ -129,8 +158,10 @@ class SessionStore:
                 self._redis.set(self.key, value, ex=SESSION_TTL_S)
                 return
             except RedisError as exc:
-                log.warning("Redis unreachable (%s): the Salesforce session is kept in this "
-                            "process only", type(exc).__name__)
+                log.warning(
+                    "Redis unreachable (%s): the Salesforce session is kept in this process only",
+                    type(exc).__name__,
+                )
         self._memory[self.key] = (time.time() + SESSION_TTL_S, session_id, instance_url)
 
 
@@ -142,9 +173,11 @@ class _OAuthRefresh:
     def __init__(self, session: requests.Session, settings: Settings) -> None:
         self.session = session
         self.url = settings.salesforce_login_url.rstrip("/") + "/services/oauth2/token"
-        self.form = {"grant_type": "refresh_token",
-                     "refresh_token": settings.salesforce_refresh_token or "",
-                     "client_id": settings.salesforce_client_id or ""}
+        self.form = {
+            "grant_type": "refresh_token",
+            "refresh_token": settings.salesforce_refresh_token or "",
+            "client_id": settings.salesforce_client_id or "",
+        }
         if settings.salesforce_client_secret:
             self.form["client_secret"] = settings.salesforce_client_secret
         self.store = SessionStore.for_settings(settings)
@@ -155,26 +188,35 @@ class _OAuthRefresh:
 
     def __call__(self) -> tuple[str, str]:
         try:
-            answer = self.session.post(self.url, data=self.form,
-                                       headers={"Accept": "application/json"})
+            answer = self.session.post(
+                self.url, data=self.form, headers={"Accept": "application/json"}
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise CRMUnavailable(f"Salesforce token endpoint unreachable ({self.url}): "
-                                 f"{type(exc).__name__}", crm="salesforce") from exc
+            raise CRMUnavailable(
+                f"Salesforce token endpoint unreachable ({self.url}): {type(exc).__name__}",
+                crm="salesforce",
+            ) from exc
         try:
             body = answer.json()
         except ValueError:
             body = {}
         if answer.status_code != 200 or not body.get("access_token"):
             if answer.status_code >= 500:
-                raise CRMUnavailable(f"Salesforce token endpoint answered {answer.status_code}",
-                                     crm="salesforce", status=answer.status_code)
+                raise CRMUnavailable(
+                    f"Salesforce token endpoint answered {answer.status_code}",
+                    crm="salesforce",
+                    status=answer.status_code,
+                )
             raise CRMAuthError(
                 f"Salesforce session expired and could not be refreshed "
                 f"({body.get('error', answer.status_code)}: {body.get('error_description', '')}):"
                 " issue a new refresh token for the connected app and set "
                 "SALESFORCE_REFRESH_TOKEN (or a fresh SALESFORCE_SESSION_ID), then replay the "
-                "'crm_auth' dead letter", crm="salesforce", status=answer.status_code,
-                code="REFRESH_FAILED")
+                "'crm_auth' dead letter",
+                crm="salesforce",
+                status=answer.status_code,
+                code="REFRESH_FAILED",
+            )
         fresh = (str(body["access_token"]), str(body.get("instance_url") or ""))
         self.store.put(*fresh)
         return fresh
@@ -184,8 +226,9 @@ class SalesforceAdapter(CrmAdapter):
     name = "salesforce"
     batch_size = defaults.SALESFORCE_BATCH
 
-    def __init__(self, sf: Salesforce, fields: FieldMap | None = None,
-                 renew: _OAuthRefresh | None = None) -> None:
+    def __init__(
+        self, sf: Salesforce, fields: FieldMap | None = None, renew: _OAuthRefresh | None = None
+    ) -> None:
         super().__init__(fields or FieldMap.default(self.name))
         self.sf = sf
         self.bulk_threshold: int | None = None  # field updates past this size go through Bulk 2.0
@@ -231,7 +274,10 @@ class SalesforceAdapter(CrmAdapter):
                     raise CRMAuthError(
                         "Salesforce rejected the refreshed session too (INVALID_SESSION_ID): "
                         "check the connected app's user and its API permission",
-                        crm=self.name, status=401, code="INVALID_SESSION_ID") from exc
+                        crm=self.name,
+                        status=401,
+                        code="INVALID_SESSION_ID",
+                    ) from exc
                 bought = self._replace_session()
         raise AssertionError("unreachable")
 
@@ -245,11 +291,14 @@ class SalesforceAdapter(CrmAdapter):
             bought = False
         else:
             session_id, instance_url = self._renew()
-            log.warning("Salesforce session expired: a new one was obtained with the refresh "
-                        "token")
+            log.warning("Salesforce session expired: a new one was obtained with the refresh token")
             bought = True
-        self.sf = Salesforce(instance_url=instance_url, session_id=session_id,
-                             session=self.sf.session, version=self.sf.sf_version)
+        self.sf = Salesforce(
+            instance_url=instance_url,
+            session_id=session_id,
+            session=self.sf.session,
+            version=self.sf.sf_version,
+        )
         return bought
 
     @classmethod
@@ -265,8 +314,10 @@ class SalesforceAdapter(CrmAdapter):
         renew = None
         if settings.salesforce_refresh_token:
             if not settings.salesforce_client_id:
-                raise ConfigError("SALESFORCE_REFRESH_TOKEN needs SALESFORCE_CLIENT_ID (the "
-                                  "connected app's consumer key)")
+                raise ConfigError(
+                    "SALESFORCE_REFRESH_TOKEN needs SALESFORCE_CLIENT_ID (the "
+                    "connected app's consumer key)"
+                )
             renew = _OAuthRefresh(session, settings)
         with salesforce_errors():
             kept = renew.shared() if renew is not None else None
@@ -275,13 +326,19 @@ class SalesforceAdapter(CrmAdapter):
                 session_id, instance_url = kept or renew()
                 sf = Salesforce(instance_url=instance_url, session_id=session_id, **common)
             elif settings.salesforce_session_id and settings.salesforce_instance_url:
-                sf = Salesforce(instance_url=settings.salesforce_instance_url,
-                                session_id=settings.salesforce_session_id, **common)
+                sf = Salesforce(
+                    instance_url=settings.salesforce_instance_url,
+                    session_id=settings.salesforce_session_id,
+                    **common,
+                )
             elif settings.salesforce_username and settings.salesforce_password:
-                sf = Salesforce(username=settings.salesforce_username,
-                                password=settings.salesforce_password,
-                                security_token=settings.salesforce_security_token or "",
-                                domain=settings.salesforce_domain, **common)
+                sf = Salesforce(
+                    username=settings.salesforce_username,
+                    password=settings.salesforce_password,
+                    security_token=settings.salesforce_security_token or "",
+                    domain=settings.salesforce_domain,
+                    **common,
+                )
             else:
                 raise ConfigError(
                     "CRM=salesforce needs SALESFORCE_INSTANCE_URL + SALESFORCE_SESSION_ID, "
@@ -293,20 +350,32 @@ class SalesforceAdapter(CrmAdapter):
         adapter.bulk_wait_s = settings.salesforce_bulk_poll_s
         return adapter
 
-    def pull(self, object_type: str, since: datetime | None,
-             after_id: str | None = None) -> Iterator[MirrorRow]:
+    def pull(
+        self, object_type: str, since: datetime | None, after_id: str | None = None
+    ) -> Iterator[MirrorRow]:
         """Keyset order (SystemModstamp, Id): a resumed pull starts right after the last record
         it stored, even when thousands share one timestamp (a data load)."""
         fields = self.fields.read_fields(object_type, SELECT[object_type])
         merges = object_type in MERGEABLE
-        columns = list(dict.fromkeys(["Id", "SystemModstamp", "IsDeleted", *fields.values(),
-                   *(OPPORTUNITY_EXTRA if object_type == "opportunity" else ()),
-                   *(("MasterRecordId",) if merges else ())]))
+        columns = list(
+            dict.fromkeys(
+                [
+                    "Id",
+                    "SystemModstamp",
+                    "IsDeleted",
+                    *fields.values(),
+                    *(OPPORTUNITY_EXTRA if object_type == "opportunity" else ()),
+                    *(("MasterRecordId",) if merges else ()),
+                ]
+            )
+        )
         # SOQL datetime literals have whole seconds: read from the cursor's second, and skip
         # what the previous pull already stored (at or before its (stamp, id) position).
         where = f" WHERE SystemModstamp >= {soql_datetime(since)}" if since else ""
-        soql = (f"SELECT {', '.join(columns)} FROM {OBJECTS[object_type]}{where} "
-                "ORDER BY SystemModstamp, Id")
+        soql = (
+            f"SELECT {', '.join(columns)} FROM {OBJECTS[object_type]}{where} "
+            "ORDER BY SystemModstamp, Id"
+        )
         result = self._request(lambda: self.sf.query(soql, include_deleted=True))
         while True:
             for rec in result["records"]:
@@ -314,7 +383,8 @@ class SalesforceAdapter(CrmAdapter):
                 if since and after_id and stamp and (stamp, rec["Id"]) <= (since, after_id):
                     continue
                 yield MirrorRow(
-                    object_type=object_type, crm_id=rec["Id"],
+                    object_type=object_type,
+                    crm_id=rec["Id"],
                     modified_at=parse_sf_datetime(rec.get("SystemModstamp")),
                     deleted=bool(rec.get("IsDeleted")),
                     merged_into=rec.get("MasterRecordId") if merges else None,
@@ -324,8 +394,11 @@ class SalesforceAdapter(CrmAdapter):
             if result.get("done", True) or not result.get("nextRecordsUrl"):
                 break
             url = result["nextRecordsUrl"]
-            result = self._request(lambda url=url: self.sf.query_more(  # type: ignore[misc]
-                url, identifier_is_url=True, include_deleted=True))
+            result = self._request(
+                lambda url=url: self.sf.query_more(  # type: ignore[misc]
+                    url, identifier_is_url=True, include_deleted=True
+                )
+            )
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
@@ -335,22 +408,28 @@ class SalesforceAdapter(CrmAdapter):
             return self._bulk_update(sobject, updates)
 
         def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-            records = [{"attributes": {"type": sobject}, "id": crm_id, **values}
-                       for crm_id, values in chunk]
+            records = [
+                {"attributes": {"type": sobject}, "id": crm_id, **values}
+                for crm_id, values in chunk
+            ]
             answer = self._collection("composite/sobjects", records)
-            return [_save_result(crm_id, item)
-                    for (crm_id, _), item in zip(chunk, answer, strict=False)]
+            return [
+                _save_result(crm_id, item) for (crm_id, _), item in zip(chunk, answer, strict=False)
+            ]
 
         return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 
-    def _bulk_update(self, sobject: str, updates: list[tuple[str, dict[str, Any]]]
-                     ) -> list[WriteResult]:
+    def _bulk_update(
+        self, sobject: str, updates: list[tuple[str, dict[str, Any]]]
+    ) -> list[WriteResult]:
         """One Bulk API 2.0 update job (simple-salesforce `sf.bulk2`): create, upload CSV,
         close, poll, then read the failed rows. Costs a handful of calls whatever the size,
         where collections cost one per 200. In Bulk CSV an empty cell leaves a field alone
         and `#N/A` clears it."""
-        rows = [{"Id": crm_id, **{k: "#N/A" if v is None else str(v) for k, v in values.items()}}
-                for crm_id, values in updates]
+        rows = [
+            {"Id": crm_id, **{k: "#N/A" if v is None else str(v) for k, v in values.items()}}
+            for crm_id, values in updates
+        ]
         sent = 0
 
         def count(response: Any, *args: Any, **kwargs: Any) -> None:
@@ -362,8 +441,11 @@ class SalesforceAdapter(CrmAdapter):
             self.sf.session.hooks["response"].append(count)
             try:
                 jobs = bulk.update(records=rows, wait=self.bulk_wait_s)
-                failed = "".join(bulk.get_failed_records(j["job_id"]) for j in jobs
-                                 if int(j["numberRecordsFailed"]))
+                failed = "".join(
+                    bulk.get_failed_records(j["job_id"])
+                    for j in jobs
+                    if int(j["numberRecordsFailed"])
+                )
             finally:
                 self.sf.session.hooks["response"].remove(count)
             return jobs, failed
@@ -378,8 +460,9 @@ class SalesforceAdapter(CrmAdapter):
         for crm_id, _ in updates:
             error = errors.get(crm_id)
             code = (error or "").split(":", 1)[0]
-            results.append(WriteResult(crm_id, error is None, error,
-                                       retryable=code in RETRYABLE_CODES))
+            results.append(
+                WriteResult(crm_id, error is None, error, retryable=code in RETRYABLE_CODES)
+            )
         return results
 
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
@@ -388,14 +471,19 @@ class SalesforceAdapter(CrmAdapter):
         def send(chunk: list[Activity]) -> list[WriteResult]:
             records = [_task(a) for a in chunk]
             answer = self._collection(f"composite/sobjects/Task/{TASK_KEY_FIELD}", records)
-            return [_save_result(item.get("id") or a.key, item)
-                    for a, item in zip(chunk, answer, strict=False)]
+            return [
+                _save_result(item.get("id") or a.key, item)
+                for a, item in zip(chunk, answer, strict=False)
+            ]
 
         return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
 
     def _collection(self, path: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        answer = self._request(lambda: self.sf.restful(
-            path, method="PATCH", json={"allOrNone": False, "records": records}))
+        answer = self._request(
+            lambda: self.sf.restful(
+                path, method="PATCH", json={"allOrNone": False, "records": records}
+            )
+        )
         return list(answer or [])
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
@@ -403,24 +491,37 @@ class SalesforceAdapter(CrmAdapter):
         results: list[WriteResult] = []
         for start in range(0, len(activity_ids), self.batch_size):
             chunk = activity_ids[start : start + self.batch_size]
-            answer = self._request(lambda chunk=chunk: self.sf.restful(  # type: ignore[misc]
-                "composite/sobjects", method="DELETE",
-                params={"ids": ",".join(chunk), "allOrNone": "false"}))
+            answer = self._request(
+                lambda chunk=chunk: self.sf.restful(  # type: ignore[misc]
+                    "composite/sobjects",
+                    method="DELETE",
+                    params={"ids": ",".join(chunk), "allOrNone": "false"},
+                )
+            )
             for task_id, item in zip(chunk, answer or [], strict=False):
                 errors = item.get("errors") or []
                 gone = item.get("success") or any(
-                    e.get("statusCode") == "ENTITY_IS_DELETED" for e in errors)
+                    e.get("statusCode") == "ENTITY_IS_DELETED" for e in errors
+                )
                 results.append(WriteResult(task_id, bool(gone), None if gone else str(errors)))
         return results
 
 
 def _task(a: Activity) -> dict[str, Any]:
-    task = {"attributes": {"type": "Task"}, TASK_KEY_FIELD: a.key, "WhoId": a.record_crm_id,
-            "Subject": a.subject[:255], "Description": a.body[:32000],
-            "ActivityDate": a.occurred_at.date().isoformat()}
+    task = {
+        "attributes": {"type": "Task"},
+        TASK_KEY_FIELD: a.key,
+        "WhoId": a.record_crm_id,
+        "Subject": a.subject[:255],
+        "Description": a.body[:32000],
+        "ActivityDate": a.occurred_at.date().isoformat(),
+    }
     if a.handoff:  # an open task on the owner's list, due tomorrow
-        task.update(Status="Not Started", Priority="High",
-                    ActivityDate=(a.occurred_at + timedelta(days=1)).date().isoformat())
+        task.update(
+            Status="Not Started",
+            Priority="High",
+            ActivityDate=(a.occurred_at + timedelta(days=1)).date().isoformat(),
+        )
         if a.owner_id:
             task["OwnerId"] = a.owner_id
     else:
@@ -437,6 +538,9 @@ def _save_result(crm_id: str, item: dict[str, Any]) -> WriteResult:
         return WriteResult(crm_id, True)
     errors = item.get("errors") or []
     codes = {e.get("statusCode") for e in errors}
-    return WriteResult(crm_id, False,
-                       "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors),
-                       retryable=bool(codes & RETRYABLE_CODES))
+    return WriteResult(
+        crm_id,
+        False,
+        "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors),
+        retryable=bool(codes & RETRYABLE_CODES),
+    )

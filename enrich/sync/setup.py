@@ -32,12 +32,20 @@ ACCOUNT_SPECS = [
     FieldSpec("account_score", "Social account score", "number"),
     FieldSpec("engaged_people", "Socially engaged people", "number"),
 ]
-SF_TYPES: dict[str, dict[str, Any]] = {"number": {"type": "Number", "precision": 18, "scale": 0},
-            "text": {"type": "Text"}, "longtext": {"type": "LongTextArea", "visibleLines": 5},
-            "datetime": {"type": "DateTime"}, "url": {"type": "Url"}}
-HS_TYPES = {"number": ("number", "number"), "text": ("string", "text"),
-            "longtext": ("string", "textarea"), "datetime": ("datetime", "date"),
-            "url": ("string", "text")}
+SF_TYPES: dict[str, dict[str, Any]] = {
+    "number": {"type": "Number", "precision": 18, "scale": 0},
+    "text": {"type": "Text"},
+    "longtext": {"type": "LongTextArea", "visibleLines": 5},
+    "datetime": {"type": "DateTime"},
+    "url": {"type": "Url"},
+}
+HS_TYPES = {
+    "number": ("number", "number"),
+    "text": ("string", "text"),
+    "longtext": ("string", "textarea"),
+    "datetime": ("datetime", "date"),
+    "url": ("string", "text"),
+}
 
 
 @dataclass
@@ -70,13 +78,26 @@ def salesforce_plan(fields: FieldMap | None = None) -> list[tuple[str, str, dict
     plan: list[tuple[str, str, dict[str, Any]]] = []
     for obj in ("Contact", "Lead"):
         if obj.lower() in fields.people:
-            plan += [(obj, name, _sf_metadata(s)) for name, s in _named(PERSON_SPECS,
-                                                                        fields.person)]
-    plan += [("Account", name, _sf_metadata(s)) for name, s in _named(ACCOUNT_SPECS,
-                                                                      fields.account)]
-    plan.append(("Task", "Enrich_Touchpoint_Id__c", {
-        "label": "enrich touchpoint id", "type": "Text", "length": 80, "externalId": True,
-        "unique": True, "caseSensitive": True}))
+            plan += [
+                (obj, name, _sf_metadata(s)) for name, s in _named(PERSON_SPECS, fields.person)
+            ]
+    plan += [
+        ("Account", name, _sf_metadata(s)) for name, s in _named(ACCOUNT_SPECS, fields.account)
+    ]
+    plan.append(
+        (
+            "Task",
+            "Enrich_Touchpoint_Id__c",
+            {
+                "label": "enrich touchpoint id",
+                "type": "Text",
+                "length": 80,
+                "externalId": True,
+                "unique": True,
+                "caseSensitive": True,
+            },
+        )
+    )
     return plan
 
 
@@ -92,14 +113,18 @@ def setup_salesforce(adapter: Any) -> SetupReport:
                 with salesforce_errors():
                     adapter.calls += 1
                     existing[obj] = {
-                        f["name"] for f in getattr(adapter.sf, obj).describe()["fields"]}
+                        f["name"] for f in getattr(adapter.sf, obj).describe()["fields"]
+                    }
             if name in existing[obj]:
                 report.existing.append(full)
                 continue
             with salesforce_errors():
                 adapter.calls += 1
-                adapter.sf.toolingexecute("sobjects/CustomField/", method="POST",
-                                          data={"FullName": full, "Metadata": meta})
+                adapter.sf.toolingexecute(
+                    "sobjects/CustomField/",
+                    method="POST",
+                    data={"FullName": full, "Metadata": meta},
+                )
             report.created.append(full)
         except CRMError as exc:
             extra = ", External ID, Unique" if meta.get("externalId") else ""
@@ -107,7 +132,8 @@ def setup_salesforce(adapter: Any) -> SetupReport:
             report.checklist.append(
                 f"Setup → Object Manager → {obj} → Fields & Relationships → New: "
                 f"{meta['type']}{length}{extra}, label '{meta['label']}', API name {name} "
-                f"[{exc}]")
+                f"[{exc}]"
+            )
     return report
 
 
@@ -119,27 +145,38 @@ def setup_hubspot(adapter: Any) -> SetupReport:
     report = SetupReport()
     fields = adapter.fields
     plan: list[tuple[str, str, FieldSpec]] = [
-        ("contacts", name, s) for name, s in _named(PERSON_SPECS, fields.person)]
+        ("contacts", name, s) for name, s in _named(PERSON_SPECS, fields.person)
+    ]
     plan += [("companies", name, s) for name, s in _named(ACCOUNT_SPECS, fields.account)]
     api = adapter.client.crm.properties
     for object_type in ("contacts", "companies", "notes"):
         try:
             with hubspot_errors():
                 adapter.calls += 1
-                api.groups_api.create(object_type,
-                                      PropertyGroupCreate(name="enrich", label="enrich"))
+                api.groups_api.create(
+                    object_type, PropertyGroupCreate(name="enrich", label="enrich")
+                )
         except CRMError as exc:
             if exc.status != 409:
-                report.checklist.append(f"HubSpot → Settings → Properties → {object_type}: "
-                                        f"create group 'enrich' [{exc}]")
+                report.checklist.append(
+                    f"HubSpot → Settings → Properties → {object_type}: "
+                    f"create group 'enrich' [{exc}]"
+                )
     for object_type, name, spec in plan:
         kind, field_type = HS_TYPES[spec.kind]
         try:
             with hubspot_errors():
                 adapter.calls += 1
-                api.core_api.create(object_type, PropertyCreate(
-                    name=name, label=spec.label, type=kind, field_type=field_type,
-                    group_name="enrich"))
+                api.core_api.create(
+                    object_type,
+                    PropertyCreate(
+                        name=name,
+                        label=spec.label,
+                        type=kind,
+                        field_type=field_type,
+                        group_name="enrich",
+                    ),
+                )
             report.created.append(f"{object_type}.{name}")
         except CRMError as exc:
             if exc.status == 409:
@@ -148,7 +185,8 @@ def setup_hubspot(adapter: Any) -> SetupReport:
                 report.checklist.append(
                     f"HubSpot → Settings → Properties → {object_type} → Create property: "
                     f"group 'enrich', label '{spec.label}', internal name {name}, "
-                    f"type {kind}/{field_type} [{exc}]")
+                    f"type {kind}/{field_type} [{exc}]"
+                )
     _note_key(adapter, report)
     return report
 
@@ -174,14 +212,16 @@ def _note_key(adapter: Any, report: SetupReport) -> None:
             report.checklist.append(
                 "HubSpot → Settings → Properties → notes → Create property: group 'enrich', "
                 f"label 'enrich touchpoint id', internal name {key}, single-line text, "
-                f"'Require unique values for this property' on [{exc}]")
+                f"'Require unique values for this property' on [{exc}]"
+            )
         return
     target = _unique_property(adapter, MIGRATED_NOTE_KEY) if key != MIGRATED_NOTE_KEY else False
     if target is False:
         report.checklist.append(
             f"notes.{key} exists without unique values: create a single-line text property "
             "on notes with 'Require unique values' on and set HUBSPOT_NOTE_KEY_PROPERTY to its "
-            "internal name")
+            "internal name"
+        )
         return
     if target is None:
         _create_unique(adapter, MIGRATED_NOTE_KEY, "enrich touchpoint key")
@@ -192,9 +232,14 @@ def _note_key(adapter: Any, report: SetupReport) -> None:
         f"so: notes are keyed by notes.{MIGRATED_NOTE_KEY} (unique) from now on; {copied} "
         f"notes were copied over. Set HUBSPOT_NOTE_KEY_PROPERTY={MIGRATED_NOTE_KEY} before "
         "the next sync."
-        + (f" {twins} notes repeat the key of an earlier note (written twice by an older "
-           "enrich) and were left without the new key: archive them in HubSpot if you want "
-           "them gone." if twins else ""))
+        + (
+            f" {twins} notes repeat the key of an earlier note (written twice by an older "
+            "enrich) and were left without the new key: archive them in HubSpot if you want "
+            "them gone."
+            if twins
+            else ""
+        )
+    )
 
 
 def _create_unique(adapter: Any, name: str, label: str) -> None:
@@ -204,9 +249,17 @@ def _create_unique(adapter: Any, name: str, label: str) -> None:
 
     with hubspot_errors():
         adapter.calls += 1
-        adapter.client.crm.properties.core_api.create("notes", PropertyCreate(
-            name=name, label=label, type="string", field_type="text", group_name="enrich",
-            has_unique_value=True))
+        adapter.client.crm.properties.core_api.create(
+            "notes",
+            PropertyCreate(
+                name=name,
+                label=label,
+                type="string",
+                field_type="text",
+                group_name="enrich",
+                has_unique_value=True,
+            ),
+        )
 
 
 def _unique_property(adapter: Any, name: str) -> bool | None:
@@ -256,7 +309,12 @@ def _copy_note_keys(adapter: Any, old: str, new: str) -> tuple[int, int]:
         chunk = batch[start : start + adapter.batch_size]
         with hubspot_errors():
             adapter.calls += 1
-            notes.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-                SimplePublicObjectBatchInput(id=i, properties={new: k}) for i, k in chunk]))
+            notes.batch_api.update(
+                BatchInputSimplePublicObjectBatchInput(
+                    inputs=[
+                        SimplePublicObjectBatchInput(id=i, properties={new: k}) for i, k in chunk
+                    ]
+                )
+            )
         copied += len(chunk)
     return copied, twins

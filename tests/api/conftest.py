@@ -26,8 +26,9 @@ class Api:
     client: FlaskClient
     token: str | None
 
-    def call(self, method: str, url: str, json: Any = None, token: str | None = "default",
-             **kw: Any) -> Any:
+    def call(
+        self, method: str, url: str, json: Any = None, token: str | None = "default", **kw: Any
+    ) -> Any:
         headers = dict(kw.pop("headers", {}))
         secret = self.token if token == "default" else token
         if secret is not None:
@@ -65,9 +66,17 @@ def viewer(client: FlaskClient, tokens: dict[str, str]) -> Api:
 def people(client: FlaskClient, engine: Engine) -> dict[str, int]:
     """The seeded contacts (email -> record id) and one engaged, auto-linked person."""
     ids = seed.add_people(engine)
-    seed.deliver(client, engine, {"id": "li-dana", "email": "dana.whitfield@northwind.example",
-                                  "name": "Dana Whitfield", "handle": "danawhit"},
-                 text="Great thread on zero trust and cloud security")
+    seed.deliver(
+        client,
+        engine,
+        {
+            "id": "li-dana",
+            "email": "dana.whitfield@northwind.example",
+            "name": "Dana Whitfield",
+            "handle": "danawhit",
+        },
+        text="Great thread on zero trust and cloud security",
+    )
     return ids
 
 

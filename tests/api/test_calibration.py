@@ -19,23 +19,33 @@ REVIEWER = seed.REVIEWER_CHOSEN
 def seed_links(engine: Engine, record_id: int) -> None:
     C, R, P = LinkStatus.CONFIRMED, LinkStatus.REJECTED, LinkStatus.PENDING
     rita = "rita@example.com"
-    seed.decided_links(engine, record_id, [
-        (1.0, R, CURRENT, rita, None),
-        (2.5, R, CURRENT, rita, None), (2.9, R, CURRENT, rita, None),
-        (4.0, C, CURRENT, rita, None), (4.2, C, CURRENT, rita, None),
-        (4.8, R, CURRENT, rita, None),
-        (6.0, C, CURRENT, rita, None), (6.5, C, CURRENT, rita, None),
-        (8.0, R, CURRENT, rita, None),  # an auto link someone undid
-        (9.1, C, CURRENT, rita, None),
-        # Not reviewer evidence: the matcher's own links, and links a reviewer made by hand.
-        (9.0, LinkStatus.AUTO, CURRENT, "matcher", None),
-        (0.0, C, None, rita, REVIEWER), (0.0, C, None, rita, []),
-        (0.0, C, CURRENT, rita, REVIEWER),
-        # The review queue now, and the decisions under an older rules version.
-        (3.0, P, CURRENT, "matcher", None), (5.5, P, CURRENT, "matcher", None),
-        (7.0, P, CURRENT, "matcher", None),
-        (5.5, C, "old-1", rita, None), (6.0, P, "old-1", "matcher", None),
-    ])
+    seed.decided_links(
+        engine,
+        record_id,
+        [
+            (1.0, R, CURRENT, rita, None),
+            (2.5, R, CURRENT, rita, None),
+            (2.9, R, CURRENT, rita, None),
+            (4.0, C, CURRENT, rita, None),
+            (4.2, C, CURRENT, rita, None),
+            (4.8, R, CURRENT, rita, None),
+            (6.0, C, CURRENT, rita, None),
+            (6.5, C, CURRENT, rita, None),
+            (8.0, R, CURRENT, rita, None),  # an auto link someone undid
+            (9.1, C, CURRENT, rita, None),
+            # Not reviewer evidence: the matcher's own links, and links a reviewer made by hand.
+            (9.0, LinkStatus.AUTO, CURRENT, "matcher", None),
+            (0.0, C, None, rita, REVIEWER),
+            (0.0, C, None, rita, []),
+            (0.0, C, CURRENT, rita, REVIEWER),
+            # The review queue now, and the decisions under an older rules version.
+            (3.0, P, CURRENT, "matcher", None),
+            (5.5, P, CURRENT, "matcher", None),
+            (7.0, P, CURRENT, "matcher", None),
+            (5.5, C, "old-1", rita, None),
+            (6.0, P, "old-1", "matcher", None),
+        ],
+    )
 
 
 def by_label(report: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
@@ -43,7 +53,8 @@ def by_label(report: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
 
 
 def test_decided_pairs_by_score_bin_with_wilson_intervals(
-        viewer: Api, engine: Engine, people: dict[str, int]) -> None:
+    viewer: Api, engine: Engine, people: dict[str, int]
+) -> None:
     seed_links(engine, people["rokafor@contoso.example"])
     answer = viewer.get(URL)
     assert answer.status_code == 200
@@ -54,8 +65,15 @@ def test_decided_pairs_by_score_bin_with_wilson_intervals(
     assert (report["decided"], report["confirmed"], report["rejected"]) == (10, 5, 5)
     assert report["pending"] == 3
     assert by_label(report) == {
-        "< 2": (1, 0, 1), "2–3": (2, 0, 2), "3–4": (0, 0, 0), "4–5": (3, 2, 1),
-        "5–6": (0, 0, 0), "6–7": (2, 2, 0), "7–7.5": (0, 0, 0), "≥ 7.5": (2, 1, 1)}
+        "< 2": (1, 0, 1),
+        "2–3": (2, 0, 2),
+        "3–4": (0, 0, 0),
+        "4–5": (3, 2, 1),
+        "5–6": (0, 0, 0),
+        "6–7": (2, 2, 0),
+        "7–7.5": (0, 0, 0),
+        "≥ 7.5": (2, 1, 1),
+    }
     bins = {b["label"]: b for b in report["bins"]}
     assert bins["3–4"]["confirm_rate"] is None and bins["3–4"]["ci95"] is None
     assert bins["2–3"]["confirm_rate"] == 0.0 and bins["6–7"]["confirm_rate"] == 1.0
@@ -73,20 +91,29 @@ def test_decided_pairs_by_score_bin_with_wilson_intervals(
 
 
 def test_what_if_the_link_threshold_were_at_each_bin_edge(
-        viewer: Api, engine: Engine, people: dict[str, int]) -> None:
+    viewer: Api, engine: Engine, people: dict[str, int]
+) -> None:
     seed_links(engine, people["rokafor@contoso.example"])
     what_if = {w["link_threshold"]: w for w in viewer.get(URL).json["what_if"]}
     assert list(what_if) == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 7.5]
-    assert {t: (w["decided"], w["confirmed"], w["pending_would_link"])
-            for t, w in what_if.items()} == {
-        2.0: (9, 5, 3), 3.0: (7, 5, 3), 4.0: (7, 5, 2), 5.0: (4, 3, 2), 6.0: (4, 3, 1),
-        7.0: (2, 1, 1), 7.5: (2, 1, 0)}
+    assert {
+        t: (w["decided"], w["confirmed"], w["pending_would_link"]) for t, w in what_if.items()
+    } == {
+        2.0: (9, 5, 3),
+        3.0: (7, 5, 3),
+        4.0: (7, 5, 2),
+        5.0: (4, 3, 2),
+        6.0: (4, 3, 1),
+        7.0: (2, 1, 1),
+        7.5: (2, 1, 0),
+    }
     assert what_if[5.0]["confirm_rate"] == 0.75
     assert [t for t, w in what_if.items() if w["current"]] == [7.5]
 
 
-def test_another_version_or_all_of_them(revops: Api, viewer: Api, engine: Engine,
-                                        people: dict[str, int]) -> None:
+def test_another_version_or_all_of_them(
+    revops: Api, viewer: Api, engine: Engine, people: dict[str, int]
+) -> None:
     seed_links(engine, people["rokafor@contoso.example"])
     text = revops.get("/api/v1/rules/match").json["active"]["body"]
     old = text.replace(f"version: {CURRENT}", "version: old-1").replace("link: 7.5", "link: 9")

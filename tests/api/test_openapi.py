@@ -28,8 +28,12 @@ def _openapi_path(rule: str) -> str:
 
 
 def test_every_api_route_is_documented(app: Flask) -> None:
-    routes = {(_openapi_path(r.rule), m.lower()) for r in app.url_map.iter_rules()
-              if r.rule.startswith("/api/v1") for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (_openapi_path(r.rule), m.lower())
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/v1")
+        for m in r.methods - {"HEAD", "OPTIONS"}
+    }
     documented = {(path, method) for path, ops in DOCUMENT["paths"].items() for method in ops}
     assert routes == documented
 
@@ -59,8 +63,7 @@ schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_request_from_the_schema_gets_a_5xx(case: schemathesis.Case, fuzz_app: Flask) -> None:
     response = case.call(app=fuzz_app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert response.status_code < 500, response.text

@@ -36,9 +36,9 @@ def test_invalid_rules_get_the_loaders_message(revops: Api) -> None:
     assert revops.get("/api/v1/rules/nonsense").status_code == 404
 
 
-def test_preview_counts_what_a_stricter_rule_would_change(revops: Api,
-                                                         people: dict[str, int],
-                                                         pending: list[int]) -> None:
+def test_preview_counts_what_a_stricter_rule_would_change(
+    revops: Api, people: dict[str, int], pending: list[int]
+) -> None:
     text = _default(revops, "match")
     same = revops.post("/api/v1/rules/match/preview", {"body": text}).json
     assert same["counts"]["gained"] == same["counts"]["lost"] == 0
@@ -55,8 +55,8 @@ def test_preview_counts_what_a_stricter_rule_would_change(revops: Api,
 
 
 def test_a_preview_past_its_sample_size_says_it_is_a_sample(
-        revops: Api, people: dict[str, int], pending: list[int],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    revops: Api, people: dict[str, int], pending: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = _default(revops, "match")
     whole = revops.post("/api/v1/rules/match/preview", {"body": text}).json
     assert whole["truncated"] is False and whole["profiles_total"] == 4
@@ -67,13 +67,16 @@ def test_a_preview_past_its_sample_size_says_it_is_a_sample(
 
 
 def test_activating_match_rules_rematches_every_profile_nobody_confirmed(
-        revops: Api, engine: Engine, pending: list[int]) -> None:
+    revops: Api, engine: Engine, pending: list[int]
+) -> None:
     """A rejected candidate does not freeze its profile: the profile is matched again under
     the new rules (the rejected pair is never proposed again); a confirmed one is kept."""
     rejected_on, confirmed, untouched = pending
     with Session(engine) as session:
-        link_of = {p: session.exec(select(IdentityLink.id).where(
-            IdentityLink.profile_id == p)).first() for p in (rejected_on, confirmed)}
+        link_of = {
+            p: session.exec(select(IdentityLink.id).where(IdentityLink.profile_id == p)).first()
+            for p in (rejected_on, confirmed)
+        }
     assert revops.post(f"/api/v1/review/{link_of[rejected_on]}/reject").status_code == 200
     assert revops.post(f"/api/v1/review/{link_of[confirmed]}/confirm").status_code == 200
     with Session(engine) as session:
@@ -84,8 +87,12 @@ def test_activating_match_rules_rematches_every_profile_nobody_confirmed(
     text = _default(revops, "match").replace("version: social-default-5", "version: again-1")
     assert revops.post("/api/v1/rules/match/versions", {"body": text}).status_code == 201
     with Session(engine) as session:
-        requested = {p.id for p in session.exec(select(SocialProfile).where(
-            col(SocialProfile.match_requested_at).is_not(None)))}
+        requested = {
+            p.id
+            for p in session.exec(
+                select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
+            )
+        }
         assert session.get(IdentityLink, link_of[rejected_on]).status == LinkStatus.REJECTED  # type: ignore[union-attr]
     assert rejected_on in requested and untouched in requested
     assert confirmed not in requested
@@ -111,8 +118,10 @@ def test_save_activates_and_rollback_restores(revops: Api, engine: Engine) -> No
     assert [h["action"] for h in body["history"]][:1] == ["rules.rollback"]
     assert revops.get("/api/v1/rules/topics/versions/2").json["body"] == edited
     with Session(engine) as session:
-        assert [r.version for r in session.exec(select(RuleSet).where(RuleSet.active == True))  # noqa: E712
-                ] == ["1"]
+        assert [
+            r.version
+            for r in session.exec(select(RuleSet).where(RuleSet.active == True))  # noqa: E712
+        ] == ["1"]
         assert session.exec(select(AuditLog).where(AuditLog.action == "rules.save")).all()
 
 
@@ -126,9 +135,13 @@ def test_match_rules_need_a_new_version_name(revops: Api) -> None:
 
 def test_bad_saves_and_rollbacks_are_precise(revops: Api, viewer: Api) -> None:
     assert error(revops.post("/api/v1/rules/match/versions", {"body": "version: x"}))[0] == 422
-    assert error(revops.post("/api/v1/rules/match/activate", {"version": "77"})) == (404,
-                                                                                  "not_found")
+    assert error(revops.post("/api/v1/rules/match/activate", {"version": "77"})) == (
+        404,
+        "not_found",
+    )
     assert error(revops.post("/api/v1/rules/match/activate", {"version": 7}))[0] == 400
-    assert error(revops.post("/api/v1/rules/match/versions", {"body": "x", "activate": "yes"})
-                 )[0] == 400
+    assert (
+        error(revops.post("/api/v1/rules/match/versions", {"body": "x", "activate": "yes"}))[0]
+        == 400
+    )
     assert error(viewer.post("/api/v1/rules/match/validate", {"body": "x"})) == (403, "forbidden")

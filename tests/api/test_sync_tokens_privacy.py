@@ -11,8 +11,9 @@ from tests.api.conftest import Api, error
 from tests.console import seed
 
 
-def test_dead_letters_list_filter_and_replay(revops: Api, client: FlaskClient,
-                                             engine: Engine) -> None:
+def test_dead_letters_list_filter_and_replay(
+    revops: Api, client: FlaskClient, engine: Engine
+) -> None:
     raws = [seed.deliver(client, engine, {"id": f"dl-{i}"}, kind="like") for i in range(3)]
     letters = [seed.park(engine, raw) for raw in raws]
     body = revops.get("/api/v1/deadletters").json
@@ -32,8 +33,7 @@ def test_bad_replays_are_precise(revops: Api) -> None:
     assert error(revops.post("/api/v1/deadletters/replay", {"ids": []}))[0] == 400
     assert error(revops.post("/api/v1/deadletters/replay", {"ids": [True]}))[0] == 400
     assert error(revops.post("/api/v1/deadletters/replay", {"all": "yes"}))[0] == 400
-    assert error(revops.post("/api/v1/deadletters/replay", {"ids": [424242]})) == (404,
-                                                                                "not_found")
+    assert error(revops.post("/api/v1/deadletters/replay", {"ids": [424242]})) == (404, "not_found")
     assert error(revops.get("/api/v1/deadletters?replayed=maybe"))[0] == 400
 
 
@@ -48,8 +48,9 @@ def test_dashboard_counts(viewer: Api, people: dict[str, int], pending: list[int
 
 
 def test_tokens_are_shown_once_and_stored_hashed(admin: Api, engine: Engine) -> None:
-    created = admin.post("/api/v1/tokens", {"name": "nightly", "role": "viewer",
-                                            "scopes": ["people"]})
+    created = admin.post(
+        "/api/v1/tokens", {"name": "nightly", "role": "viewer", "scopes": ["people"]}
+    )
     assert created.status_code == 201
     secret = created.json["token"]
     assert secret.startswith("enr_") and created.json["scopes"] == ["people"]
@@ -58,8 +59,12 @@ def test_tokens_are_shown_once_and_stored_hashed(admin: Api, engine: Engine) -> 
     assert admin.get("/api/v1/people", token=secret).status_code == 200
     assert error(admin.post("/api/v1/tokens", {"name": "x", "role": "root"}))[0] == 400
     assert error(admin.post("/api/v1/tokens", {"name": "", "role": "viewer"}))[0] == 400
-    assert error(admin.post("/api/v1/tokens", {"name": "x", "role": "viewer",
-                                               "scopes": ["everything"]}))[0] == 400
+    assert (
+        error(
+            admin.post("/api/v1/tokens", {"name": "x", "role": "viewer", "scopes": ["everything"]})
+        )[0]
+        == 400
+    )
     assert error(admin.call("DELETE", "/api/v1/tokens/9999")) == (404, "not_found")
 
 
@@ -71,8 +76,9 @@ def test_export_then_erase_a_person(revops: Api, engine: Engine, people: dict[st
     wrong = revops.post("/api/v1/privacy/erase", {"record_id": dana, "confirm": "yes"})
     assert error(wrong) == (422, "invalid")
     assert "dana.whitfield@northwind.example" in wrong.json["error"]["message"]
-    answer = revops.post("/api/v1/privacy/erase", {"record_id": dana,
-                                                   "confirm": "dana.whitfield@northwind.example"})
+    answer = revops.post(
+        "/api/v1/privacy/erase", {"record_id": dana, "confirm": "dana.whitfield@northwind.example"}
+    )
     assert answer.status_code == 200 and answer.json["erased"]["touchpoints"] == 1
     with Session(engine) as session:
         assert session.exec(select(Touchpoint)).all() == []
@@ -84,6 +90,8 @@ def test_bad_privacy_requests_are_precise(revops: Api, viewer: Api) -> None:
     assert error(revops.post("/api/v1/privacy/export", {}))[0] == 400
     assert error(revops.post("/api/v1/privacy/export", {"record_id": "1"}))[0] == 400
     assert error(revops.post("/api/v1/privacy/export", {"record_id": 9999})) == (404, "not_found")
-    assert error(revops.post("/api/v1/privacy/erase", {"profile_ids": [9999], "confirm": "x"})
-                 ) == (404, "not_found")
+    assert error(revops.post("/api/v1/privacy/erase", {"profile_ids": [9999], "confirm": "x"})) == (
+        404,
+        "not_found",
+    )
     assert error(viewer.post("/api/v1/privacy/export", {"record_id": 1})) == (403, "forbidden")

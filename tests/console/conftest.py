@@ -52,8 +52,9 @@ def page(context: Any) -> Any:
     return page
 
 
-def sign_in(page: Any, base: str, email: str, password: str = seed.PASSWORD,
-            path: str = "/login") -> None:
+def sign_in(
+    page: Any, base: str, email: str, password: str = seed.PASSWORD, path: str = "/login"
+) -> None:
     page.goto(base + path)
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)

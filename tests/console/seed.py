@@ -33,43 +33,106 @@ from tests.signing import standard_headers
 PASSWORD = "correct-horse-battery-staple"
 PEOPLE = [
     # crm_id, first, last, email, company, title, city
-    ("0035g00000SEED0001", "Dana", "Whitfield", "dana.whitfield@northwind.example",
-     "Northwind Traders", "VP Operations", "Seattle"),
-    ("0035g00000SEED0002", "Robert", "Okafor", "rokafor@contoso.example", "Contoso Ltd",
-     "Head of Security", "Austin"),
-    ("0035g00000SEED0003", "Priya", "Natarajan", "priya@fabrikam.example", "Fabrikam",
-     "CISO", "Boston"),
-    ("0035g00000SEED0004", "Marta", "Kowalski", "marta.k@tailspin.example", "Tailspin Toys",
-     "Director of IT", "Denver"),
-    ("0035g00000SEED0005", "Samuel", "Reyes", "sam.reyes@litware.example", "Litware",
-     "CTO", "Chicago"),
-    ("0035g00000SEED0006", "Dana", "Whitfield", "dana@globex.example", "Globex", "Buyer",
-     "Portland"),
+    (
+        "0035g00000SEED0001",
+        "Dana",
+        "Whitfield",
+        "dana.whitfield@northwind.example",
+        "Northwind Traders",
+        "VP Operations",
+        "Seattle",
+    ),
+    (
+        "0035g00000SEED0002",
+        "Robert",
+        "Okafor",
+        "rokafor@contoso.example",
+        "Contoso Ltd",
+        "Head of Security",
+        "Austin",
+    ),
+    (
+        "0035g00000SEED0003",
+        "Priya",
+        "Natarajan",
+        "priya@fabrikam.example",
+        "Fabrikam",
+        "CISO",
+        "Boston",
+    ),
+    (
+        "0035g00000SEED0004",
+        "Marta",
+        "Kowalski",
+        "marta.k@tailspin.example",
+        "Tailspin Toys",
+        "Director of IT",
+        "Denver",
+    ),
+    (
+        "0035g00000SEED0005",
+        "Samuel",
+        "Reyes",
+        "sam.reyes@litware.example",
+        "Litware",
+        "CTO",
+        "Chicago",
+    ),
+    (
+        "0035g00000SEED0006",
+        "Dana",
+        "Whitfield",
+        "dana@globex.example",
+        "Globex",
+        "Buyer",
+        "Portland",
+    ),
 ]
 
 
 def add_people(engine: Engine, people: list[tuple[str, ...]] = PEOPLE) -> dict[str, int]:
     """Contacts in the mirror; returns email -> record id."""
-    rows = [MirrorRow(object_type="contact", crm_id=c, modified_at=utcnow(), first_name=f,
-                      last_name=last, email=e, company=co, title=t, city=city)
-            for c, f, last, e, co, t, city in people]
+    rows = [
+        MirrorRow(
+            object_type="contact",
+            crm_id=c,
+            modified_at=utcnow(),
+            first_name=f,
+            last_name=last,
+            email=e,
+            company=co,
+            title=t,
+            city=city,
+        )
+        for c, f, last, e, co, t, city in people
+    ]
     with session_scope(engine) as session:
         _upsert(session, "salesforce", rows)
-        return {r.email: r.id for r in session.exec(select(CrmRecord))  # type: ignore[misc]
-                if r.email}
+        return {
+            r.email: r.id
+            for r in session.exec(select(CrmRecord))  # type: ignore[misc]
+            if r.email
+        }
 
 
-def deliver(client: FlaskClient, engine: Engine, actor: dict[str, Any], kind: str = "comment",
-            text: str | None = None, platform: str = "linkedin",
-            when: datetime | None = None) -> int:
+def deliver(
+    client: FlaskClient,
+    engine: Engine,
+    actor: dict[str, Any],
+    kind: str = "comment",
+    text: str | None = None,
+    platform: str = "linkedin",
+    when: datetime | None = None,
+) -> int:
     """A signed delivery through the webhook, processed by the pipeline job; the raw event id."""
     when = when or datetime.now(UTC) - timedelta(hours=1)
     data = {"platform": platform, "kind": kind, "actor": actor, "occurred_at": when.isoformat()}
     if text:
         data["text"] = text
     body = json.dumps({"type": "touchpoint.created", "data": data}).encode()
-    answer = client.post("/webhooks/standard/acme", data=body,
-                         headers=standard_headers(STANDARD_SECRET, body))
+    answer = client.post(
+        "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)
     raw_id = int(answer.json["raw_event_id"])  # type: ignore[index]
     process_raw_event(raw_id)
@@ -78,15 +141,18 @@ def deliver(client: FlaskClient, engine: Engine, actor: dict[str, Any], kind: st
         with Session(engine) as session:
             raw = session.get(RawEvent, raw_id)
             return raw is not None and raw.status != EventStatus.PENDING
+
     wait_until(done)
     return raw_id
 
 
 def profile_id(engine: Engine, platform: str, user_id: str) -> int:
     with Session(engine) as session:
-        return session.exec(select(SocialProfile.id).where(
-            SocialProfile.platform == platform,
-            SocialProfile.platform_user_id == user_id)).one()  # type: ignore[return-value]
+        return session.exec(
+            select(SocialProfile.id).where(
+                SocialProfile.platform == platform, SocialProfile.platform_user_id == user_id
+            )
+        ).one()  # type: ignore[return-value]
 
 
 def park(engine: Engine, raw_id: int, error: str = "normalise failed: boom") -> int:
@@ -98,8 +164,7 @@ def park(engine: Engine, raw_id: int, error: str = "normalise failed: boom") -> 
         _fail(session, raw, error)
         raw.status = EventStatus.FAILED
     with Session(engine) as session:
-        return session.exec(select(DeadLetter.id).where(
-            DeadLetter.ref_id == raw_id)).one()  # type: ignore[return-value]
+        return session.exec(select(DeadLetter.id).where(DeadLetter.ref_id == raw_id)).one()  # type: ignore[return-value]
 
 
 def user(engine: Engine, email: str, role: str) -> str:
@@ -108,33 +173,46 @@ def user(engine: Engine, email: str, role: str) -> str:
 
 
 def token(engine: Engine, role: str, scopes: list[str] | None = None) -> str:
-    secret, _ = create_token(engine, name=f"{role} test", role=role, scopes=scopes,
-                             actor="tests")
+    secret, _ = create_token(engine, name=f"{role} test", role=role, scopes=scopes, actor="tests")
     return secret
 
 
 def review_profiles(client: FlaskClient, engine: Engine, n: int = 3) -> list[int]:
     """`n` profiles whose names resemble CRM contacts but carry no email: the matcher puts
     them in the review queue."""
-    looks = [("Dana Whitfield", "danaw", ""),
-             ("Bob Okafor", "bobokafor", ""),
-             ("Priya N.", "priyan", "Security at Fabrikam, Boston"),
-             ("Marta Kowalski", "martak", ""),
-             ("Sam Reyes", "samreyes", "")]
+    looks = [
+        ("Dana Whitfield", "danaw", ""),
+        ("Bob Okafor", "bobokafor", ""),
+        ("Priya N.", "priyan", "Security at Fabrikam, Boston"),
+        ("Marta Kowalski", "martak", ""),
+        ("Sam Reyes", "samreyes", ""),
+    ]
     pids = []
     for i, (name, handle, bio) in enumerate(looks[:n]):
-        deliver(client, engine, {"id": f"rv-{i}", "handle": handle, "name": name, "bio": bio},
-                kind="like", platform="x")
+        deliver(
+            client,
+            engine,
+            {"id": f"rv-{i}", "handle": handle, "name": name, "bio": bio},
+            kind="like",
+            platform="x",
+        )
         pids.append(profile_id(engine, "x", f"rv-{i}"))
     return pids
 
 
-REVIEWER_CHOSEN = [{"comparison": "reviewer", "level": "chosen", "weight": 0.0,
-                    "explanation": "chosen in the review queue by rita@example.com"}]
+REVIEWER_CHOSEN = [
+    {
+        "comparison": "reviewer",
+        "level": "chosen",
+        "weight": 0.0,
+        "explanation": "chosen in the review queue by rita@example.com",
+    }
+]
 
 
-def decided_links(engine: Engine, record_id: int,
-                  links: list[tuple[float, str, str | None, str, Any]]) -> None:
+def decided_links(
+    engine: Engine, record_id: int, links: list[tuple[float, str, str | None, str, Any]]
+) -> None:
     """(score, status, rule version, decided by, explanation) -> one link, each on its own
     profile; `explanation` None means an ordinary matcher explanation. Written directly (not
     through the matcher and the review queue) because the calibration tests need exact
@@ -144,9 +222,22 @@ def decided_links(engine: Engine, record_id: int,
             profile = SocialProfile(platform="x", platform_user_id=f"cal-{score}-{status}-{i}")
             session.add(profile)
             session.flush()
-            matcher = [{"comparison": "name", "level": "exact", "weight": score,
-                        "explanation": "'Ann Lee' vs 'Ann Lee': exact"}]
-            session.add(IdentityLink(
-                profile_id=profile.id, record_id=record_id, status=status,  # type: ignore[arg-type]
-                score=score, rule_version=version, decided_by=by,
-                explanation=matcher if explanation is None else explanation))
+            matcher = [
+                {
+                    "comparison": "name",
+                    "level": "exact",
+                    "weight": score,
+                    "explanation": "'Ann Lee' vs 'Ann Lee': exact",
+                }
+            ]
+            session.add(
+                IdentityLink(
+                    profile_id=profile.id,
+                    record_id=record_id,
+                    status=status,  # type: ignore[arg-type]
+                    score=score,
+                    rule_version=version,
+                    decided_by=by,
+                    explanation=matcher if explanation is None else explanation,
+                )
+            )

@@ -16,8 +16,9 @@ from tests.console import seed
 pytestmark = pytest.mark.browser
 
 
-def test_three_review_items_worked_with_the_keyboard(revops_page: Any, live: str,
-                                                     client: FlaskClient, engine: Engine) -> None:
+def test_three_review_items_worked_with_the_keyboard(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     seed.add_people(engine)
     pids = seed.review_profiles(client, engine, 3)
     page = revops_page
@@ -37,23 +38,36 @@ def test_three_review_items_worked_with_the_keyboard(revops_page: Any, live: str
     page.keyboard.press("c")
     page.wait_for_selector("text=Confirmed")
     with Session(engine) as session:
-        links = {link.profile_id: link for link in session.exec(
-            select(IdentityLink).where(IdentityLink.decided_by == "rita@example.com"))
-            if link.status != LinkStatus.PENDING and link.score == max(
-                other.score for other in session.exec(select(IdentityLink).where(
-                    IdentityLink.profile_id == link.profile_id)))}
+        links = {
+            link.profile_id: link
+            for link in session.exec(
+                select(IdentityLink).where(IdentityLink.decided_by == "rita@example.com")
+            )
+            if link.status != LinkStatus.PENDING
+            and link.score
+            == max(
+                other.score
+                for other in session.exec(
+                    select(IdentityLink).where(IdentityLink.profile_id == link.profile_id)
+                )
+            )
+        }
         assert links[pids[1]].status == links[pids[2]].status == LinkStatus.CONFIRMED
         assert links[pids[0]].status == LinkStatus.REJECTED
         # (the candidates a confirmation turns down are logged too, "because" of it)
-        actions = [a.action for a in session.exec(select(AuditLog).order_by(AuditLog.id))
-                   if "because" not in (a.detail or {})]
+        actions = [
+            a.action
+            for a in session.exec(select(AuditLog).order_by(AuditLog.id))
+            if "because" not in (a.detail or {})
+        ]
         assert actions.count("link_confirmed") == 2 and actions.count("link_rejected") == 1
         assert session.exec(select(SyncRequest)).all()  # the CRM will hear about it
     assert page.js_errors == []
 
 
-def test_edit_match_rules_preview_save_and_roll_back(revops_page: Any, live: str,
-                                                     client: FlaskClient, engine: Engine) -> None:
+def test_edit_match_rules_preview_save_and_roll_back(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     seed.add_people(engine)
     seed.review_profiles(client, engine, 2)
     page = revops_page
@@ -64,8 +78,11 @@ def test_edit_match_rules_preview_save_and_roll_back(revops_page: Any, live: str
     page.click("button[value=validate]")
     assert "thresholds.review" in page.locator("#rules-error").inner_text()
     editor = page.locator("#rules-body")
-    editor.fill(text.replace("review: 2.0", "review: 6.0").replace(
-        "version: social-default-5", "version: stricter-review"))
+    editor.fill(
+        text.replace("review: 2.0", "review: 6.0").replace(
+            "version: social-default-5", "version: stricter-review"
+        )
+    )
     page.click("#preview-button")
     page.wait_for_selector("[data-count=review_dropped] strong")
     assert page.locator("[data-count=review_dropped] strong").inner_text() == "2"
@@ -89,13 +106,23 @@ def test_edit_match_rules_preview_save_and_roll_back(revops_page: Any, live: str
     assert page.js_errors == []
 
 
-def test_a_person_page_and_user_text_stays_text(revops_page: Any, live: str,
-                                                client: FlaskClient, engine: Engine) -> None:
+def test_a_person_page_and_user_text_stays_text(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     ids = seed.add_people(engine)
     evil = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
-    seed.deliver(client, engine, {"id": "li-evil", "email": "dana.whitfield@northwind.example",
-                                  "name": "Dana <b>W</b>", "bio": evil, "handle": "dana"},
-                 text="I <3 <script>alert(1)</script> zero trust")
+    seed.deliver(
+        client,
+        engine,
+        {
+            "id": "li-evil",
+            "email": "dana.whitfield@northwind.example",
+            "name": "Dana <b>W</b>",
+            "bio": evil,
+            "handle": "dana",
+        },
+        text="I <3 <script>alert(1)</script> zero trust",
+    )
     page = revops_page
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -109,10 +136,14 @@ def test_a_person_page_and_user_text_stays_text(revops_page: Any, live: str,
     assert page.locator("text=comment").first.is_visible()
 
 
-def test_replay_a_dead_letter(revops_page: Any, live: str, client: FlaskClient,
-                              engine: Engine) -> None:
-    letter = seed.park(engine, seed.deliver(client, engine, {"id": "x-1"}, kind="like"),
-                       "normalise failed: KeyError 'actor'")
+def test_replay_a_dead_letter(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
+    letter = seed.park(
+        engine,
+        seed.deliver(client, engine, {"id": "x-1"}, kind="like"),
+        "normalise failed: KeyError 'actor'",
+    )
     page = revops_page
     page.goto(live + "/sync")
     row = page.locator(f"#letter-{letter}")
@@ -122,9 +153,9 @@ def test_replay_a_dead_letter(revops_page: Any, live: str, client: FlaskClient,
     assert "replayed" in page.locator(f"#letter-{letter}").inner_text().lower()
 
 
-def test_erase_a_person_after_typing_the_confirmation(revops_page: Any, live: str,
-                                                      client: FlaskClient,
-                                                      engine: Engine) -> None:
+def test_erase_a_person_after_typing_the_confirmation(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     ids = seed.add_people(engine)
     seed.deliver(client, engine, {"id": "li-erase", "email": "priya@fabrikam.example"})
     page = revops_page
@@ -132,8 +163,10 @@ def test_erase_a_person_after_typing_the_confirmation(revops_page: Any, live: st
     page.click("text=Priya Natarajan")
     page.fill("#confirm", "yes please")
     page.click("button.danger")
-    assert "type the confirmation exactly: priya@fabrikam.example" in page.locator(
-        ".flash.error").inner_text()
+    assert (
+        "type the confirmation exactly: priya@fabrikam.example"
+        in page.locator(".flash.error").inner_text()
+    )
     page.fill("#confirm", "priya@fabrikam.example")
     page.click("button.danger")
     page.wait_for_selector("text=Erased")

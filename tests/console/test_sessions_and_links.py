@@ -19,8 +19,7 @@ from tests.console import seed
 from tests.console.conftest import sign_in as browser_sign_in
 
 
-def test_a_burst_of_wrong_passwords_is_checked_at_most_max_failures_times(
-        engine: Engine) -> None:
+def test_a_burst_of_wrong_passwords_is_checked_at_most_max_failures_times(engine: Engine) -> None:
     email = seed.user(engine, "race@example.com", "viewer")
     outcomes: list[str] = []
     go = threading.Barrier(16)
@@ -33,8 +32,9 @@ def test_a_burst_of_wrong_passwords_is_checked_at_most_max_failures_times(
         except SignInRefused as exc:
             outcomes.append("locked" if exc.status == 429 else "wrong")
 
-    threads = [threading.Thread(target=attempt, args=(f"wrong password {i}",))
-               for i in range(15)] + [threading.Thread(target=attempt, args=(seed.PASSWORD,))]
+    threads = [
+        threading.Thread(target=attempt, args=(f"wrong password {i}",)) for i in range(15)
+    ] + [threading.Thread(target=attempt, args=(seed.PASSWORD,))]
     for t in threads:
         t.start()
     for t in threads:
@@ -45,14 +45,19 @@ def test_a_burst_of_wrong_passwords_is_checked_at_most_max_failures_times(
 
 
 @pytest.mark.browser
-def test_a_cookie_captured_before_sign_out_opens_nothing_after_it(page: Any, live: str,
-                                                                  engine: Engine) -> None:
+def test_a_cookie_captured_before_sign_out_opens_nothing_after_it(
+    page: Any, live: str, engine: Engine
+) -> None:
     email = seed.user(engine, "ada@example.com", "admin")
     browser_sign_in(page, live, email)
     page.wait_for_url(live + "/")
     stolen = {c["name"]: c["value"] for c in page.context.cookies()}
-    assert requests.get(live + "/tokens", cookies=stolen, allow_redirects=False,
-                        timeout=10).status_code == 200
+    assert (
+        requests.get(
+            live + "/tokens", cookies=stolen, allow_redirects=False, timeout=10
+        ).status_code
+        == 200
+    )
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(live + "/login*")
     after = requests.get(live + "/tokens", cookies=stolen, allow_redirects=False, timeout=10)
@@ -72,17 +77,25 @@ def test_a_password_change_ends_existing_sessions(page: Any, live: str, engine: 
 
 
 def test_javascript_urls_are_not_stored(client: FlaskClient, engine: Engine) -> None:
-    seed.deliver(client, engine, {"id": "js-1", "name": "Eve", "url": "JavaScript:alert(1)",
-                                  "website": "javascript:alert(2)"})
+    seed.deliver(
+        client,
+        engine,
+        {
+            "id": "js-1",
+            "name": "Eve",
+            "url": "JavaScript:alert(1)",
+            "website": "javascript:alert(2)",
+        },
+    )
     with session_scope(engine) as session:
         profile = session.exec(select(SocialProfile)).one()
         assert (profile.url, profile.website) == (None, None)
 
 
 @pytest.mark.browser
-def test_stored_javascript_urls_are_not_rendered_as_links(revops_page: Any, live: str,
-                                                          client: FlaskClient,
-                                                          engine: Engine) -> None:
+def test_stored_javascript_urls_are_not_rendered_as_links(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     seed.add_people(engine)
     [pid] = seed.review_profiles(client, engine, n=1)
     with session_scope(engine) as session:  # rows stored before normalisers refused them

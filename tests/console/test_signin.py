@@ -30,8 +30,9 @@ def test_wrong_password_then_right_one(page: Any, live: str, engine: Engine) -> 
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["secure"]
 
 
-def test_five_failures_lock_the_email_for_this_address(page: Any, live: str,
-                                                       engine: Engine) -> None:
+def test_five_failures_lock_the_email_for_this_address(
+    page: Any, live: str, engine: Engine
+) -> None:
     email = seed.user(engine, "bo@example.com", "viewer")
     for _ in range(5):
         sign_in(page, live, email, "guess-guess-guess")
@@ -41,8 +42,10 @@ def test_five_failures_lock_the_email_for_this_address(page: Any, live: str,
     assert page.url.startswith(live + "/login")
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
-                                    "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_next_must_be_a_local_path(page: Any, live: str, engine: Engine, target: str) -> None:
     email = seed.user(engine, "cy@example.com", "viewer")
     page.goto(f"{live}/login?next={target}")
@@ -52,12 +55,14 @@ def test_next_must_be_a_local_path(page: Any, live: str, engine: Engine, target:
     page.wait_for_url(live + "/")
 
 
-def test_a_form_post_without_the_csrf_token_is_refused(revops_page: Any, live: str,
-                                                       client: Any) -> None:
+def test_a_form_post_without_the_csrf_token_is_refused(
+    revops_page: Any, live: str, client: Any
+) -> None:
     # Same browser, same session cookie; only the token is missing, as in a forged post.
     answer = revops_page.request.post(live + "/sync/replay", form={"all": "1"})
     assert answer.status == 400
     assert "Form expired" in answer.text()
-    answer = revops_page.request.post(live + "/sync/replay",
-                                      form={"all": "1", "csrf_token": "forged"})
+    answer = revops_page.request.post(
+        live + "/sync/replay", form={"all": "1", "csrf_token": "forged"}
+    )
     assert answer.status == 400

@@ -13,7 +13,8 @@ from tests.console.conftest import sign_in
 
 
 def test_training_stores_a_new_version_that_is_not_active(
-        revops_page: Any, live: str, engine: Engine, client: FlaskClient) -> None:
+    revops_page: Any, live: str, engine: Engine, client: FlaskClient
+) -> None:
     seed.add_people(engine)
     seed.review_profiles(client, engine, 3)
     page = revops_page
@@ -31,7 +32,8 @@ def test_training_stores_a_new_version_that_is_not_active(
 
 
 def test_viewers_get_no_train_button_and_an_anonymous_post_trains_nothing(
-        page: Any, live: str, engine: Engine, client: FlaskClient) -> None:
+    page: Any, live: str, engine: Engine, client: FlaskClient
+) -> None:
     sign_in(page, live, seed.user(engine, "vic@example.com", "viewer"))
     page.goto(live + "/rules/match")
     assert page.locator("#train-form").count() == 0

@@ -20,16 +20,21 @@ DANA = "dana.whitfield@northwind.example"
 
 def _auto_linked_dana(client: FlaskClient, engine: Engine) -> tuple[dict[str, int], int]:
     ids = seed.add_people(engine)
-    seed.deliver(client, engine, {"id": "li-dana", "email": DANA, "name": "Dana Whitfield",
-                                  "handle": "danawhit"}, text="Zero trust for cloud security")
+    seed.deliver(
+        client,
+        engine,
+        {"id": "li-dana", "email": DANA, "name": "Dana Whitfield", "handle": "danawhit"},
+        text="Zero trust for cloud security",
+    )
     with Session(engine) as session:
         link = session.exec(select(IdentityLink).where(IdentityLink.record_id == ids[DANA])).one()
     assert link.status == LinkStatus.AUTO
     return ids, link.id  # type: ignore[return-value]
 
 
-def test_not_this_person_on_an_auto_link(revops_page: Any, live: str, client: FlaskClient,
-                                         engine: Engine) -> None:
+def test_not_this_person_on_an_auto_link(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     ids, link_id = _auto_linked_dana(client, engine)
     page = revops_page
     asked: list[str] = []
@@ -52,8 +57,9 @@ def test_not_this_person_on_an_auto_link(revops_page: Any, live: str, client: Fl
     assert page.js_errors == []
 
 
-def test_move_a_profile_to_the_right_record(revops_page: Any, live: str, client: FlaskClient,
-                                            engine: Engine) -> None:
+def test_move_a_profile_to_the_right_record(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     ids, link_id = _auto_linked_dana(client, engine)
     right = ids["dana@globex.example"]  # the other Dana Whitfield
     page = revops_page
@@ -74,8 +80,9 @@ def test_move_a_profile_to_the_right_record(revops_page: Any, live: str, client:
     assert page.js_errors == []
 
 
-def test_viewers_see_no_undo_buttons_and_cannot_post(page: Any, live: str, client: FlaskClient,
-                                                     engine: Engine) -> None:
+def test_viewers_see_no_undo_buttons_and_cannot_post(
+    page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     ids, link_id = _auto_linked_dana(client, engine)
     sign_in(page, live, seed.user(engine, "vera@example.com", "viewer"))
     page.wait_for_url(live + "/")
@@ -83,24 +90,28 @@ def test_viewers_see_no_undo_buttons_and_cannot_post(page: Any, live: str, clien
     assert page.locator(".profile .status").text_content() == "auto"
     assert page.locator("[data-action=unlink], [data-action=move]").count() == 0
     token = page.locator("meta[name=csrf-token]").get_attribute("content")
-    answer = page.request.post(f"{live}/people/{ids[DANA]}/links/{link_id}/unlink",
-                               form={"csrf_token": token}, max_redirects=0)
+    answer = page.request.post(
+        f"{live}/people/{ids[DANA]}/links/{link_id}/unlink",
+        form={"csrf_token": token},
+        max_redirects=0,
+    )
     assert answer.status == 403
     with Session(engine) as session:
         assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO  # type: ignore[union-attr]
 
 
-def test_a_link_is_undone_only_from_its_own_record_page(revops_page: Any, live: str,
-                                                        client: FlaskClient,
-                                                        engine: Engine) -> None:
+def test_a_link_is_undone_only_from_its_own_record_page(
+    revops_page: Any, live: str, client: FlaskClient, engine: Engine
+) -> None:
     """A stale or forged form naming another record's page changes nothing."""
     ids, link_id = _auto_linked_dana(client, engine)
     page = revops_page
     other = next(rid for email, rid in ids.items() if email != DANA)
     page.goto(f"{live}/people/{other}")
     token = page.locator("meta[name=csrf-token]").get_attribute("content")
-    answer = page.request.post(f"{live}/people/{other}/links/{link_id}/unlink",
-                               form={"csrf_token": token})  # back on that page, with a message
+    answer = page.request.post(
+        f"{live}/people/{other}/links/{link_id}/unlink", form={"csrf_token": token}
+    )  # back on that page, with a message
     assert answer.ok and f"link {link_id} is not on record {other}" in answer.text()
     with Session(engine) as session:
         assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO  # type: ignore[union-attr]

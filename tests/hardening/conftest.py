@@ -31,8 +31,13 @@ from tests.integration.conftest import Process
 from tests.signing import linkedin_headers, meta_headers, standard_headers, x_headers
 
 # Every secret value the test deployment knows: none may ever appear in a log.
-SECRETS = (STANDARD_SECRET, STANDARD_SECRET.removeprefix("whsec_"), X_SECRET, META_SECRET,
-           LINKEDIN_SECRET)
+SECRETS = (
+    STANDARD_SECRET,
+    STANDARD_SECRET.removeprefix("whsec_"),
+    X_SECRET,
+    META_SECRET,
+    LINKEDIN_SECRET,
+)
 
 # receiver → (path, function(body) -> correctly signed headers)
 SIGNERS: dict[str, tuple[str, Callable[[bytes], dict[str, str]]]] = {
@@ -41,32 +46,84 @@ SIGNERS: dict[str, tuple[str, Callable[[bytes], dict[str, str]]]] = {
     "meta": ("/webhooks/meta", lambda b: meta_headers(META_SECRET, b)),
     "linkedin": ("/webhooks/linkedin", lambda b: linkedin_headers(LINKEDIN_SECRET, b)),
 }
-SIGNATURE_HEADER = {"standard": "webhook-signature", "x": "x-twitter-webhooks-signature",
-                    "meta": "X-Hub-Signature-256", "linkedin": "X-LI-Signature"}
+SIGNATURE_HEADER = {
+    "standard": "webhook-signature",
+    "x": "x-twitter-webhooks-signature",
+    "meta": "X-Hub-Signature-256",
+    "linkedin": "X-LI-Signature",
+}
 
 
 def valid_body(receiver: str, n: int = 0, *, actor: str | None = None) -> bytes:
     """A well-formed delivery for each receiver (n makes it a distinct delivery)."""
     if receiver == "standard":
-        return json.dumps({"type": "touchpoint.created", "data": {
-            "platform": "linkedin", "kind": "comment", "id": f"tp-{n}", "text": "hello",
-            "actor": {"id": actor or f"urn:li:person:{n}", "name": "A Person"}}}).encode()
+        return json.dumps(
+            {
+                "type": "touchpoint.created",
+                "data": {
+                    "platform": "linkedin",
+                    "kind": "comment",
+                    "id": f"tp-{n}",
+                    "text": "hello",
+                    "actor": {"id": actor or f"urn:li:person:{n}", "name": "A Person"},
+                },
+            }
+        ).encode()
     if receiver == "x":
-        return json.dumps({"for_user_id": "1490000000", "favorite_events": [{
-            "id": f"fav{n}", "created_at": "Mon Nov 24 10:00:00 +0000 2026",
-            "favorited_status": {"id_str": "555", "user": {"id_str": "1490000000"}},
-            "user": {"id_str": actor or f"u{n}", "screen_name": f"user{n}"}}]}).encode()
+        return json.dumps(
+            {
+                "for_user_id": "1490000000",
+                "favorite_events": [
+                    {
+                        "id": f"fav{n}",
+                        "created_at": "Mon Nov 24 10:00:00 +0000 2026",
+                        "favorited_status": {"id_str": "555", "user": {"id_str": "1490000000"}},
+                        "user": {"id_str": actor or f"u{n}", "screen_name": f"user{n}"},
+                    }
+                ],
+            }
+        ).encode()
     if receiver == "meta":
-        return json.dumps({"object": "page", "entry": [{"id": "1031000000", "time": 1764000000,
-            "changes": [{"field": "feed", "value": {
-                "item": "comment", "verb": "add", "comment_id": f"c{n}", "post_id": "1031_1",
-                "from": {"id": actor or f"fb{n}", "name": "A Person"}, "message": "hi",
-                "created_time": 1764000000}}]}]}).encode()
-    return json.dumps({"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": [{
-        "notificationId": n + 1000, "action": "LIKE",
-        "organizationalEntity": "urn:li:organization:2414183",
-        "actor": actor or f"urn:li:person:p{n}", "sourcePost": "urn:li:share:1",
-        "lastModifiedAt": 1764000000000}]}).encode()
+        return json.dumps(
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "1031000000",
+                        "time": 1764000000,
+                        "changes": [
+                            {
+                                "field": "feed",
+                                "value": {
+                                    "item": "comment",
+                                    "verb": "add",
+                                    "comment_id": f"c{n}",
+                                    "post_id": "1031_1",
+                                    "from": {"id": actor or f"fb{n}", "name": "A Person"},
+                                    "message": "hi",
+                                    "created_time": 1764000000,
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ).encode()
+    return json.dumps(
+        {
+            "type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS",
+            "notifications": [
+                {
+                    "notificationId": n + 1000,
+                    "action": "LIKE",
+                    "organizationalEntity": "urn:li:organization:2414183",
+                    "actor": actor or f"urn:li:person:p{n}",
+                    "sourcePost": "urn:li:share:1",
+                    "lastModifiedAt": 1764000000000,
+                }
+            ],
+        }
+    ).encode()
 
 
 def assert_clean_answer(answer: Any) -> None:
@@ -107,8 +164,22 @@ class Served:
     def __init__(self, settings: Settings, log: Path, *args: str) -> None:
         self.port = servers.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = Process(["serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                "--workers", "1", "--threads", "4", *args], settings, log)
+        self.process = Process(
+            [
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                *args,
+            ],
+            settings,
+            log,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -120,8 +191,9 @@ class Served:
                 raise AssertionError(f"enrich serve did not start:\n{self.process.output()}")
             time.sleep(0.1)
 
-    def post(self, path: str, body: bytes, headers: dict[str, str],
-             timeout: float = 30) -> requests.Response:
+    def post(
+        self, path: str, body: bytes, headers: dict[str, str], timeout: float = 30
+    ) -> requests.Response:
         return requests.post(self.url + path, data=body, headers=headers, timeout=timeout)
 
     def stop(self) -> None:
@@ -143,11 +215,13 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
 
 
 @pytest.fixture(scope="module")
-def served_sqlite(hardening_settings: Settings,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served_sqlite(
+    hardening_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
     """`enrich serve` on the module's SQLite database."""
-    served = Served(hardening_settings, tmp_path_factory.mktemp("served") / "serve.log",
-                    "--no-migrate")
+    served = Served(
+        hardening_settings, tmp_path_factory.mktemp("served") / "serve.log", "--no-migrate"
+    )
     yield served
     served.stop()
 

@@ -43,8 +43,10 @@ def activity_keys(world: World) -> Counter[str]:
 def crm_scores(world: World) -> dict[str, float]:
     if world.crm == "salesforce":
         return {c["Email"]: c["Social_Score__c"] for c in world.sandbox.sf_records("Contact")}
-    return {c["properties"]["email"]: float(c["properties"].get("enrich_social_score") or 0)
-            for c in world.sandbox.hs_objects("contacts")}
+    return {
+        c["properties"]["email"]: float(c["properties"].get("enrich_social_score") or 0)
+        for c in world.sandbox.hs_objects("contacts")
+    }
 
 
 def run_storm(world: World, runs: int) -> None:
@@ -55,11 +57,20 @@ def run_storm(world: World, runs: int) -> None:
 
 
 def test_a_storm_of_throttling_outages_and_late_answers_leaves_each_touchpoint_once(
-        world: World) -> None:
+    world: World,
+) -> None:
     world.sandbox.set_faults(rate_429=0.2, rate_503=0.15, rate_late=0.25, late_ms=700, seed=7)
     for wave in range(0, TOUCHES, 10):  # touchpoints keep arriving while the CRM misbehaves
-        world.ingest([(f"person{i % PEOPLE}@acme.example", ("comment", "like", "share")[i % 3],
-                       f"touch {i}") for i in range(wave, wave + 10)])
+        world.ingest(
+            [
+                (
+                    f"person{i % PEOPLE}@acme.example",
+                    ("comment", "like", "share")[i % 3],
+                    f"touch {i}",
+                )
+                for i in range(wave, wave + 10)
+            ]
+        )
         run_storm(world, 2)
     fired = world.sandbox.faults[world.crm].fired
     assert min(fired["429"], fired["503"], fired["late"]) > 0, fired
@@ -71,9 +82,14 @@ def test_a_storm_of_throttling_outages_and_late_answers_leaves_each_touchpoint_o
         written = list(s.exec(select(ActivityWrite)))
         assert len(written) == TOUCHES and {w.status for w in written} == {"written"}
         assert list(s.exec(select(DeadLetter).where(DeadLetter.replayed_at == None))) == []  # noqa: E711
-        ours = {r.email: round(score) for r, score in s.exec(
-            select(CrmRecord, Score.score).join(Score, Score.record_id == CrmRecord.id)
-            .where(CrmRecord.object_type == "contact"))}
+        ours = {
+            r.email: round(score)
+            for r, score in s.exec(
+                select(CrmRecord, Score.score)
+                .join(Score, Score.record_id == CrmRecord.id)
+                .where(CrmRecord.object_type == "contact")
+            )
+        }
     keys = activity_keys(world)
     assert sum(keys.values()) == TOUCHES, f"{sum(keys.values())} activities ({replayed} replayed)"
     assert max(keys.values()) == 1

@@ -53,8 +53,11 @@ class Sender(threading.Thread):
             body = valid_body(self.receiver, self.n)
             try:
                 answer = requests.post(self.url + path, data=body, headers=sign(body), timeout=15)
-                code = answer.json().get("error", {}).get("code", "") if answer.status_code >= 400 \
+                code = (
+                    answer.json().get("error", {}).get("code", "")
+                    if answer.status_code >= 400
                     else answer.json()["status"]
+                )
                 self.answers.append((f"tp-{self.n}", answer.status_code, code))
                 assert "Traceback" not in answer.text
             except requests.RequestException as exc:
@@ -80,7 +83,8 @@ def count(engine: Any, model: Any, *where: Any) -> int:
 
 
 def test_postgres_down_is_503_and_recovers_without_restart(
-        own_postgres: servers.Server, tmp_path: Path, serve: Callable[..., Any]) -> None:
+    own_postgres: servers.Server, tmp_path: Path, serve: Callable[..., Any]
+) -> None:
     settings = make_settings(postgres_database(own_postgres), sweep_after_s=1.0)
     upgrade(settings.database_url)
     served = serve(settings, "--no-migrate")
@@ -92,7 +96,8 @@ def test_postgres_down_is_503_and_recovers_without_restart(
     wait_until(lambda: sum(1 for a in sender.answers if a[1] == 503) >= 10, timeout=30)
     health = requests.get(served.url + "/healthz", timeout=10)
     assert health.status_code == 503 and health.json()["checks"]["database"].startswith(
-        "unreachable")
+        "unreachable"
+    )
     servers.resume(own_postgres)
     down_s = time.monotonic() - down_at
     mark = len(sender.answers)
@@ -115,26 +120,33 @@ def test_postgres_down_is_503_and_recovers_without_restart(
         refused = {a[0] for a in answers if a[1] == 503}
         assert not (refused & stored_keys), refused & stored_keys
         assert len(stored) == len(acked)
-        wait_until(lambda: count(engine, RawEvent, RawEvent.status == EventStatus.PENDING) == 0,
-                   timeout=30)
+        wait_until(
+            lambda: count(engine, RawEvent, RawEvent.status == EventStatus.PENDING) == 0, timeout=30
+        )
         assert count(engine, Touchpoint) == len(acked)
     finally:
         engine.dispose()
     served.stop()
     assert "unexpected error" not in served.process.output()
-    FIGURES["postgres"] = {"answers": len(answers), "acked": len(acked),
-                           "refused_503": len(refused), "down_s": round(down_s, 2),
-                           "503s_after_restart": recovered_after}
+    FIGURES["postgres"] = {
+        "answers": len(answers),
+        "acked": len(acked),
+        "refused_503": len(refused),
+        "down_s": round(down_s, 2),
+        "503s_after_restart": recovered_after,
+    }
     print("FIGURES", FIGURES["postgres"])
 
 
 @pytest.mark.redis
 def test_redis_restart_loses_no_acknowledged_webhook(
-        postgres_server: servers.Server, tmp_path: Path, serve: Callable[..., Any]) -> None:
+    postgres_server: servers.Server, tmp_path: Path, serve: Callable[..., Any]
+) -> None:
     redis = servers.start_redis()
     try:
-        settings = make_settings(postgres_database(postgres_server), redis_url=redis.url,
-                                 sweep_after_s=1.0)
+        settings = make_settings(
+            postgres_database(postgres_server), redis_url=redis.url, sweep_after_s=1.0
+        )
         upgrade(settings.database_url)
         served = serve(settings, "--no-migrate")
         worker = Process(["worker"], settings, tmp_path / "worker.log")
@@ -175,9 +187,12 @@ def test_redis_restart_loses_no_acknowledged_webhook(
             worker.stop()
             scheduler.stop()
             served.stop()
-        FIGURES["redis"] = {"acked": len(acked), "acked_while_down": len(during),
-                            "all_processed_s_after_restart": round(settle_s, 2),
-                            "worker_survived": worker_survived}
+        FIGURES["redis"] = {
+            "acked": len(acked),
+            "acked_while_down": len(during),
+            "all_processed_s_after_restart": round(settle_s, 2),
+            "worker_survived": worker_survived,
+        }
         print("FIGURES", FIGURES["redis"])
         assert "unexpected error" not in served.process.output()
     finally:
@@ -186,11 +201,13 @@ def test_redis_restart_loses_no_acknowledged_webhook(
 
 @pytest.mark.redis
 def test_a_worker_started_while_redis_is_down_waits_for_it_then_works(
-        postgres_server: servers.Server, tmp_path: Path, serve: Callable[..., Any]) -> None:
+    postgres_server: servers.Server, tmp_path: Path, serve: Callable[..., Any]
+) -> None:
     redis = servers.start_redis()
     try:
-        settings = make_settings(postgres_database(postgres_server), redis_url=redis.url,
-                                 sweep_after_s=1.0)
+        settings = make_settings(
+            postgres_database(postgres_server), redis_url=redis.url, sweep_after_s=1.0
+        )
         upgrade(settings.database_url)
         served = serve(settings, "--no-migrate")
         servers.halt(redis)

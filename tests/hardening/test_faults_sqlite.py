@@ -37,8 +37,11 @@ def counts(settings: Any, delivery_id: str) -> tuple[int, int]:
     engine = make_engine(settings)
     try:
         with Session(engine) as s:
-            raws = s.exec(select(func.count()).select_from(RawEvent).where(
-                RawEvent.delivery_id == delivery_id)).one()
+            raws = s.exec(
+                select(func.count())
+                .select_from(RawEvent)
+                .where(RawEvent.delivery_id == delivery_id)
+            ).one()
             tps = s.exec(select(func.count()).select_from(Touchpoint)).one()
             return int(raws), int(tps)
     finally:
@@ -46,7 +49,8 @@ def counts(settings: Any, delivery_id: str) -> tuple[int, int]:
 
 
 def test_locked_database_is_503_then_accepted_exactly_once(
-        tmp_path: Path, serve: Callable[..., Any]) -> None:
+    tmp_path: Path, serve: Callable[..., Any]
+) -> None:
     path = tmp_path / "enrich.db"
     settings = make_settings(f"sqlite:///{path}", sqlite_busy_timeout_ms=BUSY_MS)
     upgrade(settings.database_url)
@@ -85,8 +89,9 @@ def test_read_only_database_is_503(tmp_path: Path, serve: Callable[..., Any]) ->
     path = tmp_path / "enrich.db"
     upgrade(f"sqlite:///{path}")
     # Opened read-only (as a read-only mount or volume would be): every write fails.
-    settings = make_settings(f"sqlite:///file:{path}?mode=ro&uri=true",
-                             sqlite_busy_timeout_ms=BUSY_MS)
+    settings = make_settings(
+        f"sqlite:///file:{path}?mode=ro&uri=true", sqlite_busy_timeout_ms=BUSY_MS
+    )
     served = serve(settings, "--no-migrate")
     for receiver, (route, sign) in sorted(SIGNERS.items()):
         body = valid_body(receiver, 7)
@@ -99,7 +104,8 @@ def test_read_only_database_is_503(tmp_path: Path, serve: Callable[..., Any]) ->
 
 
 def test_full_database_is_503_then_accepted_once_space_returns(
-        tmp_path: Path, serve: Callable[..., Any]) -> None:
+    tmp_path: Path, serve: Callable[..., Any]
+) -> None:
     """The server's file-size limit (RLIMIT_FSIZE) stands in for a full disk: SQLite's writes
     past it fail with EFBIG, the same path as ENOSPC (an I/O error on write)."""
     path = tmp_path / "enrich.db"
@@ -119,9 +125,23 @@ def test_full_database_is_503_then_accepted_once_space_returns(
     proc = Process.__new__(Process)
     proc.log, proc._out = log, open(log, "ab")  # noqa: SIM115
     proc.proc = subprocess.Popen(
-        [sys.executable, "-m", "enrich", "serve", "--no-migrate", "--port", str(port),
-         "--workers", "1"], env=settings_env(settings), stdout=proc._out,
-        stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=limited)
+        [
+            sys.executable,
+            "-m",
+            "enrich",
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=settings_env(settings),
+        stdout=proc._out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=limited,
+    )
     served.process = proc
     try:
         wait_until(lambda: _up(served.url), timeout=30)

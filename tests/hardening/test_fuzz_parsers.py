@@ -43,8 +43,14 @@ def test_normalisers_never_raise_on_platform_shaped_json(data: Any, receiver: st
     payload = data.draw(SHAPED[receiver])
     if not _gate_accepts(receiver, payload):
         return
-    view = RawEventView(1, SOURCES[receiver], "d-1", json.dumps(payload).encode(),
-                        datetime(2026, 11, 24, tzinfo=UTC), None)
+    view = RawEventView(
+        1,
+        SOURCES[receiver],
+        "d-1",
+        json.dumps(payload).encode(),
+        datetime(2026, 11, 24, tzinfo=UTC),
+        None,
+    )
     result = normalize(view)
     assert isinstance(result, Normalized)
     for tp in result.touchpoints:
@@ -53,32 +59,88 @@ def test_normalisers_never_raise_on_platform_shaped_json(data: Any, receiver: st
 
 
 @FUZZ
-@given(payload=st.dictionaries(st.text(max_size=20), any_json, max_size=6),
-       receiver=st.sampled_from(sorted(SHAPED)))
-def test_normalisers_never_raise_on_arbitrary_objects(payload: dict[str, Any],
-                                                      receiver: str) -> None:
+@given(
+    payload=st.dictionaries(st.text(max_size=20), any_json, max_size=6),
+    receiver=st.sampled_from(sorted(SHAPED)),
+)
+def test_normalisers_never_raise_on_arbitrary_objects(
+    payload: dict[str, Any], receiver: str
+) -> None:
     if not _gate_accepts(receiver, payload):
         return
-    view = RawEventView(1, SOURCES[receiver], "d-1", json.dumps(payload).encode(),
-                        datetime(2026, 11, 24, tzinfo=UTC), "acct")
+    view = RawEventView(
+        1,
+        SOURCES[receiver],
+        "d-1",
+        json.dumps(payload).encode(),
+        datetime(2026, 11, 24, tzinfo=UTC),
+        "acct",
+    )
     assert isinstance(normalize(view), Normalized)
 
 
 # YAML-ish text: fragments of the real files' vocabulary glued with YAML punctuation, plus
 # arbitrary documents dumped as YAML (structurally valid, semantically anything).
-WORDS = ["version", "topics", "name", "keywords", "comparisons", "blocking", "keys", "levels",
-         "points", "half_life_days", "platform_multipliers", "daily_caps", "like", "comment",
-         "m", "u", "weight", "left", "right", "id", "columns", "email", "thresholds", "- ",
-         ": ", "\n", "  ", "[", "]", "{", "}", ",", "'", '"', "&a", "*a", "!!python/object", "~",
-         "1", "-1", "1e999", ".nan", "0.5", "yes", "null", "#", "|", ">", "? ", "\t", "%YAML"]
+WORDS = [
+    "version",
+    "topics",
+    "name",
+    "keywords",
+    "comparisons",
+    "blocking",
+    "keys",
+    "levels",
+    "points",
+    "half_life_days",
+    "platform_multipliers",
+    "daily_caps",
+    "like",
+    "comment",
+    "m",
+    "u",
+    "weight",
+    "left",
+    "right",
+    "id",
+    "columns",
+    "email",
+    "thresholds",
+    "- ",
+    ": ",
+    "\n",
+    "  ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "'",
+    '"',
+    "&a",
+    "*a",
+    "!!python/object",
+    "~",
+    "1",
+    "-1",
+    "1e999",
+    ".nan",
+    "0.5",
+    "yes",
+    "null",
+    "#",
+    "|",
+    ">",
+    "? ",
+    "\t",
+    "%YAML",
+]
 yamlish = st.one_of(
     st.lists(st.sampled_from(WORDS), max_size=40).map("".join),
     any_json.map(lambda v: yaml.safe_dump(v)),
     st.dictionaries(st.sampled_from(WORDS[:20]), any_json, max_size=5).map(yaml.safe_dump),
     st.text(max_size=200),
 )
-LOADERS = {"rules": parse_rules, "taxonomy": Taxonomy.from_yaml,
-           "scoring": ScoringConfig.from_yaml}
+LOADERS = {"rules": parse_rules, "taxonomy": Taxonomy.from_yaml, "scoring": ScoringConfig.from_yaml}
 
 
 @FUZZ

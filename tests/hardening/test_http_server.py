@@ -28,8 +28,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def served(serve: Callable[..., Any], tmp_path: Path) -> Any:
-    return serve(make_settings(f"sqlite:///{tmp_path / 'served.db'}"), "--workers", "2",
-                 "--threads", "8")
+    return serve(
+        make_settings(f"sqlite:///{tmp_path / 'served.db'}"), "--workers", "2", "--threads", "8"
+    )
 
 
 @contextlib.contextmanager
@@ -39,8 +40,10 @@ def slow_clients(port: int, n: int) -> Iterator[list[socket.socket]]:
     try:
         for _ in range(n):
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            s.sendall(b"POST /webhooks/standard/acme HTTP/1.1\r\nHost: x\r\n"
-                      b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{}")
+            s.sendall(
+                b"POST /webhooks/standard/acme HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{}"
+            )
             socks.append(s)
         yield socks
     finally:
@@ -76,10 +79,11 @@ def test_a_body_sent_slowly_but_within_the_deadline_is_accepted(served: Any) -> 
     body = valid_body("standard", 99)
     head = "".join(f"{k}: {v}\r\n" for k, v in sign(body).items())
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
-                     f"{head}\r\n".encode())
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode()
+        )
         for i in range(0, len(body), 16):
-            sock.sendall(body[i:i + 16])
+            sock.sendall(body[i : i + 16])
             time.sleep(0.02)
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 200"), answer
@@ -91,8 +95,9 @@ def test_expect_100_continue_and_chunked_bodies_still_work(served: Any) -> None:
     headers = {**sign(body), "Expect": "100-continue"}
     assert served.post(path, body, headers).status_code == 200
     body = valid_body("standard", 8)
-    chunked = requests.post(served.url + path, data=iter([body[:10], body[10:]]),
-                            headers=sign(body), timeout=10)
+    chunked = requests.post(
+        served.url + path, data=iter([body[:10], body[10:]]), headers=sign(body), timeout=10
+    )
     assert chunked.status_code == 200
 
 
@@ -107,17 +112,32 @@ def test_overlong_request_line_and_headers_are_json_errors(served: Any) -> None:
 
 
 def test_a_second_server_on_a_taken_port_exits_with_a_clear_message(
-        served: Any, hardening_settings: Settings) -> None:
+    served: Any, hardening_settings: Settings
+) -> None:
     second = subprocess.run(
-        [sys.executable, "-m", "enrich", "serve", "--host", "127.0.0.1", "--port",
-         str(served.port), "--no-migrate"], env=settings_env(hardening_settings),
-        capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "enrich",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(served.port),
+            "--no-migrate",
+        ],
+        env=settings_env(hardening_settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 1
     assert "already in use" in second.stderr and "Traceback" not in second.stderr
 
 
 def test_killing_a_worker_then_the_master_loses_no_acknowledged_delivery(
-        serve: Callable[..., Any], tmp_path: Path) -> None:
+    serve: Callable[..., Any], tmp_path: Path
+) -> None:
     """SIGKILL of a gunicorn worker (the master starts another) and then of the master itself
     while a sender posts: every delivery answered 200 is stored once and, after a restart,
     processed once; none answered otherwise is stored."""
@@ -144,8 +164,12 @@ def test_killing_a_worker_then_the_master_loses_no_acknowledged_delivery(
             n += 1
             body = valid_body("standard", n)
             try:
-                if requests.post(first.url + path, data=body, headers=sign(body),
-                                 timeout=5).status_code == 200:
+                if (
+                    requests.post(
+                        first.url + path, data=body, headers=sign(body), timeout=5
+                    ).status_code
+                    == 200
+                ):
                     acked.append(n)
             except requests.RequestException:
                 pass
@@ -174,10 +198,14 @@ def test_killing_a_worker_then_the_master_loses_no_acknowledged_delivery(
 
         def settled() -> bool:
             with Session(engine) as s:
-                pending = s.exec(select(func.count()).select_from(RawEvent).where(
-                    RawEvent.status == EventStatus.PENDING)).one()
+                pending = s.exec(
+                    select(func.count())
+                    .select_from(RawEvent)
+                    .where(RawEvent.status == EventStatus.PENDING)
+                ).one()
                 touchpoints = s.exec(select(func.count()).select_from(Touchpoint)).one()
             return pending == 0 and touchpoints == len(stored)
+
         wait_until(settled, timeout=60)
     finally:
         engine.dispose()

@@ -58,16 +58,19 @@ def test_chunked_body_over_the_limit_is_413_on_a_real_server(served_sqlite: Any)
 
     def chunks() -> Any:
         for i in range(0, len(body), 64 * 1024):
-            yield body[i:i + 64 * 1024]
+            yield body[i : i + 64 * 1024]
 
     path, sign = SIGNERS["x"]
-    answer = requests.post(served_sqlite.url + path, data=chunks(), headers=sign(body),
-                           timeout=30)
+    answer = requests.post(served_sqlite.url + path, data=chunks(), headers=sign(body), timeout=30)
     assert answer.status_code == 413, answer.text[:300]
     assert answer.json()["error"]["code"] == "request_entity_too_large"
     small = valid_body("x", next(_n))  # a chunked delivery under the limit is read whole
-    answer = requests.post(served_sqlite.url + path, data=iter([small[:10], small[10:]]),
-                           headers=sign(small), timeout=30)
+    answer = requests.post(
+        served_sqlite.url + path,
+        data=iter([small[:10], small[10:]]),
+        headers=sign(small),
+        timeout=30,
+    )
     assert answer.status_code == 200, answer.text[:300]
 
 
@@ -75,8 +78,10 @@ def test_chunked_body_over_the_limit_is_413_on_a_real_server(served_sqlite: Any)
 def test_json_deeper_than_the_limit_is_400(mclient: FlaskClient, receiver: str) -> None:
     deep = "[" * defaults.MAX_JSON_DEPTH + "]" * defaults.MAX_JSON_DEPTH
     too_deep = "[" * (defaults.MAX_JSON_DEPTH + 1) + "]" * (defaults.MAX_JSON_DEPTH + 1)
-    assert post(mclient, receiver, f'{{"a": {too_deep}}}'.encode()).get_json()["error"][
-        "code"] == "too_deep"
+    assert (
+        post(mclient, receiver, f'{{"a": {too_deep}}}'.encode()).get_json()["error"]["code"]
+        == "too_deep"
+    )
     ok = post(mclient, receiver, deep.encode())  # parsed; refused for its shape, not its depth
     assert ok.status_code == 422
     # Far deeper than the recursion limit of the JSON parser: still a 400, not a crash.
@@ -99,13 +104,21 @@ def test_wrong_content_type_is_415(mclient: FlaskClient) -> None:
         assert code(answer) == (415, "unsupported_media_type"), receiver
 
 
-@pytest.mark.parametrize(("field", "limit"), [
-    (("actor", "id"), 200), (("actor", "name"), 500), (("actor", "email"), 320),
-    (("actor", "bio"), 2000), (("text",), 10_000), (("post", "text"), 10_000),
-    (("platform",), 40),
-])
-def test_standard_field_lengths_are_422(mclient: FlaskClient, field: tuple[str, ...],
-                                        limit: int) -> None:
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [
+        (("actor", "id"), 200),
+        (("actor", "name"), 500),
+        (("actor", "email"), 320),
+        (("actor", "bio"), 2000),
+        (("text",), 10_000),
+        (("post", "text"), 10_000),
+        (("platform",), 40),
+    ],
+)
+def test_standard_field_lengths_are_422(
+    mclient: FlaskClient, field: tuple[str, ...], limit: int
+) -> None:
     def with_value(value: str) -> dict[str, Any]:
         item = touchpoint(next(_n), post={})
         target = item
@@ -134,13 +147,44 @@ def test_platform_normalisers_bound_every_stored_field() -> None:
     what it sends) and cut to the column sizes when normalised."""
     huge = "b" * 300_000
     now = datetime(2026, 11, 24, tzinfo=UTC)
-    x = {"for_user_id": "1", "tweet_create_events": [{
-        "id_str": "9", "text": huge, "entities": {"user_mentions": [{"id_str": "1"}]},
-        "user": {"id_str": "7" * 1000, "screen_name": huge, "name": huge, "description": huge,
-                 "location": huge}}]}
-    meta = {"object": "page", "entry": [{"id": "1", "changes": [{"field": "feed", "value": {
-        "item": "comment", "verb": "add", "comment_id": "c", "post_id": huge,
-        "from": {"id": "5", "name": huge}, "message": huge}}]}]}
+    x = {
+        "for_user_id": "1",
+        "tweet_create_events": [
+            {
+                "id_str": "9",
+                "text": huge,
+                "entities": {"user_mentions": [{"id_str": "1"}]},
+                "user": {
+                    "id_str": "7" * 1000,
+                    "screen_name": huge,
+                    "name": huge,
+                    "description": huge,
+                    "location": huge,
+                },
+            }
+        ],
+    }
+    meta = {
+        "object": "page",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "add",
+                            "comment_id": "c",
+                            "post_id": huge,
+                            "from": {"id": "5", "name": huge},
+                            "message": huge,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
     for source, payload in (("x", x), ("meta", meta)):
         result = normalize(RawEventView(1, source, "d", json.dumps(payload).encode(), now, None))
         [tp] = result.touchpoints

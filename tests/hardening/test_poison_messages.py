@@ -27,10 +27,15 @@ from webhooks.standard import touchpoint_validator
 from webhooks.store import store_raw_event
 
 
-def message(occurred_at: str | None = None, actor: dict[str, Any] | None = None,
-            n: int = 0) -> dict[str, Any]:
-    item: dict[str, Any] = {"platform": "linkedin", "kind": "comment", "id": f"tp-{n}",
-                            "actor": actor or {"id": f"urn:li:person:{n}", "name": "A Person"}}
+def message(
+    occurred_at: str | None = None, actor: dict[str, Any] | None = None, n: int = 0
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "platform": "linkedin",
+        "kind": "comment",
+        "id": f"tp-{n}",
+        "actor": actor or {"id": f"urn:li:person:{n}", "name": "A Person"},
+    }
     if occurred_at is not None:
         item["occurred_at"] = occurred_at
     return {"type": "touchpoint.created", "data": item}
@@ -38,8 +43,9 @@ def message(occurred_at: str | None = None, actor: dict[str, Any] | None = None,
 
 def send(client: FlaskClient, payload: dict[str, Any]) -> Any:
     body = json.dumps(payload).encode()
-    return client.post("/webhooks/standard/acme", data=body,
-                       headers=standard_headers(STANDARD_SECRET, body))
+    return client.post(
+        "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
 
 
 def raw(raw_id: int) -> RawEvent:
@@ -50,8 +56,12 @@ def raw(raw_id: int) -> RawEvent:
 
 
 def test_impossible_occurred_at_is_refused_at_the_gate(client: FlaskClient) -> None:
-    for when in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
-                 "1899-01-01T00:00:00Z", "2999-01-01T00:00:00Z"):
+    for when in (
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:00:00+14:00",
+        "1899-01-01T00:00:00Z",
+        "2999-01-01T00:00:00Z",
+    ):
         answer = send(client, message(when))
         assert answer.status_code == 422, when
         assert "occurred_at" in answer.json["error"]["message"]
@@ -59,25 +69,37 @@ def test_impossible_occurred_at_is_refused_at_the_gate(client: FlaskClient) -> N
 
 def test_a_nul_or_lone_surrogate_in_any_string_is_refused_at_the_gate(client: FlaskClient) -> None:
     for name in ("Dana\\u0000Whitfield", "Dana \\ud800"):
-        body = (b'{"type": "touchpoint.created", "data": {"platform": "x", "kind": "like", '
-                b'"actor": {"id": "1", "name": "' + name.encode() + b'"}}}')
-        answer = client.post("/webhooks/standard/acme", data=body,
-                             headers=standard_headers(STANDARD_SECRET, body))
+        body = (
+            b'{"type": "touchpoint.created", "data": {"platform": "x", "kind": "like", '
+            b'"actor": {"id": "1", "name": "' + name.encode() + b'"}}}'
+        )
+        answer = client.post(
+            "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+        )
         assert (answer.status_code, answer.json["error"]["code"]) == (400, "invalid_string")
     # An emoji is a surrogate *pair* in JSON: it is text like any other.
-    body = (b'{"type": "touchpoint.created", "data": {"platform": "x", "kind": "like", '
-            b'"actor": {"id": "1", "name": "Dana \\ud83d\\ude00"}}}')
-    assert client.post("/webhooks/standard/acme", data=body,
-                       headers=standard_headers(STANDARD_SECRET, body)).status_code == 200
+    body = (
+        b'{"type": "touchpoint.created", "data": {"platform": "x", "kind": "like", '
+        b'"actor": {"id": "1", "name": "Dana \\ud83d\\ude00"}}}'
+    )
+    assert (
+        client.post(
+            "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
+        ).status_code
+        == 200
+    )
 
 
 def test_a_poison_delivery_is_quarantined_and_never_blocks_the_next(client: FlaskClient) -> None:
     engine = current().engine
     # Stored as an older release accepted it: a lone surrogate no database encodes.
-    poison = (b'{"type": "touchpoint.created", "data": {"platform": "x", "kind": "like", '
-              b'"actor": {"id": "1", "name": "\\ud800"}}}')
-    poison_id, _ = store_raw_event(engine, source="standard:acme", delivery_id="poison",
-                                   body=poison, headers={})
+    poison = (
+        b'{"type": "touchpoint.created", "data": {"platform": "x", "kind": "like", '
+        b'"actor": {"id": "1", "name": "\\ud800"}}}'
+    )
+    poison_id, _ = store_raw_event(
+        engine, source="standard:acme", delivery_id="poison", body=poison, headers={}
+    )
     normal = send(client, message(datetime.now(UTC).isoformat(), n=1))
     assert normal.status_code == 200
     normal_id = normal.json["raw_event_id"]
@@ -104,26 +126,49 @@ _times = st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
 _text = st.one_of(st.none(), st.text(max_size=40))
 _actor = st.fixed_dictionaries(
     {"id": st.text(min_size=1, max_size=40)},
-    optional={"handle": _text, "name": _text, "email": _text, "bio": _text, "location": _text,
-              "url": _text, "website": _text})
+    optional={
+        "handle": _text,
+        "name": _text,
+        "email": _text,
+        "bio": _text,
+        "location": _text,
+        "url": _text,
+        "website": _text,
+    },
+)
 _item = st.fixed_dictionaries(
     {"platform": st.text(min_size=1, max_size=40), "actor": _actor},
-    optional={"kind": st.sampled_from(["follow", "like", "comment", "share", "dm", "mention",
-                                       "direct_message", "repost"]),
-              "occurred_at": _times, "text": _text, "id": _text,
-              "post": st.one_of(st.none(), st.fixed_dictionaries(
-                  {}, optional={"id": _text, "url": _text, "text": _text}))})
+    optional={
+        "kind": st.sampled_from(
+            ["follow", "like", "comment", "share", "dm", "mention", "direct_message", "repost"]
+        ),
+        "occurred_at": _times,
+        "text": _text,
+        "id": _text,
+        "post": st.one_of(
+            st.none(),
+            st.fixed_dictionaries({}, optional={"id": _text, "url": _text, "text": _text}),
+        ),
+    },
+)
 _messages = st.fixed_dictionaries(
-    {"type": st.just("touchpoint.created"),
-     "data": st.one_of(_item, st.lists(_item, min_size=1, max_size=3))},
-    optional={"timestamp": _times})
+    {
+        "type": st.just("touchpoint.created"),
+        "data": st.one_of(_item, st.lists(_item, min_size=1, max_size=3)),
+    },
+    optional={"timestamp": _times},
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(payload=_messages)
 def test_any_schema_valid_message_is_processed_or_quarantined_and_the_next_one_is_processed(
-        mclient: FlaskClient, payload: dict[str, Any]) -> None:
+    mclient: FlaskClient, payload: dict[str, Any]
+) -> None:
     assert touchpoint_validator().is_valid(payload)
     answer = send(mclient, payload)
     assert answer.status_code < 500
@@ -142,7 +187,8 @@ def test_any_schema_valid_message_is_processed_or_quarantined_and_the_next_one_i
 
 
 def test_a_profile_the_matcher_cannot_read_is_set_aside_and_the_others_are_rematched(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     from sqlalchemy import text
 
     from enrich.pipeline import rematch_pending
@@ -151,15 +197,19 @@ def test_a_profile_the_matcher_cannot_read_is_set_aside_and_the_others_are_remat
     good = send(client, message(datetime.now(UTC).isoformat(), n=5))
     wait_until(lambda: raw(good.json["raw_event_id"]).status == EventStatus.PROCESSED)
     with engine.begin() as conn:  # bytes that are no UTF-8: the row cannot even be read back
-        conn.execute(text(
-            "INSERT INTO social_profile (platform, platform_user_id, name, first_seen, "
-            "last_seen, match_requested_at) VALUES ('x', 'bad', CAST(X'80FF' AS TEXT), "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO social_profile (platform, platform_user_id, name, first_seen, "
+                "last_seen, match_requested_at) VALUES ('x', 'bad', CAST(X'80FF' AS TEXT), "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
         conn.execute(text("UPDATE social_profile SET match_requested_at = CURRENT_TIMESTAMP"))
     rematch_pending()
     with engine.connect() as conn:
-        waiting = conn.execute(text(
-            "SELECT count(*) FROM social_profile WHERE match_requested_at IS NOT NULL")).scalar()
+        waiting = conn.execute(
+            text("SELECT count(*) FROM social_profile WHERE match_requested_at IS NOT NULL")
+        ).scalar()
         kinds = conn.execute(text("SELECT kind FROM dead_letter")).scalars().all()
     assert waiting == 0
     assert kinds == ["rematch"]

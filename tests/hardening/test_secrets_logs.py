@@ -29,8 +29,13 @@ SECRET_KEY = "session-key-for-hardening-0123456789"
 
 
 def test_no_secret_token_or_signature_in_logs(tmp_path: Path, serve: Callable[..., Any]) -> None:
-    settings = make_settings(f"sqlite:///{tmp_path / 'enrich.db'}", log_level="DEBUG",
-                             admin_token=ADMIN_TOKEN, secret_key=SECRET_KEY, sweep_after_s=1.0)
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'enrich.db'}",
+        log_level="DEBUG",
+        admin_token=ADMIN_TOKEN,
+        secret_key=SECRET_KEY,
+        sweep_after_s=1.0,
+    )
     upgrade(settings.database_url)
     served = serve(settings)
     signatures: list[str] = []
@@ -40,26 +45,41 @@ def test_no_secret_token_or_signature_in_logs(tmp_path: Path, serve: Callable[..
         signatures.append(headers[SIGNATURE_HEADER[receiver]])
         assert served.post(path, body, headers).status_code == 200
         assert served.post(path, body, headers).status_code == 200  # duplicate
-        wrong = {**headers, SIGNATURE_HEADER[receiver]: x_headers("nope", body)[
-            "x-twitter-webhooks-signature"]}
+        wrong = {
+            **headers,
+            SIGNATURE_HEADER[receiver]: x_headers("nope", body)["x-twitter-webhooks-signature"],
+        }
         assert served.post(path, body + b" ", wrong).status_code == 401
         assert served.post(path, body + b"  ", headers).status_code == 401
     # handshakes: their answers are derived from the secrets
     crc = requests.get(served.url + "/webhooks/x", params={"crc_token": "tok"}, timeout=10)
     signatures.append(crc.json()["response_token"])
-    li = requests.get(served.url + "/webhooks/linkedin",
-                      params={"challengeCode": "890e4665-4dfe-4ab1-b689-ed553bceeed0"}, timeout=10)
+    li = requests.get(
+        served.url + "/webhooks/linkedin",
+        params={"challengeCode": "890e4665-4dfe-4ab1-b689-ed553bceeed0"},
+        timeout=10,
+    )
     signatures.append(li.json()["challengeResponse"])
     for token in (META_VERIFY_TOKEN, "wrong-token"):
-        requests.get(served.url + "/webhooks/meta", params={
-            "hub.mode": "subscribe", "hub.challenge": "42", "hub.verify_token": token}, timeout=10)
-    requests.get(served.url + "/api/v1/people", timeout=10,
-                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    requests.get(served.url + "/api/v1/people", timeout=10,
-                 headers={"Authorization": "Bearer wrong-token-0123456789"})
+        requests.get(
+            served.url + "/webhooks/meta",
+            params={"hub.mode": "subscribe", "hub.challenge": "42", "hub.verify_token": token},
+            timeout=10,
+        )
+    requests.get(
+        served.url + "/api/v1/people",
+        timeout=10,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    requests.get(
+        served.url + "/api/v1/people",
+        timeout=10,
+        headers={"Authorization": "Bearer wrong-token-0123456789"},
+    )
 
     engine = make_engine(settings)
     try:
+
         def processed() -> bool:
             with Session(engine) as s:
                 return all(r.status != EventStatus.PENDING for r in s.exec(select(RawEvent)))
@@ -80,17 +100,27 @@ def test_no_secret_token_or_signature_in_logs(tmp_path: Path, serve: Callable[..
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "enrich", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "enrich", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_production_refuses_placeholder_secrets(tmp_path: Path) -> None:
     settings = make_settings(f"sqlite:///{tmp_path / 'enrich.db'}")
     base = settings_env(settings)
-    for name, value in (("ENRICH_SECRET_KEY", "changeme"), ("ENRICH_SECRET_KEY", ""),
-                        ("ENRICH_SECRET_KEY", "CHANGEME"), ("X_CONSUMER_SECRET", "secret")):
-        env = {**base, "ENRICH_ENV": "production", "ENRICH_SECRET_KEY": SECRET_KEY,
-               "PORT": "1", name: value}
+    for name, value in (
+        ("ENRICH_SECRET_KEY", "changeme"),
+        ("ENRICH_SECRET_KEY", ""),
+        ("ENRICH_SECRET_KEY", "CHANGEME"),
+        ("X_CONSUMER_SECRET", "secret"),
+    ):
+        env = {
+            **base,
+            "ENRICH_ENV": "production",
+            "ENRICH_SECRET_KEY": SECRET_KEY,
+            "PORT": "1",
+            name: value,
+        }
         started = time.monotonic()
         done = _start(env, "serve", "--no-migrate")
         assert done.returncode != 0, (name, value, done.stdout[-500:])

@@ -41,8 +41,9 @@ def refused(answer: Any, code: str | tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("receiver", RECEIVERS)
-def test_correct_signature_is_accepted_and_a_resend_is_a_duplicate(mclient: FlaskClient,
-                                                                    receiver: str) -> None:
+def test_correct_signature_is_accepted_and_a_resend_is_a_duplicate(
+    mclient: FlaskClient, receiver: str
+) -> None:
     body = valid_body(receiver, next(_counter))
     headers = SIGNERS[receiver][1](body)
     first = post(mclient, receiver, body, headers)
@@ -50,7 +51,9 @@ def test_correct_signature_is_accepted_and_a_resend_is_a_duplicate(mclient: Flas
     assert first.get_json()["status"] == "accepted"
     again = post(mclient, receiver, body, headers)  # a replay inside the window
     assert again.status_code == 200 and again.get_json() == {
-        "status": "duplicate", "raw_event_id": first.get_json()["raw_event_id"]}
+        "status": "duplicate",
+        "raw_event_id": first.get_json()["raw_event_id"],
+    }
 
 
 @pytest.mark.parametrize("receiver", RECEIVERS)
@@ -65,8 +68,9 @@ def test_truncated_signature(mclient: FlaskClient, receiver: str) -> None:
     headers = SIGNERS[receiver][1](body)
     name = SIGNATURE_HEADER[receiver]
     for cut in (1, 8, len(headers[name]) // 2):
-        refused(post(mclient, receiver, body, {**headers, name: headers[name][:-cut]}),
-                "bad_signature")
+        refused(
+            post(mclient, receiver, body, {**headers, name: headers[name][:-cut]}), "bad_signature"
+        )
 
 
 @pytest.mark.parametrize("receiver", RECEIVERS)
@@ -74,8 +78,9 @@ def test_signature_of_another_body(mclient: FlaskClient, receiver: str) -> None:
     body, other = valid_body(receiver, next(_counter)), valid_body(receiver, next(_counter))
     headers = SIGNERS[receiver][1](other)
     if receiver == "standard":  # same id and timestamp, only the body differs
-        headers = standard_headers(STANDARD_SECRET, other, msg_id="msg_fixed",
-                                   timestamp=int(time.time()))
+        headers = standard_headers(
+            STANDARD_SECRET, other, msg_id="msg_fixed", timestamp=int(time.time())
+        )
     refused(post(mclient, receiver, body, headers), "bad_signature")
     # one byte appended after signing (e.g. a proxy re-serialising) is another body too
     refused(post(mclient, receiver, other + b" ", headers), "bad_signature")
@@ -91,9 +96,23 @@ def test_empty_or_missing_header(mclient: FlaskClient, receiver: str) -> None:
     refused(post(mclient, receiver, body, without), "missing_signature")
 
 
-GARBAGE = ["sha256=zzzz", "sha256=" + "g" * 64, "v1,!!!not-base64!!!", "v1,", "v1", ",,,",
-           "sha256=" + "é" * 3, "hmacsha256=", "\t", "v2," + "A" * 44, "sha1=" + "0" * 40,
-           "sha256=" + "0" * 64, "v1," + base64.b64encode(b"\0" * 32).decode(), "%00", "🙂"]
+GARBAGE = [
+    "sha256=zzzz",
+    "sha256=" + "g" * 64,
+    "v1,!!!not-base64!!!",
+    "v1,",
+    "v1",
+    ",,,",
+    "sha256=" + "é" * 3,
+    "hmacsha256=",
+    "\t",
+    "v2," + "A" * 44,
+    "sha1=" + "0" * 40,
+    "sha256=" + "0" * 64,
+    "v1," + base64.b64encode(b"\0" * 32).decode(),
+    "%00",
+    "🙂",
+]
 
 
 @pytest.mark.parametrize("receiver", RECEIVERS)
@@ -111,8 +130,14 @@ def test_non_hex_non_base64_garbage(mclient: FlaskClient, receiver: str) -> None
         assert answer.get_json()["error"]["code"] in ("bad_signature", "missing_signature")
 
 
-@pytest.mark.parametrize("offset", [defaults.STANDARD_WEBHOOK_TOLERANCE_S + 5,
-                                    -(defaults.STANDARD_WEBHOOK_TOLERANCE_S + 5), 10 * 86400])
+@pytest.mark.parametrize(
+    "offset",
+    [
+        defaults.STANDARD_WEBHOOK_TOLERANCE_S + 5,
+        -(defaults.STANDARD_WEBHOOK_TOLERANCE_S + 5),
+        10 * 86400,
+    ],
+)
 def test_standard_webhook_replayed_outside_tolerance(mclient: FlaskClient, offset: int) -> None:
     body = valid_body("standard", next(_counter))
     headers = standard_headers(STANDARD_SECRET, body, timestamp=int(time.time()) - offset)
@@ -123,21 +148,24 @@ def test_standard_webhook_garbage_timestamp(mclient: FlaskClient) -> None:
     body = valid_body("standard", next(_counter))
     for stamp in ("yesterday", "1e10", "-1", "99999999999999999999999", " "):
         headers = {**standard_headers(STANDARD_SECRET, body), "webhook-timestamp": stamp}
-        refused(mclient.post("/webhooks/standard/acme", data=body, headers=headers),
-                ("bad_signature", "stale_timestamp", "missing_signature"))
+        refused(
+            mclient.post("/webhooks/standard/acme", data=body, headers=headers),
+            ("bad_signature", "stale_timestamp", "missing_signature"),
+        )
 
 
 def test_standard_webhook_unknown_source_is_404_not_a_signature_oracle(
-        mclient: FlaskClient) -> None:
+    mclient: FlaskClient,
+) -> None:
     body = valid_body("standard", next(_counter))
-    answer = mclient.post("/webhooks/standard/nobody", data=body,
-                          headers=standard_headers(STANDARD_SECRET, body))
+    answer = mclient.post(
+        "/webhooks/standard/nobody", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
     assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "unknown_source"
 
 
 @pytest.mark.parametrize("receiver", RECEIVERS)
-def test_signatures_are_compared_with_compare_digest(mclient: FlaskClient,
-                                                     receiver: str) -> None:
+def test_signatures_are_compared_with_compare_digest(mclient: FlaskClient, receiver: str) -> None:
     """Observe the C function calls a refused request makes (sys.setprofile sees every builtin
     call on this thread; the Flask test client runs the view on it): the signature comparison
     must be `hmac.compare_digest`, whose running time does not depend on where bytes differ."""

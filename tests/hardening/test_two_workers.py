@@ -30,14 +30,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 KINDS = ["comment", "like", "share", "mention", "reply"]
 
 
-def test_two_workers_write_each_touchpoint_once(sandbox: Sandbox, postgres_server: Any,
-                                                redis_server: Any, tmp_path: Path) -> None:
+def test_two_workers_write_each_touchpoint_once(
+    sandbox: Sandbox, postgres_server: Any, redis_server: Any, tmp_path: Path
+) -> None:
     from redis import Redis
 
     Redis.from_url(redis_server.url).flushall()
     contacts = json.loads(Path(SAMPLE_SEED).read_text())["contacts"][:20]
-    settings = crm_settings(postgres_database(postgres_server), sandbox, "salesforce",
-                            redis_url=redis_server.url, sweep_after_s=1.0, sync_lease_s=10.0)
+    settings = crm_settings(
+        postgres_database(postgres_server),
+        sandbox,
+        "salesforce",
+        redis_url=redis_server.url,
+        sweep_after_s=1.0,
+        sync_lease_s=10.0,
+    )
     upgrade(settings.database_url)
     client = create_app(settings).test_client()
     engine = runtime.current().engine
@@ -49,25 +56,45 @@ def test_two_workers_write_each_touchpoint_once(sandbox: Sandbox, postgres_serve
         base = datetime.now(UTC) - timedelta(hours=1)
         for n in range(50):
             person = contacts[n % 20]
-            body = json.dumps({"type": "touchpoint.created", "data": {
-                "platform": "linkedin", "kind": KINDS[n % 5], "id": f"two-workers-{n}",
-                "occurred_at": (base + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "text": f"touch {n}", "actor": {
-                    "id": f"urn:li:person:{person['email']}", "email": person["email"],
-                    "name": f"{person['first_name']} {person['last_name']}"}}}).encode()
-            answer = client.post("/webhooks/standard/acme", data=body,
-                                 headers=standard_headers(STANDARD_SECRET, body))
+            body = json.dumps(
+                {
+                    "type": "touchpoint.created",
+                    "data": {
+                        "platform": "linkedin",
+                        "kind": KINDS[n % 5],
+                        "id": f"two-workers-{n}",
+                        "occurred_at": (base + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "text": f"touch {n}",
+                        "actor": {
+                            "id": f"urn:li:person:{person['email']}",
+                            "email": person["email"],
+                            "name": f"{person['first_name']} {person['last_name']}",
+                        },
+                    },
+                }
+            ).encode()
+            answer = client.post(
+                "/webhooks/standard/acme",
+                data=body,
+                headers=standard_headers(STANDARD_SECRET, body),
+            )
             assert answer.status_code == 200
             # A platform retry of some deliveries, with a new message id (a new raw event).
             if n % 7 == 0:
-                client.post("/webhooks/standard/acme", data=body,
-                            headers=standard_headers(STANDARD_SECRET, body))
+                client.post(
+                    "/webhooks/standard/acme",
+                    data=body,
+                    headers=standard_headers(STANDARD_SECRET, body),
+                )
 
         def settled() -> bool:
             with Session(engine) as s:
                 writes = list(s.exec(select(ActivityWrite)))
-                return (len(writes) == 50 and all(w.status == "written" for w in writes)
-                        and not s.exec(select(SyncRequest)).first())
+                return (
+                    len(writes) == 50
+                    and all(w.status == "written" for w in writes)
+                    and not s.exec(select(SyncRequest)).first()
+                )
 
         wait_until(settled, timeout=120, interval=0.25)
         elapsed = time.monotonic() - started
@@ -83,11 +110,20 @@ def test_two_workers_write_each_touchpoint_once(sandbox: Sandbox, postgres_serve
         assert len({t["WhoId"] for t in ours}) == 20
         from rq import Worker
 
-        jobs_per_worker = sorted(w.successful_job_count
-                                 for w in Worker.all(connection=Redis.from_url(redis_server.url)))
+        jobs_per_worker = sorted(
+            w.successful_job_count for w in Worker.all(connection=Redis.from_url(redis_server.url))
+        )
         assert len(jobs_per_worker) == 2
-        print("FIGURES", {"tasks": len(ours), "touchpoints": 50, "contacts": 20,
-                          "settled_s": round(elapsed, 2), "jobs_per_worker": jobs_per_worker})
+        print(
+            "FIGURES",
+            {
+                "tasks": len(ours),
+                "touchpoints": 50,
+                "contacts": 20,
+                "settled_s": round(elapsed, 2),
+                "jobs_per_worker": jobs_per_worker,
+            },
+        )
     finally:
         for proc in (*workers, scheduler):
             proc.stop()

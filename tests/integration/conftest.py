@@ -45,8 +45,11 @@ def crm_settings(database_url: str, sandbox: Sandbox, crm: str, **overrides: Any
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICH_", "SALESFORCE_",
-                                                                    "HUBSPOT_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ENRICH_", "SALESFORCE_", "HUBSPOT_"))
+    }
     for name, field in Settings.model_fields.items():
         value = getattr(settings, name)
         if value is None:
@@ -64,8 +67,13 @@ def enrich_score(engine: Any, email: str) -> int:
     from enrich.scoring import round_score
 
     with Session(engine) as s:
-        return round_score(s.exec(select(Score.score).join(
-            CrmRecord, CrmRecord.id == Score.record_id).where(CrmRecord.email == email)).one())
+        return round_score(
+            s.exec(
+                select(Score.score)
+                .join(CrmRecord, CrmRecord.id == Score.record_id)
+                .where(CrmRecord.email == email)
+            ).one()
+        )
 
 
 def postgres_database(server: servers.Server) -> str:
@@ -94,9 +102,13 @@ class Process:
     def __init__(self, args: list[str], settings: Settings, log: Path) -> None:
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115  (closed in stop)
-        self.proc = subprocess.Popen([sys.executable, "-m", "enrich", *args],
-                                     env=settings_env(settings), stdout=self._out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "enrich", *args],
+            env=settings_env(settings),
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def kill(self) -> None:
         """SIGKILL the process and all its descendants, as when the machine dies.

@@ -36,34 +36,67 @@ ACCOUNT = "001000000000000001"
 
 def engage(session: Session, person: int) -> int:
     """Person `person` comments (linked by hand); returns their record id."""
-    record = session.exec(select(CrmRecord).where(
-        CrmRecord.email == f"p{person}@acme.example")).one()
+    record = session.exec(
+        select(CrmRecord).where(CrmRecord.email == f"p{person}@acme.example")
+    ).one()
     profile = SocialProfile(platform="linkedin", platform_user_id=f"li-{person}")
     session.add(profile)
     session.flush()
-    session.add(IdentityLink(profile_id=profile.id, record_id=record.id,  # type: ignore[arg-type]
-                             status=LinkStatus.CONFIRMED))
-    session.add(Touchpoint(dedupe_key=f"tp-{person}", profile_id=profile.id,  # type: ignore[arg-type]
-                           platform="linkedin", kind="comment", text="cloud security"))
+    session.add(
+        IdentityLink(
+            profile_id=profile.id,
+            record_id=record.id,  # type: ignore[arg-type]
+            status=LinkStatus.CONFIRMED,
+        )
+    )
+    session.add(
+        Touchpoint(
+            dedupe_key=f"tp-{person}",
+            profile_id=profile.id,  # type: ignore[arg-type]
+            platform="linkedin",
+            kind="comment",
+            text="cloud security",
+        )
+    )
     session.flush()
     return record.id  # type: ignore[return-value]
 
 
 @pytest.mark.postgres
 def test_colleagues_scored_at_once_both_count_in_their_account(
-        postgres_server: servers.Server) -> None:
+    postgres_server: servers.Server,
+) -> None:
     settings = make_settings(postgres_database(postgres_server))
     upgrade(settings.database_url)
     rt = runtime.install(runtime.build(settings, embedded_worker=False))
     try:
         engine = rt.engine
         with session_scope(engine) as session:
-            _upsert(session, "salesforce", [MirrorRow(
-                object_type="account", crm_id=ACCOUNT, modified_at=utcnow(), company="Acme")])
-            _upsert(session, "salesforce", [MirrorRow(
-                object_type="contact", crm_id=f"003{i:015d}", modified_at=utcnow(),
-                first_name=f"Person{i}", last_name="Tester", email=f"p{i}@acme.example",
-                account_crm_id=ACCOUNT) for i in (1, 2)])
+            _upsert(
+                session,
+                "salesforce",
+                [
+                    MirrorRow(
+                        object_type="account", crm_id=ACCOUNT, modified_at=utcnow(), company="Acme"
+                    )
+                ],
+            )
+            _upsert(
+                session,
+                "salesforce",
+                [
+                    MirrorRow(
+                        object_type="contact",
+                        crm_id=f"003{i:015d}",
+                        modified_at=utcnow(),
+                        first_name=f"Person{i}",
+                        last_name="Tester",
+                        email=f"p{i}@acme.example",
+                        account_crm_id=ACCOUNT,
+                    )
+                    for i in (1, 2)
+                ],
+            )
             account = session.exec(select(CrmRecord).where(CrmRecord.crm_id == ACCOUNT)).one()
             session.add(Score(record_id=account.id, score=0.0))  # scored before: an update race
 
@@ -84,9 +117,11 @@ def test_colleagues_scored_at_once_both_count_in_their_account(
         with Session(engine) as s:
             account_id = s.exec(select(CrmRecord.id).where(CrmRecord.crm_id == ACCOUNT)).one()
             stored = s.exec(select(Score.score).where(Score.record_id == account_id)).one()
-            people = s.exec(select(Score.score).join(
-                CrmRecord, CrmRecord.id == Score.record_id).where(
-                CrmRecord.object_type == "contact")).all()
+            people = s.exec(
+                select(Score.score)
+                .join(CrmRecord, CrmRecord.id == Score.record_id)
+                .where(CrmRecord.object_type == "contact")
+            ).all()
             fresh = rollup(s, "salesforce", ACCOUNT, utcnow())
             assert fresh is not None
             expected = fresh.score

@@ -25,7 +25,8 @@ from tests.integration.test_thin_slice import sf_contact, sf_tasks, signed_comme
 
 
 def test_erasure_retracts_crm_writes_deletes_data_and_suppresses_future_events(
-        sandbox: Sandbox, dana_commented: Commented) -> None:
+    sandbox: Sandbox, dana_commented: Commented
+) -> None:
     engine, client, contact = dana_commented.engine, dana_commented.client, dana_commented.contact
     settings = dana_commented.settings
     with Session(engine) as s:
@@ -37,8 +38,13 @@ def test_erasure_retracts_crm_writes_deletes_data_and_suppresses_future_events(
     assert len(exported["touchpoints"]) == 1
     json.dumps(exported)  # JSON-ready
 
-    counts = erase_person(engine, record_id=record_id, profile_ids=[], actor="dpo@example.com",
-                          adapter=make_adapter(settings))
+    counts = erase_person(
+        engine,
+        record_id=record_id,
+        profile_ids=[],
+        actor="dpo@example.com",
+        adapter=make_adapter(settings),
+    )
     assert counts["profiles"] == 1 and counts["touchpoints"] == 1
     assert sf_tasks(sandbox, contact["Id"]) == []
     after = sf_contact(sandbox, DANA)
@@ -53,8 +59,7 @@ def test_erasure_retracts_crm_writes_deletes_data_and_suppresses_future_events(
         assert audit.actor == "dpo@example.com" and DANA not in json.dumps(audit.detail)
 
     body, headers = signed_comment(DANA)  # they engage again: dropped at ingest
-    assert client.post("/webhooks/standard/acme", data=body,
-                       headers=headers).status_code == 200
+    assert client.post("/webhooks/standard/acme", data=body, headers=headers).status_code == 200
 
     def ignored() -> RawEvent | None:
         with Session(engine) as s:

@@ -14,12 +14,14 @@ from tests.integration.test_thin_slice import sf_contact, sf_tasks
 
 
 def test_relink_retracts_the_wrong_record_and_writes_the_right_one(
-        sandbox: Sandbox, dana_commented: Commented) -> None:
+    sandbox: Sandbox, dana_commented: Commented
+) -> None:
     engine, wrong = dana_commented.engine, dana_commented.contact
     with Session(engine) as s:
         link = s.exec(select(IdentityLink)).one()
-        right = s.exec(select(CrmRecord).where(CrmRecord.object_type == "contact",
-                                               CrmRecord.email != DANA)).first()
+        right = s.exec(
+            select(CrmRecord).where(CrmRecord.object_type == "contact", CrmRecord.email != DANA)
+        ).first()
         assert right is not None
     with session_scope(engine) as s:
         relink(s, link.profile_id, right.id, actor="revops@example.com")  # type: ignore[arg-type]

@@ -17,11 +17,13 @@ from tests.integration.test_thin_slice import sf_contact, sf_tasks
 
 
 def test_purged_touchpoints_leave_crm_activities_in_place_until_the_person_is_erased(
-        sandbox: Sandbox, dana_commented: Commented) -> None:
+    sandbox: Sandbox, dana_commented: Commented
+) -> None:
     engine, contact, task = dana_commented.engine, dana_commented.contact, dana_commented.task
     settings = dana_commented.settings
-    report = purge(engine, raw_event_days=30, touchpoint_days=730,
-                   now=utcnow() + timedelta(days=731))
+    report = purge(
+        engine, raw_event_days=30, touchpoint_days=730, now=utcnow() + timedelta(days=731)
+    )
     assert (report.raw_events, report.touchpoints, report.rescored) == (1, 1, 1)
     sync_pending()
 
@@ -36,8 +38,13 @@ def test_purged_touchpoints_leave_crm_activities_in_place_until_the_person_is_er
         assert (ledger.touchpoint_id, ledger.activity_id) == (None, task["Id"])
         record_id = s.exec(select(CrmRecord.id).where(CrmRecord.email == DANA)).one()
 
-    counts = erase_person(engine, record_id=record_id, profile_ids=[], actor="dpo@example.com",
-                          adapter=make_adapter(settings))
+    counts = erase_person(
+        engine,
+        record_id=record_id,
+        profile_ids=[],
+        actor="dpo@example.com",
+        adapter=make_adapter(settings),
+    )
     assert counts["activities_retracted"] == 1
     assert sf_tasks(sandbox, contact["Id"]) == []
     with Session(engine) as s:

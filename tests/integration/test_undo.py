@@ -40,8 +40,11 @@ class Crm:
         if self.name == "salesforce":
             return [t["Id"] for t in sf_tasks(self.sandbox, contact_id)]
         live = {n["id"] for n in self.sandbox.hs_objects("notes")}
-        return [to_id for _, to_id, _ in self.sandbox.hs_associations("contacts", contact_id,
-                                                                     "notes") if to_id in live]
+        return [
+            to_id
+            for _, to_id, _ in self.sandbox.hs_associations("contacts", contact_id, "notes")
+            if to_id in live
+        ]
 
 
 @dataclass
@@ -57,22 +60,26 @@ class AutoLinked:
     token: str
 
     def post(self, url: str, json: Any = None) -> Any:
-        return self.client.post(url, json=json,
-                                headers={"Authorization": f"Bearer {self.token}"})
+        return self.client.post(url, json=json, headers={"Authorization": f"Bearer {self.token}"})
 
 
 @pytest.fixture(params=["salesforce", "hubspot"])
-def auto_linked(request: pytest.FixtureRequest, sandbox: Sandbox,
-                database_url: str) -> Iterator[AutoLinked]:
+def auto_linked(
+    request: pytest.FixtureRequest, sandbox: Sandbox, database_url: str
+) -> Iterator[AutoLinked]:
     crm = Crm(request.param, sandbox)
     with commented(database_url, sandbox, crm.name) as (_, engine, client):
         wait_until(lambda: crm.contact(DANA)["score"])
         wait_until(lambda: crm.timeline(DANA))
         with Session(engine) as s:
             link = s.exec(select(IdentityLink)).one()
-            other = s.exec(select(CrmRecord).where(
-                CrmRecord.object_type == "contact", CrmRecord.email != DANA,
-                CrmRecord.email != None)).first()  # noqa: E711
+            other = s.exec(
+                select(CrmRecord).where(
+                    CrmRecord.object_type == "contact",
+                    CrmRecord.email != DANA,
+                    CrmRecord.email != None,  # noqa: E711
+                )
+            ).first()
         assert link.status == LinkStatus.AUTO and other is not None
         yield AutoLinked(crm, engine, client, link, other, seed.token(engine, "revops"))
 
@@ -93,11 +100,14 @@ def test_not_this_person_takes_the_history_off_the_wrong_record(auto_linked: Aut
 
 def test_relink_moves_the_history_to_the_right_record(auto_linked: AutoLinked) -> None:
     crm, engine, other = auto_linked.crm, auto_linked.engine, auto_linked.other
-    answer = auto_linked.post(f"/api/v1/links/{auto_linked.link.id}/relink",
-                              {"record_id": other.id})
+    answer = auto_linked.post(
+        f"/api/v1/links/{auto_linked.link.id}/relink", {"record_id": other.id}
+    )
     assert answer.status_code == 200, answer.get_json()
     assert (answer.get_json()["record_id"], answer.get_json()["status"]) == (
-        other.id, LinkStatus.CONFIRMED)
+        other.id,
+        LinkStatus.CONFIRMED,
+    )
     sync_pending()
 
     assert crm.timeline(DANA) == []
@@ -107,4 +117,6 @@ def test_relink_moves_the_history_to_the_right_record(auto_linked: AutoLinked) -
     with Session(engine) as s:
         moved = s.exec(select(AuditLog).where(AuditLog.action == "link_relinked")).one()
     assert (moved.detail["from_record_ids"], moved.detail["to_record_id"]) == (
-        [auto_linked.link.record_id], other.id)
+        [auto_linked.link.record_id],
+        other.id,
+    )

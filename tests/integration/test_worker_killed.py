@@ -41,12 +41,19 @@ def sync_in_flight(engine: Any) -> bool:
 
 
 def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
-        sandbox: Sandbox, postgres_server: Any, redis_server: Any, tmp_path: Path) -> None:
+    sandbox: Sandbox, postgres_server: Any, redis_server: Any, tmp_path: Path
+) -> None:
     from redis import Redis
 
     Redis.from_url(redis_server.url).flushall()
-    settings = crm_settings(postgres_database(postgres_server), sandbox, "salesforce",
-                            redis_url=redis_server.url, sweep_after_s=1.0, sync_lease_s=10.0)
+    settings = crm_settings(
+        postgres_database(postgres_server),
+        sandbox,
+        "salesforce",
+        redis_url=redis_server.url,
+        sweep_after_s=1.0,
+        sync_lease_s=10.0,
+    )
     upgrade(settings.database_url)
     client = create_app(settings).test_client()
     engine = runtime.current().engine
@@ -69,14 +76,18 @@ def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
 
         sandbox.clear_faults()
         second = Process(["worker"], settings, tmp_path / "worker2.log")
-        contact = wait_until(lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c,
-                             timeout=60)
+        contact = wait_until(
+            lambda: (c := sf_contact(sandbox, DANA))["Social_Score__c"] and c, timeout=60
+        )
 
         def settled() -> bool:
             with Session(engine) as s:
                 writes = list(s.exec(select(ActivityWrite)))
-                return not s.exec(select(SyncRequest)).first() and bool(writes) and all(
-                    w.status == "written" for w in writes)
+                return (
+                    not s.exec(select(SyncRequest)).first()
+                    and bool(writes)
+                    and all(w.status == "written" for w in writes)
+                )
 
         wait_until(settled, timeout=120)
         assert contact["Social_Score__c"] == enrich_score(engine, DANA) > 0

@@ -17,8 +17,9 @@ from enrich.matching.scorer import Matcher
 
 
 def _p(display_name: str = "", **kw: str) -> Profile:
-    return Profile(key=kw.pop("key", "p"), platform=kw.pop("platform", "x"),
-                   display_name=display_name, **kw)
+    return Profile(
+        key=kw.pop("key", "p"), platform=kw.pop("platform", "x"), display_name=display_name, **kw
+    )
 
 
 def _name_weight(m: Matcher, shown: str, person_id: str) -> float:
@@ -34,33 +35,46 @@ def test_rare_surname_agreement_outweighs_common_surname(rules: RuleSet) -> None
     common = _name_weight(m, "John Smith", "js0")
     rare = _name_weight(m, "Ignatius Quarshie", "rare")
     assert rare > common + 2.0
-    why = next(c.explanation for c in m.match(_p("Ignatius Quarshie")).candidates[0].contributions
-               if c.comparison == "name")
+    why = next(
+        c.explanation
+        for c in m.match(_p("Ignatius Quarshie")).candidates[0].contributions
+        if c.comparison == "name"
+    )
     assert "1 CRM record has this name" in why
 
 
 def test_common_name_with_city_only_is_reviewed_not_linked(rules: RuleSet) -> None:
-    people = [Person(f"js{i}", "John", "Smith", company=f"Co{i}", city=f"Town{i}")
-              for i in range(30)]
+    people = [
+        Person(f"js{i}", "John", "Smith", company=f"Co{i}", city=f"Town{i}") for i in range(30)
+    ]
     people.append(Person("nyc", "John", "Smith", company="Acme", city="New York"))
     r = Matcher(rules, people).match(_p("John Smith", handle="johnsmith", location="NYC"))
     assert r.link is None
 
 
-@pytest.mark.parametrize(("shown", "level"), [
-    ("J.S.", "initials_only"), ("JS 🚀", "initials_only"), ("J. S.", "initials_only"),
-    ("K.D.", "different"), ("Jo", "first_name_only"),
-])
+@pytest.mark.parametrize(
+    ("shown", "level"),
+    [
+        ("J.S.", "initials_only"),
+        ("JS 🚀", "initials_only"),
+        ("J. S.", "initials_only"),
+        ("K.D.", "different"),
+        ("Jo", "first_name_only"),
+    ],
+)
 def test_initials_only_display_name(rules: RuleSet, shown: str, level: str) -> None:
     rule = next(c for c in rules.comparisons if c.comparator == "person_name")
-    got = COMPARATORS["person_name"]({"name": (shown,)},
-                                     {"first_name": ("Jo",), "last_name": ("Smith",)}, rule)
+    got = COMPARATORS["person_name"](
+        {"name": (shown,)}, {"first_name": ("Jo",), "last_name": ("Smith",)}, rule
+    )
     assert got[0] == level
 
 
 def test_bob_s_reaches_robert_smith_through_blocking(rules: RuleSet) -> None:
-    people = [Person("rs", "Robert", "Smith", company="Acme", city="Boston"),
-              Person("other", "Mary", "Jones", company="Acme", city="Boston")]
+    people = [
+        Person("rs", "Robert", "Smith", company="Acme", city="Boston"),
+        Person("other", "Mary", "Jones", company="Acme", city="Boston"),
+    ]
     m = Matcher(rules, people)
     assert [p.id for p in m.candidates(_p("Bob S."))] == ["rs"]
     levels = {c.comparison: c.level for c in m.match(_p("Bob S.")).candidates[0].contributions}
@@ -96,10 +110,13 @@ def test_exact_blocking_key_must_name_a_shared_field() -> None:
 
 
 def test_match_many_in_two_processes_equals_one_by_one(matcher: Matcher) -> None:
-    profiles = [_p(n, key=str(i), bio="at Acme") for i, n in
-                enumerate(["Bob Smith", "Jane Doe", "John Miller", "Zed Quux"] * 5)]
+    profiles = [
+        _p(n, key=str(i), bio="at Acme")
+        for i, n in enumerate(["Bob Smith", "Jane Doe", "John Miller", "Zed Quux"] * 5)
+    ]
     assert list(matcher.match_many(profiles, workers=2, chunk_size=3)) == [
-        matcher.match(p) for p in profiles]
+        matcher.match(p) for p in profiles
+    ]
 
 
 RULES = """
@@ -136,14 +153,27 @@ def test_any_columns_can_be_compared_with_a_rules_file(tmp_path: Path) -> None:
     (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
     (tmp_path / "a.csv").write_text(
         "rid,given,family,postcode,dob\na1,michaela,neumann,4223,19151111\n"
-        "a2,kim,li,2000,19800101\n", encoding="utf-8")
+        "a2,kim,li,2000,19800101\n",
+        encoding="utf-8",
+    )
     (tmp_path / "b.csv").write_text(
         "rid,given,family,postcode,dob\nb1,micheala,neumann,4223,19151111\n"
-        "b2,kim,lee,3000,19700101\n", encoding="utf-8")
-    result = CliRunner().invoke(match, ["--left", str(tmp_path / "a.csv"), "--right",
-                                        str(tmp_path / "b.csv"), "--rules",
-                                        str(tmp_path / "r.yaml"), "--out",
-                                        str(tmp_path / "o.csv")])
+        "b2,kim,lee,3000,19700101\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        match,
+        [
+            "--left",
+            str(tmp_path / "a.csv"),
+            "--right",
+            str(tmp_path / "b.csv"),
+            "--rules",
+            str(tmp_path / "r.yaml"),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = (tmp_path / "o.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert [r.split(",")[:2] + [r.split(",")[3]] for r in rows] == [["a1", "b1", "link"]]

@@ -103,14 +103,17 @@ def _world(seed: int) -> tuple[list[Person], list[Profile]]:
             noisy = tuple((k, _typo(rng, v) if rng.random() < 0.3 else v) for k, v in extra)
             if rng.random() < 0.2:
                 noisy = tuple((k, "" if k == "postcode" else v) for k, v in noisy)
-            profiles.append(Profile(f"p{i}", display_name=f"{_typo(rng, given)} {family}",
-                                    extra=noisy))
+            profiles.append(
+                Profile(f"p{i}", display_name=f"{_typo(rng, given)} {family}", extra=noisy)
+            )
     return people, profiles
 
 
 def _expected(m: Matcher, profiles: list[Profile]) -> list[tuple[str, tuple[object, ...]]]:
-    return [(r.profile_key, tuple(c for c in r.candidates if c.decision is not Decision.NONE))
-            for r in map(m.match, profiles)]
+    return [
+        (r.profile_key, tuple(c for c in r.candidates if c.decision is not Decision.NONE))
+        for r in map(m.match, profiles)
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -125,8 +128,9 @@ def test_batch_writes_exactly_the_links_and_reviews_match_decides(seed: int) -> 
 
 def test_batch_agrees_with_match_under_the_social_default_rules(matcher: Matcher) -> None:
     profiles = [
-        Profile("a", "x", handle="bob_s", display_name="Bob Smith", bio="VP Eng @ Acme",
-                location="NYC"),
+        Profile(
+            "a", "x", handle="bob_s", display_name="Bob Smith", bio="VP Eng @ Acme", location="NYC"
+        ),
         Profile("b", "x", display_name="Robert Smith"),
         Profile("c", "x", handle="janed_real", display_name="Jane D."),
         Profile("d", "x", display_name="John Miller", bio="at Hooli", location="London"),
@@ -165,8 +169,10 @@ def test_a_failure_in_a_forked_worker_is_raised_in_the_caller() -> None:
 
 
 def test_exact_key_on_several_fields_blocks_on_all_of_them_together() -> None:
-    rules = replace(parse_rules(ADDRESS_RULES, "addr.yaml"),
-                    blocking=Blocking(("exact:extra.number+extra.street",)))
+    rules = replace(
+        parse_rules(ADDRESS_RULES, "addr.yaml"),
+        blocking=Blocking(("exact:extra.number+extra.street",)),
+    )
     same = (("number", "12"), ("street", "High Street"))
     people = [
         Person("same-address", "Ann", "Lee", extra=same),
@@ -174,8 +180,11 @@ def test_exact_key_on_several_fields_blocks_on_all_of_them_together() -> None:
         Person("no-number", "Ann", "Lee", extra=(("street", "High Street"),)),
     ]
     m = Matcher(rules, people)
-    got = m.candidates(Profile("p", display_name="Mary Jones",
-                               extra=(("number", "12"), ("street", "high  street"))))
+    got = m.candidates(
+        Profile(
+            "p", display_name="Mary Jones", extra=(("number", "12"), ("street", "high  street"))
+        )
+    )
     assert [p.id for p in got] == ["same-address"]
     no_number = Profile("q", display_name="Ann Lee", extra=(("street", "High Street"),))
     assert m.candidates(no_number) == []
@@ -195,32 +204,86 @@ def test_cli_output_is_the_same_with_one_or_two_workers(tmp_path: Path) -> None:
 
     def row(rid: str, given: str, family: str, extra: tuple[tuple[str, str], ...]) -> str:
         e = dict(extra)
-        return ",".join([rid, given, family] + [e.get(k, "") for k in
-                                                ("number", "street", "postcode", "city")]) + "\n"
+        return (
+            ",".join(
+                [rid, given, family]
+                + [e.get(k, "") for k in ("number", "street", "postcode", "city")]
+            )
+            + "\n"
+        )
 
     (tmp_path / "right.csv").write_text(
-        head + "".join(row(p.id, p.first_name, p.last_name, p.extra) for p in people))
-    (tmp_path / "left.csv").write_text(head + "".join(
-        row(p.key, *p.display_name.split(" ", 1), p.extra) for p in profiles))
+        head + "".join(row(p.id, p.first_name, p.last_name, p.extra) for p in people)
+    )
+    (tmp_path / "left.csv").write_text(
+        head + "".join(row(p.key, *p.display_name.split(" ", 1), p.extra) for p in profiles)
+    )
     (tmp_path / "rules.yaml").write_text(ADDRESS_RULES)
     outs = []
     for workers in ("1", "2"):
         out = tmp_path / f"links{workers}.csv"
-        result = CliRunner().invoke(match, [
-            "--left", str(tmp_path / "left.csv"), "--right", str(tmp_path / "right.csv"),
-            "--rules", str(tmp_path / "rules.yaml"), "--out", str(out), "--workers", workers])
+        result = CliRunner().invoke(
+            match,
+            [
+                "--left",
+                str(tmp_path / "left.csv"),
+                "--right",
+                str(tmp_path / "right.csv"),
+                "--rules",
+                str(tmp_path / "rules.yaml"),
+                "--out",
+                str(out),
+                "--workers",
+                workers,
+            ],
+        )
         assert result.exit_code == 0, result.output
         outs.append(out.read_text())
     assert outs[0] == outs[1]
     assert outs[0].count(",link,") > 50
 
 
-DISPLAY_PARTS = ["Bob", "Robert", "Rob", "J.", "J", "Jane", "Jon", "John", "Smith", "Smyth",
-                 "Smth", "van der Berg", "Berg", "García López", "Garcia", "Lopez", "Liz",
-                 "Elizabeth", "Ann", "Anna", "Lee", "Le", "PhD", "JS", "K.D.", "Zed", "Quux"]
-CRM_NAMES = [("Robert", "Smith"), ("John", "Smith"), ("Jane", "Doe"), ("Priya", "van der Berg"),
-             ("José", "García López"), ("Elizabeth", "Lee"), ("Ann", "Berg"), ("", "Smith"),
-             ("Zed", ""), ("Kim", "Do")]
+DISPLAY_PARTS = [
+    "Bob",
+    "Robert",
+    "Rob",
+    "J.",
+    "J",
+    "Jane",
+    "Jon",
+    "John",
+    "Smith",
+    "Smyth",
+    "Smth",
+    "van der Berg",
+    "Berg",
+    "García López",
+    "Garcia",
+    "Lopez",
+    "Liz",
+    "Elizabeth",
+    "Ann",
+    "Anna",
+    "Lee",
+    "Le",
+    "PhD",
+    "JS",
+    "K.D.",
+    "Zed",
+    "Quux",
+]
+CRM_NAMES = [
+    ("Robert", "Smith"),
+    ("John", "Smith"),
+    ("Jane", "Doe"),
+    ("Priya", "van der Berg"),
+    ("José", "García López"),
+    ("Elizabeth", "Lee"),
+    ("Ann", "Berg"),
+    ("", "Smith"),
+    ("Zed", ""),
+    ("Kim", "Do"),
+]
 
 
 def test_person_name_fast_level_is_the_comparator_s_whenever_it_answers(rules: RuleSet) -> None:

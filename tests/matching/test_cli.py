@@ -34,8 +34,12 @@ CONTACTS = (
 def files(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "profiles.csv").write_text(PROFILES, encoding="utf-8")
     (tmp_path / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
-    return {"left": tmp_path / "profiles.csv", "right": tmp_path / "contacts.csv",
-            "out": tmp_path / "links.csv", "dir": tmp_path}
+    return {
+        "left": tmp_path / "profiles.csv",
+        "right": tmp_path / "contacts.csv",
+        "out": tmp_path / "links.csv",
+        "dir": tmp_path,
+    }
 
 
 def _run(*args: str | Path) -> tuple[int, str]:
@@ -64,14 +68,17 @@ def test_any_two_csvs_of_people_link_with_a_column_mapping(files: dict[str, Path
     attendees = files["dir"] / "attendees.csv"
     attendees.write_text("badge,First,Last,Employer\nb1,Bob,Smith,Acme\n", encoding="utf-8")
     data = default_rules().to_dict()
-    data["left"] = {"id": "badge",
-                    "columns": {"display_name": ["First", "Last"], "bio": "Employer"}}
+    data["left"] = {
+        "id": "badge",
+        "columns": {"display_name": ["First", "Last"], "bio": "Employer"},
+    }
     rules = files["dir"] / "rules.yaml"
     import yaml
 
     rules.write_text(yaml.safe_dump(data), encoding="utf-8")
-    code, _ = _run("--left", attendees, "--right", files["right"], "--rules", rules,
-                   "--out", files["out"])
+    code, _ = _run(
+        "--left", attendees, "--right", files["right"], "--rules", rules, "--out", files["out"]
+    )
     assert code == 0
     rows = list(csv.DictReader(files["out"].open(encoding="utf-8")))
     assert [(r["left_id"], r["right_id"], r["decision"]) for r in rows] == [("b1", "c1", "link")]
@@ -93,8 +100,10 @@ def test_malformed_yaml_names_the_line(files: dict[str, Path]) -> None:
 
 def test_unknown_comparator_is_named(files: dict[str, Path]) -> None:
     bad = files["dir"] / "rules.yaml"
-    bad.write_text(dump_rules(default_rules()).replace("comparator: location", "comparator: geo"),
-                   encoding="utf-8")
+    bad.write_text(
+        dump_rules(default_rules()).replace("comparator: location", "comparator: geo"),
+        encoding="utf-8",
+    )
     code, out = _run(*_base(files), "--rules", bad)
     assert code == 1 and "unknown comparator 'geo'" in out
 
@@ -138,40 +147,46 @@ def test_a_row_wider_or_narrower_than_the_header_is_refused(
 
 def test_line_numbers_are_physical_lines_of_the_file(files: dict[str, Path]) -> None:
     # A quoted field may hold line breaks: the faulty row below is the file's sixth line.
-    files["right"].write_text(CONTACTS + 'c3,Ann,Lee,,,"VP,\nSales",,,,\nc4,Bo,Li\n',
-                              encoding="utf-8")
+    files["right"].write_text(
+        CONTACTS + 'c3,Ann,Lee,,,"VP,\nSales",,,,\nc4,Bo,Li\n', encoding="utf-8"
+    )
     code, out = _run(*_base(files))
     assert code == 1 and "contacts.csv: line 6 has 3 fields, the header has 10" in out
 
 
 def test_blank_lines_are_skipped(files: dict[str, Path]) -> None:
     head, first, second = CONTACTS.splitlines(keepends=True)
-    files["right"].write_text(head + "\n" + first + "   \n,,,,,,,,,\n" + second + "\n",
-                              encoding="utf-8")
+    files["right"].write_text(
+        head + "\n" + first + "   \n,,,,,,,,,\n" + second + "\n", encoding="utf-8"
+    )
     code, out = _run(*_base(files))
     assert code == 0 and "3 profiles vs 2 people" in out
 
 
 def test_an_unclosed_quote_is_refused_at_the_line_it_opens(files: dict[str, Path]) -> None:
     head, first, second = CONTACTS.splitlines(keepends=True)
-    files["right"].write_text(head + first.replace("Robert,", '"Robert,') + second,
-                              encoding="utf-8")
+    files["right"].write_text(
+        head + first.replace("Robert,", '"Robert,') + second, encoding="utf-8"
+    )
     code, out = _run(*_base(files))
     assert code == 1 and "contacts.csv: line 2: a quote opened in this row is never closed" in out
 
 
 def test_a_quote_closed_rows_later_is_refused_naming_both_lines(files: dict[str, Path]) -> None:
     head, first, second = CONTACTS.splitlines(keepends=True)
-    files["right"].write_text(head + first.replace("Robert,", '"Robert,') + second.replace(
-        "Globex", '"Globex"'), encoding="utf-8")
+    files["right"].write_text(
+        head + first.replace("Robert,", '"Robert,') + second.replace("Globex", '"Globex"'),
+        encoding="utf-8",
+    )
     code, out = _run(*_base(files))
     assert code == 1
     assert "contacts.csv: line 3 (in the row from line 2: a quote left open?): malformed CSV" in out
 
 
 def test_a_column_named_twice_in_the_header_is_refused(files: dict[str, Path]) -> None:
-    files["right"].write_text(CONTACTS.replace("id,first_name", "id,id,first_name", 1),
-                              encoding="utf-8")
+    files["right"].write_text(
+        CONTACTS.replace("id,first_name", "id,id,first_name", 1), encoding="utf-8"
+    )
     code, out = _run(*_base(files))
     assert code == 1 and "contacts.csv: line 1: the header names column 'id' twice" in out
 
@@ -189,8 +204,10 @@ def test_help_lists_the_default_input_columns() -> None:
     assert code == 0
     text = " ".join(out.split())
     assert "LEFT key, platform, user_id, handle, display_name, bio, location, url, email" in text
-    assert ("RIGHT id, first_name, last_name, email, company, title, city, country, "
-            "linkedin_url, twitter_handle") in text
+    assert (
+        "RIGHT id, first_name, last_name, email, company, title, city, country, "
+        "linkedin_url, twitter_handle"
+    ) in text
 
 
 @pytest.mark.parametrize("which", ["left", "right", "rules"])
@@ -219,10 +236,25 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(files: dict[str, Path]) -
 def _match_in_a_process(f: dict[str, Path], out: Path, stderr: int) -> bytes:
     """`enrich match` as a user runs it; returns its stdout."""
     done = subprocess.run(
-        [sys.executable, "-m", "enrich", "match", "--left", str(f["left"]), "--right",
-         str(f["right"]), "--out", str(out)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, cwd=f["dir"],
-        timeout=60, check=True)
+        [
+            sys.executable,
+            "-m",
+            "enrich",
+            "match",
+            "--left",
+            str(f["left"]),
+            "--right",
+            str(f["right"]),
+            "--out",
+            str(out),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        cwd=f["dir"],
+        timeout=60,
+        check=True,
+    )
     return done.stdout
 
 
@@ -268,8 +300,9 @@ def test_rows_are_written_as_the_csv_module_writes_them(seed: int) -> None:
 
     rng = random.Random(seed)
     for _ in range(300):
-        row = ["".join(rng.choice('ab ,"\'\r\n;é') for _ in range(rng.randrange(6)))
-               for _ in range(5)]
+        row = [
+            "".join(rng.choice("ab ,\"'\r\n;é") for _ in range(rng.randrange(6))) for _ in range(5)
+        ]
         text = io.StringIO()
         csv.writer(text).writerow(row)
         assert _csv_row(row) == text.getvalue()

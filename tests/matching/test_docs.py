@@ -51,7 +51,8 @@ def test_a_comparator_row_lists_its_roles_levels_and_options(name: str) -> None:
     assert levels == ", ".join(f"`{lv}`" for lv in spec.levels), f"{name}: levels differ"
     for opt, ospec in spec.options.items():
         assert f"`{opt}` {ospec.default} [{ospec.low}, {ospec.high}]" in options, (
-            f"{name}: option {opt} missing or its default/range differ")
+            f"{name}: option {opt} missing or its default/range differ"
+        )
 
 
 def test_every_blocking_key_family_is_documented() -> None:

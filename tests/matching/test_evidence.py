@@ -12,8 +12,9 @@ from enrich.matching.scorer import Contribution, Matcher
 
 
 def _p(display_name: str = "", **kw: str) -> Profile:
-    return Profile(key=kw.pop("key", "p"), platform=kw.pop("platform", "x"),
-                   display_name=display_name, **kw)
+    return Profile(
+        key=kw.pop("key", "p"), platform=kw.pop("platform", "x"), display_name=display_name, **kw
+    )
 
 
 def _rule(rules: RuleSet, comparator: str) -> Comparison:
@@ -27,14 +28,16 @@ def _part(m: Matcher, profile: Profile, person_id: str, comparison: str) -> Cont
 
 @pytest.mark.parametrize("bio", ["RevOps Lead at Acme", "Tech Lead", "Design lead @ Hooli"])
 def test_a_lead_states_a_title(rules: RuleSet, bio: str) -> None:
-    got = COMPARATORS["title"]({"text": (bio,)}, {"title": ("Head of Sales",)},
-                               _rule(rules, "title"))
+    got = COMPARATORS["title"](
+        {"text": (bio,)}, {"title": ("Head of Sales",)}, _rule(rules, "title")
+    )
     assert got[0] == "different"
 
 
 def test_the_lead_s_own_title_still_agrees(rules: RuleSet) -> None:
-    got = COMPARATORS["title"]({"text": ("RevOps Lead at Acme",)}, {"title": ("RevOps Lead",)},
-                               _rule(rules, "title"))
+    got = COMPARATORS["title"](
+        {"text": ("RevOps Lead at Acme",)}, {"title": ("RevOps Lead",)}, _rule(rules, "title")
+    )
     assert got[0] == "exact"
 
 
@@ -44,18 +47,24 @@ def _title_level(rules: RuleSet, crm_title: str, **left: tuple[str, ...]) -> str
 
 def test_a_display_name_states_its_title_after_the_name(rules: RuleSet) -> None:
     assert _title_level(rules, "CFO", text=(), name=("Jane Doe | CFO at Acme",)) == "exact"
-    assert _title_level(rules, "CFO", text=("Opinions my own",),
-                        name=("Jane Doe • Head of Sales",)) == "different"
+    assert (
+        _title_level(rules, "CFO", text=("Opinions my own",), name=("Jane Doe • Head of Sales",))
+        == "different"
+    )
 
 
 def test_a_family_name_that_spells_a_title_is_no_title(rules: RuleSet) -> None:
-    """"Aisha Coo" (a typo of Cook) is not the COO, nor someone who states another title."""
-    cook, chen = (Person("cook", "Aisha", "Cook", title="COO"),
-                  Person("chen", "Aisha", "Chen", title="CFO"))
+    """ "Aisha Coo" (a typo of Cook) is not the COO, nor someone who states another title."""
+    cook, chen = (
+        Person("cook", "Aisha", "Cook", title="COO"),
+        Person("chen", "Aisha", "Chen", title="CFO"),
+    )
     m = Matcher(rules, [cook, chen])
     profile = _p("Aisha Coo", bio="Opinions my own")
-    title_of = {p.id: next(c for c in m.contributions(profile, p) if c.comparison == "title")
-                for p in (cook, chen)}
+    title_of = {
+        p.id: next(c for c in m.contributions(profile, p) if c.comparison == "title")
+        for p in (cook, chen)
+    }
     assert title_of["cook"].level == "no_mention" and title_of["chen"].level == "no_mention"
 
 
@@ -85,9 +94,11 @@ def test_the_nickname_table_is_the_nicknames_package_s() -> None:
 
 
 def test_robert_is_not_read_as_a_nickname_of_william(rules: RuleSet) -> None:
-    got = COMPARATORS["person_name"]({"name": ("Robert Anderson",)},
-                                     {"first_name": ("William",), "last_name": ("Anderson",)},
-                                     _rule(rules, "person_name"))
+    got = COMPARATORS["person_name"](
+        {"name": ("Robert Anderson",)},
+        {"first_name": ("William",), "last_name": ("Anderson",)},
+        _rule(rules, "person_name"),
+    )
     assert got[0] == "different"
 
 
@@ -116,18 +127,22 @@ def test_family_name_in_the_handle_completes_a_first_name_and_initial(rules: Rul
 
 def test_a_middle_initial_before_a_family_name_is_not_the_family_initial(rules: RuleSet) -> None:
     rule = _rule(rules, "person_name")
-    got = COMPARATORS["person_name"]({"name": ("Aisha M. Gutierrez",)},
-                                     {"first_name": ("Aisha",), "last_name": ("Moore",)}, rule)
+    got = COMPARATORS["person_name"](
+        {"name": ("Aisha M. Gutierrez",)}, {"first_name": ("Aisha",), "last_name": ("Moore",)}, rule
+    )
     assert got[0] == "different"
-    bob = COMPARATORS["person_name"]({"name": ("Bob S.",)},
-                                     {"first_name": ("Robert",), "last_name": ("Smith",)}, rule)
+    bob = COMPARATORS["person_name"](
+        {"name": ("Bob S.",)}, {"first_name": ("Robert",), "last_name": ("Smith",)}, rule
+    )
     assert bob[0] == "first_name_last_initial"
 
 
 def test_agreeing_on_a_small_country_says_more_than_on_a_big_one(rules: RuleSet) -> None:
     people = [Person(f"us{i}", f"Name{i}", f"Family{i}", country="USA") for i in range(30)]
-    people += [Person("ana", "Ana", "Silva", country="Portugal"),
-               Person("amy", "Amy", "Stone", country="USA")]
+    people += [
+        Person("ana", "Ana", "Silva", country="Portugal"),
+        Person("amy", "Amy", "Stone", country="USA"),
+    ]
     m = Matcher(rules, people)
     small = _part(m, _p("Ana Silva", location="Portugal"), "ana", "location")
     big = _part(m, _p("Amy Stone", location="USA"), "amy", "location")
@@ -145,28 +160,34 @@ def test_weights_read_the_same_from_the_cache_of_their_texts() -> None:
 
     for _ in range(2):  # the second time from the cache
         assert text(2.25, -0.0, 0.0) == (
-            "c0=exact(+2.2): why; c1=exact(-0.0): why; c2=exact(+0.0): why")
+            "c0=exact(+2.2): why; c1=exact(-0.0): why; c2=exact(+0.0): why"
+        )
 
 
-
-@pytest.mark.parametrize(("handle", "level"), [
-    ("suzy_w", "first_last_initial"),
-    ("suzywilson", "full_name"),
-    ("susie_w", "first_last_initial"),  # the spelling the nickname list has
-])
+@pytest.mark.parametrize(
+    ("handle", "level"),
+    [
+        ("suzy_w", "first_last_initial"),
+        ("suzywilson", "full_name"),
+        ("susie_w", "first_last_initial"),  # the spelling the nickname list has
+    ],
+)
 def test_a_pet_name_in_a_handle_counts_in_any_usual_spelling(
-        rules: RuleSet, handle: str, level: str) -> None:
+    rules: RuleSet, handle: str, level: str
+) -> None:
     """Handles are read with the nicknames display names are read with: the list spells
     Susan's Susie or Suzie, and "Suzy Wilson" is already her nickname in a display name."""
     crm = {"first_name": ("Susan",), "last_name": ("Wilson",)}
-    assert COMPARATORS["person_name"]({"name": ("Suzy Wilson",)}, crm,
-                                      _rule(rules, "person_name"))[0] == "nickname"
+    assert (
+        COMPARATORS["person_name"]({"name": ("Suzy Wilson",)}, crm, _rule(rules, "person_name"))[0]
+        == "nickname"
+    )
     got = COMPARATORS["handle_name"]({"handle": (handle,)}, crm, _rule(rules, "handle_name"))
     assert got[0] == level
 
 
 def test_a_handle_spelling_a_pet_name_completes_an_initial(rules: RuleSet) -> None:
-    """"K. Cooper" with the handle katiecooper gives Katherine Cooper's whole name (Katy in
+    """ "K. Cooper" with the handle katiecooper gives Katherine Cooper's whole name (Katy in
     the list), as kathycooper does."""
     crm = {"first_name": ("Katherine",), "last_name": ("Cooper",)}
     rule = _rule(rules, "person_name")
@@ -177,9 +198,11 @@ def test_a_handle_spelling_a_pet_name_completes_an_initial(rules: RuleSet) -> No
 
 def test_a_three_letter_pet_name_is_not_respelled_in_a_handle(rules: RuleSet) -> None:
     """Kay is a nickname of Katherine; Kai is mostly a name of its own."""
-    got = COMPARATORS["handle_name"]({"handle": ("kaicooper",)},
-                                     {"first_name": ("Katherine",), "last_name": ("Cooper",)},
-                                     _rule(rules, "handle_name"))
+    got = COMPARATORS["handle_name"](
+        {"handle": ("kaicooper",)},
+        {"first_name": ("Katherine",), "last_name": ("Cooper",)},
+        _rule(rules, "handle_name"),
+    )
     assert got[0] == "last_name"
 
 
@@ -207,12 +230,20 @@ def test_a_transliterated_first_name_is_the_name_itself(rules: RuleSet) -> None:
     assert cyrillic.weight == latin.weight
 
 
-@pytest.mark.parametrize(("shown", "first"), [
-    ("Yuriy Gagarin", "Yury"), ("Yurii Gagarin", "Yuriy"), ("Dmitrij Gagarin", "Dmitrii"),
-    ("Anatolii Gagarin", "Anatoly"), ("Vasilii Gagarin", "Vasily"), ("Arkadii Gagarin", "Arkady"),
-])
+@pytest.mark.parametrize(
+    ("shown", "first"),
+    [
+        ("Yuriy Gagarin", "Yury"),
+        ("Yurii Gagarin", "Yuriy"),
+        ("Dmitrij Gagarin", "Dmitrii"),
+        ("Anatolii Gagarin", "Anatoly"),
+        ("Vasilii Gagarin", "Vasily"),
+        ("Arkadii Gagarin", "Arkady"),
+    ],
+)
 def test_ii_iy_ij_and_y_endings_spell_one_first_name(
-        rules: RuleSet, shown: str, first: str) -> None:
+    rules: RuleSet, shown: str, first: str
+) -> None:
     assert _name_level(rules, shown, first, "Gagarin") == "exact"
     alone = shown.split()[0]
     assert _name_level(rules, alone, first, "Gagarin") == "first_name_only"
@@ -224,15 +255,26 @@ def test_only_first_names_are_respelled(rules: RuleSet) -> None:
     assert _name_level(rules, "Ivan Vysotskii", "Ivan", "Vysotsky") == "fuzzy"
 
 
-@pytest.mark.parametrize(("shown", "first"), [
-    ("Yuri Gagarin", "Yurii"), ("Yuri Gagarin", "Yury"), ("Yurij Gagarin", "Yuri"),
-    ("Dmitri Gagarin", "Dmitrii"), ("Dmitri Gagarin", "Dmitry"), ("Vitali Gagarin", "Vitalii"),
-    ("Evgeni Gagarin", "Evgeniy"), ("Andrei Gagarin", "Andrey"), ("Andrej Gagarin", "Andrei"),
-    ("Sergei Gagarin", "Sergey"), ("Alexei Gagarin", "Alexey"), ("Aleksei Gagarin", "Aleksey"),
-    ("Nikolai Gagarin", "Nikolay"), ("Nikolaj Gagarin", "Nikolai"),
-])
-def test_i_ei_and_ai_endings_spell_one_first_name(
-        rules: RuleSet, shown: str, first: str) -> None:
+@pytest.mark.parametrize(
+    ("shown", "first"),
+    [
+        ("Yuri Gagarin", "Yurii"),
+        ("Yuri Gagarin", "Yury"),
+        ("Yurij Gagarin", "Yuri"),
+        ("Dmitri Gagarin", "Dmitrii"),
+        ("Dmitri Gagarin", "Dmitry"),
+        ("Vitali Gagarin", "Vitalii"),
+        ("Evgeni Gagarin", "Evgeniy"),
+        ("Andrei Gagarin", "Andrey"),
+        ("Andrej Gagarin", "Andrei"),
+        ("Sergei Gagarin", "Sergey"),
+        ("Alexei Gagarin", "Alexey"),
+        ("Aleksei Gagarin", "Aleksey"),
+        ("Nikolai Gagarin", "Nikolay"),
+        ("Nikolaj Gagarin", "Nikolai"),
+    ],
+)
+def test_i_ei_and_ai_endings_spell_one_first_name(rules: RuleSet, shown: str, first: str) -> None:
     """Юрий, Андрей, Николай are written Yuri or Yury, Andrei or Andrey, Nikolai or
     Nikolay as often as unidecode's Yurii, Andrei, Nikolai: one name, as -ii and -y are."""
     assert _name_level(rules, shown, first, "Gagarin") == "exact"
@@ -241,20 +283,33 @@ def test_i_ei_and_ai_endings_spell_one_first_name(
     assert nz.first_name_keys(nz.fold(alone)) & nz.first_name_keys(nz.fold(first))  # blocking
 
 
-@pytest.mark.parametrize(("cyrillic", "first"), [
-    ("Андрей", "Andrey"), ("Сергей", "Sergey"), ("Николай", "Nikolay"), ("Алексей", "Aleksey"),
-])
+@pytest.mark.parametrize(
+    ("cyrillic", "first"),
+    [
+        ("Андрей", "Andrey"),
+        ("Сергей", "Sergey"),
+        ("Николай", "Nikolay"),
+        ("Алексей", "Aleksey"),
+    ],
+)
 def test_a_cyrillic_first_name_meets_its_usual_latin_spelling(
-        rules: RuleSet, cyrillic: str, first: str) -> None:
+    rules: RuleSet, cyrillic: str, first: str
+) -> None:
     assert _name_level(rules, f"{cyrillic} Иванов", first, "Ivanov") == "exact"
 
 
-@pytest.mark.parametrize(("shown", "handle", "first"), [
-    ("Yuri G.", "yurii_gagarin", "Yury"), ("Dmitry G.", "dmitriigagarin", "Dmitri"),
-    ("Andrey G.", "andrei.gagarin", "Andrey"), ("Nikolay G.", "nikolaigagarin", "Nikolai"),
-])
+@pytest.mark.parametrize(
+    ("shown", "handle", "first"),
+    [
+        ("Yuri G.", "yurii_gagarin", "Yury"),
+        ("Dmitry G.", "dmitriigagarin", "Dmitri"),
+        ("Andrey G.", "andrei.gagarin", "Andrey"),
+        ("Nikolay G.", "nikolaigagarin", "Nikolai"),
+    ],
+)
 def test_a_handle_in_another_transliteration_spells_out_the_name(
-        rules: RuleSet, shown: str, handle: str, first: str) -> None:
+    rules: RuleSet, shown: str, handle: str, first: str
+) -> None:
     """The handle completes "Yuri G." in any spelling the name comparator takes as
     the CRM first name, and the handle comparator reads it as the full name too."""
     left = {"name": (shown,), "handle": (handle,)}
@@ -269,31 +324,60 @@ def test_giovanni_and_giovanny_are_one_name(rules: RuleSet) -> None:
     assert _name_level(rules, "Giovanni Rossi", "Giovanny", "Rossi") == "exact"
 
 
-@pytest.mark.parametrize("name", ["ky", "ivy", "amy", "guy", "roy", "jay", "rudy", "tony",
-                                  "toni", "mary", "jerry", "harry", "percy", "rudi", "mari",
-                                  "mei", "kai", "eli", "jordi", "henri", "naomi", "emili",
-                                  "luigi", "terri"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ky",
+        "ivy",
+        "amy",
+        "guy",
+        "roy",
+        "jay",
+        "rudy",
+        "tony",
+        "toni",
+        "mary",
+        "jerry",
+        "harry",
+        "percy",
+        "rudi",
+        "mari",
+        "mei",
+        "kai",
+        "eli",
+        "jordi",
+        "henri",
+        "naomi",
+        "emili",
+        "luigi",
+        "terri",
+    ],
+)
 def test_short_and_english_first_names_keep_their_spelling(name: str) -> None:
     """Under six letters only -ii/-iy/-ij names (from five) and Yuri are respelled; a
     name ending in -y is its own spelling, so it meets nothing new but those."""
     assert nz.first_name_spelling(name) == name
 
 
-@pytest.mark.parametrize(("shown", "first", "level"), [
-    ("Rudy Smith", "Rudi", "nickname"),  # as before: diminutive spellings
-    ("Tony Smith", "Toni", "nickname"),
-    ("Jerry Smith", "Jerri", "nickname"),
-    ("Kai Smith", "Kay", "nickname"),
-    ("Eli Smith", "Ely", "nickname"),
-    ("Henri Smith", "Henry", "nickname"),
-    ("Mei Smith", "May", "different"),
-    ("Mary Smith", "Mariia", "different"),  # Мария: not respelled (ends in -a)
-    ("Yuri Smith", "Yuki", "different"),
-    ("Yuri Smith", "Yulia", "different"),
-    ("Andrei Smith", "Andrii", "fuzzy"),  # Ukrainian Андрій: respelled Andry, not Andrey
-])
+@pytest.mark.parametrize(
+    ("shown", "first", "level"),
+    [
+        ("Rudy Smith", "Rudi", "nickname"),  # as before: diminutive spellings
+        ("Tony Smith", "Toni", "nickname"),
+        ("Jerry Smith", "Jerri", "nickname"),
+        ("Kai Smith", "Kay", "nickname"),
+        ("Eli Smith", "Ely", "nickname"),
+        ("Henri Smith", "Henry", "nickname"),
+        ("Mei Smith", "May", "different"),
+        ("Mary Smith", "Mariia", "different"),  # Мария: not respelled (ends in -a)
+        ("Yuri Smith", "Yuki", "different"),
+        ("Yuri Smith", "Yulia", "different"),
+        ("Andrei Smith", "Andrii", "fuzzy"),  # Ukrainian Андрій: respelled Andry, not Andrey
+    ],
+)
 def test_names_near_the_respelled_ones_keep_their_level(
-        rules: RuleSet, shown: str, first: str, level: str) -> None:
+    rules: RuleSet, shown: str, first: str, level: str
+) -> None:
     assert _name_level(rules, shown, first, "Smith") == level
 
 
@@ -306,12 +390,22 @@ def test_marii_is_read_as_mary(rules: RuleSet) -> None:
 
 
 def _company(rules: RuleSet, bio: str, crm_company: str) -> str:
-    return COMPARATORS["company"]({"text": (bio,), "domains": (), "handle": ()},
-                                  {"company": (crm_company,)}, _rule(rules, "company"))[0]
+    return COMPARATORS["company"](
+        {"text": (bio,), "domains": (), "handle": ()},
+        {"company": (crm_company,)},
+        _rule(rules, "company"),
+    )[0]
 
 
-@pytest.mark.parametrize("bio", ["Head of Sales @ WG", "Controller at WG. Dog mom.",
-                                 "VP of Sales | WG", "Head of Sales at Newco. Ex-WG."])
+@pytest.mark.parametrize(
+    "bio",
+    [
+        "Head of Sales @ WG",
+        "Controller at WG. Dog mom.",
+        "VP of Sales | WG",
+        "Head of Sales at Newco. Ex-WG.",
+    ],
+)
 def test_two_initials_name_a_hyphenated_employer(rules: RuleSet, bio: str) -> None:
     assert _company(rules, bio, "Williams-Gomez LLC") == "acronym"
 
@@ -320,28 +414,35 @@ def test_initials_of_a_named_partnership_name_it(rules: RuleSet) -> None:
     assert _company(rules, "Director at KWP", "Keller, Ward and Price") == "acronym"
 
 
-@pytest.mark.parametrize(("bio", "crm_company"), [
-    ("Head of HR at Newco", "Hall-Reed"),  # a common abbreviation is no acronym
-    ("wg fan, coffee", "Williams-Gomez"),  # two lower-case letters are no name
-])
-def test_two_letters_alone_do_not_name_a_company(rules: RuleSet, bio: str,
-                                                 crm_company: str) -> None:
+@pytest.mark.parametrize(
+    ("bio", "crm_company"),
+    [
+        ("Head of HR at Newco", "Hall-Reed"),  # a common abbreviation is no acronym
+        ("wg fan, coffee", "Williams-Gomez"),  # two lower-case letters are no name
+    ],
+)
+def test_two_letters_alone_do_not_name_a_company(
+    rules: RuleSet, bio: str, crm_company: str
+) -> None:
     assert _company(rules, bio, crm_company) != "acronym"
 
 
 @pytest.mark.parametrize("crm_last", ["Schmidt", "Keller"])
-def test_a_maiden_name_in_parentheses_meets_either_family_name(rules: RuleSet,
-                                                               crm_last: str) -> None:
+def test_a_maiden_name_in_parentheses_meets_either_family_name(
+    rules: RuleSet, crm_last: str
+) -> None:
     got = COMPARATORS["person_name"](
         {"name": ("Anna Keller (Schmidt)",), "handle": ()},
         {"first_name": ("Anna",), "last_name": (crm_last,), "full_name": ()},
-        _rule(rules, "person_name"))
+        _rule(rules, "person_name"),
+    )
     assert got[0] == "exact"
 
 
 def test_a_married_name_is_blocked_with_the_maiden_one(rules: RuleSet) -> None:
-    m = Matcher(rules, [Person(id="c1", first_name="Anna", last_name="Schmidt",
-                               company="Keller GmbH")])
+    m = Matcher(
+        rules, [Person(id="c1", first_name="Anna", last_name="Schmidt", company="Keller GmbH")]
+    )
     assert [p.id for p in m.candidates(_p("Anna Keller (Schmidt)"))] == ["c1"]
 
 

@@ -10,8 +10,9 @@ FAMILIES = default_rules().blocking.keys
 
 
 def reaches(person: Person, profile: Profile) -> bool:
-    return bool(rematch_keys(person_keys(person, FAMILIES))
-                & rematch_keys(profile_keys(profile, FAMILIES)))
+    return bool(
+        rematch_keys(person_keys(person, FAMILIES)) & rematch_keys(profile_keys(profile, FAMILIES))
+    )
 
 
 def person(first: str, last: str, **kw: str) -> Person:
@@ -29,8 +30,9 @@ def test_a_record_reaches_the_profiles_that_name_it_in_any_form() -> None:
     assert reaches(robert, profile("", handle="smithr"))
     assert reaches(robert, profile("Bob S."))
     assert reaches(robert, profile("Someone", email="rs@acme.example"))
-    assert reaches(person("Dana", "Whitfield", twitter_handle="@dw_data"),
-                   profile("DW", handle="dw_data"))
+    assert reaches(
+        person("Dana", "Whitfield", twitter_handle="@dw_data"), profile("DW", handle="dw_data")
+    )
 
 
 def test_a_record_does_not_reach_people_it_cannot_be() -> None:
@@ -40,7 +42,11 @@ def test_a_record_does_not_reach_people_it_cannot_be() -> None:
 
 
 def test_a_profile_keeps_far_fewer_rematch_keys_than_blocking_keys() -> None:
-    p = profile("Jonathan Rossi | CFO at Apexleaf", handle="jrossi_apexleaf",
-                bio="CFO. Opinions my own", location="Singapore")
+    p = profile(
+        "Jonathan Rossi | CFO at Apexleaf",
+        handle="jrossi_apexleaf",
+        bio="CFO. Opinions my own",
+        location="Singapore",
+    )
     keys = profile_keys(p, FAMILIES)
     assert len(rematch_keys(keys)) * 3 < len(keys)

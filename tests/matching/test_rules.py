@@ -35,18 +35,33 @@ def test_default_rules_round_trip_through_yaml() -> None:
     margin=st.floats(0, 10, allow_nan=False),
     prior=st.floats(-20, 20, allow_nan=False),
     weight=st.floats(-30, 30, allow_nan=False),
-    m=st.floats(0.001, 1.0), u=st.floats(0.000001, 1.0),
-    cap=st.integers(1, 10**6), version=st.text(min_size=1, max_size=20),
+    m=st.floats(0.001, 1.0),
+    u=st.floats(0.000001, 1.0),
+    cap=st.integers(1, 10**6),
+    version=st.text(min_size=1, max_size=20),
 )
-def test_any_valid_rules_round_trip(link: float, gap: float, margin: float, prior: float,
-                                    weight: float, m: float, u: float, cap: int,
-                                    version: str) -> None:
+def test_any_valid_rules_round_trip(
+    link: float,
+    gap: float,
+    margin: float,
+    prior: float,
+    weight: float,
+    m: float,
+    u: float,
+    cap: int,
+    version: str,
+) -> None:
     base = default_rules()
     first = base.comparisons[0]
-    levels = (Level(first.levels[0].label, m=m, u=u),
-              Level(first.levels[1].label, weight_bits=weight), *first.levels[2:])
+    levels = (
+        Level(first.levels[0].label, m=m, u=u),
+        Level(first.levels[1].label, weight_bits=weight),
+        *first.levels[2:],
+    )
     rules = replace(
-        base, version=version, prior_weight=prior,
+        base,
+        version=version,
+        prior_weight=prior,
         thresholds=Thresholds(link=link, review=link - gap, ambiguity_margin=margin),
         blocking=Blocking(base.blocking.keys, max_postings=cap, max_candidates=cap),
         comparisons=(replace(first, levels=levels), *base.comparisons[1:]),
@@ -60,31 +75,48 @@ def _edit(old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("comparator: person_name", "comparator: person_nam",
-     "unknown comparator 'person_nam'"),
-    ("    name: display_name\n", "    name: displayname\n",
-     "unknown left field 'displayname'"),
-    ("link: 7.5", "link: high", "thresholds.link: expected a number, got 'high'"),
-    ("review: 2.0", "review: 9.0", "review (9.0) must be below link (7.5)"),
-    ("nickname:\n", "nick:\n", "unknown level 'nick' for person_name"),
-    ("keys:\n", "kees:\n", "unknown key 'kees'"),
-    ("m: 0.6", "m: 1.6", "m must be in (0, 1]"),
-    ("- identifier\n", "- postcode\n", "unknown key 'postcode'"),
-    ("fuzzy_similarity: 0.88", "fuzzy_similarity: 1.5", "fuzzy_similarity=1.5 out of range"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("comparator: person_name", "comparator: person_nam", "unknown comparator 'person_nam'"),
+        ("    name: display_name\n", "    name: displayname\n", "unknown left field 'displayname'"),
+        ("link: 7.5", "link: high", "thresholds.link: expected a number, got 'high'"),
+        ("review: 2.0", "review: 9.0", "review (9.0) must be below link (7.5)"),
+        ("nickname:\n", "nick:\n", "unknown level 'nick' for person_name"),
+        ("keys:\n", "kees:\n", "unknown key 'kees'"),
+        ("m: 0.6", "m: 1.6", "m must be in (0, 1]"),
+        ("- identifier\n", "- postcode\n", "unknown key 'postcode'"),
+        ("fuzzy_similarity: 0.88", "fuzzy_similarity: 1.5", "fuzzy_similarity=1.5 out of range"),
+    ],
+)
 def test_invalid_rules_are_rejected_precisely(old: str, new: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")
-                       .replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+    with pytest.raises(
+        ConfigError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("[", r"\[")
+        .replace("]", r"\]")
+        .replace(".", r"\."),
+    ):
         parse_rules(_edit(old, new), "rules.yaml")
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("different: {weight: 0.0}     # people have several addresses", "different: {weight: x}",
-     "rules.yaml: comparisons[1] (email).levels.different.weight: expected a number, got 'x'"),
-    ("exact: {m: 0.99, u: 0.000001}", "exact: {m: 0.99}",
-     "rules.yaml: comparisons[1] (email).levels.exact: u is missing (m and u go together)"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "different: {weight: 0.0}     # people have several addresses",
+            "different: {weight: x}",
+            "rules.yaml: comparisons[1] (email).levels.different.weight: "
+            "expected a number, got 'x'",
+        ),
+        (
+            "exact: {m: 0.99, u: 0.000001}",
+            "exact: {m: 0.99}",
+            "rules.yaml: comparisons[1] (email).levels.exact: u is missing (m and u go together)",
+        ),
+    ],
+)
 def test_a_bad_level_is_located_once(old: str, new: str, message: str) -> None:
     shipped = (Path(parse_rules.__code__.co_filename).parent / "default_rules.yaml").read_text()
     assert old in shipped
@@ -131,22 +163,29 @@ def _with_thresholds(thresholds: str) -> str:
 
 
 def test_thresholds_stated_as_probabilities_are_their_log_odds_and_dump_back() -> None:
-    rules = parse_rules(_with_thresholds(
-        "thresholds: {link_probability: 0.99, review_probability: 0.5, "
-        "ambiguity_margin: 4.0}\n"))
+    rules = parse_rules(
+        _with_thresholds(
+            "thresholds: {link_probability: 0.99, review_probability: 0.5, ambiguity_margin: 4.0}\n"
+        )
+    )
     assert rules.thresholds.link == pytest.approx(6.6294, abs=1e-4)
     assert rules.thresholds.review == 0.0
     assert parse_rules(dump_rules(rules)) == rules
     assert "link_probability: 0.99" in dump_rules(rules)
 
 
-@pytest.mark.parametrize(("thresholds", "message"), [
-    ("{link: 7.5, link_probability: 0.99, review: 2}", "give link (bits) or link_probability, "
-                                                        "not both"),
-    ("{link_probability: 1.0, review: 2}", "thresholds.link_probability must be in (0, 1)"),
-    ("{link: 7.5}", "give review (bits) or review_probability, one of them is required"),
-    ("{link_probability: 0.9, review_probability: 0.95}", "review (4.2479"),
-])
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        (
+            "{link: 7.5, link_probability: 0.99, review: 2}",
+            "give link (bits) or link_probability, not both",
+        ),
+        ("{link_probability: 1.0, review: 2}", "thresholds.link_probability must be in (0, 1)"),
+        ("{link: 7.5}", "give review (bits) or review_probability, one of them is required"),
+        ("{link_probability: 0.9, review_probability: 0.95}", "review (4.2479"),
+    ],
+)
 def test_probability_thresholds_are_checked(thresholds: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_rules(_with_thresholds(f"thresholds: {thresholds}\n"), "rules.yaml")

@@ -30,8 +30,11 @@ def salesforce_client(sandbox: Sandbox, session_id: str | None = None) -> Salesf
     session.verify = str(sandbox.ca_path)
     # Without this, REQUESTS_CA_BUNDLE from the environment overrides `verify` (crm.md §1).
     session.trust_env = False
-    return Salesforce(instance_url=sandbox.salesforce_url,
-                      session_id=session_id or sandbox.session_id, session=session)
+    return Salesforce(
+        instance_url=sandbox.salesforce_url,
+        session_id=session_id or sandbox.session_id,
+        session=session,
+    )
 
 
 @pytest.fixture

@@ -30,17 +30,24 @@ def dana(sf: Salesforce) -> dict[str, Any]:
 def new_contacts(sf: Salesforce, n: int, prefix: str = "bulk") -> list[str]:
     ids: list[str] = []
     for start in range(0, n, 200):
-        records = [{"attributes": {"type": "Contact"}, "LastName": f"{prefix}{i:04d}",
-                    "Email": f"{prefix}{i}@paging.example"}
-                   for i in range(start, min(n, start + 200))]
-        results = sf.restful("composite/sobjects", method="POST",
-                             json={"allOrNone": True, "records": records})
+        records = [
+            {
+                "attributes": {"type": "Contact"},
+                "LastName": f"{prefix}{i:04d}",
+                "Email": f"{prefix}{i}@paging.example",
+            }
+            for i in range(start, min(n, start + 200))
+        ]
+        results = sf.restful(
+            "composite/sobjects", method="POST", json={"allOrNone": True, "records": records}
+        )
         assert all(r["success"] for r in results)
         ids += [r["id"] for r in results]
     return ids
 
 
 # ---------------------------------------------------------------- sessions and limits
+
 
 def test_a_wrong_session_id_is_refused_with_a_json_list_body(sandbox: Sandbox) -> None:
     sf = salesforce_client(sandbox, session_id="00Dbogus!session")
@@ -69,15 +76,19 @@ def test_every_answer_reports_api_usage_and_the_daily_allocation_is_enforced(
 
 # ---------------------------------------------------------------- SOQL
 
+
 def test_query_all_follows_next_records_url_in_batches(sandbox: Sandbox, sf: Salesforce) -> None:
     new_contacts(sf, 260)
     sandbox.reset_log()
-    first = sf.query("SELECT Id, LastName FROM Contact ORDER BY LastName",
-                     headers={"Sforce-Query-Options": "batchSize=200"})
+    first = sf.query(
+        "SELECT Id, LastName FROM Contact ORDER BY LastName",
+        headers={"Sforce-Query-Options": "batchSize=200"},
+    )
     assert (first["totalSize"], first["done"], len(first["records"])) == (300, False, 200)
     assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/")
-    everything = sf.query_all("SELECT Id FROM Contact",
-                              headers={"Sforce-Query-Options": "batchSize=200"})
+    everything = sf.query_all(
+        "SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=200"}
+    )
     assert len(everything["records"]) == 300
     assert len({r["Id"] for r in everything["records"]}) == 300
     assert sandbox.requests_count("GET query") == 2
@@ -91,38 +102,50 @@ def test_default_batch_is_2000_records(sf: Salesforce) -> None:
 
 def test_where_clauses_filter_like_salesforce(sf: Salesforce) -> None:
     def emails(where: str) -> set[str]:
-        return {r["Email"] for r in sf.query_all(f"SELECT Email FROM Contact WHERE {where}")[
-            "records"]}
+        return {
+            r["Email"] for r in sf.query_all(f"SELECT Email FROM Contact WHERE {where}")["records"]
+        }
 
     assert emails("email = 'DANA.WHITFIELD@northwind.example'") == {DANA}  # case-insensitive
     assert emails("MailingCountry = 'Ireland' AND NOT Title LIKE '%Marketing%'") == {
-        "siobhan.obriain@tailspintoys.example", "liam.gallagher@tailspintoys.example"}
-    assert len(emails("MailingCountry IN ('France', 'Switzerland') OR MailingCity = 'Seattle'")
-               ) == 4 + 2 + 5
+        "siobhan.obriain@tailspintoys.example",
+        "liam.gallagher@tailspintoys.example",
+    }
+    assert (
+        len(emails("MailingCountry IN ('France', 'Switzerland') OR MailingCity = 'Seattle'"))
+        == 4 + 2 + 5
+    )
     assert emails("FirstName = 'Zoë'") == {"zoe.mueller@proseware.example"}
     assert len(emails("CreatedDate > 2020-01-01T00:00:00Z")) == 40
     assert emails("Account.Name = 'Alpine Ski House' AND X_Handle__c != null") == {
-        "celine.rochat@alpineskihouse.example"}
-    assert emails("MailingCountry NOT IN ('United States', 'Germany', 'Netherlands', "
-                  "'United Kingdom', 'France', 'Ireland', 'Switzerland', 'Mexico')") == {
-        "soren.kjaer@northwind.example"}
+        "celine.rochat@alpineskihouse.example"
+    }
+    assert emails(
+        "MailingCountry NOT IN ('United States', 'Germany', 'Netherlands', "
+        "'United Kingdom', 'France', 'Ireland', 'Switzerland', 'Mexico')"
+    ) == {"soren.kjaer@northwind.example"}
 
 
 def test_order_limit_offset_and_count(sf: Salesforce) -> None:
-    page = sf.query("SELECT LastName FROM Contact WHERE MailingCountry = 'Germany' "
-                    "ORDER BY LastName DESC LIMIT 2 OFFSET 1")["records"]
+    page = sf.query(
+        "SELECT LastName FROM Contact WHERE MailingCountry = 'Germany' "
+        "ORDER BY LastName DESC LIMIT 2 OFFSET 1"
+    )["records"]
     assert [r["LastName"] for r in page] == ["Schäfer", "Müller"]
     assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 5
     assert sf.query("SELECT COUNT() FROM Opportunity WHERE Amount >= 36000")["totalSize"] == 3
 
 
-@pytest.mark.parametrize(("soql", "code"), [
-    ("SELECT Id FROM Contact WHERE CreatedDate > '2026-01-01T00:00:00Z'", "INVALID_FIELD"),
-    ("SELECT Nope__c FROM Contact", "INVALID_FIELD"),
-    ("SELECT Id FROM Nothing", "INVALID_TYPE"),
-    ("SELECT Id FROM Contact WHERE", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:7", "MALFORMED_QUERY"),
-])
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Id FROM Contact WHERE CreatedDate > '2026-01-01T00:00:00Z'", "INVALID_FIELD"),
+        ("SELECT Nope__c FROM Contact", "INVALID_FIELD"),
+        ("SELECT Id FROM Nothing", "INVALID_TYPE"),
+        ("SELECT Id FROM Contact WHERE", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:7", "MALFORMED_QUERY"),
+    ],
+)
 def test_bad_queries_get_400_with_an_error_code(sf: Salesforce, soql: str, code: str) -> None:
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.query(soql)
@@ -131,12 +154,18 @@ def test_bad_queries_get_400_with_an_error_code(sf: Salesforce, soql: str, code:
 
 # ---------------------------------------------------------------- single records
 
+
 def test_update_answers_204_and_bumps_the_modstamp(sf: Salesforce) -> None:
     before = dana(sf)
     latest = sf.query("SELECT SystemModstamp FROM Contact ORDER BY SystemModstamp DESC LIMIT 1")[
-        "records"][0]["SystemModstamp"]
-    assert sf.Contact.update(before["Id"], {"Social_Score__c": 61,
-                                            "Last_Social_Touch__c": "2026-01-05T10:00:00Z"}) == 204
+        "records"
+    ][0]["SystemModstamp"]
+    assert (
+        sf.Contact.update(
+            before["Id"], {"Social_Score__c": 61, "Last_Social_Touch__c": "2026-01-05T10:00:00Z"}
+        )
+        == 204
+    )
     record = sf.Contact.get(before["Id"])
     assert record["Social_Score__c"] == 61
     assert record["Last_Social_Touch__c"] == "2026-01-05T10:00:00.000+0000"
@@ -160,8 +189,9 @@ def test_writes_to_unknown_or_read_only_fields_are_refused(sf: Salesforce) -> No
 
 def test_tasks_need_a_real_who_and_a_unique_touchpoint_id(sf: Salesforce) -> None:
     contact_id = dana(sf)["Id"]
-    created = sf.Task.create({"WhoId": contact_id, "Subject": "Liked a post",
-                              "Enrich_Touchpoint_Id__c": "tp-1"})
+    created = sf.Task.create(
+        {"WhoId": contact_id, "Subject": "Liked a post", "Enrich_Touchpoint_Id__c": "tp-1"}
+    )
     assert created["success"] is True and created["id"].startswith("00T")
     assert len(created["id"]) == 18
     with pytest.raises(SalesforceMalformedRequest) as info:
@@ -180,17 +210,36 @@ def test_upsert_by_external_id_creates_then_updates(sf: Salesforce) -> None:
     body = {"WhoId": contact_id, "Subject": "Commented", "Status": "Completed"}
     response = sf.Task.upsert("Enrich_Touchpoint_Id__c/tp-42", body, raw_response=True)
     assert response.status_code == 201 and response.json()["created"] is True
-    response = sf.Task.upsert("Enrich_Touchpoint_Id__c/tp-42", {**body, "Subject": "Edited"},
-                              raw_response=True)
+    response = sf.Task.upsert(
+        "Enrich_Touchpoint_Id__c/tp-42", {**body, "Subject": "Edited"}, raw_response=True
+    )
     assert response.status_code == 200 and response.json()["created"] is False
     task = sf.Task.get_by_custom_id("Enrich_Touchpoint_Id__c", "tp-42")
     assert task["Subject"] == "Edited" and task["WhoId"] == contact_id
 
 
-@pytest.mark.parametrize("seed", [{"accounts": [{"key": "a", "name": "Acme"}], "contacts": [
-    {"first_name": "Pat", "last_name": "One", "email": "pat@acme.example", "account": "a"},
-    {"first_name": "Pat", "last_name": "Two", "email": "pat@acme.example", "account": "a"},
-]}])
+@pytest.mark.parametrize(
+    "seed",
+    [
+        {
+            "accounts": [{"key": "a", "name": "Acme"}],
+            "contacts": [
+                {
+                    "first_name": "Pat",
+                    "last_name": "One",
+                    "email": "pat@acme.example",
+                    "account": "a",
+                },
+                {
+                    "first_name": "Pat",
+                    "last_name": "Two",
+                    "email": "pat@acme.example",
+                    "account": "a",
+                },
+            ],
+        }
+    ],
+)
 def test_an_external_id_matching_two_records_answers_300(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMoreThanOneRecord) as info:
         sf.Contact.get_by_custom_id("Email", "pat@acme.example")
@@ -211,13 +260,15 @@ def test_deleted_records_leave_query_but_stay_in_query_all(sf: Salesforce) -> No
 
 # ---------------------------------------------------------------- collections
 
+
 def test_collection_update_reports_each_record(sandbox: Sandbox, sf: Salesforce) -> None:
     ids = [r["Id"] for r in sf.query("SELECT Id FROM Contact LIMIT 3")["records"]]
     records = [{"attributes": {"type": "Contact"}, "id": i, "Social_Score__c": 70} for i in ids]
     records[1]["Social_Score__c"] = "not a number"
     sandbox.reset_log()
-    results = sf.restful("composite/sobjects", method="PATCH",
-                         json={"allOrNone": False, "records": records})
+    results = sf.restful(
+        "composite/sobjects", method="PATCH", json={"allOrNone": False, "records": records}
+    )
     assert [r["success"] for r in results] == [True, False, True]
     assert results[1]["errors"][0]["statusCode"] == "JSON_PARSER_ERROR"
     assert sandbox.sf_record("Contact", ids[0])["Social_Score__c"] == 70
@@ -226,10 +277,13 @@ def test_collection_update_reports_each_record(sandbox: Sandbox, sf: Salesforce)
 
 def test_all_or_none_rolls_everything_back(sandbox: Sandbox, sf: Salesforce) -> None:
     ids = [r["Id"] for r in sf.query("SELECT Id FROM Contact LIMIT 2")["records"]]
-    records = [{"attributes": {"type": "Contact"}, "id": ids[0], "Social_Score__c": 90},
-               {"attributes": {"type": "Contact"}, "id": ids[1], "Nope__c": 1}]
-    results = sf.restful("composite/sobjects", method="PATCH",
-                         json={"allOrNone": True, "records": records})
+    records = [
+        {"attributes": {"type": "Contact"}, "id": ids[0], "Social_Score__c": 90},
+        {"attributes": {"type": "Contact"}, "id": ids[1], "Nope__c": 1},
+    ]
+    results = sf.restful(
+        "composite/sobjects", method="PATCH", json={"allOrNone": True, "records": records}
+    )
     assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert results[1]["errors"][0]["statusCode"] == "INVALID_FIELD"
     assert sandbox.sf_record("Contact", ids[0])["Social_Score__c"] is None
@@ -244,8 +298,9 @@ def test_collections_take_at_most_200_records(sf: Salesforce) -> None:
 
 def test_collection_delete_by_ids(sandbox: Sandbox, sf: Salesforce) -> None:
     ids = new_contacts(sf, 3)
-    results = sf.restful("composite/sobjects", method="DELETE",
-                         params={"ids": ",".join(ids), "allOrNone": "false"})
+    results = sf.restful(
+        "composite/sobjects", method="DELETE", params={"ids": ",".join(ids), "allOrNone": "false"}
+    )
     assert all(r["success"] for r in results)
     assert sandbox.sf_records("Contact", LastName="bulk0001") == []
 
@@ -254,39 +309,63 @@ def test_upsert_collection_creates_updates_and_flags_duplicates(sf: Salesforce) 
     who = dana(sf)["Id"]
 
     def task(ext: str, subject: str) -> dict[str, Any]:
-        return {"attributes": {"type": "Task"}, "Enrich_Touchpoint_Id__c": ext,
-                "WhoId": who, "Subject": subject}
+        return {
+            "attributes": {"type": "Task"},
+            "Enrich_Touchpoint_Id__c": ext,
+            "WhoId": who,
+            "Subject": subject,
+        }
 
-    first = sf.restful("composite/sobjects/Task/Enrich_Touchpoint_Id__c", method="PATCH",
-                       json={"allOrNone": False, "records": [task("a", "A"), task("b", "B")]})
+    first = sf.restful(
+        "composite/sobjects/Task/Enrich_Touchpoint_Id__c",
+        method="PATCH",
+        json={"allOrNone": False, "records": [task("a", "A"), task("b", "B")]},
+    )
     assert [(r["success"], r["created"]) for r in first] == [(True, True), (True, True)]
-    second = sf.restful("composite/sobjects/Task/Enrich_Touchpoint_Id__c", method="PATCH",
-                        json={"allOrNone": False, "records": [
-                            task("a", "A2"), task("c", "C"), task("c", "C again")]})
+    second = sf.restful(
+        "composite/sobjects/Task/Enrich_Touchpoint_Id__c",
+        method="PATCH",
+        json={
+            "allOrNone": False,
+            "records": [task("a", "A2"), task("c", "C"), task("c", "C again")],
+        },
+    )
     assert [(r["success"], r["created"]) for r in second] == [
-        (True, False), (False, False), (False, False)]
+        (True, False),
+        (False, False),
+        (False, False),
+    ]
     assert second[1]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
     assert sf.Task.get_by_custom_id("Enrich_Touchpoint_Id__c", "a")["Subject"] == "A2"
 
 
 # ---------------------------------------------------------------- schema
 
+
 @pytest.mark.parametrize("seed", [{"contacts": [{"last_name": "Plain"}]}])
 def test_custom_fields_are_created_through_the_tooling_api(sf: Salesforce) -> None:
     contact_id = sf.query("SELECT Id FROM Contact")["records"][0]["Id"]
     with pytest.raises(SalesforceMalformedRequest):
         sf.Contact.update(contact_id, {"Social_Score__c": 5})
-    created = sf.toolingexecute("sobjects/CustomField/", method="POST", data={
-        "FullName": "Contact.Social_Score__c",
-        "Metadata": {"type": "Number", "label": "Social score", "precision": 5, "scale": 0}})
+    created = sf.toolingexecute(
+        "sobjects/CustomField/",
+        method="POST",
+        data={
+            "FullName": "Contact.Social_Score__c",
+            "Metadata": {"type": "Number", "label": "Social score", "precision": 5, "scale": 0},
+        },
+    )
     assert created["success"] is True and created["id"].startswith("00N")
     assert sf.Contact.update(contact_id, {"Social_Score__c": 5}) == 204
     fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
     assert fields["Social_Score__c"]["type"] == "double"
     assert fields["Social_Score__c"]["custom"] is True
     with pytest.raises(SalesforceMalformedRequest) as info:
-        sf.toolingexecute("sobjects/CustomField/", method="POST", data={
-            "FullName": "Contact.Social_Score__c", "Metadata": {"type": "Number"}})
+        sf.toolingexecute(
+            "sobjects/CustomField/",
+            method="POST",
+            data={"FullName": "Contact.Social_Score__c", "Metadata": {"type": "Number"}},
+        )
     assert info.value.content[0]["errorCode"] == "DUPLICATE_DEVELOPER_NAME"
 
 
@@ -299,6 +378,7 @@ def test_the_enrich_fields_seed_flag_declares_enrich_fields(sf: Salesforce) -> N
 
 
 # ---------------------------------------------------------------- faults
+
 
 def test_injected_throttling_uses_salesforce_s_own_answer(sandbox: Sandbox, sf: Salesforce) -> None:
     sandbox.set_faults("salesforce", fail_next=1, fail_with="429")
@@ -339,11 +419,17 @@ def test_random_faults_replay_with_the_same_seed(sandbox: Sandbox, sf: Salesforc
 
 # ---------------------------------------------------------------- Bulk API 2.0
 
+
 def test_bulk_update_job_reports_failed_rows(sf: Salesforce) -> None:
     ids = new_contacts(sf, 3)
     result = sf.bulk2.Contact.update(
-        records=[{"Id": ids[0], "Title": "CEO"}, {"Id": ids[1], "Title": "CTO"},
-                 {"Id": "003Dn0000000ZZZZZZ", "Title": "Ghost"}], wait=0.01)
+        records=[
+            {"Id": ids[0], "Title": "CEO"},
+            {"Id": ids[1], "Title": "CTO"},
+            {"Id": "003Dn0000000ZZZZZZ", "Title": "Ghost"},
+        ],
+        wait=0.01,
+    )
     assert result[0]["numberRecordsProcessed"] == 3
     assert result[0]["numberRecordsFailed"] == 1
     failed = sf.bulk2.Contact.get_failed_records(result[0]["job_id"])

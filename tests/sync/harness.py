@@ -26,12 +26,16 @@ from tests.conftest import make_settings
 from webhooks.store import store_raw_event
 
 WRITES = {
-    "salesforce": ["PATCH composite/sobjects",
-                   "PATCH composite/sobjects/{sobject}/{external_id_field}",
-                   "DELETE composite/sobjects"],
-    "hubspot": ["POST /crm/v3/objects/{object_type}/batch/update",
-                "POST /crm/v3/objects/{object_type}/batch/create",
-                "POST /crm/v3/objects/{object_type}/batch/archive"],
+    "salesforce": [
+        "PATCH composite/sobjects",
+        "PATCH composite/sobjects/{sobject}/{external_id_field}",
+        "DELETE composite/sobjects",
+    ],
+    "hubspot": [
+        "POST /crm/v3/objects/{object_type}/batch/update",
+        "POST /crm/v3/objects/{object_type}/batch/create",
+        "POST /crm/v3/objects/{object_type}/batch/archive",
+    ],
 }
 
 
@@ -39,8 +43,15 @@ def people_seed(n: int) -> dict[str, Any]:
     return {
         "enrich_fields": True,
         "accounts": [{"key": "acme", "name": "Acme Analytics", "domain": "acme.example"}],
-        "contacts": [{"first_name": f"Person{i}", "last_name": f"Tester{i}",
-                      "email": f"person{i}@acme.example", "account": "acme"} for i in range(n)],
+        "contacts": [
+            {
+                "first_name": f"Person{i}",
+                "last_name": f"Tester{i}",
+                "email": f"person{i}@acme.example",
+                "account": "acme",
+            }
+            for i in range(n)
+        ],
     }
 
 
@@ -49,11 +60,16 @@ class World:
         self.sandbox = sandbox
         self.crm = crm
         self.settings: Settings = make_settings(
-            f"sqlite:///{tmp_path / 'world.db'}", crm=crm,
+            f"sqlite:///{tmp_path / 'world.db'}",
+            crm=crm,
             salesforce_instance_url=sandbox.salesforce_url,
             salesforce_session_id=sandbox.session_id,
-            salesforce_ca_bundle=str(sandbox.ca_path), hubspot_access_token=sandbox.access_token,
-            hubspot_base_url=sandbox.hubspot_url, public_url="http://enrich.test", **overrides)
+            salesforce_ca_bundle=str(sandbox.ca_path),
+            hubspot_access_token=sandbox.access_token,
+            hubspot_base_url=sandbox.hubspot_url,
+            public_url="http://enrich.test",
+            **overrides,
+        )
         upgrade(self.settings.database_url)
         self.rt = runtime.install(runtime.build(self.settings, embedded_worker=False))
         self.adapter: CrmAdapter = make_adapter(self.settings)
@@ -63,20 +79,35 @@ class World:
     def ingest(self, touches: list[tuple[str, str, str | None]]) -> None:
         """(email, kind, text) touchpoints, delivered 100 to a message as the schema allows."""
         for start in range(0, len(touches), 100):
-            data = [{"platform": "linkedin", "kind": kind, "text": text,
-                     "id": f"tp-{uuid.uuid4().hex}",
-                     "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "actor": {"id": f"li-{email}", "email": email}}
-                    for email, kind, text in touches[start : start + 100]]
+            data = [
+                {
+                    "platform": "linkedin",
+                    "kind": kind,
+                    "text": text,
+                    "id": f"tp-{uuid.uuid4().hex}",
+                    "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "actor": {"id": f"li-{email}", "email": email},
+                }
+                for email, kind, text in touches[start : start + 100]
+            ]
             body = json.dumps({"type": "touchpoint.created", "data": data}).encode()
-            raw_id, _ = store_raw_event(self.rt.engine, source="standard:test",
-                                        delivery_id=uuid.uuid4().hex, body=body, headers={})
+            raw_id, _ = store_raw_event(
+                self.rt.engine,
+                source="standard:test",
+                delivery_id=uuid.uuid4().hex,
+                body=body,
+                headers={},
+            )
             process_raw_event(raw_id)
 
     def sync(self) -> dict[str, int]:
-        return run(self.rt.engine, self.adapter, FieldMap.from_settings(self.settings),
-                   "http://enrich.test",
-                   lease_s=60)
+        return run(
+            self.rt.engine,
+            self.adapter,
+            FieldMap.from_settings(self.settings),
+            "http://enrich.test",
+            lease_s=60,
+        )
 
     def sync_until_done(self, max_runs: int = 50) -> int:
         """Run the writer until nothing is pending, skipping backoff waits; returns runs."""

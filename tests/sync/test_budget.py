@@ -32,7 +32,8 @@ def test_two_workers_share_one_budget_through_redis(redis_server: Any) -> None:
 
 
 def test_a_manual_pull_spends_the_daily_budget_like_the_scheduled_one(
-        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
     from sqlalchemy import create_engine
 
@@ -45,8 +46,11 @@ def test_a_manual_pull_spends_the_daily_budget_like_the_scheduled_one(
     url = f"sqlite:///{tmp_path / 'pull.db'}"
     upgrade(url)
     with Sandbox(seed=people_seed(5)) as sandbox:
-        for key, value in {"DATABASE_URL": url, "ENRICH_ENV": "test", **sandbox.env("salesforce")
-                           }.items():
+        for key, value in {
+            "DATABASE_URL": url,
+            "ENRICH_ENV": "test",
+            **sandbox.env("salesforce"),
+        }.items():
             monkeypatch.setenv(key, value)
         result = CliRunner().invoke(cli, ["crm", "pull"])
         assert result.exit_code == 0, result.output

@@ -17,8 +17,13 @@ INGEST = "POST jobs/ingest"
 
 def test_a_large_field_run_is_one_bulk_job_and_a_small_one_is_not(tmp_path: Path) -> None:
     with Sandbox(seed=people_seed(130)) as sandbox:
-        world = World(tmp_path, sandbox, "salesforce", salesforce_bulk_threshold=100,
-                      salesforce_bulk_poll_s=0.05)
+        world = World(
+            tmp_path,
+            sandbox,
+            "salesforce",
+            salesforce_bulk_threshold=100,
+            salesforce_bulk_poll_s=0.05,
+        )
         try:
             [gone] = sandbox.sf_records("Contact", Email="person7@acme.example")
             world.adapter.sf.Contact.delete(gone["Id"])  # type: ignore[attr-defined]

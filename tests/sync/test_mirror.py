@@ -19,8 +19,10 @@ def test_opportunities_are_mirrored_with_their_account(crm: str, tmp_path: Path)
         world = World(tmp_path, sandbox, crm)
         try:
             with Session(world.rt.engine) as s:
-                accounts = {a.crm_id for a in s.exec(
-                    select(CrmRecord).where(CrmRecord.object_type == "account"))}
+                accounts = {
+                    a.crm_id
+                    for a in s.exec(select(CrmRecord).where(CrmRecord.object_type == "account"))
+                }
                 opps = list(s.exec(select(CrmRecord).where(CrmRecord.object_type == "opportunity")))
             assert len(opps) == 5
             assert all(o.account_crm_id in accounts and o.title for o in opps)
@@ -58,14 +60,20 @@ def test_a_hubspot_incremental_pull_is_paced_under_the_search_limit(tmp_path: Pa
             contacts = world.adapter.client.crm.contacts  # type: ignore[attr-defined]
             ids = [c["id"] for c in sandbox.hs_objects("contacts")]
             for start in range(0, len(ids), 100):
-                contacts.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-                    SimplePublicObjectBatchInput(id=i, properties={"jobtitle": "Data lead"})
-                    for i in ids[start : start + 100]]))
+                contacts.batch_api.update(
+                    BatchInputSimplePublicObjectBatchInput(
+                        inputs=[
+                            SimplePublicObjectBatchInput(id=i, properties={"jobtitle": "Data lead"})
+                            for i in ids[start : start + 100]
+                        ]
+                    )
+                )
             sandbox.reset_log()
             counts = pull(world.rt.engine, world.adapter)
             assert counts["contact"] >= 700
-            searches = [e for e in sandbox.request_log()["recent"]
-                        if e["endpoint"].endswith("/search")]
+            searches = [
+                e for e in sandbox.request_log()["recent"] if e["endpoint"].endswith("/search")
+            ]
             assert len(searches) >= 7
             assert [e["status"] for e in searches if e["status"] != 200] == []
         finally:
@@ -76,14 +84,18 @@ def _linked_record(world: World, email: str) -> CrmRecord:
     from enrich.models import IdentityLink, SocialProfile
 
     with Session(world.rt.engine) as s:
-        return s.exec(select(CrmRecord).join(IdentityLink, IdentityLink.record_id == CrmRecord.id)
-                      .join(SocialProfile, SocialProfile.id == IdentityLink.profile_id)
-                      .where(SocialProfile.email == email)).one()
+        return s.exec(
+            select(CrmRecord)
+            .join(IdentityLink, IdentityLink.record_id == CrmRecord.id)
+            .join(SocialProfile, SocialProfile.id == IdentityLink.profile_id)
+            .where(SocialProfile.email == email)
+        ).one()
 
 
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
 def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
-        crm: str, tmp_path: Path) -> None:
+    crm: str, tmp_path: Path
+) -> None:
     from hubspot.crm.contacts import PublicMergeInput
 
     from enrich.linking import _cache as _matchers
@@ -103,8 +115,8 @@ def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
                 sandbox.sf_merge("Contact", survivor_id, loser.crm_id)
             else:
                 world.adapter.client.crm.contacts.basic_api.merge(  # type: ignore[attr-defined]
-                    PublicMergeInput(primary_object_id=survivor_id,
-                                     object_id_to_merge=loser.crm_id))
+                    PublicMergeInput(primary_object_id=survivor_id, object_id_to_merge=loser.crm_id)
+                )
             pull(world.rt.engine, world.adapter)
             with Session(world.rt.engine) as s:
                 gone = s.get(CrmRecord, loser.id)
@@ -114,14 +126,16 @@ def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
                 assert str(loser.id) not in {p.id for p in _matchers.get(s).people}
                 assert _linked_record(world, "person2@acme.example").crm_id == survivor_id
                 ledger = list(s.exec(select(ActivityWrite)))
-            assert {w.record_id for w in ledger} == {_linked_record(
-                world, "person2@acme.example").id}
+            assert {w.record_id for w in ledger} == {
+                _linked_record(world, "person2@acme.example").id
+            }
             # The CRM moved the timeline entry with the merge: nothing is written again.
             before = world.write_calls()
             world.ingest([])
             world.sync()
-            activities = (sandbox.sf_records("Task") if crm == "salesforce"
-                          else sandbox.hs_objects("notes"))
+            activities = (
+                sandbox.sf_records("Task") if crm == "salesforce" else sandbox.hs_objects("notes")
+            )
             assert len(activities) == 1
             assert world.write_calls() - before <= 2  # at most the survivor's fields
         finally:
@@ -132,8 +146,10 @@ def _deletion_listings(sandbox: Sandbox) -> dict[str, int]:
     """HubSpot archived listings (GET /crm/v3/objects/{type}?archived=true) per object type."""
     counts: dict[str, int] = {}
     for e in sandbox.request_log()["recent"]:
-        if e["endpoint"] == "GET /crm/v3/objects/{object_type}" and "archived=true" in e[
-                "query"].lower():
+        if (
+            e["endpoint"] == "GET /crm/v3/objects/{object_type}"
+            and "archived=true" in e["query"].lower()
+        ):
             object_type = e["path"].rsplit("/", 1)[-1]
             counts[object_type] = counts.get(object_type, 0) + 1
     return counts
@@ -154,26 +170,33 @@ def test_a_contact_deleted_in_hubspot_leaves_the_mirror_and_the_matcher(tmp_path
             world.ingest([("person2@acme.example", "comment", "hello")])
             record = _linked_record(world, "person2@acme.example")
             world.adapter.client.crm.contacts.basic_api.archive(  # type: ignore[attr-defined]
-                record.crm_id)
+                record.crm_id
+            )
             pull(world.rt.engine, world.adapter)
             with Session(world.rt.engine) as s:
                 gone = s.get(CrmRecord, record.id)
                 assert gone is not None and gone.deleted
                 assert (gone.raw or {})["archivedAt"]
                 assert str(record.id) not in {p.id for p in _matchers.get(s).people}
-                others = s.exec(select(CrmRecord).where(CrmRecord.object_type == "contact",
-                                                        CrmRecord.id != record.id)).all()
+                others = s.exec(
+                    select(CrmRecord).where(
+                        CrmRecord.object_type == "contact", CrmRecord.id != record.id
+                    )
+                ).all()
                 assert len(others) == 4 and not any(o.deleted for o in others)
             assert rematch_pending() == 1
             with Session(world.rt.engine) as s:
-                assert s.exec(select(IdentityLink).where(
-                    IdentityLink.record_id == record.id)).all() == []
+                assert (
+                    s.exec(select(IdentityLink).where(IdentityLink.record_id == record.id)).all()
+                    == []
+                )
         finally:
             world.close()
 
 
 def test_hubspot_deletions_are_listed_on_full_pulls_and_at_most_every_interval(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """The archived listing cannot be filtered by date: incremental pulls skip it until the
     interval (6 h by default) has passed, a full pull always reads it, 100 a page, and its
     calls count against the daily API budget."""
@@ -189,8 +212,11 @@ def test_hubspot_deletions_are_listed_on_full_pulls_and_at_most_every_interval(
             contacts = world.adapter.client.crm.contacts  # type: ignore[attr-defined]
             ids = [c["id"] for c in sandbox.hs_objects("contacts")][:150]
             for start in (0, 100):
-                contacts.batch_api.archive(BatchInputSimplePublicObjectId(inputs=[
-                    SimplePublicObjectId(id=i) for i in ids[start : start + 100]]))
+                contacts.batch_api.archive(
+                    BatchInputSimplePublicObjectId(
+                        inputs=[SimplePublicObjectId(id=i) for i in ids[start : start + 100]]
+                    )
+                )
 
             def deleted() -> int:
                 with Session(world.rt.engine) as s:
@@ -205,20 +231,19 @@ def test_hubspot_deletions_are_listed_on_full_pulls_and_at_most_every_interval(
             pull_job(full=True)
             assert _deletion_listings(sandbox) == {"contacts": 2, "companies": 1, "deals": 1}
             assert deleted() == 150
-            assert used_today(world.rt.engine, "hubspot") == sandbox.requests_count(
-                side="hubspot")
+            assert used_today(world.rt.engine, "hubspot") == sandbox.requests_count(side="hubspot")
         finally:
             world.close()
 
 
 def _profile(world: World, user_id: str) -> SocialProfile:
     with Session(world.rt.engine) as s:
-        return s.exec(select(SocialProfile).where(
-            SocialProfile.platform_user_id == user_id)).one()
+        return s.exec(select(SocialProfile).where(SocialProfile.platform_user_id == user_id)).one()
 
 
 def test_a_contact_added_to_the_crm_links_the_profile_that_was_waiting_for_it(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """A profile that engaged before its person was in the CRM matched nothing. When the
     contact is created and pulled, that profile (and not every unlinked one) is re-matched
     and linked; an unrelated new contact re-matches nobody."""
@@ -233,32 +258,58 @@ def test_a_contact_added_to_the_crm_links_the_profile_that_was_waiting_for_it(
     with Sandbox(seed=people_seed(3)) as sandbox:
         world = World(tmp_path, sandbox, "salesforce")
         try:
-            body = json.dumps({"type": "touchpoint.created", "data": [{
-                "platform": "linkedin", "kind": "comment", "text": "Great thread", "id": "tp-1",
-                "actor": {"id": "li-dana", "name": "Dana Whitfield", "handle": "danawhitfield",
-                          "bio": "VP Engineering. Opinions my own", "location": "Boston, MA"}}]})
-            raw_id, _ = store_raw_event(world.rt.engine, source="standard:test",
-                                        delivery_id=uuid.uuid4().hex, body=body.encode(),
-                                        headers={})
+            body = json.dumps(
+                {
+                    "type": "touchpoint.created",
+                    "data": [
+                        {
+                            "platform": "linkedin",
+                            "kind": "comment",
+                            "text": "Great thread",
+                            "id": "tp-1",
+                            "actor": {
+                                "id": "li-dana",
+                                "name": "Dana Whitfield",
+                                "handle": "danawhitfield",
+                                "bio": "VP Engineering. Opinions my own",
+                                "location": "Boston, MA",
+                            },
+                        }
+                    ],
+                }
+            )
+            raw_id, _ = store_raw_event(
+                world.rt.engine,
+                source="standard:test",
+                delivery_id=uuid.uuid4().hex,
+                body=body.encode(),
+                headers={},
+            )
             process_raw_event(raw_id)
             dana = _profile(world, "li-dana")
             assert dana.match_requested_at is None
             sf = world.adapter.sf  # type: ignore[attr-defined]
 
-            sf.Contact.create({"FirstName": "Zed", "LastName": "Quigley", "Title": "CFO",
-                               "MailingCity": "Boston"})
+            sf.Contact.create(
+                {"FirstName": "Zed", "LastName": "Quigley", "Title": "CFO", "MailingCity": "Boston"}
+            )
             pull(world.rt.engine, world.adapter)
             assert _profile(world, "li-dana").match_requested_at is None
             assert rematch_pending() == 0
 
-            sf.Contact.create({"FirstName": "Dana", "LastName": "Whitfield",
-                               "Title": "VP Engineering", "MailingCity": "Boston"})
+            sf.Contact.create(
+                {
+                    "FirstName": "Dana",
+                    "LastName": "Whitfield",
+                    "Title": "VP Engineering",
+                    "MailingCity": "Boston",
+                }
+            )
             pull(world.rt.engine, world.adapter)
             assert _profile(world, "li-dana").match_requested_at is not None
             assert rematch_pending() == 1
             with Session(world.rt.engine) as s:
-                link = s.exec(select(IdentityLink).where(
-                    IdentityLink.profile_id == dana.id)).one()
+                link = s.exec(select(IdentityLink).where(IdentityLink.profile_id == dana.id)).one()
                 record = s.get(CrmRecord, link.record_id)
             assert link.status == LinkStatus.AUTO
             assert record is not None and record.last_name == "Whitfield"

@@ -47,13 +47,20 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def refreshing_world(tmp_path: Path, sandbox: Sandbox, **overrides: Any) -> World:
-    return World(tmp_path, sandbox, "salesforce", salesforce_refresh_token=sandbox.refresh_token,
-                 salesforce_client_id=sandbox.client_id,
-                 salesforce_login_url=sandbox.salesforce_url, **overrides)
+    return World(
+        tmp_path,
+        sandbox,
+        "salesforce",
+        salesforce_refresh_token=sandbox.refresh_token,
+        salesforce_client_id=sandbox.client_id,
+        salesforce_login_url=sandbox.salesforce_url,
+        **overrides,
+    )
 
 
 def test_an_expired_salesforce_session_is_refreshed_once_and_the_write_lands(
-        tmp_path: Path, sandbox: Sandbox) -> None:
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
     world = refreshing_world(tmp_path, sandbox)
     try:
         world.ingest([("person1@acme.example", "comment", "hello")])
@@ -75,11 +82,16 @@ def test_an_expired_salesforce_session_is_refreshed_once_and_the_write_lands(
 
 def refreshing_settings(tmp_path: Path, sandbox: Sandbox, **overrides: Any) -> Settings:
     return make_settings(
-        f"sqlite:///{tmp_path / 'sessions.db'}", crm="salesforce",
-        salesforce_instance_url=sandbox.salesforce_url, salesforce_session_id=sandbox.session_id,
-        salesforce_ca_bundle=str(sandbox.ca_path), salesforce_refresh_token=sandbox.refresh_token,
-        salesforce_client_id=sandbox.client_id, salesforce_login_url=sandbox.salesforce_url,
-        **overrides)
+        f"sqlite:///{tmp_path / 'sessions.db'}",
+        crm="salesforce",
+        salesforce_instance_url=sandbox.salesforce_url,
+        salesforce_session_id=sandbox.session_id,
+        salesforce_ca_bundle=str(sandbox.ca_path),
+        salesforce_refresh_token=sandbox.refresh_token,
+        salesforce_client_id=sandbox.client_id,
+        salesforce_login_url=sandbox.salesforce_url,
+        **overrides,
+    )
 
 
 def one_job(settings: Settings) -> None:
@@ -92,7 +104,8 @@ def refused(sandbox: Sandbox) -> int:
 
 
 def test_jobs_after_a_refresh_start_from_the_refreshed_session(
-        tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = refreshing_settings(tmp_path, sandbox)
     running = make_adapter(settings)  # a job that started before the session expired
     sandbox.expire_session("salesforce")
@@ -110,7 +123,8 @@ def test_jobs_after_a_refresh_start_from_the_refreshed_session(
 
 @pytest.mark.redis
 def test_workers_share_the_refreshed_session_through_redis(
-        tmp_path: Path, sandbox: Sandbox, redis_server: Any) -> None:
+    tmp_path: Path, sandbox: Sandbox, redis_server: Any
+) -> None:
     from redis import Redis
 
     from tests.integration.conftest import settings_env
@@ -123,11 +137,19 @@ def test_workers_share_the_refreshed_session_through_redis(
     one_job(settings)
     assert (sandbox.requests_count(TOKEN), refused(sandbox)) == (1, 1)
     # Another worker process: its job starts from the session this one refreshed.
-    code = ("from enrich.config import load_settings\n"
-            "from enrich.sync.adapter import make_adapter\n"
-            "print(len(list(make_adapter(load_settings(env_file=None)).pull('account', None))))")
-    done = subprocess.run([sys.executable, "-c", code], env=settings_env(settings),
-                          capture_output=True, text=True, timeout=60, check=False)
+    code = (
+        "from enrich.config import load_settings\n"
+        "from enrich.sync.adapter import make_adapter\n"
+        "print(len(list(make_adapter(load_settings(env_file=None)).pull('account', None))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0
     assert (sandbox.requests_count(TOKEN), refused(sandbox)) == (1, 1)
@@ -137,7 +159,8 @@ def test_workers_share_the_refreshed_session_through_redis(
 
 
 def test_a_failed_refresh_raises_one_clear_alert_and_no_401_loop(
-        tmp_path: Path, sandbox: Sandbox) -> None:
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
     world = refreshing_world(tmp_path, sandbox)
     try:
         world.ingest([("person1@acme.example", "comment", "hello")])
@@ -171,7 +194,8 @@ def test_a_failed_refresh_raises_one_clear_alert_and_no_401_loop(
 
 
 def test_an_expired_session_without_a_refresh_token_says_what_to_set(
-        tmp_path: Path, sandbox: Sandbox) -> None:
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
     world = World(tmp_path, sandbox, "salesforce")
     try:
         world.ingest([("person1@acme.example", "comment", "hello")])
@@ -185,7 +209,8 @@ def test_an_expired_session_without_a_refresh_token_says_what_to_set(
 
 
 def test_an_expired_hubspot_token_alerts_and_new_credentials_lift_the_alert(
-        tmp_path: Path, sandbox: Sandbox) -> None:
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
     world = World(tmp_path, sandbox, "hubspot")
     try:
         world.ingest([("person1@acme.example", "comment", "hello")])

@@ -150,8 +150,7 @@ def test_rate_limits_never_park_work_in_the_dead_letter_table(world: World) -> N
     assert tasks_or_notes(world) == 5
 
 
-def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(
-        tmp_path: Path) -> None:
+def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(tmp_path: Path) -> None:
     """A hand-off note created by HubSpot whose answer never arrived (timeout) is found by its
     key on the next run instead of being created a second time."""
     import time
@@ -161,8 +160,13 @@ def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(
     with Sandbox(seed=people_seed(5)) as sandbox:
         world = World(tmp_path, sandbox, "hubspot", crm_timeout_s=0.5)
         try:
-            world.ingest([("person1@acme.example", kind, f"{kind} {i}") for i in range(4)
-                          for kind in ("comment", "share", "mention", "reply", "dm", "quote")])
+            world.ingest(
+                [
+                    ("person1@acme.example", kind, f"{kind} {i}")
+                    for i in range(4)
+                    for kind in ("comment", "share", "mention", "reply", "dm", "quote")
+                ]
+            )
             with Session(world.rt.engine) as s:
                 assert s.exec(select(Handoff)).first() is not None
             real = world.adapter.write_activities
@@ -182,8 +186,11 @@ def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(
                 assert s.exec(select(Handoff)).one().status == "sending"
 
             def handoff_notes() -> list[dict[str, object]]:
-                return [n for n in sandbox.hs_objects("notes") if str(
-                    n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")]
+                return [
+                    n
+                    for n in sandbox.hs_objects("notes")
+                    if str(n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")
+                ]
 
             deadline = time.monotonic() + 5
             while not handoff_notes() and time.monotonic() < deadline:

@@ -23,6 +23,7 @@ def touchpoints() -> list[Touchpoint]:
 
 def processed() -> list[RawEvent]:
     """Every stored delivery, once none is pending any more (the embedded worker ran)."""
+
     def done() -> list[RawEvent] | None:
         rows = raw_events()
         return rows if rows and all(r.status != EventStatus.PENDING for r in rows) else None

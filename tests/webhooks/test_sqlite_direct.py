@@ -45,8 +45,10 @@ def test_a_conflicting_row_is_skipped_and_counted_out(database: Path) -> None:
     writer = DirectWriter(str(database), None)
     writer.insert("INSERT INTO t (id, a, b) VALUES (?, ?, ?)", [7, "first", 1])
 
-    inserted, _ = writer.insert("INSERT INTO t (id, a, b) VALUES (?, ?, ?), (?, ?, ?) "
-                                "ON CONFLICT DO NOTHING", [7, "again", 1, 8, "new", 1])
+    inserted, _ = writer.insert(
+        "INSERT INTO t (id, a, b) VALUES (?, ?, ?), (?, ?, ?) ON CONFLICT DO NOTHING",
+        [7, "again", 1, 8, "new", 1],
+    )
     writer.close()
 
     assert inserted == 1
@@ -54,7 +56,8 @@ def test_a_conflicting_row_is_skipped_and_counted_out(database: Path) -> None:
 
 
 def test_the_writers_file_lock_taken_elsewhere_is_busy_and_nothing_is_written(
-        database: Path) -> None:
+    database: Path,
+) -> None:
     import fcntl
 
     lock_path = Path(f"{database}-ingest.lock")
@@ -70,8 +73,7 @@ def test_the_writers_file_lock_taken_elsewhere_is_busy_and_nothing_is_written(
     assert rows(database) == [(1, "after", 1)]
 
 
-def test_a_write_transaction_of_another_connection_is_busy_without_waiting(
-        database: Path) -> None:
+def test_a_write_transaction_of_another_connection_is_busy_without_waiting(database: Path) -> None:
     import time
 
     writer = DirectWriter(str(database), None)

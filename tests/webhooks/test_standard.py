@@ -17,15 +17,26 @@ URL = "/webhooks/standard/acme"
 
 
 def message(actor_id: str = "li-1", kind: str = "comment", **extra: object) -> dict:
-    data = {"platform": "linkedin", "kind": kind, "occurred_at": "2026-11-24T09:59:12Z",
-            "actor": {"id": actor_id, "name": "Dana Whitfield", "email": "dana@northwind.example"},
-            "post": {"id": "p1", "text": "Cloud security in 2027"}, "text": "Great post!"}
+    data = {
+        "platform": "linkedin",
+        "kind": kind,
+        "occurred_at": "2026-11-24T09:59:12Z",
+        "actor": {"id": actor_id, "name": "Dana Whitfield", "email": "dana@northwind.example"},
+        "post": {"id": "p1", "text": "Cloud security in 2027"},
+        "text": "Great post!",
+    }
     data.update(extra)
     return {"type": "touchpoint.created", "timestamp": "2026-11-24T10:00:00Z", "data": data}
 
 
-def post(client: FlaskClient, payload: object, *, secret: str = STANDARD_SECRET,
-         raw: bytes | None = None, **kw: object):
+def post(
+    client: FlaskClient,
+    payload: object,
+    *,
+    secret: str = STANDARD_SECRET,
+    raw: bytes | None = None,
+    **kw: object,
+):
     body = raw if raw is not None else json.dumps(payload).encode()
     headers = standard_headers(secret, body, **kw)  # type: ignore[arg-type]
     return client.post(URL, data=body, headers=headers)
@@ -42,16 +53,23 @@ def touchpoints() -> list[Touchpoint]:
 
 
 def test_spec_test_vector_is_reproduced_by_our_signer() -> None:
-    headers = standard_headers("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", b'{"test": 2432232314}',
-                               msg_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330)
+    headers = standard_headers(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        b'{"test": 2432232314}',
+        msg_id="msg_p5jXN8AQM9LWM0D4loKWxJek",
+        timestamp=1614265330,
+    )
     assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 def test_signed_touchpoint_is_stored_exactly_and_processed(client: FlaskClient) -> None:
     body = json.dumps(message()).encode()
     signed = standard_headers(STANDARD_SECRET, body)
-    answer = client.post(URL, data=body, headers={
-        **signed, "Authorization": "Bearer proxy-token", "X-Forwarded-For": "203.0.113.9"})
+    answer = client.post(
+        URL,
+        data=body,
+        headers={**signed, "Authorization": "Bearer proxy-token", "X-Forwarded-For": "203.0.113.9"},
+    )
     assert answer.status_code == 200
     assert answer.json["status"] == "accepted"
     [stored] = raw_events()
@@ -130,8 +148,9 @@ def test_stale_or_future_timestamp_is_refused(client: FlaskClient) -> None:
 
 def test_unknown_source_is_404(client: FlaskClient) -> None:
     body = json.dumps(message()).encode()
-    answer = client.post("/webhooks/standard/nobody", data=body,
-                         headers=standard_headers(STANDARD_SECRET, body))
+    answer = client.post(
+        "/webhooks/standard/nobody", data=body, headers=standard_headers(STANDARD_SECRET, body)
+    )
     assert error(answer) == (404, "unknown_source")
 
 

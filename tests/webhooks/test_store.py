@@ -44,8 +44,12 @@ def test_concurrent_deliveries_and_their_retries_are_stored_once_each(database_u
         for i in range(40):
             delivery_id = f"msg_{(n // 2) * 40 + i}"
             raw_id, created = store_raw_event(
-                engine, source="standard:acme", delivery_id=delivery_id, body=b'{"n": 1}',
-                headers={"Webhook-Id": delivery_id, "Authorization": "Bearer secret"})
+                engine,
+                source="standard:acme",
+                delivery_id=delivery_id,
+                body=b'{"n": 1}',
+                headers={"Webhook-Id": delivery_id, "Authorization": "Bearer secret"},
+            )
             with lock:
                 answers.append((delivery_id, raw_id, created))
 
@@ -66,15 +70,27 @@ def test_concurrent_deliveries_and_their_retries_are_stored_once_each(database_u
     assert isinstance(row.received_at, datetime) and row.received_at.tzinfo is not None
     assert row.headers == {"webhook-id": "msg_0"}  # credentials are never kept
     assert (row.body, row.status, row.attempts, row.known_account) == (
-        b'{"n": 1}', EventStatus.PENDING, 0, True)
+        b'{"n": 1}',
+        EventStatus.PENDING,
+        0,
+        True,
+    )
     engine.dispose()
 
 
 def pending_row(delivery_id: str) -> dict[str, object]:
     """What `store_raw_event` hands the group commit for one delivery."""
-    return {"source": "standard:acme", "delivery_id": delivery_id, "account": None,
-            "known_account": True, "received_at": datetime.now().astimezone(), "headers": {},
-            "body": delivery_id.encode(), "status": EventStatus.PENDING, "attempts": 0}
+    return {
+        "source": "standard:acme",
+        "delivery_id": delivery_id,
+        "account": None,
+        "known_account": True,
+        "received_at": datetime.now().astimezone(),
+        "headers": {},
+        "body": delivery_id.encode(),
+        "status": EventStatus.PENDING,
+        "attempts": 0,
+    }
 
 
 def committer_on(url: str, **settings: Any) -> GroupCommit:
@@ -100,8 +116,13 @@ def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None
     with Session(engine) as session:
         ids = {r.delivery_id: r.id for r in session.exec(select(RawEvent))}
     assert first == [(ids[f"m{i}"], True) for i in range(5)]
-    assert second == [(ids["m1"], False), (ids["m5"], True), (ids["m3"], False),
-                      (ids["m5"], False), (ids["m6"], True)]
+    assert second == [
+        (ids["m1"], False),
+        (ids["m5"], True),
+        (ids["m3"], False),
+        (ids["m5"], False),
+        (ids["m6"], True),
+    ]
     connection.close()
     engine.dispose()
 
@@ -175,8 +196,7 @@ def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # t
     committer.engine.dispose()
 
 
-def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(
-        tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
     committer = committer_on(f"sqlite:///{tmp_path / 'stuck.db'}", sqlite_busy_timeout_ms=100)
     with writers_lock_held_elsewhere(committer.engine), pytest.raises(StorageUnavailable):
         committer.store(pending_row("refused"))

@@ -13,26 +13,43 @@ from tests.signing import x_headers, x_signature
 from tests.webhooks.support import accounts_json, error, processed, raw_events, touchpoints
 
 US = "1500000000000000001"
-DANA = {"id": 1400000000000000003, "id_str": "1400000000000000003", "screen_name": "danawhitfield",
-        "name": "Dana Whitfield", "description": "CISO @ Northwind", "location": "Berlin",
-        "url": "https://t.co/abc",
-        "entities": {"url": {"urls": [{"expanded_url": "https://northwind.example"}]}}}
+DANA = {
+    "id": 1400000000000000003,
+    "id_str": "1400000000000000003",
+    "screen_name": "danawhitfield",
+    "name": "Dana Whitfield",
+    "description": "CISO @ Northwind",
+    "location": "Berlin",
+    "url": "https://t.co/abc",
+    "entities": {"url": {"urls": [{"expanded_url": "https://northwind.example"}]}},
+}
 OUR_USER = {"id_str": US, "screen_name": "acme_corp", "name": "Acme"}
 OUR_POST = {"id_str": "1600000000000000002", "text": "Our Q1 report is out", "user": OUR_USER}
 CREATED = "Tue Mar 03 10:15:00 +0000 2026"
 
 
 def favorite(event_id: str = "f0c1", user: dict[str, Any] = DANA) -> dict[str, Any]:
-    return {"id": event_id, "created_at": CREATED, "timestamp_ms": 1772532900000,
-            "favorited_status": OUR_POST, "user": user}
+    return {
+        "id": event_id,
+        "created_at": CREATED,
+        "timestamp_ms": 1772532900000,
+        "favorited_status": OUR_POST,
+        "user": user,
+    }
 
 
 def tweet(tweet_id: str, text: str, **fields: Any) -> dict[str, Any]:
     return {"id_str": tweet_id, "created_at": CREATED, "text": text, "user": DANA, **fields}
 
 
-def post(client: FlaskClient, payload: Any, *, secret: str = X_SECRET, raw: bytes | None = None,
-         url: str = "/webhooks/x") -> Any:
+def post(
+    client: FlaskClient,
+    payload: Any,
+    *,
+    secret: str = X_SECRET,
+    raw: bytes | None = None,
+    url: str = "/webhooks/x",
+) -> Any:
     body = raw if raw is not None else json.dumps(payload).encode()
     return client.post(url, data=body, headers=x_headers(secret, body))
 
@@ -60,7 +77,12 @@ def test_like_is_stored_exactly_and_becomes_a_like_touchpoint(client: FlaskClien
     assert (raw.body, raw.source, raw.account, raw.status) == (body, "x", US, "processed")
     [tp] = touchpoints()
     assert (tp.kind, tp.platform, tp.post_id, tp.post_text, tp.is_own) == (
-        "like", "x", "1600000000000000002", "Our Q1 report is out", False)
+        "like",
+        "x",
+        "1600000000000000002",
+        "Our Q1 report is out",
+        False,
+    )
     assert tp.post_url == "https://x.com/acme_corp/status/1600000000000000002"
     assert tp.dedupe_key == "x:favorite:f0c1"
 
@@ -68,14 +90,25 @@ def test_like_is_stored_exactly_and_becomes_a_like_touchpoint(client: FlaskClien
 def test_every_tweet_kind_is_classified(client: FlaskClient) -> None:
     mention = {"user_mentions": [{"id_str": US, "screen_name": "acme_corp"}]}
     tweets = [
-        tweet("2001", "@acme_corp does this integrate with SAP?", entities=mention,
-              in_reply_to_status_id_str=OUR_POST["id_str"], in_reply_to_user_id_str=US,
-              in_reply_to_screen_name="acme_corp"),
+        tweet(
+            "2001",
+            "@acme_corp does this integrate with SAP?",
+            entities=mention,
+            in_reply_to_status_id_str=OUR_POST["id_str"],
+            in_reply_to_user_id_str=US,
+            in_reply_to_screen_name="acme_corp",
+        ),
         tweet("2002", "Must read", is_quote_status=True, quoted_status=OUR_POST),
         tweet("2003", "RT @acme_corp: Our Q1 report is out", retweeted_status=OUR_POST),
-        tweet("2004", "Anyone tried @acme_corp for CRM enrichment?", entities=mention,
-              truncated=True, extended_tweet={"full_text": "Anyone tried @acme_corp for CRM "
-                                              "enrichment? Long version of the text."}),
+        tweet(
+            "2004",
+            "Anyone tried @acme_corp for CRM enrichment?",
+            entities=mention,
+            truncated=True,
+            extended_tweet={
+                "full_text": "Anyone tried @acme_corp for CRM enrichment? Long version of the text."
+            },
+        ),
     ]
     assert post(client, delivery(tweet_create_events=tweets)).status_code == 200
     processed()
@@ -84,19 +117,39 @@ def test_every_tweet_kind_is_classified(client: FlaskClient) -> None:
         "x:tweet:2001": ("reply", OUR_POST["id_str"], "@acme_corp does this integrate with SAP?"),
         "x:tweet:2002": ("quote", OUR_POST["id_str"], "Must read"),
         "x:tweet:2003": ("share", OUR_POST["id_str"], None),
-        "x:tweet:2004": ("mention", "2004",
-                         "Anyone tried @acme_corp for CRM enrichment? Long version of the text."),
+        "x:tweet:2004": (
+            "mention",
+            "2004",
+            "Anyone tried @acme_corp for CRM enrichment? Long version of the text.",
+        ),
     }
 
 
 def test_follow_unfollow_and_dm(client: FlaskClient) -> None:
-    follows = [{"type": "follow", "created_timestamp": "1772532900000", "source": DANA,
-                "target": OUR_USER},
-               {"type": "unfollow", "created_timestamp": "1772532999000", "source": DANA,
-                "target": OUR_USER}]
-    dm = {"type": "message_create", "id": "9001", "created_timestamp": "1772532900000",
-          "message_create": {"target": {"recipient_id": US}, "sender_id": DANA["id_str"],
-                             "message_data": {"text": "Can we get a demo?"}}}
+    follows = [
+        {
+            "type": "follow",
+            "created_timestamp": "1772532900000",
+            "source": DANA,
+            "target": OUR_USER,
+        },
+        {
+            "type": "unfollow",
+            "created_timestamp": "1772532999000",
+            "source": DANA,
+            "target": OUR_USER,
+        },
+    ]
+    dm = {
+        "type": "message_create",
+        "id": "9001",
+        "created_timestamp": "1772532900000",
+        "message_create": {
+            "target": {"recipient_id": US},
+            "sender_id": DANA["id_str"],
+            "message_data": {"text": "Can we get a demo?"},
+        },
+    }
     users = {DANA["id_str"]: {**DANA, "id": DANA["id_str"]}, US: {"id": US}}
     assert post(client, delivery(follow_events=follows)).status_code == 200
     assert post(client, delivery(direct_message_events=[dm], users=users)).status_code == 200
@@ -107,9 +160,16 @@ def test_follow_unfollow_and_dm(client: FlaskClient) -> None:
 
 def test_actions_of_our_own_account_are_marked_own(client: FlaskClient) -> None:
     ours = favorite("f-own", user={**OUR_USER, "id": US})
-    dm = {"type": "message_create", "id": "9002", "created_timestamp": "1772532900000",
-          "message_create": {"target": {"recipient_id": DANA["id_str"]}, "sender_id": US,
-                             "message_data": {"text": "Thanks!"}}}
+    dm = {
+        "type": "message_create",
+        "id": "9002",
+        "created_timestamp": "1772532900000",
+        "message_create": {
+            "target": {"recipient_id": DANA["id_str"]},
+            "sender_id": US,
+            "message_data": {"text": "Thanks!"},
+        },
+    }
     post(client, delivery(favorite_events=[ours]))
     post(client, delivery(direct_message_events=[dm], users={US: {"id": US}}))
     processed()
@@ -159,15 +219,19 @@ def test_a_broken_event_does_not_lose_the_others(client: FlaskClient) -> None:
 def test_rotated_secrets_both_verify(client: FlaskClient) -> None:
     current().settings.x_consumer_secret = f"new-secret,{X_SECRET}"
     assert post(client, delivery(favorite_events=[favorite("1")])).status_code == 200
-    assert post(client, delivery(favorite_events=[favorite("2")]),
-                secret="new-secret").status_code == 200
+    assert (
+        post(client, delivery(favorite_events=[favorite("2")]), secret="new-secret").status_code
+        == 200
+    )
     assert client.get("/webhooks/x?crc_token=t").json["response_token"] == x_signature(
-        "new-secret", b"t")
+        "new-secret", b"t"
+    )
 
 
 def test_per_account_secret_and_url(client: FlaskClient) -> None:
     current().settings.accounts = accounts_json(
-        {"platform": "x", "id": "777", "name": "our founder", "secret": "founder-app"})
+        {"platform": "x", "id": "777", "name": "our founder", "secret": "founder-app"}
+    )
     crc = client.get("/webhooks/x/777?crc_token=t")
     assert crc.json["response_token"] == x_signature("founder-app", b"t")
     own = {"for_user_id": "777", "favorite_events": [favorite("c")]}
@@ -184,7 +248,9 @@ def test_unsigned_wrong_or_garbled_signature_is_401(client: FlaskClient) -> None
     assert error(post(client, delivery(), secret="wrong")) == (401, "bad_signature")
     other_body = x_headers(X_SECRET, b"{}")
     assert error(client.post("/webhooks/x", data=body, headers=other_body)) == (
-        401, "bad_signature")
+        401,
+        "bad_signature",
+    )
     for bad in ("sha256=", "sha256=***", "garbage", x_signature(X_SECRET, body)[:20], "é"):
         headers = {"x-twitter-webhooks-signature": bad, "Content-Type": "application/json"}
         assert client.post("/webhooks/x", data=body, headers=headers).status_code == 401
@@ -198,7 +264,9 @@ def test_malformed_content_type_size_and_shape(client: FlaskClient) -> None:
     body = b"{}"
     headers = {**x_headers(X_SECRET, body), "Content-Type": "text/plain"}
     assert error(client.post("/webhooks/x", data=body, headers=headers)) == (
-        415, "unsupported_media_type")
+        415,
+        "unsupported_media_type",
+    )
     big = b'{"pad": "' + b"x" * (1024 * 1024 + 10) + b'"}'
     assert post(client, None, raw=big).status_code == 413
     assert raw_events() == []
@@ -212,9 +280,12 @@ def test_no_consumer_secret_is_404_naming_the_setting(client: FlaskClient) -> No
 
 
 def test_non_ascii_body_is_verified_on_the_raw_bytes(client: FlaskClient) -> None:
-    body = json.dumps(delivery(favorite_events=[favorite(user={**DANA, "name": "Jörg Müller"})]),
-                      ensure_ascii=False).encode()
-    assert client.post("/webhooks/x", data=body, headers=x_headers(X_SECRET, body)).status_code \
-        == 200
+    body = json.dumps(
+        delivery(favorite_events=[favorite(user={**DANA, "name": "Jörg Müller"})]),
+        ensure_ascii=False,
+    ).encode()
+    assert (
+        client.post("/webhooks/x", data=body, headers=x_headers(X_SECRET, body)).status_code == 200
+    )
     processed()
     assert raw_events()[0].body == body

@@ -5,20 +5,21 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sessions_valid_after', sa.DateTime(), nullable=True))
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sessions_valid_after", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('sessions_valid_after')
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_column("sessions_valid_after")
