@@ -6,11 +6,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from enrich import defaults, runtime
+from enrich.api.common import error_body
 from enrich.config import Settings, load_settings
 from enrich.errors import EnrichError, StorageUnavailable, WebhookRejected
 
@@ -56,10 +57,6 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
     embed.init_app(app)  # the social card inside the CRM
     _error_handlers(app)
     return app
-
-
-def error_body(status: int, code: str, message: str) -> tuple[Any, int]:
-    return jsonify({"error": {"status": status, "code": code, "message": message}}), status
 
 
 def _error_handlers(app: Flask) -> None:

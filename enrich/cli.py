@@ -295,7 +295,7 @@ def score_cmd(ctx: click.Context, recompute: bool) -> None:
     shown score changed are queued for a CRM write."""
     from tqdm import tqdm
 
-    from enrich.scores import recompute_all
+    from enrich.scoring.rescore import recompute_all
 
     rt = use_runtime(ctx, embedded_worker=False)
     with tqdm(unit=" people", disable=not sys.stderr.isatty(), desc="scoring") as bar:

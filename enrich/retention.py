@@ -159,7 +159,7 @@ def _purge_touchpoints(
 
 def _rescore(engine: Engine, profiles: set[int], now: datetime, dry_run: bool) -> int:
     """Scores and interests no longer count what was purged; changed values go to the CRM."""
-    from enrich.scores import rescore
+    from enrich.scoring.rescore import rescore
     from enrich.sync.outbox import request_sync
 
     with session_scope(engine) as session:

@@ -12,8 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from flask_wtf.csrf import CSRFError
 
-from enrich.api.common import ApiError
-from enrich.app import error_body
+from enrich.api.common import ApiError, error_body
 from enrich.console.auth import SignInRefused
 from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.console.privacy import CrmUnreachable

@@ -19,6 +19,11 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_LIMIT = 200
 
 
+def error_body(status: int, code: str, message: str) -> tuple[Any, int]:
+    """The one error shape of every JSON answer, the API's and the app's (webhooks too)."""
+    return jsonify({"error": {"status": status, "code": code, "message": message}}), status
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)

@@ -143,9 +143,9 @@ def _change(
 
 
 def _scores(engine: Engine, kind: str, text: str) -> dict[str, Any]:
-    from enrich.scores import to_scoring
     from enrich.scoring import Scorer, ScoringConfig, Taxonomy
     from enrich.scoring import Touchpoint as ScoringTouchpoint
+    from enrich.touchpoints import to_scoring
 
     config = ScoringConfig.from_yaml(current(engine, "scoring")["body"], "active scoring")
     taxonomy = Taxonomy.from_yaml(current(engine, "topics")["body"], "active topics")
