@@ -12,6 +12,7 @@ import logging
 import random
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cache
 from hashlib import blake2b
 from typing import Any
@@ -174,7 +175,28 @@ def decide(
     }
 
 
-def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]:
+@dataclass(frozen=True)
+class Prepared:
+    """A profile matched ahead of its write transaction (by batch processing, outside SQLite's
+    write lock): used by `link_profile` only if the profile and the matcher are still the
+    ones it was computed with."""
+
+    matcher: Matcher
+    query: Profile
+    keys: set[str]
+    result: MatchResult
+
+
+def prepare_match(session: Session, query: Profile) -> Prepared:
+    """Match a profile as `link_profile` would, writing nothing."""
+    matcher = _cache.get(session)
+    keys = profile_keys(query, matcher.rules.blocking.keys)
+    return Prepared(matcher, query, keys, matcher.match(query, keys))
+
+
+def link_profile(
+    session: Session, profile: SocialProfile, prepared: Prepared | None = None
+) -> list[IdentityLink]:
     """(Re)decide the links of one profile; returns its active links afterwards."""
     existing = {
         link.record_id: link
@@ -186,9 +208,17 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
 
     matcher = _cache.get(session)
     query = to_profile(profile)
-    keys = profile_keys(query, matcher.rules.blocking.keys)
+    # A profile prepared before it had an id: the key only names it in the result.
+    if (
+        prepared is not None
+        and prepared.matcher is matcher
+        and replace(prepared.query, key=query.key) == query
+    ):
+        keys, result = prepared.keys, prepared.result
+    else:
+        keys = profile_keys(query, matcher.rules.blocking.keys)
+        result = matcher.match(query, keys)
     _remember_keys(session, profile, rematch_keys(keys))
-    result = matcher.match(query, keys)
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
     decided = decide(result, rejected, matcher.rules.thresholds.review)
 

@@ -13,8 +13,10 @@ from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError
 from sqlmodel import Session, col, select
 
-from enrich import defaults
+from enrich import batch, defaults
+from enrich.batch import merge_profile
 from enrich.db import (
+    FileLock,
     file_lock,
     is_conflict,
     retry_conflicts,
@@ -55,13 +57,7 @@ def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:
     if profile is None:
         profile = SocialProfile(platform=data.platform, platform_user_id=data.platform_user_id)
         session.add(profile)
-    if data.handle and profile.handle and data.handle != profile.handle:
-        profile.handle_history = [*(profile.handle_history or []), profile.handle]
-    for name in ("handle", "name", "bio", "location", "url", "website", "email"):
-        value = getattr(data, name)
-        if value:  # the newest non-empty value wins; a missing field does not erase one
-            setattr(profile, name, value)
-    profile.last_seen = utcnow()
+    merge_profile(profile, data)
     session.flush()
     return profile
 
@@ -105,34 +101,43 @@ REMATCH_CHUNK = 25  # profiles per re-match transaction: ~40 ms of holding the w
 
 
 def process_pending() -> int:
-    """Job: process every pending delivery, oldest first; returns how many it processed.
+    """Job: process every pending delivery, oldest first, in batches (`enrich.batch`);
+    returns how many it processed.
 
     Receivers enqueue this with one key, so a burst of deliveries becomes one run instead of
-    one job each (cheaper to enqueue, and one writer at a time on SQLite).
+    one job each (cheaper to enqueue, and one writer at a time on SQLite). On PostgreSQL each
+    run claims its batches (`SELECT … FOR UPDATE SKIP LOCKED`), so runs on several workers
+    process disjoint batches side by side.
 
-    On SQLite it also gives way to ingest: one run at a time across processes, each delivery
-    processed under the ingest writers' lock (so the group commit waits at most one delivery,
-    never in SQLite's sleeping busy handler), and while deliveries keep arriving it pauses after
-    each one (`_Yield`).
+    On SQLite it also gives way to ingest: one run at a time across processes, each batch
+    prepared (normalised, matched) outside the ingest writers' lock and written under it (so
+    the group commit waits for one batch's writes, never in SQLite's sleeping busy handler),
+    and while deliveries keep arriving it pauses after each batch (`_Yield`).
     """
     rt = current()
     rt.queue.started(INGEST_KEY)
     done, after, rechecked, wrapped = 0, 0, False, False
     run_started = time.monotonic()
     writers, pause = writers_lock(rt.engine), _Yield(rt.engine)
+    claiming = rt.engine.dialect.name == "postgresql"
     with file_lock(rt.engine, "processing").held():
         while True:
-            with Session(rt.engine) as session:
-                ids = [
-                    i
-                    for i in session.exec(
-                        select(RawEvent.id)
-                        .where(RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
-                        .order_by(col(RawEvent.id))
-                        .limit(BATCH)
-                    )
-                    if i is not None
-                ]
+            if claiming:
+                ids = _claimed_batch(rt.engine, after)
+            else:
+                with Session(rt.engine) as session:
+                    ids = [
+                        i
+                        for i in session.exec(
+                            select(RawEvent.id)
+                            .where(RawEvent.status == EventStatus.PENDING, col(RawEvent.id) > after)
+                            .order_by(col(RawEvent.id))
+                            .limit(BATCH)
+                        )
+                        if i is not None
+                    ]
+                if ids:
+                    _batch(rt.engine, ids, writers, pause)
             if not ids:
                 if after and not wrapped:
                     # On PostgreSQL ids are taken at insert, not at commit: a delivery with a
@@ -148,12 +153,6 @@ def process_pending() -> int:
                 rechecked = True
                 continue
             rechecked = False
-            for raw_id in ids:
-                with writers.held():
-                    started = time.monotonic()
-                    _process_safely(rt.engine, raw_id)
-                    spent = time.monotonic() - started
-                pause.after(spent)
             done += len(ids)
             after = ids[-1]
             # The CRM hears about each batch now, not when the burst (and this run) ends.
@@ -164,6 +163,60 @@ def process_pending() -> int:
                 rt.queue.enqueue(process_pending, key=INGEST_KEY)
                 break
     return done
+
+
+def _batch(engine: Engine, ids: list[int], writers: FileLock, pause: _Yield) -> None:
+    """SQLite: prepare the batch with no lock, write it under the writers' lock; if either
+    raises, process its deliveries one by one (where a poison one is isolated)."""
+    try:
+        with Session(engine, autoflush=False) as read:
+            plan = batch.prepare(read, ids)
+            read.rollback()  # a reader's snapshot must not pin the WAL while the batch writes
+        with writers.held():
+            started = time.monotonic()
+            with session_scope(engine) as session:
+                batch.apply(session, plan)
+            spent = time.monotonic() - started
+        pause.after(spent)
+        alone = plan.alone
+    except Exception as exc:
+        if _database_unreachable(exc, engine):
+            raise
+        log.warning("a batch of %d deliveries failed (%s); one by one", len(ids), exc)
+        alone = ids
+    for raw_id in alone:
+        with writers.held():
+            started = time.monotonic()
+            _process_safely(engine, raw_id)
+            spent = time.monotonic() - started
+        pause.after(spent)
+
+
+def _claimed_batch(engine: Engine, after: int) -> list[int]:
+    """PostgreSQL: claim, prepare and write a batch in one transaction; the ids claimed (none
+    when every pending delivery after `after` is held by other workers)."""
+    ids: list[int] = []
+    alone: list[int] = []
+
+    def run() -> None:
+        nonlocal ids, alone
+        with session_scope(engine) as session:
+            ids = batch.claim(session, after, BATCH)
+            if ids:
+                plan = batch.prepare(session, ids)
+                batch.apply(session, plan)
+                alone = plan.alone
+
+    try:
+        retry_conflicts(run)
+    except Exception as exc:
+        if _database_unreachable(exc, engine):
+            raise
+        log.warning("a batch of %d deliveries failed (%s); one by one", len(ids), exc)
+        alone = ids
+    for raw_id in alone:
+        _process_safely(engine, raw_id)
+    return ids
 
 
 class _Yield:

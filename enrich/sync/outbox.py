@@ -11,12 +11,14 @@ web processes, workers and schedulers that ask for one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, or_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -86,6 +88,36 @@ def request_sync(session: Session, record_id: int, *, window_s: float | None = N
             )
     except IntegrityError:
         pass  # created by another process just now: it runs with our news too
+
+
+def request_sync_many(session: Session, record_ids: Iterable[int]) -> None:
+    """`request_sync` for many records in a few statements (a batch of deliveries, a chunk
+    of a recompute): one UPDATE of the waiting requests, one INSERT of the others that skips
+    a row another process created meanwhile."""
+    ids = sorted(set(record_ids))
+    if not ids:
+        return
+    now = utcnow()
+    window = timedelta(seconds=current().settings.sync_window_s)
+    table = SyncRequest.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(ids), 500):  # bound parameters per statement
+        chunk = ids[start : start + 500]
+        session.execute(
+            update(SyncRequest)
+            .where(col(SyncRequest.record_id).in_(chunk))
+            .values(requested_at=now)
+        )
+        waiting = set(
+            session.exec(select(SyncRequest.record_id).where(col(SyncRequest.record_id).in_(chunk)))
+        )
+        new = [
+            {"record_id": r, "requested_at": now, "next_attempt_at": now + window, "attempts": 0}
+            for r in chunk
+            if r not in waiting
+        ]
+        if new:
+            session.execute(insert(table).on_conflict_do_nothing(index_elements=["record_id"]), new)
 
 
 def anything_due(engine: Engine) -> bool:
