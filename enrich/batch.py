@@ -227,17 +227,30 @@ def apply(session: Session, plan: Plan) -> set[int]:
     new = [(raw_id, tp) for raw_id, tp in plan.new if raw_id in raws]
     stored = _stored_keys(session, [tp.dedupe_key for _, tp in new])
     new = [(raw_id, tp) for raw_id, tp in new if tp.dedupe_key not in stored]
-    profiles = _profiles(session, [(tp.actor.platform, tp.actor.platform_user_id) for _, tp in new])
+    actors = sorted({(tp.actor.platform, tp.actor.platform_user_id) for _, tp in new})
+    profiles = _profiles(session, actors)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    missing = [a for a in actors if a not in profiles]
+    if missing:
+        # Skipping a row another worker inserts meanwhile (it waits for that worker's commit),
+        # in one order for every worker (so two never wait on each other): no batch fails on a
+        # profile both have met.
+        now = utcnow()
+        session.execute(
+            insert(SocialProfile.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+                index_elements=["platform", "platform_user_id"]
+            ),
+            [
+                {"platform": p, "platform_user_id": u, "first_seen": now, "last_seen": now}
+                for p, u in missing
+            ],
+        )
+        profiles |= _profiles(session, missing)
     for _, tp in new:
-        actor = (tp.actor.platform, tp.actor.platform_user_id)
-        if actor not in profiles:
-            profiles[actor] = SocialProfile(platform=actor[0], platform_user_id=actor[1])
-            session.add(profiles[actor])
-        merge_profile(profiles[actor], tp.actor)
+        merge_profile(profiles[(tp.actor.platform, tp.actor.platform_user_id)], tp.actor)
     session.flush()
     if new:
         table = Touchpoint.__table__  # type: ignore[attr-defined]
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
             insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]),
             [
