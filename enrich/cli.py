@@ -289,17 +289,25 @@ def sync_replay(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -> N
     required=True,
     help="rebuild every person's score, interests and account roll-up",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="processes scoring at once [default: one per core]",
+)
 @click.pass_context
-def score_cmd(ctx: click.Context, recompute: bool) -> None:
+def score_cmd(ctx: click.Context, recompute: bool, workers: int | None) -> None:
     """Rebuild scores with the active rules (after a rule or taxonomy change); people whose
     shown score changed are queued for a CRM write."""
     from tqdm import tqdm
 
-    from enrich.scoring.rescore import recompute_all
+    from enrich.scoring.recompute import recompute_all
 
     rt = use_runtime(ctx, embedded_worker=False)
     with tqdm(unit=" people", disable=not sys.stderr.isatty(), desc="scoring") as bar:
-        result = recompute_all(rt.engine, progress=bar.update)
+        result = recompute_all(
+            rt.engine, progress=bar.update, workers=workers or os.cpu_count() or 1
+        )
     click.echo(
         f"{result['people']} people rescored; {result['changed']} changed and queued "
         "for the CRM (`enrich sync` or a worker writes them)"

@@ -33,7 +33,7 @@ class Periodic:
 def default_jobs(rt: Runtime) -> list[Periodic]:
     from enrich.pipeline import sweep
     from enrich.retention import retention_job
-    from enrich.scoring.rescore import decay_job
+    from enrich.scoring.recompute import decay_job
     from enrich.sync.mirror import pull_job
     from enrich.sync.writer import sync_pending
 

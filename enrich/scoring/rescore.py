@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
-from enrich.db import session_scope
 from enrich.models import (
     CrmRecord,
     Handoff,
@@ -26,11 +25,10 @@ from enrich.models import (
     SocialProfile,
     utcnow,
 )
-from enrich.runtime import current
 from enrich.scoring.active import scorer_cache
 from enrich.scoring.handoff import HandoffState, decide_handoff
 from enrich.scoring.rollup import rollup_account
-from enrich.scoring.score import round_score
+from enrich.scoring.score import PersonScore
 from enrich.sync.outbox import request_sync
 from enrich.touchpoints import to_scoring, touchpoints_of
 
@@ -118,12 +116,8 @@ def recompute(
         bio=_bios(session, record_id),
     )
     score = _score_row(session, record_id)
-    score.score = round(person.score, 2)
-    score.reasons = person.reason[:255]
-    score.breakdown = _trim(person.overall.breakdown())
-    score.topic_scores = {name: round(s.value, 2) for name, s in person.topics.items() if s.value}
-    score.rule_version = f"scoring/{person.config_version}:{person.config_fingerprint[:8]}"
-    score.computed_at = now
+    for name, value in score_values(person, now).items():
+        setattr(score, name, value)
     decision = decide_handoff(
         HandoffState(armed=score.handoff_armed), person.score, scorer.config.handoff
     )
@@ -133,7 +127,7 @@ def recompute(
         )
     score.handoff_armed = decision.state.armed
 
-    kept = {i.topic: i for i in person.interests.top_interests(10)}
+    kept = interest_values(person)
     session.execute(
         delete(Interest).where(
             col(Interest.record_id) == record_id, col(Interest.topic).not_in(list(kept))
@@ -142,19 +136,40 @@ def recompute(
     existing = {
         i.topic: i for i in session.exec(select(Interest).where(Interest.record_id == record_id))
     }
-    for topic, interest in kept.items():
+    for topic, values in kept.items():
         row = existing.get(topic) or Interest(record_id=record_id, topic=topic)
-        row.strength = round(interest.strength, 3)
-        row.evidence = [
-            {**e._asdict(), "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None}
-            for e in interest.evidence[:20]
-        ]
-        row.updated_at = now
+        row.strength, row.evidence, row.updated_at = values["strength"], values["evidence"], now
         session.add(row)
     session.flush()
     if roll_up and record and record.account_crm_id:
         rollup(session, record.crm, record.account_crm_id, now)
     return score
+
+
+def score_values(person: PersonScore, now: datetime) -> dict[str, Any]:
+    """A person's Score columns as stored (the hand-off state aside)."""
+    return {
+        "score": round(person.score, 2),
+        "reasons": person.reason[:255],
+        "breakdown": _trim(person.overall.breakdown()),
+        "topic_scores": {name: round(s.value, 2) for name, s in person.topics.items() if s.value},
+        "rule_version": f"scoring/{person.config_version}:{person.config_fingerprint[:8]}",
+        "computed_at": now,
+    }
+
+
+def interest_values(person: PersonScore) -> dict[str, dict[str, Any]]:
+    """Topic -> the Interest columns stored for it: the ten strongest, 20 evidence each."""
+    return {
+        i.topic: {
+            "strength": round(i.strength, 3),
+            "evidence": [
+                {**e._asdict(), "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None}
+                for e in i.evidence[:20]
+            ],
+        }
+        for i in person.interests.top_interests(10)
+    }
 
 
 def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Score | None:
@@ -195,65 +210,3 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     if changed:
         request_sync(session, account.id)  # type: ignore[arg-type]
     return score
-
-
-def recompute_all(
-    engine: Any,
-    *,
-    only_changed_sync: bool = True,
-    batch: int = 500,
-    progress: Any = None,
-    now: datetime | None = None,
-) -> dict[str, int]:
-    """Rescore every person with a score or links (decay, new rules); sync those whose shown
-    score changed. Used by the daily scheduler job and `enrich score --recompute`."""
-    with session_scope(engine) as session:
-        people = sorted(
-            set(
-                session.exec(
-                    select(Score.record_id)
-                    .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
-                    .where(col(CrmRecord.object_type).in_(("contact", "lead")))
-                )
-            )
-            | set(
-                session.exec(
-                    select(IdentityLink.record_id).where(
-                        col(IdentityLink.status).in_(LinkStatus.ACTIVE)
-                    )
-                )
-            )
-        )
-    changed = 0
-    now = now or utcnow()
-    for start in range(0, len(people), batch):
-        chunk = people[start : start + batch]
-        with session_scope(engine) as session:
-            before = dict(
-                session.exec(
-                    select(Score.record_id, Score.score).where(col(Score.record_id).in_(chunk))
-                ).all()
-            )
-            rescore(session, chunk, now)
-            after = dict(
-                session.exec(
-                    select(Score.record_id, Score.score).where(col(Score.record_id).in_(chunk))
-                ).all()
-            )
-            for record_id in chunk:
-                old = before.get(record_id)
-                if (
-                    old is None
-                    or round_score(old) != round_score(after.get(record_id, 0.0))
-                    or not only_changed_sync
-                ):
-                    request_sync(session, record_id)
-                    changed += 1
-        if progress:
-            progress(len(chunk))
-    return {"people": len(people), "changed": changed}
-
-
-def decay_job() -> dict[str, int]:
-    """Job (daily): scores decay even when nothing happens."""
-    return recompute_all(current().engine)
