@@ -58,7 +58,7 @@ from enrich.samples import (
 )
 from enrich.samples import standard_deliveries as live_deliveries
 from enrich.sandbox import SAMPLE_SEED, Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
 
 # Fixed demo secrets keep printed commands valid across restarts; never used outside the demo.

@@ -83,7 +83,7 @@ def erase(
         raise Invalid(f"to erase, type the confirmation exactly: {phrase}")
     adapter = None
     if settings.crm != "none":
-        from enrich.sync.adapter import make_adapter
+        from enrich.sync.connect import make_adapter
 
         adapter = make_adapter(settings)
     try:

@@ -306,7 +306,7 @@ def pull_job(full: bool = False) -> dict[str, int]:
     from enrich.errors import CRMAuthError
     from enrich.runtime import current
     from enrich.sync import alerts, budget
-    from enrich.sync.adapter import make_adapter
+    from enrich.sync.connect import make_adapter
 
     rt = current()
     if alerts.open_alert(rt.engine, rt.settings) is not None:

@@ -346,7 +346,7 @@ def _text(value: Any) -> str | None:
 def sync_pending() -> dict[str, int]:
     """Job: run due CRM writes with the configured CRM (no-op when none is configured)."""
     from enrich.runtime import current
-    from enrich.sync.adapter import make_adapter
+    from enrich.sync.connect import make_adapter
 
     rt = current()
     settings = rt.settings

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from enrich.cli import settings_from, use_runtime
+from enrich.cli.context import settings_from, use_runtime
 from enrich.config import Settings
 
 

@@ -10,9 +10,13 @@ from typing import Any
 
 import click
 
-from enrich import runtime
-from enrich.config import Settings, load_settings
+from enrich.cli.context import settings_from, use_runtime
+from enrich.cli.events import events, import_
+from enrich.cli.users import users
+from enrich.config import load_settings
 from enrich.errors import EnrichError
+from enrich.matching.cli import match
+from enrich.sandbox.cli import sandbox
 from enrich.worker import safe_url
 
 
@@ -34,20 +38,6 @@ class EnrichGroup(click.Group):
             raise click.ClickException(
                 f"unexpected {type(exc).__name__}: {exc} (ENRICH_LOG_LEVEL=DEBUG shows where)"
             ) from exc
-
-
-def settings_from(ctx: click.Context) -> Settings:
-    obj = ctx.ensure_object(dict)
-    if "settings" not in obj:
-        obj["settings"] = load_settings()
-    settings: Settings = obj["settings"]
-    return settings
-
-
-def use_runtime(ctx: click.Context, *, embedded_worker: bool = True) -> runtime.Runtime:
-    rt = runtime.install(runtime.build(settings_from(ctx), embedded_worker=embedded_worker))
-    ctx.call_on_close(runtime.uninstall)
-    return rt
 
 
 @click.group(cls=EnrichGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,7 +189,7 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
     from tqdm import tqdm
 
     from enrich.sync import budget
-    from enrich.sync.adapter import make_adapter
+    from enrich.sync.connect import make_adapter
     from enrich.sync.mirror import pull
 
     rt = use_runtime(ctx, embedded_worker=False)
@@ -225,7 +215,7 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
 @click.pass_context
 def crm_setup(ctx: click.Context) -> None:
     """Create the fields enrich writes, or print an exact checklist for an admin."""
-    from enrich.sync.adapter import make_adapter
+    from enrich.sync.connect import make_adapter
     from enrich.sync.setup import setup_hubspot, setup_salesforce
 
     settings = settings_from(ctx)
@@ -363,24 +353,14 @@ def demo(
     )
 
 
-def _register_feature_commands() -> None:
-    """Commands that live beside their feature (imported here, after `cli` exists)."""
-    from enrich.console.cli import users
-    from enrich.events_cli import events, import_
-    from enrich.matching.cli import match
-    from enrich.sandbox.cli import sandbox
-
-    for command, name in (
-        (sandbox, "sandbox"),
-        (match, "match"),
-        (events, "events"),
-        (import_, "import"),
-        (users, "users"),
-    ):
-        cli.add_command(command, name)
-
-
-_register_feature_commands()
+for command, name in (
+    (sandbox, "sandbox"),
+    (match, "match"),
+    (events, "events"),
+    (import_, "import"),
+    (users, "users"),
+):
+    cli.add_command(command, name)
 
 
 def main() -> None:
