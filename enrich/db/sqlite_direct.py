@@ -4,9 +4,9 @@ Under load every call of Python's sqlite3 module, and `fcntl.flock`, lets go of 
 getting it back means waiting behind the request threads' Python. A batch insert that takes
 ~40 µs alone held the writers' lock for ~320 µs, while the other worker waited for that lock
 (Ingest round 5 in bench/README.md's git history). Calls through `ctypes.PyDLL` keep the GIL,
-so the lock is held for the insert alone. Nothing here waits while it keeps the GIL: the connection's
-busy_timeout is 0 and the file lock is only tried; a taken lock raises `Busy`, and the caller
-waits with the GIL released before it tries again.
+so the lock is held for the insert alone. Nothing here waits while it keeps the GIL: the
+connection's busy_timeout is 0 and the file lock is only tried; a taken lock raises `Busy`, and
+the caller waits with the GIL released before it tries again.
 
 Only the very library Python's sqlite3 module runs is used: two copies of SQLite in one process
 do not see each other's POSIX locks, which can corrupt a database
