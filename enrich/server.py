@@ -28,7 +28,8 @@ def build_wsgi_app(settings: Settings) -> Flask:
         app.extensions["enrich.scheduler"] = Scheduler(current()).start()
     # The app's modules, tables and caches live as long as the process: keep the collector from
     # walking them. A full collection of that heap held the GIL for 80-110 ms every few seconds
-    # under load, which was most of the ack time's p99 (bench/README.md, Ingest round 5).
+    # under load, which was most of the ack time's p99 (Ingest round 5 in bench/README.md's git
+    # history).
     gc.collect()
     gc.freeze()
     return app
