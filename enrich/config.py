@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.errors import ConfigError
+from enrich.sync.fields import FieldMap
 from enrich.yamlfile import load_yaml
 
 MIN_RETENTION_DAYS = 7
@@ -304,8 +305,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _crm_fields_valid(self) -> Settings:
-        from enrich.sync.fields import FieldMap
-
         FieldMap.from_settings(self)  # a bad field mapping fails at start, not mid-sync
         return self
 
