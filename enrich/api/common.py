@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from enrich.config import Settings
 from enrich.console.auth import Principal, console_principal
 from enrich.console.errors import is_id
+from enrich.console.tokens import principal_for
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -39,8 +40,6 @@ def settings() -> Settings:
 
 
 def authenticate() -> Principal:
-    from enrich.console.tokens import principal_for
-
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, secret = header.strip().partition(" ")

@@ -195,7 +195,7 @@ class GroupCommit:
                 # Alone in the queue: let the GIL go once, so the requests other threads are
                 # already handling can join this commit (PostgreSQL's commit_delay, without a
                 # delay when nobody else is running). Fewer, larger commits: +2-7 % stored
-                # per second at saturation (bench/README.md, Ingest round 5).
+                # per second at saturation (Ingest round 5 in bench/README.md's git history).
                 time.sleep(0)
             for _ in range(self.MAX_ROUNDS):
                 batch = self._take()
