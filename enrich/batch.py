@@ -3,8 +3,9 @@
 `prepare` reads a batch of pending deliveries and does what costs CPU without writing:
 normalise them all, check erasures, stored touchpoints and profiles in bulk, and match every
 profile the batch touches against the mirror. `apply` then stores the outcome in one
-transaction: profiles, touchpoints (one Core INSERT), links (with the matches prepared),
-one rescore of every person touched, outbox rows in bulk, and each delivery's status.
+transaction: profiles, touchpoints (one Core INSERT), links (with the matches prepared), one
+bulk rescore of every person touched (`rescore_many`), outbox rows in bulk, and each
+delivery's status.
 
 On SQLite `prepare` runs outside the writers' lock, so ingest's group commit never waits on the
 matcher; on PostgreSQL the batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` (`claim`) and
@@ -25,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from enrich.linking import Prepared, link_profile, prepare_match, to_profile
+from enrich.linking import Prepared, current_matcher, link_profiles, prepare_match, to_profile
 from enrich.models import (
     EventStatus,
     IdentityLink,
@@ -38,7 +39,7 @@ from enrich.models import (
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import identifier_hashes
-from enrich.scoring.rescore import rescore
+from enrich.scoring.recompute import rescore_many
 from enrich.sync.outbox import request_sync_many
 
 Actor = tuple[str, str]  # (platform, platform user id)
@@ -204,9 +205,10 @@ def prepare(session: Session, ids: list[int]) -> Plan:
                 ),
             )
         merge_profile(merged[actor], tp.actor)
+    matcher = current_matcher(session)
     for actor, profile in merged.items():
         if profile.id is None or profile.id not in confirmed:
-            plan.prepared[actor] = prepare_match(session, to_profile(profile))
+            plan.prepared[actor] = prepare_match(matcher, to_profile(profile))
     return plan
 
 
@@ -271,23 +273,18 @@ def apply(session: Session, plan: Plan) -> set[int]:
                 for raw_id, tp in new
             ],
         )
-    touched = {(tp.actor.platform, tp.actor.platform_user_id) for _, tp in new if not tp.is_own}
-    linked_before: dict[int, set[int]] = {}
-    touched_ids = [profiles[a].id for a in sorted(touched)]
-    for chunk in _chunks([i for i in touched_ids if i is not None]):
-        for profile_id, record_id in session.exec(
-            select(IdentityLink.profile_id, IdentityLink.record_id).where(
-                col(IdentityLink.profile_id).in_(chunk)
-            )
-        ):
-            linked_before.setdefault(profile_id, set()).add(record_id)
+    touched = sorted(
+        {(tp.actor.platform, tp.actor.platform_user_id) for _, tp in new if not tp.is_own}
+    )
+    prepared = {profiles[a].id or 0: plan.prepared[a] for a in touched if a in plan.prepared}
     records: set[int] = set()
-    for actor in sorted(touched):
-        profile = profiles[actor]
-        assert profile.id is not None
-        after = link_profile(session, profile, plan.prepared.get(actor))
-        records |= linked_before.get(profile.id, set()) | {link.record_id for link in after}
-    rescore(session, records)
+    if touched:
+        linked = link_profiles(
+            session, [profiles[a] for a in touched], prepared, current_matcher(session)
+        )
+        for before, after in linked.values():
+            records |= before | {link.record_id for link in after}
+    rescore_many(session, records)
     request_sync_many(session, records)
     now = utcnow()
     for d in plan.deliveries:

@@ -187,9 +187,13 @@ class Prepared:
     result: MatchResult
 
 
-def prepare_match(session: Session, query: Profile) -> Prepared:
+def current_matcher(session: Session) -> Matcher:
+    """The process's matcher over the mirror and rules as they are now (rebuilt if not)."""
+    return _cache.get(session)
+
+
+def prepare_match(matcher: Matcher, query: Profile) -> Prepared:
     """Match a profile as `link_profile` would, writing nothing."""
-    matcher = _cache.get(session)
     keys = profile_keys(query, matcher.rules.blocking.keys)
     return Prepared(matcher, query, keys, matcher.match(query, keys))
 
@@ -198,15 +202,71 @@ def link_profile(
     session: Session, profile: SocialProfile, prepared: Prepared | None = None
 ) -> list[IdentityLink]:
     """(Re)decide the links of one profile; returns its active links afterwards."""
-    existing = {
-        link.record_id: link
-        for link in session.exec(select(IdentityLink).where(IdentityLink.profile_id == profile.id))
-    }
-    profile.match_requested_at = None
-    if any(link.status == LinkStatus.CONFIRMED for link in existing.values()):
-        return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]
+    [(_, after)] = link_profiles(
+        session, [profile], {} if prepared is None else {profile.id or 0: prepared}
+    ).values()
+    return after
 
-    matcher = _cache.get(session)
+
+def link_profiles(
+    session: Session,
+    profiles: list[SocialProfile],
+    prepared: dict[int, Prepared],
+    matcher: Matcher | None = None,
+) -> dict[int, tuple[set[int], list[IdentityLink]]]:
+    """(Re)decide the links of stored profiles, with a few statements for all of them; per
+    profile id, the records it was linked to before and its active links afterwards.
+    `prepared` holds matches computed ahead (by profile id), used while still valid."""
+    ids = [p.id for p in profiles if p.id is not None]
+    existing: dict[int, dict[int, IdentityLink]] = {i: {} for i in ids}
+    for start in range(0, len(ids), 500):
+        for link in session.exec(
+            select(IdentityLink).where(col(IdentityLink.profile_id).in_(ids[start : start + 500]))
+        ):
+            existing[link.profile_id][link.record_id] = link
+    out: dict[int, tuple[set[int], list[IdentityLink]]] = {}
+    stale_keys: list[int] = []
+    new_keys: list[dict[str, int]] = []
+    for profile in profiles:
+        assert profile.id is not None  # stored before it is matched
+        links = existing[profile.id]
+        before = set(links)
+        profile.match_requested_at = None
+        if not any(link.status == LinkStatus.CONFIRMED for link in links.values()):
+            matcher = matcher or _cache.get(session)
+            keys = _decide(session, profile, links, matcher, prepared.get(profile.id))
+            hashes = sorted({_stable(k) for k in rematch_keys(keys)})
+            digest = _stable(" ".join(map(str, hashes)))
+            if digest != profile.match_keys_digest:  # usually as they were: nothing to write
+                stale_keys.append(profile.id)
+                new_keys += [{"key": h, "profile_id": profile.id} for h in hashes]
+                profile.match_keys_digest = digest
+        out[profile.id] = (
+            before,
+            [link for link in links.values() if link.status in LinkStatus.ACTIVE],
+        )
+    # Core statements on the session's connection: no ORM bookkeeping for the profiles'
+    # blocking keys (`profiles_sharing_keys` reads them).
+    table = ProfileMatchKey.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    for start in range(0, len(stale_keys), 500):
+        conn.execute(delete(table).where(table.c.profile_id.in_(stale_keys[start : start + 500])))
+    if new_keys:
+        conn.execute(insert(table), new_keys)
+    session.flush()
+    return out
+
+
+def _decide(
+    session: Session,
+    profile: SocialProfile,
+    existing: dict[int, IdentityLink],
+    matcher: Matcher,
+    prepared: Prepared | None,
+) -> set[str]:
+    """Re-decide the matcher's links of one profile in `existing` (record id -> link, kept
+    up to date); returns the profile's blocking keys."""
+    assert profile.id is not None
     query = to_profile(profile)
     # A profile prepared before it had an id: the key only names it in the result.
     if (
@@ -218,7 +278,6 @@ def link_profile(
     else:
         keys = profile_keys(query, matcher.rules.blocking.keys)
         result = matcher.match(query, keys)
-    _remember_keys(session, profile, rematch_keys(keys))
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
     decided = decide(result, rejected, matcher.rules.thresholds.review)
 
@@ -227,7 +286,6 @@ def link_profile(
             continue
         session.delete(link)  # the matcher's own earlier decision, no longer supported
         del existing[record_id]
-    assert profile.id is not None  # stored before it is matched
     for record_id, (status, candidate) in decided.items():
         link = existing.get(record_id) or IdentityLink(
             profile_id=profile.id, record_id=record_id, status=status
@@ -241,30 +299,12 @@ def link_profile(
         link.explanation = explanation(candidate.contributions)
         link.decided_by = "matcher"
         link.decided_at = utcnow()
-    session.flush()
-    return [link for link in existing.values() if link.status in LinkStatus.ACTIVE]
+    return keys
 
 
 def _stable(key: str) -> int:
     """A key's 64-bit hash, the same in every process (``hash`` is salted per process)."""
     return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-def _remember_keys(session: Session, profile: SocialProfile, keys: set[str]) -> None:
-    """Store the profile's blocking keys, for ``profiles_sharing_keys``; a delivery that
-    leaves them as they were (the usual case) writes nothing."""
-    hashes = sorted({_stable(k) for k in keys})
-    digest = _stable(" ".join(map(str, hashes)))
-    if digest == profile.match_keys_digest:
-        return
-    # Core statements on the session's connection: no ORM flush or bookkeeping, this runs
-    # for every new profile of every delivery.
-    table = ProfileMatchKey.__table__  # type: ignore[attr-defined]
-    conn = session.connection()
-    conn.execute(delete(table).where(table.c.profile_id == profile.id))
-    if hashes:
-        conn.execute(insert(table), [{"key": h, "profile_id": profile.id} for h in hashes])
-    profile.match_keys_digest = digest
 
 
 def profiles_sharing_keys(session: Session, records: Iterable[CrmRecord]) -> set[int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -279,6 +279,20 @@ def _changes(session: Session) -> tuple[Any, ...]:
     )
 
 
+def rescore_many(session: Session, record_ids: Iterable[int], now: datetime | None = None) -> None:
+    """`rescore` for many people with bulk statements, in the session's transaction: score
+    them (queueing those whose shown score changed), then roll up each of their accounts."""
+    now = now or utcnow()
+    people = sorted(set(record_ids))
+    if not people:
+        return
+    for record_id in people:  # ascending, as every other scorer takes them
+        serialize(session, PERSON_LOCK, record_id)
+    scored = _score(session, people, _read(session, people), now, only_changed=True)
+    _write(session, scored)
+    _rollup_in(session, sorted(scored.accounts), now)
+
+
 def _chunk(
     engine: Engine, people: list[int], now: datetime, only_changed: bool
 ) -> tuple[int, set[tuple[str, str]]]:
@@ -303,78 +317,82 @@ def _chunk(
 
 def _rollups(engine: Engine, accounts: list[tuple[str, str]], now: datetime) -> None:
     """Roll up these accounts (crm, account CRM id), many per transaction."""
-    config = None
     for start in range(0, len(accounts), CHUNK):
-        part = accounts[start : start + CHUNK]
-        wanted = set(part)
         with writers_lock(engine).held(), session_scope(engine) as session:
-            config = config or scorer_cache.get(session).config.rollup
-            conn = session.connection()
-            rows = {}
-            for chunk in _in_chunks_str(sorted({a for _, a in part})):
-                for row in conn.execute(
-                    core_select(col(CrmRecord.id), col(CrmRecord.crm), col(CrmRecord.crm_id)).where(
-                        col(CrmRecord.object_type) == "account", col(CrmRecord.crm_id).in_(chunk)
-                    )
-                ):
-                    if (row.crm, row.crm_id) in wanted:
-                        rows[(row.crm, row.crm_id)] = row.id
-            if not rows:
-                continue
-            for account_id in sorted(rows.values()):
-                serialize(session, ACCOUNT_LOCK, account_id)
-            people: dict[tuple[Any, Any], dict[str, float]] = defaultdict(dict)
-            for chunk in _in_chunks_str(sorted({a for _, a in rows})):
-                for record_id, crm, account_crm_id, value in conn.execute(
-                    core_select(
-                        col(Score.record_id),
-                        col(CrmRecord.crm),
-                        col(CrmRecord.account_crm_id),
-                        col(Score.score),
-                    )
-                    .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
-                    .where(
-                        col(CrmRecord.account_crm_id).in_(chunk),
-                        col(CrmRecord.object_type).in_(("contact", "lead")),
-                    )
-                ):
-                    people[(crm, account_crm_id)][str(record_id)] = value
-            stored = {
-                record_id: (score_id, value, breakdown is None)
-                for chunk in _in_chunks(sorted(rows.values()))
-                for score_id, record_id, value, breakdown in conn.execute(
-                    core_select(
-                        col(Score.id), col(Score.record_id), col(Score.score), col(Score.breakdown)
-                    ).where(col(Score.record_id).in_(chunk))
-                )
-            }
-            updates, inserts, changed = [], [], []
-            for key, account_id in rows.items():
-                result = rollup_account(str(account_id), people.get(key, {}), config)
-                values = {
-                    "score": round(result.score, 2),
-                    "reasons": result.reason[:255],
-                    "breakdown": {
-                        "engaged_people": [
-                            {"record_id": int(p.person_id), "score": round(p.score, 2)}
-                            for p in result.people
-                        ]
-                    },
-                    "computed_at": now,
-                }
-                old = stored.get(account_id)
-                if old is None:
-                    inserts.append({"record_id": account_id, "handoff_armed": True, **values})
-                    changed.append(account_id)
-                    continue
-                updates.append({"id": old[0], **values})
-                if round(old[1]) != round(result.score) or old[2]:
-                    changed.append(account_id)
-            if updates:
-                session.execute(update(Score), updates)
-            if inserts:
-                session.execute(insert(Score), inserts)
-            request_sync_many(session, changed)
+            _rollup_in(session, accounts[start : start + CHUNK], now)
+
+
+def _rollup_in(session: Session, part: list[tuple[str, str]], now: datetime) -> None:
+    """Roll up these accounts in the session's transaction; queue those whose shown score
+    changed (or that had none) for the CRM."""
+    wanted = set(part)
+    config = scorer_cache.get(session).config.rollup
+    conn = session.connection()
+    rows = {}
+    for chunk in _in_chunks_str(sorted({a for _, a in part})):
+        for row in conn.execute(
+            core_select(col(CrmRecord.id), col(CrmRecord.crm), col(CrmRecord.crm_id)).where(
+                col(CrmRecord.object_type) == "account", col(CrmRecord.crm_id).in_(chunk)
+            )
+        ):
+            if (row.crm, row.crm_id) in wanted:
+                rows[(row.crm, row.crm_id)] = row.id
+    if not rows:
+        return
+    for account_id in sorted(rows.values()):
+        serialize(session, ACCOUNT_LOCK, account_id)
+    people: dict[tuple[Any, Any], dict[str, float]] = defaultdict(dict)
+    for chunk in _in_chunks_str(sorted({a for _, a in rows})):
+        for record_id, crm, account_crm_id, value in conn.execute(
+            core_select(
+                col(Score.record_id),
+                col(CrmRecord.crm),
+                col(CrmRecord.account_crm_id),
+                col(Score.score),
+            )
+            .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
+            .where(
+                col(CrmRecord.account_crm_id).in_(chunk),
+                col(CrmRecord.object_type).in_(("contact", "lead")),
+            )
+        ):
+            people[(crm, account_crm_id)][str(record_id)] = value
+    stored = {
+        record_id: (score_id, value, breakdown is None)
+        for chunk in _in_chunks(sorted(rows.values()))
+        for score_id, record_id, value, breakdown in conn.execute(
+            core_select(
+                col(Score.id), col(Score.record_id), col(Score.score), col(Score.breakdown)
+            ).where(col(Score.record_id).in_(chunk))
+        )
+    }
+    updates, inserts, changed = [], [], []
+    for key, account_id in rows.items():
+        result = rollup_account(str(account_id), people.get(key, {}), config)
+        values = {
+            "score": round(result.score, 2),
+            "reasons": result.reason[:255],
+            "breakdown": {
+                "engaged_people": [
+                    {"record_id": int(p.person_id), "score": round(p.score, 2)}
+                    for p in result.people
+                ]
+            },
+            "computed_at": now,
+        }
+        old = stored.get(account_id)
+        if old is None:
+            inserts.append({"record_id": account_id, "handoff_armed": True, **values})
+            changed.append(account_id)
+            continue
+        updates.append({"id": old[0], **values})
+        if round(old[1]) != round(result.score) or old[2]:
+            changed.append(account_id)
+    if updates:
+        session.execute(update(Score), updates)
+    if inserts:
+        session.execute(insert(Score), inserts)
+    request_sync_many(session, changed)
 
 
 def _in_chunks_str(values: list[str]) -> Iterator[list[str]]:
