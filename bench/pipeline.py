@@ -55,7 +55,7 @@ from enrich.config import load_settings  # noqa: E402
 from enrich.db import upgrade  # noqa: E402
 from enrich.sandbox import Sandbox  # noqa: E402
 from tests import servers  # noqa: E402
-from tests.integration.conftest import Process  # noqa: E402
+from tests.integration.conftest import Process, descendants  # noqa: E402
 
 
 def _utc(value: Any) -> float:
@@ -75,6 +75,18 @@ def cpu_seconds() -> float:
     """CPU time of this process (the client) so far."""
     t = os.times()
     return t.user + t.system
+
+
+def tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes and all their descendants."""
+    ticks = 0
+    for pid in {q for p in pids for q in (p, *descendants(p))}:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy() -> tuple[int, int]:
@@ -200,8 +212,11 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, measure, check, r
             flush=True,
         )
         counter = SharedCount()
+        # enrich's processes and its database servers (not the client, not the sandbox CRM).
+        server_pids = [p.proc.pid for p in procs] + [s.proc.pid for s in (pg, redis) if s]
         for rate in rates:
             first_id = int(one("select coalesce(max(id), 0) from raw_event"))
+            cpu0 = tree_cpu_s(server_pids)
             tally, t0, t1, client_cpu, busy = run_step(
                 port, rate, args.seconds, args.threads, args.contacts, counter
             )
@@ -216,6 +231,7 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, measure, check, r
                     break
                 time.sleep(0.5)
             drained_at = time.time()
+            cpu_s = tree_cpu_s(server_pids) - cpu0
             with engine.connect() as conn:
                 rows = [
                     (_utc(r), _utc(p) if p is not None else None, s)
@@ -268,6 +284,11 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, measure, check, r
                 # Deliveries processed per second from the step's start until its backlog
                 # was gone: what processing keeps up with when ingest is at this rate.
                 "throughput": len(done) / max(1e-9, drained_at - t0),
+                # CPU time of enrich (and its database servers) per delivery, from the step's
+                # start until its backlog was gone: ingest, processing, scoring, CRM writes.
+                # Unlike the rates it does not depend on what else the machine runs; the
+                # rate it implies on 2 cores of its own is a CPU-bound estimate.
+                "cpu_ms_per_delivery": 1000 * cpu_s / max(1, len(done)),
                 "client_cpu": client_cpu,
                 "machine_busy": busy,
                 "sustained": sustained,
@@ -283,7 +304,9 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, measure, check, r
                 f"max {result['lag_max']:.2f} s; ack p50 {result['ack_p50_ms']:.1f} ms p99 "
                 f"{result['ack_p99_ms']:.1f} ms; backlog drained {result['drain_s']:.1f} s "
                 f"after; client CPU {client_cpu:.0%} of the machine, machine busy "
-                f"{busy:.0%}; {'SUSTAINED' if sustained else 'not sustained'}",
+                f"{busy:.0%}; {'SUSTAINED' if sustained else 'not sustained'}; "
+                f"server CPU {result['cpu_ms_per_delivery']:.1f} ms per delivery "
+                f"(~{2000 / result['cpu_ms_per_delivery']:.0f}/s on 2 cores of its own)",
                 flush=True,
             )
             for second, p50, p95, worst, n in curve[:: max(1, len(curve) // 6)]:
