@@ -15,6 +15,7 @@ one person.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -24,9 +25,11 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, update
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope, writers_lock
+from enrich.errors import StorageUnavailable
 from enrich.models import (
     CrmRecord,
     Handoff,
@@ -55,6 +58,7 @@ from enrich.scoring.touchpoint import Kind, Platform
 from enrich.scoring.touchpoint import Touchpoint as ScoringTouchpoint
 from enrich.sync.outbox import request_sync_many
 
+log = logging.getLogger("enrich.recompute")
 CHUNK = 1000  # people per transaction
 IN_CHUNK = 500  # values per IN (...) list
 
@@ -409,9 +413,30 @@ def _helper_init(engine: Engine, now: datetime, only_changed: bool) -> None:
     _job = (engine, now, only_changed)
 
 
+def _isolated(
+    engine: Engine, people: list[int], now: datetime, only_changed: bool
+) -> tuple[int, set[tuple[str, str]]]:
+    """`_chunk`, and if it raises, one person at a time: a person whose data the scorer
+    cannot handle keeps their old score (logged) and the rest are rescored. A database that
+    cannot be reached stops the run."""
+    try:
+        return _chunk(engine, people, now, only_changed)
+    except (StorageUnavailable, OperationalError):
+        raise
+    except Exception:
+        if len(people) == 1:
+            log.exception("rescoring record %s failed; its score is left as it was", people[0])
+            return 0, set()
+    changed, accounts = 0, set[tuple[str, str]]()
+    for person in people:
+        n, seen = _isolated(engine, [person], now, only_changed)
+        changed, accounts = changed + n, accounts | seen
+    return changed, accounts
+
+
 def _helper(people: list[int]) -> tuple[int, int, set[tuple[str, str]]]:
     assert _job is not None
-    changed, accounts = _chunk(_job[0], people, _job[1], _job[2])
+    changed, accounts = _isolated(_job[0], people, _job[1], _job[2])
     return len(people), changed, accounts
 
 
@@ -463,7 +488,7 @@ def recompute_all(
                     progress(done)
     else:
         for chunk in chunks:
-            n, seen = _chunk(engine, chunk, now, only_changed_sync)
+            n, seen = _isolated(engine, chunk, now, only_changed_sync)
             changed += n
             accounts |= seen
             if progress:

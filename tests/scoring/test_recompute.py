@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
 from enrich.models import (
@@ -142,3 +142,27 @@ def test_a_first_recompute_scores_everyone_once_and_queues_people_and_accounts(
     assert scored == set(people) | accounts
     assert queued == set(people) | accounts
     assert len(handoffs) == len(set(handoffs))  # one hand-off per crossing, not per run
+
+
+def test_a_person_the_scorer_cannot_read_keeps_their_score_and_everyone_else_is_rescored(
+    app: Flask,
+) -> None:
+    people = seed(12, random.Random(5))
+    with session_scope(current().engine) as session:
+        # Stored by an older release: a kind this one does not know.
+        broken = session.exec(
+            select(Touchpoint).where(col(Touchpoint.dedupe_key).startswith("tp-3-"))
+        ).first()
+        assert broken is not None
+        broken.kind = "poke"
+    with Session(current().engine) as session:
+        owner = session.exec(
+            select(IdentityLink.record_id).where(IdentityLink.profile_id == broken.profile_id)
+        ).one()
+
+    result = recompute_all(current().engine, batch=5, workers=1)
+
+    with Session(current().engine) as session:
+        scored = set(session.exec(select(Score.record_id)))
+    assert result["people"] == 12
+    assert scored >= set(people) - {owner} and owner not in scored
