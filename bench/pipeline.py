@@ -377,17 +377,22 @@ def plot(runs: list[tuple[str, list[dict[str, Any]]]], path: Path, max_lag: floa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 4), squeeze=False)
-    for ax, (setup, steps) in zip(axes[0], runs, strict=True):
+    columns = 2 if len(runs) > 1 else 1
+    rows = (len(runs) + columns - 1) // columns
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(6 * columns, 3.6 * rows), squeeze=False, sharey=True
+    )
+    for ax, (setup, steps) in zip(axes.flat, runs, strict=False):
         for step in steps:
             xs = [c[0] for c in step["curve"]]
-            (line,) = ax.plot(xs, [c[2] for c in step["curve"]], label=f"{step['rate']:.0f}/s p95")
-            ax.plot(xs, [c[3] for c in step["curve"]], ":", color=line.get_color())
+            p95 = [max(c[2], 0.01) for c in step["curve"]]
+            (line,) = ax.plot(xs, p95, label=f"{step['rate']:.0f}/s offered")
+            ax.plot(xs, [max(c[3], 0.01) for c in step["curve"]], ":", color=line.get_color())
         ax.axhline(max_lag, color="grey", lw=0.8, ls="--")
-        ax.set_yscale("symlog", linthresh=1)
-        ax.set_xlabel("second of the step (by time received)")
-        ax.set_ylabel("processing lag, s (p95 solid, max dotted)")
-        ax.set_title(f"{setup}")
+        ax.set_yscale("log")
+        ax.set_xlabel("second of the step (deliveries by time received)")
+        ax.set_ylabel("lag, s (p95 solid, max dotted)")
+        ax.set_title(setup, fontsize=10)
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
