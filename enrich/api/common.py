@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from enrich.config import Settings
 from enrich.console.auth import Principal, console_principal
-from enrich.console.errors import is_id
-from enrich.console.tokens import principal_for
+from enrich.services.errors import is_id
+from enrich.services.tokens import principal_for
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

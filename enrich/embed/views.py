@@ -19,13 +19,13 @@ from sqlmodel import Session, col, or_, select
 
 from enrich.config import Settings
 from enrich.console.auth import login_required
-from enrich.console.errors import Conflict, NotFound, is_id
-from enrich.console.review import unlink
 from enrich.embed import card as cards
 from enrich.embed import gate
 from enrich.embed.render import sparkline
 from enrich.models import CrmRecord
 from enrich.runtime import current
+from enrich.services.errors import Conflict, NotFound, is_id
+from enrich.services.review import unlink
 from webhooks.gate import parse_json
 
 bp = Blueprint(

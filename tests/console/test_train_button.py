@@ -7,7 +7,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from enrich.console import rulesets
+from enrich.services import rulesets
 from tests.console import seed
 from tests.console.conftest import sign_in
 
