@@ -31,6 +31,7 @@ from enrich.models import (
     ProfileMatchKey,
     RuleSet,
     SocialProfile,
+    table_of,
     utcnow,
 )
 
@@ -230,7 +231,7 @@ def _remember_keys(session: Session, profile: SocialProfile, keys: set[str]) -> 
         return
     # Core statements on the session's connection: no ORM flush or bookkeeping, this runs
     # for every new profile of every delivery.
-    table = ProfileMatchKey.__table__  # type: ignore[attr-defined]
+    table = table_of(ProfileMatchKey)
     conn = session.connection()
     conn.execute(delete(table).where(table.c.profile_id == profile.id))
     if hashes:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from enrich.config import Settings
 from enrich.console.auth import Principal, console_principal
+from enrich.runtime import Runtime
 from enrich.services.errors import is_id
 from enrich.services.tokens import principal_for
 
@@ -32,11 +33,13 @@ class ApiError(Exception):
 
 
 def engine() -> Engine:
-    return current_app.extensions["enrich.runtime"].engine  # type: ignore[no-any-return]
+    rt: Runtime = current_app.extensions["enrich.runtime"]
+    return rt.engine
 
 
 def settings() -> Settings:
-    return current_app.config["ENRICH_SETTINGS"]  # type: ignore[no-any-return]
+    settings: Settings = current_app.config["ENRICH_SETTINGS"]
+    return settings
 
 
 def authenticate() -> Principal:
