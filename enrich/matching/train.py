@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
@@ -113,6 +113,9 @@ MAX_LINK_PROBABILITY = 0.99
 # Link thresholds tried below that, in bits: from even odds up, a quarter bit apart.
 _LINK_GRID = tuple(x / 4 for x in range(0, 27))
 
+
+# Rough shares of the time for ``progress``: comparing pairs is nearly all of it.
+_RANDOM_SHARE, _BLOCKED_SHARE, _EM_SHARE = 0.5, 0.45, 0.05
 
 bits_of = log_odds  # log-odds in bits of a probability: 0.99 -> 6.63
 
@@ -204,12 +207,15 @@ def train(
     version: str | None = None,
     seed: int = 0,
     matcher: Matcher | None = None,
+    progress: Callable[[str, float], object] | None = None,
 ) -> Training:
     """Estimate the weights of ``rules`` from ``people`` (the mirror) and ``profiles``.
 
     ``labels``: (profile key, person id) -> True for a pair a person confirmed, False for
     one rejected. ``matcher``: an index of ``people`` under ``rules`` already built.
-    Raises ValueError for probabilities out of order and for an empty side.
+    ``progress(phase, done)``, when given, is told what runs and the share of the work
+    done (0 to 1), a few hundred times at most. Raises ValueError for probabilities out of
+    order and for an empty side.
     """
     if not 0.0 < review_probability < (link_probability or 1.0) <= 1.0:
         raise ValueError("need 0 < review probability < link probability < 1")
@@ -235,6 +241,8 @@ def train(
             for k, label in enumerate(levels):
                 u_counts[k][label] = u_counts[k].get(label, 0) + 1
         n_random += per_profile
+        if progress is not None and n_random % 2000 < per_profile:
+            progress("random pairs", _RANDOM_SHARE * n_random / random_pairs)
 
     # A level random pairs rarely reach (a nickname agreeing) is one blocking nearly always
     # selects, so the blocked pairs EM reads as different people count it too: u is the
@@ -257,7 +265,9 @@ def train(
     patterns: dict[tuple[str, ...], int] = {}
     groups: list[list[tuple[int, float, bool | None]]] = []
     n_labels = 0
-    for prof in chosen:
+    for done_profiles, prof in enumerate(chosen):
+        if progress is not None and done_profiles % 50 == 0:
+            progress("candidates", _RANDOM_SHARE + _BLOCKED_SHARE * done_profiles / len(chosen))
         cands = m.candidates(prof)
         pairs = []
         for (levels, tf), c in zip(m.levels(prof, cands), cands, strict=True):
@@ -280,6 +290,8 @@ def train(
     pi = 0.5
     done = 0
     for done in range(1, iterations + 1):  # noqa: B007 (the count is reported)
+        if progress is not None:
+            progress("EM", _RANDOM_SHARE + _BLOCKED_SHARE + _EM_SHARE * (done - 1) / iterations)
         w = [
             {x: math.log2(max(mk[x], 1e-12) / u_of(k, x)) for x in mk} for k, mk in enumerate(m_est)
         ]
