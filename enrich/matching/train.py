@@ -71,6 +71,7 @@ PRIOR_M: dict[str, dict[str, float]] = {
         "last_name_only": 0.02,
         "first_name_only": 0.02,
         "initials_only": 0.01,
+        "other_family_name": 0.01,
         "different": 0.02,
     },
     "handle_name": {
