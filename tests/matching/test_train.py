@@ -256,3 +256,14 @@ def test_a_bad_decisions_file_is_refused_by_line(tmp_path: Path, body: str, mess
     )
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_training_tells_its_progress_in_order(rules: RuleSet) -> None:
+    people, profiles, _ = _world()
+    said: list[tuple[str, float]] = []
+    train(rules, people, profiles, random_pairs=3000, progress=lambda *a: said.append(a))
+    phases = [p for p, _ in said]
+    assert phases[0] == "random pairs" and phases[-1] == "EM" and "candidates" in phases
+    assert phases == sorted(phases, key=["random pairs", "candidates", "EM"].index)
+    done = [d for _, d in said]
+    assert done == sorted(done) and done[0] >= 0.0 and done[-1] < 1.0
