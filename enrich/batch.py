@@ -35,6 +35,7 @@ from enrich.models import (
     SocialProfile,
     Suppression,
     Touchpoint,
+    table_of,
     utcnow,
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
@@ -239,7 +240,7 @@ def apply(session: Session, plan: Plan) -> set[int]:
         # profile both have met.
         now = utcnow()
         session.execute(
-            insert(SocialProfile.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+            insert(table_of(SocialProfile)).on_conflict_do_nothing(
                 index_elements=["platform", "platform_user_id"]
             ),
             [
@@ -252,7 +253,7 @@ def apply(session: Session, plan: Plan) -> set[int]:
         merge_profile(profiles[(tp.actor.platform, tp.actor.platform_user_id)], tp.actor)
     session.flush()
     if new:
-        table = Touchpoint.__table__  # type: ignore[attr-defined]
+        table = table_of(Touchpoint)
         session.execute(
             insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]),
             [

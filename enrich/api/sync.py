@@ -17,9 +17,9 @@ from enrich.api.common import (
     settings,
     str_arg,
 )
-from enrich.console import stats, syncview
-from enrich.console.errors import is_id
 from enrich.models import Role
+from enrich.services import stats, syncview
+from enrich.services.errors import is_id
 
 
 def register(bp: Blueprint) -> None:

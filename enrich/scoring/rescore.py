@@ -23,6 +23,7 @@ from enrich.models import (
     LinkStatus,
     Score,
     SocialProfile,
+    id_of,
     utcnow,
 )
 from enrich.scoring.active import scorer_cache
@@ -183,7 +184,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     ).first()
     if account is None:
         return None
-    serialize(session, ACCOUNT_LOCK, account.id)  # type: ignore[arg-type]
+    serialize(session, ACCOUNT_LOCK, id_of(account))
     people = session.exec(
         select(Score.record_id, Score.score)
         .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
@@ -196,7 +197,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     result = rollup_account(
         str(account.id), {str(rid): s for rid, s in people}, scorer_cache.get(session).config.rollup
     )
-    score = _score_row(session, account.id)  # type: ignore[arg-type]
+    score = _score_row(session, id_of(account))
     changed = round(score.score) != round(result.score) or score.breakdown is None
     score.score = round(result.score, 2)
     score.reasons = result.reason[:255]
@@ -208,5 +209,5 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     score.computed_at = now
     session.flush()
     if changed:
-        request_sync(session, account.id)  # type: ignore[arg-type]
+        request_sync(session, id_of(account))
     return score

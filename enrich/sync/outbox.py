@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from enrich import defaults
 from enrich.db import file_lock, rowcount
-from enrich.models import Handoff, SyncRequest, WriteStatus, utcnow
+from enrich.models import Handoff, SyncRequest, WriteStatus, table_of, utcnow
 from enrich.runtime import current
 
 # pg_try_advisory_lock key of the sync pass (any constant unique within enrich).
@@ -99,7 +99,7 @@ def request_sync_many(session: Session, record_ids: Iterable[int]) -> None:
         return
     now = utcnow()
     window = timedelta(seconds=current().settings.sync_window_s)
-    table = SyncRequest.__table__  # type: ignore[attr-defined]
+    table = table_of(SyncRequest)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(ids), 500):  # bound parameters per statement
         chunk = ids[start : start + 500]
