@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -165,6 +166,7 @@ def main() -> None:
         env.pop("REDIS_URL", None)
         walls = []
         for run in range(args.runs):
+            cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             out = subprocess.run(
                 [sys.executable, "-m", "enrich", "score", "--recompute"],
@@ -175,13 +177,16 @@ def main() -> None:
                 check=False,
             )
             wall = time.perf_counter() - started
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # The command and its forked helpers: what the machine's load does not change.
+            cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
             if out.returncode != 0:
                 sys.exit(f"enrich score --recompute failed:\n{out.stderr[-3000:]}")
             walls.append(wall)
             print(
                 f"run {run + 1} ({'scores created' if run == 0 else 'scores rewritten'}): "
-                f"{wall:.1f} s, {args.touchpoints / wall:,.0f} touchpoints/s — "
-                f"{out.stdout.strip()}",
+                f"{wall:.1f} s, {args.touchpoints / wall:,.0f} touchpoints/s; CPU {cpu:.1f} s "
+                f"(the command and its helpers) — {out.stdout.strip()}",
                 flush=True,
             )
         engine = create_engine(database_url)
