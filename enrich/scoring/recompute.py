@@ -28,7 +28,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from enrich.db import session_scope, writers_lock
+from enrich.db import retry_conflicts, session_scope, writers_lock
 from enrich.errors import StorageUnavailable
 from enrich.models import (
     CrmRecord,
@@ -420,7 +420,11 @@ def _isolated(
     cannot handle keeps their old score (logged) and the rest are rescored. A database that
     cannot be reached stops the run."""
     try:
-        return _chunk(engine, people, now, only_changed)
+        # A deadlock with live processing (PostgreSQL) aborts one side: run the chunk again.
+        result: tuple[int, set[tuple[str, str]]] = retry_conflicts(
+            _chunk, engine, people, now, only_changed
+        )
+        return result
     except (StorageUnavailable, OperationalError):
         raise
     except Exception:
