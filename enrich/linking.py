@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from hashlib import blake2b
 from typing import Any
@@ -269,7 +269,9 @@ def profiles_sharing_keys(session: Session, records: Iterable[CrmRecord]) -> set
 TRAIN_PROFILES = 3000
 
 
-def train_rules(session: Session) -> Training:
+def train_rules(
+    session: Session, progress: Callable[[str, float], object] | None = None
+) -> Training:
     """Re-estimate the active match rules' weights from this CRM's mirror, its stored
     profiles and what people decided in the review queue (confirmed and rejected pairs are
     labels; the matcher's own decisions are not). Nothing is saved: the caller stores the
@@ -305,4 +307,5 @@ def train_rules(session: Session) -> Training:
         matcher=matcher,
         version=f"{rules.version.split('-trained-')[0]}-trained-{stamp}",
         max_profiles=TRAIN_PROFILES,
+        progress=progress,
     )

@@ -381,6 +381,29 @@ class Handoff(SQLModel, table=True):
     activity_id: str | None = Field(default=None, max_length=64)
 
 
+class TrainingRun(SQLModel, table=True):
+    """One "Train weights on this CRM" run: it works in the background (a job), and the
+    rules page follows its progress here until it stores the trained rules as a version."""
+
+    __tablename__ = "training_run"
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=20)  # a TrainingState
+    phase: str = Field(default="", max_length=100)
+    progress: float = 0.0  # share of the work done, 0 to 1
+    started_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    message: str | None = Field(default=None, max_length=1000)
+    version: str | None = Field(default=None, max_length=64)  # the rules version stored
+
+
+class TrainingState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class _Stored(Protocol):
     @property
     def id(self) -> int | None: ...
