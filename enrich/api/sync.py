@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from sqlmodel import Session
 
 from enrich.api.common import (
     ApiError,
@@ -26,8 +27,6 @@ def register(bp: Blueprint) -> None:
     @bp.get("/sync")
     @requires(Role.VIEWER, "sync")
     def sync_status() -> ResponseReturnValue:
-        from sqlmodel import Session
-
         with Session(engine()) as session:
             health = stats.sync_health(session, settings())
         return jsonify({"health": health, "recent_errors": syncview.recent_errors(engine())})
