@@ -172,12 +172,13 @@ def _batch(engine: Engine, ids: list[int], writers: FileLock, pause: _Yield) -> 
         with Session(engine, autoflush=False) as read:
             plan = batch.prepare(read, ids)
             read.rollback()  # a reader's snapshot must not pin the WAL while the batch writes
-        with writers.held():
-            started = time.monotonic()
-            with session_scope(engine) as session:
-                batch.apply(session, plan)
-            spent = time.monotonic() - started
-        pause.after(spent)
+        if plan.deliveries:  # else another run processed them meanwhile: nothing to write
+            with writers.held():
+                started = time.monotonic()
+                with session_scope(engine) as session:
+                    batch.apply(session, plan)
+                spent = time.monotonic() - started
+            pause.after(spent)
         alone = plan.alone
     except Exception as exc:
         if _database_unreachable(exc, engine):
