@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -392,3 +402,24 @@ class TrainingState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """The id of a row that is in the database. SQLModel types every id as optional (a new row
+    has none until it is flushed); this says the row was stored, and fails loudly if not."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: add it and flush the session first")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table, for bulk statements without the ORM (SQLModel does not declare
+    ``__table__`` to type checkers)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table

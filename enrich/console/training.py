@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from enrich import linking
-from enrich.console import rulesets
 from enrich.db import session_scope
 from enrich.errors import InputError
 from enrich.matching.rules import dump_rules
 from enrich.models import TrainingRun, TrainingState, utcnow
 from enrich.runtime import current
+from enrich.services import rulesets
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=30)

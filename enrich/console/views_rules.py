@@ -8,13 +8,14 @@ import logging
 from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import calibration, rules_preview, rules_text, rulesets, training
+from enrich.console import rules_text, training
 from enrich.console.auth import login_required
-from enrich.console.errors import Invalid
 from enrich.console.web import engine, page
 from enrich.errors import InputError
 from enrich.matching.rules import parse_rules
 from enrich.models import Role
+from enrich.services import calibration, rules_preview, rulesets
+from enrich.services.errors import Invalid
 
 KIND = "<any(match, topics, scoring):kind>"
 log = logging.getLogger("enrich.console.rules")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -440,6 +441,4 @@ def _note_associations(a: Activity) -> list[dict[str, Any]]:
 
 
 def _escape(text: str) -> str:
-    import html
-
     return html.escape(text).replace("\n", "<br>")

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich.console import rules_preview
 from enrich.models import AuditLog, IdentityLink, LinkStatus, RuleSet, SocialProfile
+from enrich.services import rules_preview
 from tests.api.conftest import Api, error
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from enrich.console import rulesets
+from enrich.services import rulesets
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich.console import rulesets
 from enrich.console.training import STALE_AFTER
 from enrich.db import session_scope
 from enrich.models import TrainingRun, TrainingState, utcnow
+from enrich.services import rulesets
 from tests.console import seed
 from tests.console.conftest import sign_in
 
