@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import socket
 import statistics
 import sys
@@ -336,17 +337,25 @@ def one_run(
         for m in shown
         if m in watcher.seen_marker and m in processed
     ]
-    urgent, urgent_sync = [], []
+    urgent, urgent_sync, urgent_processing = [], [], []
     ack_times = sorted(acks)
     for handoff, record in handoffs:
         key = handoff_activity(handoff, record, "x").key
         created = handoff.created_at.timestamp()
         # the 2xx of this person's touch just before the hand-off was created
-        prior = [at for at, email, _ in ack_times if email == record.email and at <= created]
+        prior = [
+            (at, marker)
+            for at, email, marker in ack_times
+            if email == record.email and at <= created
+        ]
         if key in watcher.seen_handoff:
             urgent_sync.append(watcher.seen_handoff[key] - created)
             if prior:
-                urgent.append(watcher.seen_handoff[key] - prior[-1])
+                urgent.append(watcher.seen_handoff[key] - prior[-1][0])
+                if prior[-1][1] in processed:
+                    # webhook 2xx -> that delivery processed (the wait for processing)
+                    urgent_processing.append(processed[prior[-1][1]] - prior[-1][0])
+    passes = sync_passes(server.log)
     minimum = minimum_calls(crm, acks, handoffs, window, start)
     return {
         "calls": calls,
@@ -360,6 +369,9 @@ def one_run(
         "routine_sync_p95": percentile(routine_sync, 0.95),
         "urgent_sync_p50": percentile(urgent_sync, 0.5),
         "urgent_sync_p95": percentile(urgent_sync, 0.95),
+        "urgent_processing_p50": percentile(urgent_processing, 0.5),
+        "urgent_processing_p95": percentile(urgent_processing, 0.95),
+        **passes,
         "by_endpoint": {
             k.rsplit("/", 1)[-1] if crm == "hubspot" else k: v for k, v in by_endpoint.items() if v
         },
@@ -375,6 +387,29 @@ def one_run(
         "clear_s": cleared - stream_end,
         "stream_s": stream_end - start,
         "resent_new": resent_new,
+    }
+
+
+PASS_LINE = re.compile(
+    r"sync pass \((?P<kind>[\w-]+)\): (?P<records>\d+) records, (?P<handoffs>\d+) hand-offs "
+    r"\(oldest made (?P<waited>[\d.]+) s before the pass\), (?P<activities>\d+) activities, "
+    r"(?P<calls>\d+) calls, (?P<took>[\d.]+) s"
+)
+
+
+def sync_passes(log: Path) -> dict[str, Any]:
+    """From enrich's own log: how many passes of each kind ran and how long they took, and
+    how long the oldest hand-off of each pass that wrote some had waited for it."""
+    rows = [m.groupdict() for m in PASS_LINE.finditer(log.read_text(errors="replace"))]
+    routine = [float(r["took"]) for r in rows if r["kind"] == "routine"]
+    urgent = [float(r["took"]) for r in rows if r["kind"] != "routine"]
+    waited = [float(r["waited"]) for r in rows if int(r["handoffs"])]
+    return {
+        "passes_routine": len(routine),
+        "passes_handoff": len(urgent),
+        "routine_pass_max_s": max(routine, default=0.0),
+        "handoff_pass_p95_s": percentile(urgent, 0.95),
+        "handoff_waited_p95_s": percentile(waited, 0.95),
     }
 
 

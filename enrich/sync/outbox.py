@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, or_, text, update
+from sqlalchemy import Engine, and_, exists, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -86,6 +86,21 @@ def request_sync(session: Session, record_id: int, *, window_s: float | None = N
             )
     except IntegrityError:
         pass  # created by another process just now: it runs with our news too
+
+
+def handoff_due_in(engine: Engine) -> float | None:
+    """Seconds until the oldest hand-off waiting (of a request not backing off) is due; None
+    when none waits."""
+    with Session(engine) as session:
+        oldest = session.exec(
+            select(func.min(Handoff.created_at))
+            .join(SyncRequest, col(SyncRequest.record_id) == Handoff.record_id)
+            .where(col(Handoff.status).in_(WriteStatus.open()), col(SyncRequest.attempts) == 0)
+        ).first()
+    if oldest is None:
+        return None
+    due_at = oldest + timedelta(seconds=defaults.SYNC_URGENT_S)
+    return max(0.0, (due_at - utcnow()).total_seconds())
 
 
 def anything_due(engine: Engine) -> bool:

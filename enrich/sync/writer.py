@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import Engine, delete, or_, update
 from sqlmodel import Session, col, select
 
+from enrich import defaults
 from enrich.db import session_scope
 from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
-from enrich.models import CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
+from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
 from enrich.sync import alerts, budget, outbox
 from enrich.sync import ledger as ledgers
@@ -58,9 +59,11 @@ def run(
 
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
+    started = time.monotonic()
     report = RunReport(*_claim(engine, limit, lease_s))
     if not report.claimed:
         return report.stats()
+    report.lap("claim")
     calls_before = adapter.calls
     try:
         _write(engine, adapter, fields, public_url, report, lease_s)
@@ -72,6 +75,19 @@ def run(
     finally:
         report.calls = adapter.calls - calls_before
     _stubborn(_settle, engine, report, policy, window_s)
+    report.lap("settle")
+    log.info(
+        "sync pass (%s): %d records, %d hand-offs (oldest made %.2f s before the pass), "
+        "%d activities, %d calls, %.2f s (%s)",
+        "hand-offs" if report.handoff_only else "routine",
+        len(report.claimed),
+        report.handoffs,
+        report.handoff_waited_s,
+        report.activities,
+        report.calls,
+        time.monotonic() - started,
+        ", ".join(f"{phase} {s:.2f}" for phase, s in report.phases.items()),
+    )
     return report.stats()
 
 
@@ -89,20 +105,33 @@ def _write(
 
     def handoffs() -> None:
         entries = ledgers.handoff_entries(engine, people, public_url)
+        report.handoff_waited_s = max(
+            [
+                (utcnow() - e.row.created_at).total_seconds()
+                for e in entries
+                if isinstance(e.row, Handoff)
+            ],
+            default=0.0,
+        )
         report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
 
     _guarded(report, people, handoffs)
+    report.lap("hand-offs")
     for object_type, changes in _changes(engine, adapter, fields, public_url, report).items():
         ids = [r.id for r, _ in changes if r.id is not None]
+        report.lap("changes")
         _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes, report))
+        report.lap("fields")
     _renew(engine, report.open(), lease_s)
     people = report.open(routine=True)
 
     def activities() -> None:
         entries = ledgers.activity_entries(engine, adapter, people)
+        report.lap("activity entries")
         report.activities += ledgers.send(engine, adapter, entries, "activity", report)
 
     _guarded(report, people, activities)
+    report.lap("activities")
 
 
 def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]) -> None:
@@ -364,8 +393,14 @@ def sync_pending() -> dict[str, int]:
             "wait until they are fixed or the letter is replayed"
         )
         return {"auth_failed": 1}
-    if not outbox.anything_due(rt.engine):
-        return {}  # the common case between windows: no adapter, no call
+    while not outbox.anything_due(rt.engine):
+        # A hand-off due within seconds is waited for here, not left to the next scheduler
+        # tick (up to SYNC_EVERY_S later): that wait would be most of its latency. A hint
+        # (another batch processed) ends the wait early, to look again.
+        wait = outbox.handoff_due_in(rt.engine)
+        if wait is None or wait > defaults.SYNC_URGENT_S:
+            return {}  # the common case between windows: no adapter, no call
+        rt.queue.idle("sync", wait + 0.01)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     with outbox.pass_lease(rt.engine) as held:
         if not held:  # another process is writing; what it leaves due, the next pass takes

@@ -73,6 +73,26 @@ def test_a_hand_off_goes_out_within_seconds_on_its_own_and_routine_news_keeps_wa
     assert sync_pending() == {}
 
 
+def test_a_sync_asked_for_before_its_hand_off_is_due_waits_for_it_not_for_a_tick(
+    world: World,
+) -> None:
+    """Processing asks for a sync right after it made the hand-off: that job writes it when it
+    is due, instead of leaving it to the scheduler's next tick."""
+    world.ingest(ENGAGED)
+    started = time.monotonic()
+    stats = sync_pending()
+    took = time.monotonic() - started
+    assert stats["handoffs"] == 1 and world.write_calls() == 1
+    assert SYNC_URGENT_S - 0.5 < took < SYNC_URGENT_S + 1.5
+
+
+def test_routine_news_alone_never_keeps_a_sync_job_waiting(world: World) -> None:
+    world.ingest([("person1@acme.example", "like", None)])
+    started = time.monotonic()
+    assert sync_pending() == {}
+    assert time.monotonic() - started < 0.5
+
+
 def test_one_sync_pass_at_a_time(world: World) -> None:
     world.ingest(ENGAGED)
     time.sleep(SYNC_URGENT_S)
