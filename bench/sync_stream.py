@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +87,7 @@ WRITES = {
 SUMMARY = {"salesforce": "Last_Social_Touch_Summary__c", "hubspot": "enrich_last_touch_summary"}
 SCORE = {"salesforce": "Social_Score__c", "hubspot": "enrich_social_score"}
 KEY = {"salesforce": "Enrich_Touchpoint_Id__c", "hubspot": "enrich_touchpoint_id"}
+TASK_KEY = "enrich_handoff_id"  # HubSpot hand-off tasks
 
 
 def free_port() -> int:
@@ -140,9 +142,7 @@ class Watcher(threading.Thread):
                     c["properties"].get(SUMMARY[self.crm])
                     for c in self.sandbox.hs_objects("contacts")
                 ]
-                keys = [
-                    n["properties"].get(KEY[self.crm]) for n in self.sandbox.hs_objects("notes")
-                ]
+                keys = list(activity_keys(self.sandbox, self.crm))
             for summary in people:
                 if summary and "stream " in summary:
                     marker = summary.split("stream ", 1)[1][:12]
@@ -451,16 +451,13 @@ def final_markers(sandbox: Sandbox, crm: str) -> list[str]:
 
 
 def activity_keys(sandbox: Sandbox, crm: str) -> dict[str, int]:
-    keys: dict[str, int] = {}
-    rows = (
-        sandbox.sf_records("Task")
-        if crm == "salesforce"
-        else [n["properties"] for n in sandbox.hs_objects("notes")]
-    )
-    for row in rows:
-        key = str(row.get(KEY[crm]))
-        keys[key] = keys.get(key, 0) + 1
-    return keys
+    """How many times each key shows: Salesforce Tasks; HubSpot notes and (hand-offs) tasks."""
+    if crm == "salesforce":
+        keys = [str(t.get(KEY[crm])) for t in sandbox.sf_records("Task")]
+    else:
+        keys = [str(n["properties"].get(KEY[crm])) for n in sandbox.hs_objects("notes")]
+        keys += [str(t["properties"].get(TASK_KEY)) for t in sandbox.hs_objects("tasks")]
+    return dict(Counter(keys))
 
 
 def crm_scores(sandbox: Sandbox, crm: str) -> dict[str, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
-from enrich.db import session_scope
+from enrich.db import session_scope, write_scope
 from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Handoff, WriteStatus, utcnow
 from enrich.scores import touchpoints_of
 from enrich.sync.adapter import Activity, CrmAdapter
@@ -37,7 +37,9 @@ def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
     taken off that record first."""
     todo: list[Entry] = []
     stale: list[ActivityWrite] = []
-    with session_scope(engine) as session:
+    if not record_ids:
+        return todo
+    with write_scope(engine) as session:
         records = session.exec(
             select(CrmRecord).where(
                 col(CrmRecord.id).in_(record_ids),
@@ -73,7 +75,7 @@ def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
                     todo.append(Entry(write, activity_for(tp, record)))
     if stale:
         adapter.delete_activities([w.activity_id for w in stale if w.activity_id])
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             session.execute(
                 delete(ActivityWrite).where(col(ActivityWrite.id).in_([w.id for w in stale]))
             )
@@ -103,13 +105,13 @@ def send(
     record pending in `report`; what is refused for good is dead-lettered (`kind`)."""
     if not entries:
         return 0
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for entry in entries:
             entry.row = session.merge(entry.row)
             entry.row.status = WriteStatus.SENDING
     results = adapter.write_activities([e.activity for e in entries])
     written = 0
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for entry, result in zip(entries, results, strict=True):
             row = session.merge(entry.row)
             if result.ok:

@@ -50,13 +50,13 @@ class RunReport:
     # where urgent latency goes: waiting for a pass, or the pass itself).
     handoff_waited_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent per phase
-    _lap_at: float = field(default_factory=time.monotonic)
+    lap_at: float = field(default_factory=time.monotonic)  # when the last lap ended
 
     def lap(self, phase: str) -> None:
         """The time since the last lap was spent in `phase`."""
         now = time.monotonic()
-        self.phases[phase] = self.phases.get(phase, 0.0) + now - self._lap_at
-        self._lap_at = now
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.lap_at
+        self.lap_at = now
 
     def note(
         self,

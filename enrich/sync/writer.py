@@ -27,7 +27,7 @@ from sqlalchemy import Engine, delete, or_, update
 from sqlmodel import Session, col, select
 
 from enrich import defaults
-from enrich.db import session_scope
+from enrich.db import session_scope, write_scope
 from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
 from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
@@ -60,7 +60,7 @@ def run(
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
     started = time.monotonic()
-    report = RunReport(*_claim(engine, limit, lease_s))
+    report = RunReport(*_claim(engine, limit, lease_s), lap_at=started)
     if not report.claimed:
         return report.stats()
     report.lap("claim")
@@ -155,7 +155,7 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
     for all the records in it at once, so writes go out in full batches. Otherwise only
     hand-offs are due, and all waiting hand-offs (and only those) are written."""
     now = utcnow()
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         routine = (
             session.exec(
                 select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now).limit(1)
@@ -193,7 +193,7 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
 def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:
     """Extend the lease between phases, so a long run keeps its records to itself."""
     if record_ids:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             session.execute(
                 update(SyncRequest)
                 .where(col(SyncRequest.record_id).in_(record_ids))
@@ -244,7 +244,7 @@ def _write_fields(
     engine: Engine, adapter: CrmAdapter, object_type: str, changes: Changes, report: RunReport
 ) -> None:
     results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in changes])
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for (record, values), result in zip(changes, results, strict=True):
             assert record.id is not None
             if result.ok:
@@ -286,7 +286,7 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
     ones are dropped (unless new work arrived meanwhile: then due again now), the others
     wait, spending an attempt if they were sent, until the policy dead-letters them."""
     now = utcnow()
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         attempts = dict(
             session.execute(
                 select(col(SyncRequest.record_id), col(SyncRequest.attempts)).where(
@@ -347,7 +347,7 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
 
 
 def _release(engine: Engine, record_ids: list[int]) -> None:
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         session.execute(
             update(SyncRequest)
             .where(col(SyncRequest.record_id).in_(record_ids))
