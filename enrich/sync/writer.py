@@ -150,22 +150,27 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
     """Lease the requests this pass writes. Returns (record_id -> requested_at as claimed, and
     for requests taken only for a hand-off, record_id -> when their routine news is due).
 
-    Once any routine news is due, every request with news (not one backing off after a
-    failure) goes in the same pass: the calls are being made anyway, and a window then ends
-    for all the records in it at once, so writes go out in full batches. Otherwise only
-    hand-offs are due, and all waiting hand-offs (and only those) are written."""
+    Once a window ends (a request's routine news is due), every request with news (not one
+    backing off after a failure) goes in the same pass: the calls are being made anyway, and a
+    window then ends for all the records in it at once, so writes go out in full batches.
+    Otherwise the pass takes the retries that are due and every hand-off waiting: a retry of
+    one record must not end everyone's window early (their news would go out twice, in two
+    sets of batches)."""
     now = utcnow()
     with write_scope(engine) as session:
-        routine = (
+        window_ended = (
             session.exec(
-                select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now).limit(1)
+                select(SyncRequest.id)
+                .where(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
+                .limit(1)
             ).first()
             is not None
         )
-        if routine:
+        if window_ended:
             wanted = or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
         elif session.exec(select(SyncRequest.id).where(outbox.due(now)).limit(1)).first():
-            wanted = outbox.handoff_only()  # every hand-off waiting, however recent
+            # retries due, and every hand-off waiting, however recent
+            wanted = or_(col(SyncRequest.next_attempt_at) <= now, outbox.handoff_only())
         else:
             return {}, {}
         due = session.execute(
@@ -185,7 +190,7 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
             .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
         ).all()
     taken = {record_id: requested_at for record_id, requested_at in claimed}
-    if routine:
+    if window_ended:
         return taken, {}
     return taken, {record_id: at for _, record_id, at in due if at > now and record_id in taken}
 

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
+from enrich.db import session_scope
 from enrich.defaults import SYNC_URGENT_S
 from enrich.models import Handoff, SyncRequest, utcnow
 from enrich.sandbox import Sandbox
@@ -93,6 +95,32 @@ def test_routine_news_alone_never_keeps_a_sync_job_waiting(world: World) -> None
     assert time.monotonic() - started < 0.5
 
 
+def test_a_hand_off_retried_after_a_429_leaves_the_other_windows_alone(world: World) -> None:
+    """A retry that comes due writes its own record, not everyone's news before its window
+    ends: that news would then go out twice, in two sets of batches."""
+    world.ingest([("person1@acme.example", "like", None)])
+    world.ingest(ENGAGED)  # person2 crosses the hand-off threshold
+    time.sleep(SYNC_URGENT_S)
+    world.sandbox.set_faults(world.crm, fail_next=1, fail_with="429")
+    assert world.sync()["deferred"] == 1
+    world.sandbox.clear_faults()
+    with Session(world.rt.engine) as s:
+        waiting = {r.record_id: r.next_attempt_at for r in s.exec(select(SyncRequest))}
+        person2 = s.exec(select(Handoff)).one().record_id
+    with session_scope(world.rt.engine) as session:  # the wait the CRM asked for is over
+        session.execute(
+            update(SyncRequest)
+            .where(col(SyncRequest.record_id) == person2)
+            .values(next_attempt_at=utcnow())
+        )
+    stats = world.sync()
+    assert stats["records"] == 1 and stats["handoffs"] == 1
+    with Session(world.rt.engine) as s:
+        after = {r.record_id: r.next_attempt_at for r in s.exec(select(SyncRequest))}
+    del waiting[person2]
+    assert after == waiting  # person1 and the account still wait out their window
+
+
 def test_one_sync_pass_at_a_time(world: World) -> None:
     world.ingest(ENGAGED)
     time.sleep(SYNC_URGENT_S)
@@ -121,10 +149,6 @@ def test_when_a_window_ends_news_still_within_its_own_goes_in_the_same_batches(
 ) -> None:
     """The calls are made anyway: one pass writes every record with news, so a steady stream
     costs one set of full batches per window, not a few records per scheduler tick."""
-    from sqlalchemy import update
-
-    from enrich.db import session_scope
-
     world.ingest([("person1@acme.example", "like", None)])
     with session_scope(world.rt.engine) as session:  # person1's window (and its account's) ends
         session.execute(update(SyncRequest).values(next_attempt_at=utcnow()))
