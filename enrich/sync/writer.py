@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, update
+from sqlalchemy import Engine, and_, delete, or_, update
 from sqlmodel import Session, col, select
 
 from enrich import defaults
@@ -53,20 +53,43 @@ def run(
     lease_s: float = 120.0,
     window_s: float = 0.0,
     policy: RetryPolicy = CRM_WRITE,
+    inside: set[int] | None = None,
 ) -> dict[str, int]:
     """One pass over due sync requests; returns counts (see `RunReport.stats`). News that
     arrived for a record during the pass is due `window_s` later (at once if urgent).
+    `inside`: this is a hand-off pass run within a routine one (which holds the lease and
+    claimed these records), for the hand-offs of every other record.
 
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
     started = time.monotonic()
-    report = RunReport(*_claim(engine, limit, lease_s), lap_at=started)
+    report = RunReport(*_claim(engine, limit, lease_s, inside), lap_at=started)
     if not report.claimed:
         return report.stats()
     report.lap("claim")
     calls_before = adapter.calls
+
+    def interlude() -> None:
+        """Hand-offs that came due while this routine pass writes go out now, not when it
+        ends: a pass over a busy window takes seconds to tens of seconds."""
+        if report.handoff_only or inside is not None or outbox.handoff_due_in(engine) != 0.0:
+            return
+        _guarded(report, report.open(), partial(_handoffs, engine, adapter, public_url, report))
+        run(
+            engine,
+            adapter,
+            fields,
+            public_url,
+            limit=limit,
+            lease_s=lease_s,
+            window_s=window_s,
+            policy=policy,
+            inside=set(report.claimed),
+        )
+        report.lap("hand-offs meanwhile")
+
     try:
-        _write(engine, adapter, fields, public_url, report, lease_s)
+        _write(engine, adapter, fields, public_url, report, lease_s, interlude)
     except (CRMAuthError, StorageUnavailable):
         # Hand the records back now rather than hold them for the lease: what was sent is
         # re-sent as upserts on its key, and unchanged fields are not sent again.
@@ -98,28 +121,18 @@ def _write(
     public_url: str,
     report: RunReport,
     lease_s: float,
+    interlude: Callable[[], None],
 ) -> None:
     # Hand-offs first: they are the urgent writes (an owner should follow up now), and they
-    # need nothing of the rest (the task names the record, which exists).
+    # need nothing of the rest (the task names the record, which exists). Those that come due
+    # later in the pass go out between its calls (`interlude`).
     people = report.open()
-
-    def handoffs() -> None:
-        entries = ledgers.handoff_entries(engine, people, public_url)
-        report.handoff_waited_s = max(
-            [
-                (utcnow() - e.row.created_at).total_seconds()
-                for e in entries
-                if isinstance(e.row, Handoff)
-            ],
-            default=0.0,
-        )
-        report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
-
-    _guarded(report, people, handoffs)
+    _guarded(report, people, partial(_handoffs, engine, adapter, public_url, report))
     report.lap("hand-offs")
     for object_type, changes in _changes(engine, adapter, fields, public_url, report).items():
         ids = [r.id for r, _ in changes if r.id is not None]
         report.lap("changes")
+        interlude()
         _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes, report))
         report.lap("fields")
     _renew(engine, report.open(), lease_s)
@@ -128,10 +141,23 @@ def _write(
     def activities() -> None:
         entries = ledgers.activity_entries(engine, adapter, people)
         report.lap("activity entries")
-        report.activities += ledgers.send(engine, adapter, entries, "activity", report)
+        interlude()
+        report.activities += ledgers.send(
+            engine, adapter, entries, "activity", report, between=interlude
+        )
 
     _guarded(report, people, activities)
     report.lap("activities")
+
+
+def _handoffs(engine: Engine, adapter: CrmAdapter, public_url: str, report: RunReport) -> None:
+    """The waiting hand-offs of the records still open in this pass."""
+    entries = ledgers.handoff_entries(engine, report.open(), public_url)
+    waited = [
+        (utcnow() - e.row.created_at).total_seconds() for e in entries if isinstance(e.row, Handoff)
+    ]
+    report.handoff_waited_s = max([report.handoff_waited_s, *waited])
+    report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
 
 
 def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]) -> None:
@@ -146,7 +172,9 @@ def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]
         report.failed(record_ids, exc)
 
 
-def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], dict[int, Any]]:
+def _claim(
+    engine: Engine, limit: int, lease_s: float, inside: set[int] | None = None
+) -> tuple[dict[int, Any], dict[int, Any]]:
     """Lease the requests this pass writes. Returns (record_id -> requested_at as claimed, and
     for requests taken only for a hand-off, record_id -> when their routine news is due).
 
@@ -158,6 +186,11 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
     sets of batches)."""
     now = utcnow()
     with write_scope(engine) as session:
+        if inside is not None:  # within a routine pass: the others' waiting hand-offs alone
+            wanted = and_(outbox.handoff_only(), col(SyncRequest.record_id).not_in(inside))
+            return _lease(
+                session, wanted, now, limit, lease_s, full_by=datetime.min.replace(tzinfo=UTC)
+            )
         window_ended = (
             session.exec(
                 select(SyncRequest.id)
@@ -173,26 +206,38 @@ def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], 
             wanted = or_(col(SyncRequest.next_attempt_at) <= now, outbox.handoff_only())
         else:
             return {}, {}
-        due = session.execute(
-            select(
-                col(SyncRequest.id), col(SyncRequest.record_id), col(SyncRequest.next_attempt_at)
-            )
-            .where(wanted)
-            .order_by(col(SyncRequest.next_attempt_at))
-            .limit(limit)
-        ).all()
-        if not due:
-            return {}, {}
-        claimed = session.execute(
-            update(SyncRequest)
-            .where(col(SyncRequest.id).in_([i for i, _, _ in due]))
-            .values(next_attempt_at=now + timedelta(seconds=lease_s))
-            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
-        ).all()
+        return _lease(session, wanted, now, limit, lease_s, full_by=None if window_ended else now)
+
+
+def _lease(
+    session: Session,
+    wanted: Any,
+    now: datetime,
+    limit: int,
+    lease_s: float,
+    *,
+    full_by: datetime | None,
+) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Lease the requests `wanted`. Those due after `full_by` are taken for their hand-offs
+    alone, and keep when their routine news is due; with no `full_by`, none is."""
+    due = session.execute(
+        select(col(SyncRequest.id), col(SyncRequest.record_id), col(SyncRequest.next_attempt_at))
+        .where(wanted)
+        .order_by(col(SyncRequest.next_attempt_at))
+        .limit(limit)
+    ).all()
+    if not due:
+        return {}, {}
+    claimed = session.execute(
+        update(SyncRequest)
+        .where(col(SyncRequest.id).in_([i for i, _, _ in due]))
+        .values(next_attempt_at=now + timedelta(seconds=lease_s))
+        .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
+    ).all()
     taken = {record_id: requested_at for record_id, requested_at in claimed}
-    if window_ended:
+    if full_by is None:
         return taken, {}
-    return taken, {record_id: at for _, record_id, at in due if at > now and record_id in taken}
+    return taken, {record_id: at for _, record_id, at in due if record_id in taken and at > full_by}
 
 
 def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:

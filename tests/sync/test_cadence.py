@@ -121,6 +121,34 @@ def test_a_hand_off_retried_after_a_429_leaves_the_other_windows_alone(world: Wo
     assert after == waiting  # person1 and the account still wait out their window
 
 
+def test_hand_offs_made_during_a_long_routine_pass_go_out_before_it_ends(world: World) -> None:
+    """One pass runs at a time, and a routine pass over a busy window takes seconds: hand-offs
+    that come due meanwhile, of records it writes and of others, go out between its calls."""
+    world.ingest([("person1@acme.example", "like", None), ("person2@acme.example", "like", None)])
+    with session_scope(world.rt.engine) as session:  # the window ends
+        session.execute(update(SyncRequest).values(next_attempt_at=utcnow()))
+    sent: list[str] = []
+    real_fields, real_activities = world.adapter.write_fields, world.adapter.write_activities
+
+    def slow_fields(object_type, updates):  # type: ignore[no-untyped-def]
+        if not sent:  # meanwhile person2 (in this pass) and person3 (not) cross the threshold
+            world.ingest(ENGAGED + [("person3@acme.example", k, t) for _, k, t in ENGAGED])
+            time.sleep(SYNC_URGENT_S)
+        sent.append(f"fields of {len(updates)}")
+        return real_fields(object_type, updates)
+
+    def activities(batch):  # type: ignore[no-untyped-def]
+        sent.append("hand-offs" if all(a.handoff for a in batch) else "touchpoints")
+        return real_activities(batch)
+
+    world.adapter.write_fields = slow_fields  # type: ignore[method-assign]
+    world.adapter.write_activities = activities  # type: ignore[method-assign]
+    world.sync()
+    assert sent.count("hand-offs") >= 1 and sent.index("hand-offs") < sent.index("touchpoints")
+    with Session(world.rt.engine) as s:
+        assert [h.status for h in s.exec(select(Handoff))] == ["written", "written"]
+
+
 def test_one_sync_pass_at_a_time(world: World) -> None:
     world.ingest(ENGAGED)
     time.sleep(SYNC_URGENT_S)
