@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from enrich import defaults
@@ -63,7 +64,7 @@ def run(
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
     started = time.monotonic()
-    report = RunReport(*_claim(engine, limit, lease_s, inside), lap_at=started)
+    report = RunReport(*_claim(engine, limit, lease_s, inside, window_s), lap_at=started)
     if not report.claimed:
         return report.stats()
     report.lap("claim")
@@ -173,7 +174,11 @@ def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]
 
 
 def _claim(
-    engine: Engine, limit: int, lease_s: float, inside: set[int] | None = None
+    engine: Engine,
+    limit: int,
+    lease_s: float,
+    inside: set[int] | None = None,
+    window_s: float = 0.0,
 ) -> tuple[dict[int, Any], dict[int, Any]]:
     """Lease the requests this pass writes. Returns (record_id -> requested_at as claimed, and
     for requests taken only for a hand-off, record_id -> when their routine news is due).
@@ -206,7 +211,15 @@ def _claim(
             wanted = or_(col(SyncRequest.next_attempt_at) <= now, outbox.handoff_only())
         else:
             return {}, {}
-        return _lease(session, wanted, now, limit, lease_s, full_by=None if window_ended else now)
+        return _lease(
+            session,
+            wanted,
+            now,
+            limit,
+            lease_s,
+            full_by=None if window_ended else now,
+            window_s=window_s,
+        )
 
 
 def _lease(
@@ -217,11 +230,22 @@ def _lease(
     lease_s: float,
     *,
     full_by: datetime | None,
+    window_s: float = 0.0,
 ) -> tuple[dict[int, Any], dict[int, Any]]:
     """Lease the requests `wanted`. Those due after `full_by` are taken for their hand-offs
-    alone, and keep when their routine news is due; with no `full_by`, none is."""
+    alone, and keep when their routine news is due; with no `full_by`, none is. So is a retry
+    whose hand-off still waits (what failed was the hand-off, the first write of a pass): its
+    routine news goes out a window after its latest news, not now in a call of its own."""
+    waiting = outbox.waiting_handoff(SyncRequest.record_id)
     due = session.execute(
-        select(col(SyncRequest.id), col(SyncRequest.record_id), col(SyncRequest.next_attempt_at))
+        sa_select(  # six columns: more than sqlmodel's typed select takes
+            col(SyncRequest.id),
+            col(SyncRequest.record_id),
+            col(SyncRequest.next_attempt_at),
+            col(SyncRequest.attempts),
+            col(SyncRequest.requested_at),
+            waiting,
+        )
         .where(wanted)
         .order_by(col(SyncRequest.next_attempt_at))
         .limit(limit)
@@ -230,14 +254,22 @@ def _lease(
         return {}, {}
     claimed = session.execute(
         update(SyncRequest)
-        .where(col(SyncRequest.id).in_([i for i, _, _ in due]))
+        .where(col(SyncRequest.id).in_([row[0] for row in due]))
         .values(next_attempt_at=now + timedelta(seconds=lease_s))
         .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
     ).all()
     taken = {record_id: requested_at for record_id, requested_at in claimed}
     if full_by is None:
         return taken, {}
-    return taken, {record_id: at for _, record_id, at in due if record_id in taken and at > full_by}
+    alone: dict[int, Any] = {}
+    for _, record_id, at, attempts, requested_at, has_handoff in due:
+        if record_id not in taken:
+            continue
+        if at > full_by:
+            alone[record_id] = at
+        elif attempts and has_handoff and requested_at + timedelta(seconds=window_s) > now:
+            alone[record_id] = requested_at + timedelta(seconds=window_s)
+    return taken, alone
 
 
 def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:
@@ -356,7 +388,7 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
                 session.execute(
                     update(SyncRequest)
                     .where(col(SyncRequest.record_id) == record_id)
-                    .values(next_attempt_at=routine_due)
+                    .values(next_attempt_at=routine_due, attempts=0, last_error=None)
                 )
                 continue
             throttled = result.wait_s > 0

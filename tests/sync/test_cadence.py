@@ -95,9 +95,12 @@ def test_routine_news_alone_never_keeps_a_sync_job_waiting(world: World) -> None
     assert time.monotonic() - started < 0.5
 
 
-def test_a_hand_off_retried_after_a_429_leaves_the_other_windows_alone(world: World) -> None:
-    """A retry that comes due writes its own record, not everyone's news before its window
-    ends: that news would then go out twice, in two sets of batches."""
+def test_a_hand_off_retried_after_a_429_goes_alone_and_leaves_every_window_alone(
+    world: World,
+) -> None:
+    """A retry that comes due writes what failed, not everyone's news before its window ends
+    (that news would then go out twice, in two sets of batches), and not its own record's
+    news either (a call of its own for one record's fields and activities)."""
     world.ingest([("person1@acme.example", "like", None)])
     world.ingest(ENGAGED)  # person2 crosses the hand-off threshold
     time.sleep(SYNC_URGENT_S)
@@ -113,11 +116,16 @@ def test_a_hand_off_retried_after_a_429_leaves_the_other_windows_alone(world: Wo
             .where(col(SyncRequest.record_id) == person2)
             .values(next_attempt_at=utcnow())
         )
-    stats = world.sync()
+    calls = world.write_calls()
+    stats = sync_pending()  # as the scheduler runs it, with the configured window
     assert stats["records"] == 1 and stats["handoffs"] == 1
+    assert stats["written"] == 0 and stats["activities"] == 0
+    assert world.write_calls() == calls + 1  # the owner's task alone
     with Session(world.rt.engine) as s:
         after = {r.record_id: r.next_attempt_at for r in s.exec(select(SyncRequest))}
-    del waiting[person2]
+        retried = s.exec(select(SyncRequest).where(SyncRequest.record_id == person2)).one()
+    assert retried.attempts == 0 and retried.next_attempt_at > utcnow()  # its news waits
+    del after[person2], waiting[person2]
     assert after == waiting  # person1 and the account still wait out their window
 
 
