@@ -4,7 +4,7 @@ Builds (once, reused from --workdir) a SQLite database through enrich's own sche
 accounts, 100,000 people (90% contacts of an account, 10% leads), a quarter of them engaged
 with one linked social profile and a heavy-tailed number of touchpoints over 180 days (median
 ~6, some in the hundreds), 3,000 open opportunities; then scores, interests and account
-roll-ups are computed by enrich's own recompute (``enrich.scores.recompute_all``).
+roll-ups are computed by enrich's own recompute (``enrich.scoring.rescore.recompute_all``).
 
 Then starts ``enrich serve`` (gunicorn, 2 workers x 4 threads, as in production), warms it,
 and times Salesforce card requests (``GET /embed/salesforce/card`` with the named-credential
@@ -37,7 +37,7 @@ from sqlmodel import Session, col, select
 from enrich.config import load_settings
 from enrich.db import make_engine, upgrade
 from enrich.models import CrmRecord, IdentityLink, SocialProfile, Touchpoint
-from enrich.scores import recompute_all
+from enrich.scoring.rescore import recompute_all
 
 KEY = "bench-card-key-0123456789abcdef0123456789"
 USER = "005000000000BENCHA"

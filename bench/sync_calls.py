@@ -101,9 +101,9 @@ def naive_workload(w: Any) -> list[tuple[str, dict[str, Any], Any]]:
     from sqlmodel import Session, select
 
     from enrich.models import CrmRecord
-    from enrich.scores import touchpoints_of
     from enrich.sync.fields import FieldMap
     from enrich.sync.payload import activity_for, person_values
+    from enrich.touchpoints import touchpoints_of
 
     names = FieldMap.default(w.crm).person
     rows = []

@@ -57,8 +57,8 @@ def one(
     from sqlmodel import Session, select
 
     from enrich.models import CrmRecord, DeadLetter, Score, SyncRequest
-    from enrich.scores import touchpoints_of
     from enrich.sync.payload import activity_key
+    from enrich.touchpoints import touchpoints_of
 
     out: dict[str, Any] = {"crm": crm, "fault_seed": fault_seed}
     with Sandbox(seed=sync_common.seed(contacts)) as sandbox, tempfile.TemporaryDirectory() as tmp:

@@ -38,7 +38,7 @@ from enrich import runtime  # noqa: E402
 from enrich.app import create_app  # noqa: E402
 from enrich.db import upgrade  # noqa: E402
 from enrich.sandbox import Sandbox  # noqa: E402
-from enrich.sync.adapter import make_adapter  # noqa: E402
+from enrich.sync.connect import make_adapter  # noqa: E402
 from enrich.sync.mirror import pull  # noqa: E402
 from tests import servers  # noqa: E402
 from tests.conftest import STANDARD_SECRET  # noqa: E402

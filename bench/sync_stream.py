@@ -64,7 +64,7 @@ from enrich.db import make_engine, upgrade  # noqa: E402
 from enrich.models import CrmRecord, Handoff, RawEvent, Score, SyncRequest  # noqa: E402
 from enrich.sandbox import Sandbox  # noqa: E402
 from enrich.scoring.score import round_score  # noqa: E402
-from enrich.sync.adapter import make_adapter  # noqa: E402
+from enrich.sync.connect import make_adapter  # noqa: E402
 from enrich.sync.mirror import pull  # noqa: E402
 from enrich.sync.payload import handoff_activity  # noqa: E402
 from tests.conftest import STANDARD_SECRET  # noqa: E402

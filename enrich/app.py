@@ -6,11 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from enrich import defaults, runtime
+import webhooks
+from enrich import api, console, defaults, embed, health, metrics, runtime
+from enrich.api.common import error_body
 from enrich.config import Settings, load_settings
 from enrich.errors import EnrichError, StorageUnavailable, WebhookRejected
 
@@ -46,20 +48,14 @@ def create_app(settings: Settings | None = None, *, rt: runtime.Runtime | None =
             )
             return response
 
-    import webhooks
-    from enrich import console, embed, health, metrics
-
     health.init_app(app)
     metrics.init_app(app)  # GET /metrics (Prometheus)
     webhooks.init_app(app)
-    console.init_app(app)  # RevOps console pages and the /api/v1 JSON API
+    console.init_app(app)  # RevOps console pages, sessions and CSRF (the API relies on both)
+    api.init_app(app)  # the /api/v1 JSON API
     embed.init_app(app)  # the social card inside the CRM
     _error_handlers(app)
     return app
-
-
-def error_body(status: int, code: str, message: str) -> tuple[Any, int]:
-    return jsonify({"error": {"status": status, "code": code, "message": message}}), status
 
 
 def _error_handlers(app: Flask) -> None:

@@ -11,11 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.errors import ConfigError
+from enrich.sync.fields import FieldMap
+from enrich.yamlfile import load_yaml
 
 MIN_RETENTION_DAYS = 7
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "xxx", "todo"}
@@ -64,10 +65,10 @@ class SocialAccount(BaseModel):
 def _parse_accounts(value: str, mtime: float | None) -> tuple[SocialAccount, ...]:
     # `mtime` is part of the cache key so an edited accounts file is re-read.
     text = Path(value).read_text(encoding="utf-8") if mtime is not None else value
-    try:
-        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both forms
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"ENRICH_ACCOUNTS: cannot read {value[:80]!r}: {exc}") from exc
+    # JSON is YAML, so one parser reads both forms.
+    data = load_yaml(
+        text, f"ENRICH_ACCOUNTS file {value}" if mtime is not None else "ENRICH_ACCOUNTS"
+    )
     if isinstance(data, dict):
         data = data.get("accounts", [])
     if not isinstance(data, list):
@@ -304,8 +305,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _crm_fields_valid(self) -> Settings:
-        from enrich.sync.fields import FieldMap
-
         FieldMap.from_settings(self)  # a bad field mapping fails at start, not mid-sync
         return self
 

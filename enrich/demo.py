@@ -58,7 +58,8 @@ from enrich.samples import (
 )
 from enrich.samples import standard_deliveries as live_deliveries
 from enrich.sandbox import SAMPLE_SEED, Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.server import build_wsgi_app
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
 
 # Fixed demo secrets keep printed commands valid across restarts; never used outside the demo.
@@ -362,7 +363,6 @@ def _run(
             user = demo_user(engine) if settings.env == "development" else None
         finally:
             engine.dispose()
-        from enrich.server import build_wsgi_app
 
         app = build_wsgi_app(settings)
         server = make_server(settings.host, port, app, threaded=True)

@@ -37,8 +37,9 @@ from enrich.privacy import is_suppressed
 from enrich.queue import HINT_DEBOUNCE_S
 from enrich.retry import DELIVERY
 from enrich.runtime import current
-from enrich.scores import rescore
-from enrich.sync.outbox import request_sync as request_sync  # its old home: importers still work
+from enrich.scoring.rescore import rescore
+from enrich.sync.outbox import request_sync
+from enrich.sync.writer import sync_pending
 
 log = logging.getLogger("enrich.pipeline")
 MAX_ATTEMPTS = DELIVERY.max_attempts
@@ -114,8 +115,6 @@ def process_pending() -> int:
     never in SQLite's sleeping busy handler), and while deliveries keep arriving it pauses after
     each one (`_Yield`).
     """
-    from enrich.sync.writer import sync_pending
-
     rt = current()
     rt.queue.started(INGEST_KEY)
     done, after, rechecked, wrapped = 0, 0, False, False
@@ -206,8 +205,6 @@ def process_raw_event(raw_event_id: int) -> None:
     rt = current()
     with writers_lock(rt.engine).held():
         _process_safely(rt.engine, raw_event_id)
-    from enrich.sync.writer import sync_pending
-
     rt.queue.enqueue(sync_pending, key="sync")
 
 
@@ -318,8 +315,6 @@ def _fail(session: Session, raw: RawEvent, error: str) -> None:
 
 def sweep() -> dict[str, int]:
     """Job: re-enqueue work that has waited too long (lost Redis, killed worker, restart)."""
-    from enrich.sync.writer import sync_pending
-
     rt = current()
     cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_s)
     with session_scope(rt.engine) as session:
@@ -390,8 +385,6 @@ def rematch_pending(limit: int = 1000) -> int:
     over a thousand of them would hold the database's only write lock for seconds while
     webhooks wait. Past `limit` it hands over to a new run behind the jobs waiting.
     """
-    from enrich.sync.writer import sync_pending
-
     rt = current()
     rt.queue.started("rematch")
     writers = writers_lock(rt.engine)

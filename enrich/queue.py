@@ -180,11 +180,15 @@ class RQQueue:
 
 
 def run_keyed(key: str, func: Callable[..., Any], *args: Any) -> Any:
-    """rq entry point of a coalesced job: free its key first, so hints given while it runs
-    enqueue the next run (a killed run's key expires by itself)."""
-    from enrich.runtime import current
+    """rq entry point of a coalesced job: free its key first (on the Redis the job came from),
+    so hints given while it runs enqueue the next run (a killed run's key expires by itself)."""
+    from redis.exceptions import RedisError
+    from rq import get_current_job
 
-    current().queue.started(key)
+    job = get_current_job()
+    if job is not None:
+        with contextlib.suppress(RedisError):
+            job.connection.delete(f"enrich:pending:{key}")
     return retry_conflicts(func, *args)
 
 

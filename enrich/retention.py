@@ -29,6 +29,9 @@ from enrich.models import (
     Touchpoint,
     utcnow,
 )
+from enrich.runtime import current
+from enrich.scoring.rescore import rescore
+from enrich.sync.outbox import request_sync
 
 BATCH = 500
 # Only finished work ages out; pending and failed deliveries wait for a worker or a replay.
@@ -159,9 +162,6 @@ def _purge_touchpoints(
 
 def _rescore(engine: Engine, profiles: set[int], now: datetime, dry_run: bool) -> int:
     """Scores and interests no longer count what was purged; changed values go to the CRM."""
-    from enrich.scores import rescore
-    from enrich.sync.outbox import request_sync
-
     with session_scope(engine) as session:
         records = sorted(
             set(
@@ -186,8 +186,6 @@ def _rescore(engine: Engine, profiles: set[int], now: datetime, dry_run: bool) -
 
 def retention_job() -> dict[str, int]:
     """Job (daily): purge with the configured ages."""
-    from enrich.runtime import current
-
     rt = current()
     report = purge(
         rt.engine,

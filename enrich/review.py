@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from enrich.errors import InputError
 from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus, SocialProfile, utcnow
-from enrich.scores import rescore
+from enrich.scoring.rescore import rescore
 from enrich.sync.outbox import request_sync
 
 

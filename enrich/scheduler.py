@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from enrich import defaults
+from enrich.pipeline import sweep
+from enrich.retention import retention_job
 from enrich.runtime import Runtime
+from enrich.scoring.rescore import decay_job
+from enrich.sync.mirror import pull_job
+from enrich.sync.writer import sync_pending
 
 log = logging.getLogger("enrich.scheduler")
 
@@ -31,12 +36,6 @@ class Periodic:
 
 
 def default_jobs(rt: Runtime) -> list[Periodic]:
-    from enrich.pipeline import sweep
-    from enrich.retention import retention_job
-    from enrich.scores import decay_job
-    from enrich.sync.mirror import pull_job
-    from enrich.sync.writer import sync_pending
-
     jobs = [
         Periodic(defaults.SWEEP_EVERY_S, sweep, "sweep"),
         # first run a minute after start, then daily: scores decay without new events

@@ -12,23 +12,23 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from enrich import runtime
+from enrich.app import create_app
 from enrich.config import Settings
 from enrich.errors import ConfigError
+from enrich.runtime import current
+from enrich.scheduler import Scheduler
 
 
 def build_wsgi_app(settings: Settings) -> Flask:
     """The app plus, on the embedded default, its in-process scheduler."""
-    from enrich.app import create_app
-    from enrich.runtime import current
-
     app = create_app(settings)
     if not settings.redis_url:
-        from enrich.scheduler import Scheduler
-
         app.extensions["enrich.scheduler"] = Scheduler(current()).start()
     # The app's modules, tables and caches live as long as the process: keep the collector from
     # walking them. A full collection of that heap held the GIL for 80-110 ms every few seconds
-    # under load, which was most of the ack time's p99 (bench/README.md, Ingest round 5).
+    # under load, which was most of the ack time's p99 (Ingest round 5 in bench/README.md's git
+    # history).
     gc.collect()
     gc.freeze()
     return app
@@ -66,7 +66,6 @@ def metrics_folder() -> str:
 def _worker_exit(server: Any, worker: Any) -> None:
     # The worker is stopping (SIGTERM to gunicorn, or a restart): close the runtime, which lets
     # in-process jobs finish; what does not finish stays pending in the database for the sweeper.
-    from enrich import runtime
 
     runtime.uninstall()
 

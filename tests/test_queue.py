@@ -1,11 +1,15 @@
-"""The embedded queue: a keyed (coalesced) job runs once at a time, and no hint is lost."""
+"""The job queues: a keyed (coalesced) job runs once at a time, and no hint is lost."""
 
 from __future__ import annotations
 
 import threading
 
-from enrich.queue import EmbeddedQueue
+import pytest
+from rq import SimpleWorker
+
+from enrich.queue import EmbeddedQueue, RQQueue
 from tests.conftest import wait_until
+from tests.servers import Server
 
 
 def test_a_keyed_job_hinted_while_it_runs_runs_once_more_after_it_never_beside_it() -> None:
@@ -59,4 +63,35 @@ def test_a_hint_ends_the_idle_wait_of_the_running_job_at_once() -> None:
         wait_until(lambda: waited)
         assert waited[0] < 1.0
     finally:
+        queue.shutdown()
+
+
+RUNS: list[str] = []
+
+
+def record(label: str) -> None:
+    RUNS.append(label)
+
+
+@pytest.mark.redis
+def test_on_redis_a_burst_of_hints_is_one_job_and_the_key_frees_when_it_starts(
+    redis_server: Server,
+) -> None:
+    queue = RQQueue(redis_server.url)
+    queue.redis.flushdb()
+    RUNS.clear()
+    try:
+        assert queue.enqueue(record, "first", key="ingest")
+        for _ in range(5):
+            assert RQQueue(redis_server.url).enqueue(record, "again", key="ingest")
+        assert queue.queue.count == 1  # one waiting job for the key
+
+        SimpleWorker([queue.queue], connection=queue.redis).work(burst=True)
+        assert RUNS == ["first"]
+        assert not queue.redis.exists("enrich:pending:ingest")  # freed by the job itself
+
+        assert RQQueue(redis_server.url).enqueue(record, "next", key="ingest")
+        assert queue.queue.count == 1  # a hint after the run started is a new job
+    finally:
+        queue.redis.flushdb()
         queue.shutdown()

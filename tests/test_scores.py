@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from enrich.db import session_scope
 from enrich.models import Interest, Score, SyncRequest, utcnow
 from enrich.runtime import current
-from enrich.scores import recompute_all
+from enrich.scoring.rescore import recompute_all
 from tests.conftest import wait_until
 from tests.test_pipeline import add_contact, send
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from webhooks import linkedin, meta, standard, x
+
 
 def init_app(app: Flask) -> None:
-    from webhooks import linkedin, meta, standard, x
-
     for module in (standard, x, meta, linkedin):
         app.register_blueprint(module.bp)

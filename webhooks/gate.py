@@ -17,6 +17,7 @@ from flask import Response, current_app, request
 
 from enrich import defaults
 from enrich.errors import WebhookRejected
+from enrich.pipeline import INGEST_KEY, process_pending
 from enrich.runtime import current
 from webhooks.store import store_raw_event
 
@@ -172,8 +173,6 @@ def accept(
     status_code: int = 200,
 ) -> Response:
     """Store the delivery durably, answer, then enqueue its processing."""
-    from enrich.pipeline import INGEST_KEY, process_pending
-
     rt = current()
     raw_id, created = store_raw_event(
         rt.engine,

@@ -12,8 +12,8 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from flask_wtf.csrf import CSRFError
 
-from enrich.api.common import ApiError
-from enrich.app import error_body
+from enrich.api import dashboard, links, openapi, people, privacy, review, rules, sync, tokens
+from enrich.api.common import ApiError, error_body
 from enrich.console.auth import SignInRefused
 from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.console.privacy import CrmUnreachable
@@ -49,18 +49,6 @@ def _errors(bp: Blueprint) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from enrich.api import (
-        dashboard,
-        links,
-        openapi,
-        people,
-        privacy,
-        review,
-        rules,
-        sync,
-        tokens,
-    )
-
     bp = Blueprint("api", __name__, url_prefix="/api/v1")  # one per app, as tests make many
     for module in (dashboard, people, review, links, rules, sync, privacy, tokens, openapi):
         module.register(bp)

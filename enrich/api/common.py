@@ -13,10 +13,16 @@ from sqlalchemy import Engine
 from enrich.config import Settings
 from enrich.console.auth import Principal, console_principal
 from enrich.console.errors import is_id
+from enrich.console.tokens import principal_for
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_LIMIT = 200
+
+
+def error_body(status: int, code: str, message: str) -> tuple[Any, int]:
+    """The one error shape of every JSON answer, the API's and the app's (webhooks too)."""
+    return jsonify({"error": {"status": status, "code": code, "message": message}}), status
 
 
 class ApiError(Exception):
@@ -34,8 +40,6 @@ def settings() -> Settings:
 
 
 def authenticate() -> Principal:
-    from enrich.console.tokens import principal_for
-
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, secret = header.strip().partition(" ")

@@ -1,9 +1,9 @@
 """The RevOps console: server-rendered pages (Jinja, one CSS file, a little vanilla JS) for
 sign-in, dashboard, people, review queue, rules, sync and privacy — plus the JSON API.
 
-`init_app(app)` is called by `create_app`; it sets the session cookie policy, turns on CSRF
-protection for console forms (webhooks and bearer-token API calls are not affected) and
-registers the console and `/api/v1` blueprints.
+`init_app(app)` is called by `create_app`, before the API's: it sets the session cookie policy,
+turns on CSRF protection for console forms (webhooks and bearer-token API calls are not
+affected; the API checks it where a cookie authenticates) and registers the console blueprint.
 """
 
 from __future__ import annotations
@@ -16,7 +16,18 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.routing import IntegerConverter, Map
 
+from enrich.console import (
+    formatting,
+    views_auth,
+    views_dashboard,
+    views_people,
+    views_privacy,
+    views_review,
+    views_rules,
+    views_sync,
+)
 from enrich.console.errors import MAX_ID
+from enrich.console.web import blueprint, problem
 from enrich.normalize import web_url
 
 csrf = CSRFProtect()
@@ -49,19 +60,6 @@ def init_app(app: Flask) -> None:
     app.session_interface = ConsoleSessions()
     csrf.init_app(app)
     app.url_map.converters["id"] = IdConverter
-
-    from enrich import api
-    from enrich.console import (
-        formatting,
-        views_auth,
-        views_dashboard,
-        views_people,
-        views_privacy,
-        views_review,
-        views_rules,
-        views_sync,
-    )
-    from enrich.console.web import blueprint, problem
 
     bp = blueprint()
     formatting.register(bp)
@@ -115,7 +113,6 @@ def init_app(app: Flask) -> None:
         return response
 
     app.register_blueprint(bp)
-    api.init_app(app)
 
 
 class IdConverter(IntegerConverter):

@@ -24,6 +24,7 @@ from flask import g, redirect, request, session, url_for
 from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
+from enrich.console.web import engine, forbidden
 from enrich.db import session_scope
 from enrich.errors import InputError
 from enrich.models import LoginAttempt, Role, User, utcnow
@@ -227,8 +228,6 @@ def login_required(role: str = Role.VIEWER) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from enrich.console.web import engine, forbidden
-
             principal = console_principal(engine())
             if principal is None:
                 return redirect(url_for("console.login", next=request.full_path.rstrip("?")))

@@ -15,6 +15,8 @@ from enrich.config import Settings
 from enrich.console.errors import Invalid, NotFound, is_id
 from enrich.errors import CRMError, InputError
 from enrich.models import CrmRecord, SocialProfile
+from enrich.privacy import erase_person, export_person
+from enrich.sync.connect import make_adapter
 
 
 class CrmUnreachable(InputError):
@@ -61,8 +63,6 @@ def confirmation_phrase(engine: Engine, record_id: int | None, profile_ids: list
 
 
 def export(engine: Engine, record_id: object, profile_ids: object) -> dict[str, Any]:
-    from enrich.privacy import export_person
-
     rid, pids = target(engine, record_id, profile_ids)
     return export_person(engine, record_id=rid, profile_ids=pids)
 
@@ -75,16 +75,12 @@ def erase(
     confirm: object,
     actor: str,
 ) -> dict[str, Any]:
-    from enrich.privacy import erase_person
-
     rid, pids = target(engine, record_id, profile_ids)
     phrase = confirmation_phrase(engine, rid, pids)
     if not isinstance(confirm, str) or confirm.strip().lower() != phrase.lower():
         raise Invalid(f"to erase, type the confirmation exactly: {phrase}")
     adapter = None
     if settings.crm != "none":
-        from enrich.sync.adapter import make_adapter
-
         adapter = make_adapter(settings)
     try:
         counts = erase_person(engine, record_id=rid, profile_ids=pids, actor=actor, adapter=adapter)

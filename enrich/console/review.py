@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from enrich import review as decisions
 from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.console.people import link_dict, profile_dict, record_summary
 from enrich.db import session_scope
@@ -208,8 +209,6 @@ def _person_record(session: Session, record_id: int) -> CrmRecord:
 
 def confirm(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
     """This record is the person: confirm it; the profile's other candidates are rejected."""
-    from enrich import review as decisions
-
     with session_scope(engine) as session:
         _pending(session, link_id)
         return link_dict(decisions.confirm(session, link_id, actor))
@@ -217,8 +216,6 @@ def confirm(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
 
 def reject(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
     """This record is not the person."""
-    from enrich import review as decisions
-
     with session_scope(engine) as session:
         _pending(session, link_id)
         return link_dict(decisions.reject(session, link_id, actor))
@@ -226,8 +223,6 @@ def reject(engine: Engine, link_id: int, actor: str) -> dict[str, Any]:
 
 def relink(engine: Engine, link_id: int, record_id: int, actor: str) -> dict[str, Any]:
     """Another record (found by search) is the person: link it, reject the candidates."""
-    from enrich import review as decisions
-
     with session_scope(engine) as session:
         link = _pending(session, link_id)
         _person_record(session, record_id)
@@ -241,8 +236,6 @@ def unlink(
 ) -> dict[str, Any]:
     """Undo a link in effect: the record is not this person. The link becomes rejected (never
     proposed again), the record is rescored and what enrich wrote on it is retracted."""
-    from enrich import review as decisions
-
     with session_scope(engine) as session:
         _active(session, link_id, on_record)
         return link_dict(decisions.reject(session, link_id, actor))
@@ -253,8 +246,6 @@ def move(
 ) -> dict[str, Any]:
     """Undo a link in effect by naming the right record: the profile's history is retracted from
     the wrong record and written on `record_id`."""
-    from enrich import review as decisions
-
     with session_scope(engine) as session:
         link = _active(session, link_id, on_record)
         if record_id == link.record_id:

@@ -16,7 +16,12 @@ from sqlmodel import Session, col, func, select
 
 from enrich.console.rulesets import current, validate
 from enrich.linking import decide, to_person, to_profile
+from enrich.matching.rules import parse_rules
+from enrich.matching.scorer import Matcher
 from enrich.models import CrmRecord, IdentityLink, LinkStatus, SocialProfile, Touchpoint, utcnow
+from enrich.scoring import Scorer, ScoringConfig, Taxonomy
+from enrich.scoring import Touchpoint as ScoringTouchpoint
+from enrich.touchpoints import to_scoring
 
 MAX_PROFILES = 5000
 MAX_PEOPLE = 300
@@ -47,9 +52,6 @@ def _name(profile: SocialProfile) -> str:
 
 
 def _match(engine: Engine, text: str) -> dict[str, Any]:
-    from enrich.matching.rules import parse_rules
-    from enrich.matching.scorer import Matcher
-
     rules = parse_rules(text, "match rules")
     with Session(engine) as session:
         records = {r.id: r for r in mirror_people(session)}
@@ -143,10 +145,6 @@ def _change(
 
 
 def _scores(engine: Engine, kind: str, text: str) -> dict[str, Any]:
-    from enrich.scores import to_scoring
-    from enrich.scoring import Scorer, ScoringConfig, Taxonomy
-    from enrich.scoring import Touchpoint as ScoringTouchpoint
-
     config = ScoringConfig.from_yaml(current(engine, "scoring")["body"], "active scoring")
     taxonomy = Taxonomy.from_yaml(current(engine, "topics")["body"], "active topics")
     before = Scorer(config, taxonomy)

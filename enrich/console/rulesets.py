@@ -22,7 +22,9 @@ from sqlmodel import Session, col, select
 from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.db import session_scope
 from enrich.errors import ConfigError, InputError
+from enrich.matching.rules import default_rules, parse_rules
 from enrich.models import AuditLog, IdentityLink, LinkStatus, RuleSet, SocialProfile, utcnow
+from enrich.scoring import ScoringConfig, Taxonomy
 
 log = logging.getLogger("enrich.console.rules")
 MAX_BODY = 200_000  # characters; the shipped files are a few KB
@@ -51,8 +53,6 @@ class Kind:
 
 
 def _check_match(text: str) -> dict[str, Any]:
-    from enrich.matching.rules import parse_rules
-
     rules = parse_rules(text, "match rules")
     return {
         "rules_version": rules.version,
@@ -62,15 +62,11 @@ def _check_match(text: str) -> dict[str, Any]:
 
 
 def _check_topics(text: str) -> dict[str, Any]:
-    from enrich.scoring import Taxonomy
-
     taxonomy = Taxonomy.from_yaml(text, "topics")
     return {"rules_version": taxonomy.version, "topics": [t.name for t in taxonomy.topics]}
 
 
 def _check_scoring(text: str) -> dict[str, Any]:
-    from enrich.scoring import ScoringConfig
-
     config = ScoringConfig.from_yaml(text, "scoring")
     return {
         "rules_version": config.version,
@@ -245,8 +241,6 @@ def _version_is_new(engine: Engine, text: str, rules_version: str) -> None:
     """Match rules name their version inside the YAML, and every link records it: two
     different documents under one name would make links unexplainable (and the matcher's
     index, keyed by that name, would not rebuild)."""
-    from enrich.matching.rules import default_rules, parse_rules
-
     taken = {default_rules().version: KINDS["match"].default_text()}
     with Session(engine) as session:
         for body in session.exec(select(RuleSet.body).where(RuleSet.kind == "match")):

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from enrich.console.errors import NotFound
+from enrich.db import session_scope
 from enrich.deadletters import replay
 from enrich.models import AuditLog, CrmRecord, DeadLetter, SyncRequest
 
@@ -60,7 +61,6 @@ def replay_letters(engine: Engine, ids: list[int] | None, actor: str) -> int:
         if missing:
             raise NotFound(f"no dead letter {missing[0]}")
     count = replay(engine, ids)
-    from enrich.db import session_scope
 
     with session_scope(engine) as session:
         session.add(

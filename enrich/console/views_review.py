@@ -11,13 +11,12 @@ from enrich.console.auth import login_required
 from enrich.console.rulesets import current
 from enrich.console.web import engine, int_arg, page
 from enrich.errors import InputError
+from enrich.matching.rules import parse_rules
 from enrich.models import Role
 
 
 def _thresholds() -> dict[str, float] | None:
     try:
-        from enrich.matching.rules import parse_rules
-
         rules = parse_rules(current(engine(), "match")["body"])
         return {"review": rules.thresholds.review, "link": rules.thresholds.link}
     except Exception:  # noqa: BLE001 — the chart is still useful without threshold lines

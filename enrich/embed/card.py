@@ -34,10 +34,11 @@ from enrich.models import (
     Touchpoint,
 )
 from enrich.normalize import web_url
-from enrich.scores import scorer_cache, to_scoring, touchpoints_of
 from enrich.scoring import rollup_account
+from enrich.scoring.active import scorer_cache
 from enrich.scoring.decay import age_days, decay_factor
 from enrich.scoring.score import PersonScore, round_score
+from enrich.touchpoints import to_scoring, touchpoints_of
 
 EMPTY = "No social activity yet"
 WINDOW_DAYS = 90

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
+from enrich.matching import given_names as gn
 from enrich.matching import normalize as nz
 from enrich.matching.profile import EXTRA_PREFIX, Person, Profile, field_getter
 from enrich.matching.rules import EXACT_KEY, EXACT_KEY_JOIN, Blocking
@@ -42,7 +43,7 @@ def _last_skeletons(last: tuple[str, ...]) -> set[str]:
 
 def _name_pair_keys(first: str, last_sk: str, families: tuple[str, ...], out: set[str]) -> None:
     if "name" in families and len(first) >= 2:
-        out.update(f"n:{fk}|{last_sk}" for fk in nz.first_name_keys(first))
+        out.update(f"n:{fk}|{last_sk}" for fk in gn.first_name_keys(first))
     if "initial" in families or "handle" in families:
         out.add(f"i:{first[0]}|{last_sk}")
 
@@ -50,7 +51,7 @@ def _name_pair_keys(first: str, last_sk: str, families: tuple[str, ...], out: se
 def _first_initial_keys(first: str, last_initial: str, out: set[str]) -> None:
     """ "Bob S.": the canonical first names with the family initial (fl:robert|s)."""
     if len(first) >= 2:
-        out.update(f"fl:{fk}|{last_initial}" for fk in nz.first_name_keys(first))
+        out.update(f"fl:{fk}|{last_initial}" for fk in gn.first_name_keys(first))
 
 
 @cache
@@ -132,7 +133,7 @@ def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
         if core:
             ck = core[0] if len(core[0]) >= 3 else "".join(core)
             if first:
-                out.update(f"cf:{ck}|{fk}" for fk in nz.first_name_keys(first))
+                out.update(f"cf:{ck}|{fk}" for fk in gn.first_name_keys(first))
             out.update(f"cl:{ck}|{sk}" for sk in skels)
     return out
 
@@ -187,7 +188,7 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
         cos.update(nz.domain_label(d) for d in domains)
         cos.update(p for p in pieces[1:] if len(p) >= 3)  # jsmith_acme
         names = set(tokens) | {p for p in pieces if len(p) >= 2}
-        firsts = {fk for n in names if len(n) >= 2 for fk in nz.first_name_keys(n)}
+        firsts = {fk for n in names if len(n) >= 2 for fk in gn.first_name_keys(n)}
         lasts = {nz.skeleton(n) for n in names if len(n) >= 2}
         for c in cos:
             out.update(f"cf:{c}|{fk}" for fk in firsts)

@@ -8,17 +8,15 @@ both sides alike, so "José", "JOSE" and "𝐉𝐨𝐬𝐞́" meet on "jose".
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib.util import find_spec
-from pathlib import Path
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from unidecode import unidecode
 
+from enrich.matching import given_names as gn
 from enrich.matching import vocab
 
 __all__ = [
@@ -28,18 +26,11 @@ __all__ = [
     "canonical_city",
     "canonical_country",
     "company_core",
-    "diminutive_spellings",
     "domain_label",
     "employer_mentions",
-    "first_name_keys",
-    "first_name_spelling",
-    "first_name_spellings",
     "fold",
     "handle_pieces",
     "location",
-    "name_family",
-    "nickname_related",
-    "nicknames_of",
     "parse_display_name",
     "person_name",
     "registered_domain",
@@ -199,7 +190,7 @@ def _family_name_first(head: list[str], tail: list[str]) -> bool:
     a sign of it, since "Jane Doe, Acme" puts a full name first: a particle opens them
     ("van der Berg, Anna"), or the word after the comma is a known given name and the
     first before it is not ("García López, Jessica"; not "Jane Doe, Austin"). Known:
-    in the nickname table (``_nickname_tables``), which knows mostly English names, so
+    in the nickname table (``given_names``), which knows mostly English names, so
     "García López, Carlos" is read as before: the name García López, then " Carlos".
     """
     if len(head) == 1:
@@ -212,7 +203,7 @@ def _family_name_first(head: list[str], tail: list[str]) -> bool:
 
 
 def _known_given_name(token: str) -> bool:
-    return len(token) >= 2 and bool(nicknames_of(token) or _canonicals_of(token))
+    return len(token) >= 2 and bool(gn.nicknames_of(token) or gn.canonicals_of(token))
 
 
 @lru_cache(maxsize=_CACHE)
@@ -271,175 +262,6 @@ def person_name(first: str, last: str, full: str = "") -> tuple[tuple[str, ...],
             return (), toks
         return toks[:1], toks[-1:]
     return first_t, last_t
-
-
-_Lookup = dict[str, frozenset[str]]
-
-
-@cache
-def _nickname_tables() -> tuple[_Lookup, _Lookup]:
-    """(name -> its nicknames, nickname -> the names it shortens): the ``has_nickname``
-    rows of the ``nicknames`` package's table, as its ``NickNamer`` reads them.
-
-    The table is read from the package's names.csv (the data it documents: see
-    ``nicknames.with_names_csv_path``) without importing the package: its ``__init__``
-    looks up its own version through ``importlib.metadata``, ~15 ms of every
-    ``enrich match`` run spent on importing what the lookup does not use.
-    """
-    spec = find_spec("nicknames")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("the nicknames package is not installed", name="nicknames")
-    path = Path(next(iter(spec.submodule_search_locations)), "names.csv")
-    nicks: dict[str, set[str]] = {}
-    canonicals: dict[str, set[str]] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = csv.reader(fh)
-        next(rows)  # the header
-        for name, relationship, nick in rows:
-            if relationship == "has_nickname":
-                name, nick = name.lower().strip(), nick.lower().strip()
-                nicks.setdefault(name, set()).add(nick)
-                canonicals.setdefault(nick, set()).add(name)
-    return (
-        {k: frozenset(v) for k, v in nicks.items()},
-        {k: frozenset(v) for k, v in canonicals.items()},
-    )
-
-
-def nicknames_of(name: str) -> frozenset[str]:
-    """The known nicknames of a name ("robert" -> {bob, rob, bobby, ...})."""
-    return _nickname_tables()[0].get(name.lower().strip(), frozenset())
-
-
-def _canonicals_of(name: str) -> frozenset[str]:
-    """The names a nickname is known to shorten ("bob" -> {robert, ...})."""
-    return _nickname_tables()[1].get(name.lower().strip(), frozenset())
-
-
-_DIMINUTIVE_ENDINGS = ("ie", "ey", "y", "i")
-
-
-@lru_cache(maxsize=_CACHE)
-def diminutive_spellings(name: str) -> frozenset[str]:
-    """A pet name with its other spellings of the same sound: "suzy" -> {suzy, suzie, suzi, suzey}.
-
-    Nickname lists record one or two spellings of each diminutive ("suzie", "katy");
-    people write the others too ("Suzy", "Katie").
-    """
-    for end in _DIMINUTIVE_ENDINGS:
-        stem = name[: -len(end)]
-        if name.endswith(end) and len(stem) >= 2:
-            return frozenset(stem + e for e in _DIMINUTIVE_ENDINGS)
-    return frozenset({name})
-
-
-_TRANSLITERATED_ENDINGS = frozenset({"ii", "iy", "ij"})
-_J_ENDINGS = frozenset({"ej", "aj"})
-# Юрий: the one common "-ий" first name too short for the single -i rule.
-_SHORT_SLAVIC_I = frozenset({"yuri"})
-
-
-@lru_cache(maxsize=_CACHE)
-def first_name_spelling(name: str) -> str:
-    """One spelling of a first name's transliterated "-ий", "-ей" or "-ай", the one in
-    -y: "dmitrii", "dmitriy", "dmitrij", "dmitri" -> "dmitry"; "andrei", "andrej" ->
-    "andrey"; "nikolai", "nikolaj" -> "nikolay"; any other name as it is.
-
-    unidecode writes Дмитрий, Андрей, Николай as "Dmitrii", "Andrei", "Nikolai"; people
-    write Dmitriy, Dmitrij, Dmitri or Dmitry, Andrey or Andrej: two first names with the
-    same spelling are the same name (``person_name`` exact). The rule:
-
-    - -ii/-iy/-ij -> -y in names of five letters or more ("yurii" -> "yury"). English
-      names do not end so: a name in -y ("Mary", "Rudy") only meets a spelling that
-      really has one ("Marii").
-    - a final -i -> -y (so -ei, -ai too) and -ej/-aj -> -ey/-ay in names of six letters
-      or more. At that length a name's -i and -y spellings are one name (Sergei/Sergey,
-      Giovanni/Giovanny, Tiffani/Tiffany); shorter ones are often two (Toni/Tony,
-      Mari/Mary, Henri/Henry, Emili/Emily, Kai/Kay, Eli/Ely), or a name and no name
-      (Mei), and stay nickname-related spellings at most (``diminutive_spellings``).
-    - "yuri" -> "yury" alone of the shorter ones (``_SHORT_SLAVIC_I``).
-
-    First names only; family names (-skii/-skiy/-sky) are compared as written.
-    """
-    if len(name) >= 5 and name[-2:] in _TRANSLITERATED_ENDINGS:
-        return name[:-2] + "y"
-    if name in _SHORT_SLAVIC_I or (len(name) >= 6 and (name[-1] == "i" or name[-2:] in _J_ENDINGS)):
-        return name[:-1] + "y"
-    return name
-
-
-@lru_cache(maxsize=_CACHE)
-def first_name_spellings(name: str) -> frozenset[str]:
-    """Every way of writing a first name that ``first_name_spelling`` reads as it:
-    "dmitry" -> {dmitry, dmitri, dmitrii, dmitriy, dmitrij}; "mary" -> {mary, marii,
-    mariy, marij}; "andrei" -> {andrey, andrei, andrej, ...}.
-
-    A handle is written in one of them ("dmitrii_ivanov"): the handle has to be read in
-    each to agree with the name comparator, which takes them all as the same name.
-    """
-    one = first_name_spelling(name)
-    if one[-1:] != "y":
-        return frozenset({name})
-    stem = one[:-1]
-    written = (stem + end for end in ("y", "i", "j", "ii", "iy", "ij"))
-    return frozenset(w for w in written if first_name_spelling(w) == one) | {name}
-
-
-@lru_cache(maxsize=_CACHE)
-def first_name_keys(first: str) -> frozenset[str]:
-    """The name, its spelling and its canonical forms: "bob" -> {bob, robert, bobby, bert};
-    "dmitrii" -> {dmitrii, dmitry} (``first_name_spelling``).
-
-    Two first names that share a key may be the same person's; this is what blocking
-    indexes, so Bob on X finds Robert in the CRM and the other way round.
-    """
-    if len(first) < 2:
-        return frozenset({first})
-    return frozenset({first, first_name_spelling(first)}).union(
-        *map(_canonicals_of, diminutive_spellings(first))
-    )
-
-
-def nickname_related(a: str, b: str) -> bool:
-    """True when one is a known nickname of the other or both shorten the same name.
-
-    The shared name must be at least as long as either: the nickname list relates
-    names in both directions, so Robert and William share "bill" (each is listed as a
-    form of it), yet neither shortens Bill; Bob and Rob both shorten Robert.
-    """
-    if a == b:
-        return True
-    if len(a) < 2 or len(b) < 2:
-        return False
-    # Most pairs of names share no spelling, nickname or canonical name at all: that
-    # is settled from two cached sets, without caching the pair.
-    if name_family(a).isdisjoint(name_family(b)):
-        return False
-    return _nickname_related(a, b)
-
-
-@lru_cache(maxsize=_CACHE)
-def name_family(name: str) -> frozenset[str]:
-    """Every name ``nickname_related`` may find in common with another one: two names
-    whose families are disjoint are not related."""
-    if len(name) < 2:
-        return frozenset()
-    return diminutive_spellings(name) | _nicknames(name) | first_name_keys(name)
-
-
-@lru_cache(maxsize=_CACHE)
-def _nickname_related(a: str, b: str) -> bool:
-    sa, sb = diminutive_spellings(a), diminutive_spellings(b)
-    if sa & sb or _nicknames(a) & sb or _nicknames(b) & sa:
-        return True
-    shared = first_name_keys(a) & first_name_keys(b)
-    return bool(shared) and max(map(len, shared)) >= max(len(a), len(b))
-
-
-@lru_cache(maxsize=_CACHE)
-def _nicknames(name: str) -> frozenset[str]:
-    """Known nicknames of a name under any of its spellings."""
-    return frozenset().union(*map(nicknames_of, diminutive_spellings(name)))
 
 
 @lru_cache(maxsize=_CACHE)

@@ -1,162 +1,65 @@
 """RawEvent → social profiles and touchpoints, one module per source format.
 
 Each normaliser is a pure function `(raw: RawEventView) -> Normalized`; a failure in one item of a
-multi-event delivery is recorded in `Normalized.errors` and does not lose the others.
+multi-event delivery is recorded in `Normalized.errors` and does not lose the others. What they
+share is in `base.py`; this module picks the normaliser of a delivery's source.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from enrich import defaults
+from enrich.normalize import linkedin, meta, standard, x
+from enrich.normalize.base import (
+    EARLIEST,
+    KIND_ALIASES,
+    KINDS,
+    Normalized,
+    ProfileData,
+    RawEventView,
+    TouchpointData,
+    canonical_kind,
+    parse_time,
+    plausible,
+    web_url,
+    website_text,
+)
 
-EARLIEST = datetime.fromisoformat(defaults.EARLIEST_OCCURRED_AT)
-
-KINDS = ("follow", "unfollow", "like", "comment", "reply", "share", "quote", "mention", "dm")
-KIND_ALIASES = {
-    "reaction": "like",
-    "repost": "share",
-    "retweet": "share",
-    "direct_message": "dm",
-    "favorite": "like",
-    "message": "dm",
-}
-
-
-def canonical_kind(kind: str | None, default: str = "mention") -> str:
-    kind = (kind or default).strip().lower()
-    kind = KIND_ALIASES.get(kind, kind)
-    if kind not in KINDS:
-        raise ValueError(f"unknown touchpoint kind {kind!r}; expected one of {', '.join(KINDS)}")
-    return kind
-
-
-@dataclass(frozen=True)
-class ProfileData:
-    platform: str
-    platform_user_id: str
-    handle: str | None = None
-    name: str | None = None
-    bio: str | None = None
-    location: str | None = None
-    url: str | None = None
-    website: str | None = None
-    email: str | None = None
-
-
-@dataclass(frozen=True)
-class TouchpointData:
-    dedupe_key: str
-    kind: str
-    actor: ProfileData
-    occurred_at: datetime
-    account: str | None = None
-    post_id: str | None = None
-    post_url: str | None = None
-    post_text: str | None = None
-    text: str | None = None
-    is_own: bool = False
-
-
-@dataclass
-class Normalized:
-    touchpoints: list[TouchpointData] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # event types we do not use, with why
-    errors: list[str] = field(default_factory=list)  # items that could not be read
-
-
-@dataclass(frozen=True)
-class RawEventView:
-    """What a normaliser sees of a RawEvent (no ORM object, so normalisers stay pure)."""
-
-    id: int
-    source: str
-    delivery_id: str
-    body: bytes
-    received_at: datetime
-    account: str | None = None
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def parse_time(value: Any, fallback: datetime) -> datetime:
-    """ISO-8601 strings, epoch seconds or milliseconds → aware UTC; anything else, or a time
-    outside `plausible`, → fallback."""
-    try:
-        if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
-            number = float(value)
-            if number > 1e11:  # milliseconds
-                number /= 1000
-            parsed = datetime.fromtimestamp(number, UTC)
-        elif isinstance(value, str) and value:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-        else:
-            parsed = None
-        if parsed is not None and plausible(parsed):
-            return parsed
-    except (ValueError, OverflowError, OSError):
-        pass
-    return fallback if fallback.tzinfo else fallback.replace(tzinfo=UTC)
-
-
-def plausible(when: datetime) -> bool:
-    """Whether an aware time can be when a touchpoint happened (and fits every database)."""
-    try:
-        utc = when.astimezone(UTC)
-    except OverflowError:  # 9999-12-31T23:59:59-14:00 has no UTC datetime
-        return False
-    return EARLIEST <= utc <= datetime.now(UTC) + timedelta(seconds=defaults.MAX_CLOCK_AHEAD_S)
-
-
-_HTTP = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
-_BARE_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?:[/?#]\S*)?")
-
-
-def web_url(value: str | None) -> str | None:
-    """A link enrich may render: http(s) only (a bare host gets https://); `javascript:`,
-    `data:` and every other scheme are dropped, whatever their case or hidden whitespace."""
-    if not value:
-        return None
-    value = value.strip()
-    if any(ord(c) < 33 for c in value):
-        return None
-    if _HTTP.match(value):
-        return value
-    return f"https://{value}" if _BARE_HOST.fullmatch(value) else None
-
-
-def website_text(value: str | None) -> str | None:
-    """A website as matching evidence: kept as given (a bare domain is evidence too) unless it
-    names a scheme other than http(s)."""
-    if not value:
-        return None
-    return value if web_url(value) or "://" not in value and ":" not in value else None
-
+__all__ = [
+    "EARLIEST",
+    "KINDS",
+    "KIND_ALIASES",
+    "Normalized",
+    "Normalizer",
+    "ProfileData",
+    "RawEventView",
+    "TouchpointData",
+    "canonical_kind",
+    "normalize",
+    "normalizer_for",
+    "parse_time",
+    "plausible",
+    "web_url",
+    "website_text",
+]
 
 Normalizer = Callable[[RawEventView], Normalized]
 
 
+_REGISTRY: dict[str, Normalizer] = {
+    "standard": standard.normalize,
+    "import": standard.normalize,
+    "x": x.normalize,
+    "meta": meta.normalize,
+    "linkedin": linkedin.normalize,
+}
+
+
 def normalizer_for(source: str) -> Normalizer:
-    from enrich.normalize import standard
-
-    registry: dict[str, Normalizer] = {"standard": standard.normalize, "import": standard.normalize}
-    try:
-        from enrich.normalize import linkedin, meta, x  # added with the platform receivers
-
-        registry.update({"x": x.normalize, "meta": meta.normalize, "linkedin": linkedin.normalize})
-    except ImportError:
-        pass
     prefix = source.split(":", 1)[0]
-    if prefix not in registry:
+    if prefix not in _REGISTRY:
         raise ValueError(f"no normaliser for source {source!r}")
-    return registry[prefix]
+    return _REGISTRY[prefix]
 
 
 def normalize(raw: RawEventView) -> Normalized:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrich.normalize import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
+from enrich.normalize.base import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
 
 KINDS = {
     "LIKE": "like",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrich.normalize import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
+from enrich.normalize.base import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
 
 FB_ITEMS_POSTED = ("post", "status", "photo", "video")
 
@@ -189,25 +189,26 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
             raw_value = change.get("value") if isinstance(change, dict) else None
             value: dict[str, Any] = raw_value if isinstance(raw_value, dict) else {}
             who: dict[str, Any] = value["from"] if isinstance(value.get("from"), dict) else {}
-            out.append(
-                ":".join(
-                    str(x)
-                    for x in (
-                        entry.get("id"),
-                        change.get("field") if isinstance(change, dict) else None,
-                        value.get("item"),
-                        value.get("verb"),
-                        value.get("id"),
-                        value.get("comment_id"),
-                        value.get("post_id"),
-                        value.get("share_id"),
-                        value.get("media_id"),
-                        who.get("id"),
-                        value.get("reaction_type"),
-                        value.get("created_time"),
-                    )
-                )
-            )
+            parts = [
+                entry.get("id"),
+                change.get("field") if isinstance(change, dict) else None,
+                value.get("item"),
+                value.get("verb"),
+                value.get("id"),
+                value.get("comment_id"),
+                value.get("post_id"),
+                value.get("share_id"),
+                value.get("media_id"),
+                who.get("id"),
+                value.get("reaction_type"),
+                value.get("created_time"),
+            ]
+            if value.get("leadgen_id") is not None:
+                # A lead carries nothing above but its page and second: two leads of one page
+                # in one second would be one delivery. Appended only here, so every other
+                # change keeps the id its retries already have (docs/LEAD_FORMS.md).
+                parts += [value.get("leadgen_id"), value.get("form_id")]
+            out.append(":".join(str(x) for x in parts))
         for event in _items(entry.get("messaging")):
             if isinstance(event, dict):
                 message: dict[str, Any] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enrich.normalize import (
+from enrich.normalize.base import (
     Normalized,
     ProfileData,
     RawEventView,

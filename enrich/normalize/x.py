@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from enrich.normalize import (
+from enrich.normalize.base import (
     Normalized,
     ProfileData,
     RawEventView,

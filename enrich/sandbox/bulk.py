@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from enrich.sandbox.routing import Call, Handler, empty, json_response
 from enrich.sandbox.schema import API_VERSION, SF_DATA, SF_PREFIX_TO_OBJECT
+from enrich.sandbox.sf_base import SfError
 from enrich.sandbox.state import sf_format
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ def add_routes(api: SalesforceApi) -> None:
 
 
 def _job(api: SalesforceApi, call: Call) -> dict[str, Any]:
-    from enrich.sandbox.salesforce import SfError
-
     job = api.state.bulk_jobs.get(call.params["job_id"])
     if job is None:
         raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -63,8 +62,6 @@ def _info(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_job(api: SalesforceApi, call: Call) -> Response:
-    from enrich.sandbox.salesforce import SfError
-
     body = api.body(call)
     operation = body.get("operation")
     if operation not in _OPERATIONS:
@@ -128,8 +125,6 @@ def delete_job(api: SalesforceApi, call: Call) -> Response:
 
 
 def upload(api: SalesforceApi, call: Call) -> Response:
-    from enrich.sandbox.salesforce import SfError
-
     job = _job(api, call)
     if job["state"] != "Open":
         raise SfError(
@@ -142,8 +137,6 @@ def upload(api: SalesforceApi, call: Call) -> Response:
 
 
 def set_state(api: SalesforceApi, call: Call) -> Response:
-    from enrich.sandbox.salesforce import SfError
-
     job = _job(api, call)
     state = api.body(call).get("state")
     if state == "Aborted" and job["state"] in ("Open", "UploadComplete"):
@@ -158,8 +151,6 @@ def set_state(api: SalesforceApi, call: Call) -> Response:
 
 def _process(api: SalesforceApi, job: dict[str, Any]) -> None:
     """Run every row through the REST write rules; a bad row fails alone, as in Bulk 2.0."""
-    from enrich.sandbox.salesforce import SfError
-
     delimiter = _DELIMITERS[job["columnDelimiter"]]
     rows: list[dict[str, str]] = []
     for chunk in job["_data"]:

@@ -8,6 +8,7 @@ carries `Sforce-Limit-Info`; errors are the JSON-array bodies Salesforce sends.
 
 from __future__ import annotations
 
+from enrich.sandbox import bulk
 from enrich.sandbox.faults import FaultInjector, Limits
 from enrich.sandbox.schema import (
     SF_DATA,
@@ -34,8 +35,6 @@ class SalesforceApi(RecordRoutes, QueryRoutes):
         self._routes()
 
     def _routes(self) -> None:
-        from enrich.sandbox import bulk
-
         d = SF_DATA
         add = self.router.add
         add("POST", OAUTH_TOKEN, self.oauth_token)

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from enrich.sandbox.schema import (
+    HS_LASTMODIFIED,
     HS_SINGULAR,
     SF_PREFIXES,
     SFField,
+    inverse_association,
     standard_hs_groups,
     standard_hs_properties,
     standard_sf_schema,
@@ -241,8 +243,6 @@ class SandboxState:
     def hs_insert(
         self, object_type: str, properties: dict[str, str | None], when: datetime | None = None
     ) -> dict[str, Any]:
-        from enrich.sandbox.schema import HS_LASTMODIFIED
-
         with self.lock:
             stamp = hs_format(when or self.now())
             object_id = self.new_hs_id()
@@ -268,8 +268,6 @@ class SandboxState:
     def hs_associate(
         self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int
     ) -> None:
-        from enrich.sandbox.schema import inverse_association
-
         with self.lock:
             self.hs_associations.add((from_type, from_id, to_type, to_id, type_id))
             back = inverse_association(from_type, to_type, type_id)

@@ -45,7 +45,7 @@ from typing import Any
 from enrich.errors import ConfigError
 from enrich.scoring.textnorm import has_word, normalize
 from enrich.scoring.touchpoint import Kind, Platform
-from enrich.scoring.yamlfile import (
+from enrich.yamlfile import (
     LocatedDict,
     Reader,
     as_int,

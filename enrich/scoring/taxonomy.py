@@ -30,7 +30,7 @@ from enrich.errors import ConfigError
 from enrich.scoring.matcher import TermMatcher
 from enrich.scoring.textnorm import has_word, normalize, normalize_hashtag
 from enrich.scoring.textnorm import hashtags as find_hashtags
-from enrich.scoring.yamlfile import LocatedDict, Reader, as_int, load_yaml, read_yaml
+from enrich.yamlfile import LocatedDict, Reader, as_int, load_yaml, read_yaml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _TOPIC_KEYS = {"name", "label", "keywords", "phrases", "hashtags"}

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from enrich.config import Settings
-from enrich.errors import ConfigError, CRMRateLimited, CRMRetryable
+from enrich.errors import CRMRateLimited, CRMRetryable
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.fields import FieldMap
 
@@ -156,23 +155,3 @@ def in_chunks(
             ]
             break
     return results
-
-
-def make_adapter(settings: Settings) -> CrmAdapter:
-    # The vendor modules import this one: they are picked here, when a CRM is configured.
-    adapter: CrmAdapter
-    if settings.crm == "salesforce":
-        from enrich.sync.salesforce import SalesforceAdapter
-
-        adapter = SalesforceAdapter.from_settings(settings)
-    elif settings.crm == "hubspot":
-        from enrich.sync.hubspot import HubSpotAdapter
-
-        adapter = HubSpotAdapter.from_settings(settings)
-    else:
-        raise ConfigError("no CRM configured: set CRM=salesforce or CRM=hubspot (see README)")
-    if settings.crm_calls_per_10s:
-        adapter.limiter = WindowLimiter(
-            settings.crm, settings.crm_calls_per_10s, 10.0, settings.redis_url
-        )
-    return adapter

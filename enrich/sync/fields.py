@@ -27,10 +27,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from enrich.errors import ConfigError
+from enrich.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from enrich.config import Settings
@@ -219,10 +219,10 @@ def _override(
 def _load(crm: str, value: str, mtime: float | None) -> FieldMap:
     # `mtime` is part of the cache key so an edited file is re-read.
     text = Path(value).read_text(encoding="utf-8") if mtime is not None else value
-    try:
-        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both forms
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"ENRICH_CRM_FIELDS: cannot read {value[:80]!r}: {exc}") from exc
+    # JSON is YAML, so one parser reads both forms.
+    data = load_yaml(
+        text, f"ENRICH_CRM_FIELDS file {value}" if mtime is not None else "ENRICH_CRM_FIELDS"
+    )
     if data is not None and not isinstance(data, dict):
         raise ConfigError(
             "ENRICH_CRM_FIELDS must be a mapping with people/write/account/mirror "

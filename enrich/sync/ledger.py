@@ -18,10 +18,10 @@ from sqlmodel import col, select
 
 from enrich.db import session_scope, write_scope
 from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Handoff, WriteStatus, utcnow
-from enrich.scores import touchpoints_of
 from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.payload import activity_for, handoff_activity
 from enrich.sync.report import Outcome, RunReport
+from enrich.touchpoints import touchpoints_of
 
 PEOPLE = ("contact", "lead")
 

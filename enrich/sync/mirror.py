@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
+from enrich.errors import CRMAuthError
 from enrich.linking import profiles_sharing_keys
 from enrich.models import (
     ActivityWrite,
@@ -29,7 +30,10 @@ from enrich.models import (
     SocialProfile,
     utcnow,
 )
+from enrich.runtime import current
+from enrich.sync import alerts, budget
 from enrich.sync.adapter import CrmAdapter, MirrorRow
+from enrich.sync.connect import make_adapter
 
 log = logging.getLogger("enrich.sync.mirror")
 # Accounts first, so contacts get company names; opportunities for the console's pipeline view.
@@ -303,11 +307,6 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
 def pull_job(full: bool = False) -> dict[str, int]:
     """Job: incremental (or full) pull with the configured CRM; its calls count against the
     daily API budget like the writer's."""
-    from enrich.errors import CRMAuthError
-    from enrich.runtime import current
-    from enrich.sync import alerts, budget
-    from enrich.sync.adapter import make_adapter
-
     rt = current()
     if alerts.open_alert(rt.engine, rt.settings) is not None:
         log.warning(

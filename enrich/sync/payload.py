@@ -17,9 +17,10 @@ from enrich.models import (
     SocialProfile,
     Touchpoint,
 )
-from enrich.scores import scorer_cache, touchpoints_of
+from enrich.scoring.active import scorer_cache
 from enrich.scoring.score import round_score
 from enrich.sync.adapter import Activity
+from enrich.touchpoints import touchpoints_of
 
 PLATFORM_NAMES = {
     "x": "X",

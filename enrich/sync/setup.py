@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrich.errors import CRMError
+from enrich.sync.errors import hubspot_errors, salesforce_errors
 from enrich.sync.fields import FieldMap
+from enrich.sync.hs_activities import MIGRATED_NOTE_KEY
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,6 @@ def salesforce_plan(fields: FieldMap | None = None) -> list[tuple[str, str, dict
 
 
 def setup_salesforce(adapter: Any) -> SetupReport:
-    from enrich.sync.errors import salesforce_errors
-
     report = SetupReport()
     existing: dict[str, set[str]] = {}
     for obj, name, meta in salesforce_plan(adapter.fields):
@@ -139,8 +139,6 @@ def setup_salesforce(adapter: Any) -> SetupReport:
 
 def setup_hubspot(adapter: Any) -> SetupReport:
     from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
-
-    from enrich.sync.errors import hubspot_errors
 
     report = SetupReport()
     fields = adapter.fields
@@ -224,8 +222,6 @@ def _note_key(adapter: Any, report: SetupReport) -> None:
     HubSpot cannot make an existing property unique. A portal set up before the key was
     unique gets a second, unique property (`MIGRATED_NOTE_KEY`); the notes written so far are
     copied over to it, so upserts find them, and HUBSPOT_NOTE_KEY_PROPERTY must name it."""
-    from enrich.sync.hs_activities import MIGRATED_NOTE_KEY
-
     key = adapter.note_key
     unique = _unique_property(adapter, key)
     if unique:
@@ -272,8 +268,6 @@ def _note_key(adapter: Any, report: SetupReport) -> None:
 def _create_unique(adapter: Any, name: str, label: str, object_type: str = "notes") -> None:
     from hubspot.crm.properties import PropertyCreate
 
-    from enrich.sync.errors import hubspot_errors
-
     with hubspot_errors():
         adapter.calls += 1
         adapter.client.crm.properties.core_api.create(
@@ -291,8 +285,6 @@ def _create_unique(adapter: Any, name: str, label: str, object_type: str = "note
 
 def _unique_property(adapter: Any, name: str, object_type: str = "notes") -> bool | None:
     """Whether the property `name` has unique values; None when it does not exist."""
-    from enrich.sync.errors import hubspot_errors
-
     try:
         with hubspot_errors():
             adapter.calls += 1
@@ -311,8 +303,6 @@ def _copy_note_keys(adapter: Any, old: str, new: str) -> tuple[int, int]:
         BatchInputSimplePublicObjectBatchInput,
         SimplePublicObjectBatchInput,
     )
-
-    from enrich.sync.errors import hubspot_errors
 
     notes = adapter.client.crm.objects.notes
     seen: set[str] = set()

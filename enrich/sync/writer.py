@@ -32,9 +32,11 @@ from enrich.db import session_scope, write_scope
 from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
 from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
+from enrich.runtime import current
 from enrich.sync import alerts, budget, outbox
 from enrich.sync import ledger as ledgers
 from enrich.sync.adapter import CrmAdapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.fields import FieldMap
 from enrich.sync.payload import account_values, person_values
 from enrich.sync.report import Outcome, RunReport
@@ -456,9 +458,6 @@ def _text(value: Any) -> str | None:
 
 def sync_pending() -> dict[str, int]:
     """Job: run due CRM writes with the configured CRM (no-op when none is configured)."""
-    from enrich.runtime import current
-    from enrich.sync.adapter import make_adapter
-
     rt = current()
     settings = rt.settings
     if settings.crm == "none":

@@ -17,7 +17,7 @@ from enrich.app import create_app
 from enrich.db import upgrade
 from enrich.models import AuditLog, CrmRecord, IdentityLink, LinkStatus
 from enrich.sandbox import SAMPLE_SEED, Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
 from enrich.sync.writer import sync_pending
 from tests.conftest import wait_until

@@ -19,7 +19,7 @@ from enrich.app import create_app
 from enrich.db import upgrade
 from enrich.models import ActivityWrite, SyncRequest, Touchpoint
 from enrich.sandbox import SAMPLE_SEED, Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
 from tests.conftest import STANDARD_SECRET, wait_until
 from tests.integration.conftest import Process, crm_settings, postgres_database

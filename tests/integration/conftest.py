@@ -155,7 +155,7 @@ def commented(database_url: str, sandbox: Sandbox, crm: str) -> Iterator[tuple[S
     from enrich import runtime
     from enrich.app import create_app
     from enrich.db import upgrade
-    from enrich.sync.adapter import make_adapter
+    from enrich.sync.connect import make_adapter
     from enrich.sync.mirror import pull
     from tests.integration.test_thin_slice import signed_comment
 

@@ -24,7 +24,7 @@ from enrich.models import (
     Touchpoint,
     utcnow,
 )
-from enrich.scores import rescore, rollup
+from enrich.scoring.rescore import rescore, rollup
 from enrich.sync.adapter import MirrorRow
 from enrich.sync.mirror import _upsert
 from tests import servers

@@ -18,7 +18,7 @@ from enrich.models import (
 )
 from enrich.privacy import erase_person, export_person
 from enrich.sandbox import Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from tests.conftest import wait_until
 from tests.integration.conftest import DANA, Commented
 from tests.integration.test_thin_slice import sf_contact, sf_tasks, signed_comment

@@ -10,7 +10,7 @@ from enrich.models import ActivityWrite, CrmRecord, Touchpoint, utcnow
 from enrich.privacy import erase_person
 from enrich.retention import purge
 from enrich.sandbox import Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.writer import sync_pending
 from tests.integration.conftest import DANA, Commented, enrich_score
 from tests.integration.test_thin_slice import sf_contact, sf_tasks

@@ -21,7 +21,7 @@ from enrich import runtime
 from enrich.app import create_app
 from enrich.db import upgrade
 from enrich.sandbox import Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
 from tests.conftest import STANDARD_SECRET, wait_until
 from tests.integration.conftest import (

@@ -16,7 +16,7 @@ from enrich.app import create_app
 from enrich.db import upgrade
 from enrich.models import ActivityWrite, SyncRequest, Touchpoint, utcnow
 from enrich.sandbox import Sandbox
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
 from tests.conftest import wait_until
 from tests.integration.conftest import (

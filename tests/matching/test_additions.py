@@ -84,7 +84,10 @@ def test_bob_s_reaches_robert_smith_through_blocking(rules: RuleSet) -> None:
 def test_rule_file_without_a_newer_level_still_loads(rules: RuleSet) -> None:
     text = dump_rules(rules)
     assert "initials_only" in text
-    old = "\n".join(line for line in text.splitlines() if "initials_only" not in line)
+    lines = text.splitlines()
+    at = lines.index("    initials_only:")
+    assert lines[at + 1].startswith("      weight:")
+    old = "\n".join(lines[:at] + lines[at + 2 :])  # the level and its weight
     loaded = parse_rules(old)
     name = next(c for c in loaded.comparisons if c.comparator == "person_name")
     assert name.level("initials_only") == name.level("different")

@@ -95,7 +95,7 @@ def test_malformed_yaml_names_the_line(files: dict[str, Path]) -> None:
     bad = files["dir"] / "rules.yaml"
     bad.write_text("version: x\nthresholds: [1,\n", encoding="utf-8")
     code, out = _run(*_base(files), "--rules", bad)
-    assert code == 1 and "malformed YAML at line" in out and "Traceback" not in out
+    assert code == 1 and f"{bad}:3:1: malformed YAML" in out and "Traceback" not in out
 
 
 def test_unknown_comparator_is_named(files: dict[str, Path]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from enrich.matching import given_names as gn
 from enrich.matching import normalize as nz
 from enrich.matching.comparators import COMPARATORS, FAST_LEVELS
 from enrich.matching.profile import Person, Profile
@@ -74,10 +75,10 @@ def test_old_rules_reading_the_display_name_as_text_still_work(rules: RuleSet) -
 
 def test_two_given_names_sharing_a_listed_nickname_are_not_related() -> None:
     # The nickname list relates Robert and William both to Bill; neither shortens Bill.
-    assert not nz.nickname_related("robert", "william")
-    assert nz.nickname_related("bob", "rob")  # both shorten Robert
-    assert nz.nickname_related("bill", "william")
-    assert nz.nickname_related("jon", "jack")  # both forms of John
+    assert not gn.nickname_related("robert", "william")
+    assert gn.nickname_related("bob", "rob")  # both shorten Robert
+    assert gn.nickname_related("bill", "william")
+    assert gn.nickname_related("jon", "jack")  # both forms of John
 
 
 def test_the_nickname_table_is_the_nicknames_package_s() -> None:
@@ -85,12 +86,12 @@ def test_the_nickname_table_is_the_nicknames_package_s() -> None:
     from nicknames import NickNamer
 
     nn = NickNamer()
-    nicks, canonicals = nz._nickname_tables()
+    nicks, canonicals = gn._nickname_tables()
     assert {k: set(v) for k, v in nicks.items()} == nn.nickname_lookup
     assert {k: set(v) for k, v in canonicals.items()} == nn.canonical_lookup
-    assert nz.nicknames_of(" Robert ") == nn.nicknames_of("robert")
-    assert "bob" in nz.nicknames_of("robert")
-    assert nz.nicknames_of("zzyzx") == frozenset()
+    assert gn.nicknames_of(" Robert ") == nn.nicknames_of("robert")
+    assert "bob" in gn.nicknames_of("robert")
+    assert gn.nicknames_of("zzyzx") == frozenset()
 
 
 def test_robert_is_not_read_as_a_nickname_of_william(rules: RuleSet) -> None:
@@ -221,7 +222,7 @@ def _name_level(rules: RuleSet, shown: str, first: str, last: str) -> str:
 def test_a_transliterated_first_name_is_the_name_itself(rules: RuleSet) -> None:
     """unidecode writes Дмитрий "Dmitrii": the CRM's Dmitry is the same name, as exact
     (and as heavy) as the display name "Dmitry Ivanov"."""
-    assert nz.first_name_spelling(nz.parse_display_name("Дмитрий Иванов").tokens[0]) == "dmitry"
+    assert gn.first_name_spelling(nz.parse_display_name("Дмитрий Иванов").tokens[0]) == "dmitry"
     people = [Person("dmitry", "Dmitry", "Ivanov"), Person("other", "Oleg", "Petrov")]
     m = Matcher(rules, people)
     cyrillic = _part(m, _p("Дмитрий Иванов"), "dmitry", "name")
@@ -247,7 +248,7 @@ def test_ii_iy_ij_and_y_endings_spell_one_first_name(
     assert _name_level(rules, shown, first, "Gagarin") == "exact"
     alone = shown.split()[0]
     assert _name_level(rules, alone, first, "Gagarin") == "first_name_only"
-    assert nz.first_name_keys(nz.fold(alone)) & nz.first_name_keys(nz.fold(first))  # blocking
+    assert gn.first_name_keys(nz.fold(alone)) & gn.first_name_keys(nz.fold(first))  # blocking
 
 
 def test_only_first_names_are_respelled(rules: RuleSet) -> None:
@@ -280,7 +281,7 @@ def test_i_ei_and_ai_endings_spell_one_first_name(rules: RuleSet, shown: str, fi
     assert _name_level(rules, shown, first, "Gagarin") == "exact"
     alone = shown.split()[0]
     assert _name_level(rules, alone, first, "Gagarin") == "first_name_only"
-    assert nz.first_name_keys(nz.fold(alone)) & nz.first_name_keys(nz.fold(first))  # blocking
+    assert gn.first_name_keys(nz.fold(alone)) & gn.first_name_keys(nz.fold(first))  # blocking
 
 
 @pytest.mark.parametrize(
@@ -356,7 +357,7 @@ def test_giovanni_and_giovanny_are_one_name(rules: RuleSet) -> None:
 def test_short_and_english_first_names_keep_their_spelling(name: str) -> None:
     """Under six letters only -ii/-iy/-ij names (from five) and Yuri are respelled; a
     name ending in -y is its own spelling, so it meets nothing new but those."""
-    assert nz.first_name_spelling(name) == name
+    assert gn.first_name_spelling(name) == name
 
 
 @pytest.mark.parametrize(

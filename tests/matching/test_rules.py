@@ -134,7 +134,7 @@ def test_missing_level_weight_is_named() -> None:
 
 
 def test_malformed_yaml_reports_its_line() -> None:
-    with pytest.raises(ConfigError, match=r"rules\.yaml: malformed YAML at line 4, column 9"):
+    with pytest.raises(ConfigError, match=r"rules\.yaml:4:9: malformed YAML"):
         parse_rules("version: x\nthresholds:\n  link: [1, 2\n  review: 0\n", "rules.yaml")
 
 

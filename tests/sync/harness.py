@@ -18,7 +18,8 @@ from enrich.db import session_scope, upgrade
 from enrich.models import SyncRequest, utcnow
 from enrich.pipeline import process_raw_event
 from enrich.sandbox import Sandbox
-from enrich.sync.adapter import CrmAdapter, make_adapter
+from enrich.sync.adapter import CrmAdapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.fields import FieldMap
 from enrich.sync.mirror import pull
 from enrich.sync.writer import run

@@ -21,7 +21,7 @@ from enrich.deadletters import replay
 from enrich.models import DeadLetter, SyncRequest
 from enrich.sandbox import Sandbox
 from enrich.sync import alerts
-from enrich.sync.adapter import make_adapter
+from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull_job
 from enrich.sync.writer import sync_pending
 from tests.conftest import make_settings
@@ -139,7 +139,7 @@ def test_workers_share_the_refreshed_session_through_redis(
     # Another worker process: its job starts from the session this one refreshed.
     code = (
         "from enrich.config import load_settings\n"
-        "from enrich.sync.adapter import make_adapter\n"
+        "from enrich.sync.connect import make_adapter\n"
         "print(len(list(make_adapter(load_settings(env_file=None)).pull('account', None))))"
     )
     done = subprocess.run(

@@ -218,6 +218,25 @@ def test_retry_and_redelivery_count_once(client: FlaskClient) -> None:
     assert first.status_code == 200 and len(touchpoints()) == 2
 
 
+def test_two_leads_of_one_page_in_one_second_are_two_deliveries(client: FlaskClient) -> None:
+    # A leadgen change names only ids: the page, the form, the lead and the second it was made.
+    def lead(leadgen_id: str) -> dict[str, Any]:
+        return {
+            "leadgen_id": leadgen_id,
+            "page_id": PAGE,
+            "form_id": "444444444444444",
+            "adgroup_id": "0",
+            "ad_id": "0",
+            "created_time": 1772532900,
+        }
+
+    first = post(client, page(lead("1111111111111111"), field="leadgen"))
+    second = post(client, page(lead("2222222222222222"), field="leadgen"))
+    again = post(client, page(lead("2222222222222222"), field="leadgen"))
+    assert (first.json["status"], second.json["status"]) == ("accepted", "accepted")
+    assert again.json["status"] == "duplicate" and len(raw_events()) == 2
+
+
 def test_only_unused_fields_end_ignored(client: FlaskClient) -> None:
     post(client, page({"item": "status", "verb": "remove", "post_id": "1"}, field="ratings"))
     [raw] = processed()

@@ -10,9 +10,28 @@ from typing import Any
 
 import click
 
-from enrich import runtime
-from enrich.config import Settings, load_settings
+from enrich import worker as rq_worker
+from enrich.cli.context import settings_from, use_runtime
+from enrich.cli.events import events, import_
+from enrich.cli.users import users
+from enrich.config import load_settings
+from enrich.db import upgrade
+from enrich.deadletters import replay
+from enrich.demo import run_demo
 from enrich.errors import EnrichError
+from enrich.logs import configure
+from enrich.matching.cli import match
+from enrich.queue import QUEUE_NAME, RQQueue
+from enrich.retention import purge
+from enrich.sandbox.cli import sandbox
+from enrich.scheduler import Scheduler
+from enrich.scoring.rescore import recompute_all
+from enrich.server import ensure_port_free, run_gunicorn
+from enrich.sync import budget
+from enrich.sync.connect import make_adapter
+from enrich.sync.mirror import pull
+from enrich.sync.setup import setup_hubspot, setup_salesforce
+from enrich.sync.writer import sync_pending
 from enrich.worker import safe_url
 
 
@@ -36,20 +55,6 @@ class EnrichGroup(click.Group):
             ) from exc
 
 
-def settings_from(ctx: click.Context) -> Settings:
-    obj = ctx.ensure_object(dict)
-    if "settings" not in obj:
-        obj["settings"] = load_settings()
-    settings: Settings = obj["settings"]
-    return settings
-
-
-def use_runtime(ctx: click.Context, *, embedded_worker: bool = True) -> runtime.Runtime:
-    rt = runtime.install(runtime.build(settings_from(ctx), embedded_worker=embedded_worker))
-    ctx.call_on_close(runtime.uninstall)
-    return rt
-
-
 @click.group(cls=EnrichGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="enrich")
 def cli() -> None:
@@ -66,8 +71,6 @@ def cli() -> None:
          for crm/sync), the CRM or database refused, a failed sample or replay
       2  a usage error: unknown command or option, missing or invalid value
     """
-    from enrich.logs import configure
-
     settings = load_settings()
     configure(settings.log_level, settings.log_json)
     click.get_current_context().ensure_object(dict)["settings"] = settings
@@ -84,8 +87,6 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Create or migrate the schema of DATABASE_URL."""
-    from enrich.db import upgrade
-
     settings = settings_from(ctx)
     upgrade(settings.database_url, revision)
     click.echo(f"database at {safe_url(settings.database_url)} is at revision {revision}")
@@ -124,9 +125,6 @@ def serve(
 
     Without REDIS_URL the jobs run in-process (embedded queue + scheduler thread).
     """
-    from enrich.db import upgrade
-    from enrich.server import ensure_port_free, run_gunicorn
-
     settings = settings_from(ctx)
     settings.check_production()
     host, port = host or settings.host, port or settings.port
@@ -147,13 +145,9 @@ def worker(ctx: click.Context, burst: bool) -> None:
         # Stopped before rq installs its own handlers (starting, or waiting for Redis): nothing
         # is in flight, so leave as a clean stop rather than die of the signal.
         signal.signal(signal.SIGTERM, _exit_0)
-        from enrich import worker as rq_worker
-        from enrich.queue import QUEUE_NAME, RQQueue
-
         rt = use_runtime(ctx, embedded_worker=False)
         assert isinstance(rt.queue, RQQueue)
         ctx.exit(rq_worker.run(rt.queue.redis, settings.redis_url, QUEUE_NAME, burst=burst))
-    from enrich.scheduler import Scheduler
 
     rt = use_runtime(ctx)
     click.echo("no REDIS_URL: running jobs in this process from the database (Ctrl-C stops)")
@@ -164,8 +158,6 @@ def worker(ctx: click.Context, burst: bool) -> None:
 @click.pass_context
 def scheduler(ctx: click.Context) -> None:
     """Enqueue periodic jobs: sweep stale work, sync pending writes, pull the CRM mirror."""
-    from enrich.scheduler import Scheduler
-
     rt = use_runtime(ctx, embedded_worker=not settings_from(ctx).redis_url)
     _run_until_signal(Scheduler(rt))
 
@@ -198,10 +190,6 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
     """Pull accounts, contacts and leads into the local mirror (resumable)."""
     from tqdm import tqdm
 
-    from enrich.sync import budget
-    from enrich.sync.adapter import make_adapter
-    from enrich.sync.mirror import pull
-
     rt = use_runtime(ctx, embedded_worker=False)
     adapter = make_adapter(rt.settings)
     with tqdm(unit=" records", disable=not sys.stderr.isatty(), desc="pull") as bar:
@@ -225,9 +213,6 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
 @click.pass_context
 def crm_setup(ctx: click.Context) -> None:
     """Create the fields enrich writes, or print an exact checklist for an admin."""
-    from enrich.sync.adapter import make_adapter
-    from enrich.sync.setup import setup_hubspot, setup_salesforce
-
     settings = settings_from(ctx)
     adapter = make_adapter(settings)
     report = (setup_salesforce if settings.crm == "salesforce" else setup_hubspot)(adapter)
@@ -250,7 +235,6 @@ def sync_group(ctx: click.Context) -> None:
     """Write pending findings to the CRM once (the worker does this continuously)."""
     if ctx.invoked_subcommand is not None:
         return
-    from enrich.sync.writer import sync_pending
 
     if settings_from(ctx).crm == "none":
         raise click.ClickException(
@@ -272,8 +256,6 @@ def sync_group(ctx: click.Context) -> None:
 @click.pass_context
 def sync_replay(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -> None:
     """Replay dead letters (by id, or --all): they become pending work again."""
-    from enrich.deadletters import replay
-
     if not ids and not replay_all:
         raise click.UsageError("give dead-letter ids, or --all")
     rt = use_runtime(ctx, embedded_worker=False)
@@ -295,8 +277,6 @@ def score_cmd(ctx: click.Context, recompute: bool) -> None:
     shown score changed are queued for a CRM write."""
     from tqdm import tqdm
 
-    from enrich.scores import recompute_all
-
     rt = use_runtime(ctx, embedded_worker=False)
     with tqdm(unit=" people", disable=not sys.stderr.isatty(), desc="scoring") as bar:
         result = recompute_all(rt.engine, progress=bar.update)
@@ -317,8 +297,6 @@ def purge_cmd(ctx: click.Context, dry_run: bool) -> None:
     (0 keeps forever). Unfinished work is kept: pending or failed deliveries, touchpoints whose
     CRM activity is not written yet. People who lose touchpoints are rescored and synced.
     """
-    from enrich.retention import purge
-
     rt = use_runtime(ctx, embedded_worker=False)
     report = purge(
         rt.engine,
@@ -356,31 +334,19 @@ def demo(
 ) -> None:
     """Everything on the embedded default: CRM sandbox, enrich, its worker (what `make run`
     runs), with a week of sample history and a console user. SIGTERM stops it like Ctrl-C."""
-    from enrich.demo import run_demo
-
     run_demo(
         settings_from(ctx), port=port, crm=crm_name, sf_port=salesforce_port, hs_port=hubspot_port
     )
 
 
-def _register_feature_commands() -> None:
-    """Commands that live beside their feature (imported here, after `cli` exists)."""
-    from enrich.console.cli import users
-    from enrich.events_cli import events, import_
-    from enrich.matching.cli import match
-    from enrich.sandbox.cli import sandbox
-
-    for command, name in (
-        (sandbox, "sandbox"),
-        (match, "match"),
-        (events, "events"),
-        (import_, "import"),
-        (users, "users"),
-    ):
-        cli.add_command(command, name)
-
-
-_register_feature_commands()
+for command, name in (
+    (sandbox, "sandbox"),
+    (match, "match"),
+    (events, "events"),
+    (import_, "import"),
+    (users, "users"),
+):
+    cli.add_command(command, name)
 
 
 def main() -> None:

@@ -3,10 +3,10 @@
 Under load every call of Python's sqlite3 module, and `fcntl.flock`, lets go of the GIL, and
 getting it back means waiting behind the request threads' Python. A batch insert that takes
 ~40 µs alone held the writers' lock for ~320 µs, while the other worker waited for that lock
-(bench/README.md, Ingest round 5). Calls through `ctypes.PyDLL` keep the GIL, so the lock is
-held for the insert alone. Nothing here waits while it keeps the GIL: the connection's
-busy_timeout is 0 and the file lock is only tried; a taken lock raises `Busy`, and the caller
-waits with the GIL released before it tries again.
+(Ingest round 5 in bench/README.md's git history). Calls through `ctypes.PyDLL` keep the GIL,
+so the lock is held for the insert alone. Nothing here waits while it keeps the GIL: the
+connection's busy_timeout is 0 and the file lock is only tried; a taken lock raises `Busy`, and
+the caller waits with the GIL released before it tries again.
 
 Only the very library Python's sqlite3 module runs is used: two copies of SQLite in one process
 do not see each other's POSIX locks, which can corrupt a database
@@ -96,8 +96,8 @@ class DirectWriter:
             self.close()
             raise DirectError(f"could not open {database}: {message}")
         try:
-            # As the engine's connections (enrich/db.py), but no checkpoints of its own
-            # (store._Checkpointer runs them aside) and no waiting with the GIL kept.
+            # As the engine's connections (enrich/db/__init__.py), but no checkpoints of its own
+            # (group_commit._Checkpointer runs them aside) and no waiting with the GIL kept.
             self._exec(
                 b"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; PRAGMA busy_timeout=0"
             )

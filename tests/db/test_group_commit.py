@@ -1,6 +1,6 @@
 """Storing a delivery on SQLite: the group commit's own insert, exactly once per delivery id.
 
-Every test runs twice: with the insert through SQLite's C API (webhooks/sqlite_direct.py, the
+Every test runs twice: with the insert through SQLite's C API (enrich/db/sqlite_direct.py, the
 default where the library is found) and through the sqlite3 module (where it is not).
 """
 
@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from enrich.db import make_engine, writers_lock
+from enrich.db import make_engine, sqlite_direct, writers_lock
+from enrich.db.group_commit import GroupCommit
 from enrich.errors import StorageUnavailable
 from enrich.models import EventStatus, RawEvent
 from tests.conftest import make_settings
-from webhooks import sqlite_direct
-from webhooks.store import GroupCommit, store_raw_event
+from webhooks.store import committer, store_raw_event
 
 
 @pytest.fixture(autouse=True, params=["C API", "sqlite3 module"])
@@ -97,7 +97,7 @@ def committer_on(url: str, **settings: Any) -> GroupCommit:
     from enrich.db import upgrade
 
     upgrade(url)
-    return GroupCommit(make_engine(make_settings(url, **settings)))
+    return committer(make_engine(make_settings(url, **settings)))
 
 
 def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from webhooks.sqlite_direct import Busy, DirectError, DirectWriter, available
+from enrich.db.sqlite_direct import Busy, DirectError, DirectWriter, available
 
 pytestmark = pytest.mark.skipif(not available(), reason="SQLite is linked statically here")
 INSERT = "INSERT INTO t (a, b) VALUES (?, ?)"

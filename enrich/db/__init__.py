@@ -21,7 +21,7 @@ from sqlmodel import Session
 from enrich.config import Settings
 from enrich.errors import StorageUnavailable
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -122,7 +122,7 @@ def file_lock(engine: Engine, name: str) -> FileLock:
 
 
 def writers_lock(engine: Engine) -> FileLock:
-    """The lock of SQLite's ingest writer (webhooks/store.py) and of delivery processing."""
+    """The lock of SQLite's ingest writer (db/group_commit.py) and of delivery processing."""
     return file_lock(engine, "ingest")
 
 

@@ -1,13 +1,13 @@
 """Scores, interests and hand-offs of CRM records, from the touchpoints of their linked profiles.
 
-The maths lives in `enrich.scoring` (pure); this module feeds it from the database and stores
-what it says: the person's Score (with breakdown and reason), Interest rows, a Handoff when the
-threshold is crossed (with hysteresis), and the account roll-up of the person's company.
+The maths lives in the rest of `enrich.scoring` (pure); this module feeds it from the database
+and stores what it says: the person's Score (with breakdown and reason), Interest rows, a
+Handoff when the threshold is crossed (with hysteresis), and the account roll-up of the
+person's company. Whatever changed what the CRM shows is put in the sync outbox.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -15,97 +15,26 @@ from typing import Any
 from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
+from enrich.db import session_scope
 from enrich.models import (
     CrmRecord,
     Handoff,
     IdentityLink,
     Interest,
     LinkStatus,
-    RuleSet,
     Score,
     SocialProfile,
-    Touchpoint,
     utcnow,
 )
-from enrich.scoring import (
-    HandoffState,
-    Kind,
-    Platform,
-    Scorer,
-    ScoringConfig,
-    Taxonomy,
-    decide_handoff,
-    rollup_account,
-)
-from enrich.scoring import Touchpoint as ScoringTouchpoint
+from enrich.runtime import current
+from enrich.scoring.active import scorer_cache
+from enrich.scoring.handoff import HandoffState, decide_handoff
+from enrich.scoring.rollup import rollup_account
+from enrich.scoring.score import round_score
+from enrich.sync.outbox import request_sync
+from enrich.touchpoints import to_scoring, touchpoints_of
 
 BREAKDOWN_LINES = 50  # keep the strongest lines; thousands of likes need not be stored one by one
-
-
-def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
-    profile_ids = select(IdentityLink.profile_id).where(
-        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE)
-    )
-    stmt = select(Touchpoint).where(
-        col(Touchpoint.profile_id).in_(profile_ids),
-        Touchpoint.is_own == False,  # noqa: E712
-    )
-    return list(session.exec(stmt.order_by(col(Touchpoint.occurred_at), col(Touchpoint.id))))
-
-
-class _ScorerCache:
-    """One Scorer per process, rebuilt when the active scoring or topic rules change."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple[Any, ...] | None = None
-        self._scorer: Scorer | None = None
-
-    def get(self, session: Session) -> Scorer:
-        active = dict(
-            session.exec(
-                select(RuleSet.kind, RuleSet.id).where(
-                    col(RuleSet.kind).in_(("scoring", "topics")),
-                    RuleSet.active == True,  # noqa: E712
-                )
-            ).all()
-        )
-        key = tuple((k, active.get(k)) for k in ("scoring", "topics"))
-        with self._lock:
-            if self._scorer is None or key != self._key:
-                rows = {
-                    k: row
-                    for k, rid in active.items()
-                    if (row := session.get(RuleSet, rid)) is not None
-                }
-                config = (
-                    ScoringConfig.from_yaml(
-                        rows["scoring"].body, f"scoring {rows['scoring'].version}"
-                    )
-                    if "scoring" in rows
-                    else ScoringConfig.default()
-                )
-                taxonomy = (
-                    Taxonomy.from_yaml(rows["topics"].body, f"topics {rows['topics'].version}")
-                    if "topics" in rows
-                    else Taxonomy.default()
-                )
-                self._scorer, self._key = Scorer(config, taxonomy), key
-            return self._scorer
-
-
-scorer_cache = _ScorerCache()
-
-
-def to_scoring(tp: Touchpoint) -> ScoringTouchpoint:
-    return ScoringTouchpoint(
-        id=str(tp.id),
-        kind=Kind.parse(tp.kind),
-        platform=Platform.parse(tp.platform),
-        occurred_at=tp.occurred_at,
-        text=tp.text or "",
-        post_text=tp.post_text or "",
-    )
 
 
 def _bios(session: Session, record_id: int) -> str:
@@ -264,8 +193,6 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     score.computed_at = now
     session.flush()
     if changed:
-        from enrich.sync.outbox import request_sync
-
         request_sync(session, account.id)  # type: ignore[arg-type]
     return score
 
@@ -280,10 +207,6 @@ def recompute_all(
 ) -> dict[str, int]:
     """Rescore every person with a score or links (decay, new rules); sync those whose shown
     score changed. Used by the daily scheduler job and `enrich score --recompute`."""
-    from enrich.db import session_scope
-    from enrich.scoring import round_score
-    from enrich.sync.outbox import request_sync
-
     with session_scope(engine) as session:
         people = sorted(
             set(
@@ -333,6 +256,4 @@ def recompute_all(
 
 def decay_job() -> dict[str, int]:
     """Job (daily): scores decay even when nothing happens."""
-    from enrich.runtime import current
-
     return recompute_all(current().engine)

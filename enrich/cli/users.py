@@ -7,6 +7,9 @@ import sys
 import click
 from sqlmodel import Session, select
 
+from enrich.cli.context import use_runtime
+from enrich.console.auth import check_password_rules, create_user, set_password
+from enrich.errors import InputError
 from enrich.models import Role, User
 
 
@@ -22,9 +25,6 @@ def users() -> None:
 @click.pass_context
 def users_create(ctx: click.Context, email: str, role: str, password_stdin: bool) -> None:
     """Add a user; the password is prompted for (twice), or read from stdin."""
-    from enrich.cli import use_runtime
-    from enrich.console.auth import check_password_rules, create_user
-    from enrich.errors import InputError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -43,7 +43,6 @@ def users_create(ctx: click.Context, email: str, role: str, password_stdin: bool
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     """List console users."""
-    from enrich.cli import use_runtime
 
     rt = use_runtime(ctx, embedded_worker=False)
     with Session(rt.engine) as session:
@@ -58,9 +57,6 @@ def users_list(ctx: click.Context) -> None:
 @click.pass_context
 def users_set_password(ctx: click.Context, email: str, password_stdin: bool) -> None:
     """Change a user's password; every session the user has open ends."""
-    from enrich.cli import use_runtime
-    from enrich.console.auth import set_password
-    from enrich.errors import InputError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

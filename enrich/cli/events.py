@@ -8,8 +8,15 @@ from typing import Any
 
 import click
 
-from enrich.cli import settings_from, use_runtime
+from enrich.cli.context import settings_from, use_runtime
 from enrich.config import Settings
+from enrich.db import session_scope
+from enrich.models import EventStatus, RawEvent
+from enrich.normalize import canonical_kind
+from enrich.pipeline import process_raw_event
+from enrich.samples import platform_deliveries, standard_deliveries
+from webhooks.standard import touchpoint_validator
+from webhooks.store import store_raw_event
 
 
 @click.group()
@@ -67,8 +74,6 @@ def send_sample(ctx: click.Context, url: str | None, platform: str, source: str)
 def _sample_plan(
     settings: Settings, wanted: list[str], source: str
 ) -> tuple[list[tuple[str, bytes, dict[str, str]]], list[str]]:
-    from enrich.samples import platform_deliveries, standard_deliveries
-
     plan: list[tuple[str, bytes, dict[str, str]]] = []
     missing: list[str] = []
     for platform in wanted:
@@ -108,10 +113,6 @@ def replay(ctx: click.Context, source: str | None, since: Any, until: Any) -> No
 
     from sqlalchemy import update
     from sqlmodel import col
-
-    from enrich.db import session_scope
-    from enrich.models import EventStatus, RawEvent
-    from enrich.pipeline import process_raw_event
 
     rt = use_runtime(ctx, embedded_worker=False)
     stmt = update(RawEvent).values(status=EventStatus.PENDING, attempts=0)
@@ -163,9 +164,6 @@ def import_() -> None:
 def row_message(row: dict[str, str]) -> dict[str, Any]:
     """One CSV row → enrich's touchpoint message (the Standard Webhooks format), or RowError
     naming the column."""
-    from enrich.normalize import canonical_kind
-    from webhooks.standard import touchpoint_validator
-
     value = {k: (v or "").strip() for k, v in row.items() if k}
     for column in REQUIRED_COLUMNS:
         if not value.get(column):
@@ -234,9 +232,6 @@ def import_touchpoints(ctx: click.Context, file: Path) -> None:
     import csv
     import hashlib
     import json
-
-    from enrich.pipeline import process_raw_event
-    from webhooks.store import store_raw_event
 
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
