@@ -19,12 +19,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, or_, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from enrich import defaults
@@ -66,7 +65,7 @@ def run(
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
     started = time.monotonic()
-    report = RunReport(*_claim(engine, limit, lease_s, inside, window_s), lap_at=started)
+    report = RunReport(*outbox.claim(engine, limit, lease_s, inside, window_s), lap_at=started)
     if not report.claimed:
         return report.stats()
     report.lap("claim")
@@ -96,7 +95,7 @@ def run(
     except (CRMAuthError, StorageUnavailable):
         # Hand the records back now rather than hold them for the lease: what was sent is
         # re-sent as upserts on its key, and unchanged fields are not sent again.
-        _stubborn(_release, engine, sorted(report.claimed))
+        _stubborn(outbox.release, engine, sorted(report.claimed))
         raise
     finally:
         report.calls = adapter.calls - calls_before
@@ -138,7 +137,7 @@ def _write(
         interlude()
         _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes, report))
         report.lap("fields")
-    _renew(engine, report.open(), lease_s)
+    outbox.renew(engine, report.open(), lease_s)
     people = report.open(routine=True)
 
     def activities() -> None:
@@ -173,116 +172,6 @@ def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]
     except CRMError as exc:
         log.warning("%d records: %s", len(record_ids), exc)
         report.failed(record_ids, exc)
-
-
-def _claim(
-    engine: Engine,
-    limit: int,
-    lease_s: float,
-    inside: set[int] | None = None,
-    window_s: float = 0.0,
-) -> tuple[dict[int, Any], dict[int, Any]]:
-    """Lease the requests this pass writes. Returns (record_id -> requested_at as claimed, and
-    for requests taken only for a hand-off, record_id -> when their routine news is due).
-
-    Once a window ends (a request's routine news is due), every request with news (not one
-    backing off after a failure) goes in the same pass: the calls are being made anyway, and a
-    window then ends for all the records in it at once, so writes go out in full batches.
-    Otherwise the pass takes the retries that are due and every hand-off waiting: a retry of
-    one record must not end everyone's window early (their news would go out twice, in two
-    sets of batches)."""
-    now = utcnow()
-    with write_scope(engine) as session:
-        if inside is not None:  # within a routine pass: the others' waiting hand-offs alone
-            wanted = and_(outbox.handoff_only(), col(SyncRequest.record_id).not_in(inside))
-            return _lease(
-                session, wanted, now, limit, lease_s, full_by=datetime.min.replace(tzinfo=UTC)
-            )
-        window_ended = (
-            session.exec(
-                select(SyncRequest.id)
-                .where(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
-                .limit(1)
-            ).first()
-            is not None
-        )
-        if window_ended:
-            wanted = or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
-        elif session.exec(select(SyncRequest.id).where(outbox.due(now)).limit(1)).first():
-            # retries due, and every hand-off waiting, however recent
-            wanted = or_(col(SyncRequest.next_attempt_at) <= now, outbox.handoff_only())
-        else:
-            return {}, {}
-        return _lease(
-            session,
-            wanted,
-            now,
-            limit,
-            lease_s,
-            full_by=None if window_ended else now,
-            window_s=window_s,
-        )
-
-
-def _lease(
-    session: Session,
-    wanted: Any,
-    now: datetime,
-    limit: int,
-    lease_s: float,
-    *,
-    full_by: datetime | None,
-    window_s: float = 0.0,
-) -> tuple[dict[int, Any], dict[int, Any]]:
-    """Lease the requests `wanted`. Those due after `full_by` are taken for their hand-offs
-    alone, and keep when their routine news is due; with no `full_by`, none is. So is a retry
-    whose hand-off still waits (what failed was the hand-off, the first write of a pass): its
-    routine news goes out a window after its latest news, not now in a call of its own."""
-    waiting = outbox.waiting_handoff(SyncRequest.record_id)
-    due = session.execute(
-        sa_select(  # six columns: more than sqlmodel's typed select takes
-            col(SyncRequest.id),
-            col(SyncRequest.record_id),
-            col(SyncRequest.next_attempt_at),
-            col(SyncRequest.attempts),
-            col(SyncRequest.requested_at),
-            waiting,
-        )
-        .where(wanted)
-        .order_by(col(SyncRequest.next_attempt_at))
-        .limit(limit)
-    ).all()
-    if not due:
-        return {}, {}
-    claimed = session.execute(
-        update(SyncRequest)
-        .where(col(SyncRequest.id).in_([row[0] for row in due]))
-        .values(next_attempt_at=now + timedelta(seconds=lease_s))
-        .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
-    ).all()
-    taken = {record_id: requested_at for record_id, requested_at in claimed}
-    if full_by is None:
-        return taken, {}
-    alone: dict[int, Any] = {}
-    for _, record_id, at, attempts, requested_at, has_handoff in due:
-        if record_id not in taken:
-            continue
-        if at > full_by:
-            alone[record_id] = at
-        elif attempts and has_handoff and requested_at + timedelta(seconds=window_s) > now:
-            alone[record_id] = requested_at + timedelta(seconds=window_s)
-    return taken, alone
-
-
-def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:
-    """Extend the lease between phases, so a long run keeps its records to itself."""
-    if record_ids:
-        with write_scope(engine) as session:
-            session.execute(
-                update(SyncRequest)
-                .where(col(SyncRequest.record_id).in_(record_ids))
-                .values(next_attempt_at=utcnow() + timedelta(seconds=lease_s))
-            )
 
 
 def _changes(
@@ -428,15 +317,6 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
                 .where(col(SyncRequest.record_id).in_(again))
                 .values(next_attempt_at=now + timedelta(seconds=window_s))
             )
-
-
-def _release(engine: Engine, record_ids: list[int]) -> None:
-    with write_scope(engine) as session:
-        session.execute(
-            update(SyncRequest)
-            .where(col(SyncRequest.record_id).in_(record_ids))
-            .values(next_attempt_at=utcnow())
-        )
 
 
 def _stubborn(func: Callable[..., None], *args: Any) -> None:
