@@ -313,6 +313,9 @@ def one_run(
                     )
                 }
                 backlog = len(list(s.exec(select(SyncRequest))))
+        except Exception:
+            print("enrich serve's log, last lines:\n" + server.output()[-6000:], file=sys.stderr)
+            raise
         finally:
             server.stop()
         keys = activity_keys(sandbox, crm)
