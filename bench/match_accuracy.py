@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import matching_data, matching_data_census  # noqa: E402
-from enrich.console.calibration import wilson  # noqa: E402
 from enrich.matching.rules import default_rules, load_rules  # noqa: E402
 from enrich.matching.scorer import Decision, Matcher  # noqa: E402
 from enrich.matching.train import train  # noqa: E402
+from enrich.services.calibration import wilson
 
 # Two generators written from different assumptions (see each module's docstring): a
 # change that helps one and hurts the other is fitted to a generator, not to people.

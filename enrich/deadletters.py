@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
 from enrich.models import (
@@ -55,11 +55,9 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
     return len(letters)
 
 
-def _request(session: object, record_id: int) -> None:
-    existing = session.exec(  # type: ignore[attr-defined]
-        select(SyncRequest).where(SyncRequest.record_id == record_id)
-    ).first()
+def _request(session: Session, record_id: int) -> None:
+    existing = session.exec(select(SyncRequest).where(SyncRequest.record_id == record_id)).first()
     if existing is None:
-        session.add(SyncRequest(record_id=record_id))  # type: ignore[attr-defined]
+        session.add(SyncRequest(record_id=record_id))
     else:
         existing.attempts, existing.next_attempt_at = 0, utcnow()

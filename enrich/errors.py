@@ -71,8 +71,17 @@ class CRMRetryable(CRMError):
 class CRMRateLimited(CRMRetryable):
     """The CRM asked us to slow down."""
 
-    def __init__(self, message: str, *, retry_after: float = 10.0, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float = 10.0,
+        crm: str = "",
+        status: int | None = None,
+        record_id: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, crm=crm, status=status, record_id=record_id, code=code)
         self.retry_after = retry_after
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from hashlib import blake2b
 from typing import Any
@@ -31,6 +31,7 @@ from enrich.models import (
     ProfileMatchKey,
     RuleSet,
     SocialProfile,
+    table_of,
     utcnow,
 )
 
@@ -149,14 +150,15 @@ def explanation(contributions: Any) -> list[dict[str, Any]]:
     ]
 
 
-def decide(
+def link_statuses(
     result: MatchResult, rejected: set[int], review_at: float
 ) -> dict[int, tuple[str, Candidate]]:
-    """Record id -> (link status, candidate): the matcher's decisions once the pairs people
-    rejected are taken out. A rejected pair is never proposed again; and when the matcher
-    would link one, its other candidates at the review threshold or above go to review (the
-    matcher had ruled them out only because that one was far likelier), none is linked
-    automatically: a person has said this profile is hard."""
+    """Record id -> (link status, candidate): the matcher's decisions (`Matcher.match`
+    decides; nothing is re-scored here) as link statuses, with what people rejected applied.
+    A rejected pair is never proposed again; and when the matcher would link one, its other
+    candidates at the review threshold or above go to review (the matcher had ruled them out
+    only because that one was far likelier), none is linked automatically: a person has said
+    this profile is hard."""
     link = result.link
     if link is not None and int(link.person_id) in rejected:
         return {
@@ -190,7 +192,7 @@ def link_profile(session: Session, profile: SocialProfile) -> list[IdentityLink]
     _remember_keys(session, profile, rematch_keys(keys))
     result = matcher.match(query, keys)
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
-    decided = decide(result, rejected, matcher.rules.thresholds.review)
+    decided = link_statuses(result, rejected, matcher.rules.thresholds.review)
 
     for record_id, link in list(existing.items()):
         if link.status in LinkStatus.HUMAN or record_id in decided:
@@ -229,7 +231,7 @@ def _remember_keys(session: Session, profile: SocialProfile, keys: set[str]) -> 
         return
     # Core statements on the session's connection: no ORM flush or bookkeeping, this runs
     # for every new profile of every delivery.
-    table = ProfileMatchKey.__table__  # type: ignore[attr-defined]
+    table = table_of(ProfileMatchKey)
     conn = session.connection()
     conn.execute(delete(table).where(table.c.profile_id == profile.id))
     if hashes:
@@ -267,7 +269,9 @@ def profiles_sharing_keys(session: Session, records: Iterable[CrmRecord]) -> set
 TRAIN_PROFILES = 3000
 
 
-def train_rules(session: Session) -> Training:
+def train_rules(
+    session: Session, progress: Callable[[str, float], object] | None = None
+) -> Training:
     """Re-estimate the active match rules' weights from this CRM's mirror, its stored
     profiles and what people decided in the review queue (confirmed and rejected pairs are
     labels; the matcher's own decisions are not). Nothing is saved: the caller stores the
@@ -303,4 +307,5 @@ def train_rules(session: Session) -> Training:
         matcher=matcher,
         version=f"{rules.version.split('-trained-')[0]}-trained-{stamp}",
         max_profiles=TRAIN_PROFILES,
+        progress=progress,
     )

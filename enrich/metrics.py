@@ -36,7 +36,6 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from enrich.config import Settings
-from enrich.console.stats import match_outcomes
 from enrich.models import (
     ActivityWrite,
     ApiUsage,
@@ -48,6 +47,7 @@ from enrich.models import (
     Touchpoint,
     utcnow,
 )
+from enrich.services.stats import match_outcomes
 from enrich.sync.budget import daily_limit, today
 
 RECEIVERS = ("x", "meta", "linkedin", "standard")

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -369,3 +379,47 @@ class Handoff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     status: str = Field(default=WriteStatus.PENDING, max_length=20)  # a WriteStatus
     activity_id: str | None = Field(default=None, max_length=64)
+
+
+class TrainingRun(SQLModel, table=True):
+    """One "Train weights on this CRM" run: it works in the background (a job), and the
+    rules page follows its progress here until it stores the trained rules as a version."""
+
+    __tablename__ = "training_run"
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=20)  # a TrainingState
+    phase: str = Field(default="", max_length=100)
+    progress: float = 0.0  # share of the work done, 0 to 1
+    started_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    message: str | None = Field(default=None, max_length=1000)
+    version: str | None = Field(default=None, max_length=64)  # the rules version stored
+
+
+class TrainingState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """The id of a row that is in the database. SQLModel types every id as optional (a new row
+    has none until it is flushed); this says the row was stored, and fails loudly if not."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: add it and flush the session first")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table, for bulk statements without the ORM (SQLModel does not declare
+    ``__table__`` to type checkers)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, exists, update
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from enrich.db import session_scope
 from enrich.models import (
@@ -61,22 +62,22 @@ def _cutoff(days: float, now: datetime) -> datetime | None:
     return now - timedelta(days=days) if days > 0 else None
 
 
-def _old_events(before: datetime, limit: int):  # type: ignore[no-untyped-def]
+def _old_events(before: datetime, limit: int) -> SelectOfScalar[int | None]:
     return (
-        select(RawEvent.id)
+        select(col(RawEvent.id))
         .where(col(RawEvent.status).in_(PURGEABLE_EVENTS), col(RawEvent.received_at) < before)
         .order_by(col(RawEvent.id))
         .limit(limit)
     )
 
 
-def _old_touchpoints(before: datetime, limit: int):  # type: ignore[no-untyped-def]
+def _old_touchpoints(before: datetime, limit: int) -> Select[int | None, int]:
     unwritten = exists().where(
         col(ActivityWrite.touchpoint_id) == col(Touchpoint.id),
         col(ActivityWrite.status) != "written",
     )
     return (
-        select(Touchpoint.id, Touchpoint.profile_id)
+        select(col(Touchpoint.id), col(Touchpoint.profile_id))
         .where(col(Touchpoint.occurred_at) < before, ~unwritten)
         .order_by(col(Touchpoint.id))
         .limit(limit)
@@ -124,7 +125,9 @@ def _purge_events(engine: Engine, before: datetime, dry_run: bool, batch: int) -
             ids = list(session.exec(_old_events(before, batch).where(col(RawEvent.id) > after_id)))
             if not ids:
                 return total
-            after_id, total = ids[-1], total + len(ids)
+            last = ids[-1]
+            assert last is not None  # a primary key
+            after_id, total = last, total + len(ids)
             if dry_run:
                 continue
             # The touchpoints outlive their delivery: only the back reference goes.
@@ -148,7 +151,9 @@ def _purge_touchpoints(
             if not rows:
                 return total
             ids = [tid for tid, _ in rows]
-            after_id, total = ids[-1], total + len(ids)
+            last = ids[-1]
+            assert last is not None  # a primary key
+            after_id, total = last, total + len(ids)
             profiles.update(pid for _, pid in rows)
             if dry_run:
                 continue

@@ -322,9 +322,9 @@ def test_after_a_person_unlinks_the_match_the_runner_up_is_offered_for_review(
     """Re-matching a profile whose automatic link was undone proposes the other candidate
     for review: neither nothing (the matcher had ruled it out only beside the linked one)
     nor a new automatic link (a person has said this profile is hard)."""
-    from enrich import review
     from enrich.models import SocialProfile
     from enrich.pipeline import rematch_pending
+    from enrich.services import decisions as review
 
     first = add_contact("dana@northwind.example", crm_id="0035g00000AAAAAAA1")
     namesake = add_contact("dana.whitfield@globex.example", crm_id="0035g00000AAAAAAA2")

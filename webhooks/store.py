@@ -17,9 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from enrich.db.group_commit import GroupCommit, group_commit
 from enrich.errors import StorageUnavailable
-from enrich.models import EventStatus, RawEvent, utcnow
+from enrich.models import EventStatus, RawEvent, table_of, utcnow
 
-_TABLE = RawEvent.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(RawEvent)
 _KEY = ("source", "delivery_id")
 _COLUMNS = (
     *_KEY,

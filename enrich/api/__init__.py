@@ -15,9 +15,9 @@ from flask_wtf.csrf import CSRFError
 from enrich.api import dashboard, links, openapi, people, privacy, review, rules, sync, tokens
 from enrich.api.common import ApiError, error_body
 from enrich.console.auth import SignInRefused
-from enrich.console.errors import Conflict, Invalid, NotFound
-from enrich.console.privacy import CrmUnreachable
 from enrich.errors import InputError
+from enrich.services.errors import Conflict, Invalid, NotFound
+from enrich.services.privacy import CrmUnreachable
 
 
 def _errors(bp: Blueprint) -> None:

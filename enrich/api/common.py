@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 
 from enrich.config import Settings
 from enrich.console.auth import Principal, console_principal
-from enrich.console.errors import is_id
-from enrich.console.tokens import principal_for
+from enrich.runtime import Runtime
+from enrich.services.errors import is_id
+from enrich.services.tokens import principal_for
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -32,11 +33,13 @@ class ApiError(Exception):
 
 
 def engine() -> Engine:
-    return current_app.extensions["enrich.runtime"].engine  # type: ignore[no-any-return]
+    rt: Runtime = current_app.extensions["enrich.runtime"]
+    return rt.engine
 
 
 def settings() -> Settings:
-    return current_app.config["ENRICH_SETTINGS"]  # type: ignore[no-any-return]
+    settings: Settings = current_app.config["ENRICH_SETTINGS"]
+    return settings
 
 
 def authenticate() -> Principal:

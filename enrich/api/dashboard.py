@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from enrich.api.common import ApiError, engine, requires, settings
-from enrich.console import stats
 from enrich.models import Role
+from enrich.services import stats
 
 
 def register(bp: Blueprint) -> None:

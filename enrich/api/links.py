@@ -18,9 +18,9 @@ from enrich.api.common import (
     requires,
     str_arg,
 )
-from enrich.console import review
-from enrich.console.errors import is_id
 from enrich.models import Role
+from enrich.services import review
+from enrich.services.errors import is_id
 
 
 def _id_arg(name: str) -> int | None:

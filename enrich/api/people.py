@@ -15,8 +15,8 @@ from enrich.api.common import (
     settings,
     str_arg,
 )
-from enrich.console import people
 from enrich.models import Role
+from enrich.services import people
 
 
 def register(bp: Blueprint) -> None:

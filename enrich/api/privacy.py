@@ -6,9 +6,9 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from enrich.api.common import actor, body, engine, requires, settings
-from enrich.console import privacy
 from enrich.db import session_scope
 from enrich.models import AuditLog, Role
+from enrich.services import privacy
 
 
 def register(bp: Blueprint) -> None:

@@ -16,8 +16,8 @@ from enrich.api.common import (
     requires,
     str_arg,
 )
-from enrich.console import review
 from enrich.models import Role
+from enrich.services import review
 
 
 def register(bp: Blueprint) -> None:

@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from enrich.api.common import ApiError, actor, body, engine, requires
-from enrich.console import calibration, rules_preview, rulesets
 from enrich.models import Role
+from enrich.services import calibration, rules_preview, rulesets
 
 KIND = "<any(match, topics, scoring):kind>"
 

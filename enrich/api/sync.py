@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from sqlmodel import Session
 
 from enrich.api.common import (
     ApiError,
@@ -17,17 +18,15 @@ from enrich.api.common import (
     settings,
     str_arg,
 )
-from enrich.console import stats, syncview
-from enrich.console.errors import is_id
 from enrich.models import Role
+from enrich.services import stats, syncview
+from enrich.services.errors import is_id
 
 
 def register(bp: Blueprint) -> None:
     @bp.get("/sync")
     @requires(Role.VIEWER, "sync")
     def sync_status() -> ResponseReturnValue:
-        from sqlmodel import Session
-
         with Session(engine()) as session:
             health = stats.sync_health(session, settings())
         return jsonify({"health": health, "recent_errors": syncview.recent_errors(engine())})

@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from enrich.api.common import actor, body, engine, requires
-from enrich.console import tokens
 from enrich.models import Role
+from enrich.services import tokens
 
 
 def register(bp: Blueprint) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import update
+from sqlmodel import col
 
 from enrich.cli.context import settings_from, use_runtime
 from enrich.config import Settings
@@ -109,11 +115,6 @@ def _sample_plan(
 @click.pass_context
 def replay(ctx: click.Context, source: str | None, since: Any, until: Any) -> None:
     """Re-process stored raw events (e.g. after a normaliser fix). Touchpoints stay unique."""
-    from datetime import UTC
-
-    from sqlalchemy import update
-    from sqlmodel import col
-
     rt = use_runtime(ctx, embedded_worker=False)
     stmt = update(RawEvent).values(status=EventStatus.PENDING, attempts=0)
     if source:
@@ -207,8 +208,6 @@ def row_message(row: dict[str, str]) -> dict[str, Any]:
 
 
 def _parse_iso(text: str) -> Any:
-    from datetime import datetime
-
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("no time zone")
@@ -229,10 +228,6 @@ def import_touchpoints(ctx: click.Context, file: Path) -> None:
     a row's `id` (or, without one, its content) identifies it, so re-importing adds nothing.
     Bad rows are reported with their line and column; the good ones are imported.
     """
-    import csv
-    import hashlib
-    import json
-
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)

@@ -26,9 +26,9 @@ from enrich.console import (
     views_rules,
     views_sync,
 )
-from enrich.console.errors import MAX_ID
 from enrich.console.web import blueprint, problem
 from enrich.normalize import web_url
+from enrich.services.errors import MAX_ID
 
 csrf = CSRFProtect()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import tokens
 from enrich.console.auth import (
     SignInRefused,
     console_principal,
@@ -19,6 +18,7 @@ from enrich.console.auth import sign_in as check_sign_in
 from enrich.console.web import engine, page
 from enrich.errors import InputError
 from enrich.models import Role
+from enrich.services import tokens
 
 
 def register(bp: Blueprint) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from enrich.console import charts, stats
+from enrich.console import charts
 from enrich.console.auth import login_required
 from enrich.console.web import engine, int_arg, page, settings
+from enrich.services import stats
 
 
 def register(bp: Blueprint) -> None:

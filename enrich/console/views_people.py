@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import charts, formatting, people, review
+from enrich.console import charts, formatting
 from enrich.console.auth import login_required
 from enrich.console.web import engine, int_arg, page, problem, settings
 from enrich.errors import InputError
 from enrich.models import Role
+from enrich.services import people, review
 
 
 def by_rule(breakdown: Any) -> dict[str, float]:

@@ -7,13 +7,13 @@ import json
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import people, privacy
 from enrich.console.auth import login_required
-from enrich.console.errors import Invalid
 from enrich.console.web import engine, int_arg, page, settings
 from enrich.db import session_scope
 from enrich.errors import InputError
 from enrich.models import AuditLog, Role
+from enrich.services import people, privacy
+from enrich.services.errors import Invalid
 
 
 def register(bp: Blueprint) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich.console import charts, people, review
+from enrich.console import charts
 from enrich.console.auth import login_required
-from enrich.console.rulesets import current
 from enrich.console.web import engine, int_arg, page
 from enrich.errors import InputError
 from enrich.matching.rules import parse_rules
 from enrich.models import Role
+from enrich.services import people, review
+from enrich.services.rulesets import current
 
 
 def _thresholds() -> dict[str, float] | None:

@@ -8,22 +8,21 @@ import logging
 from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from enrich import linking
-from enrich.console import calibration, rules_preview, rules_text, rulesets
+from enrich.console import rules_text, training
 from enrich.console.auth import login_required
-from enrich.console.errors import Invalid
 from enrich.console.web import engine, page
-from enrich.db import session_scope
 from enrich.errors import InputError
-from enrich.matching.rules import dump_rules, parse_rules
+from enrich.matching.rules import parse_rules
 from enrich.models import Role
+from enrich.services import calibration, rules_preview, rulesets
+from enrich.services.errors import Invalid
 
 KIND = "<any(match, topics, scoring):kind>"
 log = logging.getLogger("enrich.console.rules")
 
 
 def _about(kind: str, body: str) -> dict[str, object]:
-    """The active rules' own version name (`social-default-5`, not the stored row's number)
+    """The active rules' own version name (`social-default-6`, not the stored row's number)
     and, for match rules, what they do in plain words."""
     try:
         named = rulesets.validate(kind, body).get("rules_version")
@@ -83,6 +82,7 @@ def register(bp: Blueprint) -> None:
             versions=rulesets.versions(engine(), kind),
             history=rulesets.history(engine(), kind),
             calib=calib,
+            training=training.latest(engine()) if kind == "match" else None,
         )
 
     @bp.post(f"/rules/{KIND}/preview")
@@ -97,29 +97,22 @@ def register(bp: Blueprint) -> None:
     @bp.post("/rules/match/train")
     @login_required(Role.REVOPS)
     def rules_train() -> ResponseReturnValue:
-        # Weights re-estimated from this CRM, stored as a new version that is not active:
-        # RevOps preview it and activate it from the version list like any other.
-        try:
-            with session_scope(engine()) as session:
-                result = linking.train_rules(session)
-            first = result.report().splitlines()[0]
-            saved = rulesets.save(
-                engine(),
-                "match",
-                dump_rules(result.rules),
-                g.principal.name,
-                f"trained: {first}",
-                activate=False,
-            )
-            changed = sum(abs(c.after - c.before) >= 0.05 for c in result.changes)
-            flash(
-                f"Trained version {saved['version']} ({result.rules.version}), not active: "
-                f"{changed} weights moved, link at p ≥ 0.99 = "
-                f"{result.rules.thresholds.link:.2f} bits. Preview it, then activate it below."
-            )
-        except (InputError, ValueError) as exc:
-            flash(f"Training failed: {exc}", "error")
-        return redirect(url_for("console.rules_edit", kind="match"))
+        # Weights re-estimated from this CRM in the background (a job): the page follows its
+        # progress, and the result is a new version that is not active.
+        run, new = training.start(engine(), g.principal.name)
+        if run["state"] == "failed":
+            flash(run["message"], "error")
+        elif not new:
+            flash(f"Training run {run['id']} is still going; its progress is below.")
+        return redirect(url_for("console.rules_edit", kind="match") + "#training")
+
+    @bp.get("/rules/match/train/<int:run_id>")
+    @login_required(Role.REVOPS)
+    def rules_train_status(run_id: int) -> ResponseReturnValue:
+        run = training.status(engine(), run_id)
+        if run is None:
+            return jsonify({"error": {"status": 404, "code": "not_found"}}), 404
+        return jsonify(run)
 
     @bp.post(f"/rules/{KIND}/activate")
     @login_required(Role.REVOPS)

@@ -6,11 +6,11 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from enrich.console import stats, syncview
 from enrich.console.auth import login_required
 from enrich.console.web import engine, int_arg, page, settings
 from enrich.errors import InputError
 from enrich.models import Role
+from enrich.services import stats, syncview
 
 
 def register(bp: Blueprint) -> None:

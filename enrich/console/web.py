@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import Engine
 
 from enrich.config import Settings
+from enrich.runtime import Runtime
 
 
 def blueprint() -> Blueprint:
@@ -22,12 +23,13 @@ def blueprint() -> Blueprint:
 
 
 def engine() -> Engine:
-    rt = current_app.extensions["enrich.runtime"]
-    return rt.engine  # type: ignore[no-any-return]
+    rt: Runtime = current_app.extensions["enrich.runtime"]
+    return rt.engine
 
 
 def settings() -> Settings:
-    return current_app.config["ENRICH_SETTINGS"]  # type: ignore[no-any-return]
+    settings: Settings = current_app.config["ENRICH_SETTINGS"]
+    return settings
 
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:

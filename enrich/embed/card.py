@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from enrich.console.people import record_summary
 from enrich.models import (
     CrmRecord,
     IdentityLink,
@@ -38,6 +37,7 @@ from enrich.scoring import rollup_account
 from enrich.scoring.active import scorer_cache
 from enrich.scoring.decay import age_days, decay_factor
 from enrich.scoring.score import PersonScore, round_score
+from enrich.services.people import record_summary
 from enrich.touchpoints import to_scoring, touchpoints_of
 
 EMPTY = "No social activity yet"

@@ -19,13 +19,13 @@ from sqlmodel import Session, col, or_, select
 
 from enrich.config import Settings
 from enrich.console.auth import login_required
-from enrich.console.errors import Conflict, NotFound, is_id
-from enrich.console.review import unlink
 from enrich.embed import card as cards
 from enrich.embed import gate
 from enrich.embed.render import sparkline
-from enrich.models import CrmRecord
+from enrich.models import CrmRecord, id_of
 from enrich.runtime import current
+from enrich.services.errors import Conflict, NotFound, is_id
+from enrich.services.review import unlink
 from webhooks.gate import parse_json
 
 bp = Blueprint(
@@ -119,7 +119,7 @@ def _not_this_person(crm: str) -> tuple[Response, int]:
     if record is None:
         return _problem(404, "unknown_record", "enrich has no such record in its CRM mirror")
     try:
-        link = unlink(engine, link_id, user.actor, on_record=record.id)  # type: ignore[arg-type]
+        link = unlink(engine, link_id, user.actor, on_record=id_of(record))
     except NotFound as exc:
         return _problem(404, "unknown_link", str(exc))
     except Conflict as exc:

@@ -64,6 +64,7 @@ CATALOG: dict[str, ComparatorSpec] = {
                 "last_name_only",
                 "first_name_only",
                 "initials_only",
+                "other_family_name",
                 "different",
             ),
             options={"fuzzy_similarity": OptionSpec(0.88, 0.5, 1.0, _SIMILARITY)},
@@ -77,7 +78,7 @@ CATALOG: dict[str, ComparatorSpec] = {
                     "last_name_only",
                 }
             ),
-            fallbacks={"initials_only": "different"},
+            fallbacks={"initials_only": "different", "other_family_name": "different"},
         ),
         ComparatorSpec(
             name="handle_name",

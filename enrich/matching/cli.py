@@ -25,7 +25,7 @@ from enrich.matching.explain import explanation_text
 from enrich.matching.profile import Profile
 from enrich.matching.rules import Source, default_rules, dump_rules, load_rules
 from enrich.matching.scorer import Candidate, Decision, Matcher
-from enrich.matching.train import train
+from enrich.matching.train import LINK_PRECISION, REVIEW_PROBABILITY, train
 
 __all__ = ["match"]
 
@@ -206,14 +206,22 @@ def _require(ctx: click.Context, **given: Path | None) -> None:
 @click.option(
     "--link-probability",
     type=click.FloatRange(0.5, 1.0, max_open=True),
-    default=0.99,
+    default=None,
+    help="Link a pair at this match probability (default: the lowest one at which the "
+    "model expects --link-precision of its links on LEFT to be right).",
+)
+@click.option(
+    "--link-precision",
+    type=click.FloatRange(0.5, 1.0, min_open=True, max_open=True),
+    default=LINK_PRECISION,
     show_default=True,
-    help="Link a pair at this match probability.",
+    help="The share of links the model must expect to be right, when the link "
+    "probability is not given.",
 )
 @click.option(
     "--review-probability",
     type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.5,
+    default=REVIEW_PROBABILITY,
     show_default=True,
     help="Review a pair at this probability.",
 )
@@ -224,19 +232,21 @@ def train_command(
     decisions_path: Path | None,
     out_path: Path,
     version: str | None,
-    link_probability: float,
+    link_probability: float | None,
+    link_precision: float,
     review_probability: float,
 ) -> None:
     """Estimate the weights of the rules from LEFT and RIGHT and write new rules: u from
     random pairs, m by EM from documented priors, the prior from the share of profiles
-    found in RIGHT, thresholds from probabilities. Prints what changed."""
+    found in RIGHT, thresholds as probabilities (link where the model expects
+    --link-precision of its links to be right). Prints what changed."""
     with _uncollected():
         try:
             rules = load_rules(rules_path) if rules_path else default_rules()
             labels = read_decisions(decisions_path) if decisions_path else {}
             people = read_people(right_path, rules.right)
             profiles = read_profiles(left_path, rules.left)
-            if review_probability >= link_probability:
+            if link_probability is not None and review_probability >= link_probability:
                 raise ConfigError(
                     f"--review-probability ({review_probability}) must be below "
                     f"--link-probability ({link_probability})"
@@ -248,6 +258,7 @@ def train_command(
                 labels=labels,
                 version=version,
                 link_probability=link_probability,
+                link_precision=link_precision,
                 review_probability=review_probability,
             )
         except (ConfigError, InputError) as e:

@@ -191,6 +191,15 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
                 "first_name_only",
                 f"{head}: only a first name is given and it agrees",
             )
+        if last_t:
+            # "Anna Keller" for Anna Schmidt: a married name, or another Anna. Weak, but
+            # not the -9 of two different names: with her employer and city it is worth
+            # a reviewer's look.
+            return (
+                "other_family_name",
+                f"{head}: same first name, family name {rest[-1].capitalize()} is not "
+                f"{' '.join(last_t).title()}",
+            )
     initials = _initials_only(shown, tokens)
     if initials and f and last_t:
         if initials[0] == f[0] and initials[-1] == last_t[0][0]:

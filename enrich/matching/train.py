@@ -19,8 +19,13 @@ CRM record (or none) the profile is.
   ``(π/N) LR_j / ((1 − π) + (π/N) Σ_i LR_i)`` over its blocked candidates (records blocking
   does not select are taken to have LR ≈ 0), so namesakes share the mass.
 * Term-frequency adjustments are kept as the rules state them (a per-pair offset here).
-* **Thresholds as probabilities**: ``link`` and ``review`` become the log-odds of the
-  given match probabilities (link at 0.99 is 6.63 bits).
+* **Thresholds as probabilities**: ``review`` is the log-odds of a match probability
+  (0.2: -2 bits). ``link`` is the lowest match probability at which the links the trained
+  rules would make on these profiles are, by the model's own posteriors, right at least
+  ``link_precision`` of the time (``_link_threshold``); or a fixed ``link_probability``.
+  The target precision of links is a property of the *set* of links: most links are near
+  certain, so the last pair admitted may be far less likely than the target (measured on
+  both generators: ~0.94, 4 bits, where a fixed 0.99 cost 3–7 points of link recall).
 
 A level written with ``fixed: true`` (and every ``null`` level, which weighs 0) keeps its
 weight; the others are written back as ``m`` and ``u``. Nothing here reads ground truth:
@@ -32,7 +37,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
@@ -40,7 +45,15 @@ from enrich.matching.profile import Person, Profile
 from enrich.matching.rules import Comparison, Level, RuleSet, Thresholds, log_odds
 from enrich.matching.scorer import Matcher
 
-__all__ = ["PRIOR_M", "LevelChange", "Training", "bits_of", "train"]
+__all__ = [
+    "LINK_PRECISION",
+    "PRIOR_M",
+    "REVIEW_PROBABILITY",
+    "LevelChange",
+    "Training",
+    "bits_of",
+    "train",
+]
 
 # P(level | same person) before any data: how often a person's own profile reaches each
 # level. Rough shares of what social profiles of B2B contacts show (most give their name
@@ -58,6 +71,7 @@ PRIOR_M: dict[str, dict[str, float]] = {
         "last_name_only": 0.02,
         "first_name_only": 0.02,
         "initials_only": 0.01,
+        "other_family_name": 0.01,
         "different": 0.02,
     },
     "handle_name": {
@@ -87,7 +101,22 @@ U_FLOOR = 0.5  # pseudo-count of a level random pairs never reached: u = 0.5 / p
 # A level fewer pairs than this reached (random or blocked non-matches) keeps its weight:
 # log2(m/u) of two near-zero estimates is noise.
 MIN_PAIRS = 5
+# The precision the model must expect of its links. Above the 0.99 wanted, because the model
+# takes its comparisons as independent and so is overconfident: on seeds 1-2 of both bench
+# generators its expected share of wrong links was 2-3x below the real one
+# (bench/README.md, "Training").
+LINK_PRECISION = 0.997
+REVIEW_PROBABILITY = 0.2
+# A pair the model gives this probability is linked whatever the set's expectation: a
+# model right about its pairs near 0.99 (a CRM where every link rests on the same three
+# agreements) then links as it did with a fixed 0.99.
+MAX_LINK_PROBABILITY = 0.99
+# Link thresholds tried below that, in bits: from even odds up, a quarter bit apart.
+_LINK_GRID = tuple(x / 4 for x in range(0, 27))
 
+
+# Rough shares of the time for ``progress``: comparing pairs is nearly all of it.
+_RANDOM_SHARE, _BLOCKED_SHARE, _EM_SHARE = 0.5, 0.45, 0.05
 
 bits_of = log_odds  # log-odds in bits of a probability: 0.99 -> 6.63
 
@@ -120,6 +149,9 @@ class Training:
     labels: int
     iterations: int
     seconds: float
+    # (precision the model expects of the links it would make on the profiles, how many)
+    # at a link threshold training chose; None when it was given.
+    expected_links: tuple[float, int] | None = None
 
     def report(self) -> str:
         """What training changed, one line per level, for a person to read before
@@ -135,6 +167,12 @@ class Training:
             f"thresholds: link {th0.link:.2f} -> {th1.link:.2f}, review {th0.review:.2f} -> "
             f"{th1.review:.2f} bits",
         ]
+        if self.expected_links is not None:
+            precision, n = self.expected_links
+            lines.append(
+                f"link at probability {th1.link_probability}: the model expects {precision:.4f} "
+                f"of the {n} links it would make on these profiles to be right"
+            )
         for c in self.changes:
             how = (
                 "fixed"
@@ -163,21 +201,27 @@ def train(
     labels: Mapping[tuple[str, str], bool] | None = None,
     random_pairs: int = 60_000,
     max_profiles: int = 3_000,
-    link_probability: float = 0.99,
-    review_probability: float = 0.5,
+    link_probability: float | None = None,
+    link_precision: float = LINK_PRECISION,
+    review_probability: float = REVIEW_PROBABILITY,
     iterations: int = 30,
     version: str | None = None,
     seed: int = 0,
     matcher: Matcher | None = None,
+    progress: Callable[[str, float], object] | None = None,
 ) -> Training:
     """Estimate the weights of ``rules`` from ``people`` (the mirror) and ``profiles``.
 
     ``labels``: (profile key, person id) -> True for a pair a person confirmed, False for
     one rejected. ``matcher``: an index of ``people`` under ``rules`` already built.
-    Raises ValueError for probabilities out of order and for an empty side.
+    ``progress(phase, done)``, when given, is told what runs and the share of the work
+    done (0 to 1), a few hundred times at most. Raises ValueError for probabilities out of
+    order and for an empty side.
     """
-    if not 0.0 < review_probability < link_probability < 1.0:
+    if not 0.0 < review_probability < (link_probability or 1.0) <= 1.0:
         raise ValueError("need 0 < review probability < link probability < 1")
+    if not 0.5 < link_precision < 1.0:
+        raise ValueError("need 0.5 < link precision < 1")
     t0 = time.perf_counter()
     rng = random.Random(seed)
     m = matcher if matcher is not None else Matcher(rules, people)
@@ -198,6 +242,8 @@ def train(
             for k, label in enumerate(levels):
                 u_counts[k][label] = u_counts[k].get(label, 0) + 1
         n_random += per_profile
+        if progress is not None and n_random % 2000 < per_profile:
+            progress("random pairs", _RANDOM_SHARE * n_random / random_pairs)
 
     # A level random pairs rarely reach (a nickname agreeing) is one blocking nearly always
     # selects, so the blocked pairs EM reads as different people count it too: u is the
@@ -220,7 +266,9 @@ def train(
     patterns: dict[tuple[str, ...], int] = {}
     groups: list[list[tuple[int, float, bool | None]]] = []
     n_labels = 0
-    for prof in chosen:
+    for done_profiles, prof in enumerate(chosen):
+        if progress is not None and done_profiles % 50 == 0:
+            progress("candidates", _RANDOM_SHARE + _BLOCKED_SHARE * done_profiles / len(chosen))
         cands = m.candidates(prof)
         pairs = []
         for (levels, tf), c in zip(m.levels(prof, cands), cands, strict=True):
@@ -243,6 +291,8 @@ def train(
     pi = 0.5
     done = 0
     for done in range(1, iterations + 1):  # noqa: B007 (the count is reported)
+        if progress is not None:
+            progress("EM", _RANDOM_SHARE + _BLOCKED_SHARE + _EM_SHARE * (done - 1) / iterations)
         w = [
             {x: math.log2(max(mk[x], 1e-12) / u_of(k, x)) for x in mk} for k, mk in enumerate(m_est)
         ]
@@ -334,14 +384,21 @@ def train(
                 written.append(lv)
         new_comps.append(replace(comp, levels=tuple(written)))
     pi = min(max(pi, 1e-6), 1 - 1e-6)
+    prior_weight = round(math.log2(pi / (n_people * (1.0 - pi))), 3)
+    review_bits = bits_of(review_probability)
+    expected: tuple[float, int] | None = None
+    if link_probability is None:
+        tops = _tops(groups, pattern_list, new_comps, prior_weight)
+        link_bits, expected = _link_threshold(
+            tops, rules.thresholds.ambiguity_margin, link_precision, review_bits
+        )
+        link_probability = round(1.0 / (1.0 + math.pow(2.0, -link_bits)), 4)
     trained = replace(
         rules,
         version=version or f"{rules.version}-trained",
-        prior_weight=round(math.log2(pi / (n_people * (1.0 - pi))), 3),
-        thresholds=Thresholds(
-            link=round(bits_of(link_probability), 3),
-            review=round(bits_of(review_probability), 3),
-            ambiguity_margin=rules.thresholds.ambiguity_margin,
+        prior_weight=prior_weight,
+        thresholds=Thresholds.of_probabilities(
+            link_probability, review_probability, rules.thresholds.ambiguity_margin
         ),
         comparisons=tuple(new_comps),
     )
@@ -357,4 +414,59 @@ def train(
         n_labels,
         done,
         time.perf_counter() - t0,
+        expected,
     )
+
+
+Group = list[tuple[int, float, bool | None]]  # per blocked pair: pattern, tf bits, label
+
+
+def _tops(
+    groups: Sequence[Group],
+    patterns: Sequence[tuple[str, ...]],
+    comps: Sequence[Comparison],
+    prior_weight: float,
+) -> list[tuple[float, float, float]]:
+    """Per profile with candidates, under the trained weights: (best score, runner-up
+    score, the model's probability that the best one is the person). That probability is
+    the mixture's posterior 2^s / (1 + Σ 2^s_i) over the profile's candidates (the 1 is
+    "nobody in the CRM"); a review decision overrides it (1 for the confirmed pair)."""
+    bits = [
+        prior_weight + sum(comps[k].level(x).weight for k, x in enumerate(levels))
+        for levels in patterns
+    ]
+    out = []
+    for pairs in groups:
+        if not pairs:
+            continue
+        scored = sorted(((bits[i] + tf, said) for i, tf, said in pairs), key=lambda x: -x[0])
+        s1, said1 = scored[0][0], scored[0][1]
+        s2 = scored[1][0] if len(scored) > 1 else -math.inf
+        if any(said is not None for _, said in scored):
+            post = 1.0 if said1 else 0.0
+        else:
+            top = max(s1, 0.0)
+            post = math.pow(2.0, s1 - top) / (
+                math.pow(2.0, -top) + sum(math.pow(2.0, s - top) for s, _ in scored)
+            )
+        out.append((s1, s2, post))
+    return out
+
+
+def _link_threshold(
+    tops: Sequence[tuple[float, float, float]], margin: float, precision: float, floor: float
+) -> tuple[float, tuple[float, int]]:
+    """The link threshold (bits), with the precision the model expects of the links it
+    gives on these profiles and their number: ``MAX_LINK_PROBABILITY``'s log-odds, or the
+    lowest threshold of ``_LINK_GRID`` above ``floor`` from which up every threshold's
+    links are expected right ``precision`` of the time."""
+    ceiling = bits_of(MAX_LINK_PROBABILITY)
+    chosen: tuple[float, tuple[float, int]] | None = None
+    for t in (ceiling, *sorted((t for t in _LINK_GRID if floor < t < ceiling), reverse=True)):
+        linked = [p for s1, s2, p in tops if s1 >= t and s1 - s2 >= margin]
+        expected = sum(linked) / len(linked) if linked else 1.0
+        if chosen is not None and expected < precision:
+            break
+        chosen = (t, (expected, len(linked)))
+    assert chosen is not None
+    return chosen

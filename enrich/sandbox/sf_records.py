@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import unquote_plus
 
 from werkzeug.wrappers import Response
 
@@ -96,8 +97,6 @@ class RecordRoutes(SalesforceBase):
         sobject = self.sobject(call.params["sobject"])
         fld = self._external_field(sobject, call.params["field"])
         # simple-salesforce quote_plus-es the value on GET, so "+" means a space here.
-        from urllib.parse import unquote_plus
-
         value = unquote_plus(call.raw_params["value"])
         found = self._by_external(sobject, fld, value)
         if not found:

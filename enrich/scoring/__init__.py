@@ -8,14 +8,7 @@ RevOps edits two YAML files: the topic taxonomy (:mod:`.taxonomy`) and the scori
 (:mod:`.config`); both ship defaults next to this file.
 """
 
-from enrich.scoring.config import (
-    FitRule,
-    HandoffConfig,
-    InterestConfig,
-    NegativePhrase,
-    RollupConfig,
-    ScoringConfig,
-)
+from enrich.scoring.config import ScoringConfig
 from enrich.scoring.handoff import HandoffDecision, HandoffState, decide_handoff
 from enrich.scoring.interests import (
     Evidence,
@@ -32,6 +25,13 @@ from enrich.scoring.score import (
     Scorer,
     round_score,
     score_changed,
+)
+from enrich.scoring.sections import (
+    FitRule,
+    HandoffConfig,
+    InterestConfig,
+    NegativePhrase,
+    RollupConfig,
 )
 from enrich.scoring.taxonomy import Taxonomy, Topic, TopicHits
 from enrich.scoring.touchpoint import Kind, Platform, Touchpoint, canonical

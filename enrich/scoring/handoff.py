@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from enrich.scoring.config import HandoffConfig
 from enrich.scoring.score import round_score
+from enrich.scoring.sections import HandoffConfig
 
 
 @dataclass(frozen=True, slots=True)

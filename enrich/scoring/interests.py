@@ -22,8 +22,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from enrich.scoring.config import InterestConfig
 from enrich.scoring.decay import age_days, decay_factor
+from enrich.scoring.sections import InterestConfig
 from enrich.scoring.taxonomy import Taxonomy, TopicHits
 from enrich.scoring.touchpoint import Touchpoint, canonical
 

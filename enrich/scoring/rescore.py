@@ -24,6 +24,7 @@ from enrich.models import (
     LinkStatus,
     Score,
     SocialProfile,
+    id_of,
     utcnow,
 )
 from enrich.runtime import current
@@ -168,7 +169,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     ).first()
     if account is None:
         return None
-    serialize(session, ACCOUNT_LOCK, account.id)  # type: ignore[arg-type]
+    serialize(session, ACCOUNT_LOCK, id_of(account))
     people = session.exec(
         select(Score.record_id, Score.score)
         .join(CrmRecord, col(CrmRecord.id) == Score.record_id)
@@ -181,7 +182,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     result = rollup_account(
         str(account.id), {str(rid): s for rid, s in people}, scorer_cache.get(session).config.rollup
     )
-    score = _score_row(session, account.id)  # type: ignore[arg-type]
+    score = _score_row(session, id_of(account))
     changed = round(score.score) != round(result.score) or score.breakdown is None
     score.score = round(result.score, 2)
     score.reasons = result.reason[:255]
@@ -193,7 +194,7 @@ def rollup(session: Session, crm: str, account_crm_id: str, now: datetime) -> Sc
     score.computed_at = now
     session.flush()
     if changed:
-        request_sync(session, account.id)  # type: ignore[arg-type]
+        request_sync(session, id_of(account))
     return score
 
 

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from enrich.scoring.config import RollupConfig
 from enrich.scoring.reason import MAX_REASON
 from enrich.scoring.score import round_score
+from enrich.scoring.sections import RollupConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,9 +35,9 @@ from enrich.scoring.interests import (
     InterestProfile,
     TouchpointTopics,
 )
-from enrich.scoring.matcher import TermMatcher
 from enrich.scoring.reason import explain
 from enrich.scoring.taxonomy import Taxonomy
+from enrich.scoring.terms import TermMatcher
 from enrich.scoring.touchpoint import Kind, Platform, Touchpoint, canonical
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.errors import ConfigError
-from enrich.scoring.matcher import TermMatcher
+from enrich.scoring.terms import TermMatcher
 from enrich.scoring.textnorm import has_word, normalize, normalize_hashtag
 from enrich.scoring.textnorm import hashtags as find_hashtags
 from enrich.yamlfile import LocatedDict, Reader, as_int, load_yaml, read_yaml

@@ -7,6 +7,9 @@ never burn the whole org's quota.
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, update
@@ -84,8 +87,6 @@ class WindowLimiter:
     def __init__(
         self, name: str, per_window: int, window_s: float = 10.0, redis_url: str | None = None
     ) -> None:
-        import threading
-
         self.name, self.per_window, self.window_s = name, per_window, window_s
         self._redis = None
         if redis_url:
@@ -114,9 +115,6 @@ class WindowLimiter:
 
     def acquire(self) -> float:
         """Wait for a slot; returns the seconds waited."""
-        import random
-        import time
-
         waited = 0.0
         while True:
             now = time.time()

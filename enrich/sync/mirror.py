@@ -28,6 +28,7 @@ from enrich.models import (
     CrmRecord,
     IdentityLink,
     SocialProfile,
+    id_of,
     utcnow,
 )
 from enrich.runtime import current
@@ -91,7 +92,7 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
             record = CrmRecord(crm=crm, **values)
             session.add(record)
             session.flush()
-            changed.append(record.id)  # type: ignore[arg-type]
+            changed.append(id_of(record))
             continue
         before = (record.email, record.first_name, record.last_name, record.company, record.deleted)
         for key, value in values.items():
@@ -104,7 +105,7 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
             record.company,
             record.deleted,
         ):
-            changed.append(record.id)  # type: ignore[arg-type]
+            changed.append(id_of(record))
     return changed
 
 
@@ -134,7 +135,7 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
             loser.deleted = True
             loser.raw = {**(loser.raw or {}), "merged_into": winner_id}
             loser.pulled_at = utcnow()  # the matcher rebuilds without it
-            changed.append(loser.id)  # type: ignore[arg-type]
+            changed.append(id_of(loser))
         if winner is None:
             continue  # not mirrored (yet): the links wait for the matcher
         winner_profiles = set(
@@ -142,8 +143,8 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
         )
         for link in session.exec(select(IdentityLink).where(IdentityLink.record_id == loser.id)):
             if link.profile_id not in winner_profiles:
-                link.record_id = winner.id  # type: ignore[assignment]
-                changed.append(winner.id)  # type: ignore[arg-type]
+                link.record_id = id_of(winner)
+                changed.append(id_of(winner))
         written = set(
             session.exec(
                 select(ActivityWrite.touchpoint_id).where(ActivityWrite.record_id == winner.id)
@@ -151,7 +152,7 @@ def _apply_merges(session: Session, crm: str, rows: list[MirrorRow]) -> list[int
         )
         for write in session.exec(select(ActivityWrite).where(ActivityWrite.record_id == loser.id)):
             if write.touchpoint_id not in written:
-                write.record_id = winner.id  # type: ignore[assignment]
+                write.record_id = id_of(winner)
         log.info("%s %s %s was merged into %s", crm, object_type, loser_id, winner_id)
     session.flush()
     return changed
@@ -273,7 +274,7 @@ def _store_deleted(engine: Engine, crm: str, rows: list[MirrorRow]) -> int:
             record.deleted = True
             record.raw = {**(record.raw or {}), **(row.raw or {})}
             record.pulled_at = utcnow()  # the matcher's freshness check sees the change
-            changed.append(record.id)  # type: ignore[arg-type]
+            changed.append(id_of(record))
         session.flush()
         _request_rematch(session, changed)
     return len(changed)

@@ -16,6 +16,7 @@ from enrich.models import (
     Score,
     SocialProfile,
     Touchpoint,
+    id_of,
 )
 from enrich.scoring.active import scorer_cache
 from enrich.scoring.score import round_score
@@ -61,7 +62,7 @@ def profile_url(profile: SocialProfile) -> str:
 
 def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[str, Any]:
     score = session.exec(select(Score).where(Score.record_id == record.id)).first()
-    touchpoints = touchpoints_of(session, record.id)  # type: ignore[arg-type]
+    touchpoints = touchpoints_of(session, id_of(record))
     interests = session.exec(
         select(Interest)
         .where(Interest.record_id == record.id)

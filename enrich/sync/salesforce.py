@@ -394,11 +394,11 @@ class SalesforceAdapter(CrmAdapter):
             if result.get("done", True) or not result.get("nextRecordsUrl"):
                 break
             url = result["nextRecordsUrl"]
-            result = self._request(
-                lambda url=url: self.sf.query_more(  # type: ignore[misc]
-                    url, identifier_is_url=True, include_deleted=True
-                )
-            )
+
+            def next_page(url: str = url) -> Any:  # reads self.sf when sent (see _request)
+                return self.sf.query_more(url, identifier_is_url=True, include_deleted=True)
+
+            result = self._request(next_page)
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]
@@ -491,13 +491,15 @@ class SalesforceAdapter(CrmAdapter):
         results: list[WriteResult] = []
         for start in range(0, len(activity_ids), self.batch_size):
             chunk = activity_ids[start : start + self.batch_size]
-            answer = self._request(
-                lambda chunk=chunk: self.sf.restful(  # type: ignore[misc]
+
+            def delete(chunk: list[str] = chunk) -> Any:  # reads self.sf when sent
+                return self.sf.restful(
                     "composite/sobjects",
                     method="DELETE",
                     params={"ids": ",".join(chunk), "allOrNone": "false"},
                 )
-            )
+
+            answer = self._request(delete)
             for task_id, item in zip(chunk, answer or [], strict=False):
                 errors = item.get("errors") or []
                 gone = item.get("success") or any(

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich.console import rules_preview
 from enrich.models import AuditLog, IdentityLink, LinkStatus, RuleSet, SocialProfile
+from enrich.services import rules_preview
 from tests.api.conftest import Api, error
 
 
@@ -84,7 +84,7 @@ def test_activating_match_rules_rematches_every_profile_nobody_confirmed(
             profile.match_requested_at = None
             session.add(profile)
         session.commit()
-    text = _default(revops, "match").replace("version: social-default-5", "version: again-1")
+    text = _default(revops, "match").replace("version: social-default-6", "version: again-1")
     assert revops.post("/api/v1/rules/match/versions", {"body": text}).status_code == 201
     with Session(engine) as session:
         requested = {
@@ -129,7 +129,7 @@ def test_match_rules_need_a_new_version_name(revops: Api) -> None:
     text = _default(revops, "match").replace("review: 2.0", "review: 3.0")
     answer = revops.post("/api/v1/rules/match/versions", {"body": text})
     assert error(answer) == (422, "invalid") and "version:" in answer.json["error"]["message"]
-    renamed = text.replace("version: social-default-5", "version: review-3")
+    renamed = text.replace("version: social-default-6", "version: review-3")
     assert revops.post("/api/v1/rules/match/versions", {"body": renamed}).status_code == 201
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from enrich.console.auth import create_user
-from enrich.console.tokens import create as create_token
 from enrich.db import session_scope
 from enrich.models import (
     CrmRecord,
@@ -25,6 +24,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.pipeline import MAX_ATTEMPTS, _fail, process_raw_event
+from enrich.services.tokens import create as create_token
 from enrich.sync.adapter import MirrorRow
 from enrich.sync.mirror import _upsert
 from tests.conftest import STANDARD_SECRET, wait_until
@@ -216,7 +216,7 @@ def decided_links(
     """(score, status, rule version, decided by, explanation) -> one link, each on its own
     profile; `explanation` None means an ordinary matcher explanation. Written directly (not
     through the matcher and the review queue) because the calibration tests need exact
-    scores; the rows are shaped as `enrich.linking` and `enrich.review` write them."""
+    scores; the rows are shaped as `enrich.linking` and `enrich.services.decisions` write them."""
     with session_scope(engine) as session:
         for i, (score, status, version, by, explanation) in enumerate(links):
             profile = SocialProfile(platform="x", platform_user_id=f"cal-{score}-{status}-{i}")

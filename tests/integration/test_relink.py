@@ -6,8 +6,8 @@ from sqlmodel import Session, select
 
 from enrich.db import session_scope
 from enrich.models import CrmRecord, IdentityLink, LinkStatus
-from enrich.review import relink
 from enrich.sandbox import Sandbox
+from enrich.services.decisions import relink
 from enrich.sync.writer import sync_pending
 from tests.integration.conftest import DANA, Commented, enrich_score
 from tests.integration.test_thin_slice import sf_contact, sf_tasks

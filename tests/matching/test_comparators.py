@@ -148,7 +148,7 @@ def test_handle_completes_a_partial_display_name(
         ("Katie Lee", "Katherine", "nickname"),  # the list has "katy"; people write "Katie"
         ("Suzy Lee", "Susan", "nickname"),  # the list has "suzie"
         ("Jane Le", "Jane", "fuzzy"),  # one letter dropped from a short name
-        ("Jane Lei", "Jane", "different"),  # another short name, not a typo
+        ("Jane Lei", "Jane", "other_family_name"),  # another short name, not a typo
     ],
 )
 def test_pet_name_spellings_and_short_family_name_typos(

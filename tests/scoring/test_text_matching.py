@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.scoring import Taxonomy
-from enrich.scoring.matcher import TermMatcher
+from enrich.scoring.terms import TermMatcher
 from enrich.scoring.textnorm import hashtags, normalize
 
 

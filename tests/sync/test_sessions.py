@@ -16,10 +16,10 @@ import pytest
 from sqlmodel import Session, select
 
 from enrich.config import Settings
-from enrich.console.stats import sync_health
 from enrich.deadletters import replay
 from enrich.models import DeadLetter, SyncRequest
 from enrich.sandbox import Sandbox
+from enrich.services.stats import sync_health
 from enrich.sync import alerts
 from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull_job

@@ -164,5 +164,28 @@
       f.addEventListener("submit", (event) => { if (!window.confirm(f.dataset.confirm)) event.preventDefault(); }));
   }
 
-  document.addEventListener("DOMContentLoaded", () => { reviewKeys(); rulesPreview(); codeEditor(); small(); });
+  // Training runs in the background: follow its progress, then show the page again with the
+  // outcome and the new version in the list.
+  function trainingProgress() {
+    const box = document.getElementById("training");
+    if (!box || !("going" in box.dataset)) return;
+    const bar = document.getElementById("training-progress");
+    const phase = document.getElementById("training-phase");
+    const poll = async () => {
+      try {
+        const answer = await fetch(box.dataset.url, { credentials: "same-origin" });
+        if (answer.ok) {
+          const run = await answer.json();
+          if (!run.going) { window.location.reload(); return; }
+          bar.value = run.progress;
+          bar.textContent = Math.round(run.progress * 100) + " %";
+          phase.textContent = run.phase; // textContent: never markup
+        }
+      } catch (error) { /* the server restarts or the network blinks: ask again */ }
+      window.setTimeout(poll, 1000);
+    };
+    window.setTimeout(poll, 500);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { reviewKeys(); rulesPreview(); codeEditor(); small(); trainingProgress(); });
 })();

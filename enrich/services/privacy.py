@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from enrich.config import Settings
-from enrich.console.errors import Invalid, NotFound, is_id
 from enrich.errors import CRMError, InputError
 from enrich.models import CrmRecord, SocialProfile
 from enrich.privacy import erase_person, export_person
+from enrich.services.errors import Invalid, NotFound, is_id
 from enrich.sync.connect import make_adapter
 
 

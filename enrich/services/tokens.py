@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from enrich.console.auth import Principal
-from enrich.console.errors import NotFound
 from enrich.db import session_scope
 from enrich.errors import InputError
 from enrich.models import ApiToken, AuditLog, Role, utcnow
+from enrich.services.errors import NotFound
 
 PREFIX = "enr_"
 SCOPES = ("dashboard", "people", "review", "rules", "sync", "privacy", "tokens")

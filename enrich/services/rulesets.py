@@ -19,12 +19,12 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from enrich.console.errors import Conflict, Invalid, NotFound
 from enrich.db import session_scope
 from enrich.errors import ConfigError, InputError
 from enrich.matching.rules import default_rules, parse_rules
 from enrich.models import AuditLog, IdentityLink, LinkStatus, RuleSet, SocialProfile, utcnow
 from enrich.scoring import ScoringConfig, Taxonomy
+from enrich.services.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("enrich.console.rules")
 MAX_BODY = 200_000  # characters; the shipped files are a few KB

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from enrich.errors import InputError
 
 
@@ -20,6 +22,6 @@ class Invalid(InputError):
 MAX_ID = 2**63 - 1  # the largest id a BIGINT (and SQLite's INTEGER) holds
 
 
-def is_id(value: object) -> bool:
+def is_id(value: object) -> TypeGuard[int]:
     """A database id as JSON gives it: an int (not a bool) in 1..MAX_ID."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

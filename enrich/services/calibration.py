@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich.console import rulesets
 from enrich.errors import InputError
 from enrich.models import IdentityLink, LinkStatus, RuleSet
+from enrich.services import rulesets
 
 ALL = "all"
 MAX_BINS = 40  # bins between the thresholds; wider than 1 bit only past this many

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from enrich.console.rulesets import current, validate
-from enrich.linking import decide, to_person, to_profile
+from enrich.linking import link_statuses, to_person, to_profile
 from enrich.matching.rules import parse_rules
 from enrich.matching.scorer import Matcher
 from enrich.models import CrmRecord, IdentityLink, LinkStatus, SocialProfile, Touchpoint, utcnow
 from enrich.scoring import Scorer, ScoringConfig, Taxonomy
 from enrich.scoring import Touchpoint as ScoringTouchpoint
+from enrich.services.rulesets import current, validate
 from enrich.touchpoints import to_scoring
 
 MAX_PROFILES = 5000
@@ -78,7 +78,7 @@ def _match(engine: Engine, text: str) -> dict[str, Any]:
         old_review = {link.record_id for link in mine if link.status == LinkStatus.PENDING}
         outcome = matcher.match(to_profile(profile))
         best = outcome.link
-        decided = decide(outcome, rejected, rules.thresholds.review)
+        decided = link_statuses(outcome, rejected, rules.thresholds.review)
         new_link = next(
             (rid for rid, (status, _) in decided.items() if status == LinkStatus.AUTO), None
         )

@@ -1,7 +1,7 @@
 """The review queue as the console and API see it: pending profile ↔ record links grouped per
 profile, and decisions on them; the undo of links already in effect; the audit trail.
 
-The decisions themselves are `enrich.review`'s (sticky, audited, and in the same transaction the
+The decisions themselves are `decisions.py`'s (sticky, audited, and in the same transaction the
 affected records are rescored and queued for the CRM); this module adds what a web caller needs:
 one transaction per request, 404 for unknown ids, and 409 when someone decided first.
 
@@ -17,9 +17,6 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich import review as decisions
-from enrich.console.errors import Conflict, Invalid, NotFound
-from enrich.console.people import link_dict, profile_dict, record_summary
 from enrich.db import session_scope
 from enrich.models import (
     AuditLog,
@@ -30,6 +27,9 @@ from enrich.models import (
     SocialProfile,
     Touchpoint,
 )
+from enrich.services import decisions
+from enrich.services.errors import Conflict, Invalid, NotFound
+from enrich.services.people import link_dict, profile_dict, record_summary
 
 
 def queue(

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from enrich.console.errors import NotFound
 from enrich.db import session_scope
 from enrich.deadletters import replay
 from enrich.models import AuditLog, CrmRecord, DeadLetter, SyncRequest
+from enrich.services.errors import NotFound
 
 
 def letter_dict(d: DeadLetter) -> dict[str, Any]:
