@@ -40,9 +40,16 @@ _DEFAULT_PROPS = {
     "companies": ["name", "domain"],
     "deals": ["dealname", "amount", "dealstage", "pipeline", "closedate"],
     "notes": [],
+    "tasks": ["hs_task_subject", "hs_task_status"],
 }
 _QUERY_PROPS = ["firstname", "lastname", "email", "company", "phone", "name", "domain", "dealname"]
-_OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "notes": "0-46"}
+_OBJECT_TYPE_IDS = {
+    "contacts": "0-1",
+    "companies": "0-2",
+    "deals": "0-3",
+    "notes": "0-46",
+    "tasks": "0-27",
+}
 
 
 class HsError(Exception):
@@ -492,11 +499,11 @@ class HubSpotBase:
         if not isinstance(item, dict):
             raise HsError(400, "VALIDATION_ERROR", "each input must be an object")
         clean = self.check_properties(object_type, item.get("properties") or {}, None)
-        if object_type == "notes" and not clean.get("hs_timestamp"):
+        if object_type in ("notes", "tasks") and not clean.get("hs_timestamp"):
             raise HsError(
                 400,
                 "VALIDATION_ERROR",
-                "hs_timestamp is required to create a note",
+                f"hs_timestamp is required to create a {HS_SINGULAR[object_type]}",
                 errors=[
                     {
                         "message": "hs_timestamp is required",

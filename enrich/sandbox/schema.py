@@ -276,14 +276,24 @@ HS_OBJECT_TYPES: dict[str, str] = {
     "notes": "notes",
     "note": "notes",
     "0-46": "notes",
+    "tasks": "tasks",
+    "task": "tasks",
+    "0-27": "tasks",
 }
-HS_SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "notes": "note"}
+HS_SINGULAR = {
+    "contacts": "contact",
+    "companies": "company",
+    "deals": "deal",
+    "notes": "note",
+    "tasks": "task",
+}
 # The property each object keeps its last-modified time in (contacts differ from the rest).
 HS_LASTMODIFIED = {
     "contacts": "lastmodifieddate",
     "companies": "hs_lastmodifieddate",
     "deals": "hs_lastmodifieddate",
     "notes": "hs_lastmodifieddate",
+    "tasks": "hs_lastmodifieddate",
 }
 HS_READ_ONLY = (
     "hs_merged_object_ids",
@@ -308,6 +318,12 @@ HS_ASSOCIATION_TYPES: dict[tuple[str, str], list[tuple[int, str]]] = {
     ("notes", "companies"): [(190, "note_to_company")],
     ("deals", "notes"): [(213, "deal_to_note")],
     ("notes", "deals"): [(214, "note_to_deal")],
+    ("contacts", "tasks"): [(203, "contact_to_task")],
+    ("tasks", "contacts"): [(204, "task_to_contact")],
+    ("companies", "tasks"): [(191, "company_to_task")],
+    ("tasks", "companies"): [(192, "task_to_company")],
+    ("deals", "tasks"): [(215, "deal_to_task")],
+    ("tasks", "deals"): [(216, "task_to_deal")],
 }
 
 
@@ -458,11 +474,49 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
         hs_property("hs_timestamp", "Activity date", "datetime", "date", "engagement"),
         hs_property("hs_note_body", "Note body", field_type="html", group="engagement"),
     ]
+
+    def options(*values: str) -> list[dict[str, Any]]:
+        return [
+            {"label": v.replace("_", " ").title(), "value": v, "displayOrder": i, "hidden": False}
+            for i, v in enumerate(values)
+        ]
+
+    tasks = [
+        *common("task", "hs_lastmodifieddate"),
+        hs_property("hs_timestamp", "Due date", "datetime", "date", "task"),
+        hs_property("hs_task_subject", "Task Title", group="task"),
+        hs_property("hs_task_body", "Notes", field_type="html", group="task"),
+        hs_property(
+            "hs_task_status",
+            "Task Status",
+            "enumeration",
+            "select",
+            "task",
+            options=options("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"),
+        ),
+        hs_property(
+            "hs_task_priority",
+            "Priority",
+            "enumeration",
+            "select",
+            "task",
+            options=options("NONE", "LOW", "MEDIUM", "HIGH"),
+        ),
+        hs_property(
+            "hs_task_type",
+            "Task Type",
+            "enumeration",
+            "select",
+            "task",
+            options=options("CALL", "EMAIL", "TODO", "LINKED_IN"),
+        ),
+    ]
     return {
         "contacts": {p["name"]: p for p in contacts},
         "companies": {p["name"]: p for p in companies},
         "deals": {p["name"]: p for p in deals},
         "notes": {p["name"]: p for p in notes},
+        "tasks": {p["name"]: p for p in tasks},
     }
 
 
@@ -475,12 +529,14 @@ def standard_hs_groups() -> dict[str, dict[str, dict[str, Any]]]:
         "companies": {"companyinformation": group("companyinformation", "Company information")},
         "deals": {"dealinformation": group("dealinformation", "Deal information")},
         "notes": {"engagement": group("engagement", "Engagement")},
+        "tasks": {"task": group("task", "Task information")},
     }
 
 
-# Properties whose values HubSpot keeps unique (hasUniqueValue): the key of enrich's notes, so
-# that notes are upserted on it and never written twice (shared/protocols/crm.md §5).
-ENRICH_HS_UNIQUE = {"enrich_touchpoint_id"}
+# Properties whose values HubSpot keeps unique (hasUniqueValue): the keys of enrich's notes and
+# hand-off tasks, so that they are upserted on them and never written twice
+# (shared/protocols/crm.md §5).
+ENRICH_HS_UNIQUE = {"enrich_touchpoint_id", "enrich_handoff_id"}
 ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
     # object -> (name, label, type, fieldType)
     "contacts": [
@@ -498,5 +554,8 @@ ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     "notes": [
         ("enrich_touchpoint_id", "enrich touchpoint id", "string", "text"),
+    ],
+    "tasks": [
+        ("enrich_handoff_id", "enrich hand-off id", "string", "text"),
     ],
 }
