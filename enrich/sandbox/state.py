@@ -17,14 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from enrich.sandbox.schema import (
+from enrich.sandbox.hs_schema import (
     HS_LASTMODIFIED,
     HS_SINGULAR,
-    SF_PREFIXES,
-    SFField,
     inverse_association,
     standard_hs_groups,
     standard_hs_properties,
+)
+from enrich.sandbox.schema import (
+    SF_PREFIXES,
+    SFField,
     standard_sf_schema,
 )
 
