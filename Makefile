@@ -41,11 +41,12 @@ test-fast: setup  ## skip the slow suites (real PostgreSQL/redis/browser ones st
 crm-cards:  ## lint + test the CRM card front ends (integrations/, npm; SKIP_NPM=1 skips outside CI)
 	integrations/check.sh
 
-lint: setup  ## ruff (format and rules) + mypy + no import cycles
+lint: setup  ## ruff (format and rules) + mypy + no import cycles + no module over 500 lines
 	$(BIN)/ruff format --check enrich webhooks tests bench tools
 	$(BIN)/ruff check enrich webhooks tests bench tools
 	$(BIN)/mypy enrich webhooks tools
 	$(BIN)/python tools/importcycles.py enrich webhooks
+	$(BIN)/python tools/module_sizes.py enrich webhooks tools
 
 clean:  ## remove the virtualenv and local databases
 	rm -rf $(VENV) enrich.db enrich.db-wal enrich.db-shm var

@@ -161,7 +161,8 @@ def naive(
             from hubspot.crm.contacts import SimplePublicObjectInput
             from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate
 
-            from enrich.sync.hubspot import HubSpotAdapter, _escape
+            from enrich.sync.hs_activities import _escape
+            from enrich.sync.hubspot import HubSpotAdapter
 
             client = HubSpotAdapter.from_settings(settings).client
             ids = {

@@ -9,7 +9,9 @@ are sent:
 - burst: all at once, as fast as 8 senders go;
 - faults: steady, while the CRM answers 20 % of calls 429 (with Retry-After; Salesforce as an
   HTTP 429), 5 % 503, and 2 % "lost" (held past enrich's 3 s client timeout, then performed),
-  and HubSpot's search lags new records by 3 s. The faults stop when the stream ends.
+  and HubSpot's search lags new records by 3 s. The storm lasts until 15 s past the first
+  window's end (so the routine writes meet it too, not only the hand-offs), and the backlog
+  is timed from its end.
 
 Measured from outside, in this process: the sandbox's request log (write calls), its state
 polled every 100 ms (when each person's last touch shows in their summary field — routine
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import socket
 import statistics
 import sys
@@ -41,6 +44,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +89,7 @@ WRITES = {
 SUMMARY = {"salesforce": "Last_Social_Touch_Summary__c", "hubspot": "enrich_last_touch_summary"}
 SCORE = {"salesforce": "Social_Score__c", "hubspot": "enrich_social_score"}
 KEY = {"salesforce": "Enrich_Touchpoint_Id__c", "hubspot": "enrich_touchpoint_id"}
+TASK_KEY = "enrich_handoff_id"  # HubSpot hand-off tasks
 
 
 def free_port() -> int:
@@ -139,9 +144,7 @@ class Watcher(threading.Thread):
                     c["properties"].get(SUMMARY[self.crm])
                     for c in self.sandbox.hs_objects("contacts")
                 ]
-                keys = [
-                    n["properties"].get(KEY[self.crm]) for n in self.sandbox.hs_objects("notes")
-                ]
+                keys = list(activity_keys(self.sandbox, self.crm))
             for summary in people:
                 if summary and "stream " in summary:
                     marker = summary.split("stream ", 1)[1][:12]
@@ -236,13 +239,15 @@ def one_run(
 
             with ThreadPoolExecutor(8) as pool:
                 list(pool.map(send, range(len(deliveries))))
-            stream_end = time.time()
+            stream_end = storm_end = time.time()
             if mode == "faults":
+                storm_end = max(stream_end, start + window + 15)
+                time.sleep(max(0.0, storm_end - time.time()))
                 sandbox.clear_faults()
                 sandbox.set_limits(hs_search_lag_ms=0)
             ack_of = {marker: at for at, _, marker in acks}
             people = {email for _, email, _ in acks}
-            clear_by = stream_end + window + 180
+            clear_by = storm_end + window + 180
             while time.time() < clear_by:
                 with Session(engine) as s:
                     pending = (
@@ -308,6 +313,9 @@ def one_run(
                     )
                 }
                 backlog = len(list(s.exec(select(SyncRequest))))
+        except Exception:
+            print("enrich serve's log, last lines:\n" + server.output()[-6000:], file=sys.stderr)
+            raise
         finally:
             server.stop()
         keys = activity_keys(sandbox, crm)
@@ -336,17 +344,25 @@ def one_run(
         for m in shown
         if m in watcher.seen_marker and m in processed
     ]
-    urgent, urgent_sync = [], []
+    urgent, urgent_sync, urgent_processing = [], [], []
     ack_times = sorted(acks)
     for handoff, record in handoffs:
         key = handoff_activity(handoff, record, "x").key
         created = handoff.created_at.timestamp()
         # the 2xx of this person's touch just before the hand-off was created
-        prior = [at for at, email, _ in ack_times if email == record.email and at <= created]
+        prior = [
+            (at, marker)
+            for at, email, marker in ack_times
+            if email == record.email and at <= created
+        ]
         if key in watcher.seen_handoff:
             urgent_sync.append(watcher.seen_handoff[key] - created)
             if prior:
-                urgent.append(watcher.seen_handoff[key] - prior[-1])
+                urgent.append(watcher.seen_handoff[key] - prior[-1][0])
+                if prior[-1][1] in processed:
+                    # webhook 2xx -> that delivery processed (the wait for processing)
+                    urgent_processing.append(processed[prior[-1][1]] - prior[-1][0])
+    passes = sync_passes(server.log)
     minimum = minimum_calls(crm, acks, handoffs, window, start)
     return {
         "calls": calls,
@@ -360,6 +376,9 @@ def one_run(
         "routine_sync_p95": percentile(routine_sync, 0.95),
         "urgent_sync_p50": percentile(urgent_sync, 0.5),
         "urgent_sync_p95": percentile(urgent_sync, 0.95),
+        "urgent_processing_p50": percentile(urgent_processing, 0.5),
+        "urgent_processing_p95": percentile(urgent_processing, 0.95),
+        **passes,
         "by_endpoint": {
             k.rsplit("/", 1)[-1] if crm == "hubspot" else k: v for k, v in by_endpoint.items() if v
         },
@@ -372,9 +391,32 @@ def one_run(
         "dup_handoffs": sum(n - 1 for n in handoff_keys.values()),
         "wrong_fields": wrong_fields,
         "backlog": backlog,
-        "clear_s": cleared - stream_end,
+        "clear_s": cleared - storm_end,
         "stream_s": stream_end - start,
         "resent_new": resent_new,
+    }
+
+
+PASS_LINE = re.compile(
+    r"sync pass \((?P<kind>[\w-]+)\): (?P<records>\d+) records, (?P<handoffs>\d+) hand-offs "
+    r"\(oldest made (?P<waited>[\d.]+) s before the pass\), (?P<activities>\d+) activities, "
+    r"(?P<calls>\d+) calls, (?P<took>[\d.]+) s"
+)
+
+
+def sync_passes(log: Path) -> dict[str, Any]:
+    """From enrich's own log: how many passes of each kind ran and how long they took, and
+    how long the oldest hand-off of each pass that wrote some had waited for it."""
+    rows = [m.groupdict() for m in PASS_LINE.finditer(log.read_text(errors="replace"))]
+    routine = [float(r["took"]) for r in rows if r["kind"] == "routine"]
+    urgent = [float(r["took"]) for r in rows if r["kind"] != "routine"]
+    waited = [float(r["waited"]) for r in rows if int(r["handoffs"])]
+    return {
+        "passes_routine": len(routine),
+        "passes_handoff": len(urgent),
+        "routine_pass_max_s": max(routine, default=0.0),
+        "handoff_pass_p95_s": percentile(urgent, 0.95),
+        "handoff_waited_p95_s": percentile(waited, 0.95),
     }
 
 
@@ -416,16 +458,13 @@ def final_markers(sandbox: Sandbox, crm: str) -> list[str]:
 
 
 def activity_keys(sandbox: Sandbox, crm: str) -> dict[str, int]:
-    keys: dict[str, int] = {}
-    rows = (
-        sandbox.sf_records("Task")
-        if crm == "salesforce"
-        else [n["properties"] for n in sandbox.hs_objects("notes")]
-    )
-    for row in rows:
-        key = str(row.get(KEY[crm]))
-        keys[key] = keys.get(key, 0) + 1
-    return keys
+    """How many times each key shows: Salesforce Tasks; HubSpot notes and (hand-offs) tasks."""
+    if crm == "salesforce":
+        keys = [str(t.get(KEY[crm])) for t in sandbox.sf_records("Task")]
+    else:
+        keys = [str(n["properties"].get(KEY[crm])) for n in sandbox.hs_objects("notes")]
+        keys += [str(t["properties"].get(TASK_KEY)) for t in sandbox.hs_objects("tasks")]
+    return dict(Counter(keys))
 
 
 def crm_scores(sandbox: Sandbox, crm: str) -> dict[str, int]:

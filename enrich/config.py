@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         "enrich_touchpoint_id",
         pattern=r"^[a-z][a-z0-9_]*$",
         description="the unique-value "
-        "property on notes that keys enrich's notes and hand-offs (they are upserted on it, so "
+        "property on notes that keys enrich's notes (they are upserted on it, so "
         "never written twice); `enrich crm setup` creates it, or on a portal whose "
         "enrich_touchpoint_id is not unique creates enrich_touchpoint_key and says to set this",
     )

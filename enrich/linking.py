@@ -154,26 +154,16 @@ def explanation(contributions: Any) -> list[dict[str, Any]]:
 def link_statuses(
     result: MatchResult, rejected: set[int], review_at: float
 ) -> dict[int, tuple[str, Candidate]]:
-    """Record id -> (link status, candidate): the matcher's decisions (`Matcher.match`
-    decides; nothing is re-scored here) as link statuses, with what people rejected applied.
-    A rejected pair is never proposed again; and when the matcher would link one, its other
-    candidates at the review threshold or above go to review (the matcher had ruled them out
-    only because that one was far likelier), none is linked automatically: a person has said
-    this profile is hard."""
-    link = result.link
-    if link is not None and int(link.person_id) in rejected:
-        return {
-            int(c.person_id): (LinkStatus.PENDING, c)
-            for c in result.candidates
-            if c.score >= review_at and int(c.person_id) not in rejected
-        }
+    """Record id -> (link status, candidate): the matcher's decisions, with what people
+    rejected applied by the matcher's own rule (`MatchResult.respecting`), as link statuses."""
+    decided = result.respecting({str(r) for r in rejected}, review_at)
     return {
         int(c.person_id): (
             LinkStatus.AUTO if c.decision is Decision.LINK else LinkStatus.PENDING,
             c,
         )
-        for c in result.candidates
-        if c.decision is not Decision.NONE and int(c.person_id) not in rejected
+        for c in decided.candidates
+        if c.decision is not Decision.NONE
     }
 
 

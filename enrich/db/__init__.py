@@ -126,6 +126,15 @@ def writers_lock(engine: Engine) -> FileLock:
     return file_lock(engine, "ingest")
 
 
+@contextmanager
+def write_scope(engine: Engine) -> Iterator[Session]:
+    """`session_scope` for a short write that must not starve behind ingest on SQLite: it
+    queues on the writers' lock (woken the moment that is free) instead of in SQLite's sleeping
+    busy handler, which the commits of a stream of deliveries can keep out for seconds."""
+    with writers_lock(engine).held(), session_scope(engine) as session:
+        yield session
+
+
 def alembic_config(database_url: str) -> Any:
     from alembic.config import Config
 

@@ -18,8 +18,8 @@ import math
 import multiprocessing as mp
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import islice
 
@@ -83,6 +83,31 @@ class MatchResult:
         if Decision.LINK in ds:
             return Decision.LINK
         return Decision.REVIEW if Decision.REVIEW in ds else Decision.NONE
+
+    def respecting(self, rejected: Collection[str], review_at: float) -> MatchResult:
+        """The decisions once people's rejections count (nothing is re-scored).
+
+        A rejected pair is never proposed again. When the pair the matcher would link was
+        rejected, its other candidates at `review_at` or above go to review (they were ruled
+        out only because that one was far likelier) and none is linked: a person has said
+        this profile is hard.
+        """
+        if not rejected:
+            return self
+        link_rejected = any(
+            c.decision is Decision.LINK and c.person_id in rejected for c in self.candidates
+        )
+
+        def decided(c: Candidate) -> Decision:
+            if c.person_id in rejected:
+                return Decision.NONE
+            if link_rejected:
+                return Decision.REVIEW if c.score >= review_at else Decision.NONE
+            return c.decision
+
+        return replace(
+            self, candidates=tuple(replace(c, decision=decided(c)) for c in self.candidates)
+        )
 
     @property
     def link(self) -> Candidate | None:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from enrich.sandbox.routing import Call, Handler, empty, json_response
 from enrich.sandbox.schema import API_VERSION, SF_DATA, SF_PREFIX_TO_OBJECT
-from enrich.sandbox.sf_base import SfError
+from enrich.sandbox.sf_errors import SfError
 from enrich.sandbox.state import sf_format
 
 if TYPE_CHECKING:

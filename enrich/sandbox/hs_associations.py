@@ -6,16 +6,17 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from enrich.sandbox.hs_base import _OBJECT_TYPE_IDS, HsError, HubSpotBase, _int_arg, _now_iso
+from enrich.sandbox.hs_base import _OBJECT_TYPE_IDS, HubSpotBase, _int_arg, _now_iso
+from enrich.sandbox.hs_errors import HsError
+from enrich.sandbox.hs_schema import (
+    HS_ASSOCIATION_TYPES,
+    HS_OBJECT_TYPES,
+)
 from enrich.sandbox.routing import (
     Call,
     empty,
     json_response,
     read_json,
-)
-from enrich.sandbox.schema import (
-    HS_ASSOCIATION_TYPES,
-    HS_OBJECT_TYPES,
 )
 
 

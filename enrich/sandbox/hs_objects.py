@@ -7,14 +7,15 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from enrich.sandbox.hs_base import MAX_PAGE, HsError, HubSpotBase, _bool_arg, _int_arg
+from enrich.sandbox.hs_base import MAX_PAGE, HubSpotBase, _bool_arg, _int_arg
+from enrich.sandbox.hs_errors import HsError
+from enrich.sandbox.hs_schema import (
+    HS_READ_ONLY,
+)
 from enrich.sandbox.routing import (
     Call,
     empty,
     json_response,
-)
-from enrich.sandbox.schema import (
-    HS_READ_ONLY,
 )
 from enrich.sandbox.state import hs_format
 

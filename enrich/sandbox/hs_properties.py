@@ -7,16 +7,17 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from enrich.sandbox.hs_base import HsError, HubSpotBase, _bool_arg, _int_arg, _now_iso
+from enrich.sandbox.hs_base import HubSpotBase, _bool_arg, _int_arg, _now_iso
+from enrich.sandbox.hs_errors import HsError
+from enrich.sandbox.hs_schema import (
+    HS_FIELD_TYPES,
+    HS_TYPES,
+    hs_property,
+)
 from enrich.sandbox.routing import (
     Call,
     empty,
     json_response,
-)
-from enrich.sandbox.schema import (
-    HS_FIELD_TYPES,
-    HS_TYPES,
-    hs_property,
 )
 
 

@@ -9,13 +9,8 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from enrich.sandbox.hs_base import (
-    _QUERY_PROPS,
-    MAX_SEARCH_LIMIT,
-    MAX_SEARCH_RESULTS,
-    HsError,
-    HubSpotBase,
-)
+from enrich.sandbox.hs_base import _QUERY_PROPS, MAX_SEARCH_LIMIT, MAX_SEARCH_RESULTS, HubSpotBase
+from enrich.sandbox.hs_errors import HsError
 from enrich.sandbox.routing import (
     Call,
     json_response,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from enrich.sandbox.hs_associations import AssociationRoutes
-from enrich.sandbox.hs_base import HsError
+from enrich.sandbox.hs_errors import HsError
 from enrich.sandbox.hs_objects import ObjectRoutes
 from enrich.sandbox.hs_properties import PropertyRoutes
 from enrich.sandbox.hs_search import SearchRoutes

@@ -13,7 +13,8 @@ from enrich.sandbox.faults import FaultInjector, Limits
 from enrich.sandbox.schema import (
     SF_DATA,
 )
-from enrich.sandbox.sf_base import OAUTH_TOKEN, SfError, new_session_id, sf_error
+from enrich.sandbox.sf_base import OAUTH_TOKEN, new_session_id
+from enrich.sandbox.sf_errors import SfError, sf_error
 from enrich.sandbox.sf_query import QueryRoutes
 from enrich.sandbox.sf_records import RecordRoutes
 from enrich.sandbox.state import SandboxState

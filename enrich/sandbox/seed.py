@@ -30,12 +30,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from enrich.sandbox.schema import (
+from enrich.sandbox.hs_schema import (
     ENRICH_HS_PROPERTIES,
     ENRICH_HS_UNIQUE,
+    hs_property,
+)
+from enrich.sandbox.schema import (
     ENRICH_SF_FIELDS,
     custom_field_from_metadata,
-    hs_property,
 )
 from enrich.sandbox.state import SandboxState, hs_format, parse_datetime, sf_format
 

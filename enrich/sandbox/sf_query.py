@@ -15,7 +15,8 @@ from enrich.sandbox.routing import (
 from enrich.sandbox.schema import (
     SF_DATA,
 )
-from enrich.sandbox.sf_base import SalesforceBase, SfError
+from enrich.sandbox.sf_base import SalesforceBase
+from enrich.sandbox.sf_errors import SfError
 from enrich.sandbox.state import sf_id18
 
 

@@ -18,7 +18,8 @@ from enrich.sandbox.schema import (
     SF_PREFIX_TO_OBJECT,
     SFField,
 )
-from enrich.sandbox.sf_base import MAX_COLLECTION, ROLLED_BACK, SalesforceBase, SfError, _err
+from enrich.sandbox.sf_base import MAX_COLLECTION, ROLLED_BACK, SalesforceBase
+from enrich.sandbox.sf_errors import SfError, _err
 from enrich.sandbox.state import sf_format
 
 

@@ -17,16 +17,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from enrich.sandbox.schema import (
+from enrich.sandbox.hs_schema import (
     HS_LASTMODIFIED,
-    SF_PREFIXES,
-    SFField,
+    HS_SINGULAR,
     inverse_association,
     standard_hs_groups,
     standard_hs_properties,
+)
+from enrich.sandbox.schema import (
+    SF_PREFIXES,
+    SFField,
     standard_sf_schema,
 )
 
+HS_STORED = tuple(HS_SINGULAR)  # the HubSpot object types the sandbox keeps
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
@@ -146,9 +150,7 @@ class SandboxState:
         self.sf_records: dict[str, dict[str, dict[str, Any]]] = {o: {} for o in SF_PREFIXES}
         self.sf_counter = 0
         self.sf_api_used = 0
-        self.hs_objects: dict[str, dict[str, dict[str, Any]]] = {
-            t: {} for t in ("contacts", "companies", "deals", "notes")
-        }
+        self.hs_objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in HS_STORED}
         self.hs_properties = standard_hs_properties()
         self.hs_groups = standard_hs_groups()
         # (from_type, from_id, to_type, to_id, type_id); both directions are stored.
@@ -300,9 +302,10 @@ class SandboxState:
             }
             self.sf_records = data["sf_records"]
             self.sf_counter = int(data["sf_counter"])
-            self.hs_objects = data["hs_objects"]
-            self.hs_properties = data["hs_properties"]
-            self.hs_groups = data["hs_groups"]
+            # A state saved before an object type was emulated gets it empty, as standard.
+            self.hs_objects = {t: {} for t in HS_STORED} | data["hs_objects"]
+            self.hs_properties = standard_hs_properties() | data["hs_properties"]
+            self.hs_groups = standard_hs_groups() | data["hs_groups"]
             self.hs_associations = {
                 (str(a[0]), str(a[1]), str(a[2]), str(a[3]), int(a[4]))
                 for a in data["hs_associations"]

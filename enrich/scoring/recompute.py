@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, insert, update
 from sqlalchemy import select as core_select
@@ -61,9 +61,10 @@ from enrich.sync.outbox import request_sync_many
 log = logging.getLogger("enrich.recompute")
 CHUNK = 1000  # people per transaction
 IN_CHUNK = 500  # values per IN (...) list
+T = TypeVar("T")
 
 
-def _in_chunks(values: list[int]) -> Iterator[list[int]]:
+def _in_chunks(values: list[T]) -> Iterator[list[T]]:
     for start in range(0, len(values), IN_CHUNK):
         yield values[start : start + IN_CHUNK]
 
@@ -193,12 +194,7 @@ def _score(
             out.accounts.add((record.crm, record.crm_id))
             continue
         fields = (
-            {
-                "title": record.title,
-                "company": record.company,
-                "city": record.city,
-                "country": record.country,
-            }
+            {name: getattr(record, name) for name in ("title", "company", "city", "country")}
             if record is not None
             else {}
         )
@@ -333,7 +329,7 @@ def _rollup_in(session: Session, part: list[tuple[str, str]], now: datetime) -> 
     config = scorer_cache.get(session).config.rollup
     conn = session.connection()
     rows = {}
-    for chunk in _in_chunks_str(sorted({a for _, a in part})):
+    for chunk in _in_chunks(sorted({a for _, a in part})):
         for row in conn.execute(
             core_select(col(CrmRecord.id), col(CrmRecord.crm), col(CrmRecord.crm_id)).where(
                 col(CrmRecord.object_type) == "account", col(CrmRecord.crm_id).in_(chunk)
@@ -346,7 +342,7 @@ def _rollup_in(session: Session, part: list[tuple[str, str]], now: datetime) -> 
     for account_id in sorted(rows.values()):
         serialize(session, ACCOUNT_LOCK, account_id)
     people: dict[tuple[Any, Any], dict[str, float]] = defaultdict(dict)
-    for chunk in _in_chunks_str(sorted({a for _, a in rows})):
+    for chunk in _in_chunks(sorted({a for _, a in rows})):
         for record_id, crm, account_crm_id, value in conn.execute(
             core_select(
                 col(Score.record_id),
@@ -397,11 +393,6 @@ def _rollup_in(session: Session, part: list[tuple[str, str]], now: datetime) -> 
     if inserts:
         session.execute(insert(Score), inserts)
     request_sync_many(session, changed)
-
-
-def _in_chunks_str(values: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 _job: tuple[Engine, datetime, bool] | None = None  # a forked helper's arguments

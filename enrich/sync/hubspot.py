@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,23 +20,16 @@ from hubspot.crm.contacts import (
     PublicObjectSearchRequest,
     SimplePublicObjectBatchInput,
 )
-from hubspot.crm.objects.notes import (
-    BatchInputSimplePublicObjectBatchInputForCreate as NoteCreateBatch,
-)
-from hubspot.crm.objects.notes import (
-    BatchInputSimplePublicObjectBatchInputUpsert as NoteUpsertBatch,
-)
-from hubspot.crm.objects.notes import SimplePublicObjectBatchInputForCreate as NoteCreate
-from hubspot.crm.objects.notes import SimplePublicObjectBatchInputUpsert as NoteUpsert
 from urllib3.util.retry import Retry
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError, CRMError, CRMRateLimited
+from enrich.errors import ConfigError, CRMError, CRMRateLimited, CRMValidationError
 from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import hubspot_errors
 from enrich.sync.fields import FieldMap
+from enrich.sync.hs_activities import NOTE_KEY_PROPERTY, TASKS, Engagement, notes
 
 # neutral name -> HubSpot property, per object
 PROPERTIES = {
@@ -67,12 +60,11 @@ MERGED_PROPERTY = "hs_merged_object_ids"
 SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
 DELETIONS_EVERY_S = 6 * 3600.0  # HUBSPOT_DELETIONS_EVERY_H's default
 SEARCH_RETRIES = 3  # SECONDLY 429s tolerated per search before a pull gives up
-# On notes, unique (hasUniqueValue): notes are upserted on it. A portal set up before it was
-# unique gets MIGRATED_NOTE_KEY from `enrich crm setup` (HUBSPOT_NOTE_KEY_PROPERTY names it).
-NOTE_KEY_PROPERTY = "enrich_touchpoint_id"
-MIGRATED_NOTE_KEY = "enrich_touchpoint_key"
-# Association type ids are directional (protocols/crm.md): note→contact 202, note→company 190.
-NOTE_TO_CONTACT, NOTE_TO_COMPANY = 202, 190
+# A portal found without the task key property gets hand-offs as notes; looked at again this
+# often (`enrich crm setup` may have created it meanwhile).
+TASK_KEY_RECHECK_S = 3600.0
+_NO_TASK_KEY: dict[str, float] = {}  # portal (base URL + token) -> when found without it
+log = logging.getLogger("enrich.sync")
 
 
 def _ms(value: datetime) -> str:
@@ -104,6 +96,9 @@ class HubSpotAdapter(CrmAdapter):
         super().__init__(fields or FieldMap.default(self.name))
         self.client = client
         self.note_key = note_key
+        self.notes = notes(note_key)
+        self.tasks = TASKS
+        self.portal = f"{client.config.get('host', '')}|{client.config.get('access_token', '')}"
         self.timeout = timeout
         self.search_pacer: WindowLimiter | None = None
         # Incremental pulls list deleted records at most this often (full pulls always do).
@@ -301,81 +296,111 @@ class HubSpotAdapter(CrmAdapter):
         return in_chunks(updates, self.batch_size, send, key=lambda u: u[0])
 
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
-        """Notes keyed by a unique-value property, so none is ever written twice.
+        """Touchpoints as notes, hand-offs as tasks for the record's owner; each keyed by a
+        unique-value property, so none is ever written twice (`_write_engagements`). Results
+        in the order given."""
+        results: list[WriteResult | None] = [None] * len(activities)
+        for handoff in (False, True):
+            where = [i for i, a in enumerate(activities) if a.handoff is handoff]
+            if not where:
+                continue
+            items = [activities[i] for i in where]
+            written = (
+                self._write_handoffs(items)
+                if handoff
+                else self._write_engagements(self.notes, items)
+            )
+            for i, result in zip(where, written, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
 
-        A chunk goes out as one batch create (notes and their associations in one call). When
-        a key already exists (a retry after a lost answer: HubSpot refuses the batch with 409
-        on the unique property) or the create failed for some notes, those are upserted on
-        the key (`batch/upsert` + `idProperty`) and associated in v4 batch calls: the upsert
-        updates a note that landed and creates one that did not, whichever came first.
-        """
+    def _write_handoffs(self, items: list[Activity]) -> list[WriteResult]:
+        """Hand-offs as tasks; as notes (as before tasks) on a portal whose task key property
+        does not exist yet, until `enrich crm setup` creates it: nothing is lost meanwhile."""
+        if time.monotonic() - _NO_TASK_KEY.get(self.portal, -TASK_KEY_RECHECK_S) >= (
+            TASK_KEY_RECHECK_S
+        ):
+            try:
+                return self._write_engagements(self.tasks, items)
+            except CRMValidationError as exc:
+                if "PROPERTY_DOESNT_EXIST" not in str(exc) or self.tasks.key not in str(exc):
+                    raise
+                _NO_TASK_KEY[self.portal] = time.monotonic()
+                log.warning(
+                    "HubSpot has no task property %s: hand-offs are written as notes until "
+                    "`enrich crm setup` creates it",
+                    self.tasks.key,
+                )
+        return self._write_engagements(self.notes, items)
+
+    def tasks_ready(self) -> None:
+        """The task key property exists (`enrich crm setup` made it): hand-offs are tasks."""
+        _NO_TASK_KEY.pop(self.portal, None)
+
+    def _write_engagements(self, kind: Engagement, items: list[Activity]) -> list[WriteResult]:
+        """A chunk goes out as one batch create (objects and their associations in one call).
+        When a key already exists (a retry after a lost answer: HubSpot refuses the batch with
+        409 on the unique property) or the create failed for some, those are upserted on the
+        key (`batch/upsert` + `idProperty`) and associated in v4 batch calls: the upsert
+        updates one that landed and creates one that did not, whichever came first."""
 
         def send(chunk: list[Activity]) -> list[WriteResult]:
             try:
-                written = self._create_notes(chunk)
+                written = self._create(kind, chunk)
             except CRMError as exc:
                 if exc.status != 409:
                     raise
                 written = {}
             rest = [a for a in chunk if a.key not in written]
             if rest:
-                written |= self._upsert_notes(rest)
+                written |= self._upsert(kind, rest)
             return [
                 WriteResult(
                     written.get(a.key) or a.key,
                     a.key in written,
-                    None if a.key in written else "note not written",
+                    None if a.key in written else f"{kind.object_type[:-1]} not written",
                 )
                 for a in chunk
             ]
 
-        return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
+        return in_chunks(items, self.batch_size, send, key=lambda a: a.key)
 
-    def _note_properties(self, a: Activity) -> dict[str, str]:
+    def _by_key(self, kind: Engagement, results: list[Any]) -> dict[str, str]:
         return {
-            "hs_timestamp": a.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "hs_note_body": (
-                f"<p><strong>{_escape(a.subject)}</strong></p><p>{_escape(a.body)}</p>"
-            ),
-            self.note_key: a.key,
-        }
-
-    def _by_key(self, results: list[Any]) -> dict[str, str]:
-        return {
-            str((r.properties or {}).get(self.note_key)): str(r.id)
+            str((r.properties or {}).get(kind.key)): str(r.id)
             for r in results
-            if (r.properties or {}).get(self.note_key)
+            if (r.properties or {}).get(kind.key)
         }
 
-    def _create_notes(self, chunk: list[Activity]) -> dict[str, str]:
+    def _create(self, kind: Engagement, chunk: list[Activity]) -> dict[str, str]:
         inputs = [
-            NoteCreate(properties=self._note_properties(a), associations=_note_associations(a))
+            kind.create_input(properties=kind.properties(a), associations=kind.associations(a))
             for a in chunk
         ]
         with hubspot_errors():
             self._call()
-            answer = self.client.crm.objects.notes.batch_api.create(
-                NoteCreateBatch(inputs=inputs), _request_timeout=self.timeout
+            answer = kind.api(self.client).batch_api.create(
+                kind.create_batch(inputs=inputs), _request_timeout=self.timeout
             )
-        return self._by_key(answer.results)
+        return self._by_key(kind, answer.results)
 
-    def _upsert_notes(self, chunk: list[Activity]) -> dict[str, str]:
+    def _upsert(self, kind: Engagement, chunk: list[Activity]) -> dict[str, str]:
         inputs = [
-            NoteUpsert(id_property=self.note_key, id=a.key, properties=self._note_properties(a))
+            kind.upsert_input(id_property=kind.key, id=a.key, properties=kind.properties(a))
             for a in chunk
         ]
         with hubspot_errors():
             self._call()
-            answer = self.client.crm.objects.notes.batch_api.upsert(
-                NoteUpsertBatch(inputs=inputs), _request_timeout=self.timeout
+            answer = kind.api(self.client).batch_api.upsert(
+                kind.upsert_batch(inputs=inputs), _request_timeout=self.timeout
             )
-        written = self._by_key(answer.results)
+        written = self._by_key(kind, answer.results)
         # Upsert takes no associations. Creating one that exists changes nothing, so every
-        # note is associated again: one created by an upsert whose association call then
+        # object is associated again: one created by an upsert whose association call then
         # failed is fixed by the next retry.
         targets = (
-            ("contacts", NOTE_TO_CONTACT, {a.key: a.record_crm_id for a in chunk}),
-            ("companies", NOTE_TO_COMPANY, {a.key: a.account_crm_id for a in chunk}),
+            ("contacts", kind.to_contact, {a.key: a.record_crm_id for a in chunk}),
+            ("companies", kind.to_company, {a.key: a.account_crm_id for a in chunk}),
         )
         for to_type, type_id, target in targets:
             pairs = [
@@ -395,7 +420,7 @@ class HubSpotAdapter(CrmAdapter):
                 with hubspot_errors():
                     self._call()
                     self.client.crm.associations.v4.batch_api.create(
-                        "notes",
+                        kind.object_type,
                         to_type,
                         BatchInputPublicAssociationMultiPost(inputs=pairs),
                         _request_timeout=self.timeout,
@@ -425,20 +450,3 @@ def search_pacer(per_second: int, redis_url: str | None) -> WindowLimiter:
     second at or below n searches, as HubSpot counts them."""
     slot = 1.0 / (per_second - 1) if per_second > 1 else 2.0
     return WindowLimiter("hubspot-search", 1, slot, redis_url)
-
-
-def _note_associations(a: Activity) -> list[dict[str, Any]]:
-    def to(object_id: str, type_id: int) -> dict[str, Any]:
-        return {
-            "to": {"id": object_id},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-        }
-
-    links = [to(a.record_crm_id, NOTE_TO_CONTACT)]
-    if a.account_crm_id:
-        links.append(to(a.account_crm_id, NOTE_TO_COMPANY))
-    return links
-
-
-def _escape(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")

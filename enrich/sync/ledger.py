@@ -10,12 +10,13 @@ HubSpot notes on a unique-value property), so the second send updates what the f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
-from enrich.db import session_scope
+from enrich.db import session_scope, write_scope
 from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Handoff, WriteStatus, utcnow
 from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.payload import activity_for, handoff_activity
@@ -37,7 +38,9 @@ def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
     taken off that record first."""
     todo: list[Entry] = []
     stale: list[ActivityWrite] = []
-    with session_scope(engine) as session:
+    if not record_ids:
+        return todo
+    with write_scope(engine) as session:
         records = session.exec(
             select(CrmRecord).where(
                 col(CrmRecord.id).in_(record_ids),
@@ -73,7 +76,7 @@ def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
                     todo.append(Entry(write, activity_for(tp, record)))
     if stale:
         adapter.delete_activities([w.activity_id for w in stale if w.activity_id])
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             session.execute(
                 delete(ActivityWrite).where(col(ActivityWrite.id).in_([w.id for w in stale]))
             )
@@ -96,20 +99,45 @@ def handoff_entries(engine: Engine, record_ids: list[int], public_url: str) -> l
 
 
 def send(
-    engine: Engine, adapter: CrmAdapter, entries: list[Entry], kind: str, report: RunReport
+    engine: Engine,
+    adapter: CrmAdapter,
+    entries: list[Entry],
+    kind: str,
+    report: RunReport,
+    between: Callable[[], None] | None = None,
 ) -> int:
-    """Mark the entries 'sending', send them (the adapter cuts the batches), record each
-    answer; returns how many were written. What is refused for now, or unanswered, keeps its
-    record pending in `report`; what is refused for good is dead-lettered (`kind`)."""
+    """Send the entries a batch at a time (`between` runs between two batches); returns how
+    many were written. A batch refused for now leaves the rest unsent, as `in_chunks` does."""
+    written = 0
+    for start in range(0, len(entries), adapter.batch_size):
+        if start and between is not None:
+            between()
+        part = entries[start : start + adapter.batch_size]
+        done, refused = _send(engine, adapter, part, kind, report)
+        written += done
+        if refused is not None:
+            for entry in entries[start + adapter.batch_size :]:
+                report.note(entry.row.record_id, Outcome.UNSENT, wait_s=refused)
+            break
+    return written
+
+
+def _send(
+    engine: Engine, adapter: CrmAdapter, entries: list[Entry], kind: str, report: RunReport
+) -> tuple[int, float | None]:
+    """Mark the entries 'sending', send them, record each answer; returns how many were
+    written, and the wait asked for when the CRM refused them for now (else None). What is
+    refused for now, or unanswered, keeps its record pending in `report`; what is refused for
+    good is dead-lettered (`kind`)."""
     if not entries:
-        return 0
-    with session_scope(engine) as session:
+        return 0, None
+    with write_scope(engine) as session:
         for entry in entries:
             entry.row = session.merge(entry.row)
             entry.row.status = WriteStatus.SENDING
     results = adapter.write_activities([e.activity for e in entries])
     written = 0
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for entry, result in zip(entries, results, strict=True):
             row = session.merge(entry.row)
             if result.ok:
@@ -139,4 +167,6 @@ def send(
                         payload={"key": entry.activity.key, "subject": entry.activity.subject},
                     )
                 )
-    return written
+    # The whole batch refused for now (not a record or two of it): the CRM asked us to wait.
+    whole = all(r.retryable and not r.ok for r in results)
+    return written, max(r.retry_after for r in results) if whole else None

@@ -8,6 +8,7 @@ backed off or dead-lettered, and nowhere else.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
@@ -45,6 +46,17 @@ class RunReport:
     activities: int = 0
     handoffs: int = 0
     calls: int = 0
+    # Seconds the oldest hand-off written had waited since it was made (the log's account of
+    # where urgent latency goes: waiting for a pass, or the pass itself).
+    handoff_waited_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent per phase
+    lap_at: float = field(default_factory=time.monotonic)  # when the last lap ended
+
+    def lap(self, phase: str) -> None:
+        """The time since the last lap was spent in `phase`."""
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.lap_at
+        self.lap_at = now
 
     def note(
         self,

@@ -1,27 +1,25 @@
-"""Salesforce adapter over simple-salesforce: SOQL pulls and sObject Collections writes."""
+"""Salesforce adapter over simple-salesforce: SOQL pulls and sObject Collections writes (the
+session it runs on, renewed by refresh token and shared between workers, is in sf_session.py)."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 
 from enrich import defaults
 from enrich.config import Settings
-from enrich.errors import ConfigError, CRMAuthError, CRMRateLimited, CRMUnavailable
+from enrich.errors import ConfigError, CRMAuthError, CRMRateLimited
 from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
 from enrich.sync.errors import salesforce_errors
 from enrich.sync.fields import FieldMap
+from enrich.sync.sf_session import OAuthRefresh, TimeoutAdapter
 
 log = logging.getLogger("enrich.sync.salesforce")
 T = TypeVar("T")
@@ -68,23 +66,6 @@ SELECT = {
 OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed")
 # Objects Salesforce merges: the merged-away record is deleted with MasterRecordId set.
 MERGEABLE = ("contact", "lead", "account")
-# How long a refreshed session is kept for other workers. The token answer carries no expiry
-# (only issued_at): a session lives as long as the org's session timeout (15 min to 24 h,
-# 2 h by default). One kept past it costs one 401 and a refresh, which replaces it.
-SESSION_TTL_S = 3600
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """simple-salesforce's SFType calls take no timeout argument, so the session supplies one."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__(max_retries=0)
-        self.timeout = timeout
-
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
 
 
 def soql_datetime(value: datetime) -> str:
@@ -97,137 +78,12 @@ def parse_sf_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
 
 
-class SessionStore:
-    """Where a refreshed Salesforce session is kept, so that adapters built later (the next
-    job, in any worker) start from it instead of spending a token call and a 401 again.
-
-    With Redis (`REDIS_URL`) one key per connection, namespaced by instance URL and a digest of
-    the connected app and refresh token, expiring after `SESSION_TTL_S`; embedded, this
-    process's memory. The session is a credential: it is never logged.
-    """
-
-    _memory: dict[str, tuple[float, str, str]] = {}  # key -> (expires at, session, instance)
-
-    def __init__(self, key: str, redis_url: str | None) -> None:
-        self.key = key
-        self._redis = None
-        if redis_url:
-            from redis import Redis
-
-            self._redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> SessionStore:
-        app = "\0".join(
-            (
-                settings.salesforce_login_url,
-                settings.salesforce_client_id or "",
-                settings.salesforce_refresh_token or "",
-            )
-        )
-        digest = hashlib.sha256(app.encode()).hexdigest()[:16]
-        where = (settings.salesforce_instance_url or settings.salesforce_login_url).rstrip("/")
-        return cls(f"enrich:salesforce-session:{where}:{digest}", settings.redis_url)
-
-    def get(self) -> tuple[str, str] | None:
-        """(session id, instance url) kept earlier, unless it has expired."""
-        if self._redis is not None:
-            from redis.exceptions import RedisError
-
-            try:
-                raw = self._redis.get(self.key)
-            except RedisError as exc:
-                log.warning(
-                    "Redis unreachable (%s): the Salesforce session is kept in this process only",
-                    type(exc).__name__,
-                )
-            else:
-                if not raw:
-                    return None
-                data = json.loads(raw)
-                return str(data["session_id"]), str(data["instance_url"])
-        expires, session_id, instance_url = self._memory.get(self.key, (0.0, "", ""))
-        return (session_id, instance_url) if expires > time.time() else None
-
-    def put(self, session_id: str, instance_url: str) -> None:
-        if self._redis is not None:
-            from redis.exceptions import RedisError
-
-            value = json.dumps({"session_id": session_id, "instance_url": instance_url})
-            try:
-                self._redis.set(self.key, value, ex=SESSION_TTL_S)
-                return
-            except RedisError as exc:
-                log.warning(
-                    "Redis unreachable (%s): the Salesforce session is kept in this process only",
-                    type(exc).__name__,
-                )
-        self._memory[self.key] = (time.time() + SESSION_TTL_S, session_id, instance_url)
-
-
-class _OAuthRefresh:
-    """OAuth 2.0 refresh token flow: POST {login}/services/oauth2/token, grant_type
-    refresh_token, for a connected app (consumer key, optional secret). The session it buys
-    goes to the `SessionStore`, so the next adapter, in this worker or another, starts with it."""
-
-    def __init__(self, session: requests.Session, settings: Settings) -> None:
-        self.session = session
-        self.url = settings.salesforce_login_url.rstrip("/") + "/services/oauth2/token"
-        self.form = {
-            "grant_type": "refresh_token",
-            "refresh_token": settings.salesforce_refresh_token or "",
-            "client_id": settings.salesforce_client_id or "",
-        }
-        if settings.salesforce_client_secret:
-            self.form["client_secret"] = settings.salesforce_client_secret
-        self.store = SessionStore.for_settings(settings)
-
-    def shared(self) -> tuple[str, str] | None:
-        """The session another adapter (or worker) refreshed and kept, if any."""
-        return self.store.get()
-
-    def __call__(self) -> tuple[str, str]:
-        try:
-            answer = self.session.post(
-                self.url, data=self.form, headers={"Accept": "application/json"}
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise CRMUnavailable(
-                f"Salesforce token endpoint unreachable ({self.url}): {type(exc).__name__}",
-                crm="salesforce",
-            ) from exc
-        try:
-            body = answer.json()
-        except ValueError:
-            body = {}
-        if answer.status_code != 200 or not body.get("access_token"):
-            if answer.status_code >= 500:
-                raise CRMUnavailable(
-                    f"Salesforce token endpoint answered {answer.status_code}",
-                    crm="salesforce",
-                    status=answer.status_code,
-                )
-            raise CRMAuthError(
-                f"Salesforce session expired and could not be refreshed "
-                f"({body.get('error', answer.status_code)}: {body.get('error_description', '')}):"
-                " issue a new refresh token for the connected app and set "
-                "SALESFORCE_REFRESH_TOKEN (or a fresh SALESFORCE_SESSION_ID), then replay the "
-                "'crm_auth' dead letter",
-                crm="salesforce",
-                status=answer.status_code,
-                code="REFRESH_FAILED",
-            )
-        fresh = (str(body["access_token"]), str(body.get("instance_url") or ""))
-        self.store.put(*fresh)
-        return fresh
-
-
 class SalesforceAdapter(CrmAdapter):
     name = "salesforce"
     batch_size = defaults.SALESFORCE_BATCH
 
     def __init__(
-        self, sf: Salesforce, fields: FieldMap | None = None, renew: _OAuthRefresh | None = None
+        self, sf: Salesforce, fields: FieldMap | None = None, renew: OAuthRefresh | None = None
     ) -> None:
         super().__init__(fields or FieldMap.default(self.name))
         self.sf = sf
@@ -304,8 +160,8 @@ class SalesforceAdapter(CrmAdapter):
     @classmethod
     def from_settings(cls, settings: Settings) -> SalesforceAdapter:
         session = requests.Session()
-        session.mount("https://", _TimeoutAdapter(settings.crm_timeout_s))
-        session.mount("http://", _TimeoutAdapter(settings.crm_timeout_s))
+        session.mount("https://", TimeoutAdapter(settings.crm_timeout_s))
+        session.mount("http://", TimeoutAdapter(settings.crm_timeout_s))
         if settings.salesforce_ca_bundle:
             session.verify = settings.salesforce_ca_bundle
             # Otherwise REQUESTS_CA_BUNDLE from the environment overrides session.verify.
@@ -318,7 +174,7 @@ class SalesforceAdapter(CrmAdapter):
                     "SALESFORCE_REFRESH_TOKEN needs SALESFORCE_CLIENT_ID (the "
                     "connected app's consumer key)"
                 )
-            renew = _OAuthRefresh(session, settings)
+            renew = OAuthRefresh(session, settings)
         with salesforce_errors():
             kept = renew.shared() if renew is not None else None
             if renew is not None and (kept or not settings.salesforce_session_id):

@@ -10,7 +10,7 @@ from typing import Any
 from enrich.errors import CRMError
 from enrich.sync.errors import hubspot_errors, salesforce_errors
 from enrich.sync.fields import FieldMap
-from enrich.sync.hubspot import MIGRATED_NOTE_KEY
+from enrich.sync.hs_activities import MIGRATED_NOTE_KEY
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def setup_hubspot(adapter: Any) -> SetupReport:
     ]
     plan += [("companies", name, s) for name, s in _named(ACCOUNT_SPECS, fields.account)]
     api = adapter.client.crm.properties
-    for object_type in ("contacts", "companies", "notes"):
+    for object_type in ("contacts", "companies", "notes", "tasks"):
         try:
             with hubspot_errors():
                 adapter.calls += 1
@@ -186,7 +186,34 @@ def setup_hubspot(adapter: Any) -> SetupReport:
                     f"type {kind}/{field_type} [{exc}]"
                 )
     _note_key(adapter, report)
+    _task_key(adapter, report)
     return report
+
+
+def _task_key(adapter: Any, report: SetupReport) -> None:
+    """The unique-value property that keys hand-off tasks. New with tasks, so never there
+    without unique values unless made by hand; until it exists hand-offs go out as notes."""
+    key = adapter.tasks.key
+    unique = _unique_property(adapter, key, "tasks")
+    if unique:
+        report.existing.append(f"tasks.{key}")
+        adapter.tasks_ready()
+        return
+    if unique is None:
+        try:
+            _create_unique(adapter, key, "enrich hand-off id", "tasks")
+            report.created.append(f"tasks.{key}")
+            adapter.tasks_ready()
+            return
+        except CRMError as exc:
+            problem = str(exc)
+    else:
+        problem = "it exists without unique values: archive it first"
+    report.checklist.append(
+        "HubSpot → Settings → Properties → tasks → Create property: group 'enrich', label "
+        f"'enrich hand-off id', internal name {key}, single-line text, 'Require unique values "
+        f"for this property' on [{problem}] (until then hand-offs are written as notes)"
+    )
 
 
 def _note_key(adapter: Any, report: SetupReport) -> None:
@@ -238,13 +265,13 @@ def _note_key(adapter: Any, report: SetupReport) -> None:
     )
 
 
-def _create_unique(adapter: Any, name: str, label: str) -> None:
+def _create_unique(adapter: Any, name: str, label: str, object_type: str = "notes") -> None:
     from hubspot.crm.properties import PropertyCreate
 
     with hubspot_errors():
         adapter.calls += 1
         adapter.client.crm.properties.core_api.create(
-            "notes",
+            object_type,
             PropertyCreate(
                 name=name,
                 label=label,
@@ -256,12 +283,12 @@ def _create_unique(adapter: Any, name: str, label: str) -> None:
         )
 
 
-def _unique_property(adapter: Any, name: str) -> bool | None:
-    """Whether the notes property `name` has unique values; None when it does not exist."""
+def _unique_property(adapter: Any, name: str, object_type: str = "notes") -> bool | None:
+    """Whether the property `name` has unique values; None when it does not exist."""
     try:
         with hubspot_errors():
             adapter.calls += 1
-            prop = adapter.client.crm.properties.core_api.get_by_name("notes", name)
+            prop = adapter.client.crm.properties.core_api.get_by_name(object_type, name)
     except CRMError as exc:
         if exc.status == 404:
             return None

@@ -23,12 +23,13 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, update
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
-from enrich.db import session_scope
+from enrich import defaults
+from enrich.db import session_scope, write_scope
 from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
-from enrich.models import CrmRecord, DeadLetter, SyncRequest, SyncState, utcnow
+from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
 from enrich.runtime import current
 from enrich.sync import alerts, budget, outbox
@@ -54,26 +55,64 @@ def run(
     lease_s: float = 120.0,
     window_s: float = 0.0,
     policy: RetryPolicy = CRM_WRITE,
+    inside: set[int] | None = None,
 ) -> dict[str, int]:
     """One pass over due sync requests; returns counts (see `RunReport.stats`). News that
     arrived for a record during the pass is due `window_s` later (at once if urgent).
+    `inside`: this is a hand-off pass run within a routine one (which holds the lease and
+    claimed these records), for the hand-offs of every other record.
 
     Raises CRMAuthError when the CRM refuses the credentials: that is no record's fault, so
     the claimed records wait (no attempt spent) and the caller raises one alert."""
-    report = RunReport(*_claim(engine, limit, lease_s))
+    started = time.monotonic()
+    report = RunReport(*outbox.claim(engine, limit, lease_s, inside, window_s), lap_at=started)
     if not report.claimed:
         return report.stats()
+    report.lap("claim")
     calls_before = adapter.calls
+
+    def interlude() -> None:
+        """Hand-offs that came due while this routine pass writes go out now, not when it
+        ends: a pass over a busy window takes seconds to tens of seconds."""
+        if report.handoff_only or inside is not None or outbox.handoff_due_in(engine) != 0.0:
+            return
+        _guarded(report, report.open(), partial(_handoffs, engine, adapter, public_url, report))
+        run(
+            engine,
+            adapter,
+            fields,
+            public_url,
+            limit=limit,
+            lease_s=lease_s,
+            window_s=window_s,
+            policy=policy,
+            inside=set(report.claimed),
+        )
+        report.lap("hand-offs meanwhile")
+
     try:
-        _write(engine, adapter, fields, public_url, report, lease_s)
+        _write(engine, adapter, fields, public_url, report, lease_s, interlude)
     except (CRMAuthError, StorageUnavailable):
         # Hand the records back now rather than hold them for the lease: what was sent is
         # re-sent as upserts on its key, and unchanged fields are not sent again.
-        _stubborn(_release, engine, sorted(report.claimed))
+        _stubborn(outbox.release, engine, sorted(report.claimed))
         raise
     finally:
         report.calls = adapter.calls - calls_before
     _stubborn(_settle, engine, report, policy, window_s)
+    report.lap("settle")
+    log.info(
+        "sync pass (%s): %d records, %d hand-offs (oldest made %.2f s before the pass), "
+        "%d activities, %d calls, %.2f s (%s)",
+        "hand-offs" if report.handoff_only else "routine",
+        len(report.claimed),
+        report.handoffs,
+        report.handoff_waited_s,
+        report.activities,
+        report.calls,
+        time.monotonic() - started,
+        ", ".join(f"{phase} {s:.2f}" for phase, s in report.phases.items()),
+    )
     return report.stats()
 
 
@@ -84,27 +123,43 @@ def _write(
     public_url: str,
     report: RunReport,
     lease_s: float,
+    interlude: Callable[[], None],
 ) -> None:
     # Hand-offs first: they are the urgent writes (an owner should follow up now), and they
-    # need nothing of the rest (the task names the record, which exists).
+    # need nothing of the rest (the task names the record, which exists). Those that come due
+    # later in the pass go out between its calls (`interlude`).
     people = report.open()
-
-    def handoffs() -> None:
-        entries = ledgers.handoff_entries(engine, people, public_url)
-        report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
-
-    _guarded(report, people, handoffs)
+    _guarded(report, people, partial(_handoffs, engine, adapter, public_url, report))
+    report.lap("hand-offs")
     for object_type, changes in _changes(engine, adapter, fields, public_url, report).items():
         ids = [r.id for r, _ in changes if r.id is not None]
+        report.lap("changes")
+        interlude()
         _guarded(report, ids, partial(_write_fields, engine, adapter, object_type, changes, report))
-    _renew(engine, report.open(), lease_s)
+        report.lap("fields")
+    outbox.renew(engine, report.open(), lease_s)
     people = report.open(routine=True)
 
     def activities() -> None:
         entries = ledgers.activity_entries(engine, adapter, people)
-        report.activities += ledgers.send(engine, adapter, entries, "activity", report)
+        report.lap("activity entries")
+        interlude()
+        report.activities += ledgers.send(
+            engine, adapter, entries, "activity", report, between=interlude
+        )
 
     _guarded(report, people, activities)
+    report.lap("activities")
+
+
+def _handoffs(engine: Engine, adapter: CrmAdapter, public_url: str, report: RunReport) -> None:
+    """The waiting hand-offs of the records still open in this pass."""
+    entries = ledgers.handoff_entries(engine, report.open(), public_url)
+    waited = [
+        (utcnow() - e.row.created_at).total_seconds() for e in entries if isinstance(e.row, Handoff)
+    ]
+    report.handoff_waited_s = max([report.handoff_waited_s, *waited])
+    report.handoffs += ledgers.send(engine, adapter, entries, "handoff", report)
 
 
 def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]) -> None:
@@ -117,61 +172,6 @@ def _guarded(report: RunReport, record_ids: list[int], write: Callable[[], None]
     except CRMError as exc:
         log.warning("%d records: %s", len(record_ids), exc)
         report.failed(record_ids, exc)
-
-
-def _claim(engine: Engine, limit: int, lease_s: float) -> tuple[dict[int, Any], dict[int, Any]]:
-    """Lease the requests this pass writes. Returns (record_id -> requested_at as claimed, and
-    for requests taken only for a hand-off, record_id -> when their routine news is due).
-
-    Once any routine news is due, every request with news (not one backing off after a
-    failure) goes in the same pass: the calls are being made anyway, and a window then ends
-    for all the records in it at once, so writes go out in full batches. Otherwise only
-    hand-offs are due, and all waiting hand-offs (and only those) are written."""
-    now = utcnow()
-    with session_scope(engine) as session:
-        routine = (
-            session.exec(
-                select(SyncRequest.id).where(col(SyncRequest.next_attempt_at) <= now).limit(1)
-            ).first()
-            is not None
-        )
-        if routine:
-            wanted = or_(col(SyncRequest.next_attempt_at) <= now, col(SyncRequest.attempts) == 0)
-        elif session.exec(select(SyncRequest.id).where(outbox.due(now)).limit(1)).first():
-            wanted = outbox.handoff_only()  # every hand-off waiting, however recent
-        else:
-            return {}, {}
-        due = session.execute(
-            select(
-                col(SyncRequest.id), col(SyncRequest.record_id), col(SyncRequest.next_attempt_at)
-            )
-            .where(wanted)
-            .order_by(col(SyncRequest.next_attempt_at))
-            .limit(limit)
-        ).all()
-        if not due:
-            return {}, {}
-        claimed = session.execute(
-            update(SyncRequest)
-            .where(col(SyncRequest.id).in_([i for i, _, _ in due]))
-            .values(next_attempt_at=now + timedelta(seconds=lease_s))
-            .returning(col(SyncRequest.record_id), col(SyncRequest.requested_at))
-        ).all()
-    taken = {record_id: requested_at for record_id, requested_at in claimed}
-    if routine:
-        return taken, {}
-    return taken, {record_id: at for _, record_id, at in due if at > now and record_id in taken}
-
-
-def _renew(engine: Engine, record_ids: list[int], lease_s: float) -> None:
-    """Extend the lease between phases, so a long run keeps its records to itself."""
-    if record_ids:
-        with session_scope(engine) as session:
-            session.execute(
-                update(SyncRequest)
-                .where(col(SyncRequest.record_id).in_(record_ids))
-                .values(next_attempt_at=utcnow() + timedelta(seconds=lease_s))
-            )
 
 
 def _changes(
@@ -217,7 +217,7 @@ def _write_fields(
     engine: Engine, adapter: CrmAdapter, object_type: str, changes: Changes, report: RunReport
 ) -> None:
     results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in changes])
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for (record, values), result in zip(changes, results, strict=True):
             assert record.id is not None
             if result.ok:
@@ -259,7 +259,7 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
     ones are dropped (unless new work arrived meanwhile: then due again now), the others
     wait, spending an attempt if they were sent, until the policy dead-letters them."""
     now = utcnow()
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         attempts = dict(
             session.execute(
                 select(col(SyncRequest.record_id), col(SyncRequest.attempts)).where(
@@ -279,7 +279,7 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
                 session.execute(
                     update(SyncRequest)
                     .where(col(SyncRequest.record_id) == record_id)
-                    .values(next_attempt_at=routine_due)
+                    .values(next_attempt_at=routine_due, attempts=0, last_error=None)
                 )
                 continue
             throttled = result.wait_s > 0
@@ -319,15 +319,6 @@ def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: fl
             )
 
 
-def _release(engine: Engine, record_ids: list[int]) -> None:
-    with session_scope(engine) as session:
-        session.execute(
-            update(SyncRequest)
-            .where(col(SyncRequest.record_id).in_(record_ids))
-            .values(next_attempt_at=utcnow())
-        )
-
-
 def _stubborn(func: Callable[..., None], *args: Any) -> None:
     """`func(*args)`, again after a growing pause (0.1 s ... 1.6 s) while the database is
     unavailable: a SQLite write lock held by a burst of ingest is gone within seconds, and
@@ -363,8 +354,14 @@ def sync_pending() -> dict[str, int]:
             "wait until they are fixed or the letter is replayed"
         )
         return {"auth_failed": 1}
-    if not outbox.anything_due(rt.engine):
-        return {}  # the common case between windows: no adapter, no call
+    while not outbox.anything_due(rt.engine):
+        # A hand-off due within seconds is waited for here, not left to the next scheduler
+        # tick (up to SYNC_EVERY_S later): that wait would be most of its latency. A hint
+        # (another batch processed) ends the wait early, to look again.
+        wait = outbox.handoff_due_in(rt.engine)
+        if wait is None or wait > defaults.SYNC_URGENT_S:
+            return {}  # the common case between windows: no adapter, no call
+        rt.queue.idle("sync", wait + 0.01)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     with outbox.pass_lease(rt.engine) as held:
         if not held:  # another process is writing; what it leaves due, the next pass takes

@@ -19,7 +19,7 @@ from enrich.db import session_scope
 from enrich.deadletters import replay
 from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Score, SyncRequest, utcnow
 from enrich.sandbox import Sandbox
-from enrich.sync.hubspot import NOTE_KEY_PROPERTY
+from enrich.sync.hs_activities import NOTE_KEY_PROPERTY
 from tests.sync.harness import World, people_seed
 
 pytestmark = pytest.mark.slow

@@ -465,3 +465,27 @@ def test_a_name_held_once_weighs_by_how_common_its_parts_are(rules: RuleSet) -> 
     assert common.level == rare.level == "exact"
     assert rare.weight > common.weight
     assert "other holders expected" in rare.explanation
+
+
+def test_a_married_name_with_employer_title_and_city_reaches_review_never_a_link(
+    rules: RuleSet,
+) -> None:
+    """ "Anna Keller" for the CRM's Anna Schmidt: the first name agrees, the family name is
+    another. With her employer, title and city a reviewer should see it; it is never
+    enough for a link, and without them it is nothing (another Anna)."""
+    people = [
+        Person("anna", "Anna", "Schmidt", company="Globex", title="CFO", city="Berlin"),
+        Person("ben", "Ben", "Ortiz", company="Globex", title="CTO", city="Berlin"),
+    ]
+    m = Matcher(rules, people)
+    married = m.match(_p("Anna Keller", bio="CFO at Globex", location="Berlin"))
+    assert married.decision.value == "review"
+    [cand] = married.reviews
+    assert cand.person_id == "anna"
+    name = next(c for c in cand.contributions if c.comparison == "name")
+    assert name.level == "other_family_name"
+    assert "family name Keller is not Schmidt" in name.explanation
+    stranger = m.match(_p("Anna Keller", bio="Writer", location="Lisbon"))
+    assert stranger.decision.value == "none"
+    other_first_name = m.match(_p("Clara Keller", bio="CFO at Globex", location="Berlin"))
+    assert other_first_name.decision.value == "none"

@@ -38,9 +38,9 @@ def handoff_tasks(world: World) -> list[Any]:
             if str(t["Enrich_Touchpoint_Id__c"]).startswith("handoff-")
         ]
     return [
-        n
-        for n in world.sandbox.hs_objects("notes")
-        if str(n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")
+        t
+        for t in world.sandbox.hs_objects("tasks")
+        if str(t["properties"].get("enrich_handoff_id")).startswith("handoff-")
     ]
 
 

@@ -150,9 +150,9 @@ def test_rate_limits_never_park_work_in_the_dead_letter_table(world: World) -> N
     assert tasks_or_notes(world) == 5
 
 
-def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(tmp_path: Path) -> None:
-    """A hand-off note created by HubSpot whose answer never arrived (timeout) is found by its
-    key on the next run instead of being created a second time."""
+def test_a_hand_off_task_whose_answer_was_lost_is_not_written_twice(tmp_path: Path) -> None:
+    """A hand-off task created by HubSpot whose answer never arrived (timeout) is upserted on
+    its key by the next run instead of being created a second time."""
     import time
 
     from enrich.models import Handoff
@@ -185,23 +185,23 @@ def test_a_hand_off_note_whose_answer_was_lost_is_looked_up_not_sent_twice(tmp_p
             with Session(world.rt.engine) as s:
                 assert s.exec(select(Handoff)).one().status == "sending"
 
-            def handoff_notes() -> list[dict[str, object]]:
+            def handoff_tasks() -> list[dict[str, object]]:
                 return [
-                    n
-                    for n in sandbox.hs_objects("notes")
-                    if str(n["properties"].get("enrich_touchpoint_id")).startswith("handoff-")
+                    t
+                    for t in sandbox.hs_objects("tasks")
+                    if str(t["properties"].get("enrich_handoff_id")).startswith("handoff-")
                 ]
 
             deadline = time.monotonic() + 5
-            while not handoff_notes() and time.monotonic() < deadline:
+            while not handoff_tasks() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert len(handoff_notes()) == 1  # HubSpot did create it
+            assert len(handoff_tasks()) == 1  # HubSpot did create it
             world.adapter.write_activities = real  # type: ignore[method-assign]
             world.ingest([("person1@acme.example", "like", None)])
             world.sync_until_done()
             with Session(world.rt.engine) as s:
                 handoff = s.exec(select(Handoff)).one()
             assert handoff.status == "written"
-            assert [handoff.activity_id] == [n["id"] for n in handoff_notes()]
+            assert [handoff.activity_id] == [n["id"] for n in handoff_tasks()]
         finally:
             world.close()
