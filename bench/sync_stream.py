@@ -47,10 +47,12 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from http.client import RemoteDisconnected
 from pathlib import Path
 from typing import Any
 
 import requests
+from urllib3.exceptions import ProtocolError
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -104,6 +106,43 @@ def plan(people: int, touchpoints: int, seed: int) -> list[tuple[str, str]]:
     touches = sync_common.touches(people, touchpoints, seed)
     index = {f"person{i}@account{i % max(1, people // 10)}.example": i for i in range(people)}
     return [(chosen[index[email]], uuid.uuid4().hex[:12]) for email, _, _ in touches]
+
+
+# Connections `enrich serve` closed as a kept-alive one was reused, retried (post_delivery).
+RESETS_RETRIED = [0]
+_retried_lock = threading.Lock()
+
+
+def post_delivery(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str]
+) -> requests.Response:
+    """POST a delivery; again, on a new connection, if the kept-alive one was closed before any
+    byte of an answer came back.
+
+    A server may close an idle kept-alive connection just as the client sends its next request
+    on it (gunicorn does after `keepalive` seconds); the client then reads a reset or an end of
+    stream instead of an answer, and must retry (RFC 9112 section 9.3.1). urllib3 notices a
+    connection closed while it sat in its pool, but not one closed as the request goes out. A
+    POST is retried only because a delivery is idempotent: enrich keeps one per webhook-id, as
+    every Standard Webhooks sender relies on when it retries.
+    """
+    for attempt in range(3):
+        try:
+            return session.post(url, data=body, headers=headers, timeout=30)
+        except requests.ConnectionError as exc:
+            reason = exc.args[0] if exc.args else None
+            closed_unanswered = (
+                isinstance(reason, ProtocolError)
+                and reason.args[0] == "Connection aborted."
+                and isinstance(
+                    reason.args[1], ConnectionResetError | BrokenPipeError | RemoteDisconnected
+                )
+            )
+            if attempt == 2 or not closed_unanswered:
+                raise
+            with _retried_lock:
+                RESETS_RETRIED[0] += 1
+    raise AssertionError("unreachable")
 
 
 def body_of(email: str, marker: str, kind: str) -> bytes:
@@ -218,6 +257,7 @@ def one_run(
             sent_bodies: list[tuple[bytes, dict[str, str]]] = []
             lock = threading.Lock()
             session = requests.Session()
+            resets_before = RESETS_RETRIED[0]
             start = time.time()
 
             def send(i: int) -> None:
@@ -228,9 +268,7 @@ def one_run(
                         time.sleep(wait)
                 body = body_of(email, marker, kinds[i % len(kinds)])
                 headers = standard_headers(STANDARD_SECRET, body, msg_id=f"msg_{marker}")
-                answer = session.post(
-                    f"{base}/webhooks/standard/acme", data=body, headers=headers, timeout=30
-                )
+                answer = post_delivery(session, f"{base}/webhooks/standard/acme", body, headers)
                 if answer.status_code != 200:
                     raise RuntimeError(f"webhook {answer.status_code}: {answer.text[:200]}")
                 with lock:
@@ -269,9 +307,7 @@ def one_run(
             if mode == "steady":
                 before = activity_keys(sandbox, crm)
                 for body, headers in sent_bodies[:50]:
-                    session.post(
-                        f"{base}/webhooks/standard/acme", data=body, headers=headers, timeout=30
-                    )
+                    post_delivery(session, f"{base}/webhooks/standard/acme", body, headers)
                 time.sleep(window + 8)
                 resent_new = sum(activity_keys(sandbox, crm).values()) - sum(before.values())
             # enrich's daily decay job first runs a minute after start: the scores it changes
@@ -394,6 +430,7 @@ def one_run(
         "clear_s": cleared - storm_end,
         "stream_s": stream_end - start,
         "resent_new": resent_new,
+        "resets_retried": RESETS_RETRIED[0] - resets_before,
     }
 
 

@@ -5,10 +5,13 @@ what gunicorn refuses itself is answered in enrich's JSON error shape."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ from typing import Any
 
 import pytest
 import requests
+from gunicorn.config import Config
 
 from enrich import defaults
 from enrich.config import Settings
@@ -99,6 +103,52 @@ def test_expect_100_continue_and_chunked_bodies_still_work(served: Any) -> None:
         served.url + path, data=iter([body[:10], body[10:]]), headers=sign(body), timeout=10
     )
     assert chunked.status_code == 200
+
+
+def test_kept_alive_connections_reused_within_the_keepalive_are_all_answered_under_load(
+    served: Any,
+) -> None:
+    """8 senders, each on one kept-alive connection, pausing up to 3/4 of gunicorn's keep-alive
+    timeout between deliveries while a busy loop takes a core: every delivery is answered 200 on
+    the connection it was sent on. (An idle connection is closed after the keep-alive timeout,
+    and a request sent on it in that instant is reset unanswered: the race every HTTP/1.1 client
+    retries, RFC 9112 section 9.3.1; bench/sync_stream.py's sender does.)"""
+    keepalive = Config().keepalive
+    path, sign = SIGNERS["standard"]
+    failures: list[str] = []
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+    def sender(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        try:
+            conn.connect()
+            sock = conn.sock
+            for n in range(12):
+                body = valid_body("standard", k * 100 + n)
+                try:
+                    conn.request("POST", path, body=body, headers=sign(body))
+                    answer = conn.getresponse()
+                    answer.read()
+                except OSError as exc:  # a reset or a close: what must not happen here
+                    failures.append(f"sender {k}, delivery {n}: {exc!r}")
+                    return
+                if answer.status != 200 or conn.sock is not sock:
+                    failures.append(f"sender {k}, delivery {n}: {answer.status}, reconnected")
+                    return
+                time.sleep(random.uniform(0.05, 0.75 * keepalive))
+        finally:
+            conn.close()
+
+    try:
+        threads = [threading.Thread(target=sender, args=(k,)) for k in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert failures == []
 
 
 def test_overlong_request_line_and_headers_are_json_errors(served: Any) -> None:
