@@ -134,11 +134,11 @@ def build(url: str, people: int, rng: random.Random) -> None:
         ids = {
             crm_id: rid
             for rid, crm_id in conn.execute(
-                CrmRecord.__table__.select().with_only_columns(  # type: ignore[attr-defined]
+                CrmRecord.__table__.select().with_only_columns(
                     CrmRecord.__table__.c.id, CrmRecord.__table__.c.crm_id
                 )
             )
-        }  # type: ignore[attr-defined]
+        }
         profiles, links, tps = [], [], []
         for n, p in enumerate(engaged):
             profiles.append(

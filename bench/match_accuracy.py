@@ -113,7 +113,7 @@ def evaluate(
         "train_s": train_s,
         "match_ms_per_profile": 1000 * (t2 - t1) / len(ds.profiles),
     }
-    out["_errors"] = errors  # type: ignore[assignment]
+    out["_errors"] = errors
     return out
 
 
@@ -198,7 +198,7 @@ def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> N
         print(f"  {m:24s} {v:.4f}{interval}{verdict}")
     errors: Counter[str] = Counter()
     for r in rows:
-        errors.update(r["_errors"])  # type: ignore[call-overload]
+        errors.update(r["_errors"])
     for k, n in errors.most_common(top_errors):
         print(f"  {n:5d} {k}")
 

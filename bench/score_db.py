@@ -46,7 +46,7 @@ def load(database_url: str, people: int, touchpoints: int) -> None:
     shift = datetime.now(UTC) - AS_OF
     now = datetime.now(UTC)
     engine = create_engine(database_url)
-    tables = {m: m.__table__ for m in (CrmRecord, SocialProfile, IdentityLink, Touchpoint)}  # type: ignore[attr-defined]
+    tables = {m: m.__table__ for m in (CrmRecord, SocialProfile, IdentityLink, Touchpoint)}
     accounts = (people + 9) // 10
     with engine.begin() as conn:
         conn.execute(

@@ -82,7 +82,7 @@ def _sentence(rng: random.Random, terms: list[str], n_terms: int) -> str:
     return " ".join(words)
 
 
-def generate(shard: int, shards: int, n_touchpoints: int, n_people: int):  # type: ignore[no-untyped-def]
+def generate(shard: int, shards: int, n_touchpoints: int, n_people: int):
     """This shard's people and their touchpoints (deterministic for a given shard)."""
     rng = random.Random(1000 + shard)
     taxonomy = Taxonomy.default()
@@ -115,7 +115,7 @@ def generate(shard: int, shards: int, n_touchpoints: int, n_people: int):  # typ
     return by_person, fields
 
 
-def _worker(shard: int, args: argparse.Namespace, barrier, results) -> None:  # type: ignore[no-untyped-def]
+def _worker(shard: int, args: argparse.Namespace, barrier, results) -> None:
     by_person, fields = generate(shard, args.workers, args.touchpoints, args.people)
     scorer = Scorer.default()
     barrier.wait()

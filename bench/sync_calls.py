@@ -114,7 +114,7 @@ def naive_workload(w: Any) -> list[tuple[str, dict[str, Any], Any]]:
                 for k, v in person_values(s, record, "http://enrich.test").items()
                 if names.get(k)
             }
-            for tp in touchpoints_of(s, record.id):  # type: ignore[arg-type]
+            for tp in touchpoints_of(s, record.id):
                 rows.append((tp.id, record.email, values, activity_for(tp, record)))
     rows.sort(key=lambda r: r[0])
     return [(e, v, a) for _, e, v, a in rows]

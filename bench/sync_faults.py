@@ -102,7 +102,7 @@ def one(
                         "enrich_social_score"
                     )
                 wrong += have != want
-                expected_keys |= {activity_key(tp, record) for tp in touchpoints_of(s, record.id)}  # type: ignore[arg-type]
+                expected_keys |= {activity_key(tp, record) for tp in touchpoints_of(s, record.id)}
             out["contacts_wrong_score"] = wrong
             out["expected_activities"] = len(expected_keys)
         if crm == "salesforce":

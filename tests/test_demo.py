@@ -63,7 +63,7 @@ def run_demo(folder: Path, until: str = "Ctrl-C stops") -> tuple[str, int]:
         start_new_session=True,
     )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)  # type: ignore[arg-type]
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 240  # slow on a loaded machine: it waits for the CRM

@@ -148,7 +148,7 @@ def test_processing_a_delivery_twice_counts_its_touchpoint_once(client: FlaskCli
     raw_id = send(client, "dana.whitfield@northwind.example")
     wait_until(lambda: rows(Score))
     with session_scope(current().engine) as session:  # as `enrich events replay` does
-        session.get(RawEvent, raw_id).status = EventStatus.PENDING  # type: ignore[union-attr]
+        session.get(RawEvent, raw_id).status = EventStatus.PENDING
     process_raw_event(raw_id)
     assert len(rows(Touchpoint)) == 1
     assert rows(Score)[0].score == 9.0
@@ -240,7 +240,7 @@ def test_a_backlog_run_hands_over_so_crm_writes_are_not_kept_waiting(
     assert sum(r.status == EventStatus.PENDING for r in rows(RawEvent)) == 3
 
 
-def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(tmp_path) -> None:
     import time
 
     from enrich import pipeline
@@ -253,7 +253,7 @@ def test_processing_on_sqlite_gives_way_to_a_burst_but_not_to_a_steady_stream(tm
     engine = make_engine(make_settings(url))
     slept: list[float] = []
     pause = pipeline._Yield(engine)
-    pause.sleep = slept.append  # type: ignore[assignment]
+    pause.sleep = slept.append
     sent = 0
 
     def arrive(count: int, over_s: float) -> None:
@@ -298,7 +298,7 @@ def test_a_rematch_works_in_small_transactions_and_hands_over_past_its_limit(
 
     def counting_held(*args: object, **kw: object) -> object:
         commits.append(1)
-        return held(*args, **kw)  # type: ignore[arg-type]
+        return held(*args, **kw)
 
     monkeypatch.setattr(pipeline.writers_lock(rt.engine), "held", counting_held)
     queued: list[tuple[str, str | None]] = []
@@ -352,9 +352,9 @@ def test_after_a_person_unlinks_the_match_the_runner_up_is_offered_for_review(
     assert link.record_id == first
 
     with session_scope(current().engine) as session:
-        review.reject(session, link.id, "rita@example.com")  # type: ignore[arg-type]
+        review.reject(session, link.id, "rita@example.com")
         profile = session.get(SocialProfile, link.profile_id)
-        profile.match_requested_at = utcnow()  # type: ignore[union-attr]
+        profile.match_requested_at = utcnow()
     rematch_pending()
     status = {x.record_id: x.status for x in rows(IdentityLink)}
     assert status == {first: LinkStatus.REJECTED, namesake: LinkStatus.PENDING}

@@ -56,7 +56,7 @@ def test_a_scoped_token_reaches_only_its_scopes(admin: Api, engine: Engine) -> N
 
 
 def test_the_admin_token_from_settings_is_an_admin(client: FlaskClient, app: object) -> None:
-    app.config["ENRICH_SETTINGS"].admin_token = "env-admin-token-0123456789"  # type: ignore[attr-defined]
+    app.config["ENRICH_SETTINGS"].admin_token = "env-admin-token-0123456789"
     answer = client.get(
         "/api/v1/tokens", headers={"Authorization": "Bearer env-admin-token-0123456789"}
     )
@@ -66,14 +66,14 @@ def test_the_admin_token_from_settings_is_an_admin(client: FlaskClient, app: obj
 def _signed_in(client: FlaskClient, engine: Engine, role: str = "revops") -> str:
     email = seed.user(engine, f"{role}@example.com", role)
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     answer = client.post(
         "/login", data={"email": email, "password": seed.PASSWORD, "csrf_token": token}
     )
     assert answer.status_code == 302
     # Signing in starts a new session, and with it a new CSRF token: read it from a page.
     page = client.get("/").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
 def test_the_console_session_reads_and_needs_csrf_to_write(

@@ -67,7 +67,7 @@ def test_an_unlinked_pair_is_never_proposed_again(
         kind="like",
     )
     with Session(engine) as session:
-        assert session.get(IdentityLink, auto.id).status == LinkStatus.REJECTED  # type: ignore[union-attr]
+        assert session.get(IdentityLink, auto.id).status == LinkStatus.REJECTED
 
 
 def test_a_confirmed_link_can_be_undone_too(
@@ -96,7 +96,7 @@ def test_relink_moves_the_profile_to_another_record(
     )
     assert _score(engine, sam) > 0
     with Session(engine) as session:
-        assert session.get(IdentityLink, auto.id).status == LinkStatus.REJECTED  # type: ignore[union-attr]
+        assert session.get(IdentityLink, auto.id).status == LinkStatus.REJECTED
         assert {r.record_id for r in session.exec(select(SyncRequest))} >= {auto.record_id, sam}
         rows = {a.action: a for a in session.exec(select(AuditLog))}
     assert rows["link_relinked"].detail == {
@@ -156,7 +156,7 @@ def test_undo_needs_the_revops_role(
     people_only = Api(client, seed.token(engine, "revops", scopes=["people"]))
     assert error(people_only.post(f"/api/v1/links/{auto.id}/unlink")) == (403, "forbidden")
     with Session(engine) as session:
-        assert session.get(IdentityLink, auto.id).status == LinkStatus.AUTO  # type: ignore[union-attr]
+        assert session.get(IdentityLink, auto.id).status == LinkStatus.AUTO
 
 
 def test_the_audit_log_says_who_did_what_newest_first(

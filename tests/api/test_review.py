@@ -197,7 +197,7 @@ def test_a_confirmed_link_outlives_new_deliveries_rematches_and_new_rules(
     assert _links_of(engine, profile_id) == decided
 
     with session_scope(engine) as session:
-        session.get(SocialProfile, profile_id).match_requested_at = utcnow()  # type: ignore[union-attr]
+        session.get(SocialProfile, profile_id).match_requested_at = utcnow()
     rematch_pending()
     assert _links_of(engine, profile_id) == decided
 

@@ -93,7 +93,7 @@ def test_activating_match_rules_rematches_every_profile_nobody_confirmed(
                 select(SocialProfile).where(col(SocialProfile.match_requested_at).is_not(None))
             )
         }
-        assert session.get(IdentityLink, link_of[rejected_on]).status == LinkStatus.REJECTED  # type: ignore[union-attr]
+        assert session.get(IdentityLink, link_of[rejected_on]).status == LinkStatus.REJECTED
     assert rejected_on in requested and untouched in requested
     assert confirmed not in requested
 

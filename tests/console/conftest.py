@@ -67,4 +67,4 @@ def revops_page(page: Any, live: str, engine: Engine) -> Callable[..., Any]:
     email = seed.user(engine, "rita@example.com", "revops")
     sign_in(page, live, email)
     page.wait_for_url(live + "/")
-    return page  # type: ignore[no-any-return]
+    return page

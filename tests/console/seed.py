@@ -108,11 +108,7 @@ def add_people(engine: Engine, people: list[tuple[str, ...]] = PEOPLE) -> dict[s
     ]
     with session_scope(engine) as session:
         _upsert(session, "salesforce", rows)
-        return {
-            r.email: r.id
-            for r in session.exec(select(CrmRecord))  # type: ignore[misc]
-            if r.email
-        }
+        return {r.email: r.id for r in session.exec(select(CrmRecord)) if r.email}
 
 
 def deliver(
@@ -134,7 +130,7 @@ def deliver(
         "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
     )
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    raw_id = int(answer.json["raw_event_id"])  # type: ignore[index]
+    raw_id = int(answer.json["raw_event_id"])
     process_raw_event(raw_id)
 
     def done() -> bool:
@@ -152,7 +148,7 @@ def profile_id(engine: Engine, platform: str, user_id: str) -> int:
             select(SocialProfile.id).where(
                 SocialProfile.platform == platform, SocialProfile.platform_user_id == user_id
             )
-        ).one()  # type: ignore[return-value]
+        ).one()
 
 
 def park(engine: Engine, raw_id: int, error: str = "normalise failed: boom") -> int:
@@ -164,7 +160,7 @@ def park(engine: Engine, raw_id: int, error: str = "normalise failed: boom") -> 
         _fail(session, raw, error)
         raw.status = EventStatus.FAILED
     with Session(engine) as session:
-        return session.exec(select(DeadLetter.id).where(DeadLetter.ref_id == raw_id)).one()  # type: ignore[return-value]
+        return session.exec(select(DeadLetter.id).where(DeadLetter.ref_id == raw_id)).one()
 
 
 def user(engine: Engine, email: str, role: str) -> str:
@@ -234,7 +230,7 @@ def decided_links(
                 IdentityLink(
                     profile_id=profile.id,
                     record_id=record_id,
-                    status=status,  # type: ignore[arg-type]
+                    status=status,
                     score=score,
                     rule_version=version,
                     decided_by=by,

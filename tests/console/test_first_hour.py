@@ -56,7 +56,7 @@ class Demo:
         )
         self.lines: list[str] = []
         threading.Thread(
-            target=lambda: self.lines.extend(self.proc.stdout),  # type: ignore[arg-type]
+            target=lambda: self.lines.extend(self.proc.stdout),
             daemon=True,
         ).start()
         wait_until(

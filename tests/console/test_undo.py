@@ -29,7 +29,7 @@ def _auto_linked_dana(client: FlaskClient, engine: Engine) -> tuple[dict[str, in
     with Session(engine) as session:
         link = session.exec(select(IdentityLink).where(IdentityLink.record_id == ids[DANA])).one()
     assert link.status == LinkStatus.AUTO
-    return ids, link.id  # type: ignore[return-value]
+    return ids, link.id
 
 
 def test_not_this_person_on_an_auto_link(
@@ -52,7 +52,7 @@ def test_not_this_person_on_an_auto_link(
     decisions = page.locator("table.decisions tbody").inner_text()
     assert "rita@example.com" in decisions and "unlinked" in decisions and "was auto" in decisions
     with Session(engine) as session:
-        assert session.get(IdentityLink, link_id).status == LinkStatus.REJECTED  # type: ignore[union-attr]
+        assert session.get(IdentityLink, link_id).status == LinkStatus.REJECTED
         assert session.exec(select(AuditLog).where(AuditLog.action == "link_unlinked")).one()
     assert page.js_errors == []
 
@@ -97,7 +97,7 @@ def test_viewers_see_no_undo_buttons_and_cannot_post(
     )
     assert answer.status == 403
     with Session(engine) as session:
-        assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO  # type: ignore[union-attr]
+        assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO
 
 
 def test_a_link_is_undone_only_from_its_own_record_page(
@@ -114,4 +114,4 @@ def test_a_link_is_undone_only_from_its_own_record_page(
     )  # back on that page, with a message
     assert answer.ok and f"link {link_id} is not on record {other}" in answer.text()
     with Session(engine) as session:
-        assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO  # type: ignore[union-attr]
+        assert session.get(IdentityLink, link_id).status == LinkStatus.AUTO

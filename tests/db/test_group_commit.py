@@ -100,7 +100,7 @@ def committer_on(url: str, **settings: Any) -> GroupCommit:
     return committer(make_engine(make_settings(url, **settings)))
 
 
-def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None:
     committer = committer_on(f"sqlite:///{tmp_path / 'batch.db'}")
     engine = committer.engine
     connection = committer._open()
@@ -127,7 +127,7 @@ def test_a_batch_is_one_statement_and_each_row_gets_its_own_id(tmp_path) -> None
     engine.dispose()
 
 
-def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_many_requests_handing_the_commit_over_each_get_their_own_answer(tmp_path) -> None:
     committer = committer_on(f"sqlite:///{tmp_path / 'handover.db'}")
     engine = committer.engine
     committer.MAX_ROUNDS = 1  # a leader hands over after every batch: the most hand-overs
@@ -182,7 +182,7 @@ def writers_lock_held_elsewhere(engine: Engine) -> Iterator[threading.Event]:
         thread.join()
 
 
-def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:
     committer = committer_on(f"sqlite:///{tmp_path / 'wait.db'}")
     with writers_lock_held_elsewhere(committer.engine) as release:
         threading.Timer(0.2, release.set).start()
@@ -192,11 +192,11 @@ def test_a_commit_waits_for_the_writers_lock_then_stores(tmp_path) -> None:  # t
 
     assert created and waited >= 0.15
     with Session(committer.engine) as session:
-        assert session.get(RawEvent, raw_id).delivery_id == "after-the-wait"  # type: ignore[union-attr]
+        assert session.get(RawEvent, raw_id).delivery_id == "after-the-wait"
     committer.engine.dispose()
 
 
-def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_writers_lock_held_past_the_busy_timeout_is_a_503_and_stores_nothing(tmp_path) -> None:
     committer = committer_on(f"sqlite:///{tmp_path / 'stuck.db'}", sqlite_busy_timeout_ms=100)
     with writers_lock_held_elsewhere(committer.engine), pytest.raises(StorageUnavailable):
         committer.store(pending_row("refused"))

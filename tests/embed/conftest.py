@@ -183,7 +183,7 @@ def deliver(
         "/webhooks/standard/acme", data=body, headers=standard_headers(STANDARD_SECRET, body)
     )
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    raw_id = int(answer.json["raw_event_id"])  # type: ignore[index]
+    raw_id = int(answer.json["raw_event_id"])
     process_raw_event(raw_id)
 
     def done() -> bool:
@@ -296,7 +296,7 @@ def world(client: FlaskClient, engine: Engine) -> dict[str, int]:
         client, engine, HANK, kind="comment", text="Propane and propane accessories", platform="x"
     )
     with Session(engine) as session:
-        return {r.crm_id: r.id for r in session.exec(select(CrmRecord))}  # type: ignore[misc]
+        return {r.crm_id: r.id for r in session.exec(select(CrmRecord))}
 
 
 # The browser fixtures of the console suite (Debian's Chromium through Playwright).

@@ -18,7 +18,7 @@ from tests.embed.conftest import (
 
 def card(answer: Any) -> dict[str, Any]:
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    return answer.get_json()  # type: ignore[no-any-return]
+    return answer.get_json()
 
 
 def test_a_contact_card_shows_score_trend_reasons_touchpoints_and_profiles(

@@ -111,7 +111,7 @@ def test_not_this_person_on_the_card_takes_enrichs_writes_off_the_record(
         if crm.name == "hubspot"
         else "salesforce user 005000000000001AAA (rep@acme.example)"
     )
-    assert audit.actor == expected and audit.detail["was"] == "auto"  # type: ignore[index]
+    assert audit.actor == expected and audit.detail["was"] == "auto"
     assert link is not None and link.decided_by == expected
 
     again = ask(

@@ -169,7 +169,7 @@ def test_full_database_is_503_then_accepted_once_space_returns(
         assert again.post(route, body, headers).json()["status"] == expected
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM raw_event").fetchone()[0] == len(signed)
-    pytest.full_answers = answers  # type: ignore[attr-defined]
+    pytest.full_answers = answers
 
 
 def _up(url: str) -> bool:

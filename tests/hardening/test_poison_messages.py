@@ -116,7 +116,7 @@ def test_a_poison_delivery_is_quarantined_and_never_blocks_the_next(client: Flas
         [letter] = session.exec(select(DeadLetter).where(DeadLetter.ref_id == poison_id)).all()
     assert letter.kind == "raw_event" and "UnicodeEncodeError" in letter.error
 
-    assert replay(engine, [letter.id]) == 1  # type: ignore[list-item]
+    assert replay(engine, [letter.id]) == 1
     assert (raw(poison_id).status, raw(poison_id).attempts) == (EventStatus.PENDING, 0)
 
 

@@ -39,10 +39,10 @@ def test_x_follow_event_with_non_object_source_is_stored_not_500(mclient: FlaskC
 @pytest.mark.parametrize("loader", [Taxonomy.from_yaml, ScoringConfig.from_yaml])
 def test_control_character_in_yaml_is_a_config_error(loader: object) -> None:
     with pytest.raises(ConfigError, match="malformed YAML"):
-        loader("\x1f")  # type: ignore[operator]
+        loader("\x1f")
 
 
-def test_two_long_delivery_ids_sharing_a_prefix_stay_two_deliveries(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_two_long_delivery_ids_sharing_a_prefix_stay_two_deliveries(tmp_path) -> None:
     from enrich.config import load_settings
     from enrich.db import make_engine, upgrade
     from webhooks.store import store_raw_event

@@ -45,21 +45,21 @@ def engage(session: Session, person: int) -> int:
     session.add(
         IdentityLink(
             profile_id=profile.id,
-            record_id=record.id,  # type: ignore[arg-type]
+            record_id=record.id,
             status=LinkStatus.CONFIRMED,
         )
     )
     session.add(
         Touchpoint(
             dedupe_key=f"tp-{person}",
-            profile_id=profile.id,  # type: ignore[arg-type]
+            profile_id=profile.id,
             platform="linkedin",
             kind="comment",
             text="cloud security",
         )
     )
     session.flush()
-    return record.id  # type: ignore[return-value]
+    return record.id
 
 
 @pytest.mark.postgres

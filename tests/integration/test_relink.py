@@ -24,15 +24,15 @@ def test_relink_retracts_the_wrong_record_and_writes_the_right_one(
         ).first()
         assert right is not None
     with session_scope(engine) as s:
-        relink(s, link.profile_id, right.id, actor="revops@example.com")  # type: ignore[arg-type]
+        relink(s, link.profile_id, right.id, actor="revops@example.com")
     sync_pending()
 
     assert sf_tasks(sandbox, wrong["Id"]) == []
     left = sf_contact(sandbox, DANA)  # only her fit points (title) remain
     assert left["Social_Score__c"] == enrich_score(engine, DANA)
     assert "comment" not in (left["Social_Score_Reasons__c"] or "")
-    moved = sf_contact(sandbox, right.email)  # type: ignore[arg-type]
-    assert moved["Social_Score__c"] == enrich_score(engine, right.email) > 0  # type: ignore[arg-type]
+    moved = sf_contact(sandbox, right.email)
+    assert moved["Social_Score__c"] == enrich_score(engine, right.email) > 0
     assert len(sf_tasks(sandbox, moved["Id"])) == 1
     with Session(engine) as s:
         statuses = {(link_.record_id, link_.status) for link_ in s.exec(select(IdentityLink))}

@@ -112,8 +112,8 @@ def test_relink_moves_the_history_to_the_right_record(auto_linked: AutoLinked) -
 
     assert crm.timeline(DANA) == []
     assert crm.contact(DANA)["score"] == enrich_score(engine, DANA)
-    assert len(crm.timeline(other.email)) == 1  # type: ignore[arg-type]
-    assert crm.contact(other.email)["score"] == enrich_score(engine, other.email) > 0  # type: ignore[arg-type]
+    assert len(crm.timeline(other.email)) == 1
+    assert crm.contact(other.email)["score"] == enrich_score(engine, other.email) > 0
     with Session(engine) as s:
         moved = s.exec(select(AuditLog).where(AuditLog.action == "link_relinked")).one()
     assert (moved.detail["from_record_ids"], moved.detail["to_record_id"]) == (

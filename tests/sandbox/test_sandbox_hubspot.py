@@ -34,7 +34,7 @@ def dana_id(hs: HubSpot) -> str:
 
 
 def body(exc: Exception) -> dict:
-    return json.loads(exc.body)  # type: ignore[attr-defined]
+    return json.loads(exc.body)
 
 
 # ---------------------------------------------------------------- auth and limits

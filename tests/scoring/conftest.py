@@ -29,8 +29,8 @@ def make_tp(
     """A touchpoint ``days_ago`` days before NOW (kinds/platforms by their string names)."""
     return Touchpoint(
         id=id or f"tp-{next(_ids)}",
-        kind=kind,  # type: ignore[arg-type]  # the string spellings are accepted on purpose
-        platform=platform,  # type: ignore[arg-type]
+        kind=kind,  # the string spellings are accepted on purpose
+        platform=platform,
         occurred_at=NOW - timedelta(days=days_ago),
         text=text,
         post_text=post_text,

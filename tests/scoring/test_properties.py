@@ -34,7 +34,7 @@ def touchpoints(draw: st.DrawFn, *, positive: bool, id_prefix: str = "t") -> lis
             Touchpoint(
                 id=f"{id_prefix}{i}",
                 kind=draw(st.sampled_from(kinds)),
-                platform=draw(st.sampled_from(PLATFORMS)),  # type: ignore[arg-type]
+                platform=draw(st.sampled_from(PLATFORMS)),
                 occurred_at=NOW - timedelta(minutes=minutes),
                 text=draw(st.sampled_from(texts)),
                 post_text=draw(st.sampled_from(TEXTS)),
@@ -80,7 +80,7 @@ def test_caps_hold_per_kind_per_day(tps: list[Touchpoint]) -> None:
         used[key] = used.get(key, 0.0) + abs(c.counted)
         assert abs(c.counted) <= abs(c.base) + 1e-9
     for (kind, _day), total in used.items():
-        cap = CONFIG.daily_caps.get(kind)  # type: ignore[call-overload]
+        cap = CONFIG.daily_caps.get(kind)
         if cap is not None:
             assert total <= cap + 1e-9
 

@@ -150,7 +150,7 @@ def test_naive_datetimes_are_refused(scorer: Scorer, tp: Callable[..., Touchpoin
     with pytest.raises(InputError, match="timezone-aware"):
         scorer.score_person([tp()], as_of=NOW.replace(tzinfo=None))
     with pytest.raises(InputError, match="timezone-aware"):
-        Touchpoint("x", "like", "x", NOW.replace(tzinfo=None))  # type: ignore[arg-type]
+        Touchpoint("x", "like", "x", NOW.replace(tzinfo=None))
 
 
 def test_platform_synonyms_are_folded(tp: Callable[..., Touchpoint]) -> None:

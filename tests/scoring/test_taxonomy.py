@@ -69,7 +69,7 @@ def test_bad_types_get_precise_errors(text: str, message: str) -> None:
         Taxonomy.from_yaml(text)
 
 
-def test_missing_file_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_file_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         Taxonomy.from_file(tmp_path / "nope.yaml")
 

@@ -26,7 +26,7 @@ def test_a_large_field_run_is_one_bulk_job_and_a_small_one_is_not(tmp_path: Path
         )
         try:
             [gone] = sandbox.sf_records("Contact", Email="person7@acme.example")
-            world.adapter.sf.Contact.delete(gone["Id"])  # type: ignore[attr-defined]
+            world.adapter.sf.Contact.delete(gone["Id"])
             sandbox.reset_log()
             world.ingest([(f"person{i}@acme.example", "like", None) for i in range(120)])
             stats = world.sync()

@@ -138,19 +138,19 @@ def test_hand_offs_made_during_a_long_routine_pass_go_out_before_it_ends(world: 
     sent: list[str] = []
     real_fields, real_activities = world.adapter.write_fields, world.adapter.write_activities
 
-    def slow_fields(object_type, updates):  # type: ignore[no-untyped-def]
+    def slow_fields(object_type, updates):
         if not sent:  # meanwhile person2 (in this pass) and person3 (not) cross the threshold
             world.ingest(ENGAGED + [("person3@acme.example", k, t) for _, k, t in ENGAGED])
             time.sleep(SYNC_URGENT_S)
         sent.append(f"fields of {len(updates)}")
         return real_fields(object_type, updates)
 
-    def activities(batch):  # type: ignore[no-untyped-def]
+    def activities(batch):
         sent.append("hand-offs" if all(a.handoff for a in batch) else "touchpoints")
         return real_activities(batch)
 
-    world.adapter.write_fields = slow_fields  # type: ignore[method-assign]
-    world.adapter.write_activities = activities  # type: ignore[method-assign]
+    world.adapter.write_fields = slow_fields
+    world.adapter.write_activities = activities
     world.sync()
     assert sent.count("hand-offs") >= 1 and sent.index("hand-offs") < sent.index("touchpoints")
     with Session(world.rt.engine) as s:

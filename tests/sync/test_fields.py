@@ -37,7 +37,7 @@ def test_a_yaml_file_overrides_only_what_it_names(tmp_path: Path) -> None:
         "    profiles: null\n  mirror:\n    contact: {linkedin_url: LinkedIn__c}\n"
         "hubspot:\n  write: {score: social_score}\n"
     )
-    fields = FieldMap.from_settings(settings_with(tmp_path, "salesforce", str(path)))  # type: ignore[arg-type]
+    fields = FieldMap.from_settings(settings_with(tmp_path, "salesforce", str(path)))
     assert fields.person["score"] == "Engagement_Score__c"
     assert fields.person["profiles"] is None
     assert fields.person["interests"] == "Social_Interests__c"
@@ -46,7 +46,7 @@ def test_a_yaml_file_overrides_only_what_it_names(tmp_path: Path) -> None:
         "linkedin_url": "LinkedIn__c",
         "email": "Email",
     }
-    hubspot = FieldMap.from_settings(settings_with(tmp_path, "hubspot", str(path)))  # type: ignore[arg-type]
+    hubspot = FieldMap.from_settings(settings_with(tmp_path, "hubspot", str(path)))
     assert hubspot.person["score"] == "social_score"
     assert FieldMap.from_dict("salesforce", fields.to_dict()) == fields
 
@@ -121,7 +121,7 @@ def test_the_mirror_reads_the_fields_revops_names_and_only_the_chosen_people(
         probe = World(tmp_path / "a", sandbox, "salesforce")  # defaults: leads are mirrored
         with Session(probe.rt.engine) as s:
             assert s.exec(select(CrmRecord).where(CrmRecord.object_type == "lead")).first()
-        sf = probe.adapter.sf  # type: ignore[attr-defined]
+        sf = probe.adapter.sf
         sf.toolingexecute(
             "sobjects/CustomField/",
             method="POST",
@@ -154,7 +154,7 @@ def test_hubspot_setup_creates_the_note_key_with_unique_values(tmp_path: Path) -
         try:
             report = setup_hubspot(world.adapter)
             assert "notes.enrich_touchpoint_id" in report.created and report.ok
-            hs = world.adapter.client  # type: ignore[attr-defined]
+            hs = world.adapter.client
             prop = hs.crm.properties.core_api.get_by_name("notes", "enrich_touchpoint_id")
             assert prop.has_unique_value
             assert "notes.enrich_touchpoint_id" in setup_hubspot(world.adapter).existing
@@ -175,7 +175,7 @@ def test_a_portal_with_a_non_unique_note_key_is_migrated_to_a_unique_one(tmp_pat
         # An older enrich created the key without unique values and wrote one note twice.
         sandbox.state.hs_properties["notes"]["enrich_touchpoint_id"]["hasUniqueValue"] = False
         world = World(tmp_path, sandbox, "hubspot")
-        hs = world.adapter.client  # type: ignore[attr-defined]
+        hs = world.adapter.client
         hs.crm.objects.notes.batch_api.create(
             BatchInputSimplePublicObjectBatchInputForCreate(
                 inputs=[

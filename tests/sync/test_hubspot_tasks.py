@@ -103,7 +103,7 @@ def test_a_portal_set_up_before_tasks_gets_hand_offs_as_notes_until_setup_makes_
             assert s.exec(select(Handoff)).one().status == "written"  # nothing lost
         report = setup_hubspot(world.adapter)
         assert "tasks.enrich_handoff_id" in report.created and report.ok
-        prop = world.adapter.client.crm.properties.core_api.get_by_name(  # type: ignore[attr-defined]
+        prop = world.adapter.client.crm.properties.core_api.get_by_name(
             "tasks", "enrich_handoff_id"
         )
         assert prop.has_unique_value

@@ -57,7 +57,7 @@ def test_a_hubspot_incremental_pull_is_paced_under_the_search_limit(tmp_path: Pa
     with Sandbox(seed=people_seed(700)) as sandbox:
         world = World(tmp_path, sandbox, "hubspot")
         try:
-            contacts = world.adapter.client.crm.contacts  # type: ignore[attr-defined]
+            contacts = world.adapter.client.crm.contacts
             ids = [c["id"] for c in sandbox.hs_objects("contacts")]
             for start in range(0, len(ids), 100):
                 contacts.batch_api.update(
@@ -114,7 +114,7 @@ def test_a_merge_in_the_crm_moves_the_link_to_the_surviving_record(
             if crm == "salesforce":
                 sandbox.sf_merge("Contact", survivor_id, loser.crm_id)
             else:
-                world.adapter.client.crm.contacts.basic_api.merge(  # type: ignore[attr-defined]
+                world.adapter.client.crm.contacts.basic_api.merge(
                     PublicMergeInput(primary_object_id=survivor_id, object_id_to_merge=loser.crm_id)
                 )
             pull(world.rt.engine, world.adapter)
@@ -169,9 +169,7 @@ def test_a_contact_deleted_in_hubspot_leaves_the_mirror_and_the_matcher(tmp_path
         try:
             world.ingest([("person2@acme.example", "comment", "hello")])
             record = _linked_record(world, "person2@acme.example")
-            world.adapter.client.crm.contacts.basic_api.archive(  # type: ignore[attr-defined]
-                record.crm_id
-            )
+            world.adapter.client.crm.contacts.basic_api.archive(record.crm_id)
             pull(world.rt.engine, world.adapter)
             with Session(world.rt.engine) as s:
                 gone = s.get(CrmRecord, record.id)
@@ -209,7 +207,7 @@ def test_hubspot_deletions_are_listed_on_full_pulls_and_at_most_every_interval(
     with Sandbox(seed=people_seed(200)) as sandbox:
         world = World(tmp_path, sandbox, "hubspot")
         try:
-            contacts = world.adapter.client.crm.contacts  # type: ignore[attr-defined]
+            contacts = world.adapter.client.crm.contacts
             ids = [c["id"] for c in sandbox.hs_objects("contacts")][:150]
             for start in (0, 100):
                 contacts.batch_api.archive(
@@ -288,7 +286,7 @@ def test_a_contact_added_to_the_crm_links_the_profile_that_was_waiting_for_it(
             process_raw_event(raw_id)
             dana = _profile(world, "li-dana")
             assert dana.match_requested_at is None
-            sf = world.adapter.sf  # type: ignore[attr-defined]
+            sf = world.adapter.sf
 
             sf.Contact.create(
                 {"FirstName": "Zed", "LastName": "Quigley", "Title": "CFO", "MailingCity": "Boston"}

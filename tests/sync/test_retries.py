@@ -51,14 +51,14 @@ def on_handoffs(world: World, fault: Callable[[], None]) -> None:
     def faulty(activities: list[Activity]) -> list[WriteResult]:
         if not all(a.handoff for a in activities):
             return real(activities)
-        world.adapter.write_activities = real  # type: ignore[method-assign]
+        world.adapter.write_activities = real
         fault()
         try:
             return real(activities)
         finally:
             world.sandbox.clear_faults()
 
-    world.adapter.write_activities = faulty  # type: ignore[method-assign]
+    world.adapter.write_activities = faulty
 
 
 @pytest.mark.parametrize("fault", ["429", "503", "late"])
@@ -96,11 +96,11 @@ def test_a_write_overtaken_by_its_retry_still_lands_once(world: World) -> None:
     real = world.adapter.write_activities
 
     def held_then_performed(activities: list[Activity]) -> list[WriteResult]:
-        world.adapter.write_activities = real  # type: ignore[method-assign]
+        world.adapter.write_activities = real
         world.sandbox.set_faults(world.crm, fail_next=1, fail_with="lost", late_ms=1500)
         return real(activities)
 
-    world.adapter.write_activities = held_then_performed  # type: ignore[method-assign]
+    world.adapter.write_activities = held_then_performed
     world.sync()
     assert tasks_or_notes(world) == []  # the client gave up; the CRM has not written it yet
     world.sync_until_done()  # the retry overtakes the held write
@@ -174,7 +174,7 @@ def test_a_run_whose_bookkeeping_finds_the_database_locked_hands_its_records_bac
 
             def then_lock(activities: list[Activity]) -> list[WriteResult]:
                 results = real(activities)
-                world.adapter.write_activities = real  # type: ignore[method-assign]
+                world.adapter.write_activities = real
                 locker = sqlite3.connect(
                     str(tmp_path / "world.db"), isolation_level=None, check_same_thread=False
                 )
@@ -182,7 +182,7 @@ def test_a_run_whose_bookkeeping_finds_the_database_locked_hands_its_records_bac
                 threading.Timer(1.5, lambda: (locker.rollback(), locker.close())).start()
                 return results
 
-            world.adapter.write_activities = then_lock  # type: ignore[method-assign]
+            world.adapter.write_activities = then_lock
             with pytest.raises(StorageUnavailable):
                 world.sync()
             with Session(world.rt.engine) as s:

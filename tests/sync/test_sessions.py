@@ -74,7 +74,7 @@ def test_an_expired_salesforce_session_is_refreshed_once_and_the_write_lands(
         # The next job of this process starts with the refreshed session: no second refresh.
         world.ingest([("person2@acme.example", "like", None)])
         assert sync_pending()["written"] >= 1
-        assert sandbox.contact("person2@acme.example")["Social_Score__c"] > 0  # type: ignore[index]
+        assert sandbox.contact("person2@acme.example")["Social_Score__c"] > 0
         assert sandbox.requests_count(TOKEN) == 1
     finally:
         world.close()
@@ -188,7 +188,7 @@ def test_a_failed_refresh_raises_one_clear_alert_and_no_401_loop(
         assert sync_pending()["written"] >= 2
         assert pending(world) == []
         for email in ("person1@acme.example", "person2@acme.example"):
-            assert sandbox.contact(email)["Social_Score__c"] > 0  # type: ignore[index]
+            assert sandbox.contact(email)["Social_Score__c"] > 0
     finally:
         world.close()
 

@@ -73,10 +73,10 @@ def test_a_record_deleted_in_the_crm_is_dead_lettered_and_the_rest_land(world: W
     adapter = world.adapter
     if world.crm == "salesforce":
         [gone] = world.sandbox.sf_records("Contact", Email="person1@acme.example")
-        adapter.sf.Contact.delete(gone["Id"])  # type: ignore[attr-defined]
+        adapter.sf.Contact.delete(gone["Id"])
     else:
         [gone] = world.sandbox.hs_objects("contacts", email="person1@acme.example")
-        adapter.client.crm.contacts.basic_api.archive(gone["id"])  # type: ignore[attr-defined]
+        adapter.client.crm.contacts.basic_api.archive(gone["id"])
     stats = world.sync()
     assert stats["written"] == 2 and stats["failed"] == 1  # person2 and the account
     with Session(world.rt.engine) as s:
@@ -116,12 +116,12 @@ def test_entries_after_a_failed_chunk_stay_unsent_and_spend_no_attempt(world: Wo
     world.ingest([(f"person{i}@acme.example", "like", None) for i in range(250)])
     real = world.adapter.write_activities
 
-    def first_chunk_throttled(activities):  # type: ignore[no-untyped-def]
+    def first_chunk_throttled(activities):
         world.sandbox.set_faults(fail_next=1, fail_with="429")
-        world.adapter.write_activities = real  # type: ignore[method-assign]
+        world.adapter.write_activities = real
         return real(activities)
 
-    world.adapter.write_activities = first_chunk_throttled  # type: ignore[method-assign]
+    world.adapter.write_activities = first_chunk_throttled
     world.sync()
     per_batch = 200 if world.crm == "salesforce" else 100
     with Session(world.rt.engine) as s:
@@ -171,7 +171,7 @@ def test_a_hand_off_task_whose_answer_was_lost_is_not_written_twice(tmp_path: Pa
                 assert s.exec(select(Handoff)).first() is not None
             real = world.adapter.write_activities
 
-            def handoff_answer_lost(activities):  # type: ignore[no-untyped-def]
+            def handoff_answer_lost(activities):
                 if not all(a.handoff for a in activities):
                     return real(activities)
                 sandbox.set_faults("hubspot", delay_ms=1200)  # created after the client gave up
@@ -180,7 +180,7 @@ def test_a_hand_off_task_whose_answer_was_lost_is_not_written_twice(tmp_path: Pa
                 finally:
                     sandbox.clear_faults()
 
-            world.adapter.write_activities = handoff_answer_lost  # type: ignore[method-assign]
+            world.adapter.write_activities = handoff_answer_lost
             world.sync()
             with Session(world.rt.engine) as s:
                 assert s.exec(select(Handoff)).one().status == "sending"
@@ -196,7 +196,7 @@ def test_a_hand_off_task_whose_answer_was_lost_is_not_written_twice(tmp_path: Pa
             while not handoff_tasks() and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert len(handoff_tasks()) == 1  # HubSpot did create it
-            world.adapter.write_activities = real  # type: ignore[method-assign]
+            world.adapter.write_activities = real
             world.ingest([("person1@acme.example", "like", None)])
             world.sync_until_done()
             with Session(world.rt.engine) as s:

@@ -13,12 +13,12 @@ from tests.conftest import wait_until
 
 def raw_events() -> list[RawEvent]:
     with Session(current().engine) as s:
-        return list(s.exec(select(RawEvent).order_by(RawEvent.id)))  # type: ignore[arg-type]
+        return list(s.exec(select(RawEvent).order_by(RawEvent.id)))
 
 
 def touchpoints() -> list[Touchpoint]:
     with Session(current().engine) as s:
-        return list(s.exec(select(Touchpoint).order_by(Touchpoint.id)))  # type: ignore[arg-type]
+        return list(s.exec(select(Touchpoint).order_by(Touchpoint.id)))
 
 
 def processed() -> list[RawEvent]:

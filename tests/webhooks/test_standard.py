@@ -38,7 +38,7 @@ def post(
     **kw: object,
 ):
     body = raw if raw is not None else json.dumps(payload).encode()
-    headers = standard_headers(secret, body, **kw)  # type: ignore[arg-type]
+    headers = standard_headers(secret, body, **kw)
     return client.post(URL, data=body, headers=headers)
 
 
@@ -105,13 +105,13 @@ def test_a_list_of_touchpoints_becomes_one_touchpoint_each(client: FlaskClient) 
     assert len(wait_until(lambda: len(touchpoints()) == 3 and touchpoints())) == 3
 
 
-def test_rotated_secrets_both_verify(settings, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+def test_rotated_secrets_both_verify(settings, client: FlaskClient) -> None:
     current().settings.standard_webhook_secrets = f"acme={STANDARD_SECRET},acme={OTHER_SECRET}"
     assert post(client, message(), secret=OTHER_SECRET).status_code == 200
     assert post(client, message(), secret=STANDARD_SECRET).status_code == 200
 
 
-def error(answer) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def error(answer) -> tuple[int, str]:
     return answer.status_code, answer.json["error"]["code"]
 
 
@@ -170,7 +170,7 @@ def test_signed_non_utf8_body_is_400(client: FlaskClient) -> None:
 
 def test_message_without_actor_id_is_422_with_the_path(client: FlaskClient) -> None:
     payload = message()
-    del payload["data"]["actor"]["id"]  # type: ignore[index]
+    del payload["data"]["actor"]["id"]
     answer = post(client, payload)
     assert error(answer) == (422, "invalid_message")
     assert "actor" in answer.json["error"]["message"]
