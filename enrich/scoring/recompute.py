@@ -4,7 +4,9 @@ A chunk of people is read with a few bulk queries (records, active links, touchp
 scores, interests), scored by the pure scorer, and written with bulk statements (scores and
 interests updated by primary key or inserted, hand-offs, outbox rows); then every account of
 those people is rolled up, also in chunks. With `workers` > 1 the chunks are shared among
-forked processes: the scoring is pure Python and takes most of the time.
+helper processes: the scoring is pure Python and takes most of the time. The helpers are
+spawned, not forked: a fork copies the locks other threads hold at that moment (the job
+threads of an embedded queue, a connection pool's mutex) and a helper waits on them forever.
 
 On SQLite a chunk is read and scored outside the writers' lock and written under it (so ingest
 waits for writes only); if a touchpoint or link changed meanwhile, the chunk is read and scored
@@ -19,6 +21,7 @@ import logging
 import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,6 +31,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from enrich.config import Settings
 from enrich.db import retry_conflicts, session_scope, writers_lock
 from enrich.errors import StorageUnavailable
 from enrich.models import (
@@ -40,9 +44,10 @@ from enrich.models import (
     SocialProfile,
     Touchpoint,
     WriteStatus,
+    table_of,
     utcnow,
 )
-from enrich.runtime import current
+from enrich.runtime import build, current, install
 from enrich.scoring.active import scorer_cache
 from enrich.scoring.handoff import HandoffState, decide_handoff
 from enrich.scoring.rescore import (
@@ -60,6 +65,8 @@ from enrich.sync.outbox import request_sync_many
 
 log = logging.getLogger("enrich.recompute")
 CHUNK = 1000  # people per transaction
+FIT_FIELDS = ("title", "company", "city", "country")  # what fit rules may test
+SCORED_FIELDS = {"id", "crm", "crm_id", "object_type", "account_crm_id"} | set(FIT_FIELDS)
 IN_CHUNK = 500  # values per IN (...) list
 T = TypeVar("T")
 
@@ -86,17 +93,9 @@ def _read(session: Session, people: list[int]) -> _Read:
         r.id: r
         for chunk in _in_chunks(people)
         for r in conn.execute(
-            core_select(
-                col(CrmRecord.id),
-                col(CrmRecord.crm),
-                col(CrmRecord.crm_id),
-                col(CrmRecord.object_type),
-                col(CrmRecord.account_crm_id),
-                col(CrmRecord.title),
-                col(CrmRecord.company),
-                col(CrmRecord.city),
-                col(CrmRecord.country),
-            ).where(col(CrmRecord.id).in_(chunk))
+            core_select(*(c for c in table_of(CrmRecord).c if c.name in SCORED_FIELDS)).where(
+                col(CrmRecord.id).in_(chunk)
+            )
         )
     }
     profiles_of: dict[int, list[int]] = defaultdict(list)
@@ -193,11 +192,7 @@ def _score(
         if record is not None and record.object_type == "account":
             out.accounts.add((record.crm, record.crm_id))
             continue
-        fields = (
-            {name: getattr(record, name) for name in ("title", "company", "city", "country")}
-            if record is not None
-            else {}
-        )
+        fields = {name: getattr(record, name) for name in FIT_FIELDS} if record is not None else {}
         person = scorer.score_person(
             read.touchpoints[record_id],
             as_of=now,
@@ -395,13 +390,13 @@ def _rollup_in(session: Session, part: list[tuple[str, str]], now: datetime) -> 
     request_sync_many(session, changed)
 
 
-_job: tuple[Engine, datetime, bool] | None = None  # a forked helper's arguments
+_job: tuple[datetime, bool] | None = None  # a helper process's arguments
 
 
-def _helper_init(engine: Engine, now: datetime, only_changed: bool) -> None:
+def _helper_init(settings: Settings, now: datetime, only_changed: bool) -> None:
     global _job
-    engine.dispose(close=False)  # the parent's connections are not this process's
-    _job = (engine, now, only_changed)
+    install(build(settings, embedded_worker=False))  # no job threads in a helper
+    _job = (now, only_changed)
 
 
 def _isolated(
@@ -431,7 +426,7 @@ def _isolated(
 
 def _helper(people: list[int]) -> tuple[int, int, set[tuple[str, str]]]:
     assert _job is not None
-    changed, accounts = _isolated(_job[0], people, _job[1], _job[2])
+    changed, accounts = _isolated(current().engine, people, *_job)
     return len(people), changed, accounts
 
 
@@ -445,8 +440,9 @@ def recompute_all(
     workers: int = 1,
 ) -> dict[str, int]:
     """Rescore every person with a score or links (decay, new rules); sync those whose shown
-    score changed, and every account whose roll-up did. `workers` > 1 forks helpers (only
-    from a process without other threads at work: the CLI, not a web process)."""
+    score changed, and every account whose roll-up did. `workers` > 1 spawns that many helper
+    processes (each imports enrich and reads the scoring rules: worth it from a few thousand
+    people on)."""
     with Session(engine) as session:
         people = sorted(
             set(
@@ -464,19 +460,24 @@ def recompute_all(
                 )
             )
         )
-        scorer_cache.get(session)  # built once, before any fork
+        scorer_cache.get(session)  # refuses broken rules before any work starts
     now = now or utcnow()
-    current()  # the runtime (outbox settings) too
     chunks = [people[i : i + batch] for i in range(0, len(people), batch)]
     changed = 0
     accounts: set[tuple[str, str]] = set()
     if workers > 1 and len(chunks) > 1:
-        engine.dispose()  # no connection of this process is inherited by the helpers
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(
-            min(workers, len(chunks)), _helper_init, (engine, now, only_changed_sync)
+        settings = current().settings.model_copy(
+            update={"database_url": engine.url.render_as_string(hide_password=False)}
+        )
+        # A helper that dies (killed, out of memory) fails the run instead of hanging it.
+        with ProcessPoolExecutor(
+            min(workers, len(chunks)),
+            multiprocessing.get_context("spawn"),
+            _helper_init,
+            (settings, now, only_changed_sync),
         ) as pool:
-            for done, n, seen in pool.imap_unordered(_helper, chunks):
+            for future in as_completed([pool.submit(_helper, chunk) for chunk in chunks]):
+                done, n, seen = future.result()
                 changed += n
                 accounts |= seen
                 if progress:
