@@ -56,11 +56,7 @@ def write_enrich_inputs(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Pa
             left=_without_ids(rules.left),
             right=_without_ids(rules.right),
             blocking=Blocking(
-                # Without the identifiers a record whose name and street both carry a
-                # typo is still found by its suburb and house number (the suburb alone
-                # selects ~26,000 pairs on FEBRL4, with the house number ~3,300).
-                tuple(k for k in rules.blocking.keys if not k.endswith(STRONG))
-                + ("exact:extra.suburb+extra.street_number",),
+                tuple(k for k in rules.blocking.keys if not k.endswith(STRONG)),
                 rules.blocking.max_postings,
                 rules.blocking.max_candidates,
             ),
