@@ -85,8 +85,14 @@ def _exact_keys(record: Profile | Person, families: tuple[str, ...], out: set[st
         return
     extra = dict(reversed(record.extra))  # the first of a repeated name, as field_getter
     fold = nz.fold
+    folded: dict[str, str] = {}  # a field is in several families ("any two of seven": 21)
     for fam, fields in plan:
-        values = [fold(extra.get(x, "") if x else field_getter(f)(record)) for x, f in fields]
+        values = []
+        for x, f in fields:
+            v = folded.get(f)
+            if v is None:
+                v = folded[f] = fold(extra.get(x, "") if x else field_getter(f)(record))
+            values.append(v)
         if all(values):
             out.add(f"x:{fam}:{'|'.join(values)}")
 
