@@ -5,9 +5,10 @@ profiles to a CRM: a profile is one person at most, so the model is a mixture ov
 CRM record (or none) the profile is.
 
 * **u** (P(level | two different people)) of every level: the share of random (profile,
-  CRM record) pairs that reach it (random pairs are almost all of different people), or,
-  when larger, of the blocked pairs EM reads as different people (a level random pairs
-  rarely reach, a nickname agreeing, is one blocking nearly always selects).
+  CRM record) pairs that reach it as different people (a random pair blocking selects
+  counts by EM's posterior that it is not the profile's person), or, when larger, of the
+  blocked pairs EM reads as different people (a level random pairs rarely reach, a
+  nickname agreeing, is one blocking nearly always selects).
 * **m** (P(level | same person)): documented priors (``PRIOR_M``), refined by EM on the
   profiles (unlabelled) and by what people decided in the review queue (``labels``:
   a confirmed pair is the profile's match, a rejected one is not).
@@ -231,19 +232,30 @@ def train(
     if not n_people or not profiles:
         raise ValueError("training needs CRM records and profiles")
 
-    # u: random pairs; a few records per profile keep the per-profile memo useful.
+    chosen = list(profiles)
+    if len(chosen) > max_profiles:
+        chosen = rng.sample(chosen, max_profiles)
+    labelled = {pk for pk, _ in labels}
+    seen_keys = {p.key for p in chosen}
+    chosen += [p for p in profiles if p.key in labelled and p.key not in seen_keys]
+
+    # u: random pairs of those profiles; a few records per profile keep the per-profile memo
+    # useful. (chosen index, record id, levels) per pair: see u_random below.
     per_profile = 20
-    u_counts: list[dict[str, int]] = [{} for _ in comps]
-    n_random = 0
-    while n_random < random_pairs:
-        prof = profiles[rng.randrange(len(profiles))]
+    drawn: list[tuple[int, str, tuple[str, ...]]] = []
+    while len(drawn) < random_pairs:
+        i = rng.randrange(len(chosen))
         sample = [m.people[rng.randrange(n_people)] for _ in range(per_profile)]
-        for levels, _ in m.levels(prof, sample):
-            for k, label in enumerate(levels):
-                u_counts[k][label] = u_counts[k].get(label, 0) + 1
-        n_random += per_profile
-        if progress is not None and n_random % 2000 < per_profile:
-            progress("random pairs", _RANDOM_SHARE * n_random / random_pairs)
+        for (levels, _), person in zip(m.levels(chosen[i], sample), sample, strict=True):
+            drawn.append((i, person.id, levels))
+        if progress is not None and len(drawn) % 2000 < per_profile:
+            progress("random pairs", _RANDOM_SHARE * len(drawn) / random_pairs)
+    n_random = len(drawn)
+    u_counts: list[dict[str, int]] = [{} for _ in comps]
+    for _, _, levels in drawn:
+        for k, label in enumerate(levels):
+            u_counts[k][label] = u_counts[k].get(label, 0) + 1
+    u_random = [{x: n / n_random for x, n in c.items()} for c in u_counts]
 
     # A level random pairs rarely reach (a nickname agreeing) is one blocking nearly always
     # selects, so the blocked pairs EM reads as different people count it too: u is the
@@ -251,25 +263,19 @@ def train(
     u_blocked: list[dict[str, float]] = [{} for _ in comps]
 
     def u_of(k: int, label: str) -> float:
-        return max(
-            u_counts[k].get(label, 0) / n_random, u_blocked[k].get(label, 0.0), U_FLOOR / n_random
-        )
+        return max(u_random[k].get(label, 0.0), u_blocked[k].get(label, 0.0), U_FLOOR / n_random)
 
     # The blocked candidates of (a sample of) the profiles: per pair the index of its
     # pattern of levels (few distinct ones: EM works on those), tf bits, label.
-    chosen = list(profiles)
-    if len(chosen) > max_profiles:
-        chosen = rng.sample(chosen, max_profiles)
-    labelled = {pk for pk, _ in labels}
-    seen_keys = {p.key for p in chosen}
-    chosen += [p for p in profiles if p.key in labelled and p.key not in seen_keys]
     patterns: dict[tuple[str, ...], int] = {}
     groups: list[list[tuple[int, float, bool | None]]] = []
+    ids: list[dict[str, int]] = []  # per group: record id -> its pair
     n_labels = 0
     for done_profiles, prof in enumerate(chosen):
         if progress is not None and done_profiles % 50 == 0:
             progress("candidates", _RANDOM_SHARE + _BLOCKED_SHARE * done_profiles / len(chosen))
         cands = m.candidates(prof)
+        ids.append({c.id: j for j, c in enumerate(cands)})
         pairs = []
         for (levels, tf), c in zip(m.levels(prof, cands), cands, strict=True):
             said = labels.get((prof.key, c.id))
@@ -278,6 +284,19 @@ def train(
         groups.append(pairs)
     n_blocked = sum(map(len, groups))
     pattern_list = list(patterns)
+    # A random pair is of the same person with probability ~pi/N: among 60,000 pairs and
+    # 20,000 records that is ~1.6 matches, most agreeing on the full name, where different
+    # people agree on it ~0.4 times (census names): the raw share would weigh a name by its
+    # matches. Random pairs blocking selects count as different people by EM's posterior.
+    outside: list[dict[str, int]] = [{} for _ in comps]
+    inside: list[tuple[int, int]] = []
+    for i, rid, levels in drawn:
+        j = ids[i].get(rid)
+        if j is not None:
+            inside.append((i, j))
+            continue
+        for k, label in enumerate(levels):
+            outside[k][label] = outside[k].get(label, 0) + 1
 
     # m over every level of the comparison (null and fixed ones included, so that m and u
     # are shares of the same whole); only the trainable ones are written back.
@@ -303,7 +322,8 @@ def train(
         match_mass = [0.0] * len(pattern_list)
         other_mass = [0.0] * len(pattern_list)
         prior_odds = pi / (n_people * (1.0 - pi))
-        for pairs in groups:
+        posts: list[list[float]] = [[] for _ in groups]
+        for gi, pairs in enumerate(groups):
             if not pairs:
                 continue
             if any(said for _, _, said in pairs):
@@ -315,6 +335,7 @@ def train(
                 ]
                 denom = 1.0 + sum(lrs)
                 post = [x / denom for x in lrs]
+            posts[gi] = post
             for (i, _, _), r in zip(pairs, post, strict=True):
                 match_mass[i] += r
                 other_mass[i] += 1.0 - r
@@ -343,6 +364,11 @@ def train(
         )
         m_est, pi = new_m, (total + 1.0) / (len(groups) + 2.0)
         u_blocked = [{x: n / (len(groups) * n_people) for x, n in o.items()} for o in other]
+        nonmatch = [{x: float(n) for x, n in o.items()} for o in outside]
+        for i, j in inside:
+            for k, label in enumerate(pattern_list[groups[i][j][0]]):
+                nonmatch[k][label] = nonmatch[k].get(label, 0.0) + 1.0 - posts[i][j]
+        u_random = [{x: n / n_random for x, n in o.items()} for o in nonmatch]
         if delta < 1e-4 and done > 2:
             break
 

@@ -91,6 +91,34 @@ def test_u_is_how_often_random_pairs_reach_a_level(trained: Training) -> None:
     assert u_other_name + u_first_name_only > 0.9
 
 
+def test_random_pairs_of_the_same_person_do_not_count_as_different_people(
+    rules: RuleSet,
+) -> None:
+    """In a small CRM a random pair is often the profile's own record (1 in 40 here), and
+    those agree on the full name: their raw share would weigh a name by how often it is the
+    person's own, not by how often other people share it (never here: every name is unique)."""
+    people = [
+        Person(f"c{i}", FIRST[i % 10], LAST[i // 10], company=f"Firm{i}", city=CITIES[i % 6])
+        for i in range(40)
+    ]
+    profiles = [
+        Profile(
+            f"p{i}",
+            display_name=f"{p.first_name} {p.last_name}",
+            bio=f"Engineer at {p.company}",
+            location=p.city,
+        )
+        for i, p in enumerate(people)
+    ]
+    t = train(rules, people, profiles, random_pairs=4000)
+    _, u_name = _level(t, "name", "exact")
+    assert u_name is not None and u_name < 0.1 / len(people)
+    # Other people do share a city: its other holders among the records, on average.
+    others = sum(sum(q.city == p.city for q in people) - 1 for p in people) / len(people)
+    _, u_city = _level(t, "location", "city")
+    assert u_city == pytest.approx(others / len(people), abs=0.025)
+
+
 def test_m_says_what_the_person_s_own_profile_shows(trained: Training) -> None:
     m_city, _ = _level(trained, "location", "city")
     m_other_city, _ = _level(trained, "location", "different")
