@@ -279,18 +279,24 @@ def _decide(
         session.delete(link)  # the matcher's own earlier decision, no longer supported
         del existing[record_id]
     for record_id, (status, candidate) in decided.items():
-        link = existing.get(record_id) or IdentityLink(
-            profile_id=profile.id, record_id=record_id, status=status
-        )
-        if link.id is None:
-            session.add(link)
-            existing[record_id] = link
-        link.status = status
-        link.score = round(candidate.score, 3)
-        link.rule_version = result.rule_version
-        link.explanation = explanation(candidate.contributions)
-        link.decided_by = "matcher"
-        link.decided_at = utcnow()
+        decision: dict[str, Any] = {
+            "status": status,
+            "score": round(candidate.score, 3),
+            "rule_version": result.rule_version,
+            "explanation": explanation(candidate.contributions),
+            "decided_by": "matcher",
+        }
+        known = existing.get(record_id)
+        if known is None:
+            known = IdentityLink(profile_id=profile.id, record_id=record_id, **decision)
+            session.add(known)
+            existing[record_id] = known
+        elif all(getattr(known, name) == value for name, value in decision.items()):
+            continue  # decided as before: no write, and it keeps the time it was decided
+        else:
+            for name, value in decision.items():
+                setattr(known, name, value)
+        known.decided_at = utcnow()
     return keys
 
 
