@@ -61,7 +61,8 @@ def test_a_record_pulled_again_moves_the_matchers_freshness_only_if_what_it_read
             sf.Contact.update(dana.crm_id, {"Description": "Met at re:Invent"})  # not matched on
             assert pull(world.rt.engine, world.adapter)["contact"] >= 1
             with Session(world.rt.engine) as s:
-                assert s.get(CrmRecord, dana.id).pulled_at == dana.pulled_at  # type: ignore[union-attr]
+                same = s.get(CrmRecord, dana.id)
+                assert same is not None and same.pulled_at == dana.pulled_at
 
             sf.Contact.update(dana.crm_id, {"Title": "Chief Data Officer"})
             pull(world.rt.engine, world.adapter)
