@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 # Meta batches up to 1000 changes per delivery; 1 MiB leaves headroom without inviting abuse.
 MAX_WEBHOOK_BYTES = 1024 * 1024
 # The Standard Webhooks reference library rejects timestamps more than 5 minutes off.
@@ -60,3 +62,7 @@ HUBSPOT_PAGE = 100
 # that is not worth it (not measured).
 MAX_AUTO_WORKERS = 4
 PARALLEL_FROM = 1000
+
+# Failed console sign-ins counted per IP + email over this window (5 lock it); the daily
+# retention job drops older ones.
+SIGN_IN_FAILURE_WINDOW = timedelta(minutes=15)

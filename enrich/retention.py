@@ -19,13 +19,15 @@ from sqlalchemy import Engine, delete, exists, update
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from enrich.db import session_scope
+from enrich import defaults
+from enrich.db import rowcount, session_scope
 from enrich.models import (
     ActivityWrite,
     AuditLog,
     EventStatus,
     IdentityLink,
     LinkStatus,
+    LoginAttempt,
     RawEvent,
     Touchpoint,
     utcnow,
@@ -189,8 +191,15 @@ def _rescore(engine: Engine, profiles: set[int], now: datetime, dry_run: bool) -
     return len(records)
 
 
+def purge_sign_in_attempts(engine: Engine, now: datetime | None = None) -> int:
+    """Drop failed sign-ins too old to count towards a lock; returns how many."""
+    before = (now or utcnow()) - defaults.SIGN_IN_FAILURE_WINDOW
+    with session_scope(engine) as session:
+        return rowcount(session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < before)))
+
+
 def retention_job() -> dict[str, int]:
-    """Job (daily): purge with the configured ages."""
+    """Job (daily): purge with the configured ages, and expired failed sign-ins."""
     rt = current()
     report = purge(
         rt.engine,
@@ -201,4 +210,5 @@ def retention_job() -> dict[str, int]:
         "raw_events": report.raw_events,
         "touchpoints": report.touchpoints,
         "rescored": report.rescored,
+        "sign_in_attempts": purge_sign_in_attempts(rt.engine),
     }

@@ -10,18 +10,21 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from enrich.cli import cli
+from enrich.console.auth import MAX_FAILURES, SignInRefused, sign_in
+from enrich.defaults import SIGN_IN_FAILURE_WINDOW
 from enrich.errors import ConfigError
 from enrich.models import (
     ActivityWrite,
     AuditLog,
     EventStatus,
+    LoginAttempt,
     RawEvent,
     Score,
     SyncRequest,
     Touchpoint,
     utcnow,
 )
-from enrich.retention import purge
+from enrich.retention import purge, purge_sign_in_attempts
 from enrich.runtime import current
 from enrich.scheduler import default_jobs
 from tests.conftest import make_settings, wait_until
@@ -219,3 +222,24 @@ def test_the_cli_purges_with_the_configured_ages(
     refused = CliRunner().invoke(cli, ["purge"])
     assert refused.exit_code != 0 and "at least 7 days" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_a_form_hammered_past_the_lock_stores_nothing_more_and_expired_failures_are_dropped(
+    client: FlaskClient,
+) -> None:
+    engine = current().engine
+    statuses = []
+    for _ in range(40):
+        with pytest.raises(SignInRefused) as refused:
+            sign_in(engine, "ops@acme.example", "guess", "203.0.113.9")
+        statuses.append(refused.value.status)
+    assert statuses == [401] * MAX_FAILURES + [429] * (40 - MAX_FAILURES)  # locked throughout
+    with Session(engine) as s:
+        kept = s.exec(select(LoginAttempt)).all()
+    assert len(kept) == MAX_FAILURES  # the failures that locked it; no row per refusal
+
+    later = utcnow() + SIGN_IN_FAILURE_WINDOW + timedelta(seconds=1)
+    assert purge_sign_in_attempts(engine, now=utcnow()) == 0  # still counting
+    assert purge_sign_in_attempts(engine, now=later) == len(kept)
+    with Session(engine) as s:
+        assert s.exec(select(LoginAttempt)).all() == []

@@ -13,7 +13,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from flask import g, redirect, request, session, url_for
 from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
+from enrich import defaults
 from enrich.console.web import engine, forbidden
 from enrich.db import session_scope
 from enrich.errors import InputError
@@ -31,7 +32,7 @@ from enrich.models import LoginAttempt, Role, User, utcnow
 
 # 5 failures per IP+email in 15 minutes: enough for typos, far too few for guessing.
 MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+FAILURE_WINDOW = defaults.SIGN_IN_FAILURE_WINDOW
 RANK = {Role.VIEWER: 0, Role.REVOPS: 1, Role.ADMIN: 2}
 
 _hasher = PasswordHasher()
@@ -123,7 +124,8 @@ def sign_in(engine: Engine, email: str, password: str, ip: str) -> User:
     # k and at most MAX_FAILURES passwords are ever checked in a window. (Reading the count
     # first let a burst of 16 have every one checked.) Success removes the record again.
     with session_scope(engine) as db:
-        db.add(LoginAttempt(key_hash=key, at=now))
+        attempt = LoginAttempt(key_hash=key, at=now)
+        db.add(attempt)
     with Session(engine) as db:
         attempts = db.exec(
             select(func.count())
@@ -131,6 +133,10 @@ def sign_in(engine: Engine, email: str, password: str, ip: str) -> User:
             .where(LoginAttempt.key_hash == key, col(LoginAttempt.at) > now - FAILURE_WINDOW)
         ).one()
     if attempts > MAX_FAILURES:
+        # Refused unchecked: the failures that locked it stay, this one is not kept (a client
+        # hammering the form must not grow the table; retention drops the expired ones).
+        with session_scope(engine) as db:
+            db.execute(delete(LoginAttempt).where(col(LoginAttempt.id) == attempt.id))
         raise SignInRefused(
             "too many failed sign-ins for this email from your address; "
             "wait 15 minutes and try again",
