@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import itertools
 import resource
 import statistics
 import subprocess
@@ -37,6 +38,15 @@ sys.path.insert(0, str(ROOT))
 from enrich.matching.rules import Blocking, Source, dump_rules, load_rules  # noqa: E402
 
 STRONG = ("soc_sec_id", "date_of_birth")
+PAIR_COLUMNS = (
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+)
 Pairs = set[tuple[str, str]]
 
 
@@ -57,7 +67,15 @@ def write_enrich_inputs(a: pd.DataFrame, b: pd.DataFrame, strong: bool, work: Pa
             left=_without_ids(rules.left),
             right=_without_ids(rules.right),
             blocking=Blocking(
-                tuple(k for k in rules.blocking.keys if not k.endswith(STRONG)),
+                # Without the identifiers, a record whose name and street both carry a typo
+                # or a swapped column is still found by any two other columns left intact:
+                # FEBRL's duplicates spread their changes over the record.
+                tuple(k for k in rules.blocking.keys if not k.endswith(STRONG))
+                + tuple(
+                    f"exact:extra.{x}+extra.{y}"
+                    for x, y in itertools.combinations(PAIR_COLUMNS, 2)
+                    if (x, y) != ("given_name", "surname")  # the `name` family's own key
+                ),
                 rules.blocking.max_postings,
                 rules.blocking.max_candidates,
             ),
