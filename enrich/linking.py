@@ -84,6 +84,8 @@ def to_person(record: CrmRecord) -> Person:
         linkedin_url=record.linkedin_url or "",
         twitter_handle=record.twitter_handle or "",
         owner=record.owner_id or "",
+        record_type=record.object_type,
+        modified_at=record.modified_at.isoformat() if record.modified_at else "",
     )
 
 

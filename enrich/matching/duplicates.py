@@ -158,6 +158,27 @@ class Duplicates:
         chosen = min(group, key=lambda sp: self.rank(sp[1], sp[0], email))[1]
         return chosen.id, frozenset(p.id for _, p in group)
 
+    def note(
+        self,
+        chosen: str,
+        group: frozenset[str],
+        people: Mapping[str, Person],
+        scores: Mapping[str, float],
+    ) -> str:
+        """Why the link went to ``chosen`` among one person's records (the explanation)."""
+        others = ", ".join(
+            f"{_described(people[i])} {i} (score {scores[i]:.1f})" for i in sorted(group - {chosen})
+        )
+        rule = ", ".join(self.survivor)
+        return (
+            f"one person's records: kept {_described(people[chosen])} {chosen} over {others} "
+            f"(survivor rule: {rule})"
+        )
+
+
+def _described(p: Person) -> str:
+    return p.record_type or "record"
+
 
 def _email(value: str) -> str:
     local, _, domain = value.strip().lower().rpartition("@")
