@@ -53,14 +53,13 @@ def register(bp: Blueprint) -> None:
     @bp.get("/people/duplicates")
     @requires(Role.VIEWER, "people")
     def people_duplicates() -> ResponseReturnValue:
-        items, cursor, total = duplicates.list_pairs(
-            engine(), settings(), limit=limit_arg(), after=pair_cursor()
-        )
+        found = duplicates.list_pairs(engine(), settings(), limit=limit_arg(), after=pair_cursor())
         return jsonify(
             {
-                "items": items,
-                "next_cursor": f"{cursor[0]}-{cursor[1]}" if cursor else None,
-                "total": total,
+                "items": found.items,
+                "next_cursor": f"{found.cursor[0]}-{found.cursor[1]}" if found.cursor else None,
+                "total": found.total,
+                "survivor_rule": list(found.survivor),
             }
         )
 

@@ -14,7 +14,7 @@ import math
 import threading
 import weakref
 from bisect import bisect_right
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -60,11 +60,17 @@ def merge_hint(a: CrmRecord, b: CrmRecord) -> str:
     return "merge" if a.object_type == b.object_type else "convert"
 
 
+class Page(NamedTuple):
+    items: list[dict[str, Any]]
+    cursor: tuple[int, int] | None  # the last pair of this page, when there are more
+    total: int  # pairs in the mirror
+    survivor: tuple[str, ...]  # the survivor rule's criteria, in order
+
+
 def list_pairs(
     engine: Engine, settings: Settings, *, limit: int = 25, after: tuple[int, int] | None = None
-) -> tuple[list[dict[str, Any]], tuple[int, int] | None, int]:
-    """A page of duplicate pairs in record id order, after the pair ``after``; returns the
-    items, the cursor of the next page (None on the last) and how many pairs there are."""
+) -> Page:
+    """A page of duplicate pairs in record id order, after the pair ``after``."""
     with Session(engine) as session:
         matcher, found = _pairs(session)
         start = 0 if after is None else bisect_right(found, (*after, math.inf))
@@ -93,4 +99,4 @@ def list_pairs(
             )
     more = start + limit < len(found)
     cursor = (chosen[-1][0], chosen[-1][1]) if more and chosen else None
-    return items, cursor, len(found)
+    return Page(items, cursor, len(found), matcher.rules.duplicates.survivor)

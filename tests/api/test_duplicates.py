@@ -3,62 +3,23 @@ of such a person linked to the survivor instead of waiting in review."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from enrich.db import session_scope
 from enrich.models import CrmRecord, IdentityLink, LinkStatus
-from enrich.sync.adapter import MirrorRow
-from enrich.sync.mirror import _upsert
 from tests.api.conftest import Api, error
 from tests.console import seed
 
 URL = "/api/v1/people/duplicates"
 
 
-def _lead(
-    crm_id: str, first: str, last: str, email: str, company: str, city: str, title: str = ""
-) -> MirrorRow:
-    return MirrorRow(
-        object_type="lead",
-        crm_id=crm_id,
-        modified_at=datetime(2026, 1, 5, tzinfo=UTC),
-        first_name=first,
-        last_name=last,
-        email=email,
-        company=company,
-        city=city,
-        title=title,
-    )
-
-
-# Leads that are seeded contacts again (seed.PEOPLE), and one namesake who is not.
-LEADS = [
-    _lead(
-        "00Q5g0000LEAD0001",
-        "Dana",
-        "Whitfield",
-        "dana.w@gmail.com",
-        "Northwind Traders Inc.",
-        "Seattle",
-        "VP Operations",
-    ),
-    _lead("00Q5g0000LEAD0002", "Sam", "Reyes", "sam@litware.example", "", "Chicago"),
-    _lead("00Q5g0000LEAD0003", "Marta", "Kowalski", "", "Tailspin Toys", "Denver"),
-    _lead("00Q5g0000LEAD0004", "Priya", "Natarajan", "priya.n@gmail.com", "Initech", "Boston"),
-]
-
-
 @pytest.fixture
 def mirror(engine: Engine) -> dict[str, int]:
     """The seeded contacts and the leads above; crm id -> record id."""
     seed.add_people(engine)
-    with session_scope(engine) as session:
-        _upsert(session, "salesforce", LEADS)
+    seed.add_duplicate_leads(engine)
     with Session(engine) as session:
         return {r.crm_id: r.id or 0 for r in session.exec(select(CrmRecord))}
 
