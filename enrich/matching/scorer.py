@@ -366,9 +366,10 @@ class Matcher:
         linked = False
         group: frozenset[str] = frozenset()
         chosen = scored[0][2] if scored else ""
-        kept = self.survivor([(s, pid) for s, _, pid in scored], people or {}, email)
-        if kept is not None:
-            chosen, group = kept
+        if people and scored and scored[0][0] >= th.link:
+            kept = self.survivor([(s, pid) for s, _, pid in scored], people, email)
+            if kept is not None:
+                chosen, group = kept
         if scored and scored[0][0] >= th.link:
             # The margin is to the best candidate that is not one of the person's records.
             runner_up = max((s for s, _, pid in scored[1:] if pid not in group), default=-math.inf)
