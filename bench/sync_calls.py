@@ -111,7 +111,7 @@ def naive_workload(w: Any) -> list[tuple[str, dict[str, Any], Any]]:
         for record in s.exec(select(CrmRecord).where(CrmRecord.object_type == "contact")):
             values = {
                 names[k]: v
-                for k, v in person_values(s, record, "http://enrich.test").items()
+                for k, v in person_values(s, [record], "http://enrich.test")[record.id].items()
                 if names.get(k)
             }
             for tp in touchpoints_of(s, record.id):

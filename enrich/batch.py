@@ -19,7 +19,7 @@ processed one by one, where a poison delivery is counted, and dead-lettered, on 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from enrich.linking import Prepared, current_matcher, link_profiles, prepare_match, to_profile
+from enrich.matching.profile import Profile
 from enrich.models import (
     EventStatus,
     IdentityLink,
@@ -45,6 +46,7 @@ from enrich.sync.outbox import request_sync_many
 
 Actor = tuple[str, str]  # (platform, platform user id)
 PROFILE_FIELDS = ("handle", "name", "bio", "location", "url", "website", "email")
+QUERY_FIELDS = {name: "display_name" if name == "name" else name for name in PROFILE_FIELDS}
 T = TypeVar("T")
 IN_CHUNK = 500  # values per IN (...) list: SQLite's bound parameter limit is far above
 
@@ -187,29 +189,28 @@ def prepare(session: Session, ids: list[int]) -> Plan:
                 )
             )
         )
-    # The profile as the write will leave it: stored values, then each delivery's in order.
-    merged: dict[Actor, SocialProfile] = {}
+    # The profile as the write will leave it (`merge_profile`): stored values, then each
+    # delivery's non-empty ones in order; built as the matcher's query, not as an ORM object.
+    merged: dict[Actor, Profile] = {}
     for _, tp in plan.new:
         actor = (tp.actor.platform, tp.actor.platform_user_id)
         if actor not in to_match:
             continue
         if actor not in merged:
             stored_profile = existing.get(actor)
-            merged[actor] = SocialProfile(
-                platform=actor[0],
-                platform_user_id=actor[1],
-                **(
-                    {"id": stored_profile.id, "handle_history": stored_profile.handle_history}
-                    | {name: getattr(stored_profile, name) for name in PROFILE_FIELDS}
-                    if stored_profile is not None
-                    else {}
-                ),
+            merged[actor] = (
+                to_profile(stored_profile)
+                if stored_profile is not None
+                else Profile(key=str(None), platform=actor[0], user_id=actor[1])
             )
-        merge_profile(merged[actor], tp.actor)
+        values = {QUERY_FIELDS[n]: v for n in PROFILE_FIELDS if (v := getattr(tp.actor, n))}
+        if values:
+            merged[actor] = replace(merged[actor], **values)
     matcher = current_matcher(session)
-    for actor, profile in merged.items():
-        if profile.id is None or profile.id not in confirmed:
-            plan.prepared[actor] = prepare_match(matcher, to_profile(profile))
+    for actor, query in merged.items():
+        stored_profile = existing.get(actor)
+        if stored_profile is None or stored_profile.id not in confirmed:
+            plan.prepared[actor] = prepare_match(matcher, query)
     return plan
 
 

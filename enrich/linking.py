@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -186,10 +187,38 @@ def current_matcher(session: Session) -> Matcher:
     return _cache.get(session)
 
 
+class _RecentMatches:
+    """The latest matches, by query: a person who engages again, with nothing new about them,
+    against the same matcher (mirror and rules unchanged), gets the same result."""
+
+    SIZE = 4096  # people engaging within minutes of each other
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_query: OrderedDict[Profile, Prepared] = OrderedDict()
+
+    def get(self, matcher: Matcher, query: Profile) -> Prepared:
+        with self._lock:
+            hit = self._by_query.get(query)
+            if hit is not None and hit.matcher is matcher:
+                self._by_query.move_to_end(query)
+                return hit
+        keys = profile_keys(query, matcher.rules.blocking.keys)
+        prepared = Prepared(matcher, query, keys, matcher.match(query, keys))
+        with self._lock:
+            self._by_query[query] = prepared
+            self._by_query.move_to_end(query)
+            if len(self._by_query) > self.SIZE:
+                self._by_query.popitem(last=False)
+        return prepared
+
+
+_recent = _RecentMatches()
+
+
 def prepare_match(matcher: Matcher, query: Profile) -> Prepared:
     """Match a profile as `link_profile` would, writing nothing."""
-    keys = profile_keys(query, matcher.rules.blocking.keys)
-    return Prepared(matcher, query, keys, matcher.match(query, keys))
+    return _recent.get(matcher, query)
 
 
 def link_profile(
@@ -270,8 +299,8 @@ def _decide(
     ):
         keys, result = prepared.keys, prepared.result
     else:
-        keys = profile_keys(query, matcher.rules.blocking.keys)
-        result = matcher.match(query, keys)
+        fresh = prepare_match(matcher, query)
+        keys, result = fresh.keys, fresh.result
     rejected = {rid for rid, link in existing.items() if link.status == LinkStatus.REJECTED}
     decided = link_statuses(result, rejected, matcher.rules.thresholds.review)
 
@@ -281,18 +310,24 @@ def _decide(
         session.delete(link)  # the matcher's own earlier decision, no longer supported
         del existing[record_id]
     for record_id, (status, candidate) in decided.items():
-        link = existing.get(record_id) or IdentityLink(
-            profile_id=profile.id, record_id=record_id, status=status
-        )
-        if link.id is None:
-            session.add(link)
-            existing[record_id] = link
-        link.status = status
-        link.score = round(candidate.score, 3)
-        link.rule_version = result.rule_version
-        link.explanation = explanation(candidate.contributions)
-        link.decided_by = "matcher"
-        link.decided_at = utcnow()
+        decision: dict[str, Any] = {
+            "status": status,
+            "score": round(candidate.score, 3),
+            "rule_version": result.rule_version,
+            "explanation": explanation(candidate.contributions),
+            "decided_by": "matcher",
+        }
+        known = existing.get(record_id)
+        if known is None:
+            known = IdentityLink(profile_id=profile.id, record_id=record_id, **decision)
+            session.add(known)
+            existing[record_id] = known
+        elif all(getattr(known, name) == value for name, value in decision.items()):
+            continue  # decided as before: no write, and it keeps the time it was decided
+        else:
+            for name, value in decision.items():
+                setattr(known, name, value)
+        known.decided_at = utcnow()
     return keys
 
 

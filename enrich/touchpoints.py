@@ -7,11 +7,18 @@ out) is decided in one place.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from enrich.models import IdentityLink, LinkStatus, Touchpoint
 from enrich.scoring import Kind, Platform
 from enrich.scoring import Touchpoint as ScoringTouchpoint
+
+IN_CHUNK = 500  # record ids per IN (...) list
 
 
 def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
@@ -24,6 +31,67 @@ def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
         Touchpoint.is_own == False,  # noqa: E712
     )
     return list(session.exec(stmt.order_by(col(Touchpoint.occurred_at), col(Touchpoint.id))))
+
+
+def touchpoints_of_many(session: Session, record_ids: Iterable[int]) -> dict[int, list[Touchpoint]]:
+    """`touchpoints_of` for many records in one query: record id -> its touchpoints, oldest
+    first (records with none are left out)."""
+    out: dict[int, list[Touchpoint]] = defaultdict(list)
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), IN_CHUNK):
+        for record_id, tp in session.exec(
+            _linked(ids[start : start + IN_CHUNK]).order_by(
+                col(IdentityLink.record_id), col(Touchpoint.occurred_at), col(Touchpoint.id)
+            )
+        ):
+            out[record_id].append(tp)
+    return out
+
+
+def last_touchpoints(session: Session, record_ids: Iterable[int]) -> dict[int, Touchpoint]:
+    """Each record's latest touchpoint (`touchpoints_of(...)[-1]`), without reading the others."""
+    out: dict[int, Touchpoint] = {}
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), IN_CHUNK):
+        ranked = (
+            select(
+                col(IdentityLink.record_id).label("record_id"),
+                col(Touchpoint.id).label("touchpoint_id"),
+                func.row_number()
+                .over(
+                    partition_by=col(IdentityLink.record_id),
+                    order_by=(col(Touchpoint.occurred_at).desc(), col(Touchpoint.id).desc()),
+                )
+                .label("rank"),
+            )
+            .join(Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id)
+            .where(
+                col(IdentityLink.record_id).in_(ids[start : start + IN_CHUNK]),
+                col(IdentityLink.status).in_(LinkStatus.ACTIVE),
+                Touchpoint.is_own == False,  # noqa: E712
+            )
+            .subquery()
+        )
+        for record_id, tp in session.exec(
+            select(ranked.c.record_id, Touchpoint)
+            .join(ranked, ranked.c.touchpoint_id == Touchpoint.id)
+            .where(ranked.c.rank == 1)
+        ):
+            out[record_id] = tp
+    return out
+
+
+def _linked(record_ids: list[int]) -> Any:
+    """(record id, touchpoint) of these records through their active links."""
+    return (
+        select(IdentityLink.record_id, Touchpoint)
+        .join(Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id)
+        .where(
+            col(IdentityLink.record_id).in_(record_ids),
+            col(IdentityLink.status).in_(LinkStatus.ACTIVE),
+            Touchpoint.is_own == False,  # noqa: E712
+        )
+    )
 
 
 def to_scoring(tp: Touchpoint) -> ScoringTouchpoint:

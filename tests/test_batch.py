@@ -107,6 +107,37 @@ def test_a_batch_is_committed_together_and_scores_each_person_once(app: Flask) -
         assert session.exec(select(SyncRequest.record_id)).all() == [dana]
 
 
+def test_a_person_engaging_again_keeps_the_link_as_decided_until_the_decision_changes(
+    app: Flask,
+) -> None:
+    engine = current().engine
+    dana = seed_contact(engine, "dana@northwind.example")
+    store(engine, "d0", body(0, "li-dana", "dana@northwind.example"))
+    process_pending()
+    with Session(engine) as session:
+        [first] = session.exec(select(IdentityLink).where(IdentityLink.record_id == dana)).all()
+
+    store(engine, "d1", body(1, "li-dana", "dana@northwind.example"))  # the same person again
+    process_pending()
+    with Session(engine) as session:
+        [again] = session.exec(select(IdentityLink).where(IdentityLink.record_id == dana)).all()
+    assert (again.id, again.status, again.score, again.decided_at) == (
+        first.id,
+        first.status,
+        first.score,
+        first.decided_at,
+    )
+
+    # A new delivery that changes the evidence (no email, another name) is decided anew.
+    changed = body(2, "li-dana").replace(b'"name": "Person li-dana"', b'"name": "Dana Whitfield"')
+    store(engine, "d2", changed)
+    process_pending()
+    with Session(engine) as session:
+        [latest] = session.exec(select(IdentityLink).where(IdentityLink.record_id == dana)).all()
+    assert latest.id == first.id and latest.score != first.score
+    assert latest.decided_at > first.decided_at
+
+
 def test_a_poison_delivery_in_the_middle_of_a_batch_is_isolated_and_the_rest_processed_once(
     app: Flask,
 ) -> None:

@@ -10,18 +10,27 @@ HubSpot notes on a unique-value property), so the second send updates what the f
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete
-from sqlmodel import col, select
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, select
 
 from enrich.db import session_scope, write_scope
-from enrich.models import ActivityWrite, CrmRecord, DeadLetter, Handoff, WriteStatus, utcnow
+from enrich.models import (
+    ActivityWrite,
+    CrmRecord,
+    DeadLetter,
+    Handoff,
+    WriteStatus,
+    id_of,
+    utcnow,
+)
 from enrich.sync.adapter import Activity, CrmAdapter
 from enrich.sync.payload import activity_for, handoff_activity
 from enrich.sync.report import Outcome, RunReport
-from enrich.touchpoints import touchpoints_of
+from enrich.touchpoints import touchpoints_of_many
 
 PEOPLE = ("contact", "lead")
 
@@ -47,16 +56,16 @@ def activity_entries(engine: Engine, adapter: CrmAdapter, record_ids: list[int])
                 CrmRecord.deleted == False,  # noqa: E712
                 col(CrmRecord.object_type).in_(PEOPLE),
             )
-        )
+        ).all()
+        ids = [id_of(r) for r in records]
+        ledgers: dict[int, dict[int | None, ActivityWrite]] = defaultdict(dict)
+        for w in session.exec(select(ActivityWrite).where(col(ActivityWrite.record_id).in_(ids))):
+            ledgers[w.record_id][w.touchpoint_id] = w
+        touchpoints = touchpoints_of_many(session, ids)
         for record in records:
             assert record.id is not None
-            ledger = {
-                w.touchpoint_id: w
-                for w in session.exec(
-                    select(ActivityWrite).where(ActivityWrite.record_id == record.id)
-                )
-            }
-            current = touchpoints_of(session, record.id)
+            ledger = ledgers[record.id]
+            current = touchpoints.get(record.id, [])
             linked = {tp.id for tp in current}
             # (tid None: the touchpoint aged out; its activity stays in the CRM's history)
             stale += [
@@ -132,14 +141,18 @@ def _send(
     if not entries:
         return 0, None
     with write_scope(engine) as session:
-        for entry in entries:
-            entry.row = session.merge(entry.row)
-            entry.row.status = WriteStatus.SENDING
+        for model, ids in _ids_by_model(entries).items():
+            session.execute(
+                update(model).where(col(model.id).in_(ids)).values(status=WriteStatus.SENDING)
+            )
+    for entry in entries:
+        entry.row.status = WriteStatus.SENDING
     results = adapter.write_activities([e.activity for e in entries])
     written = 0
     with write_scope(engine) as session:
+        rows = _stored(session, entries)
         for entry, result in zip(entries, results, strict=True):
-            row = session.merge(entry.row)
+            row = rows[type(entry.row), id_of(entry.row)]
             if result.ok:
                 row.status, row.activity_id = WriteStatus.WRITTEN, result.crm_id
                 if isinstance(row, ActivityWrite):
@@ -167,6 +180,30 @@ def _send(
                         payload={"key": entry.activity.key, "subject": entry.activity.subject},
                     )
                 )
+    for entry in entries:  # the caller's rows as they were stored
+        entry.row = rows[type(entry.row), id_of(entry.row)]
     # The whole batch refused for now (not a record or two of it): the CRM asked us to wait.
     whole = all(r.retryable and not r.ok for r in results)
     return written, max(r.retry_after for r in results) if whole else None
+
+
+def _ids_by_model(entries: list[Entry]) -> dict[type[ActivityWrite] | type[Handoff], list[int]]:
+    out: dict[type[ActivityWrite] | type[Handoff], list[int]] = defaultdict(list)
+    for entry in entries:
+        out[type(entry.row)].append(id_of(entry.row))
+    return out
+
+
+def _stored(
+    session: Session, entries: list[Entry]
+) -> dict[tuple[type, int], ActivityWrite | Handoff]:
+    """The entries' ledger rows as stored, by (model, id), in two queries."""
+    ids = _ids_by_model(entries)
+    rows: dict[tuple[type, int], ActivityWrite | Handoff] = {}
+    for write in session.exec(
+        select(ActivityWrite).where(col(ActivityWrite.id).in_(ids.get(ActivityWrite, [])))
+    ):
+        rows[ActivityWrite, id_of(write)] = write
+    for handoff in session.exec(select(Handoff).where(col(Handoff.id).in_(ids.get(Handoff, [])))):
+        rows[Handoff, id_of(handoff)] = handoff
+    return rows

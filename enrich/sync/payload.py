@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -21,7 +23,7 @@ from enrich.models import (
 from enrich.scoring.active import scorer_cache
 from enrich.scoring.score import round_score
 from enrich.sync.adapter import Activity
-from enrich.touchpoints import touchpoints_of
+from enrich.touchpoints import last_touchpoints
 
 PLATFORM_NAMES = {
     "x": "X",
@@ -60,31 +62,51 @@ def profile_url(profile: SocialProfile) -> str:
     return f"{profile.platform}:{profile.handle or profile.platform_user_id}"
 
 
-def person_values(session: Session, record: CrmRecord, public_url: str) -> dict[str, Any]:
-    score = session.exec(select(Score).where(Score.record_id == record.id)).first()
-    touchpoints = touchpoints_of(session, id_of(record))
-    interests = session.exec(
+def person_values(
+    session: Session, records: Iterable[CrmRecord], public_url: str
+) -> dict[int, dict[str, Any]]:
+    """Per record id, what its CRM record should show, read for all of them with a few
+    queries (a sync pass asks for hundreds at once)."""
+    records = list(records)
+    ids = [id_of(r) for r in records]
+    scores = _scores(session, ids)
+    last = last_touchpoints(session, ids)
+    interests: dict[int, list[Interest]] = defaultdict(list)
+    for interest in session.exec(
         select(Interest)
-        .where(Interest.record_id == record.id)
-        .order_by(col(Interest.strength).desc(), Interest.topic)
-        .limit(5)
-    )
-    taxonomy = scorer_cache.get(session).taxonomy
-    profiles = session.exec(
-        select(SocialProfile)
-        .join(IdentityLink, col(IdentityLink.profile_id) == SocialProfile.id)
-        .where(IdentityLink.record_id == record.id, col(IdentityLink.status).in_(LinkStatus.ACTIVE))
+        .where(col(Interest.record_id).in_(ids))
+        .order_by(col(Interest.record_id), col(Interest.strength).desc(), Interest.topic)
+    ):
+        interests[interest.record_id].append(interest)
+    profiles: dict[int, list[SocialProfile]] = defaultdict(list)
+    for record_id, profile in session.exec(
+        select(IdentityLink.record_id, SocialProfile)
+        .join(SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id)
+        .where(
+            col(IdentityLink.record_id).in_(ids), col(IdentityLink.status).in_(LinkStatus.ACTIVE)
+        )
         .order_by(col(SocialProfile.platform), col(SocialProfile.id))
-    )
-    last = touchpoints[-1] if touchpoints else None
+    ):
+        profiles[record_id].append(profile)
+    taxonomy = scorer_cache.get(session).taxonomy
+    out = {}
+    for record_id in ids:
+        score, tp = scores.get(record_id), last.get(record_id)
+        out[record_id] = {
+            "score": round_score(score.score) if score else 0,
+            "score_reasons": score.reasons if score else "",
+            "interests": ";".join(taxonomy.label(i.topic) for i in interests[record_id][:5])[:255],
+            "last_touch": tp.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ") if tp else None,
+            "last_touch_summary": summary(tp.kind, tp.platform, tp.text) if tp else "",
+            "profiles": "\n".join(profile_url(p) for p in profiles[record_id]),
+            "enrich_url": f"{public_url.rstrip('/')}/people/{record_id}",
+        }
+    return out
+
+
+def _scores(session: Session, ids: list[int]) -> dict[int, Score]:
     return {
-        "score": round_score(score.score) if score else 0,
-        "score_reasons": score.reasons if score else "",
-        "interests": ";".join(taxonomy.label(i.topic) for i in interests)[:255],
-        "last_touch": last.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,
-        "last_touch_summary": summary(last.kind, last.platform, last.text) if last else "",
-        "profiles": "\n".join(profile_url(p) for p in profiles),
-        "enrich_url": f"{public_url.rstrip('/')}/people/{record.id}",
+        s.record_id: s for s in session.exec(select(Score).where(col(Score.record_id).in_(ids)))
     }
 
 
@@ -112,10 +134,19 @@ def activity_for(tp: Touchpoint, record: CrmRecord) -> Activity:
     )
 
 
-def account_values(session: Session, record: CrmRecord) -> dict[str, Any]:
-    score = session.exec(select(Score).where(Score.record_id == record.id)).first()
-    people = (score.breakdown or {}).get("engaged_people", []) if score else []
-    return {"account_score": round(score.score) if score else 0, "engaged_people": len(people)}
+def account_values(session: Session, records: Iterable[CrmRecord]) -> dict[int, dict[str, Any]]:
+    """Per account record id, what its CRM record should show."""
+    ids = [id_of(r) for r in records]
+    scores = _scores(session, ids)
+    out = {}
+    for record_id in ids:
+        score = scores.get(record_id)
+        people = (score.breakdown or {}).get("engaged_people", []) if score else []
+        out[record_id] = {
+            "account_score": round(score.score) if score else 0,
+            "engaged_people": len(people),
+        }
+    return out
 
 
 def handoff_activity(handoff: Handoff, record: CrmRecord, public_url: str) -> Activity:

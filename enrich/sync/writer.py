@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from enrich import defaults
 from enrich.db import session_scope, write_scope
 from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
-from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, utcnow
+from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, id_of, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
 from enrich.runtime import current
 from enrich.sync import alerts, budget, outbox
@@ -188,6 +188,7 @@ def _changes(
             (s.record_id, s.field): s.value
             for s in session.exec(select(SyncState).where(col(SyncState.record_id).in_(routine)))
         }
+        ours = []
         for record in records:
             assert record.id is not None
             if (
@@ -196,11 +197,16 @@ def _changes(
                 or record.deleted
             ):
                 report.skipped.add(record.id)
-                continue
-            if record.object_type == "account":
-                wanted, names = account_values(session, record), fields.account
             else:
-                wanted, names = person_values(session, record, public_url), fields.person
+                ours.append(record)
+        accounts = [r for r in ours if r.object_type == "account"]
+        values = account_values(session, accounts) | person_values(
+            session, [r for r in ours if r.object_type != "account"], public_url
+        )
+        for record in ours:
+            assert record.id is not None
+            wanted = values[record.id]
+            names = fields.account if record.object_type == "account" else fields.person
             changes = {
                 name: value
                 for meaning, value in wanted.items()
@@ -218,10 +224,10 @@ def _write_fields(
 ) -> None:
     results = adapter.write_fields(object_type, [(r.crm_id, c) for r, c in changes])
     with write_scope(engine) as session:
+        _remember(session, [c for c, result in zip(changes, results, strict=True) if result.ok])
         for (record, values), result in zip(changes, results, strict=True):
             assert record.id is not None
             if result.ok:
-                _remember(session, record.id, values)
                 report.written += 1
             elif not result.sent:
                 report.note(record.id, Outcome.UNSENT, wait_s=result.retry_after)
@@ -238,20 +244,22 @@ def _write_fields(
                 )
 
 
-def _remember(session: Session, record_id: int, changes: dict[str, Any]) -> None:
+def _remember(session: Session, written: Changes) -> None:
+    """What each record now shows, per field, for the next pass to compare with."""
+    ids = [id_of(record) for record, _ in written]
     states = {
-        s.field: s
-        for s in session.exec(
-            select(SyncState).where(
-                SyncState.record_id == record_id, col(SyncState.field).in_(list(changes))
-            )
-        )
+        (s.record_id, s.field): s
+        for s in session.exec(select(SyncState).where(col(SyncState.record_id).in_(ids)))
     }
-    for name, value in changes.items():
-        state = states.get(name) or SyncState(record_id=record_id, field=name)
-        state.value = _text(value)
-        state.written_at = utcnow()
-        session.add(state)
+    now = utcnow()
+    for record, changes in written:
+        for name, value in changes.items():
+            state = states.get((id_of(record), name)) or SyncState(
+                record_id=id_of(record), field=name
+            )
+            state.value = _text(value)
+            state.written_at = now
+            session.add(state)
 
 
 def _settle(engine: Engine, report: RunReport, policy: RetryPolicy, window_s: float) -> None:

@@ -45,6 +45,35 @@ def test_an_incremental_pull_with_nothing_new_changes_nothing(tmp_path: Path) ->
             world.close()
 
 
+def test_a_record_pulled_again_moves_the_matchers_freshness_only_if_what_it_reads_changed(
+    tmp_path: Path,
+) -> None:
+    """A change the matcher does not read (enrich's own score fields, a description) lists the
+    contact as modified at the next pull: that must not make every process rebuild its index of
+    the mirror. A new title must."""
+    with Sandbox(seed=SAMPLE_SEED) as sandbox:
+        world = World(tmp_path, sandbox, "salesforce")
+        try:
+            with Session(world.rt.engine) as s:
+                dana = s.exec(select(CrmRecord).where(CrmRecord.object_type == "contact")).first()
+                assert dana is not None
+            sf = world.adapter.sf
+            sf.Contact.update(dana.crm_id, {"Description": "Met at re:Invent"})  # not matched on
+            assert pull(world.rt.engine, world.adapter)["contact"] >= 1
+            with Session(world.rt.engine) as s:
+                same = s.get(CrmRecord, dana.id)
+                assert same is not None and same.pulled_at == dana.pulled_at
+
+            sf.Contact.update(dana.crm_id, {"Title": "Chief Data Officer"})
+            pull(world.rt.engine, world.adapter)
+            with Session(world.rt.engine) as s:
+                again = s.get(CrmRecord, dana.id)
+                assert again is not None and again.title == "Chief Data Officer"
+                assert again.pulled_at > dana.pulled_at
+        finally:
+            world.close()
+
+
 def test_a_hubspot_incremental_pull_is_paced_under_the_search_limit(tmp_path: Path) -> None:
     """700 changed contacts = 7 searches: paced at HubSpot's 5 searches/s, none refused."""
     from hubspot.crm.contacts import (
