@@ -90,6 +90,14 @@ def to_person(record: CrmRecord) -> Person:
     )
 
 
+def matched_fields(record: CrmRecord) -> Person:
+    """What of a record can make the matcher decide otherwise: `to_person` without the time it
+    last changed in the CRM. Every write of enrich's own (a score) moves that time; the
+    survivor rule reads it only to choose among one person's records, as of the index's last
+    rebuild, which such a write must not force (`sync.mirror`)."""
+    return replace(to_person(record), modified_at="")
+
+
 def to_profile(profile: SocialProfile) -> Profile:
     return Profile(
         key=str(profile.id),
