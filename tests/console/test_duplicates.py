@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from enrich.console.rules_text import match_summary
+from enrich.matching.duplicates import Duplicates
+from enrich.matching.rules import RuleSet, default_rules
 from enrich.models import CrmRecord
 from tests.console import seed
 from tests.console.conftest import sign_in
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def rules() -> RuleSet:
+    return default_rules()
 
 
 def test_duplicate_pairs_are_listed_with_the_contact_kept(
@@ -53,3 +62,20 @@ def test_an_empty_mirror_says_so_and_junk_cursors_show_the_first_page(
         assert page.locator("table.duplicates tbody").inner_text().strip() == (
             "No likely duplicates in the mirror."
         )
+
+
+def test_the_rules_page_says_what_happens_to_duplicates_in_words(rules: RuleSet) -> None:
+    said = match_summary(rules)["sentences"]
+    assert isinstance(said, list)
+    assert (
+        "Two CRM records with the same name and the same company email domain, phone number, "
+        "LinkedIn profile or company are taken for one person: a profile matching both is "
+        "linked to one of them (the contact over the lead, then the record with the profile's "
+        "email, then the record changed last)." in said
+    )
+    off = match_summary(replace(rules, duplicates=Duplicates(("phone",), ())))["sentences"]
+    assert isinstance(off, list)
+    assert (
+        "Two CRM records with the same name and the same phone number are taken for one "
+        "person, but a profile matching both still waits for review." in off
+    )
