@@ -15,11 +15,12 @@ strangers) at each rate of --rates for --seconds, one deployment per run, the ra
 the other with the backlog drained in between. The processing lag of a delivery is read from
 the database: from `received_at` (stored, before the 2xx) to `processed_at` (its touchpoints,
 links, score and outbox row committed, in one transaction). A rate is *sustained* when every
-accepted delivery of the step was processed with a lag under --max-lag (10 s) and the step's
-deliveries were all processed within --max-lag of its end. Per rate it prints accepted/s,
-processed/s, lag p50/p95/max, the client's share of the CPU (it runs on the same 2 cores);
-per second of the step, the lag curve, drawn into --plot (PNG). After the last step it waits
-for the CRM writes and checks that nothing was lost or written twice.
+accepted delivery of the step was processed with a lag under --max-lag (10 s), the step's
+deliveries were all processed within --max-lag of its end, and at least 95 % of the offered
+rate was accepted (acks slow enough to hold the client back are not keeping up). Per rate
+it prints accepted/s, processed/s, lag p50/p95/max, the client's share of the CPU (it runs
+on the same 2 cores); per second of the step, the lag curve, drawn into --plot (PNG). After
+the last step it waits for the CRM writes and checks that nothing was lost or written twice.
 
     .venv/bin/python bench/pipeline.py --setup embedded --rates 250,500,1000
     .venv/bin/python bench/pipeline.py --setup postgres --rates 500,1000,1500
@@ -56,6 +57,8 @@ from enrich.db import upgrade  # noqa: E402
 from enrich.sandbox import Sandbox  # noqa: E402
 from tests import servers  # noqa: E402
 from tests.integration.conftest import Process, descendants  # noqa: E402
+
+ACCEPTED_SHARE = 0.95  # of the offered rate, for a step to count as sustained
 
 
 def _utc(value: Any) -> float:
@@ -261,6 +264,9 @@ def main() -> None:  # noqa: PLR0915  (a script: set up, load, measure, check, r
                 pending == 0
                 and not tally.errors
                 and accepted == len(rows)
+                # A server that answers too slowly for the client to keep the rate is not
+                # keeping up, however fast it then processes what it accepted.
+                and accepted / span >= ACCEPTED_SHARE * rate
                 and bool(lags)
                 and max(lags) < args.max_lag
             )
