@@ -60,6 +60,7 @@ def register(bp: Blueprint) -> None:
                 "next_cursor": f"{found.cursor[0]}-{found.cursor[1]}" if found.cursor else None,
                 "total": found.total,
                 "survivor_rule": list(found.survivor),
+                "scanned_at": found.scanned_at,
             }
         )
 

@@ -8,7 +8,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from enrich.db import session_scope
 from enrich.models import CrmRecord, IdentityLink, LinkStatus
+from enrich.services import duplicates
 from tests.api.conftest import Api, error
 from tests.console import seed
 
@@ -20,6 +22,7 @@ def mirror(engine: Engine) -> dict[str, int]:
     """The seeded contacts and the leads above; crm id -> record id."""
     seed.add_people(engine)
     seed.add_duplicate_leads(engine)
+    assert duplicates.scan(engine) is not None
     with Session(engine) as session:
         return {r.crm_id: r.id or 0 for r in session.exec(select(CrmRecord))}
 
@@ -93,3 +96,22 @@ def test_a_profile_of_a_person_held_twice_links_to_the_contact(
     assert (link.record_id, link.status) == (mirror["0035g00000SEED0001"], LinkStatus.AUTO)
     [why] = [e for e in link.explanation or [] if e["comparison"] == "duplicates"]
     assert why["weight"] == 0 and "kept contact" in why["explanation"]
+
+
+def test_a_scan_is_redone_only_when_the_mirror_moved(
+    viewer: Api, engine: Engine, mirror: dict[str, int]
+) -> None:
+    assert duplicates.scan(engine) is None  # as the last scan saw it: nothing to do
+    with session_scope(engine) as session:
+        lead = session.get(CrmRecord, mirror["00Q5g0000LEAD0003"])
+        assert lead is not None
+        lead.deleted = True  # left the mirror: out of the listing at once
+    body = viewer.get(URL).get_json()
+    assert body["total"] == 3 and len(body["items"]) == 2 and body["scanned_at"]
+    seed.add_people(
+        engine, [("0035g00000SEED0099", "Marta", "Kowalski", "", "Tailspin Toys", "", "")]
+    )
+    done = duplicates.scan(engine)
+    assert done is not None and done.pairs == 3  # the contacts, the new one with the old
+    pairs = {tuple(r["crm_id"] for r in i["records"]) for i in viewer.get(URL).get_json()["items"]}
+    assert ("0035g00000SEED0004", "0035g00000SEED0099") in pairs

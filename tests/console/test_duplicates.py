@@ -13,6 +13,7 @@ from enrich.console.rules_text import match_summary
 from enrich.matching.duplicates import Duplicates
 from enrich.matching.rules import RuleSet, default_rules
 from enrich.models import CrmRecord
+from enrich.services import duplicates
 from tests.console import seed
 from tests.console.conftest import sign_in
 
@@ -29,6 +30,7 @@ def test_duplicate_pairs_are_listed_with_the_contact_kept(
 ) -> None:
     seed.add_people(engine)
     seed.add_duplicate_leads(engine)
+    duplicates.scan(engine)
     with Session(engine) as session:
         ids = {r.crm_id: r.id for r in session.exec(select(CrmRecord))}
     sign_in(page, live, seed.user(engine, "vera@example.com", "viewer"))
