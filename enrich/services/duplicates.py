@@ -54,13 +54,16 @@ def scan(engine: Engine, *, force: bool = False) -> DuplicateScan | None:
         if last is not None and last.mirror_key == key and not force:
             return None
         rule = active_rules(session).duplicates
+        # Streamed: only the matcher's view of each record is kept, not a million ORM rows.
         people = [
             to_person(r)
             for r in session.exec(
-                select(CrmRecord).where(
+                select(CrmRecord)
+                .where(
                     col(CrmRecord.object_type).in_(_PEOPLE),
                     CrmRecord.deleted == False,  # noqa: E712
                 )
+                .execution_options(yield_per=5000)
             )
         ]
     rows = [
