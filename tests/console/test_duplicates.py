@@ -38,7 +38,8 @@ def test_duplicate_pairs_are_listed_with_the_contact_kept(
     page.goto(live + "/people")
     page.click("text=Likely duplicates")
     page.wait_for_url(live + "/people/duplicates")
-    assert "3 pairs of CRM records" in page.locator(".page-head").inner_text()
+    head = page.locator(".page-head").inner_text()
+    assert "3 pairs of CRM records" in head and "Found by the scan of 20" in head
     rows = page.locator("table.duplicates tbody tr")
     assert rows.count() == 3
     dana = page.locator(f"tr[data-pair='{ids['0035g00000SEED0001']}-{ids['00Q5g0000LEAD0001']}']")
@@ -64,6 +65,7 @@ def test_an_empty_mirror_says_so_and_junk_cursors_show_the_first_page(
         assert page.locator("table.duplicates tbody").inner_text().strip() == (
             "No likely duplicates in the mirror."
         )
+        assert "has not been scanned yet" in page.locator(".page-head").inner_text()
 
 
 def test_the_rules_page_says_what_happens_to_duplicates_in_words(rules: RuleSet) -> None:
