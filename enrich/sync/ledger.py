@@ -152,7 +152,10 @@ def _send(
     with write_scope(engine) as session:
         rows = _stored(session, entries)
         for entry, result in zip(entries, results, strict=True):
-            row = rows[type(entry.row), id_of(entry.row)]
+            row = rows.get((type(entry.row), id_of(entry.row)))
+            if row is None:  # removed meanwhile (a merge in the CRM moved the ledger): no mark
+                written += result.ok
+                continue
             if result.ok:
                 row.status, row.activity_id = WriteStatus.WRITTEN, result.crm_id
                 if isinstance(row, ActivityWrite):
@@ -181,7 +184,7 @@ def _send(
                     )
                 )
     for entry in entries:  # the caller's rows as they were stored
-        entry.row = rows[type(entry.row), id_of(entry.row)]
+        entry.row = rows.get((type(entry.row), id_of(entry.row)), entry.row)
     # The whole batch refused for now (not a record or two of it): the CRM asked us to wait.
     whole = all(r.retryable and not r.ok for r in results)
     return written, max(r.retry_after for r in results) if whole else None
