@@ -1,7 +1,7 @@
 """Accuracy of the matcher on generated data with ground truth.
 
     python bench/match_accuracy.py --seed 2 [--people 20000 --profiles 3000] [--rules f.yaml]
-    python bench/match_accuracy.py --seeds 101-120 [--jobs 2]
+    python bench/match_accuracy.py --seeds 101-120 [--jobs 2] [--duplicates 0.08]
 
 Prints link precision, link recall, F1, review rate (share of profiles that end in the
 review queue without a link) and the recall of link+review (share of profiles of CRM
@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import matching_data, matching_data_census  # noqa: E402
+from bench.matching_duplicates import family, with_duplicates  # noqa: E402
 from enrich.matching.rules import default_rules, load_rules  # noqa: E402
 from enrich.matching.scorer import Decision, Matcher  # noqa: E402
 from enrich.matching.train import train  # noqa: E402
@@ -45,11 +46,14 @@ def evaluate(
     show_errors: int = 0,
     generator: str = "social",
     trained: bool = False,
+    duplicates: float = 0.0,
 ) -> dict[str, float]:
     """Run the matcher on one generated dataset and compute the metrics; ``trained``:
     first re-estimate the rules' weights from the dataset's inputs (``enrich match
     train``: the profiles and the CRM records, never the truth)."""
     ds = GENERATORS[generator](seed, people, profiles)
+    if duplicates:
+        ds = with_duplicates(ds, seed, duplicates)
     rules = load_rules(rules_path) if rules_path else default_rules()
     t0 = time.perf_counter()
     m = Matcher(rules, ds.people)
@@ -62,16 +66,23 @@ def evaluate(
     t1 = time.perf_counter()
     links = true_links = reviewed = found = matchable = 0
     errors: Counter[str] = Counter()
+    families: Counter[str] = Counter()  # "<family>:<matchable|link|found|review>" -> count
     shown = 0
     for prof in ds.profiles:
         res = m.match(prof)
         truth = ds.truth[prof.key]
+        records = ds.records_of(truth)
+        fam = family(ds, prof.key)
         matchable += truth is not None
+        families[f"{fam}:matchable"] += truth is not None
+        families[f"{fam}:review"] += res.decision is Decision.REVIEW
+        families[f"{fam}:profiles"] += 1
         link = res.link
         if link is not None:
             links += 1
-            if link.person_id == truth:
+            if link.person_id in records:
                 true_links += 1
+                families[f"{fam}:link"] += 1
             else:
                 errors["wrong_link:" + ds.kind[prof.key].split("+")[0]] += 1
                 if shown < show_errors:
@@ -88,8 +99,9 @@ def evaluate(
             reviewed += 1
         ids = {c.person_id for c in res.candidates if c.decision is not Decision.NONE}
         if truth is not None:
-            if truth in ids:
+            if ids & records:
                 found += 1
+                families[f"{fam}:found"] += 1
             else:
                 errors["missed:" + ds.kind[prof.key]] += 1
     t2 = time.perf_counter()
@@ -114,6 +126,7 @@ def evaluate(
         "match_ms_per_profile": 1000 * (t2 - t1) / len(ds.profiles),
     }
     out["_errors"] = errors
+    out["_families"] = families
     return out
 
 
@@ -196,11 +209,33 @@ def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> N
                 "met" if sure else "met, within noise" if _meets(m, v) else "NOT met"
             )
         print(f"  {m:24s} {v:.4f}{interval}{verdict}")
+    report_families(rows)
     errors: Counter[str] = Counter()
     for r in rows:
         errors.update(r["_errors"])
     for k, n in errors.most_common(top_errors):
         print(f"  {n:5d} {k}")
+
+
+def report_families(rows: list[dict[str, float]]) -> None:
+    """Per family of profiles (``matching_duplicates.family``): true pairs, link recall,
+    link + review recall, and the share of its profiles left in review."""
+    counts: Counter[str] = Counter()
+    for r in rows:
+        counts.update(r["_families"])
+    names = sorted({k.rpartition(":")[0] for k in counts})
+    if len(names) < 2:
+        return
+    print(f"  {'family':24s} {'true pairs':>10} {'link rec.':>10} {'link+rev.':>10} {'review':>8}")
+    for name in names:
+        n = counts[f"{name}:matchable"]
+        if not n:
+            continue
+        print(
+            f"  {name:24s} {n:>10} {counts[f'{name}:link'] / n:>10.4f} "
+            f"{counts[f'{name}:found'] / n:>10.4f} "
+            f"{counts[f'{name}:review'] / counts[f'{name}:profiles']:>8.4f}"
+        )
 
 
 def main() -> None:
@@ -228,6 +263,13 @@ def main() -> None:
         help="re-estimate the weights from each dataset's inputs first "
         "(enrich match train), then match",
     )
+    ap.add_argument(
+        "--duplicates",
+        type=float,
+        default=0.08,
+        help="share of CRM people with a second record (bench/matching_duplicates.py; "
+        "default 0.08, 0 for the generators as they are)",
+    )
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--top-errors", type=int, default=15)
     a = ap.parse_args()
@@ -247,6 +289,7 @@ def main() -> None:
                 [a.show_errors] * len(jobs),
                 [g for g, _ in jobs],
                 [a.train] * len(jobs),
+                [a.duplicates] * len(jobs),
             )
         )
     every: list[dict[str, float]] = []

@@ -18,7 +18,7 @@ import argparse
 import csv
 import random
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -435,6 +435,14 @@ class Dataset:
     profiles: list[Profile]
     truth: dict[str, str | None]
     kind: dict[str, str]  # profile key -> how it was made (for per-case accuracy)
+    # person id -> every record of that person, for people the CRM holds twice
+    # (``matching_duplicates``): a link to any of them is a true link.
+    same: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def records_of(self, person_id: str | None) -> frozenset[str]:
+        if person_id is None:
+            return frozenset()
+        return self.same.get(person_id, frozenset({person_id}))
 
 
 def _strip_accents(s: str) -> str:

@@ -48,6 +48,9 @@ SYNC_URGENT_S = 2.0
 SYNC_EVERY_S = 2.0
 DECAY_EVERY_S = 24 * 3600.0
 RETENTION_EVERY_S = 24 * 3600.0
+# The search for duplicate CRM records: a no-op (two index lookups) unless the mirror or the
+# rules moved; ~1 min of a worker at a million records when they did, so not after every pull.
+DUPLICATES_EVERY_S = 900.0
 
 # CRM batch limits (protocols/crm.md): Salesforce sObject Collections 200, HubSpot batch 100.
 SALESFORCE_BATCH = 200

@@ -85,7 +85,17 @@ def to_person(record: CrmRecord) -> Person:
         linkedin_url=record.linkedin_url or "",
         twitter_handle=record.twitter_handle or "",
         owner=record.owner_id or "",
+        record_type=record.object_type,
+        modified_at=record.modified_at.isoformat() if record.modified_at else "",
     )
+
+
+def matched_fields(record: CrmRecord) -> Person:
+    """What of a record can make the matcher decide otherwise: `to_person` without the time it
+    last changed in the CRM. Every write of enrich's own (a score) moves that time; the
+    survivor rule reads it only to choose among one person's records, as of the index's last
+    rebuild, which such a write must not force (`sync.mirror`)."""
+    return replace(to_person(record), modified_at="")
 
 
 def to_profile(profile: SocialProfile) -> Profile:

@@ -180,6 +180,30 @@ class IdentityLink(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
+class CrmDuplicate(SQLModel, table=True):
+    """Two contacts/leads of the mirror that look like one person's (the match rules'
+    `duplicates` rule), as the last `DuplicateScan` found them: RevOps read them on the
+    console and the API; `record_id` < `other_id`."""
+
+    __tablename__ = "crm_duplicate"
+    record_id: int = Field(foreign_key="crm_record.id", primary_key=True)
+    other_id: int = Field(foreign_key="crm_record.id", primary_key=True)
+    evidence: list[str] | None = _json()
+
+
+class DuplicateScan(SQLModel, table=True):
+    """One search of the mirror for duplicate records: over which mirror state and rules
+    (`mirror_key`: a scan is done again only when it moved), how many pairs and how long."""
+
+    __tablename__ = "duplicate_scan"
+    id: int | None = Field(default=None, primary_key=True)
+    mirror_key: str = Field(max_length=200)
+    records: int = 0
+    pairs: int = 0
+    seconds: float = 0.0
+    finished_at: datetime = Field(default_factory=utcnow)
+
+
 class RuleSet(SQLModel, table=True):
     """A versioned configuration document: match rules, topic taxonomy or scoring rules."""
 

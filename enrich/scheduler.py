@@ -21,6 +21,7 @@ from enrich.pipeline import sweep
 from enrich.retention import retention_job
 from enrich.runtime import Runtime
 from enrich.scoring.recompute import decay_job
+from enrich.services.duplicates import scan_job
 from enrich.sync.mirror import pull_job
 from enrich.sync.writer import sync_pending
 
@@ -43,6 +44,7 @@ def default_jobs(rt: Runtime) -> list[Periodic]:
         Periodic(
             defaults.RETENTION_EVERY_S, retention_job, "retention", next_at=time.monotonic() + 300
         ),
+        Periodic(defaults.DUPLICATES_EVERY_S, scan_job, "duplicates"),
     ]
     if rt.settings.crm != "none":
         jobs += [

@@ -112,6 +112,25 @@ PATHS: dict[str, dict[str, Any]] = {
             ],
         )
     },
+    "/api/v1/people/duplicates": {
+        "get": _op(
+            "people_duplicates",
+            "Likely duplicate contacts and leads (the match rules' duplicates rule): each pair "
+            "with its evidence, the record the survivor rule keeps, the CRM record pages and "
+            "how the CRM joins them (merge, or convert the lead)",
+            "people",
+            _ok(OBJ),
+            400,
+            params=[
+                LIMIT,
+                _q(
+                    "cursor",
+                    {"type": "string", "pattern": "^[0-9]{1,18}-[0-9]{1,18}$"},
+                    "next_cursor of the previous page",
+                ),
+            ],
+        )
+    },
     "/api/v1/people/{record_id}": {
         "get": _op(
             "person",

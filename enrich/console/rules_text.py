@@ -104,6 +104,31 @@ def _strongest(comparison: Comparison) -> tuple[str, str]:
     return agree, against
 
 
+_EVIDENCE = {
+    "company": "company",
+    "email_domain": "company email domain",
+    "phone": "phone number",
+    "linkedin_url": "LinkedIn profile",
+    "email_local": "email name (beside a personal address)",
+}
+_SURVIVOR = {
+    "contact": "the contact over the lead",
+    "exact_email": "the record with the profile's email",
+    "recent": "the record changed last",
+}
+
+
+def _duplicates_sentence(rules: RuleSet) -> str:
+    d = rules.duplicates
+    said = [_EVIDENCE[e] for e in d.evidence]
+    same = ", ".join(said[:-1]) + " or " + said[-1] if len(said) > 1 else said[0]
+    head = f"Two CRM records with the same name and the same {same} are taken for one person"
+    if not d.survivor:
+        return f"{head}, but a profile matching both still waits for review."
+    keep = ", then ".join(_SURVIVOR[c] for c in d.survivor)
+    return f"{head}: a profile matching both is linked to one of them ({keep})."
+
+
 def match_summary(rules: RuleSet) -> dict[str, object]:
     """The rules as sentences and a table a RevOps reader can check against intent."""
     t = rules.thresholds
@@ -122,6 +147,7 @@ def match_summary(rules: RuleSet) -> dict[str, object]:
         f"From {t.review:g} to {t.link:g} points the pair waits in the review queue for a "
         f"person to decide. Below {t.review:g} points the profile stays unmatched until new "
         "evidence arrives (a new touchpoint, or a CRM change).",
+        _duplicates_sentence(rules),
         "A link a person confirmed or rejected is never changed by the matcher, whatever the "
         "rules say later.",
     ]

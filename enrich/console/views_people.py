@@ -14,7 +14,7 @@ from enrich.console.auth import login_required
 from enrich.console.web import engine, int_arg, page, problem, settings
 from enrich.errors import InputError
 from enrich.models import Role
-from enrich.services import people, review
+from enrich.services import duplicates, people, review
 
 
 def by_rule(breakdown: Any) -> dict[str, float]:
@@ -40,6 +40,20 @@ def register(bp: Blueprint) -> None:
         after = int_arg(request.args.get("cursor"), 0, 0, 2**62)
         rows, cursor = people.search(engine(), q=q, limit=25, after=after)
         return page("people.html", q=q, rows=rows, cursor=cursor)
+
+    @bp.get("/people/duplicates")
+    @login_required()
+    def people_duplicates() -> ResponseReturnValue:
+        raw = request.args.get("cursor", "")
+        a, _, b = raw.partition("-")
+        # Junk in the address is the first page, as the people list treats it.
+        after = (int(a), int(b)) if a.isdecimal() and b.isdecimal() and len(raw) <= 37 else None
+        found = duplicates.list_pairs(engine(), settings(), limit=25, after=after)
+        return page(
+            "duplicates.html",
+            found=found,
+            cursor=f"{found.cursor[0]}-{found.cursor[1]}" if found.cursor else None,
+        )
 
     @bp.get("/people/<id:record_id>")
     @login_required()

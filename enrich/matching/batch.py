@@ -290,6 +290,13 @@ class BatchDecider:
             else:
                 exact.append(_Pair(n, people[n].id, prior + sum(weights), slow))
         exact.sort(key=lambda p: (-p.score, p.person_id))
+        if len(exact) > 1 and exact[0].score >= th.link:
+            # One person's records compete: ``match`` decides which survives (rare).
+            records = {p.person_id: people[p.number] for p in exact}
+            if m.survivor([(p.score, p.person_id) for p in exact], records, profile.email):
+                return tuple(
+                    c for c in m.match(profile).candidates if c.decision is not Decision.NONE
+                )
         linked = False
         if exact and exact[0].score >= th.link:
             second = exact[1].score if len(exact) > 1 else -math.inf

@@ -148,10 +148,15 @@ def match(
         if bar:
             bar.close()
     click.echo(
-        f"{len(profiles)} profiles vs {len(people)} people (rules {rules.version}): "
-        f"{links} links, {reviews} review pairs -> {out_path}",
+        f"{_count(len(profiles), 'profile')} vs {_count(len(people), 'person', 'people')} "
+        f"(rules {rules.version}): {_count(links, 'link')}, {_count(reviews, 'review pair')} "
+        f"-> {out_path}",
         err=True,
     )
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _require(ctx: click.Context, **given: Path | None) -> None:

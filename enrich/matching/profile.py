@@ -64,6 +64,11 @@ class Person:
     twitter_handle: str = ""
     owner: str = ""
     full_name: str = ""
+    phone: str = ""
+    # What the survivor rule reads when one person is in the CRM twice (``duplicates``):
+    # "contact" or "lead", and when the record last changed (ISO 8601).
+    record_type: str = ""
+    modified_at: str = ""
     extra: Extra = ()  # (name, value) pairs of fields named "extra.<name>" in rules
 
 

@@ -28,6 +28,7 @@ from enrich.matching.comparison import (
     as_number,
     check_keys,
 )
+from enrich.matching.duplicates import Duplicates
 from enrich.matching.profile import PERSON_FIELDS, PROFILE_FIELDS, is_field
 from enrich.yamlfile import load_yaml
 
@@ -241,6 +242,7 @@ class RuleSet:
     comparisons: tuple[Comparison, ...]
     left: Source = field(default_factory=lambda: Source("left", "key", ()))
     right: Source = field(default_factory=lambda: Source("right", "id", ()))
+    duplicates: Duplicates = field(default_factory=Duplicates)
 
     def __post_init__(self) -> None:
         if not isinstance(self.version, str) or not self.version:
@@ -266,6 +268,10 @@ class RuleSet:
             "left": self.left.to_dict(),
             "right": self.right.to_dict(),
             "comparisons": [c.to_dict() for c in self.comparisons],
+            # Written only when it says something: rules that never named it dump as before.
+            **(
+                {"duplicates": self.duplicates.to_dict()} if self.duplicates != Duplicates() else {}
+            ),
         }
 
     @classmethod
@@ -274,7 +280,16 @@ class RuleSet:
         check_keys(
             d,
             "rules",
-            {"version", "prior_weight", "thresholds", "blocking", "left", "right", "comparisons"},
+            {
+                "version",
+                "prior_weight",
+                "thresholds",
+                "blocking",
+                "left",
+                "right",
+                "comparisons",
+                "duplicates",
+            },
             {"version", "thresholds", "blocking", "comparisons"},
         )
         bl = as_mapping(d["blocking"], "blocking")
@@ -298,6 +313,9 @@ class RuleSet:
             left=Source.from_dict("left", d["left"]) if "left" in d else Source("left", "key", ()),
             right=(
                 Source.from_dict("right", d["right"]) if "right" in d else Source("right", "id", ())
+            ),
+            duplicates=(
+                Duplicates.from_dict(d["duplicates"]) if "duplicates" in d else Duplicates()
             ),
         )
 

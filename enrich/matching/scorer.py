@@ -31,7 +31,10 @@ from enrich.matching.frequency import FULL, TermFrequencies, count_terms
 from enrich.matching.profile import Person, Profile, field_getter
 from enrich.matching.rules import Comparison, Level, RuleSet
 
-__all__ = ["Candidate", "Contribution", "Decision", "MatchResult", "Matcher"]
+__all__ = ["DUPLICATES", "Candidate", "Contribution", "Decision", "MatchResult", "Matcher"]
+
+# The waterfall bar (weight 0) that says a link went to the survivor of duplicate records.
+DUPLICATES = "duplicates"
 
 
 class Decision(StrEnum):
@@ -304,7 +307,9 @@ class Matcher:
             (step, _values(profile, step.left), {}) for step in self._plan
         ]
         scored = []
+        people = {}
         for person in self.candidates(profile, keys):
+            people[person.id] = person
             parts = []
             for step, left, memo in steps:
                 key = step.right_key(person)
@@ -318,7 +323,7 @@ class Matcher:
             profile_key=profile.key,
             rule_version=self.rules.version,
             prior_weight=self.rules.prior_weight,
-            candidates=self._decide(scored),
+            candidates=self._decide(scored, people, profile.email),
         )
 
     def levels(
@@ -340,18 +345,43 @@ class Matcher:
                 tf += c.weight - step.levels[c.level].weight
             yield tuple(labels), tf
 
+    def survivor(
+        self, scored: Sequence[tuple[float, str]], people: dict[str, Person], email: str
+    ) -> tuple[str, frozenset[str]] | None:
+        """When the best of these candidates ((score, id), best first) reaches the link
+        threshold and has duplicate records among them: the one to link and the group
+        (``duplicates``: one person's records, not namesakes)."""
+        th = self.rules.thresholds
+        if not scored or scored[0][0] < th.link:
+            return None
+        return self.rules.duplicates.survivor_of(scored, people, th.review, email)
+
     def _decide(
-        self, scored: Sequence[tuple[float, tuple[Contribution, ...], str]]
+        self,
+        scored: Sequence[tuple[float, tuple[Contribution, ...], str]],
+        people: dict[str, Person] | None = None,
+        email: str = "",
     ) -> tuple[Candidate, ...]:
         th = self.rules.thresholds
         linked = False
+        group: frozenset[str] = frozenset()
+        chosen = scored[0][2] if scored else ""
+        if people and scored and scored[0][0] >= th.link:
+            kept = self.survivor([(s, pid) for s, _, pid in scored], people, email)
+            if kept is not None:
+                chosen, group = kept
         if scored and scored[0][0] >= th.link:
-            runner_up = scored[1][0] if len(scored) > 1 else -math.inf
+            # The margin is to the best candidate that is not one of the person's records.
+            runner_up = max((s for s, _, pid in scored[1:] if pid not in group), default=-math.inf)
             linked = scored[0][0] - runner_up >= th.ambiguity_margin
         out = []
-        for i, (score, parts, pid) in enumerate(scored):
+        for score, parts, pid in scored:
             if linked:
-                d = Decision.LINK if i == 0 else Decision.NONE
+                d = Decision.LINK if pid == chosen else Decision.NONE
+                if pid == chosen and len(group) > 1:
+                    scores = {p: s for s, _, p in scored}
+                    why = self.rules.duplicates.note(pid, group, people or {}, scores)
+                    parts = (*parts, Contribution(DUPLICATES, "survivor", 0.0, why))
             else:
                 d = Decision.REVIEW if score >= th.review else Decision.NONE
             out.append(Candidate(pid, round(score, 4), d, parts))

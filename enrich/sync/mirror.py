@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from enrich.db import session_scope
 from enrich.errors import CRMAuthError
-from enrich.linking import profiles_sharing_keys, to_person
+from enrich.linking import matched_fields, profiles_sharing_keys
 from enrich.models import (
     ActivityWrite,
     CrmCursor,
@@ -94,12 +94,12 @@ def _upsert(session: Session, crm: str, rows: list[MirrorRow]) -> list[int]:
             session.flush()
             changed.append(id_of(record))
             continue
-        before = (to_person(record), record.deleted)
+        before = (matched_fields(record), record.deleted)
         for key, value in values.items():
             setattr(record, key, value)
         # Only what the matcher reads moves its freshness: a record pulled again because enrich
         # wrote its score must not make every process rebuild its index of the mirror.
-        if (to_person(record), record.deleted) != before:
+        if (matched_fields(record), record.deleted) != before:
             record.pulled_at = utcnow()
             changed.append(id_of(record))
     return changed

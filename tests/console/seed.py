@@ -111,6 +111,45 @@ def add_people(engine: Engine, people: list[tuple[str, ...]] = PEOPLE) -> dict[s
         return {r.email: r.id for r in session.exec(select(CrmRecord)) if r.email}
 
 
+def _lead(
+    crm_id: str, first: str, last: str, email: str, company: str, city: str, title: str = ""
+) -> MirrorRow:
+    return MirrorRow(
+        object_type="lead",
+        crm_id=crm_id,
+        modified_at=datetime(2026, 1, 5, tzinfo=UTC),
+        first_name=first,
+        last_name=last,
+        email=email,
+        company=company,
+        city=city,
+        title=title,
+    )
+
+
+# Leads: three of them are PEOPLE's contacts again (likely duplicates), one is a namesake.
+DUPLICATE_LEADS = [
+    _lead(
+        "00Q5g0000LEAD0001",
+        "Dana",
+        "Whitfield",
+        "dana.w@gmail.com",
+        "Northwind Traders Inc.",
+        "Seattle",
+        "VP Operations",
+    ),
+    _lead("00Q5g0000LEAD0002", "Sam", "Reyes", "sam@litware.example", "", "Chicago"),
+    _lead("00Q5g0000LEAD0003", "Marta", "Kowalski", "", "Tailspin Toys", "Denver"),
+    _lead("00Q5g0000LEAD0004", "Priya", "Natarajan", "priya.n@gmail.com", "Initech", "Boston"),
+]
+
+
+def add_duplicate_leads(engine: Engine) -> None:
+    """DUPLICATE_LEADS in the mirror, beside PEOPLE (`add_people`)."""
+    with session_scope(engine) as session:
+        _upsert(session, "salesforce", DUPLICATE_LEADS)
+
+
 def deliver(
     client: FlaskClient,
     engine: Engine,

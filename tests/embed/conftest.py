@@ -286,6 +286,7 @@ def world(client: FlaskClient, engine: Engine) -> dict[str, int]:
         DANA,
         text="How does your zero trust rollout handle contractors?",
         post_url="https://www.linkedin.com/feed/update/urn:li:activity:1",
+        days_ago=0,  # after the trend's last midnight at any time of day (so it ends highest)
     )
     deliver(
         client, engine, DANA, kind="like", days_ago=20, post_url="javascript:alert(document.cookie)"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from enrich.matching.duplicates import Duplicates
 from enrich.matching.profile import Person, Profile
 from enrich.matching.rules import Blocking, RuleSet
 from enrich.matching.scorer import Decision, Matcher
@@ -43,6 +46,9 @@ def test_two_strong_candidates_are_both_sent_to_review(rules: RuleSet) -> None:
         Person("a", "Sam", "Lee", company="Acme", city="Boston"),
         Person("b", "Samuel", "Lee", company="Acme", city="Boston"),
     ]
+    # By name and company they are one person's two records (test_duplicates.py): with
+    # the survivor rule off they compete as namesakes do.
+    rules = replace(rules, duplicates=Duplicates(survivor=()))
     r = Matcher(rules, twins).match(_p("Sam Lee", bio="CTO at Acme", location="Boston, MA"))
     assert r.link is None
     assert {c.person_id for c in r.reviews} == {"a", "b"}

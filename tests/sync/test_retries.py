@@ -194,3 +194,30 @@ def test_a_run_whose_bookkeeping_finds_the_database_locked_hands_its_records_bac
             assert len(sandbox.hs_objects("notes")) == 1
         finally:
             world.close()
+
+
+def test_a_ledger_row_removed_while_its_batch_is_out_is_not_an_error_and_lands_once(
+    world: World,
+) -> None:
+    """The CRM wrote the batch, and meanwhile its ledger rows went (a merge in the CRM moved
+    the person's ledger): the run records what it can, and a later run writes nothing twice."""
+    from sqlalchemy import delete
+
+    from enrich.db import session_scope
+    from enrich.models import ActivityWrite
+
+    world.ingest([("person1@acme.example", "comment", "hello")])
+    real = world.adapter.write_activities
+
+    def rows_removed_meanwhile(activities: list[Activity]) -> list[WriteResult]:
+        results = real(activities)
+        world.adapter.write_activities = real
+        with session_scope(world.rt.engine) as session:
+            session.execute(delete(ActivityWrite))
+        return results
+
+    world.adapter.write_activities = rows_removed_meanwhile
+    world.sync()
+    world.sync_until_done()
+    keys = [key_of(world, a) for a in tasks_or_notes(world)]
+    assert len(keys) == 1
