@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from enrich.config import Settings
 from enrich.db import retry_conflicts
+from enrich.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "enrich"
@@ -91,6 +92,13 @@ class EmbeddedQueue:
                 self._running.add(key)
         try:
             retry_conflicts(func, *args)
+        except StorageUnavailable as exc:  # down or locked: an operating condition, not a bug
+            log.error(
+                "job %s%r stopped: %s",
+                getattr(func, "__name__", func),
+                args,
+                exc,
+            )
         except Exception:
             log.exception("job %s%r failed", getattr(func, "__name__", func), args)
         finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
 from rq import SimpleWorker
 
+from enrich.errors import StorageUnavailable
 from enrich.queue import EmbeddedQueue, RQQueue
 from tests.conftest import wait_until
 from tests.servers import Server
@@ -41,6 +43,32 @@ def test_a_keyed_job_hinted_while_it_runs_runs_once_more_after_it_never_beside_i
     finally:
         release.set()
         queue.shutdown()
+
+
+def test_a_job_that_finds_the_database_unavailable_says_so_in_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A locked or unreachable database is an operating condition: one error line, no
+    traceback (a bug in a job keeps its traceback)."""
+    queue = EmbeddedQueue(threads=1)
+
+    def scan() -> None:
+        raise StorageUnavailable("database unavailable: database is locked")
+
+    def broken() -> None:
+        raise KeyError("a bug")
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="enrich.queue"):
+            queue.enqueue(scan, key="scan")
+            queue.enqueue(broken, key="broken")
+            wait_until(lambda: len(caplog.records) == 2)
+    finally:
+        queue.shutdown()
+    by_message = {r.getMessage().split("(")[0]: r for r in caplog.records}
+    unavailable, bug = by_message["job scan"], by_message["job broken"]
+    assert "stopped: database unavailable: database is locked" in unavailable.getMessage()
+    assert unavailable.exc_info is None and bug.exc_info is not None
 
 
 def test_a_hint_ends_the_idle_wait_of_the_running_job_at_once() -> None:
