@@ -214,6 +214,11 @@ class _RecentMatches:
         keys = profile_keys(query, matcher.rules.blocking.keys)
         prepared = Prepared(matcher, query, keys, matcher.match(query, keys))
         with self._lock:
+            newest = next(reversed(self._by_query.values()), None)
+            if newest is not None and newest.matcher is not matcher:
+                # A rebuilt matcher: drop the old results, and with them the last references
+                # to the old index (hundreds of MB on a large mirror).
+                self._by_query.clear()
             self._by_query[query] = prepared
             self._by_query.move_to_end(query)
             if len(self._by_query) > self.SIZE:

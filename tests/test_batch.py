@@ -242,3 +242,29 @@ def test_two_postgresql_workers_claim_batches_at_once_and_never_process_a_delive
             assert session.exec(select(func.count()).select_from(Touchpoint)).one() == n
     finally:
         runtime.uninstall()
+
+
+def test_results_kept_for_repeat_engagers_let_go_of_a_rebuilt_matcher() -> None:
+    """The latest matches are reused only with the matcher they came from; once the mirror
+    changes and the matcher is rebuilt, the old one (its whole index) is not kept alive."""
+    import gc
+    import weakref
+
+    from enrich.linking import _RecentMatches
+    from enrich.matching.profile import Person, Profile
+    from enrich.matching.rules import default_rules
+    from enrich.matching.scorer import Matcher
+
+    people = [Person(id="1", first_name="Dana", last_name="Whitfield", email="dana@acme.example")]
+    query = Profile(key="7", platform="linkedin", user_id="li-dana", email="dana@acme.example")
+    recent = _RecentMatches()
+    old = Matcher(default_rules(), people)
+    first = recent.get(old, query)
+    assert recent.get(old, query) is first  # the same person again: not matched again
+    rebuilt = Matcher(default_rules(), [*people, Person(id="2", first_name="Dan", last_name="W")])
+    again = recent.get(rebuilt, query)
+    assert again is not first and again.matcher is rebuilt
+    gone = weakref.ref(old)
+    del old, first
+    gc.collect()
+    assert gone() is None
