@@ -249,6 +249,7 @@ def test_results_kept_for_repeat_engagers_let_go_of_a_rebuilt_matcher() -> None:
     changes and the matcher is rebuilt, the old one (its whole index) is not kept alive."""
     import gc
     import weakref
+    from dataclasses import replace
 
     from enrich.linking import _RecentMatches
     from enrich.matching.profile import Person, Profile
@@ -264,6 +265,8 @@ def test_results_kept_for_repeat_engagers_let_go_of_a_rebuilt_matcher() -> None:
     rebuilt = Matcher(default_rules(), [*people, Person(id="2", first_name="Dan", last_name="W")])
     again = recent.get(rebuilt, query)
     assert again is not first and again.matcher is rebuilt
+    recent.get(old, replace(query, key="8"))  # a late batch still on the old matcher
+    recent.get(rebuilt, replace(query, key="9"))  # someone else, after the rebuild
     gone = weakref.ref(old)
     del old, first
     gc.collect()
