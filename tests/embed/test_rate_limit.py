@@ -28,7 +28,8 @@ def test_the_fourth_request_in_a_minute_is_429_with_retry_after(client: FlaskCli
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].get_json()["error"]["code"] == "rate_limited"
-    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+    # The wait until the first of the three leaves the minute (they came seconds ago).
+    assert 50 <= int(answers[-1].headers["Retry-After"]) <= 61
     other = salesforce_headers(user_id="005000000000CALMAA")
     assert client.get(url, headers=other).status_code == 200
 
