@@ -16,7 +16,6 @@ server, no CRM writes, no concurrency: it tells whether processing got dearer, w
 from __future__ import annotations
 
 import argparse
-import base64
 import cProfile
 import os
 import pstats
@@ -24,7 +23,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,8 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SECRET = "whsec_" + base64.b64encode(b"bench-ingest-secret-0123456789abcd").decode()
-PATH = "/webhooks/standard/bench"
+from bench.request_cpu import PATH, SECRET, app_environment  # noqa: E402
 
 
 def one_run(redis_url: str, a: argparse.Namespace) -> float:
@@ -51,15 +48,7 @@ def one_run(redis_url: str, a: argparse.Namespace) -> float:
 
 
 def child(redis_url: str, a: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="enrich-process-cpu-"))
-    os.environ.update(
-        DATABASE_URL=f"sqlite:///{tmp}/e.db",
-        ENRICH_ENV="development",
-        STANDARD_WEBHOOK_SECRETS=f"bench={SECRET}",
-        ENRICH_LOG_LEVEL="WARNING",
-        CRM="none",
-        REDIS_URL=redis_url,
-    )
+    app_environment("process-cpu", redis_url)
     # Settings are read from the environment when the app is made: import after setting it.
     from bench.load import delivery
     from enrich.app import create_app

@@ -24,18 +24,24 @@ SECRET = "whsec_" + base64.b64encode(b"bench-ingest-secret-0123456789abcd").deco
 PATH = "/webhooks/standard/bench"
 
 
-def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    tmp = Path(tempfile.mkdtemp(prefix="enrich-request-cpu-"))
+def app_environment(name: str, redis_url: str) -> None:
+    """The environment of an in-process app on a new SQLite database in rq mode (jobs stay
+    queued), with the bench's webhook secret; set before the app is made."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"enrich-{name}-"))
     os.environ.update(
         DATABASE_URL=f"sqlite:///{tmp}/e.db",
         ENRICH_ENV="development",
         STANDARD_WEBHOOK_SECRETS=f"bench={SECRET}",
         ENRICH_LOG_LEVEL="WARNING",
         CRM="none",
-        REDIS_URL=sys.argv[1],
+        REDIS_URL=redis_url,
     )
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    app_environment("request-cpu", sys.argv[1])
     # Settings are read from the environment when the app is made: import after setting it.
     from enrich.app import create_app
     from enrich.db import upgrade
