@@ -23,14 +23,7 @@ IN_CHUNK = 500  # record ids per IN (...) list
 
 def touchpoints_of(session: Session, record_id: int) -> list[Touchpoint]:
     """The record's touchpoints, oldest first, through its active links."""
-    profile_ids = select(IdentityLink.profile_id).where(
-        IdentityLink.record_id == record_id, col(IdentityLink.status).in_(LinkStatus.ACTIVE)
-    )
-    stmt = select(Touchpoint).where(
-        col(Touchpoint.profile_id).in_(profile_ids),
-        Touchpoint.is_own == False,  # noqa: E712
-    )
-    return list(session.exec(stmt.order_by(col(Touchpoint.occurred_at), col(Touchpoint.id))))
+    return touchpoints_of_many(session, [record_id]).get(record_id, [])
 
 
 def touchpoints_of_many(session: Session, record_ids: Iterable[int]) -> dict[int, list[Touchpoint]]:
@@ -54,7 +47,8 @@ def last_touchpoints(session: Session, record_ids: Iterable[int]) -> dict[int, T
     ids = sorted(set(record_ids))
     for start in range(0, len(ids), IN_CHUNK):
         ranked = (
-            select(
+            _linked(ids[start : start + IN_CHUNK])
+            .with_only_columns(
                 col(IdentityLink.record_id).label("record_id"),
                 col(Touchpoint.id).label("touchpoint_id"),
                 func.row_number()
@@ -63,12 +57,7 @@ def last_touchpoints(session: Session, record_ids: Iterable[int]) -> dict[int, T
                     order_by=(col(Touchpoint.occurred_at).desc(), col(Touchpoint.id).desc()),
                 )
                 .label("rank"),
-            )
-            .join(Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id)
-            .where(
-                col(IdentityLink.record_id).in_(ids[start : start + IN_CHUNK]),
-                col(IdentityLink.status).in_(LinkStatus.ACTIVE),
-                Touchpoint.is_own == False,  # noqa: E712
+                maintain_column_froms=True,
             )
             .subquery()
         )
