@@ -23,6 +23,7 @@ from functools import cache
 
 from enrich.matching import given_names as gn
 from enrich.matching import normalize as nz
+from enrich.matching import scripts as sc
 from enrich.matching.profile import EXTRA_PREFIX, Person, Profile, field_getter
 from enrich.matching.rules import EXACT_KEY, EXACT_KEY_JOIN, Blocking
 
@@ -159,13 +160,16 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
     out: set[str] = set()
     _exact_keys(pr, families, out)
     tokens = nz.parse_display_name(pr.display_name).tokens[:4]
+    # A name in another script: its words in each of their Latin spellings too.
+    native = sc.blocking_readings(pr.display_name) if sc.has_native(pr.display_name) else ()
     if "name" in families or "initial" in families:
-        for i, a in enumerate(tokens):
-            for j, b in enumerate(tokens):
-                if i != j and len(b) >= 2:
-                    _name_pair_keys(a, nz.skeleton(b), families, out)
-                elif "initial" in families and j == i + 1 and len(b) == 1:
-                    _first_initial_keys(a, b, out)
+        for reading in (tokens, *(r[:4] for r in native)):
+            for i, a in enumerate(reading):
+                for j, b in enumerate(reading):
+                    if i != j and len(b) >= 2:
+                        _name_pair_keys(a, nz.skeleton(b), families, out)
+                    elif "initial" in families and j == i + 1 and len(b) == 1:
+                        _first_initial_keys(a, b, out)
     pieces = tuple(p for p in nz.handle_pieces(pr.handle) if len(p) <= 24)
     if "handle" in families and pieces:
         readings = list(pieces) + (["".join(pieces)] if len(pieces) > 1 else [])
@@ -193,7 +197,7 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
         cos.update(a + b for a, b in zip(words, words[1:], strict=False) if len(a) < 3)
         cos.update(nz.domain_label(d) for d in domains)
         cos.update(p for p in pieces[1:] if len(p) >= 3)  # jsmith_acme
-        names = set(tokens) | {p for p in pieces if len(p) >= 2}
+        names = set(tokens) | {t for r in native for t in r} | {p for p in pieces if len(p) >= 2}
         firsts = {fk for n in names if len(n) >= 2 for fk in gn.first_name_keys(n)}
         lasts = {nz.skeleton(n) for n in names if len(n) >= 2}
         for c in cos:

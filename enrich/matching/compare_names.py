@@ -15,6 +15,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from enrich.matching import given_names as gn
 from enrich.matching import normalize as nz
+from enrich.matching import scripts as sc
 from enrich.matching.catalog import NULL_LEVEL
 from enrich.matching.compare_util import Outcome, Values, capitalized, jaro_winkler, value_of
 from enrich.matching.comparison import Comparison
@@ -111,6 +112,9 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     if not tokens or not (first_t or last_t):
         return NULL_LEVEL, "no name to compare on one side"
     crm = capitalized(first_t + last_t)
+    read = sc.read_as(shown, first_t + last_t) if sc.has_native(shown) else ()
+    if read:  # "حسن المصري": each word in the CRM's spelling where it is one of its own
+        tokens = read
     sim = rule.option("fuzzy_similarity")
     f = first_t[0] if first_t else ""
     last_state, rest, note = _locate_last(tokens, last_t, f, sim)
@@ -129,6 +133,8 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
                 if _FIRST_RANK[st] < _FIRST_RANK[first_state]:
                     first_state, used = st, r
     head = f"'{shown}' vs '{crm}'"
+    if read:
+        head = f"'{shown}' (read as '{capitalized(read)}') vs '{crm}'"
     extra = f" ({note})" if note else ""
     if last_state == "exact":
         if first_state == "exact":
@@ -293,11 +299,13 @@ _NameRight = tuple[tuple[str, ...], tuple[str, ...], str, str, frozenset[str]]
 
 
 def person_name_prepare_left(values: Values) -> _NameLeft:
-    """Display-name tokens, whether they read as initials ("J.S."), and each token's
-    nickname family (``given_names.name_family``), for the fast level."""
+    """Display-name tokens, whether the fast level must leave the pair to ``person_name``
+    (initials, "J.S."; a name in another script, read against each CRM name), and each
+    token's nickname family (``given_names.name_family``)."""
     shown = value_of(values, "name")
     tokens = nz.parse_display_name(shown).tokens
-    return tokens, bool(_initials_only(shown, tokens)), tuple(map(gn.name_family, tokens))
+    undecided = bool(_initials_only(shown, tokens)) or bool(sc.readings(shown))
+    return tokens, undecided, tuple(map(gn.name_family, tokens))
 
 
 def person_name_prepare_right(values: Values) -> _NameRight:
@@ -325,9 +333,9 @@ def person_name_level(rule: Comparison) -> Callable[[_NameLeft, _NameRight], str
     spelling = gn.first_name_spelling
 
     def level(left: _NameLeft, right: _NameRight) -> str | None:
-        tokens, initials, families = left
+        tokens, undecided, families = left
         first_t, last_t, joined, f, family = right
-        if not tokens or not (first_t or last_t) or initials:
+        if not tokens or not (first_t or last_t) or undecided:
             return None
         if f and "".join(tokens) == "".join(first_t):
             return None

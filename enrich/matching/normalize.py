@@ -31,6 +31,7 @@ __all__ = [
     "fold",
     "handle_pieces",
     "location",
+    "name_part",
     "parse_display_name",
     "person_name",
     "registered_domain",
@@ -204,6 +205,14 @@ def _family_name_first(head: list[str], tail: list[str]) -> bool:
 
 def _known_given_name(token: str) -> bool:
     return len(token) >= 2 and bool(gn.nicknames_of(token) or gn.canonicals_of(token))
+
+
+def name_part(text: str) -> str:
+    """The part of a display name that is the name, as written: "Jane Doe | VP Eng" ->
+    "Jane Doe", "张伟 (Wei)" -> "张伟"."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    cut = _NAME_END.search(s)
+    return s[: cut.start()] if cut else s
 
 
 @lru_cache(maxsize=_CACHE)
