@@ -109,9 +109,18 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     first_t, last_t = nz.person_name(
         value_of(right, "first_name"), value_of(right, "last_name"), value_of(right, "full_name")
     )
-    if not tokens or not (first_t or last_t):
+    if not (first_t or last_t):
         return NULL_LEVEL, "no name to compare on one side"
+    from_email = ""
+    if not first_t and last_t:  # an empty first-name field: the address may spell it
+        from_email = nz.first_name_from_email(value_of(right, "email"), last_t)
+        first_t = (from_email,) if from_email else ()
     crm = capitalized(first_t + last_t)
+    if not tokens:  # "🚀✨": the name, if anywhere, is in the handle
+        return _handle_as_name(left, first_t, last_t, crm) or (
+            NULL_LEVEL,
+            "no name to compare on one side",
+        )
     read = sc.read_as(shown, first_t + last_t) if sc.has_native(shown) else ()
     if read:  # "حسن المصري": each word in the CRM's spelling where it is one of its own
         tokens = read
@@ -135,6 +144,8 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     head = f"'{shown}' vs '{crm}'"
     if read:
         head = f"'{shown}' (read as '{capitalized(read)}') vs '{crm}'"
+    if from_email:
+        head += f" (first name from the email {value_of(right, 'email')})"
     extra = f" ({note})" if note else ""
     if last_state == "exact":
         if first_state == "exact":
@@ -151,6 +162,11 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
             return (
                 "fuzzy",
                 f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}",
+            )
+        if rest and not f:
+            return (
+                "no_first_name",
+                f"{head}: the CRM record has no first name; the family name agrees{extra}",
             )
         if not rest or not f:
             return _completed(
@@ -282,6 +298,32 @@ def _completed(
     return level, why
 
 
+def _handle_as_name(
+    left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], crm: str
+) -> Outcome | None:
+    """A display name with no name in it ("🚀✨"), read from a handle that spells the
+    name ("jeffrey_rodriguez", "bob.smith": the name or a nickname of it; "tmurdock": the
+    initial), as a person reads it; None when the handle does not spell this name."""
+    handle = value_of(left, "handle")
+    if not handle or not first_t or not last_t:
+        return None
+    f, last = first_t[0], "".join(last_t)
+    pieces = nz.handle_pieces(handle)
+    h = "".join(pieces)
+    if len(last) < 3 or last not in h:
+        return None
+    head = f"no name shown; handle '{handle}' vs '{crm}'"
+    for v in _first_variants(f):
+        if v + last in h or last + v in h:
+            same = gn.first_name_spelling(v) == gn.first_name_spelling(f)
+            return (
+                "exact" if same else "nickname"
+            ), f"{head}: spells out {v.title()} {last.title()}"
+    if any(p in {f[0] + last, last + f[0]} for p in pieces) or h in {f[0] + last, last + f[0]}:
+        return "initial", f"{head}: initial {f[0].upper()}. and the family name"
+    return None
+
+
 def _initials_only(shown: str, tokens: tuple[str, ...]) -> str:
     """ "J.S.", "J S" or "JD" (two or three capitals) -> "js" / "jd"; "" for a real name."""
     if 2 <= len(tokens) <= 3 and all(len(t) == 1 for t in tokens):
@@ -379,7 +421,9 @@ def person_name_term(right: Values, level: str) -> str:
         value_of(right, "first_name"), value_of(right, "last_name"), value_of(right, "full_name")
     )
     if not first_t or not last_t:
-        return f"last:{' '.join(last_t)}" if last_t and level == "last_name_only" else ""
+        if last_t and level in {"last_name_only", "no_first_name"}:
+            return f"last:{''.join(last_t)}"
+        return ""
     first, last = first_t[0], "".join(last_t)
     if level in {"exact", "nickname", "fuzzy"}:
         return f"full:{first} {last}"
@@ -454,6 +498,29 @@ def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     )
     if not pieces or not (first_t or last_t):
         return NULL_LEVEL, "no handle or no name"
+    head = f"handle '{handle}' vs '{capitalized(first_t + last_t)}'"
+    level, why = _handle_level(pieces, first_t, last_t)
+    if level in _HANDLE_WEAK and first_t and len(first_t) == 1 and last_t:
+        # A CRM record with first and family name in each other's field (Wilson,
+        # Johnnie) is read the way round the handle ("jwilson") spells it.
+        swapped, swapped_why = _handle_level(pieces, last_t, first_t)
+        if _HANDLE_RANK[swapped] < _HANDLE_RANK[level]:
+            return swapped, f"{head}: {swapped_why} (the CRM's first and family name swapped)"
+    return level, f"{head}: {why}"
+
+
+_HANDLE_RANK = {
+    lv: i
+    for i, lv in enumerate(
+        ("full_name", "initial_last", "first_last_initial", "last_name", "first_name", "different")
+    )
+}
+_HANDLE_WEAK = frozenset({"last_name", "first_name", "different"})
+
+
+def _handle_level(
+    pieces: tuple[str, ...], first_t: tuple[str, ...], last_t: tuple[str, ...]
+) -> tuple[str, str]:
     h = "".join(pieces)
     joins = {
         "".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)
@@ -461,19 +528,18 @@ def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     f = first_t[0] if first_t else ""
     last = "".join(last_t)
     variants = _first_variants(f)
-    head = f"handle '{handle}' vs '{capitalized(first_t + last_t)}'"
     if last and len(last) >= 2:
         for v in variants:
             if v + last in h or last + v in h:
-                return "full_name", f"{head}: spells out the name"
+                return "full_name", "spells out the name"
         if f and (f[0] + last in joins or last + f[0] in joins):
-            return "initial_last", f"{head}: initial and family name"
+            return "initial_last", "initial and family name"
         for v in variants:
             if v + last[0] in joins:
-                return "first_last_initial", f"{head}: first name and family initial"
+                return "first_last_initial", "first name and family initial"
         if len(last) >= 4 and last in h:
-            return "last_name", f"{head}: contains the family name"
+            return "last_name", "contains the family name"
     for v in variants:
         if len(v) >= 3 and v in joins:
-            return "first_name", f"{head}: contains the first name"
-    return "different", f"{head}: not built from the name"
+            return "first_name", "contains the first name"
+    return "different", "not built from the name"
