@@ -108,10 +108,11 @@ CATALOG: dict[str, ComparatorSpec] = {
             name="company",
             help="the employer named in a bio or display name (or a website domain) "
             "against the CRM company: legal suffixes, acronyms, '@ Acme', 'at Acme', "
-            "or only a handle suffix ('jsmith_acme')",
+            "or only a handle suffix ('jsmith_acme'); the company's other names (a "
+            "renamed company's former name or new brand, ';'-separated) count as it",
             left_roles=("text", "domains", "handle"),
-            right_roles=("company",),
-            optional_roles=frozenset({"domains", "handle"}),
+            right_roles=("company", "former_names"),
+            optional_roles=frozenset({"domains", "handle", "former_names"}),
             levels=("exact", "acronym", "fuzzy", "different", "handle", "no_mention"),
             options={"fuzzy_similarity": OptionSpec(0.9, 0.5, 1.0, _SIMILARITY)},
             fallbacks={"handle": "no_mention"},

@@ -81,11 +81,30 @@ def _crm_company(name: str) -> tuple[tuple[str, ...], str, frozenset[str], str]:
     return core, joined, frozenset({joined, "".join(nz.text_tokens(name))}), nz.acronym(core)
 
 
+_NAMED = frozenset({"exact", "acronym", "fuzzy"})
+
+
 def company(left: Values, right: Values, rule: Comparison) -> Outcome:
     crm_company = value_of(right, "company")
-    core, joined, spelled, acr = _crm_company(crm_company)
     text = value_of(left, "text", " | ")
     said = _said(text, left.get("domains", ()))
+    level, why = _company(crm_company, text, said, left, rule)
+    if level in _NAMED or level == NULL_LEVEL:
+        return level, why
+    # A renamed company: the profile may say the new brand where the CRM holds the old
+    # name (or the other way round); RevOps list the other names in a CRM field.
+    for other in value_of(right, "former_names", ";").split(";"):
+        other = other.strip()
+        if not other or other == crm_company:
+            continue
+        alt, alt_why = _company(other, text, said, left, rule)
+        if alt in _NAMED or (alt == "handle" and level != "handle"):
+            return alt, f"{alt_why}, another name of {crm_company!r}"
+    return level, why
+
+
+def _company(crm_company: str, text: str, said: _Said, left: Values, rule: Comparison) -> Outcome:
+    core, joined, spelled, acr = _crm_company(crm_company)
     if not core or (not text and not said.labels and not left.get("handle")):
         return NULL_LEVEL, "no company to compare"
     toks = said.toks

@@ -479,10 +479,15 @@ def _table_word(word: str, table: dict[str, tuple[str, ...]], text: str) -> Word
     letters = _letters(text, table)
     pattern = "".join(_alternation(_double(alts)) for alts in letters)
     first = "".join(alts[0] for alts in letters)
-    # A second spelling for blocking: the commonest other choice of each letter.
+    # Spellings for blocking, whose keys keep a name's first letter and its consonants:
+    # the first letter in each of its spellings (Oikonomou, Ikonomou, Economou; Hristos),
+    # then the commonest other choice of every letter.
+    rest = first[len(letters[0][0]) :] if letters else ""
+    heads = [a + rest for a in letters[0][1:] if a] if letters else []
     second = "".join(alts[1] if len(alts) > 1 and alts[1] else alts[0] for alts in letters)
     plain = nz.fold(word).replace(" ", "")
-    return Word(tuple(dict.fromkeys((first, second, plain))), re.compile(pattern))
+    spellings = dict.fromkeys((first, *heads, second, plain))
+    return Word(tuple(spellings), re.compile(pattern))
 
 
 @lru_cache(maxsize=_CACHE)
@@ -656,6 +661,6 @@ def blocking_readings(name: str) -> tuple[tuple[str, ...], ...]:
         base = [w.spellings[0] for w in reading]
         out[tuple(base)] = None
         for i, w in enumerate(reading):
-            for s in w.spellings[1:6]:
+            for s in w.spellings[1:8]:
                 out[tuple(base[:i] + [s] + base[i + 1 :])] = None
     return tuple(out)[:24]
