@@ -109,9 +109,11 @@ CATALOG: dict[str, ComparatorSpec] = {
             help="the employer named in a bio or display name (or a website domain) "
             "against the CRM company: legal suffixes, acronyms, '@ Acme', 'at Acme', "
             "or only a handle suffix ('jsmith_acme'); the company's other names (a "
-            "renamed company's former name or new brand, ';'-separated) count as it",
+            "renamed company's former name or new brand, ';'-separated) count as it, and "
+            "another employer named where the profile's website is the CRM company's "
+            "domain (right `domains`, e.g. the record's email) is not held against it",
             left_roles=("text", "domains", "handle"),
-            right_roles=("company", "former_names"),
+            right_roles=("company", "former_names", "domains"),
             optional_roles=frozenset({"domains", "handle", "former_names"}),
             levels=("exact", "acronym", "fuzzy", "different", "handle", "no_mention"),
             options={"fuzzy_similarity": OptionSpec(0.9, 0.5, 1.0, _SIMILARITY)},

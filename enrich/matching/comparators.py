@@ -100,6 +100,14 @@ def company(left: Values, right: Values, rule: Comparison) -> Outcome:
         alt, alt_why = _company(other, text, said, left, rule)
         if alt in _NAMED or (alt == "handle" and level != "handle"):
             return alt, f"{alt_why}, another name of {crm_company!r}"
+    if level == "different" and said.labels:
+        # The bio names a brand the CRM does not know, but the profile's website is the
+        # CRM company's own domain: the employer under a new name, not another one (the
+        # domain itself is weighed by the domain comparison).
+        crm_domains = {nz.registered_domain(d) for d in right.get("domains", ())} - {""}
+        shared = sorted(crm_domains & {d for _, d in said.labels})
+        if shared:
+            return "no_mention", f"{why}; but the profile's site {shared[0]} is the CRM company's"
     return level, why
 
 

@@ -107,3 +107,37 @@ def test_enrich_match_reads_the_former_names_from_the_column_the_rules_map(
     )
     assert done.exit_code == 0, done.output
     assert "p1,c1," in out.read_text() and ",link," in out.read_text()
+
+
+def test_a_new_brand_on_the_crm_companys_own_website_is_not_another_employer(
+    rules: RuleSet,
+) -> None:
+    """The account's website domain: the bio says "Newco", the profile's site is
+    ocgroup.com, the domain of the record's email: a rename, not a job change."""
+    person = Person("jane", "Jane", "Doe", email="jane@ocgroup.com", company="Oldco Inc")
+    result = Matcher(rules, [person]).match(
+        Profile(
+            "p",
+            platform="linkedin",
+            display_name="Jane Doe",
+            bio="Head of Sales at Newco",
+            website="https://www.ocgroup.com",
+            location="Boston",
+        )
+    )
+    levels = {c.comparison: c.level for c in result.candidates[0].contributions}
+    assert levels["company"] == "no_mention"
+    assert levels["domain"] == "exact"
+    # ... and another site says nothing for it: the other brand stays another employer.
+    other = Matcher(rules, [person]).match(
+        Profile(
+            "p",
+            platform="linkedin",
+            display_name="Jane Doe",
+            bio="Head of Sales at Newco",
+            website="https://newco.io",
+        )
+    )
+    assert {c.comparison: c.level for c in other.candidates[0].contributions}["company"] == (
+        "different"
+    )
