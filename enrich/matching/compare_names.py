@@ -431,7 +431,9 @@ def person_name_term(right: Values, level: str) -> str:
         return f"initial:{first[0]} {last}"
     if level == "first_name_last_initial":
         return f"first:{first} {last[0]}"
-    if level == "last_name_only":
+    if level in {"last_name_only", "no_first_name"}:
+        # Counted over every record, with a first name or not: how common the family
+        # name is in the mirror, which is what a family name alone agreeing is worth.
         return f"last:{last}"
     return ""
 

@@ -131,3 +131,22 @@ def test_an_emoji_only_display_name_is_read_from_the_handle(
     left = {"name": ("🌱🌍☕",), "handle": (handle,)}
     right = {"first_name": ("Jeffrey",), "last_name": ("Rodriguez",)}
     assert COMPARATORS["person_name"](left, right, rule)[0] == level
+
+
+def test_a_rare_family_name_alone_is_worth_more_than_a_common_one(rules: RuleSet) -> None:
+    """The family name is weighed by how many records of the whole mirror hold it, those
+    with a first name included: one Ackley says more than one of two hundred Smiths."""
+    crm = [
+        Person("ackley", "", "Ackley", company="Dube"),
+        Person("smith", "", "Smith", company="Dube"),
+        *(Person(f"s{i}", "Ann", "Smith", company=f"Co {i}") for i in range(200)),
+        *(Person(f"o{i}", "Ann", f"Other{i}", company=f"Co {i}") for i in range(200)),
+    ]
+    m = Matcher(rules, crm)
+
+    def name_weight(shown: str, record: str) -> float:
+        result = m.match(Profile("p", platform="x", display_name=shown, bio="at Dube"))
+        [cand] = [c for c in result.candidates if c.person_id == record]
+        return next(c.weight for c in cand.contributions if c.comparison == "name")
+
+    assert name_weight("Jackie Ackley", "ackley") > name_weight("Jackie Smith", "smith") + 2
