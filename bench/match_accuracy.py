@@ -49,13 +49,14 @@ def evaluate(
     trained: bool = False,
     duplicates: float = 0.0,
     families: float = 0.0,
+    former_names: bool = False,
 ) -> dict[str, float]:
     """Run the matcher on one generated dataset and compute the metrics; ``trained``:
     first re-estimate the rules' weights from the dataset's inputs (``enrich match
     train``: the profiles and the CRM records, never the truth)."""
     ds = GENERATORS[generator](seed, people, profiles)
     if families:
-        ds = with_families(ds, seed, families)
+        ds = with_families(ds, seed, families, former_names)
     if duplicates:
         ds = with_duplicates(ds, seed, duplicates)
     rules = load_rules(rules_path) if rules_path else default_rules()
@@ -288,6 +289,12 @@ def main() -> None:
         help="scale of the #23 families (bench/matching_families.py: other scripts, "
         "renamed companies, CRM name noise; default 1, 0 for the generators as they are)",
     )
+    ap.add_argument(
+        "--former-names",
+        action="store_true",
+        help="the renamed companies' CRM records list the new brand in former_names "
+        "(a CRM field RevOps map; off: the CRM knows nothing of the rename)",
+    )
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--top-errors", type=int, default=15)
     a = ap.parse_args()
@@ -309,6 +316,7 @@ def main() -> None:
                 [a.train] * len(jobs),
                 [a.duplicates] * len(jobs),
                 [a.families] * len(jobs),
+                [a.former_names] * len(jobs),
             )
         )
     every: list[dict[str, float]] = []

@@ -447,7 +447,7 @@ class _Families:
             website = f"https://{_slug(new_bare)}.com"
         return replace(prof, bio=bio, website=website)
 
-    def run(self, share: float) -> Dataset:
+    def run(self, share: float, former_names: bool) -> Dataset:
         ds, r = self.ds, self.r
         family: dict[str, str] = {}
         profiles: list[Profile] = []
@@ -504,12 +504,23 @@ class _Families:
                     p, first_name=first, last_name=last, email=_email(r, p, first, last)
                 )
         people = [self.people[p.id] for p in ds.people]
+        if former_names:  # RevOps keep the new brand in a CRM field of the renamed accounts
+            people = [
+                replace(p, former_names=_bare(self.renamed[p.company]))
+                if p.company in self.renamed
+                else p
+                for p in people
+            ]
         return replace(ds, people=people, profiles=profiles, family=family)
 
 
-def with_families(ds: Dataset, seed: int, share: float = 1.0) -> Dataset:
+def with_families(
+    ds: Dataset, seed: int, share: float = 1.0, former_names: bool = False
+) -> Dataset:
     """``ds`` with the families of #23 (``SHARES`` times ``share`` of the profiles of CRM
-    people each), fully determined by ``seed``; ``Dataset.family`` names each one's."""
+    people each), fully determined by ``seed``; ``Dataset.family`` names each one's.
+    ``former_names``: the CRM records of renamed companies carry the new brand in their
+    ``former_names`` field, as when RevOps map such a field."""
     if share <= 0:
         return ds
-    return _Families(ds, seed).run(share)
+    return _Families(ds, seed).run(share, former_names)
