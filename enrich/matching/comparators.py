@@ -35,6 +35,7 @@ from enrich.matching.comparison import Comparison
 __all__ = [
     "COMPARATORS",
     "FAST_LEVELS",
+    "READ_UNLESS",
     "TERMS",
     "WRITTEN_TERMS",
     "CompareFn",
@@ -413,6 +414,11 @@ FAST_LEVELS: dict[str, FastLevel] = {
         person_name_prepare_left, person_name_prepare_right, person_name_level, decisive=False
     ),
 }
+
+# A right role a comparator reads only while another is empty: (role, unless role). The
+# scorer leaves the first out of its per-profile memo key when the second has a value, so
+# candidates that differ only there (namesakes with their own addresses) share one outcome.
+READ_UNLESS: dict[str, tuple[str, str]] = {"person_name": ("email", "first_name")}
 
 TermFn = Callable[[Values, str], str]
 

@@ -356,6 +356,9 @@ def person_name_prepare_right(values: Values) -> _NameRight:
     first_t, last_t = nz.person_name(
         value_of(values, "first_name"), value_of(values, "last_name"), value_of(values, "full_name")
     )
+    if not first_t and last_t:  # as ``person_name`` reads it: from the address
+        from_email = nz.first_name_from_email(value_of(values, "email"), last_t)
+        first_t = (from_email,) if from_email else ()
     f = first_t[0] if first_t else ""
     return first_t, last_t, "".join(last_t), f, gn.name_family(f)
 
