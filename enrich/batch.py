@@ -41,7 +41,7 @@ from enrich.models import (
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import identifier_hashes
-from enrich.scoring.recompute import rescore_many
+from enrich.scoring.bulk import rescore_many
 from enrich.sync.outbox import request_sync_many
 
 Actor = tuple[str, str]  # (platform, platform user id)
