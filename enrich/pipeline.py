@@ -23,6 +23,7 @@ from enrich.db import (
     session_scope,
     writers_lock,
 )
+from enrich.leads import store as lead_store
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -32,6 +33,7 @@ from enrich.models import (
     SocialProfile,
     SyncRequest,
     Touchpoint,
+    id_of,
     utcnow,
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
@@ -354,8 +356,11 @@ def _process(engine: Engine, raw_event_id: int) -> None:
         rescore(session, records)
         for record_id in sorted(records):
             request_sync(session, record_id)
+        lead_store.record(session, id_of(raw), result.leads)
         raw.error = "; ".join(result.errors + result.ignored)[:2000] or None
-        raw.status = EventStatus.PROCESSED if result.touchpoints else EventStatus.IGNORED
+        raw.status = (
+            EventStatus.PROCESSED if result.touchpoints or result.leads else EventStatus.IGNORED
+        )
         raw.processed_at = utcnow()
 
 
