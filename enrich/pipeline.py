@@ -64,7 +64,7 @@ def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:
     return profile
 
 
-def add_touchpoint(session: Session, raw_id: int, data: TouchpointData) -> Touchpoint | None:
+def add_touchpoint(session: Session, raw_id: int | None, data: TouchpointData) -> Touchpoint | None:
     """Insert unless its dedupe key is already stored; returns the new touchpoint or None."""
     if session.exec(select(Touchpoint.id).where(Touchpoint.dedupe_key == data.dedupe_key)).first():
         return None
@@ -347,7 +347,7 @@ def _process(engine: Engine, raw_event_id: int) -> None:
                 raw.headers = {}
         result.touchpoints = kept
         for data in result.touchpoints:
-            tp = add_touchpoint(session, raw.id, data)  # type: ignore[arg-type]
+            tp = add_touchpoint(session, raw.id, data)
             if tp is not None and not tp.is_own:
                 touched_profiles[tp.profile_id] = session.get(SocialProfile, tp.profile_id)  # type: ignore[assignment]
         records: set[int] = set()
