@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from enrich.leads import store as lead_store
 from enrich.linking import Prepared, current_matcher, link_profiles, prepare_match, to_profile
 from enrich.matching.profile import Profile
 from enrich.models import (
@@ -39,7 +40,6 @@ from enrich.models import (
     table_of,
     utcnow,
 )
-from enrich.leads import store as lead_store
 from enrich.normalize import LeadRef, ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import identifier_hashes
 from enrich.scoring.recompute import rescore_many

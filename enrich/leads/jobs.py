@@ -105,8 +105,9 @@ def run(engine: Engine, settings: Settings, readers: Readers, adapter: Adapter) 
             stats[fetch(engine, settings, readers, lead_form_id)] += 1
     if settings.lead_forms_unmatched == "create_lead":
         crm = _creation_due(engine) and adapter()
-        if crm:
-            stats["created"] += create_leads(engine, settings, crm)
+        created = create_leads(engine, settings, crm) if crm else 0
+        if created:
+            stats["created"] += created
     return dict(stats)
 
 
