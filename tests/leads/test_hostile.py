@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 from sqlmodel import Session, col, select
+from werkzeug.test import TestResponse
 
 from enrich import runtime
 from enrich.app import create_app
