@@ -53,6 +53,7 @@ from enrich.retry import CRM_WRITE, LEAD_READ
 from enrich.runtime import current
 from enrich.scoring.rescore import rescore
 from enrich.services.decisions import relink
+from enrich.sync import alerts
 from enrich.sync.adapter import CrmAdapter, NewLead, WriteResult
 from enrich.sync.connect import make_adapter
 from enrich.sync.outbox import request_sync
@@ -70,13 +71,18 @@ def work_leads() -> dict[str, int]:
     cached: list[CrmAdapter] = []
 
     def adapter() -> CrmAdapter | None:
-        if rt.settings.crm == "none":
+        # Refused credentials hold every CRM call until fixed (sync/alerts.py), these too.
+        if rt.settings.crm == "none" or alerts.open_alert(rt.engine, rt.settings) is not None:
             return None
         if not cached:
             cached.append(make_adapter(rt.settings))
         return cached[0]
 
-    stats = run(rt.engine, rt.settings, Readers(rt.settings), adapter)
+    try:
+        stats = run(rt.engine, rt.settings, Readers(rt.settings), adapter)
+    except CRMAuthError as exc:
+        alerts.raise_alert(rt.engine, rt.settings, exc)
+        return {"auth_failed": 1}
     if any(stats.get(k) for k in ("fetched", "erased", "created")):
         rt.queue.enqueue(sync_pending, key="sync")
     return stats

@@ -9,9 +9,15 @@ Lead when LEAD_FORMS_UNMATCHED=create_lead.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import requests
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
 from enrich.config import Settings
+from enrich.models import LeadForm, LeadStatus, WriteStatus
 from enrich.samples import SAMPLE_ORG, SAMPLE_PAGE, sign_linkedin, sign_meta
 from enrich.sandbox.platforms import PlatformSandbox
 
@@ -91,3 +97,36 @@ def deliveries(
     else:
         missing.append("no linkedin secret: set LINKEDIN_CLIENT_SECRET")
     return plan, missing
+
+
+def show(settings: Settings, base: str, engine: Engine, timeout: float = 60.0) -> list[str]:
+    """The demo's lead forms: send both samples, wait for the leads job, say what became of
+    each (one line per lead)."""
+    plan, _ = deliveries(settings)
+    for path, body, headers in plan:
+        requests.post(f"{base}{path}", data=body, headers=headers, timeout=15)
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as session:
+            rows = {r.source: r for r in session.exec(select(LeadForm))}
+        settled = len(rows) == len(plan) and all(
+            r.status != LeadStatus.PENDING and r.crm_status not in WriteStatus.open()
+            for r in rows.values()
+        )
+        if settled or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    lines = []
+    for source, who in (("meta", "Dana Whitfield (Meta)"), ("linkedin", "Jonas Berg (LinkedIn)")):
+        row = rows.get(source)
+        if row is None or row.status == LeadStatus.PENDING:
+            lines.append(f"{who}: not read yet ({row.error if row else 'not received'})")
+        elif row.status != LeadStatus.FETCHED:
+            lines.append(f"{who}: {row.status}: {row.error}")
+        elif row.crm_status == WriteStatus.WRITTEN:
+            lines.append(f"{who}: no CRM person matched: new {settings.crm} Lead {row.crm_id}")
+        elif row.crm_status == "review":
+            lines.append(f"{who}: no CRM person matched: kept for review")
+        else:
+            lines.append(f"{who}: matched by email: a lead_form activity on the CRM person")
+    return lines
