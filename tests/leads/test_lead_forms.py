@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from enrich.models import DeadLetter, LeadStatus, RawEvent, Touchpoint, WriteStatus
+from enrich.privacy import erase_person, export_person
 from enrich.sandbox import Sandbox
 from enrich.sandbox.platforms import PlatformSandbox
 from tests.leads.harness import PAGE, LeadWorld
@@ -240,3 +241,30 @@ def test_a_lead_notification_redelivered_is_one_delivery_and_one_touchpoint(
         assert len(s.exec(select(RawEvent)).all()) == 1
         assert len(s.exec(select(Touchpoint)).all()) == 1
     assert world.platforms.calls.count("GET /rest/leadFormResponses/{id}") == 1
+
+
+def test_erasing_a_person_erases_their_lead_answers_and_keeps_them_erased(
+    world: LeadWorld,
+) -> None:
+    world.platforms.add_linkedin_lead(
+        LI_ID, "77", {"EMAIL": "person1@acme.example", "PHONE_NUMBER": "+1 555 0100"}, DANA
+    )
+    world.linkedin_lead(LI_ID)
+    world.process()
+    world.leads()
+    [row] = world.lead_rows()
+    assert row.profile_id is not None
+    exported = export_person(world.rt.engine, record_id=None, profile_ids=[row.profile_id])
+    assert exported["lead_forms"][0]["answers"][1]["value"] == "+1 555 0100"
+
+    erase_person(world.rt.engine, record_id=None, profile_ids=[row.profile_id], actor="test")
+    [row] = world.lead_rows()
+    assert (row.status, row.answers, row.profile_id) == (LeadStatus.DELETED, None, None)
+    # Read again (a replay): the person stays erased.
+    with Session(world.rt.engine) as s:
+        row.status = LeadStatus.PENDING
+        s.add(row)
+        s.commit()
+    assert world.leads() == {"erased_person": 1}
+    with Session(world.rt.engine) as s:
+        assert s.exec(select(Touchpoint)).all() == []
