@@ -28,7 +28,13 @@ from sqlmodel import Session, col, select
 
 from enrich.config import Settings
 from enrich.db import write_scope
-from enrich.errors import CRMAuthError, CRMError, PlatformReadError
+from enrich.errors import (
+    CRMAuthError,
+    CRMError,
+    CRMRetryable,
+    CRMUnavailable,
+    PlatformReadError,
+)
 from enrich.leads.answers import Lead
 from enrich.leads.clients import Readers
 from enrich.linking import link_profile
@@ -71,18 +77,23 @@ def work_leads() -> dict[str, int]:
     cached: list[CrmAdapter] = []
 
     def adapter() -> CrmAdapter | None:
-        # Refused credentials hold every CRM call until fixed (sync/alerts.py), these too.
-        if rt.settings.crm == "none" or alerts.open_alert(rt.engine, rt.settings) is not None:
+        if rt.settings.crm == "none":
             return None
+        if alerts.open_alert(rt.engine, rt.settings) is not None:
+            # Refused credentials hold every CRM call until fixed (sync/alerts.py), these too.
+            raise CRMUnavailable("CRM calls wait for the credentials alert to be resolved")
         if not cached:
             cached.append(make_adapter(rt.settings))
         return cached[0]
 
+    readers = Readers(rt.settings)
     try:
-        stats = run(rt.engine, rt.settings, Readers(rt.settings), adapter)
+        stats = run(rt.engine, rt.settings, readers, adapter)
     except CRMAuthError as exc:
         alerts.raise_alert(rt.engine, rt.settings, exc)
         return {"auth_failed": 1}
+    finally:
+        readers.http.close()
     if any(stats.get(k) for k in ("fetched", "erased", "created")):
         rt.queue.enqueue(sync_pending, key="sync")
     return stats
@@ -109,8 +120,11 @@ def run(engine: Engine, settings: Settings, readers: Readers, adapter: Adapter) 
             stats[erase(engine, lead_form_id, adapter)] += 1
         else:
             stats[fetch(engine, settings, readers, lead_form_id)] += 1
-    if settings.lead_forms_unmatched == "create_lead":
-        crm = _creation_due(engine) and adapter()
+    if settings.lead_forms_unmatched == "create_lead" and _creation_due(engine):
+        try:
+            crm = adapter()
+        except CRMRetryable:
+            crm = None  # they wait, as `pending` or `sending`, for the next run
         created = create_leads(engine, settings, crm) if crm else 0
         if created:
             stats["created"] += created
@@ -248,10 +262,11 @@ def erase(engine: Engine, lead_form_id: int, adapter: Adapter) -> str:
             )
             if w.activity_id
         ]
-    crm = adapter() if written and row.touchpoint_id else None
-    if crm is not None:
+    if written and row.touchpoint_id:
         try:
-            crm.delete_activities(written)
+            crm = adapter()
+            if crm is not None:
+                crm.delete_activities(written)
         except CRMError as exc:
             if isinstance(exc, CRMAuthError):
                 raise
@@ -355,10 +370,14 @@ def create_leads(engine: Engine, settings: Settings, adapter: CrmAdapter) -> int
             )
         )
         todo = []
+        people: set[int | None] = set()
         for row in rows:
             if row.profile_id is not None and _matched(session, row.profile_id):
                 row.crm_status = None  # a person matched meanwhile (a mirror pull): no Lead
                 continue
+            if row.profile_id in people:
+                continue  # their second form waits: once the first is a Lead, it is matched
+            people.add(row.profile_id)
             row.crm_status = WriteStatus.SENDING  # from here on it may land: re-sent as upsert
             todo.append((id_of(row), new_lead(row, settings)))
     if not todo:

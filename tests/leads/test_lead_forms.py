@@ -268,3 +268,23 @@ def test_erasing_a_person_erases_their_lead_answers_and_keeps_them_erased(
     assert world.leads() == {"erased_person": 1}
     with Session(world.rt.engine) as s:
         assert s.exec(select(Touchpoint)).all() == []
+
+
+def test_two_forms_by_one_unknown_person_make_one_lead_with_both_activities(
+    creating: LeadWorld,
+) -> None:
+    world = creating
+    other = "ffff0000-1111-2222-3333-444455556666-1"
+    for response_id in (LI_ID, other):
+        world.platforms.add_linkedin_lead(
+            response_id, "77", {"EMAIL": "nora@newco.example", "LAST_NAME": "New"}, DANA
+        )
+        world.linkedin_lead(response_id)
+    world.process()
+    assert world.leads() == {"fetched": 2, "created": 1}
+    assert world.leads() == {}
+    assert len(new_leads(world, "nora@newco.example")) == 1
+    first, second = world.lead_rows()
+    assert (first.crm_status, second.crm_status) == (WriteStatus.WRITTEN, None)
+    world.sync_until_done()
+    assert len(activities(world, str(first.crm_id))) == 2
