@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from enrich.models import DeadLetter, LeadStatus, RawEvent, Touchpoint, WriteStatus
 from enrich.privacy import erase_person, export_person
+from enrich.retention import purge
 from enrich.sandbox import Sandbox
 from enrich.sandbox.platforms import PlatformSandbox
 from tests.leads.harness import PAGE, LeadWorld
@@ -288,3 +289,16 @@ def test_two_forms_by_one_unknown_person_make_one_lead_with_both_activities(
     assert (first.crm_status, second.crm_status) == (WriteStatus.WRITTEN, None)
     world.sync_until_done()
     assert len(activities(world, str(first.crm_id))) == 2
+
+
+def test_lead_answers_are_kept_as_long_as_their_touchpoint(world: LeadWorld) -> None:
+    world.platforms.add_linkedin_lead(LI_ID, "77", {"EMAIL": "person1@acme.example"}, DANA)
+    world.linkedin_lead(LI_ID)
+    world.process()
+    world.leads()
+    # The sample response was submitted on 2025-12-01.
+    purge(world.rt.engine, raw_event_days=0, touchpoint_days=3650)
+    assert world.lead_rows()[0].answers is not None
+    purge(world.rt.engine, raw_event_days=0, touchpoint_days=30)
+    [row] = world.lead_rows()
+    assert (row.answers, row.touchpoint_id, row.status) == (None, None, LeadStatus.FETCHED)
