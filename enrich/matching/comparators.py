@@ -20,8 +20,8 @@ from rapidfuzz.distance import JaroWinkler
 from enrich.matching import normalize as nz
 from enrich.matching import vocab
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
+from enrich.matching.compare_handles import handle_name
 from enrich.matching.compare_names import (
-    handle_name,
     person_name,
     person_name_level,
     person_name_prepare_left,

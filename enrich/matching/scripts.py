@@ -30,6 +30,7 @@ from typing import Any
 from korean_romanizer.romanizer import Romanizer
 
 from enrich.matching import normalize as nz
+from enrich.matching import script_tables as st
 
 __all__ = ["Word", "blocking_readings", "has_native", "read_as", "readings"]
 
@@ -62,334 +63,6 @@ class Word:
 def has_native(text: str) -> bool:
     """Whether a text has letters of a script read here (not Latin)."""
     return not text.isascii() and _NATIVE.search(text) is not None
-
-
-# ---------------------------------------------------------------- variant tables
-
-# Arabic letters and the Latin spellings people write them with ("" = unwritten). Short
-# vowels are not written at all: between letters any may stand.
-_AR: dict[str, tuple[str, ...]] = {
-    "ا": ("a", "aa", "e", ""),
-    "أ": ("a", "e", "i", "o", "u", ""),
-    "إ": ("i", "e"),
-    "آ": ("a", "aa"),
-    "ء": ("",),
-    "ئ": ("i", "y", "e", ""),
-    "ؤ": ("u", "o", ""),
-    "ب": ("b",),
-    "ت": ("t",),
-    "ث": ("th", "t", "s"),
-    "ج": ("j", "g", "dj"),
-    "ح": ("h", ""),
-    "خ": ("kh", "h", "ch", "x"),
-    "د": ("d",),
-    "ذ": ("dh", "z", "d", "th"),
-    "ر": ("r",),
-    "ز": ("z",),
-    "س": ("s",),
-    "ش": ("sh", "ch", "sch"),
-    "ص": ("s",),
-    "ض": ("d", "dh"),
-    "ط": ("t",),
-    "ظ": ("z", "dh"),
-    "ع": ("a", "e", "i", "o", "u", ""),
-    "غ": ("gh", "g"),
-    "ف": ("f",),
-    "ق": ("q", "k", "g"),
-    "ك": ("k", "c"),
-    "ل": ("l",),
-    "م": ("m",),
-    "ن": ("n",),
-    "ه": ("h", ""),
-    "ة": ("a", "ah", "at", "e", "eh", ""),
-    "و": ("w", "u", "o", "oo", "ou", "v"),
-    "ي": ("y", "i", "ee", "ie", "e", "ei", "ey", "ai", "ay"),
-    "ى": ("a", "i", "y", "e"),
-}
-_AR_VOWELISH = frozenset("اأإآءئؤعوىية")
-# Greek letters and digraphs (longest first when read) and their romanisations: ELOT 743,
-# the older "classical" spellings and the phonetic ones people choose for themselves.
-_EL: dict[str, tuple[str, ...]] = {
-    "γγ": ("ng", "gg", "g", "nk"),
-    "γκ": ("gk", "g", "nk", "ng"),
-    "γχ": ("nch", "nh", "gch"),
-    "μπ": ("mp", "b", "mb"),
-    "ντ": ("nt", "d", "nd"),
-    "τζ": ("tz", "dj", "j", "ts", "dz"),
-    "τσ": ("ts", "tz"),
-    "ου": ("ou", "u", "oo"),
-    "αι": ("ai", "e", "ae"),
-    "ει": ("ei", "i", "e"),
-    "οι": ("oi", "i", "e", "oe"),
-    "υι": ("yi", "i"),
-    "ευ": ("ev", "ef", "eu"),
-    "αυ": ("av", "af", "au"),
-    "γι": ("gi", "yi", "y", "g", "j", "gy"),
-    "α": ("a",),
-    "β": ("v", "b"),
-    "γ": ("g", "gh", "y"),
-    "δ": ("d", "dh"),
-    "ε": ("e",),
-    "ζ": ("z",),
-    "η": ("i", "e", "ee"),
-    "θ": ("th", "t"),
-    "ι": ("i", "y", "j"),
-    "κ": ("k", "c"),
-    "λ": ("l",),
-    "μ": ("m",),
-    "ν": ("n",),
-    "ξ": ("x", "ks"),
-    "ο": ("o",),
-    "π": ("p",),
-    "ρ": ("r", "rh"),
-    "σ": ("s",),
-    "ς": ("s",),
-    "τ": ("t",),
-    "υ": ("y", "i", "u"),
-    "φ": ("f", "ph"),
-    "χ": ("ch", "h", "kh", "x"),
-    "ψ": ("ps",),
-    "ω": ("o",),
-}
-# Russian (and Ukrainian) letters: GOST, BGN/PCGN, ISO-like and German/French spellings.
-_RU: dict[str, tuple[str, ...]] = {
-    "ий": ("iy", "ii", "ij", "y", "i", "yi"),
-    "ый": ("y", "iy", "yi", "i"),
-    "кс": ("ks", "x"),
-    "а": ("a",),
-    "б": ("b",),
-    "в": ("v", "w", "ff", "f"),
-    "г": ("g", "h"),
-    "д": ("d",),
-    "е": ("e", "ye", "ie", "je"),
-    "ё": ("yo", "io", "e", "jo", "o", "ye"),
-    "ж": ("zh", "j", "z", "g", "sh"),
-    "з": ("z", "s"),
-    "и": ("i", "y"),
-    "й": ("y", "i", "j", ""),
-    "к": ("k", "c"),
-    "л": ("l",),
-    "м": ("m",),
-    "н": ("n",),
-    "о": ("o", "a"),
-    "п": ("p",),
-    "р": ("r",),
-    "с": ("s",),
-    "т": ("t",),
-    "у": ("u", "ou", "oo"),
-    "ф": ("f",),
-    "х": ("kh", "h", "ch", "x"),
-    "ц": ("ts", "tz", "c", "tc", "z"),
-    "ч": ("ch", "tch", "tsch", "c"),
-    "ш": ("sh", "sch", "ch"),
-    "щ": ("shch", "sch", "sh", "shtsh", "stsch"),
-    "ъ": ("",),
-    "ы": ("y", "i"),
-    "ь": ("", "i", "y"),
-    "э": ("e",),
-    "ю": ("yu", "iu", "ju", "u"),
-    "я": ("ya", "ia", "ja", "a"),
-    "і": ("i",),
-    "ї": ("yi", "i"),
-    "є": ("ye", "ie"),
-}
-# Korean family names and the spellings their bearers use (not Revised Romanisation's:
-# 김 is Kim, not Gim; 이 is Lee, Yi or Rhee).
-_KO_FAMILY: dict[str, tuple[str, ...]] = {
-    "김": ("kim", "gim"),
-    "이": ("lee", "yi", "rhee", "i", "ri", "rhie"),
-    "리": ("lee", "ri", "li"),
-    "박": ("park", "pak", "bak", "bark"),
-    "최": ("choi", "choe", "chey"),
-    "정": ("jung", "jeong", "chung", "joung", "jong"),
-    "강": ("kang", "gang"),
-    "조": ("cho", "jo", "joe"),
-    "윤": ("yoon", "yun"),
-    "장": ("jang", "chang"),
-    "임": ("lim", "im", "rim", "yim"),
-    "림": ("lim", "rim"),
-    "한": ("han",),
-    "오": ("oh", "o"),
-    "서": ("seo", "suh", "so"),
-    "신": ("shin", "sin"),
-    "권": ("kwon", "gwon"),
-    "황": ("hwang",),
-    "안": ("ahn", "an"),
-    "송": ("song",),
-    "류": ("ryu", "yoo", "yu", "ryoo"),
-    "유": ("yoo", "yu", "ryu"),
-    "전": ("jeon", "jun", "chun", "chon"),
-    "홍": ("hong",),
-    "고": ("ko", "go"),
-    "문": ("moon", "mun"),
-    "양": ("yang",),
-    "손": ("son", "sohn"),
-    "배": ("bae", "pae"),
-    "백": ("baek", "paek", "baik", "paik"),
-    "허": ("heo", "hur", "huh"),
-    "남": ("nam",),
-    "노": ("noh", "roh", "no", "ro"),
-    "하": ("ha",),
-    "곽": ("kwak", "gwak"),
-    "성": ("sung", "seong"),
-    "차": ("cha",),
-    "주": ("joo", "ju", "chu"),
-    "우": ("woo", "u"),
-    "구": ("koo", "gu", "ku"),
-    "민": ("min",),
-    "진": ("jin", "chin"),
-    "나": ("na", "ra"),
-    "지": ("ji", "chi"),
-    "엄": ("eom", "um", "uhm"),
-    "원": ("won",),
-    "천": ("cheon", "chun"),
-    "방": ("bang", "pang"),
-    "공": ("kong", "gong"),
-    "현": ("hyun", "hyeon"),
-    "함": ("ham",),
-    "변": ("byun", "byeon"),
-    "염": ("yeom", "yum"),
-    "여": ("yeo", "yo"),
-    "추": ("choo", "chu"),
-    "도": ("do", "doh"),
-    "소": ("so",),
-    "석": ("seok", "suk"),
-    "선": ("sun", "seon"),
-    "설": ("seol", "sul"),
-    "마": ("ma",),
-    "길": ("gil", "kil"),
-    "연": ("yeon", "yun"),
-    "위": ("wi", "wee"),
-    "표": ("pyo",),
-    "명": ("myung", "myeong"),
-    "기": ("ki", "gi"),
-    "반": ("ban", "pan"),
-    "왕": ("wang",),
-    "금": ("geum", "keum"),
-    "옥": ("ok",),
-    "육": ("yuk", "yook"),
-    "인": ("in",),
-    "맹": ("maeng",),
-    "제": ("je", "jae"),
-    "모": ("mo",),
-    "탁": ("tak",),
-    "국": ("guk", "kook"),
-    "어": ("eo", "uh"),
-    "은": ("eun",),
-    "편": ("pyeon", "pyun"),
-    "용": ("yong",),
-}
-_KO_COMPOUND_FAMILY = frozenset({"남궁", "제갈", "선우", "황보", "독고", "사공", "서문"})
-# Pieces of a Revised Romanisation syllable and the older or informal spellings of each
-# (McCune-Reischauer without its breves, and what people write: Sung, Hyun, Joon, Hee).
-_KO_PIECES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("yeo", ("yeo", "yo", "yu", "you")),
-    ("eo", ("eo", "o", "u", "uh")),
-    ("eu", ("eu", "u", "oo")),
-    ("ui", ("ui", "ee", "i", "eui", "ei")),
-    ("ae", ("ae", "ai", "e")),
-    ("oe", ("oe", "oi", "we")),
-    ("wo", ("wo", "weo", "o")),
-    ("yu", ("yu", "yoo", "you")),
-    ("ng", ("ng",)),
-    ("kk", ("kk", "gg", "k")),
-    ("tt", ("tt", "dd", "t")),
-    ("pp", ("pp", "bb", "p")),
-    ("ss", ("ss", "s")),
-    ("jj", ("jj", "j", "tch")),
-    ("ch", ("ch", "j", "c")),
-    ("u", ("u", "oo", "woo", "ou")),
-    ("i", ("i", "ee", "y")),
-    ("o", ("o", "oh")),
-    ("g", ("g", "k")),
-    ("k", ("k", "g", "kh")),
-    ("d", ("d", "t")),
-    ("t", ("t", "d", "th")),
-    ("b", ("b", "p")),
-    ("p", ("p", "b", "ph")),
-    ("j", ("j", "ch", "z")),
-    ("s", ("s", "sh")),
-    ("r", ("r", "l", "n")),
-    ("l", ("l", "r")),
-)
-# Chinese family names (keyed by their pinyin, simplified and traditional characters
-# alike) with the Hong Kong, Taiwan and South-East Asian spellings of them.
-_ZH_FAMILY: dict[str, tuple[str, ...]] = {
-    "zhang": ("cheung", "chang", "cheong", "teo"),
-    "wang": ("wong", "ong", "heng"),
-    "li": ("lee", "lie", "ly", "lei"),
-    "liu": ("lau", "lao", "lew", "low"),
-    "chen": ("chan", "tan", "chin", "chun"),
-    "yang": ("yeung", "young", "yeo", "yong"),
-    "huang": ("wong", "hwang", "ng", "oei", "bong"),
-    "zhao": ("chiu", "chao", "chew", "chu"),
-    "wu": ("ng", "woo", "goh", "ngo"),
-    "zhou": ("chow", "chou", "chau", "chew"),
-    "xu": ("hsu", "tsui", "chui", "hui", "koh"),
-    "sun": ("suen", "soon", "swen"),
-    "lin": ("lam", "lim", "ling"),
-    "guo": ("kwok", "kuo", "kok", "quek"),
-    "he": ("ho", "hoh"),
-    "gao": ("ko", "kao", "kou"),
-    "luo": ("lo", "law", "loh", "lok"),
-    "liang": ("leung", "leong", "neo"),
-    "song": ("sung", "soong"),
-    "zheng": ("cheng", "chang", "tay", "teh"),
-    "xie": ("tse", "hsieh", "chia", "seah"),
-    "ma": ("mah",),
-    "zhu": ("chu", "choo", "chue"),
-    "hu": ("woo", "foo", "wu"),
-    "ouyang": ("auyeung", "auyang", "owyang"),
-    "zeng": ("tsang", "tseng", "chan"),
-    "cai": ("tsai", "choi", "chua", "choy"),
-    "deng": ("tang", "teng"),
-    "feng": ("fung", "fong"),
-    "ye": ("yip", "yeh", "yap", "ip"),
-    "su": ("so", "soo"),
-    "pan": ("poon", "phua", "pun"),
-    "du": ("to", "tu"),
-    "lu": ("lo", "lou", "loo", "lui", "lv"),
-    "jiang": ("chiang", "kong", "keung"),
-    "yuan": ("yuen",),
-    "yu": ("yue", "yee", "ue"),
-    "fang": ("fong",),
-    "tang": ("tong", "teng"),
-    "han": ("hon",),
-    "cao": ("tsao", "cho", "chou"),
-    "peng": ("pang", "phang"),
-    "qian": ("chin", "chien", "tsin"),
-    "shen": ("sum", "shum", "sim"),
-    "jin": ("kam", "chin", "kim"),
-    "qiu": ("yau", "chiu", "khoo"),
-    "kong": ("hung",),
-    "wei": ("ngai",),
-    "dong": ("tung",),
-    "cheng": ("ching",),
-    "ren": ("yam", "jen"),
-}
-_ZH_COMPOUND_FAMILY = frozenset(
-    {"欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "东方", "東方", "皇甫", "尉迟", "令狐"}
-)
-# Hepburn pieces and the other ways Japanese names are written in Latin: long vowels
-# dropped or spelled "oh", Kunrei-shiki syllables.
-_JA_PIECES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ou", ("ou", "o", "oh", "oo")),
-    ("oo", ("oo", "o", "oh")),
-    ("uu", ("uu", "u")),
-    ("aa", ("aa", "a")),
-    ("ii", ("ii", "i")),
-    ("ei", ("ei", "e")),
-    ("shi", ("shi", "si")),
-    ("chi", ("chi", "ti")),
-    ("tsu", ("tsu", "tu")),
-    ("sh", ("sh", "sy")),
-    ("ch", ("ch", "ty")),
-    ("ji", ("ji", "zi")),
-    ("fu", ("fu", "hu")),
-    ("nb", ("nb", "mb")),
-    ("nm", ("nm", "mm")),
-    ("np", ("np", "mp")),
-)
 
 
 # ---------------------------------------------------------------- building patterns
@@ -450,12 +123,12 @@ def _arabic(word: str) -> Word:
     body, article = word, False
     if len(word) > 3 and word.startswith("ال"):
         body, article = word[2:], True
-    letters = _letters(body, _AR)
+    letters = _letters(body, st.AR)
     vowels = "[aeiou]{0,2}"
     parts: list[str] = []
     for n, (ch, alts) in enumerate(zip(body, letters, strict=False)):
         parts.append(_alternation(_double(alts)))
-        if n < len(letters) - 1 and ch not in _AR_VOWELISH and body[n + 1] not in _AR_VOWELISH:
+        if n < len(letters) - 1 and ch not in st.AR_VOWELISH and body[n + 1] not in st.AR_VOWELISH:
             parts.append(vowels)  # a short vowel, unwritten, between two consonants
         elif n < len(letters) - 1:
             parts.append("[aeiou]?")
@@ -468,7 +141,7 @@ def _arabic(word: str) -> Word:
         for n, (ch, alts) in enumerate(zip(body, letters, strict=False))
     )
     spellings = [core]
-    if body[:1] in _AR_VOWELISH and len(core) > 1:
+    if body[:1] in st.AR_VOWELISH and len(core) > 1:
         spellings += [v + core[1:] for v in "aeiou" if core[0] != v]
     if article:
         spellings += ["al" + s for s in spellings[:1]]
@@ -492,13 +165,13 @@ def _table_word(word: str, table: dict[str, tuple[str, ...]], text: str) -> Word
 
 @lru_cache(maxsize=_CACHE)
 def _greek(word: str) -> Word:
-    return _table_word(word, _EL, _strip_marks(word))  # accents (tonos) change no letter
+    return _table_word(word, st.EL, _strip_marks(word))  # accents (tonos) change no letter
 
 
 @lru_cache(maxsize=_CACHE)
 def _cyrillic(word: str) -> Word:
     # Not stripped of marks: ё and й are letters of their own (е and и with a mark).
-    return _table_word(word, _RU, unicodedata.normalize("NFC", word).lower())
+    return _table_word(word, st.RU, unicodedata.normalize("NFC", word).lower())
 
 
 def _korean_syllables(syllables: str) -> tuple[str, str]:
@@ -506,15 +179,15 @@ def _korean_syllables(syllables: str) -> tuple[str, str]:
     written (Min-jun, not Minjun's assimilated reading). korean-romanizer, not unidecode:
     unidecode's Hangul is no standard romanisation (희 "hyi", 박 "bag", 최 "coe")."""
     rr = [Romanizer(s).romanize().lower() for s in syllables]
-    return "".join(_pieces_pattern(r, _KO_PIECES) for r in rr), "".join(rr)
+    return "".join(_pieces_pattern(r, st.KO_PIECES) for r in rr), "".join(rr)
 
 
 @lru_cache(maxsize=_CACHE)
 def _korean(word: str, family: bool) -> Word:
     pattern, rr = _korean_syllables(word)
     spellings: tuple[str, ...] = (rr,)
-    if family and word in _KO_FAMILY:
-        spellings = _KO_FAMILY[word]
+    if family and word in st.KO_FAMILY:
+        spellings = st.KO_FAMILY[word]
         pattern = f"(?:{_alternation(spellings)}|{pattern})"
     return Word(tuple(dict.fromkeys((*spellings, rr))), re.compile(pattern))
 
@@ -525,7 +198,7 @@ def _chinese(word: str, family: bool) -> Word:
     pinyin = "".join(syllables)
     spellings: tuple[str, ...] = (pinyin,)
     if family:
-        spellings += _ZH_FAMILY.get(pinyin, ())
+        spellings += st.ZH_FAMILY.get(pinyin, ())
     return Word(spellings, re.compile(_alternation(spellings)))
 
 
@@ -546,7 +219,7 @@ def _japanese_latin(hepburn: str) -> Word:
     # Passport spelling drops the long vowel's second letter (Satou -> Sato; Inoue keeps
     # its u, a syllable of its own before the e).
     passport = re.sub(r"(?<=[ou])u(?![aeiou])", "", h).replace("oo", "o") or h
-    return Word(tuple(dict.fromkeys((passport, h))), re.compile(_pieces_pattern(h, _JA_PIECES)))
+    return Word(tuple(dict.fromkeys((passport, h))), re.compile(_pieces_pattern(h, st.JA_PIECES)))
 
 
 @lru_cache(maxsize=_CACHE)
@@ -598,7 +271,7 @@ def _word_options(w: str, split: bool) -> list[tuple[Word, ...]]:
         return [(_cyrillic(w),)]
     if _HANGUL.search(w):
         if split and len(w) >= 2:
-            fam, given = _split_cjk(w, _KO_COMPOUND_FAMILY)
+            fam, given = _split_cjk(w, st.KO_COMPOUND_FAMILY)
             return [(_korean(fam, True), _korean(given, False))]
         return [(_korean(w, True),)]
     if _KANA.search(w):
@@ -606,7 +279,7 @@ def _word_options(w: str, split: bool) -> list[tuple[Word, ...]]:
     if _HAN.search(w):
         options: list[tuple[Word, ...]] = []
         if split and len(w) >= 2:
-            fam, given = _split_cjk(w, _ZH_COMPOUND_FAMILY)
+            fam, given = _split_cjk(w, st.ZH_COMPOUND_FAMILY)
             options.append((_chinese(fam, True), _chinese(given, False)))
         else:
             options.append((_chinese(w, True),))
