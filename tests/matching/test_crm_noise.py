@@ -150,3 +150,23 @@ def test_a_rare_family_name_alone_is_worth_more_than_a_common_one(rules: RuleSet
         return next(c.weight for c in cand.contributions if c.comparison == "name")
 
     assert name_weight("Jackie Ackley", "ackley") > name_weight("Jackie Smith", "smith") + 2
+
+
+def test_records_without_a_first_name_are_each_read_from_their_own_email(
+    rules: RuleSet,
+) -> None:
+    """Two "Smith" records with no first name at one company: the scorer must not take
+    the second's outcome for the first's because their name fields are the same."""
+    crm = [
+        Person("anna", "", "Smith", email="anna.smith@acme.com", company="Acme", city="Oslo"),
+        Person("soren", "", "Smith", email="soren.smith@acme.com", company="Acme", city="Oslo"),
+    ]
+    result = Matcher(rules, crm).match(
+        Profile("p", platform="x", display_name="Søren Smith", bio="at Acme", location="Oslo")
+    )
+    levels = {
+        c.person_id: next(x.level for x in c.contributions if x.comparison == "name")
+        for c in result.candidates
+    }
+    assert levels == {"soren": "exact", "anna": "different"}
+    assert result.link is not None and result.link.person_id == "soren"
