@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from enrich.errors import ConfigError
 from enrich.matching.cli import match
 from enrich.matching.profile import Person, Profile
-from enrich.matching.rules import RuleSet
+from enrich.matching.rules import RuleSet, parse_rules
 from enrich.matching.scorer import Decision, Matcher
 
 JANE = Person("jane", "Jane", "Doe", company="Oldco Inc", city="Boston")
@@ -141,3 +142,16 @@ def test_a_new_brand_on_the_crm_companys_own_website_is_not_another_employer(
     assert {c.comparison: c.level for c in other.candidates[0].contributions}["company"] == (
         "different"
     )
+
+
+def test_a_misspelt_former_names_mapping_is_refused_with_the_fields_known() -> None:
+    shipped = (Path(__file__).parents[2] / "enrich/matching/default_rules.yaml").read_text()
+    text = shipped.replace(
+        "    twitter_handle: twitter_handle\n",
+        "    twitter_handle: twitter_handle\n    former_name: Former_Names__c\n",
+        1,
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_rules(text, "rules.yaml")
+    assert "right.columns: unknown field 'former_name'" in str(err.value)
+    assert "former_names" in str(err.value)
