@@ -1,0 +1,98 @@
+"""The attribution report: the funnel from engagement to won deals, and influenced pipeline
+and won revenue by platform, post or topic over a period, with a CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+
+from enrich.attribution import NO_POST, Credit, Dimension, Model
+from enrich.console import charts
+from enrich.console.auth import login_required
+from enrich.console.web import engine, page, problem, settings
+from enrich.services import attribution
+
+SHOWN = 25  # rows per currency on the page; the CSV has them all
+
+
+def _query() -> attribution.Query:
+    return attribution.query(
+        request.args.get("start"),
+        request.args.get("end"),
+        request.args.get("model"),
+        request.args.get("dimension"),
+        settings().attribution_window_days,
+    )
+
+
+def _label(row: Credit) -> str:
+    text = row.label or row.key
+    return text if len(text) <= 32 else text[:31] + "…"
+
+
+def register(bp: Blueprint) -> None:
+    @bp.get("/reports/attribution")
+    @login_required()
+    def attribution_report() -> ResponseReturnValue:
+        try:
+            q = _query()
+        except ValueError as exc:
+            return problem(400, "Cannot make this report", str(exc))
+        report, stages = attribution.run(engine(), q)
+        currencies = sorted(report.totals)
+        by_currency = {c: [r for r in report.rows if r.currency == c] for c in currencies}
+        return page(
+            "attribution.html",
+            q=q,
+            start=q.period.start.date().isoformat(),
+            end=attribution.as_json(q, report, stages)["period"]["end"],
+            models=list(Model),
+            dimensions=list(Dimension),
+            totals=[report.totals[c] for c in currencies],
+            rows={c: rows[:SHOWN] for c, rows in by_currency.items()},
+            more={c: max(len(rows) - SHOWN, 0) for c, rows in by_currency.items()},
+            funnel_chart=charts.hbars([(s["label"], s["count"]) for s in stages]),
+            pipeline_charts={
+                c: charts.hbars([(_label(r), round(r.pipeline)) for r in rows[:10] if r.pipeline])
+                for c, rows in by_currency.items()
+            },
+            won_charts={
+                c: charts.hbars(
+                    [(_label(r), round(r.won_revenue)) for r in rows[:10] if r.won_revenue]
+                )
+                for c, rows in by_currency.items()
+            },
+            no_post=NO_POST,
+            window_days=q.window.days,
+        )
+
+    @bp.get("/reports/attribution.csv")
+    @login_required()
+    def attribution_csv() -> ResponseReturnValue:
+        try:
+            q = _query()
+        except ValueError as exc:
+            return problem(400, "Cannot make this report", str(exc))
+        report, _ = attribution.run(engine(), q)
+
+        def lines() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for row in attribution.csv_rows(report):
+                writer.writerow(row)
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+
+        return Response(
+            lines(),
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="{attribution.csv_name(q)}"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
