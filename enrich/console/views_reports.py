@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from enrich.attribution import NO_POST, Credit, Dimension, Model
 from enrich.console import charts
@@ -31,7 +32,13 @@ def _query() -> attribution.Query:
 
 def _label(row: Credit) -> str:
     text = row.label or row.key
-    return text if len(text) <= 32 else text[:31] + "…"
+    return text if len(text) <= 28 else text[:27] + "…"  # the charts' label column
+
+
+def _chart(rows: list[Credit], figure: str) -> Markup | None:
+    """The ten keys that earned most of `figure` (None when none earned any)."""
+    top = sorted((r for r in rows if getattr(r, figure)), key=lambda r: -getattr(r, figure))
+    return charts.hbars([(_label(r), round(getattr(r, figure))) for r in top[:10]]) if top else None
 
 
 def register(bp: Blueprint) -> None:
@@ -56,16 +63,8 @@ def register(bp: Blueprint) -> None:
             rows={c: rows[:SHOWN] for c, rows in by_currency.items()},
             more={c: max(len(rows) - SHOWN, 0) for c, rows in by_currency.items()},
             funnel_chart=charts.hbars([(s["label"], s["count"]) for s in stages]),
-            pipeline_charts={
-                c: charts.hbars([(_label(r), round(r.pipeline)) for r in rows[:10] if r.pipeline])
-                for c, rows in by_currency.items()
-            },
-            won_charts={
-                c: charts.hbars(
-                    [(_label(r), round(r.won_revenue)) for r in rows[:10] if r.won_revenue]
-                )
-                for c, rows in by_currency.items()
-            },
+            pipeline_charts={c: _chart(rows, "pipeline") for c, rows in by_currency.items()},
+            won_charts={c: _chart(rows, "won_revenue") for c, rows in by_currency.items()},
             no_post=NO_POST,
             window_days=q.window.days,
         )
