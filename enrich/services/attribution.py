@@ -30,9 +30,19 @@ from enrich.attribution import (
     attribute,
     facts,
 )
-from enrich.models import CrmRecord, Handoff, IdentityLink, LinkStatus, Touchpoint, id_of
+from enrich.db import session_scope
+from enrich.models import (
+    CrmRecord,
+    Handoff,
+    IdentityLink,
+    LinkStatus,
+    SyncState,
+    Touchpoint,
+    id_of,
+)
 from enrich.scoring.active import scorer_cache
 from enrich.scoring.taxonomy import Taxonomy
+from enrich.sync.outbox import request_sync_many
 from enrich.sync.payload import summary
 
 IN_CHUNK = 500  # ids per IN (...) list
@@ -382,3 +392,46 @@ def csv_rows(report: Report) -> Iterable[list[Any]]:
     for row in report.rows:
         data = row.as_dict()
         yield [csv_cell(data[c]) for c in CSV_COLUMNS]
+
+
+def request_opportunity_syncs(
+    engine: Engine, crm: str, names: dict[str, str | None], window: timedelta
+) -> int:
+    """Ask the writer to update the opportunities of `crm` whose attribution fields differ
+    from what was last written (SyncState): new opportunities, and old ones whose people
+    were linked or whose touches arrived late. Returns how many were asked for. Called after
+    each mirror pull; the writer then diffs and writes only the changed fields."""
+    written = {name for name in names.values() if name}
+    if not written:
+        return 0
+    with session_scope(engine) as session:
+        records = list(
+            session.exec(
+                select(CrmRecord).where(
+                    CrmRecord.crm == crm,
+                    CrmRecord.object_type == "opportunity",
+                    CrmRecord.deleted == False,  # noqa: E712
+                )
+            )
+        )
+        wanted = opportunity_values(session, records, window)
+        last: dict[tuple[int, str], str | None] = {}
+        ids = sorted(wanted)
+        for start in range(0, len(ids), IN_CHUNK):
+            for state in session.exec(
+                select(SyncState).where(
+                    col(SyncState.record_id).in_(ids[start : start + IN_CHUNK]),
+                    col(SyncState.field).in_(written),
+                )
+            ):
+                last[(state.record_id, state.field)] = state.value
+        stale = [
+            record_id
+            for record_id, values in wanted.items()
+            if any(
+                (name := names.get(meaning)) and last.get((record_id, name)) != str(value)
+                for meaning, value in values.items()
+            )
+        ]
+        request_sync_many(session, stale)
+    return len(stale)

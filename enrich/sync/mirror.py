@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
+from datetime import timedelta
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.runtime import current
+from enrich.services import attribution
 from enrich.sync import alerts, budget
 from enrich.sync.adapter import CrmAdapter, MirrorRow
 from enrich.sync.connect import make_adapter
@@ -314,7 +316,15 @@ def pull_job(full: bool = False) -> dict[str, int]:
     adapter = None
     try:
         adapter = make_adapter(rt.settings)
-        return pull(rt.engine, adapter, full=full)
+        counts = pull(rt.engine, adapter, full=full)
+        # New opportunities, and people linked since: their attribution fields may be due.
+        counts["attribution"] = attribution.request_opportunity_syncs(
+            rt.engine,
+            adapter.name,
+            adapter.fields.opportunity,
+            timedelta(days=rt.settings.attribution_window_days),
+        )
+        return counts
     except CRMAuthError as exc:
         alerts.raise_alert(rt.engine, rt.settings, exc)
         return {}
