@@ -303,6 +303,14 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
         cursor.updated_at = utcnow()
 
 
+def queue_attribution(engine: Engine, adapter: CrmAdapter, window_days: int) -> int:
+    """After a pull: new opportunities, and those whose people were linked or touched late,
+    may have attribution fields to write; those that do go in the outbox."""
+    return attribution.request_opportunity_syncs(
+        engine, adapter.name, adapter.fields.opportunity, timedelta(days=window_days)
+    )
+
+
 def pull_job(full: bool = False) -> dict[str, int]:
     """Job: incremental (or full) pull with the configured CRM; its calls count against the
     daily API budget like the writer's."""
@@ -317,13 +325,7 @@ def pull_job(full: bool = False) -> dict[str, int]:
     try:
         adapter = make_adapter(rt.settings)
         counts = pull(rt.engine, adapter, full=full)
-        # New opportunities, and people linked since: their attribution fields may be due.
-        counts["attribution"] = attribution.request_opportunity_syncs(
-            rt.engine,
-            adapter.name,
-            adapter.fields.opportunity,
-            timedelta(days=rt.settings.attribution_window_days),
-        )
+        queue_attribution(rt.engine, adapter, rt.settings.attribution_window_days)
         return counts
     except CRMAuthError as exc:
         alerts.raise_alert(rt.engine, rt.settings, exc)
