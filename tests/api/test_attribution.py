@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from tests.api.conftest import Api
+from tests.console import seed
 from tests.console.pipeline_seed import PERIOD, add_pipeline
 
 
@@ -83,5 +85,14 @@ def test_bad_input_gets_a_400_that_says_what_to_send(
     assert response.get_json()["error"]["code"] == "bad_request"
 
 
-def test_a_token_is_needed(client: Api, pipeline: dict[str, int]) -> None:
+def test_a_token_is_needed(client: FlaskClient, pipeline: dict[str, int]) -> None:
     assert client.get("/api/v1/attribution").status_code == 401
+
+
+def test_a_token_scoped_to_people_cannot_read_the_report(
+    client: FlaskClient, engine: Engine, pipeline: dict[str, int]
+) -> None:
+    scoped = Api(client, seed.token(engine, "viewer", ["people"]))
+    assert scoped.get(f"/api/v1/attribution?{PERIOD}").status_code == 403
+    allowed = Api(client, seed.token(engine, "viewer", ["dashboard"]))
+    assert allowed.get(f"/api/v1/attribution?{PERIOD}").status_code == 200
