@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, and_, case, func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -204,10 +204,13 @@ def touches(
     company's own actions left out (as touchpoints.py decides for every other reader).
     Topics are those of the post engaged with, else of what the person wrote."""
     out: dict[int, list[Touch]] = defaultdict(list)
-    topics: dict[str, tuple[str, ...]] = {}
+    found: list[tuple[int, int, datetime, str, str, str, str | None]] = []
+    sample: dict[str, int] = {}  # post -> one touchpoint id that carries its text
     ids = sorted(set(people))
+    no_post = and_(col(Touchpoint.post_url).is_(None), col(Touchpoint.post_id).is_(None))
     for start in range(0, len(ids), IN_CHUNK):
-        # Columns, not ORM objects: a report over a busy quarter reads ~10^5-10^6 rows.
+        # Columns, not ORM objects: a report over a busy quarter reads ~10^5-10^6 rows; and
+        # a post's text once per post (below), not once per touch on it.
         rows = session.execute(
             sql_select(
                 col(IdentityLink.record_id),
@@ -215,10 +218,8 @@ def touches(
                 col(Touchpoint.occurred_at),
                 col(Touchpoint.platform),
                 col(Touchpoint.kind),
-                col(Touchpoint.post_id),
-                col(Touchpoint.post_url),
-                col(Touchpoint.post_text),
-                col(Touchpoint.text),
+                func.coalesce(col(Touchpoint.post_url), col(Touchpoint.post_id)),
+                case((no_post, col(Touchpoint.text)), else_=None),
             )
             .join(Touchpoint, col(Touchpoint.profile_id) == IdentityLink.profile_id)
             .where(
@@ -229,23 +230,29 @@ def touches(
                 col(Touchpoint.occurred_at) < until,
             )
         )
-        for record_id, tp_id, at, platform, kind, post_id, post_url, post_text, text in rows:
-            about = post_text or text or ""
-            if about not in topics:
-                topics[about] = tuple(sorted(taxonomy.match(about).topics))
-            label = " ".join((post_text or "").split())[:80] or post_url or post_id or ""
-            out[record_id].append(
-                Touch(
-                    id=tp_id or 0,
-                    person_id=record_id,
-                    at=at if at.tzinfo else at.replace(tzinfo=UTC),
-                    platform=platform,
-                    kind=kind,
-                    post=post_url or post_id or NO_POST,
-                    post_label=label,
-                    topics=topics[about],
-                )
+        for record_id, tp_id, at, platform, kind, post, text in rows:
+            if post:
+                sample.setdefault(post, tp_id)
+            found.append((record_id, tp_id, at, platform, kind, post or NO_POST, text))
+    posts: dict[str, tuple[str, tuple[str, ...]]] = {}  # post -> (label, topics)
+    samples = sorted(sample.items(), key=lambda kv: kv[1])
+    for start in range(0, len(samples), IN_CHUNK):
+        chunk = dict((i, post) for post, i in samples[start : start + IN_CHUNK])
+        for tp_id, post_text in session.execute(
+            sql_select(col(Touchpoint.id), col(Touchpoint.post_text)).where(
+                col(Touchpoint.id).in_(chunk)
             )
+        ):
+            label = " ".join((post_text or "").split())[:80] or chunk[tp_id]
+            posts[chunk[tp_id]] = (label, tuple(sorted(taxonomy.match(post_text or "").topics)))
+    own_topics: dict[str, tuple[str, ...]] = {}
+    for record_id, tp_id, at, platform, kind, post, text in found:
+        label, topics = posts.get(post, ("", ()))
+        if post == NO_POST and text:
+            if text not in own_topics:
+                own_topics[text] = tuple(sorted(taxonomy.match(text).topics))
+            topics = own_topics[text]
+        out[record_id].append(Touch(tp_id, record_id, at, platform, kind, post, label, topics))
     return out
 
 
@@ -256,19 +263,14 @@ def funnel(session: Session, period: Period, report: Report) -> list[dict[str, A
         col(Touchpoint.occurred_at) < period.end,
         Touchpoint.is_own == False,  # noqa: E712
     )
-    engaged = session.exec(
-        select(func.count(func.distinct(Touchpoint.profile_id))).where(*in_period)
-    ).one()
-    matched = session.exec(
-        select(func.count(func.distinct(Touchpoint.profile_id))).where(
-            *in_period,
-            col(Touchpoint.profile_id).in_(
-                select(IdentityLink.profile_id).where(
-                    col(IdentityLink.status).in_(LinkStatus.ACTIVE)
-                )
-            ),
+    # Two id sets rather than COUNT(DISTINCT) with a subquery: SQLite plans that one badly.
+    active = set(
+        session.exec(
+            select(IdentityLink.profile_id).where(col(IdentityLink.status).in_(LinkStatus.ACTIVE))
         )
-    ).one()
+    )
+    profiles = set(session.exec(select(Touchpoint.profile_id).distinct().where(*in_period)))
+    engaged, matched = len(profiles), len(profiles & active)
     handed = session.exec(
         select(func.count(func.distinct(Handoff.record_id))).where(
             col(Handoff.created_at) >= period.start, col(Handoff.created_at) < period.end
@@ -395,25 +397,28 @@ def csv_rows(report: Report) -> Iterable[list[Any]]:
 
 
 def request_opportunity_syncs(
-    engine: Engine, crm: str, names: dict[str, str | None], window: timedelta
+    engine: Engine,
+    crm: str,
+    names: dict[str, str | None],
+    window: timedelta,
+    modified_since: datetime | None = None,
 ) -> int:
-    """Ask the writer to update the opportunities of `crm` whose attribution fields differ
-    from what was last written (SyncState): new opportunities, and old ones whose people
-    were linked or whose touches arrived late. Returns how many were asked for. Called after
-    each mirror pull; the writer then diffs and writes only the changed fields."""
+    """Ask the writer to update the opportunities of `crm` (those the CRM changed since
+    `modified_since`, else all) whose attribution fields differ from what was last written
+    (SyncState). Returns how many were asked for; the writer then diffs and writes only the
+    changed fields (sync/mirror.py says when this runs on which)."""
     written = {name for name in names.values() if name}
     if not written:
         return 0
     with session_scope(engine) as session:
-        records = list(
-            session.exec(
-                select(CrmRecord).where(
-                    CrmRecord.crm == crm,
-                    CrmRecord.object_type == "opportunity",
-                    CrmRecord.deleted == False,  # noqa: E712
-                )
-            )
+        query = select(CrmRecord).where(
+            CrmRecord.crm == crm,
+            CrmRecord.object_type == "opportunity",
+            CrmRecord.deleted == False,  # noqa: E712
         )
+        if modified_since is not None:
+            query = query.where(col(CrmRecord.modified_at) >= modified_since)
+        records = list(session.exec(query))
         wanted = opportunity_values(session, records, window)
         last: dict[tuple[int, str], str | None] = {}
         ids = sorted(wanted)

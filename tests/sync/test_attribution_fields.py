@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from enrich.models import CrmRecord
 from enrich.sandbox import Sandbox
 from enrich.services.attribution import request_opportunity_syncs
-from enrich.sync.mirror import pull
+from enrich.sync.mirror import pull, queue_attribution
 from enrich.sync.setup import setup_hubspot, setup_salesforce
 from tests.sync.harness import World, people_seed
 
@@ -179,3 +179,17 @@ def test_crm_setup_creates_the_opportunity_fields_once(tmp_path: Path, crm: str)
             assert opportunity(world)["influenced"] is True
         finally:
             world.close()
+
+
+def test_after_a_pull_changed_opportunities_are_looked_at_and_all_of_them_now_and_then(
+    world: World,
+) -> None:
+    # The first pass looks at every opportunity: the new one is due.
+    assert queue_attribution(world.rt.engine, world.adapter, 90) == 1
+    world.sync_until_done()
+    assert queue_attribution(world.rt.engine, world.adapter, 90) == 0  # nothing moved
+    # A touch from before the opportunity, arriving late: a pass over all of them sees it.
+    world.ingest([("person1@acme.example", "like", None)], at=datetime.now(UTC) - timedelta(days=5))
+    assert queue_attribution(world.rt.engine, world.adapter, 90, full_every_s=0) == 1
+    world.sync_until_done()
+    assert opportunity(world)["influenced"] is True
