@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 NO_TOPIC = "(no topic)"
 NO_POST = "(no post)"
@@ -46,9 +46,9 @@ class Dimension(StrEnum):
     TOPIC = "topic"
 
 
-@dataclass(frozen=True)
-class Touch:
-    """One touchpoint of one of an opportunity's people (a person may touch several times)."""
+class Touch(NamedTuple):
+    """One touchpoint of one of an opportunity's people (a person may touch several times).
+    A tuple: a report over a year of a big mirror makes a million of them."""
 
     id: int
     person_id: int  # the CRM record (contact/lead) it counts for

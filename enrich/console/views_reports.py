@@ -5,19 +5,55 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from enrich.attribution import NO_POST, Credit, Dimension, Model
+from enrich.attribution import NO_POST, Credit, Dimension, Model, Report
 from enrich.console import charts
 from enrich.console.auth import login_required
 from enrich.console.web import engine, page, problem, settings
 from enrich.services import attribution
 
 SHOWN = 25  # rows per currency on the page; the CSV has them all
+
+
+CSV_COLUMNS = (
+    "currency",
+    "key",
+    "label",
+    "pipeline",
+    "opportunities",
+    "won_revenue",
+    "won",
+    "touches",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs: a text starting like a formula (a post
+    may begin with "=HYPERLINK(...)" or "@mention") gets a leading apostrophe (OWASP's advice
+    for CSV injection). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_rows(report: Report) -> Iterable[list[Any]]:
+    yield list(CSV_COLUMNS)
+    for row in report.rows:
+        data = row.as_dict()
+        yield [csv_cell(data[c]) for c in CSV_COLUMNS]
+
+
+def csv_name(q: attribution.Query) -> str:
+    end = (q.period.end - timedelta(days=1)).date()
+    return f"attribution-{q.period.start.date()}-{end}-{q.model.value}-{q.dimension.value}.csv"
 
 
 def _query() -> attribution.Query:
@@ -81,7 +117,7 @@ def register(bp: Blueprint) -> None:
         def lines() -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            for row in attribution.csv_rows(report):
+            for row in csv_rows(report):
                 writer.writerow(row)
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -91,7 +127,7 @@ def register(bp: Blueprint) -> None:
             lines(),
             mimetype="text/csv",
             headers={
-                "Content-Disposition": f'attachment; filename="{attribution.csv_name(q)}"',
+                "Content-Disposition": f'attachment; filename="{csv_name(q)}"',
                 "X-Content-Type-Options": "nosniff",
             },
         )

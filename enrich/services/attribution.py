@@ -8,7 +8,9 @@ people, only touches inside the look-back windows (a big mirror is not read whol
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,10 +34,12 @@ from enrich.attribution import (
 )
 from enrich.db import session_scope
 from enrich.models import (
+    CrmCursor,
     CrmRecord,
     Handoff,
     IdentityLink,
     LinkStatus,
+    RuleSet,
     SyncState,
     Touchpoint,
     id_of,
@@ -48,6 +52,7 @@ from enrich.sync.payload import summary
 IN_CHUNK = 500  # ids per IN (...) list
 MAX_PERIOD_DAYS = 3660  # ten years: a longer period is a typo, not a report
 PEOPLE = ("contact", "lead")
+CACHE_S = 300.0  # a report is reused this long at most, while nothing it reads changed
 
 
 @dataclass(frozen=True)
@@ -209,9 +214,9 @@ def touches(
     ids = sorted(set(people))
     no_post = and_(col(Touchpoint.post_url).is_(None), col(Touchpoint.post_id).is_(None))
     for start in range(0, len(ids), IN_CHUNK):
-        # Columns, not ORM objects: a report over a busy quarter reads ~10^5-10^6 rows; and
+        # Core rows, not ORM objects: a report over a busy quarter reads ~10^5-10^6 rows; and
         # a post's text once per post (below), not once per touch on it.
-        rows = session.execute(
+        rows = session.connection().execute(
             sql_select(
                 col(IdentityLink.record_id),
                 col(Touchpoint.id),
@@ -307,11 +312,6 @@ def build(session: Session, q: Query) -> tuple[Report, list[dict[str, Any]]]:
     return report, funnel(session, period, report)
 
 
-def csv_name(q: Query) -> str:
-    end = (q.period.end - timedelta(days=1)).date()
-    return f"attribution-{q.period.start.date()}-{end}-{q.model.value}-{q.dimension.value}.csv"
-
-
 def as_json(q: Query, report: Report, stages: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "period": {
@@ -326,9 +326,53 @@ def as_json(q: Query, report: Report, stages: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def _version(session: Session) -> tuple[Any, ...]:
+    """What a report depends on, cheaply: new touchpoints, link decisions, pulls (a changed
+    opportunity), hand-offs, topic rules. Any change makes a new report."""
+    return (
+        session.exec(select(func.max(Touchpoint.id))).one(),
+        session.exec(select(func.count(), func.max(IdentityLink.decided_at))).one(),
+        session.exec(select(func.max(CrmCursor.updated_at))).one(),
+        session.exec(select(func.max(Handoff.id))).one(),
+        session.exec(select(func.max(RuleSet.id))).one(),
+    )
+
+
+class _Reports:
+    """The last few reports per process for CACHE_S: the page, its CSV and the API's pages
+    of one report ask for the same one, which is seconds of work on a big mirror."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or time.monotonic() - found[0] > CACHE_S:
+                return None
+            self._items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_reports = _Reports()
+
+
 def run(engine: Engine, q: Query) -> tuple[Report, list[dict[str, Any]]]:
     with Session(engine) as session:
-        return build(session, q)
+        key = (str(engine.url), q, _version(session))
+        found: tuple[Report, list[dict[str, Any]]] | None = _reports.get(key)
+        if found is None:
+            found = build(session, q)
+            _reports.put(key, found)
+        return found
 
 
 # ---------------------------------------------------------------- CRM fields on opportunities
@@ -363,37 +407,6 @@ def opportunity_values(
             "touches_before_close": f.touches_before_close,
         }
     return out
-
-
-# ---------------------------------------------------------------- CSV export
-
-CSV_COLUMNS = (
-    "currency",
-    "key",
-    "label",
-    "pipeline",
-    "opportunities",
-    "won_revenue",
-    "won",
-    "touches",
-)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A cell a spreadsheet shows as text, never runs: a text starting like a formula (a post
-    may begin with "=HYPERLINK(...)" or "@mention") gets a leading apostrophe (OWASP's advice
-    for CSV injection). Numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_rows(report: Report) -> Iterable[list[Any]]:
-    yield list(CSV_COLUMNS)
-    for row in report.rows:
-        data = row.as_dict()
-        yield [csv_cell(data[c]) for c in CSV_COLUMNS]
 
 
 def request_opportunity_syncs(

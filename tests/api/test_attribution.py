@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
+from enrich.db import session_scope
+from enrich.models import IdentityLink, LinkStatus, SocialProfile, utcnow
 from tests.api.conftest import Api
 from tests.console import seed
 from tests.console.pipeline_seed import PERIOD, add_pipeline
@@ -96,3 +99,20 @@ def test_a_token_scoped_to_people_cannot_read_the_report(
     assert scoped.get(f"/api/v1/attribution?{PERIOD}").status_code == 403
     allowed = Api(client, seed.token(engine, "viewer", ["dashboard"]))
     assert allowed.get(f"/api/v1/attribution?{PERIOD}").status_code == 200
+
+
+def test_a_report_is_made_again_when_what_it_reads_changed(
+    viewer: Api, engine: Engine, pipeline: dict[str, int]
+) -> None:
+    url = f"/api/v1/attribution/credits?{PERIOD}"
+    before = {r["key"] for r in viewer.get(url).get_json()["items"] if r["pipeline"]}
+    assert before == {"linkedin", "x"}
+    with session_scope(engine) as session:  # Robert's link turns out wrong
+        [x_link] = session.exec(
+            select(IdentityLink)
+            .join(SocialProfile, col(SocialProfile.id) == IdentityLink.profile_id)
+            .where(SocialProfile.platform == "x")
+        )
+        x_link.status, x_link.decided_at = LinkStatus.REJECTED, utcnow()
+    after = {r["key"] for r in viewer.get(url).get_json()["items"] if r["pipeline"]}
+    assert after == {"linkedin"}
