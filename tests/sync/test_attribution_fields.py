@@ -193,3 +193,31 @@ def test_after_a_pull_changed_opportunities_are_looked_at_and_all_of_them_now_an
     assert queue_attribution(world.rt.engine, world.adapter, 90, full_every_s=0) == 1
     world.sync_until_done()
     assert opportunity(world)["influenced"] is True
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_a_field_write_whose_answer_is_lost_is_sent_again_and_lands_once(
+    tmp_path: Path, crm: str
+) -> None:
+    with Sandbox(seed=seed()) as sandbox:
+        world = World(tmp_path, sandbox, crm, crm_timeout_s=1.0)
+        try:
+            world.ingest(
+                [("person1@acme.example", "comment", "hi")],
+                at=datetime.now(UTC) - timedelta(days=2),
+            )
+            world.sync_until_done()  # the person and the account first
+            assert request(world) == 1
+            # The CRM writes the opportunity's fields but answers after the client gave up.
+            sandbox.set_faults(crm, fail_next=1, fail_with="late", late_ms=2500)
+            first = world.sync()
+            assert first["deferred"] == 1
+            world.sync_until_done()  # sent again: the same values, nothing added
+            assert opportunity(world)["influenced"] is True
+            assert opportunity(world)["before_create"] == 1
+            sandbox.reset_log()
+            assert request(world) == 0
+            world.sync()
+            assert world.write_calls() == 0
+        finally:
+            world.close()
