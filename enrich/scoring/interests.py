@@ -32,39 +32,35 @@ from enrich.scoring.touchpoint import Touchpoint, canonical
 POST_CACHE_SIZE = 65_536
 
 
+class TopicEvidence(NamedTuple):
+    """What one touchpoint says about one topic, before decay."""
+
+    topic: str
+    source: str  # the strongest source
+    sources: tuple[str, ...]  # every source, in EVIDENCE_SOURCES order
+    terms: tuple[str, ...]
+    weight: float  # the strongest source's weight
+
+
 @dataclass(frozen=True, slots=True)
 class TouchpointTopics:
-    """The topics of one touchpoint: in what the person wrote, and in the post they engaged."""
+    """The topics of one touchpoint: in what the person wrote, and in the post they engaged.
+
+    ``evidence`` (by topic name, weighted by the extractor that made it) is computed once:
+    every like of the same post shares one instance, so a recompute does this work once per
+    post, not once per touchpoint.
+    """
 
     written: TopicHits
     post: TopicHits
+    evidence: tuple[TopicEvidence, ...]
     topics: frozenset[str] = field(init=False, compare=False)
+    sorted_topics: tuple[str, ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "topics", self.written.topics | self.post.topics)
-
-    def sources(self, topic: str) -> tuple[str, ...]:
-        """Evidence sources for ``topic`` in this touchpoint, in :data:`EVIDENCE_SOURCES` order."""
-        out = []
-        if topic in self.written.words:
-            out.append("text")
-        if topic in self.written.hashtags:
-            out.append("hashtag")
-        if topic in self.post.topics:
-            out.append("post")
-        return tuple(out)
-
-    def terms(self, topic: str) -> tuple[str, ...]:
-        found: dict[str, None] = {}
-        for hits in (
-            self.written.words,
-            self.written.hashtags,
-            self.post.words,
-            self.post.hashtags,
-        ):
-            for term in hits.get(topic, ()):
-                found.setdefault(term, None)
-        return tuple(found)
+        topics = self.written.topics | self.post.topics
+        object.__setattr__(self, "topics", topics)
+        object.__setattr__(self, "sorted_topics", tuple(sorted(topics)))
 
 
 class Evidence(NamedTuple):
@@ -135,10 +131,39 @@ class InterestExtractor:
         self.taxonomy = taxonomy
         self.config = config or InterestConfig()
         self._post_topics = lru_cache(maxsize=POST_CACHE_SIZE)(taxonomy.match)
+        self._of_texts = lru_cache(maxsize=POST_CACHE_SIZE)(self._topics_of)
 
     def analyse(self, tp: Touchpoint) -> TouchpointTopics:
         """The topics of one touchpoint (time-independent, so it can be stored and reused)."""
-        return TouchpointTopics(self.taxonomy.match(tp.text), self._post_topics(tp.post_text))
+        if tp.text:  # what people write rarely repeats: only the post's topics are cached
+            return self._topics_of(tp.text, tp.post_text)
+        return self._of_texts("", tp.post_text)
+
+    def _topics_of(self, text: str, post_text: str) -> TouchpointTopics:
+        written, post = self.taxonomy.match(text), self._post_topics(post_text)
+        weights = self.config.weights
+        rows = []
+        for topic in sorted(written.topics | post.topics):
+            sources = tuple(
+                source
+                for source, hits in (
+                    ("text", written.words),
+                    ("hashtag", written.hashtags),
+                    ("post", post.topics),
+                )
+                if topic in hits
+            )
+            strongest = max(sources, key=lambda s: weights.get(s, 0.0))
+            if weights.get(strongest, 0.0) <= 0:
+                continue
+            terms: dict[str, None] = {}
+            for hits in (written.words, written.hashtags, post.words, post.hashtags):
+                for term in hits.get(topic, ()):
+                    terms.setdefault(term, None)
+            rows.append(
+                TopicEvidence(topic, strongest, sources, tuple(terms), weights.get(strongest, 0.0))
+            )
+        return TouchpointTopics(written, post, tuple(rows))
 
     def profile(
         self,
@@ -174,17 +199,12 @@ class InterestExtractor:
             )
         for tp in tps:
             topics = analysed[tp.id] if analysed is not None else self.analyse(tp)
-            if not topics.topics:
+            if not topics.evidence:
                 continue
             decay = decay_factor(age_days(tp.occurred_at, as_of), self.config.half_life_days)
-            for topic in sorted(topics.topics):
-                sources = topics.sources(topic)
-                strongest = max(sources, key=lambda s: weights.get(s, 0.0))
-                weight = weights.get(strongest, 0.0) * decay
-                if weight <= 0:
-                    continue
+            for topic, strongest, sources, terms, weight in topics.evidence:
                 evidence.setdefault(topic, []).append(
-                    Evidence(tp.id, strongest, sources, topics.terms(topic), tp.occurred_at, weight)
+                    Evidence(tp.id, strongest, sources, terms, tp.occurred_at, weight * decay)
                 )
         interests = [
             Interest(topic, self.taxonomy.label(topic), sum(e.weight for e in items), tuple(items))

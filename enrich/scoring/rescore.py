@@ -45,14 +45,6 @@ def _bios(session: Session, record_id: int) -> str:
     return "\n".join(b for b in session.exec(stmt) if b)
 
 
-def _trim(breakdown: dict[str, Any]) -> dict[str, Any]:
-    lines = breakdown.get("contributions", [])
-    if len(lines) > BREAKDOWN_LINES:
-        lines = sorted(lines, key=lambda c: -abs(c.get("points", 0)))[:BREAKDOWN_LINES]
-        breakdown = {**breakdown, "contributions": lines, "trimmed": True}
-    return breakdown
-
-
 def _score_row(session: Session, record_id: int) -> Score:
     score = session.exec(select(Score).where(Score.record_id == record_id)).first()
     if score is None:
@@ -152,7 +144,7 @@ def score_values(person: PersonScore, now: datetime) -> dict[str, Any]:
     return {
         "score": round(person.score, 2),
         "reasons": person.reason[:255],
-        "breakdown": _trim(person.overall.breakdown()),
+        "breakdown": person.overall.breakdown(strongest=BREAKDOWN_LINES),
         "topic_scores": {name: round(s.value, 2) for name, s in person.topics.items() if s.value},
         "rule_version": f"scoring/{person.config_version}:{person.config_fingerprint[:8]}",
         "computed_at": now,

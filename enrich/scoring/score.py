@@ -19,10 +19,10 @@ negative touchpoints do not enter topic scores. Every :class:`Score` keeps its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -99,16 +99,20 @@ class Contribution(NamedTuple):
 class Score:
     """A score with its contributions (breakdown) and a reason of at most 255 characters.
 
-    The reason is written on first access: a person has a score per topic, and only the
-    ones synced to the CRM need their sentence.
+    The contributions and the reason are made on first access: a person has a score per
+    topic, and a recompute stores only the topics' values.
     """
 
     value: float
-    contributions: tuple[Contribution, ...]
+    lines: tuple[Contribution, ...] | Callable[[], list[Contribution]] = field(compare=False)
     as_of: datetime
     taxonomy: Taxonomy = field(repr=False, compare=False)
     topic: str | None = None
     follows: Mapping[Platform, bool] = field(default_factory=lambda: MappingProxyType({}))
+
+    @cached_property
+    def contributions(self) -> tuple[Contribution, ...]:
+        return self.lines if isinstance(self.lines, tuple) else tuple(self.lines())
 
     @property
     def rounded(self) -> int:
@@ -120,17 +124,25 @@ class Score:
             self.contributions, self.as_of, self.taxonomy, follows=self.follows, topic=self.topic
         )
 
-    def breakdown(self) -> dict[str, Any]:
-        """JSON-serialisable: total, points per rule, and every contributing line."""
+    def breakdown(self, strongest: int | None = None) -> dict[str, Any]:
+        """JSON-serialisable: total, points per rule, and every contributing line, or only
+        the ``strongest`` lines (by points, marked ``trimmed``) when there are more."""
         by_rule: dict[str, float] = {}
         for c in self.contributions:
             by_rule[c.rule] = by_rule.get(c.rule, 0.0) + c.points
-        return {
+        lines = self.contributions
+        trimmed = strongest is not None and len(lines) > strongest
+        if trimmed:
+            lines = tuple(sorted(lines, key=lambda c: -abs(round(c.points, 4)))[:strongest])
+        out = {
             "score": round(self.value, 4),
             "rounded": self.rounded,
             "by_rule": {rule: round(pts, 4) for rule, pts in sorted(by_rule.items())},
-            "contributions": [c.to_dict() for c in self.contributions],
+            "contributions": [c.to_dict() for c in lines],
         }
+        if trimmed:
+            out["trimmed"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -188,11 +200,9 @@ class _Line:
     topics: TouchpointTopics
     note: str = ""
     day: date = field(init=False)  # UTC day, for the daily caps
-    sorted_topics: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.day = self.tp.occurred_at.astimezone(UTC).date()
-        self.sorted_topics = tuple(sorted(self.topics.topics))
 
 
 class Scorer:
@@ -245,9 +255,17 @@ class Scorer:
                     by_topic.setdefault(topic, []).append(line)
         topic_scores: dict[str, Score] = {}
         for topic in sorted(by_topic):
-            items = _capped(by_topic[topic], cfg.daily_caps, topic=topic)
+            lines_of = by_topic[topic]
+            value = sum(
+                counted * line.decay
+                for line, counted in zip(lines_of, _counted(lines_of, cfg.daily_caps), strict=True)
+            )
             topic_scores[topic] = Score(
-                sum(c.points for c in items), tuple(items), as_of, self.taxonomy, topic
+                value,
+                partial(_capped, lines_of, cfg.daily_caps, topic),
+                as_of,
+                self.taxonomy,
+                topic,
             )
 
         return PersonScore(
@@ -319,10 +337,8 @@ class Scorer:
         return out
 
 
-def _capped(
-    lines: list[_Line], caps: Mapping[Kind, float], topic: str | None
-) -> list[Contribution]:
-    """Apply the daily caps, newest first, then decay; return contributions in (time, id) order."""
+def _counted(lines: list[_Line], caps: Mapping[Kind, float]) -> list[float]:
+    """What each line counts under the daily caps (newest first), before decay."""
     used: dict[tuple[Kind, date], float] = {}
     counted_by_index: list[float] = [0.0] * len(lines)
     for index in range(len(lines) - 1, -1, -1):  # lines are in (time, id) order: newest last
@@ -336,10 +352,17 @@ def _capped(
         amount = min(abs(line.base), max(room, 0.0))
         used[key] = used.get(key, 0.0) + amount
         counted_by_index[index] = amount if line.base >= 0 else -amount
+    return counted_by_index
+
+
+def _capped(
+    lines: list[_Line], caps: Mapping[Kind, float], topic: str | None
+) -> list[Contribution]:
+    """Apply the daily caps, newest first, then decay; return contributions in (time, id) order."""
     out = []
-    for line, counted in zip(lines, counted_by_index, strict=True):
+    for line, counted in zip(lines, _counted(lines, caps), strict=True):
         tp = line.tp
-        topics = (topic,) if topic is not None else line.sorted_topics
+        topics = (topic,) if topic is not None else line.topics.sorted_topics
         out.append(
             Contribution(
                 line.rule,

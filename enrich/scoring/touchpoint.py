@@ -31,8 +31,9 @@ class Kind(StrEnum):
     @classmethod
     def parse(cls, value: str | Kind) -> Kind:
         """Accept a kind or a platform synonym ("reaction", "repost", "retweet", "message")."""
-        if isinstance(value, Kind):
-            return value
+        known = _KINDS.get(value) if isinstance(value, str) else None  # the common case
+        if known is not None:
+            return known
         key = str(value).strip().lower()
         try:
             return cls(_KIND_ALIASES.get(key, key))
@@ -54,8 +55,9 @@ class Platform(StrEnum):
     @classmethod
     def parse(cls, value: str | Platform) -> Platform:
         """Accept a platform or a common spelling ("twitter", "LinkedIn"); unknown -> other."""
-        if isinstance(value, Platform):
-            return value
+        known = _PLATFORMS.get(value) if isinstance(value, str) else None
+        if known is not None:
+            return known
         key = str(value).strip().lower()
         key = _PLATFORM_ALIASES.get(key, key)
         return cls(key) if key in cls._value2member_map_ else cls.OTHER
@@ -76,6 +78,11 @@ _KIND_ALIASES = {
     "message": "dm",
 }
 _PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "li": "linkedin"}
+_KINDS = {**{k.value: k for k in Kind}, **{a: Kind(k) for a, k in _KIND_ALIASES.items()}}
+_PLATFORMS = {
+    **{p.value: p for p in Platform},
+    **{a: Platform(p) for a, p in _PLATFORM_ALIASES.items()},
+}
 _PLATFORM_LABELS = {
     Platform.X: "X",
     Platform.LINKEDIN: "LinkedIn",

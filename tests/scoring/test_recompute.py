@@ -26,6 +26,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.runtime import current
+from enrich.scoring import recompute as recompute_module
 from enrich.scoring.recompute import recompute_all
 from enrich.scoring.rescore import rescore
 
@@ -166,3 +167,45 @@ def test_a_person_the_scorer_cannot_read_keeps_their_score_and_everyone_else_is_
         scored = set(session.exec(select(Score.record_id)))
     assert result["people"] == 12
     assert scored >= set(people) - {owner} and owner not in scored
+
+
+@pytest.mark.parametrize("change", ["touchpoint", "link"])
+def test_a_touchpoint_or_link_arriving_while_a_chunk_is_scored_is_in_what_it_stores(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    people = seed(10, random.Random(11))
+    engine = current().engine
+    with Session(engine) as session:
+        link = session.exec(select(IdentityLink).where(IdentityLink.record_id == people[4])).one()
+    arrived = []
+    score_chunk = recompute_module._score
+
+    def live_processing_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        # Live processing commits while the chunk is scored outside the writers' lock.
+        scored = score_chunk(*args, **kwargs)
+        if not arrived:
+            with session_scope(engine) as session:
+                if change == "touchpoint":
+                    session.add(
+                        Touchpoint(
+                            dedupe_key="tp-late",
+                            profile_id=link.profile_id,
+                            platform="linkedin",
+                            kind="dm",
+                            text="Can we talk about cloud security pricing?",
+                            occurred_at=utcnow() - timedelta(minutes=5),
+                        )
+                    )
+                else:
+                    session.delete(session.get(IdentityLink, link.id))
+            arrived.append(change)
+        return scored
+
+    monkeypatch.setattr(recompute_module, "_score", live_processing_meanwhile)
+    now = utcnow()
+    recompute_all(engine, batch=10, workers=1, now=now)
+    streamed = stored()
+    with session_scope(engine) as session:
+        rescore(session, people, now)
+    assert arrived == [change]
+    assert stored()["scores"] == streamed["scores"]
