@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from enrich.leads import store as lead_store
 from enrich.linking import Prepared, current_matcher, link_profiles, prepare_match, to_profile
 from enrich.matching.profile import Profile
 from enrich.models import (
@@ -39,9 +40,9 @@ from enrich.models import (
     table_of,
     utcnow,
 )
-from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
+from enrich.normalize import LeadRef, ProfileData, RawEventView, TouchpointData, normalize
 from enrich.privacy import identifier_hashes
-from enrich.scoring.recompute import rescore_many
+from enrich.scoring.bulk import rescore_many
 from enrich.sync.outbox import request_sync_many
 
 Actor = tuple[str, str]  # (platform, platform user id)
@@ -69,6 +70,7 @@ class Delivery:
     kept: list[TouchpointData]  # the touchpoints of people not erased
     note: str | None  # what the raw event's error column says (errors, ignored items)
     erased_only: bool  # every touchpoint was by an erased person: keep nothing of it
+    leads: list[LeadRef] = field(default_factory=list)  # lead-form responses it names
 
 
 @dataclass
@@ -165,6 +167,7 @@ def prepare(session: Session, ids: list[int]) -> Plan:
                 kept,
                 "; ".join(result.errors + ignored)[:2000] or None,
                 bool(result.touchpoints) and not kept,
+                result.leads,
             )
         )
     stored = _stored_keys(session, [tp.dedupe_key for d in plan.deliveries for tp in d.kept])
@@ -295,7 +298,8 @@ def apply(session: Session, plan: Plan) -> set[int]:
             continue
         raw.attempts += 1
         raw.error = d.note
-        raw.status = EventStatus.PROCESSED if d.kept else EventStatus.IGNORED
+        lead_store.record(session, d.raw_id, d.leads)
+        raw.status = EventStatus.PROCESSED if d.kept or d.leads else EventStatus.IGNORED
         raw.processed_at = now
         if d.erased_only:
             raw.body = b""

@@ -244,6 +244,34 @@ class Settings(BaseSettings):
     standard_webhook_secrets: str | None = Field(
         None, description="comma-separated source=whsec_... pairs; a source may appear twice"
     )
+    # Lead-gen forms (docs/LEAD_FORMS.md): where and with what their answers are read, and
+    # what happens when no CRM person matches the one who filled a form in.
+    meta_graph_url: str = Field("https://graph.facebook.com", description="Graph API base URL")
+    meta_graph_version: str = Field("v23.0", pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$")
+    meta_page_tokens: str | None = Field(
+        None,
+        description="comma-separated <page id>=<Page access token> pairs ('*=<token>' for "
+        "every Page): the long-lived token that reads each Page's leads",
+    )
+    linkedin_api_url: str = Field("https://api.linkedin.com", description="LinkedIn API base URL")
+    linkedin_version: str = Field(
+        "202601", pattern=r"^[0-9]{6}$", description="LinkedIn-Version header (YYYYMM)"
+    )
+    linkedin_access_token: str | None = Field(
+        None, description="a member token with r_marketing_leadgen_automation"
+    )
+    lead_forms_unmatched: Literal["review", "create_lead"] = Field(
+        "review",
+        description="no CRM person matches a lead: keep it for review (default: nothing is "
+        "written to the CRM until RevOps opt in) or create a CRM Lead",
+    )
+    lead_forms_owners: str | None = Field(
+        None,
+        description="owner of created Leads: comma-separated <form id|account id|*>=<owner id>, "
+        "the form's rule first, then its Page/organization's, then '*'",
+    )
+    lead_forms_timeout_s: float = Field(10.0, gt=0, le=120)
+
     # Our own social accounts: a path to a YAML/JSON file, or inline JSON. Each item is
     # {platform: x|facebook|instagram|linkedin, id, name, secret?}; see SocialAccount.
     accounts: str | None = Field(None, alias="ENRICH_ACCOUNTS")
@@ -335,6 +363,17 @@ class Settings(BaseSettings):
         """`account id -> account` for one receiver (x, meta, linkedin)."""
         return {a.id: a for a in self.social_accounts() if a.receiver == receiver}
 
+    def page_token(self, page_id: str | None) -> str | None:
+        """The Page access token that reads this Page's leads (META_PAGE_TOKENS)."""
+        pairs = _pairs(self.meta_page_tokens or "")
+        return pairs.get(page_id or "") or pairs.get("*")
+
+    def lead_owner(self, form_id: str | None, account: str | None) -> str | None:
+        """The CRM owner of a Lead made from this form (LEAD_FORMS_OWNERS); None: the CRM's
+        own default (the API user, or assignment rules)."""
+        rules = _pairs(self.lead_forms_owners or "")
+        return rules.get(form_id or "") or rules.get(account or "") or rules.get("*")
+
     def platform_secrets(self, receiver: str) -> list[str]:
         """The app-wide secrets of a receiver (X_CONSUMER_SECRET etc.), first one signs."""
         names = {
@@ -390,4 +429,16 @@ def _standard_secrets(value: str) -> dict[str, list[str]]:
                 "'source=whsec_<base64>'"
             )
         pairs.setdefault(source.strip(), []).append(secret.strip())
+    return pairs
+
+
+@lru_cache(maxsize=8)
+def _pairs(value: str) -> dict[str, str]:
+    """`a=1,b=2` → {a: 1, b: 2}, split at the first '=' of each item (ids and URNs have none;
+    a token may end in '=' padding)."""
+    pairs: dict[str, str] = {}
+    for item in value.split(","):
+        key, sep, rest = item.strip().partition("=")
+        if sep and key.strip() and rest.strip():
+            pairs[key.strip()] = rest.strip()
     return pairs

@@ -11,6 +11,8 @@ from enrich.models import (
     DeadLetter,
     EventStatus,
     Handoff,
+    LeadForm,
+    LeadStatus,
     RawEvent,
     SocialProfile,
     SyncRequest,
@@ -47,12 +49,26 @@ def replay(engine: Engine, ids: list[int] | None = None) -> int:
                 if handoff is not None:
                     handoff.status = WriteStatus.PENDING
                     _request(session, handoff.record_id)
+            elif letter.kind in ("lead_form", "lead_create") and letter.ref_id:
+                _lead(session, letter.kind, letter.ref_id)
             elif letter.kind == "crm_auth":
                 # The CRM refused the credentials (enrich/sync/alerts.py): everything waiting
                 # was held back by that alone, so it is due again now.
                 session.execute(update(SyncRequest).values(next_attempt_at=utcnow()))
             letter.replayed_at = utcnow()
     return len(letters)
+
+
+def _lead(session: Session, kind: str, lead_form_id: int) -> None:
+    """A lead read again (a new token, a permission granted) or its CRM Lead sent again."""
+    lead = session.get(LeadForm, lead_form_id)
+    if lead is None:
+        return
+    if kind == "lead_form" and lead.status != LeadStatus.DELETED:
+        lead.status, lead.attempts, lead.next_attempt_at = LeadStatus.PENDING, 0, utcnow()
+    elif kind == "lead_create" and lead.crm_status == WriteStatus.FAILED:
+        lead.crm_status, lead.crm_attempts = WriteStatus.PENDING, 0
+        lead.next_attempt_at = utcnow()
 
 
 def _request(session: Session, record_id: int) -> None:

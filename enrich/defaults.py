@@ -47,6 +47,9 @@ SYNC_URGENT_S = 2.0
 # waited out ENRICH_SYNC_WINDOW_S goes out at the next tick: within the window + 2 s.
 SYNC_EVERY_S = 2.0
 DECAY_EVERY_S = 24 * 3600.0
+# Lead-form responses waiting to be read (or a CRM Lead to be made) are looked for this often:
+# one indexed query when none waits; a lead reaches the CRM within a tick plus its calls.
+LEADS_EVERY_S = 2.0
 RETENTION_EVERY_S = 24 * 3600.0
 # The search for duplicate CRM records: a no-op (two index lookups) unless the mirror or the
 # rules moved; ~1 min of a worker at a million records when they did, so not after every pull.

@@ -37,6 +37,7 @@ from enrich.config import Settings
 from enrich.console.auth import create_user, set_password
 from enrich.db import make_engine, upgrade
 from enrich.deadletters import replay
+from enrich.leads import samples as lead_samples
 from enrich.models import (
     ActivityWrite,
     CrmRecord,
@@ -51,6 +52,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.samples import (
+    SAMPLE_PAGE,
     history_messages,
     platform_deliveries,
     signed_standard,
@@ -58,6 +60,7 @@ from enrich.samples import (
 )
 from enrich.samples import standard_deliveries as live_deliveries
 from enrich.sandbox import SAMPLE_SEED, Sandbox
+from enrich.sandbox.platforms import PlatformSandbox
 from enrich.server import build_wsgi_app
 from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
@@ -323,6 +326,8 @@ def _run(
         sf_port=sf_port,
         hs_port=hs_port,
     ).start()
+    platforms = PlatformSandbox().start()  # Graph and LinkedIn, for the lead-form samples
+    lead_samples.seed(platforms)
     server = None
     try:
         port = port or settings.port
@@ -339,6 +344,11 @@ def _run(
                 or f"demo={DEMO_SECRET}",
                 **{k: getattr(settings, k) or v for k, v in DEMO_PLATFORM_SECRETS.items()},
                 "public_url": settings.public_url or base,
+                "meta_graph_url": platforms.url,
+                "meta_page_tokens": f"*={platforms.page_token(SAMPLE_PAGE)}",
+                "linkedin_api_url": platforms.url,
+                "linkedin_access_token": platforms.linkedin_token,
+                "lead_forms_unmatched": "create_lead",  # the demo shows a Lead being made
                 "port": port,
                 # The demo shows the score in the CRM within seconds, not after production's
                 # window.
@@ -410,6 +420,7 @@ Ctrl-C stops enrich and the sandbox (sandbox state kept in var/).""")
             server.shutdown()
         runtime.uninstall()  # waits for the jobs running in this process
         sandbox.stop()  # saves the sandbox's state
+        platforms.stop()
 
 
 def _samples(
@@ -452,6 +463,9 @@ def _samples(
                 IdentityLink.status == LinkStatus.PENDING
             )
         ).one()
+    click.echo("\nLead-gen forms filled in (samples read from the platform sandbox):")
+    for line in lead_samples.show(settings, base, engine):
+        click.echo(f"  {line}")
     if leave_a_dead_letter(engine, sandbox, base, secret):
         click.echo(
             "\nOne write waits behind a dead letter: the sandbox refused enrich's session "

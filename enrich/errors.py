@@ -5,6 +5,7 @@
     ├── InputError               a user-supplied file, message or argument is malformed
     │   └── WebhookRejected      a delivery refused with a 4xx (carries the status)
     ├── StorageUnavailable       the database cannot commit right now (answer 503, retry)
+    ├── PlatformReadError        a social platform's API refused or failed a lead read
     └── CRMError                 anything a CRM answered or failed to answer
         ├── CRMRetryable         worth trying again later
         │   ├── CRMRateLimited   429 / REQUEST_LIMIT_EXCEEDED (carries retry_after)
@@ -43,6 +44,29 @@ class WebhookRejected(InputError):
 
 class StorageUnavailable(EnrichError):
     """The database could not commit; the caller should answer 503 so the sender retries."""
+
+
+class PlatformReadError(EnrichError):
+    """Reading a lead-form response from Meta's Graph API or LinkedIn's failed.
+
+    `park` is where the lead waits for a person (`needs_token`, `needs_permission`,
+    `unavailable`) when retrying cannot help; None means retry (`throttled`: the platform
+    asked us to wait `retry_after` seconds, which spends no attempt)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        park: str | None = None,
+        throttled: bool = False,
+        retry_after: float = 0.0,
+        gone: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.park = park
+        self.throttled = throttled
+        self.retry_after = retry_after
+        self.gone = gone  # the platform says there is no such lead (it may be a delay)
 
 
 class CRMError(EnrichError):

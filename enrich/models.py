@@ -428,6 +428,52 @@ class TrainingState(StrEnum):
     FAILED = "failed"
 
 
+class LeadStatus(StrEnum):
+    """Where one lead-form response stands (docs/LEAD_FORMS.md §4)."""
+
+    PENDING = "pending"  # named by a delivery: its answers are to be read from the platform
+    FETCHED = "fetched"  # read: a lead_form touchpoint holds it
+    UNAVAILABLE = "unavailable"  # the platform kept saying it does not exist
+    NEEDS_TOKEN = "needs_token"  # our token was refused: a person must give a new one
+    NEEDS_PERMISSION = "needs_permission"  # the token may not read leads of this form/page
+    DELETE = "delete"  # the platform said the lead was deleted: our copy is to be erased
+    DELETED = "deleted"  # erased (answers, touchpoint, CRM activity)
+    FAILED = "failed"  # kept failing: dead-lettered
+
+
+class LeadForm(SQLModel, table=True):
+    """A lead-form response (Meta Lead Ads, LinkedIn Lead Gen Forms): named by a delivery,
+    read by a job, kept with its answers; `crm_status` follows the CRM Lead enrich creates
+    when no CRM person matches (None: a person matched, nothing to create)."""
+
+    __tablename__ = "lead_form"
+    __table_args__ = (
+        UniqueConstraint("source", "lead_id", name="uq_lead_form"),
+        Index("ix_lead_form_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)  # meta, linkedin
+    lead_id: str = Field(max_length=100)
+    raw_event_id: int | None = None
+    account: str | None = Field(default=None, max_length=200)
+    form_id: str | None = Field(default=None, max_length=200)
+    ad_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=LeadStatus.PENDING, max_length=20)  # a LeadStatus
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    received_at: datetime = Field(default_factory=utcnow)
+    fetched_at: datetime | None = None
+    test_lead: bool = False
+    answers: list[dict[str, Any]] | None = _json()
+    consents: list[dict[str, Any]] | None = _json()
+    profile_id: int | None = Field(default=None, index=True)
+    touchpoint_id: int | None = None
+    crm_status: str | None = Field(default=None, max_length=20, index=True)  # review or WriteStatus
+    crm_id: str | None = Field(default=None, max_length=64)
+    crm_attempts: int = 0
+
+
 class _Stored(Protocol):
     @property
     def id(self) -> int | None: ...

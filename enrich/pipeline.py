@@ -23,6 +23,7 @@ from enrich.db import (
     session_scope,
     writers_lock,
 )
+from enrich.leads import store as lead_store
 from enrich.linking import link_profile
 from enrich.models import (
     DeadLetter,
@@ -32,6 +33,7 @@ from enrich.models import (
     SocialProfile,
     SyncRequest,
     Touchpoint,
+    id_of,
     utcnow,
 )
 from enrich.normalize import ProfileData, RawEventView, TouchpointData, normalize
@@ -62,7 +64,7 @@ def upsert_profile(session: Session, data: ProfileData) -> SocialProfile:
     return profile
 
 
-def add_touchpoint(session: Session, raw_id: int, data: TouchpointData) -> Touchpoint | None:
+def add_touchpoint(session: Session, raw_id: int | None, data: TouchpointData) -> Touchpoint | None:
     """Insert unless its dedupe key is already stored; returns the new touchpoint or None."""
     if session.exec(select(Touchpoint.id).where(Touchpoint.dedupe_key == data.dedupe_key)).first():
         return None
@@ -345,7 +347,7 @@ def _process(engine: Engine, raw_event_id: int) -> None:
                 raw.headers = {}
         result.touchpoints = kept
         for data in result.touchpoints:
-            tp = add_touchpoint(session, raw.id, data)  # type: ignore[arg-type]
+            tp = add_touchpoint(session, raw.id, data)
             if tp is not None and not tp.is_own:
                 touched_profiles[tp.profile_id] = session.get(SocialProfile, tp.profile_id)  # type: ignore[assignment]
         records: set[int] = set()
@@ -354,8 +356,11 @@ def _process(engine: Engine, raw_event_id: int) -> None:
         rescore(session, records)
         for record_id in sorted(records):
             request_sync(session, record_id)
+        lead_store.record(session, id_of(raw), result.leads)
         raw.error = "; ".join(result.errors + result.ignored)[:2000] or None
-        raw.status = EventStatus.PROCESSED if result.touchpoints else EventStatus.IGNORED
+        raw.status = (
+            EventStatus.PROCESSED if result.touchpoints or result.leads else EventStatus.IGNORED
+        )
         raw.processed_at = utcnow()
 
 

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, or_
+from sqlalchemy import Engine, and_, delete, or_, update
 from sqlmodel import Session, col, select
 
 from enrich.db import rowcount, session_scope
@@ -26,6 +26,8 @@ from enrich.models import (
     CrmRecord,
     IdentityLink,
     Interest,
+    LeadForm,
+    LeadStatus,
     LinkStatus,
     ProfileMatchKey,
     RawEvent,
@@ -118,6 +120,9 @@ def export_person(
             "activities": _dump(
                 session.exec(select(ActivityWrite).where(ActivityWrite.record_id == record_id))
             ),
+            "lead_forms": _dump(
+                session.exec(select(LeadForm).where(col(LeadForm.profile_id).in_(pids)))
+            ),
         }
 
 
@@ -206,6 +211,19 @@ def erase_person(
             "touchpoints": len(touchpoint_ids),
         }
         session.execute(delete(ActivityWrite).where(ledger))
+        # Lead-form answers go; the row stays (its id only) so a redelivery is not read again.
+        session.execute(
+            update(LeadForm)
+            .where(col(LeadForm.profile_id).in_(pids))
+            .values(
+                answers=None,
+                consents=None,
+                profile_id=None,
+                touchpoint_id=None,
+                status=LeadStatus.DELETED,
+                error="the person was erased",
+            )
+        )
         session.execute(delete(Touchpoint).where(col(Touchpoint.id).in_(touchpoint_ids)))
         # A delivery that named them is removed whole: its other touchpoints are already stored.
         counts["raw_events"] = rowcount(

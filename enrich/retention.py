@@ -26,6 +26,7 @@ from enrich.models import (
     AuditLog,
     EventStatus,
     IdentityLink,
+    LeadForm,
     LinkStatus,
     LoginAttempt,
     RawEvent,
@@ -163,6 +164,12 @@ def _purge_touchpoints(
                 update(ActivityWrite)
                 .where(col(ActivityWrite.touchpoint_id).in_(ids))
                 .values(touchpoint_id=None)
+            )
+            # A lead form's answers are kept as long as its touchpoint (docs/LEAD_FORMS.md §4).
+            session.execute(
+                update(LeadForm)
+                .where(col(LeadForm.touchpoint_id).in_(ids))
+                .values(answers=None, consents=None, touchpoint_id=None)
             )
             session.execute(delete(Touchpoint).where(col(Touchpoint.id).in_(ids)))
 

@@ -47,3 +47,6 @@ class RetryPolicy:
 CRM_WRITE = RetryPolicy(max_attempts=6, base_s=1.0)
 # A webhook delivery whose processing fails (a normaliser bug, not the network): five tries.
 DELIVERY = RetryPolicy(max_attempts=5)
+# Reading a lead-form response from Meta or LinkedIn: six tries over about half an hour (a lead
+# Meta says does not exist yet may be a replication delay), then dead-lettered or parked.
+LEAD_READ = RetryPolicy(max_attempts=6, base_s=15.0, cap_s=900.0)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from enrich import defaults
+from enrich.leads.jobs import work_leads
 from enrich.pipeline import sweep
 from enrich.retention import retention_job
 from enrich.runtime import Runtime
@@ -45,6 +46,7 @@ def default_jobs(rt: Runtime) -> list[Periodic]:
             defaults.RETENTION_EVERY_S, retention_job, "retention", next_at=time.monotonic() + 300
         ),
         Periodic(defaults.DUPLICATES_EVERY_S, scan_job, "duplicates"),
+        Periodic(defaults.LEADS_EVERY_S, work_leads, "leads"),
     ]
     if rt.settings.crm != "none":
         jobs += [

@@ -102,6 +102,11 @@ def test_the_first_run_shows_a_living_demo_and_how_to_sign_in(tmp_path: Path) ->
     [waiting] = re.findall(r"(\d+) people wait in the review queue", output)
     assert int(waiting) >= 3
     assert "One write waits behind a dead letter" in output
+    # a lead-gen form on each platform: one on a known contact, one made a new Lead
+    assert "Dana Whitfield (Meta): matched by email: a lead_form activity" in output
+    assert re.search(
+        r"Jonas Berg \(LinkedIn\): no CRM person matched: new salesforce Lead 00Q", output
+    )
     # the settings a second terminal needs, and where enrich is
     env = (tmp_path / "var/demo.env").read_text()
     assert "CRM='salesforce'" in env and "SALESFORCE_SESSION_ID=" in env

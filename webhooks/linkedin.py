@@ -1,6 +1,7 @@
 """`GET/POST /webhooks/linkedin[/<account id>]`: LinkedIn organization social action
 
-notifications.
+notifications, and Lead Sync notifications (`type: LEAD_ACTION`, one object per POST, signed
+the same way: docs/LEAD_FORMS.md §2.3).
 
 GET answers validation: `challengeCode` → `{"challengeCode", "challengeResponse": hex HMAC-
 SHA256(clientSecret, challengeCode)}`, for a UUID only (what LinkedIn sends): the answer to
@@ -17,7 +18,7 @@ import re
 
 from flask import Blueprint, Response, jsonify, request
 
-from enrich.normalize.linkedin import account_ids, event_ids
+from enrich.normalize.linkedin import LEAD_ACTION, account_ids, event_ids, lead_ref
 from webhooks import accounts
 from webhooks.gate import (
     accept,
@@ -67,9 +68,16 @@ def receive(account_id: str | None = None) -> Response:
         accounts.keys("linkedin", account_id), given.lower(), lambda secret: signature(secret, body)
     )
     payload = parse_json(body)
-    if not isinstance(payload, dict) or not isinstance(payload.get("notifications"), list):
+    if isinstance(payload, dict) and payload.get("type") == LEAD_ACTION:
+        try:
+            lead_ref(payload)
+        except ValueError as exc:
+            raise reject(422, "invalid_lead_notification", str(exc)) from exc
+    elif not isinstance(payload, dict) or not isinstance(payload.get("notifications"), list):
         raise reject(
-            422, "invalid_message", "a LinkedIn delivery is an object with a notifications list"
+            422,
+            "invalid_message",
+            "a LinkedIn delivery is an object with a notifications list, or a LEAD_ACTION",
         )
     account, known = accounts.our_account("linkedin", account_ids(payload), key)
     delivery_id = accounts.stable_delivery_id("linkedin", event_ids(payload), body)

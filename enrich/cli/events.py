@@ -17,6 +17,7 @@ from sqlmodel import col
 from enrich.cli.context import settings_from, use_runtime
 from enrich.config import Settings
 from enrich.db import session_scope
+from enrich.leads import samples as lead_samples
 from enrich.models import EventStatus, RawEvent
 from enrich.normalize import canonical_kind
 from enrich.pipeline import process_raw_event
@@ -41,10 +42,16 @@ SECRET_VARS = {
 @click.option("--to", "url", default=None, help="base URL of enrich [default: http://HOST:PORT]")
 @click.option(
     "--platform",
-    type=click.Choice(["x", "meta", "linkedin", "standard", "all"]),
+    type=click.Choice(["x", "meta", "linkedin", "standard", "all", "leads"]),
     default="all",
     show_default=True,
-    help="whose format and signature to send",
+    help="whose format and signature to send (leads: a Meta and a LinkedIn lead-form "
+    "delivery naming the platform sandbox's sample responses; not part of all)",
+)
+@click.option(
+    "--deleted",
+    is_flag=True,
+    help="with --platform leads: LinkedIn's DELETED for the sample response",
 )
 @click.option(
     "--source",
@@ -53,14 +60,19 @@ SECRET_VARS = {
     help="Standard Webhooks source name (its secret must be in STANDARD_WEBHOOK_SECRETS)",
 )
 @click.pass_context
-def send_sample(ctx: click.Context, url: str | None, platform: str, source: str) -> None:
+def send_sample(
+    ctx: click.Context, url: str | None, platform: str, source: str, deleted: bool
+) -> None:
     """Send correctly signed sample deliveries, as each platform would sign them."""
     import requests
 
     settings = settings_from(ctx)
     base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
     wanted = ["x", "meta", "linkedin", "standard"] if platform == "all" else [platform]
-    plan, missing = _sample_plan(settings, wanted, source)
+    if platform == "leads":
+        plan, missing = lead_samples.deliveries(settings, deleted=deleted)
+    else:
+        plan, missing = _sample_plan(settings, wanted, source)
     for how_to_fix in missing:
         click.echo(f"skipped: {how_to_fix}", err=True)
     if not plan:

@@ -25,6 +25,7 @@ KINDS = {
     "reply": "replies",
     "quote": "quotes",
     "mention": "mentions",
+    "lead_form": "lead forms",
 }
 
 

@@ -13,7 +13,18 @@ from enrich import defaults
 
 EARLIEST = datetime.fromisoformat(defaults.EARLIEST_OCCURRED_AT)
 
-KINDS = ("follow", "unfollow", "like", "comment", "reply", "share", "quote", "mention", "dm")
+KINDS = (
+    "follow",
+    "unfollow",
+    "like",
+    "comment",
+    "reply",
+    "share",
+    "quote",
+    "mention",
+    "dm",
+    "lead_form",
+)
 KIND_ALIASES = {
     "reaction": "like",
     "repost": "share",
@@ -59,9 +70,23 @@ class TouchpointData:
     is_own: bool = False
 
 
+@dataclass(frozen=True)
+class LeadRef:
+    """A lead-form response a delivery names: ids only, its answers are read later from the
+    platform by a job (enrich/leads/), never inside the webhook request."""
+
+    source: str  # meta, linkedin
+    lead_id: str  # Meta leadgen_id; LinkedIn the response URN's last part
+    deleted: bool = False  # LinkedIn `leadAction: DELETED`: erase our copy
+    account: str | None = None  # our Page / the LinkedIn owner
+    form_id: str | None = None
+    ad_id: str | None = None
+
+
 @dataclass
 class Normalized:
     touchpoints: list[TouchpointData] = field(default_factory=list)
+    leads: list[LeadRef] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # event types we do not use, with why
     errors: list[str] = field(default_factory=list)  # items that could not be read
 

@@ -4,13 +4,25 @@
 or share (LinkedIn pushes no names: the URN is what we keep). ADMIN_COMMENT is our own page
 speaking (`is_own`); COMMENT_EDIT / COMMENT_DELETE are not new touches. Dedupe on
 `notificationId`, which LinkedIn repeats when it re-delivers.
+
+A Lead Sync notification (`type: LEAD_ACTION`) is one object, not a list, naming a form
+response by URN: it becomes a `LeadRef` (answers are read later); its identity is the URN and
+the action, since it has no notification id (docs/LEAD_FORMS.md §2.3).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from enrich.normalize.base import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
+from enrich.normalize.base import (
+    LeadRef,
+    Normalized,
+    ProfileData,
+    RawEventView,
+    TouchpointData,
+    parse_time,
+)
 
 KINDS = {
     "LIKE": "like",
@@ -20,6 +32,39 @@ KINDS = {
     "ADMIN_COMMENT": "comment",
 }
 NOT_TOUCHES = ("COMMENT_EDIT", "COMMENT_DELETE")
+LEAD_ACTION = "LEAD_ACTION"
+# The id is read back from /rest/leadFormResponses/{id}: only this alphabet, so a hostile URN
+# cannot steer that URL (LinkedIn's ids are a UUID and a suffix, e.g. "aaaa-...-5").
+RESPONSE_URN = re.compile(r"urn:li:leadGenFormResponse:([A-Za-z0-9-]{1,100})")
+
+
+def _urn_in(value: Any) -> str | None:
+    """`{"sponsoredAccount": urn}` / `{"organization": urn}` / `{"event": urn}` → the URN."""
+    if isinstance(value, dict):
+        return next((_str(v, 200) for v in value.values() if isinstance(v, str)), None)
+    return None
+
+
+def lead_ref(payload: dict[str, Any]) -> LeadRef:
+    """The form response a LEAD_ACTION notification names; ValueError says what is wrong."""
+    urn = payload.get("leadGenFormResponse")
+    found = RESPONSE_URN.fullmatch(urn) if isinstance(urn, str) else None
+    if found is None:
+        raise ValueError(
+            "leadGenFormResponse must be a URN urn:li:leadGenFormResponse:<id> "
+            "(id: 1 to 100 letters, digits or '-')"
+        )
+    action = payload.get("leadAction")
+    if action not in ("CREATED", "DELETED"):
+        raise ValueError(f"leadAction {action!r}: expected CREATED or DELETED")
+    return LeadRef(
+        "linkedin",
+        found.group(1),
+        deleted=action == "DELETED",
+        account=_urn_in(payload.get("owner")),
+        form_id=_str(payload.get("leadGenForm"), 200),
+        ad_id=_urn_in(payload.get("associatedEntity")),
+    )
 
 
 def _str(value: Any, limit: int = 500) -> str | None:
@@ -80,6 +125,8 @@ def _notification(note: dict[str, Any], raw: RawEventView) -> TouchpointData | s
 
 
 def event_ids(payload: dict[str, Any]) -> list[str]:
+    if payload.get("type") == LEAD_ACTION:
+        return [f"lead:{payload.get('leadGenFormResponse')}:{payload.get('leadAction')}"]
     return [
         f"{n.get('notificationId')}"
         for n in payload.get("notifications") or []
@@ -88,6 +135,9 @@ def event_ids(payload: dict[str, Any]) -> list[str]:
 
 
 def account_ids(payload: dict[str, Any]) -> list[str]:
+    if payload.get("type") == LEAD_ACTION:
+        owner = _urn_in(payload.get("owner"))
+        return [owner] if owner else []
     return [
         str(n["organizationalEntity"])
         for n in payload.get("notifications") or []
@@ -98,6 +148,12 @@ def account_ids(payload: dict[str, Any]) -> list[str]:
 def normalize(raw: RawEventView) -> Normalized:
     payload = raw.json()
     out = Normalized()
+    if payload.get("type") == LEAD_ACTION:
+        try:
+            out.leads.append(lead_ref(payload))
+        except ValueError as exc:
+            out.errors.append(f"lead notification: {exc}")
+        return out
     if payload.get("type") not in (None, "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS"):
         out.ignored.append(f"notification type {payload.get('type')!r}: not used")
         return out

@@ -4,16 +4,28 @@
 reactions, shares, mentions; `messaging[]` carries DMs (echoes of our own messages skipped).
 Meta gives scoped ids, never global ones: we keep what is given (IG username, FB name).
 Dedupe keys are Meta's content ids (comment id, message `mid`, share id) or, for a reaction,
-post + person, so Meta's retries over 36 hours never count twice.
+post + person, so Meta's retries over 36 hours never count twice. A Page's `leadgen` change
+names a lead-form response by id only: it becomes a `LeadRef` (docs/LEAD_FORMS.md §1.2).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from enrich.normalize.base import Normalized, ProfileData, RawEventView, TouchpointData, parse_time
+from enrich.normalize.base import (
+    LeadRef,
+    Normalized,
+    ProfileData,
+    RawEventView,
+    TouchpointData,
+    parse_time,
+)
 
 FB_ITEMS_POSTED = ("post", "status", "photo", "video")
+# "a 15 or 16-digit number" (docs/LEAD_FORMS.md §1.2); digits only is what keeps a hostile id
+# from steering the Graph URL it is read from.
+LEAD_ID = re.compile(r"[0-9]{1,20}")
 
 
 def _str(value: Any, limit: int = 500) -> str | None:
@@ -158,6 +170,20 @@ def _page(
     return f"page feed item {item!r}: not used"
 
 
+def _lead(value: dict[str, Any], us: str) -> LeadRef:
+    lead_id = _str(value.get("leadgen_id"), 100)
+    if not lead_id or not LEAD_ID.fullmatch(lead_id):
+        raise ValueError(f"leadgen_id {lead_id!r} is not a Graph id (1 to 20 digits)")
+    return LeadRef(
+        "meta",
+        lead_id,
+        account=_str(value.get("page_id"), 200) or us or None,
+        form_id=_str(value.get("form_id"), 200),
+        # `adgroup_id` is the legacy name; organic and test leads have neither (§1.2).
+        ad_id=_str(value.get("ad_id") or value.get("adgroup_id"), 200),
+    )
+
+
 def _message(
     platform: str, event: dict[str, Any], us: str, raw: RawEventView
 ) -> TouchpointData | str:
@@ -243,6 +269,9 @@ def normalize(raw: RawEventView) -> Normalized:
             try:
                 if where == "messaging":
                     result = _message(platform, item, us, raw)
+                elif item["field"] == "leadgen":
+                    out.leads.append(_lead(item["value"], us))
+                    continue
                 elif platform == "instagram":
                     result = _instagram(item["field"], item["value"], us, raw, entry.get("time"))
                 else:

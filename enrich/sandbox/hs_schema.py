@@ -309,7 +309,7 @@ def standard_hs_groups() -> dict[str, dict[str, dict[str, Any]]]:
 # Properties whose values HubSpot keeps unique (hasUniqueValue): the keys of enrich's notes and
 # hand-off tasks, so that they are upserted on them and never written twice
 # (shared/protocols/crm.md §5).
-ENRICH_HS_UNIQUE = {"enrich_touchpoint_id", "enrich_handoff_id"}
+ENRICH_HS_UNIQUE = {"enrich_touchpoint_id", "enrich_handoff_id", "enrich_lead_key"}
 ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
     # object -> (name, label, type, fieldType)
     "contacts": [
@@ -320,6 +320,7 @@ ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
         ("enrich_last_touch_summary", "Last social touch summary", "string", "text"),
         ("enrich_social_profiles", "Social profiles", "string", "textarea"),
         ("enrich_url", "Open in enrich", "string", "text"),
+        ("enrich_lead_key", "enrich lead-form key", "string", "text"),
     ],
     "deals": [
         ("enrich_social_influenced", "Social influenced", "bool", "booleancheckbox"),

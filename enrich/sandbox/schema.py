@@ -255,7 +255,10 @@ _PEOPLE_FIELDS: list[tuple[str, dict[str, Any]]] = [
 ]
 ENRICH_SF_FIELDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "Contact": _PEOPLE_FIELDS,
-    "Lead": _PEOPLE_FIELDS,
+    "Lead": [
+        *_PEOPLE_FIELDS,
+        ("Enrich_Lead_Key__c", {"type": "Text", "length": 120, "externalId": True, "unique": True}),
+    ],
     "Account": [
         ("Social_Account_Score__c", {"type": "Number", "precision": 5, "scale": 0}),
         ("Social_Engaged_People__c", {"type": "Number", "precision": 6, "scale": 0}),

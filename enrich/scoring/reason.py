@@ -31,6 +31,7 @@ _NOUNS = {
     Kind.DM: ("DM", "DMs"),
     Kind.FOLLOW: ("follow", "follows"),
     Kind.UNFOLLOW: ("unfollow", "unfollows"),
+    Kind.LEAD_FORM: ("lead form", "lead forms"),
 }
 # Engagement with one of our posts reads "on X posts"; a message to us reads "about X".
 _ON_POSTS = {Kind.LIKE, Kind.COMMENT, Kind.SHARE, Kind.QUOTE}

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     QUOTE = "quote"
     MENTION = "mention"
     DM = "dm"
+    LEAD_FORM = "lead_form"  # a lead-gen form filled in: the person raised their hand
 
     @classmethod
     def parse(cls, value: str | Kind) -> Kind:

@@ -64,6 +64,22 @@ class Activity:
     owner_id: str | None = None
 
 
+@dataclass(frozen=True)
+class NewLead:
+    """A CRM Lead made from a lead-form response that no CRM person matched; `key`
+    (`<source>:<lead id>`) makes its creation idempotent."""
+
+    key: str
+    last_name: str | None
+    first_name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    owner_id: str | None = None
+    description: str = ""
+
+
 class CrmAdapter:
     """What the mirror and the writer need from a CRM, every member declared here, with the
     default a CRM without the feature gets. One subclass per CRM (salesforce.py, hubspot.py)
@@ -74,6 +90,7 @@ class CrmAdapter:
     # How often an incremental pull may list deleted records (`pull_deleted`); a CRM whose
     # change feed carries deletions (Salesforce queryAll) has no such listing.
     deletions_every_s: float = 0.0
+    lead_object: ClassVar[str] = "lead"  # what a created Lead is in the mirror
 
     def __init__(self, fields: FieldMap) -> None:
         self.fields = fields
@@ -108,6 +125,11 @@ class CrmAdapter:
     def write_activities(self, activities: list[Activity]) -> list[WriteResult]:
         """Create timeline entries, idempotent on `Activity.key` (sending one again after a
         lost answer updates it, never makes a second); results carry the activity ids."""
+        raise NotImplementedError
+
+    def upsert_leads(self, leads: list[NewLead]) -> list[WriteResult]:
+        """Create a Lead per item, idempotent on `NewLead.key`: sent again after a lost answer
+        it finds the one that landed, never makes a second. Results carry the record ids."""
         raise NotImplementedError
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:

@@ -25,7 +25,8 @@ from urllib3.util.retry import Retry
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError, CRMError, CRMRateLimited, CRMValidationError
-from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
+from enrich.sync import hs_leads
+from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, NewLead, WriteResult, in_chunks
 from enrich.sync.budget import WindowLimiter
 from enrich.sync.errors import hubspot_errors
 from enrich.sync.fields import FieldMap
@@ -92,6 +93,7 @@ def _parse(value: Any) -> datetime | None:
 class HubSpotAdapter(CrmAdapter):
     name = "hubspot"
     batch_size = defaults.HUBSPOT_BATCH
+    lead_object = "contact"
 
     def __init__(
         self,
@@ -440,6 +442,36 @@ class HubSpotAdapter(CrmAdapter):
                         _request_timeout=self.timeout,
                     )
         return written
+
+    def upsert_leads(self, leads: list[NewLead]) -> list[WriteResult]:
+        """Contacts with lifecycle stage lead (`hs_leads`): a batch create, and each one the
+        create refused as existing (409) claimed by an upsert that sends only its key."""
+
+        def create(chunk: list[NewLead]) -> dict[str, str] | None:
+            """The contacts made, or None when one of them exists (409: none was made)."""
+            try:
+                with hubspot_errors():
+                    self._call()
+                    return hs_leads.create(self.client, chunk, self.timeout)
+            except CRMError as exc:
+                if exc.status != 409:
+                    raise
+                return None
+
+        def send(chunk: list[NewLead]) -> list[WriteResult]:
+            written = create(chunk)
+            if written is None:  # one by one: each existing one is claimed, the rest created
+                written = {}
+                for n in chunk:
+                    alone = create([n])
+                    if alone is None:
+                        with hubspot_errors():
+                            self._call()
+                            alone = hs_leads.claim(self.client, n, self.timeout)
+                    written |= alone
+            return [WriteResult(written.get(n.key, n.key), n.key in written) for n in chunk]
+
+        return in_chunks(leads, self.batch_size, send, key=lambda n: n.key)
 
     def delete_activities(self, activity_ids: list[str]) -> list[WriteResult]:
         """Archive notes enrich created (erasure, undo of a wrong link)."""

@@ -41,6 +41,7 @@ VERBS = {
     "quote": "Quoted your post on",
     "mention": "Mentioned you on",
     "dm": "Sent you a direct message on",
+    "lead_form": "Filled in your lead form on",
 }
 
 

@@ -17,7 +17,7 @@ from simple_salesforce.api import Salesforce
 from enrich import defaults
 from enrich.config import Settings
 from enrich.errors import ConfigError, CRMAuthError, CRMRateLimited
-from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, WriteResult, in_chunks
+from enrich.sync.adapter import Activity, CrmAdapter, MirrorRow, NewLead, WriteResult, in_chunks
 from enrich.sync.errors import salesforce_errors
 from enrich.sync.fields import FieldMap
 from enrich.sync.sf_session import OAuthRefresh, TimeoutAdapter
@@ -26,6 +26,8 @@ log = logging.getLogger("enrich.sync.salesforce")
 T = TypeVar("T")
 OBJECTS = {"contact": "Contact", "lead": "Lead", "account": "Account", "opportunity": "Opportunity"}
 TASK_KEY_FIELD = "Enrich_Touchpoint_Id__c"  # External ID + unique on Task: upserts are idempotent
+LEAD_KEY_FIELD = "Enrich_Lead_Key__c"  # External ID + unique on Lead: the same, for created Leads
+NOT_PROVIDED = "[not provided]"  # what Web-to-Lead writes in a required field left empty
 # neutral name -> SOQL field, per object (None: the object has no such field)
 SELECT = {
     "contact": {
@@ -372,6 +374,21 @@ class SalesforceAdapter(CrmAdapter):
 
         return in_chunks(activities, self.batch_size, send, key=lambda a: a.key)
 
+    def upsert_leads(self, leads: list[NewLead]) -> list[WriteResult]:
+        """Leads upserted on `Enrich_Lead_Key__c` (sObject Collections): a retry after a lost
+        201 updates the Lead that landed, and Unique rules out two (docs/LEAD_FORMS.md §3)."""
+
+        def send(chunk: list[NewLead]) -> list[WriteResult]:
+            answer = self._collection(
+                f"composite/sobjects/Lead/{LEAD_KEY_FIELD}", [_lead(n) for n in chunk]
+            )
+            return [
+                _save_result(item.get("id") or n.key, item)
+                for n, item in zip(chunk, answer, strict=False)
+            ]
+
+        return in_chunks(leads, self.batch_size, send, key=lambda n: n.key)
+
     def _collection(self, path: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         answer = self._request(
             lambda: self.sf.restful(
@@ -423,6 +440,26 @@ def _task(a: Activity) -> dict[str, Any]:
     else:
         task.update(Status="Completed", Priority="Normal")
     return task
+
+
+def _lead(n: NewLead) -> dict[str, Any]:
+    lead: dict[str, Any] = {
+        "attributes": {"type": "Lead"},
+        LEAD_KEY_FIELD: n.key,
+        "LastName": (n.last_name or NOT_PROVIDED)[:80],
+        "Company": (n.company or NOT_PROVIDED)[:255],
+        "Description": n.description[:32000],
+    }
+    for name, value, limit in (
+        ("FirstName", n.first_name, 40),
+        ("Email", n.email, 80),
+        ("Title", n.title, 128),
+        ("Phone", n.phone, 40),
+        ("OwnerId", n.owner_id, 18),
+    ):
+        if value:
+            lead[name] = value[:limit]
+    return lead
 
 
 RETRYABLE_CODES = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE"}

@@ -13,6 +13,7 @@ from enrich.errors import CRMError
 from enrich.sync.errors import hubspot_errors, salesforce_errors
 from enrich.sync.fields import FieldMap
 from enrich.sync.hs_activities import MIGRATED_NOTE_KEY
+from enrich.sync.hs_leads import LEAD_KEY_PROPERTY
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,21 @@ def salesforce_plan(fields: FieldMap | None = None) -> list[tuple[str, str, dict
         ("Opportunity", name, _sf_metadata(s))
         for name, s in _named(OPPORTUNITY_SPECS, fields.opportunity)
     ]
+    # Leads made from lead-form responses are upserted on it (docs/LEAD_FORMS.md §4).
+    plan.append(
+        (
+            "Lead",
+            "Enrich_Lead_Key__c",
+            {
+                "label": "enrich lead-form key",
+                "type": "Text",
+                "length": 120,
+                "externalId": True,
+                "unique": True,
+                "caseSensitive": True,
+            },
+        )
+    )
     plan.append(
         (
             "Task",
@@ -211,7 +227,30 @@ def setup_hubspot(adapter: Any) -> SetupReport:
                 )
     _note_key(adapter, report)
     _task_key(adapter, report)
+    _lead_key(adapter, report)
     return report
+
+
+def _lead_key(adapter: Any, report: SetupReport) -> None:
+    """The unique contact property that keys contacts made from lead forms without an email
+    (docs/LEAD_FORMS.md §4); with an email, the email keys them."""
+    unique = _unique_property(adapter, LEAD_KEY_PROPERTY, "contacts")
+    if unique:
+        report.existing.append(f"contacts.{LEAD_KEY_PROPERTY}")
+        return
+    problem = "it exists without unique values: archive it first"
+    if unique is None:
+        try:
+            _create_unique(adapter, LEAD_KEY_PROPERTY, "enrich lead-form key", "contacts")
+            report.created.append(f"contacts.{LEAD_KEY_PROPERTY}")
+            return
+        except CRMError as exc:
+            problem = str(exc)
+    report.checklist.append(
+        "HubSpot → Settings → Properties → contacts → Create property: group 'enrich', label "
+        f"'enrich lead-form key', internal name {LEAD_KEY_PROPERTY}, single-line text, "
+        f"'Require unique values for this property' on [{problem}]"
+    )
 
 
 def _task_key(adapter: Any, report: SetupReport) -> None:

@@ -26,7 +26,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.runtime import current
-from enrich.scoring import recompute as recompute_module
+from enrich.scoring import bulk
 from enrich.scoring.recompute import recompute_all
 from enrich.scoring.rescore import rescore
 
@@ -178,7 +178,7 @@ def test_a_touchpoint_or_link_arriving_while_a_chunk_is_scored_is_in_what_it_sto
     with Session(engine) as session:
         link = session.exec(select(IdentityLink).where(IdentityLink.record_id == people[4])).one()
     arrived = []
-    score_chunk = recompute_module._score
+    score_chunk = bulk.score
 
     def live_processing_meanwhile(*args: Any, **kwargs: Any) -> Any:
         # Live processing commits while the chunk is scored outside the writers' lock.
@@ -201,7 +201,7 @@ def test_a_touchpoint_or_link_arriving_while_a_chunk_is_scored_is_in_what_it_sto
             arrived.append(change)
         return scored
 
-    monkeypatch.setattr(recompute_module, "_score", live_processing_meanwhile)
+    monkeypatch.setattr(bulk, "score", live_processing_meanwhile)
     now = utcnow()
     recompute_all(engine, batch=10, workers=1, now=now)
     streamed = stored()
