@@ -55,14 +55,9 @@ PROPERTIES = {
     },
     "opportunity": {"company": "dealname", "title": "dealstage", "owner_id": "hubspot_owner_id"},
 }
-DEAL_EXTRA = (
-    "amount",
-    "closedate",
-    "hs_is_closed",
-    "hs_is_closed_won",
-    "createdate",
-    "deal_currency_code",
-)
+# What attribution reads of a deal besides the mirror's own fields.
+DEAL_EXTRA: tuple[str, ...] = ("amount", "closedate", "hs_is_closed", "hs_is_closed_won")
+DEAL_EXTRA += ("createdate", "deal_currency_code")
 # On the surviving record of a merge: the ids merged into it, ';'-separated.
 MERGED_PROPERTY = "hs_merged_object_ids"
 SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
@@ -235,16 +230,14 @@ class HubSpotAdapter(CrmAdapter):
         deals = self.client.crm.deals
         for deal in self._list(deals, properties=props, associations=["companies", "contacts"]):
             row = self._row("opportunity", deal)
-            associated = getattr(getattr(deal, "associations", None) or {}, "get", None)
-
-            def ids(kind: str, get: Any = associated) -> list[str]:
-                linked = get(kind) if get else None
-                return list(dict.fromkeys(str(r.id) for r in (linked.results if linked else [])))
-
-            companies = ids("companies")
+            assoc = getattr(deal, "associations", None) or {}
+            ids = {
+                k: [str(r.id) for r in getattr(assoc.get(k), "results", None) or []]
+                for k in ("companies", "contacts")
+            }
             # The deal's contacts stand for its contact roles (attribution counts them).
-            raw = {**(row.raw or {}), "contact_ids": ids("contacts")}
-            account = companies[0] if companies else None
+            raw = {**(row.raw or {}), "contact_ids": list(dict.fromkeys(ids["contacts"]))}
+            account = ids["companies"][0] if ids["companies"] else None
             yield MirrorRow(**{**row.__dict__, "account_crm_id": account, "raw": raw})
 
     def pull_deleted(self, object_type: str) -> Iterator[MirrorRow]:
@@ -491,12 +484,8 @@ class HubSpotAdapter(CrmAdapter):
 
 
 def _property(value: Any) -> str:
-    """A value as HubSpot's properties take it: text, booleans as "true"/"false"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """A value as HubSpot's properties take it: booleans as "true"/"false", None as ""."""
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def search_pacer(per_second: int, redis_url: str | None) -> WindowLimiter:
