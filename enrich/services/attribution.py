@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -152,10 +152,12 @@ def opportunity_of(record: CrmRecord, people: frozenset[int]) -> Opportunity | N
 
 
 def opportunities(
-    session: Session, records: Iterable[CrmRecord] | None = None
+    session: Session,
+    records: Iterable[CrmRecord] | None = None,
+    keep: Callable[[Opportunity], bool] | None = None,
 ) -> list[Opportunity]:
-    """The mirror's live opportunities (or these records), each with its people: the
-    contacts/leads of its account and its contact roles (`raw.contact_ids`)."""
+    """The mirror's live opportunities (or these records; those `keep` says), each with its
+    people: the contacts/leads of its account and its contact roles (`raw.contact_ids`)."""
     if records is None:
         records = session.exec(
             select(CrmRecord).where(
@@ -163,7 +165,12 @@ def opportunities(
                 CrmRecord.deleted == False,  # noqa: E712
             )
         )
-    records = list(records)
+    # People are looked up only for the opportunities kept (a quarter's, not ten years').
+    records = [
+        r
+        for r in records
+        if (found := opportunity_of(r, frozenset())) is not None and (keep is None or keep(found))
+    ]
     accounts = {(r.crm, r.account_crm_id) for r in records if r.account_crm_id}
     roles = {(r.crm, str(c)) for r in records for c in (r.raw or {}).get("contact_ids") or []}
     members: dict[tuple[str, str], set[int]] = defaultdict(set)
@@ -298,11 +305,12 @@ def funnel(session: Session, period: Period, report: Report) -> list[dict[str, A
 def build(session: Session, q: Query) -> tuple[Report, list[dict[str, Any]]]:
     """The report and funnel of one request."""
     period, window = q.period, q.window
-    relevant = []
-    for opp in opportunities(session):
+
+    def relevant_to(opp: Opportunity) -> bool:
         won_in = opp.won and opp.closed_at and opp.closed_at - timedelta(days=1) in period
-        if opp.created_at in period or won_in:
-            relevant.append(opp)
+        return opp.created_at in period or bool(won_in)
+
+    relevant = opportunities(session, keep=relevant_to)
     people = {p for opp in relevant for p in opp.people}
     taxonomy = scorer_cache.get(session).taxonomy
     found = touches(
