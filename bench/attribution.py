@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -266,6 +267,7 @@ def main() -> None:
     )
     print(f"load average {os.getloadavg()[0]:.1f}")
     runtime.uninstall()
+    shutil.rmtree(folder, ignore_errors=True)  # a few hundred MB
 
 
 if __name__ == "__main__":
