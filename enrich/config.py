@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     sweep_after_s: float = Field(
         30.0, alias="ENRICH_SWEEP_AFTER_S", description="re-enqueue work pending this long"
     )
+    attribution_window_days: int = Field(
+        90,
+        ge=1,
+        le=730,
+        alias="ATTRIBUTION_WINDOW_DAYS",
+        description="attribution looks this many days back from an opportunity's creation "
+        "(and close) for its people's social touches (README, 'Attribution')",
+    )
     sync_window_s: float = Field(
         60.0,
         ge=0,

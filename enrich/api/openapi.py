@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from enrich.api.openapi_paths import ID, OBJ, PATHS
+from enrich.api.openapi_reports import REPORT_PATHS
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -22,7 +23,7 @@ DOCUMENT: dict[str, Any] = {
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
-    "paths": PATHS,
+    "paths": {**PATHS, **REPORT_PATHS},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {

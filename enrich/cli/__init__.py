@@ -29,7 +29,7 @@ from enrich.scoring.recompute import recompute_all
 from enrich.server import ensure_port_free, run_gunicorn
 from enrich.sync import budget
 from enrich.sync.connect import make_adapter
-from enrich.sync.mirror import pull
+from enrich.sync.mirror import pull, queue_attribution
 from enrich.sync.setup import setup_hubspot, setup_salesforce
 from enrich.sync.writer import sync_pending
 from enrich.worker import safe_url
@@ -200,6 +200,7 @@ def crm_pull(ctx: click.Context, full: bool) -> None:
 
         try:
             counts = pull(rt.engine, adapter, full=full, progress=progress)
+            queue_attribution(rt.engine, adapter, rt.settings.attribution_window_days)
         finally:  # a manual pull spends the same daily API budget as the scheduled one
             budget.charge(rt.engine, adapter.name, adapter.calls)
     plural = {"opportunity": "opportunities"}

@@ -23,6 +23,7 @@ from enrich.console import (
     views_dashboard,
     views_people,
     views_privacy,
+    views_reports,
     views_review,
     views_rules,
     views_sync,
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
         views_rules,
         views_sync,
         views_privacy,
+        views_reports,
     ):
         module.register(bp)
 
@@ -131,5 +133,6 @@ NAV = (
     ("console.review", "Review"),
     ("console.rules", "Rules"),
     ("console.sync", "Sync"),
+    ("console.attribution_report", "Attribution"),
     ("console.privacy", "Privacy"),
 )

@@ -160,6 +160,12 @@ def hs_property(
 def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
     """Default properties per object type (HubSpot-defined plus the portal's social fields)."""
 
+    def options(*values: str) -> list[dict[str, Any]]:
+        return [
+            {"label": v.replace("_", " ").title(), "value": v, "displayOrder": i, "hidden": False}
+            for i, v in enumerate(values)
+        ]
+
     def common(group: str, lastmod: str) -> list[dict[str, Any]]:
         return [
             hs_property("hs_object_id", "Record ID", "number", "number", group, read_only=True),
@@ -217,18 +223,36 @@ def standard_hs_properties() -> dict[str, dict[str, dict[str, Any]]]:
         hs_property("dealstage", "Deal Stage", "enumeration", "radio", "dealinformation"),
         hs_property("pipeline", "Pipeline", "enumeration", "select", "dealinformation"),
         hs_property("closedate", "Close Date", "datetime", "date", "dealinformation"),
+        hs_property(
+            "deal_currency_code",
+            "Currency",
+            "enumeration",
+            "select",
+            "dealinformation",
+            options=options("USD", "EUR", "GBP"),
+        ),
+        hs_property(
+            "hs_is_closed",
+            "Is Deal Closed?",
+            "bool",
+            "booleancheckbox",
+            "dealinformation",
+            read_only=True,
+        ),
+        hs_property(
+            "hs_is_closed_won",
+            "Is Closed Won",
+            "bool",
+            "booleancheckbox",
+            "dealinformation",
+            read_only=True,
+        ),
     ]
     notes = [
         *common("engagement", "hs_lastmodifieddate"),
         hs_property("hs_timestamp", "Activity date", "datetime", "date", "engagement"),
         hs_property("hs_note_body", "Note body", field_type="html", group="engagement"),
     ]
-
-    def options(*values: str) -> list[dict[str, Any]]:
-        return [
-            {"label": v.replace("_", " ").title(), "value": v, "displayOrder": i, "hidden": False}
-            for i, v in enumerate(values)
-        ]
 
     tasks = [
         *common("task", "hs_lastmodifieddate"),
@@ -297,6 +321,12 @@ ENRICH_HS_PROPERTIES: dict[str, list[tuple[str, str, str, str]]] = {
         ("enrich_social_profiles", "Social profiles", "string", "textarea"),
         ("enrich_url", "Open in enrich", "string", "text"),
         ("enrich_lead_key", "enrich lead-form key", "string", "text"),
+    ],
+    "deals": [
+        ("enrich_social_influenced", "Social influenced", "bool", "booleancheckbox"),
+        ("enrich_first_social_touch", "First social touch", "string", "text"),
+        ("enrich_touches_before_create", "Social touches before create", "number", "number"),
+        ("enrich_touches_before_close", "Social touches before close", "number", "number"),
     ],
     "companies": [
         ("enrich_account_score", "Social account score", "number", "number"),

@@ -182,6 +182,7 @@ class PropertyValues:
             else:
                 record["properties"][name] = value
         record["properties"][HS_LASTMODIFIED[object_type]] = record["updatedAt"] = stamp
+        self.state.hs_refresh_computed(object_type, record["properties"])
         self.state.dirty = True
         return record
 

@@ -21,6 +21,7 @@ SF_PREFIXES: dict[str, str] = {
     "Contact": "003",
     "Lead": "00Q",
     "Opportunity": "006",
+    "OpportunityContactRole": "00K",
     "Task": "00T",
     "User": "005",
 }
@@ -172,7 +173,15 @@ def standard_sf_schema() -> dict[str, dict[str, SFField]]:
             SFField("Amount", "currency", 0),
             SFField("Probability", "percent", 0),
             SFField("IsClosed", "boolean", 0, False, False, False),
+            SFField("IsWon", "boolean", 0, False, False, False),  # computed from StageName
             _ref("OwnerId", "User", "Owner"),
+        ],
+        # The people of an opportunity (its buying committee), apart from its account.
+        "OpportunityContactRole": [
+            _ref("OpportunityId", "Opportunity", "Opportunity", required=True),
+            _ref("ContactId", "Contact", "Contact", required=True),
+            SFField("Role", "picklist", 255),
+            SFField("IsPrimary", "boolean", 0),
         ],
         "Task": [
             SFField("Subject", "combobox", 255),
@@ -253,6 +262,12 @@ ENRICH_SF_FIELDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "Account": [
         ("Social_Account_Score__c", {"type": "Number", "precision": 5, "scale": 0}),
         ("Social_Engaged_People__c", {"type": "Number", "precision": 6, "scale": 0}),
+    ],
+    "Opportunity": [
+        ("Social_Influenced__c", {"type": "Checkbox", "defaultValue": "false"}),
+        ("First_Social_Touch__c", {"type": "Text", "length": 255}),
+        ("Social_Touches_Before_Create__c", {"type": "Number", "precision": 18, "scale": 0}),
+        ("Social_Touches_Before_Close__c", {"type": "Number", "precision": 18, "scale": 0}),
     ],
     "Task": [
         (

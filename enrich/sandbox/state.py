@@ -240,6 +240,19 @@ class SandboxState:
         if "Name" in self.sf_schema[sobject] and "FirstName" in self.sf_schema[sobject]:
             parts = [record.get("FirstName"), record.get("LastName")]
             record["Name"] = " ".join(p for p in parts if p) or None
+        if sobject == "Opportunity":
+            # The standard stages' meaning (a real org reads it from the stage's settings).
+            stage = str(record.get("StageName") or "").lower()
+            record["IsClosed"] = stage in ("closed won", "closed lost")
+            record["IsWon"] = stage == "closed won"
+
+    @staticmethod
+    def hs_refresh_computed(object_type: str, props: dict[str, Any]) -> None:
+        """HubSpot's calculated deal properties, from the default pipeline's stages."""
+        if object_type == "deals":
+            stage = props.get("dealstage")
+            props["hs_is_closed"] = "true" if stage in ("closedwon", "closedlost") else "false"
+            props["hs_is_closed_won"] = "true" if stage == "closedwon" else "false"
 
     # ------------------------------------------------------------------ HubSpot
     def hs_insert(
@@ -256,6 +269,7 @@ class SandboxState:
                     HS_LASTMODIFIED[object_type]: stamp,
                 }
             )
+            self.hs_refresh_computed(object_type, props)
             record = {
                 "id": object_id,
                 "properties": props,

@@ -11,6 +11,8 @@ only what differs from the defaults needs to be given. For `CRM=salesforce`:
         profiles: null
       account:                       # meaning -> Account field (HubSpot: company property)
         engaged_people: null
+      opportunity:                   # meaning -> Opportunity field (HubSpot: deal property)
+        touches_before_close: null
       mirror:                        # per object: what a CRM field means for the matcher
         contact: {linkedin_url: LinkedIn_Profile__c, twitter_handle: Twitter__c}
         lead: {linkedin_url: LinkedIn_Profile__c, company: Company}
@@ -49,6 +51,13 @@ ACCOUNT_FIELDS: dict[str, tuple[str, str]] = {
     "account_score": ("Social_Account_Score__c", "enrich_account_score"),
     "engaged_people": ("Social_Engaged_People__c", "enrich_engaged_people"),
 }
+# Attribution on opportunities/deals (enrich/attribution.py says how each is worked out).
+OPPORTUNITY_FIELDS: dict[str, tuple[str, str]] = {
+    "social_influenced": ("Social_Influenced__c", "enrich_social_influenced"),
+    "first_social_touch": ("First_Social_Touch__c", "enrich_first_social_touch"),
+    "touches_before_create": ("Social_Touches_Before_Create__c", "enrich_touches_before_create"),
+    "touches_before_close": ("Social_Touches_Before_Close__c", "enrich_touches_before_close"),
+}
 # What the matcher knows about a CRM person, and may be read from a field RevOps names.
 MIRROR_NAMES = (
     "first_name",
@@ -83,6 +92,7 @@ class _FieldFile(BaseModel):
     people: list[str] | None = None
     write: dict[str, str | None] = {}
     account: dict[str, str | None] = {}
+    opportunity: dict[str, str | None] = {}
     mirror: dict[str, dict[str, str | None]] = {}
 
 
@@ -96,6 +106,7 @@ class FieldMap:
     person: dict[str, str | None] = field(default_factory=dict)
     account: dict[str, str | None] = field(default_factory=dict)
     people: tuple[str, ...] = ("contact", "lead")
+    opportunity: dict[str, str | None] = field(default_factory=dict)
     mirror: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     @classmethod
@@ -106,6 +117,7 @@ class FieldMap:
             person={k: v[i] for k, v in PERSON_FIELDS.items()},
             account={k: v[i] for k, v in ACCOUNT_FIELDS.items()},
             people=PEOPLE.get(crm, ("contact",)),
+            opportunity={k: v[i] for k, v in OPPORTUNITY_FIELDS.items()},
         )
 
     @classmethod
@@ -139,6 +151,7 @@ class FieldMap:
         base = cls.default(crm)
         person = _override(crm, f"{where} write", base.person, given.write)
         account = _override(crm, f"{where} account", base.account, given.account)
+        opportunity = _override(crm, f"{where} opportunity", base.opportunity, given.opportunity)
         people = tuple(given.people) if given.people is not None else base.people
         bad = [p for p in people if p not in PEOPLE[crm]] or ([] if people else ["(none)"])
         if bad:
@@ -161,7 +174,14 @@ class FieldMap:
                 unique=False,
             )
             mirror[object_type] = {k: v for k, v in mirror[object_type].items() if k in names}
-        return cls(crm=crm, person=person, account=account, people=people, mirror=mirror)
+        return cls(
+            crm=crm,
+            person=person,
+            account=account,
+            people=people,
+            mirror=mirror,
+            opportunity=opportunity,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The file form (round-trips through `from_dict`)."""
@@ -170,6 +190,7 @@ class FieldMap:
                 "people": list(self.people),
                 "write": dict(self.person),
                 "account": dict(self.account),
+                "opportunity": dict(self.opportunity),
                 "mirror": {k: dict(v) for k, v in self.mirror.items()},
             }
         }

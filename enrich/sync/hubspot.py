@@ -55,7 +55,9 @@ PROPERTIES = {
     },
     "opportunity": {"company": "dealname", "title": "dealstage", "owner_id": "hubspot_owner_id"},
 }
-DEAL_EXTRA = ("amount", "closedate", "hs_is_closed")
+# What attribution reads of a deal besides the mirror's own fields.
+DEAL_EXTRA: tuple[str, ...] = ("amount", "closedate", "hs_is_closed", "hs_is_closed_won")
+DEAL_EXTRA += ("createdate", "deal_currency_code")
 # On the surviving record of a merge: the ids merged into it, ';'-separated.
 MERGED_PROPERTY = "hs_merged_object_ids"
 SEARCH_CAP = 10_000  # HubSpot returns at most 10,000 results per search query
@@ -225,12 +227,18 @@ class HubSpotAdapter(CrmAdapter):
         """Deals with their company (an association, not a property); read in full each time,
         since search results carry no associations and open deals are few."""
         props = ["hs_lastmodifieddate", *PROPERTIES["opportunity"].values(), *DEAL_EXTRA]
-        for deal in self._list(self.client.crm.deals, properties=props, associations=["companies"]):
+        deals = self.client.crm.deals
+        for deal in self._list(deals, properties=props, associations=["companies", "contacts"]):
             row = self._row("opportunity", deal)
-            companies = getattr(getattr(deal, "associations", None) or {}, "get", None)
-            linked = companies("companies") if companies else None
-            ids = [str(r.id) for r in (linked.results if linked else [])]
-            yield MirrorRow(**{**row.__dict__, "account_crm_id": ids[0] if ids else None})
+            assoc = getattr(deal, "associations", None) or {}
+            ids = {
+                k: [str(r.id) for r in getattr(assoc.get(k), "results", None) or []]
+                for k in ("companies", "contacts")
+            }
+            # The deal's contacts stand for its contact roles (attribution counts them).
+            raw = {**(row.raw or {}), "contact_ids": list(dict.fromkeys(ids["contacts"]))}
+            account = ids["companies"][0] if ids["companies"] else None
+            yield MirrorRow(**{**row.__dict__, "account_crm_id": account, "raw": raw})
 
     def pull_deleted(self, object_type: str) -> Iterator[MirrorRow]:
         """Records deleted (archived) in HubSpot, as deleted rows: search, which incremental
@@ -274,8 +282,7 @@ class HubSpotAdapter(CrmAdapter):
         def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
             inputs = [
                 SimplePublicObjectBatchInput(
-                    id=crm_id,
-                    properties={k: "" if v is None else str(v) for k, v in values.items()},
+                    id=crm_id, properties={k: _property(v) for k, v in values.items()}
                 )
                 for crm_id, values in chunk
             ]
@@ -474,6 +481,11 @@ class HubSpotAdapter(CrmAdapter):
                     _request_timeout=self.timeout,
                 )
         return [WriteResult(i, True) for i in activity_ids]
+
+
+def _property(value: Any) -> str:
+    """A value as HubSpot's properties take it: booleans as "true"/"false", None as ""."""
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def search_pacer(per_second: int, redis_url: str | None) -> WindowLimiter:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
+from datetime import timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -32,6 +33,7 @@ from enrich.models import (
     utcnow,
 )
 from enrich.runtime import current
+from enrich.services import attribution
 from enrich.sync import alerts, budget
 from enrich.sync.adapter import CrmAdapter, MirrorRow
 from enrich.sync.connect import make_adapter
@@ -40,6 +42,7 @@ log = logging.getLogger("enrich.sync.mirror")
 # Accounts first, so contacts get company names; opportunities for the console's pipeline view.
 OBJECT_ORDER = ("account", "contact", "lead", "opportunity")
 PAGE = 500
+FULL_EVERY_S = 6 * 3600.0  # attribution of every opportunity, at most this often
 
 
 def _cursor(session: Session, crm: str, object_type: str) -> CrmCursor:
@@ -301,6 +304,41 @@ def _store_page(engine: Engine, crm: str, object_type: str, page: list[MirrorRow
         cursor.updated_at = utcnow()
 
 
+def queue_attribution(
+    engine: Engine, adapter: CrmAdapter, window_days: int, full_every_s: float = FULL_EVERY_S
+) -> int:
+    """After a pull: put in the outbox the opportunities whose attribution fields moved.
+    Those the CRM changed since the last pass (new ones, a stage or close date moved) are
+    looked at every time; all of them every `full_every_s`, for what changes without the
+    opportunity changing (a person linked later brings their history; a late or imported
+    touchpoint). Each pass's position is a cursor of its own, shared by every process."""
+    started = utcnow()
+    with session_scope(engine) as session:
+        changed = _cursor(session, adapter.name, "opportunity:attribution").modified_since
+        full = _cursor(session, adapter.name, "opportunity:attribution-full").modified_since
+    everything = full is None or (started - full).total_seconds() >= full_every_s
+    queued = attribution.request_opportunity_syncs(
+        engine,
+        adapter.name,
+        adapter.fields.opportunity,
+        timedelta(days=window_days),
+        None if everything else changed,
+    )
+    with session_scope(engine) as session:
+        # The CRM's own clock: a record changed during this pass is seen by the next one.
+        last = session.exec(
+            select(func.max(CrmRecord.modified_at)).where(
+                CrmRecord.crm == adapter.name, CrmRecord.object_type == "opportunity"
+            )
+        ).one()
+        cursor = _cursor(session, adapter.name, "opportunity:attribution")
+        cursor.modified_since, cursor.updated_at = last or changed, utcnow()
+        if everything:
+            cursor = _cursor(session, adapter.name, "opportunity:attribution-full")
+            cursor.modified_since, cursor.updated_at = started, utcnow()
+    return queued
+
+
 def pull_job(full: bool = False) -> dict[str, int]:
     """Job: incremental (or full) pull with the configured CRM; its calls count against the
     daily API budget like the writer's."""
@@ -314,7 +352,9 @@ def pull_job(full: bool = False) -> dict[str, int]:
     adapter = None
     try:
         adapter = make_adapter(rt.settings)
-        return pull(rt.engine, adapter, full=full)
+        counts = pull(rt.engine, adapter, full=full)
+        queue_attribution(rt.engine, adapter, rt.settings.attribution_window_days)
+        return counts
     except CRMAuthError as exc:
         alerts.raise_alert(rt.engine, rt.settings, exc)
         return {}

@@ -8,6 +8,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -65,7 +66,10 @@ SELECT = {
         "title": "StageName",
     },
 }
-OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed")
+OPPORTUNITY_EXTRA = ("Amount", "CloseDate", "IsClosed", "IsWon", "CreatedDate")
+# Only orgs with multiple currencies have it (querying it elsewhere is INVALID_FIELD).
+CURRENCY_FIELD = "CurrencyIsoCode"
+ROLES_PER_QUERY = 200  # opportunity ids per OpportunityContactRole query (URL length)
 # Objects Salesforce merges: the merged-away record is deleted with MasterRecordId set.
 MERGEABLE = ("contact", "lead", "account")
 
@@ -94,6 +98,7 @@ class SalesforceAdapter(CrmAdapter):
         self._renew = renew  # buys a new (session id, instance url) when the session expired
         # simple-salesforce's exceptions drop the response headers: keep Retry-After here.
         self._retry_after: float | None = None
+        self._currency: bool | None = None  # whether Opportunity has CurrencyIsoCode
         sf.session.hooks["response"].append(self._note_retry_after)
 
     def _note_retry_after(self, response: Any, *args: Any, **kwargs: Any) -> None:
@@ -222,7 +227,7 @@ class SalesforceAdapter(CrmAdapter):
                     "SystemModstamp",
                     "IsDeleted",
                     *fields.values(),
-                    *(OPPORTUNITY_EXTRA if object_type == "opportunity" else ()),
+                    *(self._opportunity_extra() if object_type == "opportunity" else ()),
                     *(("MasterRecordId",) if merges else ()),
                 ]
             )
@@ -236,6 +241,8 @@ class SalesforceAdapter(CrmAdapter):
         )
         result = self._request(lambda: self.sf.query(soql, include_deleted=True))
         while True:
+            if object_type == "opportunity":
+                self._add_contact_roles(result["records"])
             for rec in result["records"]:
                 stamp = parse_sf_datetime(rec.get("SystemModstamp"))
                 if since and after_id and stamp and (stamp, rec["Id"]) <= (since, after_id):
@@ -257,6 +264,37 @@ class SalesforceAdapter(CrmAdapter):
                 return self.sf.query_more(url, identifier_is_url=True, include_deleted=True)
 
             result = self._request(next_page)
+
+    def _opportunity_extra(self) -> tuple[str, ...]:
+        """Amount, stage facts and creation time; the currency where the org has several
+        (one describe call per adapter tells)."""
+        if self._currency is None:
+            described = self._request(lambda: self.sf.restful("sobjects/Opportunity/describe"))
+            fields = (described or {}).get("fields") or []
+            self._currency = any(f.get("name") == CURRENCY_FIELD for f in fields)
+        return (*OPPORTUNITY_EXTRA, *((CURRENCY_FIELD,) if self._currency else ()))
+
+    def _add_contact_roles(self, records: list[dict[str, Any]]) -> None:
+        """Each opportunity's contact roles as `contact_ids` (one query per 200 of them).
+        A role added later without touching its opportunity is seen on a full pull."""
+        by_id = {rec["Id"]: rec for rec in records}
+        for rec in records:
+            rec["contact_ids"] = []
+        ids = sorted(by_id)
+        for start in range(0, len(ids), ROLES_PER_QUERY):
+            quoted = ", ".join(f"'{i}'" for i in ids[start : start + ROLES_PER_QUERY])
+            soql = (
+                "SELECT OpportunityId, ContactId FROM OpportunityContactRole "
+                f"WHERE OpportunityId IN ({quoted}) ORDER BY OpportunityId, ContactId"
+            )
+            answer = self._request(partial(self._query_all, soql))
+            for role in answer["records"]:
+                opportunity = by_id.get(role.get("OpportunityId"))
+                if opportunity is not None and role.get("ContactId"):
+                    opportunity["contact_ids"].append(role["ContactId"])
+
+    def _query_all(self, soql: str) -> Any:
+        return self.sf.query_all(soql)  # reads self.sf when sent (see _request)
 
     def write_fields(
         self, object_type: str, updates: list[tuple[str, dict[str, Any]]]

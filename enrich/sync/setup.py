@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hubspot.crm.properties import OptionInput
+
 from enrich.errors import CRMError
 from enrich.sync.errors import hubspot_errors, salesforce_errors
 from enrich.sync.fields import FieldMap
@@ -35,7 +37,15 @@ ACCOUNT_SPECS = [
     FieldSpec("account_score", "Social account score", "number"),
     FieldSpec("engaged_people", "Socially engaged people", "number"),
 ]
+OPPORTUNITY_SPECS = [
+    FieldSpec("social_influenced", "Social influenced", "checkbox"),
+    FieldSpec("first_social_touch", "First social touch", "text", 255),
+    FieldSpec("touches_before_create", "Social touches before create", "number"),
+    FieldSpec("touches_before_close", "Social touches before close", "number"),
+]
 SF_TYPES: dict[str, dict[str, Any]] = {
+    # Salesforce requires a default on a checkbox field.
+    "checkbox": {"type": "Checkbox", "defaultValue": "false"},
     "number": {"type": "Number", "precision": 18, "scale": 0},
     "text": {"type": "Text"},
     "longtext": {"type": "LongTextArea", "visibleLines": 5},
@@ -43,12 +53,19 @@ SF_TYPES: dict[str, dict[str, Any]] = {
     "url": {"type": "Url"},
 }
 HS_TYPES = {
+    "checkbox": ("bool", "booleancheckbox"),
     "number": ("number", "number"),
     "text": ("string", "text"),
     "longtext": ("string", "textarea"),
     "datetime": ("datetime", "date"),
     "url": ("string", "text"),
 }
+
+
+BOOL_OPTIONS = [
+    OptionInput(label="Yes", value="true", display_order=0, hidden=False),
+    OptionInput(label="No", value="false", display_order=1, hidden=False),
+]
 
 
 @dataclass
@@ -86,6 +103,10 @@ def salesforce_plan(fields: FieldMap | None = None) -> list[tuple[str, str, dict
             ]
     plan += [
         ("Account", name, _sf_metadata(s)) for name, s in _named(ACCOUNT_SPECS, fields.account)
+    ]
+    plan += [
+        ("Opportunity", name, _sf_metadata(s))
+        for name, s in _named(OPPORTUNITY_SPECS, fields.opportunity)
     ]
     # Leads made from lead-form responses are upserted on it (docs/LEAD_FORMS.md §4).
     plan.append(
@@ -162,8 +183,9 @@ def setup_hubspot(adapter: Any) -> SetupReport:
         ("contacts", name, s) for name, s in _named(PERSON_SPECS, fields.person)
     ]
     plan += [("companies", name, s) for name, s in _named(ACCOUNT_SPECS, fields.account)]
+    plan += [("deals", name, s) for name, s in _named(OPPORTUNITY_SPECS, fields.opportunity)]
     api = adapter.client.crm.properties
-    for object_type in ("contacts", "companies", "notes", "tasks"):
+    for object_type in ("contacts", "companies", "deals", "notes", "tasks"):
         try:
             with hubspot_errors():
                 adapter.calls += 1
@@ -189,6 +211,8 @@ def setup_hubspot(adapter: Any) -> SetupReport:
                         type=kind,
                         field_type=field_type,
                         group_name="enrich",
+                        # A checkbox property is an enumeration of two options.
+                        options=BOOL_OPTIONS if kind == "bool" else None,
                     ),
                 )
             report.created.append(f"{object_type}.{name}")

@@ -32,6 +32,7 @@ from enrich.errors import CRMAuthError, CRMError, StorageUnavailable
 from enrich.models import CrmRecord, DeadLetter, Handoff, SyncRequest, SyncState, id_of, utcnow
 from enrich.retry import CRM_WRITE, RetryPolicy
 from enrich.runtime import current
+from enrich.services import attribution
 from enrich.sync import alerts, budget, outbox
 from enrich.sync import ledger as ledgers
 from enrich.sync.adapter import CrmAdapter
@@ -192,7 +193,7 @@ def _changes(
         for record in records:
             assert record.id is not None
             if (
-                record.object_type not in ("account", *fields.people)
+                record.object_type not in ("account", "opportunity", *fields.people)
                 or record.crm != adapter.name
                 or record.deleted
             ):
@@ -200,13 +201,18 @@ def _changes(
             else:
                 ours.append(record)
         accounts = [r for r in ours if r.object_type == "account"]
+        deals = [r for r in ours if r.object_type == "opportunity"]
         values = account_values(session, accounts) | person_values(
-            session, [r for r in ours if r.object_type != "account"], public_url
+            session, [r for r in ours if r.object_type in fields.people], public_url
         )
+        if deals:
+            window = timedelta(days=current().settings.attribution_window_days)
+            values |= attribution.opportunity_values(session, deals, window)
+        names_of = {"account": fields.account, "opportunity": fields.opportunity}
         for record in ours:
             assert record.id is not None
-            wanted = values[record.id]
-            names = fields.account if record.object_type == "account" else fields.person
+            wanted = values.get(record.id, {})  # an opportunity without a creation time: none
+            names = names_of.get(record.object_type, fields.person)
             changes = {
                 name: value
                 for meaning, value in wanted.items()

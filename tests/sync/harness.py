@@ -77,8 +77,11 @@ class World:
         pull(self.rt.engine, self.adapter)
         sandbox.reset_log()
 
-    def ingest(self, touches: list[tuple[str, str, str | None]]) -> None:
-        """(email, kind, text) touchpoints, delivered 100 to a message as the schema allows."""
+    def ingest(
+        self, touches: list[tuple[str, str, str | None]], at: datetime | None = None
+    ) -> None:
+        """(email, kind, text) touchpoints (at `at`, else now), delivered 100 to a message as
+        the schema allows."""
         for start in range(0, len(touches), 100):
             data = [
                 {
@@ -86,7 +89,7 @@ class World:
                     "kind": kind,
                     "text": text,
                     "id": f"tp-{uuid.uuid4().hex}",
-                    "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "occurred_at": (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "actor": {"id": f"li-{email}", "email": email},
                 }
                 for email, kind, text in touches[start : start + 100]
