@@ -12,7 +12,18 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from flask_wtf.csrf import CSRFError
 
-from enrich.api import dashboard, links, openapi, people, privacy, review, rules, sync, tokens
+from enrich.api import (
+    dashboard,
+    leads,
+    links,
+    openapi,
+    people,
+    privacy,
+    review,
+    rules,
+    sync,
+    tokens,
+)
 from enrich.api.common import ApiError, error_body
 from enrich.console.auth import SignInRefused
 from enrich.errors import InputError
@@ -50,7 +61,8 @@ def _errors(bp: Blueprint) -> None:
 
 def init_app(app: Flask) -> None:
     bp = Blueprint("api", __name__, url_prefix="/api/v1")  # one per app, as tests make many
-    for module in (dashboard, people, review, links, rules, sync, privacy, tokens, openapi):
+    modules = (dashboard, people, review, leads, links, rules, sync, privacy, tokens, openapi)
+    for module in modules:
         module.register(bp)
     _errors(bp)
 
