@@ -117,8 +117,10 @@ def _in_review(session: Session, lead_form_id: int) -> LeadForm:
     row = session.get(LeadForm, lead_form_id)
     if row is None:
         raise NotFound(f"no lead {lead_form_id}")
-    if row.crm_status != REVIEW or row.status != LeadStatus.FETCHED:
-        now = row.crm_status or "matched to a CRM person"
+    waiting = session.exec(select(LeadForm.id).where(col(LeadForm.id) == row.id, *_waiting()))
+    if waiting.first() is None:
+        now = row.crm_status if row.crm_status != REVIEW else None
+        now = now or "matched to a CRM person"
         raise Conflict(
             f"lead {lead_form_id} is not waiting for review (it is {now}, {row.status}); "
             "reload to see it"

@@ -15,9 +15,11 @@ import pytest
 from sqlmodel import Session, col, select
 from werkzeug.serving import make_server
 
+from enrich.db import session_scope
 from enrich.models import AuditLog, CrmRecord, WriteStatus
 from enrich.sandbox import Sandbox
 from enrich.sandbox.platforms import PlatformSandbox
+from enrich.services.decisions import relink
 from tests.console import seed
 from tests.console.conftest import DESKTOP, sign_in
 from tests.leads.harness import LeadWorld
@@ -156,6 +158,17 @@ def test_the_api_refuses_the_wrong_caller_and_junk_ids(world: LeadWorld) -> None
     )
     assert gone.status_code == 404
     assert world.client.get("/api/v1/leads/review?limit=0", headers=revops).status_code == 400
+    # A platform test lead is reviewed like any other but never becomes a CRM Lead.
+    world.platforms.add_linkedin_lead(
+        "test-lead-1", "77", {"EMAIL": "test@linkedin.example"}, "urn:li:person:T", test=True
+    )
+    assert world.linkedin_lead("test-lead-1").status_code == 200
+    world.process()
+    world.leads()
+    test_row = world.lead_rows()[-1]
+    assert test_row.test_lead
+    refused_test = world.client.post(f"/api/v1/leads/{test_row.id}/create", headers=revops)
+    assert refused_test.status_code == 409 and "test lead" in refused_test.json["error"]["message"]
     # A signed-in console user's cookie alone does not carry a write (CSRF); with the page's
     # token it does.
     seed.user(world.rt.engine, "rita@example.com", "revops")
@@ -176,6 +189,19 @@ def test_the_api_refuses_the_wrong_caller_and_junk_ids(world: LeadWorld) -> None
     done = world.client.post(f"/api/v1/leads/{row.id}/dismiss", headers={"X-CSRFToken": csrf[1]})
     assert done.status_code == 200
     assert audit(world) == [("lead_dismissed", f"lead_form:{row.id}", "rita@example.com")]
+
+
+@pytest.mark.parametrize("world", ["salesforce"], indirect=True)
+def test_a_lead_whose_person_was_confirmed_elsewhere_leaves_the_queue(world: LeadWorld) -> None:
+    unmatched_lead(world)
+    [row] = world.lead_rows()
+    assert row.profile_id is not None
+    with session_scope(world.rt.engine) as s:
+        relink(s, row.profile_id, record_id(world, "person1@acme.example"), "someone")
+    revops = bearer(world, "revops")
+    assert world.client.get("/api/v1/leads/review", headers=revops).json["items"] == []
+    late = world.client.post(f"/api/v1/leads/{row.id}/create", headers=revops)
+    assert late.status_code == 409 and "matched to a CRM person" in late.json["error"]["message"]
 
 
 @pytest.mark.parametrize("world", ["salesforce"], indirect=True)
