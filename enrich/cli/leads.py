@@ -1,4 +1,4 @@
-"""`enrich leads ...`: the lead-form catch-up by hand."""
+"""`enrich leads ...`: the lead-form catch-up by hand, and the platform subscriptions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import click
 
-from enrich.cli.context import use_runtime
+from enrich.cli.context import settings_from, use_runtime
 from enrich.leads.catchup import catch_up, cursors
 from enrich.leads.clients import Readers
 from enrich.leads.jobs import work_leads
+from enrich.leads.subscribe import subscribe
 
 
 @click.group()
@@ -58,4 +59,28 @@ def catch_up_command(ctx: click.Context, since: datetime | None) -> None:
         read = work_leads()
         click.echo(", ".join(f"{n} {k}" for k, n in sorted(read.items())) or "nothing read")
     if any(c.status != "ok" for c in cursors(rt.engine)):
+        ctx.exit(1)
+
+
+@leads.command("subscribe")
+@click.pass_context
+def subscribe_command(ctx: click.Context) -> None:
+    """Have each Page of LEAD_FORMS_META_FORMS install the app for `leadgen`, and subscribe
+    PUBLIC_URL/webhooks/linkedin to each owner of LEAD_FORMS_LINKEDIN_OWNERS. Safe to repeat:
+    what exists is left as it is."""
+    settings = settings_from(ctx)
+    if not settings.catchup_scopes():
+        raise click.ClickException(
+            "nothing to subscribe: set LEAD_FORMS_META_FORMS and/or LEAD_FORMS_LINKEDIN_OWNERS"
+        )
+    readers = Readers(settings)
+    try:
+        outcomes = subscribe(settings, readers)
+    finally:
+        readers.http.close()
+    for outcome in outcomes:
+        click.echo(f"{outcome.state:17} {outcome.target}")
+        if outcome.detail:
+            click.echo(f"                  {outcome.detail}", err=True)
+    if any(o.state not in ("subscribed", "exists") for o in outcomes):
         ctx.exit(1)

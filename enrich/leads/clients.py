@@ -171,7 +171,7 @@ class Readers:
             raise _graph_error(status, data)
         return data
 
-    def _page_token(self, page_id: str | None) -> str:
+    def page_token(self, page_id: str | None) -> str:
         token = self.settings.page_token(page_id)
         if not token:
             raise PlatformReadError(
@@ -189,7 +189,7 @@ class Readers:
             raise PlatformReadError(
                 f"form id {form_id!r} is not a Graph id", park=LeadStatus.FAILED
             )
-        token = self._page_token(page_id)
+        token = self.page_token(page_id)
         window = [
             {"field": "time_created", "operator": "GREATER_THAN", "value": int(since.timestamp())},
             {"field": "time_created", "operator": "LESS_THAN", "value": int(until.timestamp())},
@@ -266,7 +266,7 @@ class Readers:
             raise PlatformReadError(
                 f"lead id {lead_id!r} is not a Graph id", park=LeadStatus.FAILED
             )
-        token = self._page_token(page_id)
+        token = self.page_token(page_id)
         data = self._graph(lead_id, token, LEAD_FIELDS)
         if str(data.get("id")) != lead_id:
             raise PlatformReadError(

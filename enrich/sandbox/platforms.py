@@ -28,6 +28,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from enrich.sandbox.routing import Call, Router, json_response, raw_path
+from enrich.sandbox.subscriptions import Subscriptions
 
 VERSIONS = {"202505", "202506", "202601", "202603", "202606"}
 SUNSET = {"202505", "202506"}  # sunset by mid-2026 (§2.1): answered 426 like unknown ones
@@ -97,7 +98,7 @@ def _li_error(status: int, message: str | None = None) -> Response:
     return json_response({"message": text, "serviceErrorCode": status, "status": status}, status)
 
 
-class PlatformSandbox:
+class PlatformSandbox(Subscriptions):
     """Fake Graph + LinkedIn lead stores on one loopback listener (http)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -116,6 +117,7 @@ class PlatformSandbox:
         self.router.add("GET", "/rest/leadFormResponses/{id}", self._li_response)
         self.router.add("GET", "/rest/leadFormResponses", self._li_finder)
         self.router.add("GET", "/rest/leadForms/{id}", self._li_form)
+        self._subscription_routes(self.router)
         self.router.add("GET", "/{version}/{id}/leads", self._graph_form_leads)
         self.router.add("GET", "/{version}/{id}", self._graph_node)
         self._server: BaseWSGIServer | None = None
