@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import matching_data, matching_data_census  # noqa: E402
 from bench.matching_duplicates import family, with_duplicates  # noqa: E402
+from bench.matching_families import with_families  # noqa: E402
 from enrich.matching.rules import default_rules, load_rules  # noqa: E402
 from enrich.matching.scorer import Decision, Matcher  # noqa: E402
 from enrich.matching.train import train  # noqa: E402
@@ -47,11 +48,15 @@ def evaluate(
     generator: str = "social",
     trained: bool = False,
     duplicates: float = 0.0,
+    families: float = 0.0,
+    former_names: bool = False,
 ) -> dict[str, float]:
     """Run the matcher on one generated dataset and compute the metrics; ``trained``:
     first re-estimate the rules' weights from the dataset's inputs (``enrich match
     train``: the profiles and the CRM records, never the truth)."""
     ds = GENERATORS[generator](seed, people, profiles)
+    if families:
+        ds = with_families(ds, seed, families, former_names)
     if duplicates:
         ds = with_duplicates(ds, seed, duplicates)
     rules = load_rules(rules_path) if rules_path else default_rules()
@@ -218,22 +223,29 @@ def report_pooled(rows: list[dict[str, float]], what: str, top_errors: int) -> N
 
 
 def report_families(rows: list[dict[str, float]]) -> None:
-    """Per family of profiles (``matching_duplicates.family``): true pairs, link recall,
-    link + review recall, and the share of its profiles left in review."""
+    """Per family of profiles (``matching_duplicates.family``): true pairs, link recall and
+    link + review recall with their 95 % Wilson intervals, and the share of its profiles
+    left in review."""
     counts: Counter[str] = Counter()
     for r in rows:
         counts.update(r["_families"])
     names = sorted({k.rpartition(":")[0] for k in counts})
     if len(names) < 2:
         return
-    print(f"  {'family':24s} {'true pairs':>10} {'link rec.':>10} {'link+rev.':>10} {'review':>8}")
+    print(
+        f"  {'family':24s} {'true pairs':>10} {'link rec.':>10} {'95 % CI':>16} "
+        f"{'link+rev.':>10} {'95 % CI':>16} {'review':>8}"
+    )
     for name in names:
         n = counts[f"{name}:matchable"]
         if not n:
             continue
+        lo, hi = wilson(counts[f"{name}:link"], n) or (0.0, 0.0)
+        flo, fhi = wilson(counts[f"{name}:found"], n) or (0.0, 0.0)
         print(
             f"  {name:24s} {n:>10} {counts[f'{name}:link'] / n:>10.4f} "
-            f"{counts[f'{name}:found'] / n:>10.4f} "
+            f"{f'[{lo:.3f}, {hi:.3f}]':>16} {counts[f'{name}:found'] / n:>10.4f} "
+            f"{f'[{flo:.3f}, {fhi:.3f}]':>16} "
             f"{counts[f'{name}:review'] / counts[f'{name}:profiles']:>8.4f}"
         )
 
@@ -270,6 +282,19 @@ def main() -> None:
         help="share of CRM people with a second record (bench/matching_duplicates.py; "
         "default 0.08, 0 for the generators as they are)",
     )
+    ap.add_argument(
+        "--families",
+        type=float,
+        default=1.0,
+        help="scale of the #23 families (bench/matching_families.py: other scripts, "
+        "renamed companies, CRM name noise; default 1, 0 for the generators as they are)",
+    )
+    ap.add_argument(
+        "--former-names",
+        action="store_true",
+        help="the renamed companies' CRM records list the new brand in former_names "
+        "(a CRM field RevOps map; off: the CRM knows nothing of the rename)",
+    )
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--top-errors", type=int, default=15)
     a = ap.parse_args()
@@ -290,6 +315,8 @@ def main() -> None:
                 [g for g, _ in jobs],
                 [a.train] * len(jobs),
                 [a.duplicates] * len(jobs),
+                [a.families] * len(jobs),
+                [a.former_names] * len(jobs),
             )
         )
     every: list[dict[str, float]] = []

@@ -438,6 +438,8 @@ class Dataset:
     # person id -> every record of that person, for people the CRM holds twice
     # (``matching_duplicates``): a link to any of them is a true link.
     same: dict[str, frozenset[str]] = field(default_factory=dict)
+    # profile key -> the family of #23 it was put in (``matching_families``), if any.
+    family: dict[str, str] = field(default_factory=dict)
 
     def records_of(self, person_id: str | None) -> frozenset[str]:
         if person_id is None:

@@ -114,6 +114,9 @@ def with_duplicates(ds: Dataset, seed: int, share: float = 0.08) -> Dataset:
 
 
 def family(ds: Dataset, key: str) -> str:
-    """The family a profile belongs to (its person has a duplicate record, or not)."""
+    """The family a profile belongs to: one of ``matching_families``, else its person has
+    a duplicate record, or not."""
     truth = ds.truth[key]
+    if key in ds.family:
+        return ds.family[key]
     return DUPLICATE_FAMILY if truth is not None and truth in ds.same else OTHER_FAMILY

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.routing import IntegerConverter, Map
 
 from enrich.console import (
+    auth,
     formatting,
     views_auth,
     views_dashboard,
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     )
     app.session_interface = ConsoleSessions()
     csrf.init_app(app)
+    auth.dummy_hash()  # now, so that the first sign-in with an unknown email is not faster
     app.url_map.converters["id"] = IdConverter
 
     bp = blueprint()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -36,8 +36,15 @@ FAILURE_WINDOW = defaults.SIGN_IN_FAILURE_WINDOW
 RANK = {Role.VIEWER: 0, Role.REVOPS: 1, Role.ADMIN: 2}
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("enrich-no-such-user")
+
+
+@cache
+def dummy_hash() -> str:
+    """Verified against when there is no such user, so an unknown email costs what a wrong
+    password does. Made by the app at start (`init_app`), not at import: argon2 is slow by
+    design, ~0.3 s that every `enrich` command paid before doing anything."""
+    return _hasher.hash("enrich-no-such-user")
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,7 +151,7 @@ def sign_in(engine: Engine, email: str, password: str, ip: str) -> User:
         )
     with session_scope(engine) as db:
         user = db.exec(select(User).where(User.email == email.strip().lower())).first()
-        ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = _verify(user.password_hash if user else dummy_hash(), password)
         if ok and user is not None and user.active:
             db.execute(delete(LoginAttempt).where(col(LoginAttempt.key_hash) == key))
             if _hasher.check_needs_rehash(user.password_hash):

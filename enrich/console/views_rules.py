@@ -22,7 +22,7 @@ log = logging.getLogger("enrich.console.rules")
 
 
 def _about(kind: str, body: str) -> dict[str, object]:
-    """The active rules' own version name (`social-default-6`, not the stored row's number)
+    """The active rules' own version name (`social-default-7`, not the stored row's number)
     and, for match rules, what they do in plain words."""
     try:
         named = rulesets.validate(kind, body).get("rules_version")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from sqlalchemy import Engine
@@ -19,7 +19,9 @@ from sqlmodel import Session, select
 from enrich.config import Settings
 from enrich.models import LeadForm, LeadStatus, WriteStatus
 from enrich.samples import SAMPLE_ORG, SAMPLE_PAGE, sign_linkedin, sign_meta
-from enrich.sandbox.platforms import PlatformSandbox
+
+if TYPE_CHECKING:  # the sandbox is the demo's: `enrich events` need not import it
+    from enrich.sandbox.platforms import PlatformSandbox
 
 META_LEAD = "1234567890123456"
 META_FORM = "5278296666664"

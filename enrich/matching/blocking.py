@@ -23,6 +23,7 @@ from functools import cache
 
 from enrich.matching import given_names as gn
 from enrich.matching import normalize as nz
+from enrich.matching import scripts as sc
 from enrich.matching.profile import EXTRA_PREFIX, Person, Profile, field_getter
 from enrich.matching.rules import EXACT_KEY, EXACT_KEY_JOIN, Blocking
 
@@ -32,6 +33,10 @@ _STOPPED = -1  # posting list over the cap: the key is ignored from then on
 # Exact identifiers and emails must always reach the scorer, whatever else matches.
 _STRONG = ("id:", "e:")
 _STRONG_HITS = 1000
+# A record without a first name shares no first-name, initial or place key with a profile
+# of its person: its family-name key counts for the three a namesake with a first name
+# shares, or namesakes would crowd it out of the candidates.
+_LAST_ONLY_HITS = 3
 
 
 def _last_skeletons(last: tuple[str, ...]) -> set[str]:
@@ -115,8 +120,12 @@ def person_keys(p: Person, families: tuple[str, ...]) -> set[str]:
     out: set[str] = set()
     _exact_keys(p, families, out)
     first_t, last_t = nz.person_name(p.first_name, p.last_name, p.full_name)
-    first = first_t[0] if first_t else ""
+    first = first_t[0] if first_t else nz.first_name_from_email(p.email, last_t)
     skels = _last_skeletons(last_t)
+    if not first_t and "name" in families:
+        # No first name: none of the name keys below. Its family name alone is a key of
+        # its own that only such records hold (few), counted as the keys it cannot share.
+        out.update(f"lo:{sk}" for sk in skels)
     if first and (set(families) & {"name", "initial", "handle"}):
         fams = families if "handle" not in families else (*families, "name")
         for sk in skels:
@@ -159,13 +168,18 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
     out: set[str] = set()
     _exact_keys(pr, families, out)
     tokens = nz.parse_display_name(pr.display_name).tokens[:4]
+    # A name in another script: its words in each of their Latin spellings too.
+    native = sc.blocking_readings(pr.display_name) if sc.has_native(pr.display_name) else ()
     if "name" in families or "initial" in families:
-        for i, a in enumerate(tokens):
-            for j, b in enumerate(tokens):
-                if i != j and len(b) >= 2:
-                    _name_pair_keys(a, nz.skeleton(b), families, out)
-                elif "initial" in families and j == i + 1 and len(b) == 1:
-                    _first_initial_keys(a, b, out)
+        for reading in (tokens, *(r[:4] for r in native)):
+            for i, a in enumerate(reading):
+                for j, b in enumerate(reading):
+                    if i != j and len(b) >= 2:
+                        _name_pair_keys(a, nz.skeleton(b), families, out)
+                    elif "initial" in families and j == i + 1 and len(b) == 1:
+                        _first_initial_keys(a, b, out)
+        if "name" in families:
+            out.update(f"lo:{nz.skeleton(t)}" for t in tokens if len(t) >= 2)
     pieces = tuple(p for p in nz.handle_pieces(pr.handle) if len(p) <= 24)
     if "handle" in families and pieces:
         readings = list(pieces) + (["".join(pieces)] if len(pieces) > 1 else [])
@@ -193,7 +207,7 @@ def profile_keys(pr: Profile, families: tuple[str, ...]) -> set[str]:
         cos.update(a + b for a, b in zip(words, words[1:], strict=False) if len(a) < 3)
         cos.update(nz.domain_label(d) for d in domains)
         cos.update(p for p in pieces[1:] if len(p) >= 3)  # jsmith_acme
-        names = set(tokens) | {p for p in pieces if len(p) >= 2}
+        names = set(tokens) | {t for r in native for t in r} | {p for p in pieces if len(p) >= 2}
         firsts = {fk for n in names if len(n) >= 2 for fk in gn.first_name_keys(n)}
         lasts = {nz.skeleton(n) for n in names if len(n) >= 2}
         for c in cos:
@@ -270,7 +284,13 @@ class BlockingIndex:
             cur = postings.get(hash(key))
             if cur is None or cur == _STOPPED:
                 continue
-            bonus = _STRONG_HITS if key.startswith(_STRONG) else 1
+            bonus = (
+                _STRONG_HITS
+                if key.startswith(_STRONG)
+                else _LAST_ONLY_HITS
+                if key.startswith("lo:")
+                else 1
+            )
             if isinstance(cur, int):
                 hits[cur] += bonus
             elif bonus == 1:

@@ -51,10 +51,12 @@ CATALOG: dict[str, ComparatorSpec] = {
             name="person_name",
             help="a display name against first and last name: nicknames, initials, "
             "transliteration, swapped order, typos; a partial display name ('J. Smith', "
-            "'Bob S.') is completed by a handle that spells the whole name",
+            "'Bob S.') is completed by a handle that spells the whole name; names in other "
+            "scripts are read in the CRM's Latin spelling; an empty CRM first name is read "
+            "from the email ('soren.smith@')",
             left_roles=("name", "handle"),
-            right_roles=("first_name", "last_name", "full_name"),
-            optional_roles=frozenset({"full_name", "handle"}),
+            right_roles=("first_name", "last_name", "full_name", "email"),
+            optional_roles=frozenset({"full_name", "handle", "email"}),
             levels=(
                 "exact",
                 "nickname",
@@ -62,6 +64,7 @@ CATALOG: dict[str, ComparatorSpec] = {
                 "fuzzy",
                 "first_name_last_initial",
                 "last_name_only",
+                "no_first_name",
                 "first_name_only",
                 "initials_only",
                 "other_family_name",
@@ -76,9 +79,14 @@ CATALOG: dict[str, ComparatorSpec] = {
                     "fuzzy",
                     "first_name_last_initial",
                     "last_name_only",
+                    "no_first_name",
                 }
             ),
-            fallbacks={"initials_only": "different", "other_family_name": "different"},
+            fallbacks={
+                "initials_only": "different",
+                "other_family_name": "different",
+                "no_first_name": "last_name_only",
+            },
         ),
         ComparatorSpec(
             name="handle_name",
@@ -100,10 +108,13 @@ CATALOG: dict[str, ComparatorSpec] = {
             name="company",
             help="the employer named in a bio or display name (or a website domain) "
             "against the CRM company: legal suffixes, acronyms, '@ Acme', 'at Acme', "
-            "or only a handle suffix ('jsmith_acme')",
+            "or only a handle suffix ('jsmith_acme'); the company's other names (a "
+            "renamed company's former name or new brand, ';'-separated) count as it, and "
+            "another employer named where the profile's website is the CRM company's "
+            "domain (right `domains`, e.g. the record's email) is not held against it",
             left_roles=("text", "domains", "handle"),
-            right_roles=("company",),
-            optional_roles=frozenset({"domains", "handle"}),
+            right_roles=("company", "former_names", "domains"),
+            optional_roles=frozenset({"domains", "handle", "former_names"}),
             levels=("exact", "acronym", "fuzzy", "different", "handle", "no_mention"),
             options={"fuzzy_similarity": OptionSpec(0.9, 0.5, 1.0, _SIMILARITY)},
             fallbacks={"handle": "no_mention"},

@@ -20,8 +20,8 @@ from rapidfuzz.distance import JaroWinkler
 from enrich.matching import normalize as nz
 from enrich.matching import vocab
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
+from enrich.matching.compare_handles import handle_name
 from enrich.matching.compare_names import (
-    handle_name,
     person_name,
     person_name_level,
     person_name_prepare_left,
@@ -35,6 +35,7 @@ from enrich.matching.comparison import Comparison
 __all__ = [
     "COMPARATORS",
     "FAST_LEVELS",
+    "READ_UNLESS",
     "TERMS",
     "WRITTEN_TERMS",
     "CompareFn",
@@ -81,11 +82,38 @@ def _crm_company(name: str) -> tuple[tuple[str, ...], str, frozenset[str], str]:
     return core, joined, frozenset({joined, "".join(nz.text_tokens(name))}), nz.acronym(core)
 
 
+_NAMED = frozenset({"exact", "acronym", "fuzzy"})
+
+
 def company(left: Values, right: Values, rule: Comparison) -> Outcome:
     crm_company = value_of(right, "company")
-    core, joined, spelled, acr = _crm_company(crm_company)
     text = value_of(left, "text", " | ")
     said = _said(text, left.get("domains", ()))
+    level, why = _company(crm_company, text, said, left, rule)
+    if level in _NAMED or level == NULL_LEVEL:
+        return level, why
+    # A renamed company: the profile may say the new brand where the CRM holds the old
+    # name (or the other way round); RevOps list the other names in a CRM field.
+    for other in value_of(right, "former_names", ";").split(";"):
+        other = other.strip()
+        if not other or other == crm_company:
+            continue
+        alt, alt_why = _company(other, text, said, left, rule)
+        if alt in _NAMED or (alt == "handle" and level != "handle"):
+            return alt, f"{alt_why}, another name of {crm_company!r}"
+    if level == "different" and said.labels:
+        # The bio names a brand the CRM does not know, but the profile's website is the
+        # CRM company's own domain: the employer under a new name, not another one (the
+        # domain itself is weighed by the domain comparison).
+        crm_domains = {nz.registered_domain(d) for d in right.get("domains", ())} - {""}
+        shared = sorted(crm_domains & {d for _, d in said.labels})
+        if shared:
+            return "no_mention", f"{why}; but the profile's site {shared[0]} is the CRM company's"
+    return level, why
+
+
+def _company(crm_company: str, text: str, said: _Said, left: Values, rule: Comparison) -> Outcome:
+    core, joined, spelled, acr = _crm_company(crm_company)
     if not core or (not text and not said.labels and not left.get("handle")):
         return NULL_LEVEL, "no company to compare"
     toks = said.toks
@@ -386,6 +414,11 @@ FAST_LEVELS: dict[str, FastLevel] = {
         person_name_prepare_left, person_name_prepare_right, person_name_level, decisive=False
     ),
 }
+
+# A right role a comparator reads only while another is empty: (role, unless role). The
+# scorer leaves the first out of its per-profile memo key when the second has a value, so
+# candidates that differ only there (namesakes with their own addresses) share one outcome.
+READ_UNLESS: dict[str, tuple[str, str]] = {"person_name": ("email", "first_name")}
 
 TermFn = Callable[[Values, str], str]
 

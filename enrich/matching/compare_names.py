@@ -1,5 +1,5 @@
-"""The name comparators: a display name (``person_name``) and a handle (``handle_name``)
-against the CRM's first and last name.
+"""The name comparator: a display name (``person_name``) against the CRM's first and last
+name (the handle comparator is ``compare_handles``).
 
 Nicknames come from the ``nicknames`` table, transliteration and spelling skeletons from
 ``normalize``, spelling similarity from rapidfuzz. Levels are checked in the order of the
@@ -9,18 +9,18 @@ catalog, strongest first, so the first that holds is returned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from enrich.matching import given_names as gn
 from enrich.matching import normalize as nz
+from enrich.matching import scripts as sc
 from enrich.matching.catalog import NULL_LEVEL
+from enrich.matching.compare_handles import first_variants
 from enrich.matching.compare_util import Outcome, Values, capitalized, jaro_winkler, value_of
 from enrich.matching.comparison import Comparison
 
 __all__ = [
-    "handle_name",
     "person_name",
     "person_name_level",
     "person_name_prepare_left",
@@ -108,9 +108,21 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
     first_t, last_t = nz.person_name(
         value_of(right, "first_name"), value_of(right, "last_name"), value_of(right, "full_name")
     )
-    if not tokens or not (first_t or last_t):
+    if not (first_t or last_t):
         return NULL_LEVEL, "no name to compare on one side"
+    from_email = ""
+    if not first_t and last_t:  # an empty first-name field: the address may spell it
+        from_email = nz.first_name_from_email(value_of(right, "email"), last_t)
+        first_t = (from_email,) if from_email else ()
     crm = capitalized(first_t + last_t)
+    if not tokens:  # "🚀✨": the name, if anywhere, is in the handle
+        return _handle_as_name(left, first_t, last_t, crm) or (
+            NULL_LEVEL,
+            "no name to compare on one side",
+        )
+    read = sc.read_as(shown, first_t + last_t) if sc.has_native(shown) else ()
+    if read:  # "حسن المصري": each word in the CRM's spelling where it is one of its own
+        tokens = read
     sim = rule.option("fuzzy_similarity")
     f = first_t[0] if first_t else ""
     last_state, rest, note = _locate_last(tokens, last_t, f, sim)
@@ -129,6 +141,10 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
                 if _FIRST_RANK[st] < _FIRST_RANK[first_state]:
                     first_state, used = st, r
     head = f"'{shown}' vs '{crm}'"
+    if read:
+        head = f"'{shown}' (read as '{capitalized(read)}') vs '{crm}'"
+    if from_email:
+        head += f" (first name from the email {value_of(right, 'email')})"
     extra = f" ({note})" if note else ""
     if last_state == "exact":
         if first_state == "exact":
@@ -145,6 +161,11 @@ def person_name(left: Values, right: Values, rule: Comparison) -> Outcome:
             return (
                 "fuzzy",
                 f"{head}: same family name, {used.capitalize()} ~ {f.capitalize()}{extra}",
+            )
+        if rest and not f:
+            return (
+                "no_first_name",
+                f"{head}: the CRM record has no first name; the family name agrees{extra}",
             )
         if not rest or not f:
             return _completed(
@@ -255,7 +276,7 @@ def _completed(
     h = "".join(pieces)
     if len(last) < 2 or last not in h:
         return level, why
-    for v in _first_variants(f):
+    for v in first_variants(f):
         if v + last in h or last + v in h:
             same = gn.first_name_spelling(v) == gn.first_name_spelling(f)
             got = "exact" if same else "nickname"
@@ -265,7 +286,7 @@ def _completed(
         and first_level in {"exact", "nickname"}
         and len(last) >= 3
     ):
-        initials = {f[0]} | {v[0] for v in _first_variants(f)}
+        initials = {f[0]} | {v[0] for v in first_variants(f)}
         if any(
             p[1:] == last and p[0] in initials or p[:-1] == last and p[-1] in initials
             for p in pieces
@@ -274,6 +295,32 @@ def _completed(
                 f"{why}; handle '{handle}' spells out the family name {last.capitalize()}"
             )
     return level, why
+
+
+def _handle_as_name(
+    left: Values, first_t: tuple[str, ...], last_t: tuple[str, ...], crm: str
+) -> Outcome | None:
+    """A display name with no name in it ("🚀✨"), read from a handle that spells the
+    name ("jeffrey_rodriguez", "bob.smith": the name or a nickname of it; "tmurdock": the
+    initial), as a person reads it; None when the handle does not spell this name."""
+    handle = value_of(left, "handle")
+    if not handle or not first_t or not last_t:
+        return None
+    f, last = first_t[0], "".join(last_t)
+    pieces = nz.handle_pieces(handle)
+    h = "".join(pieces)
+    if len(last) < 3 or last not in h:
+        return None
+    head = f"no name shown; handle '{handle}' vs '{crm}'"
+    for v in first_variants(f):
+        if v + last in h or last + v in h:
+            same = gn.first_name_spelling(v) == gn.first_name_spelling(f)
+            return (
+                "exact" if same else "nickname"
+            ), f"{head}: spells out {v.title()} {last.title()}"
+    if any(p in {f[0] + last, last + f[0]} for p in pieces) or h in {f[0] + last, last + f[0]}:
+        return "initial", f"{head}: initial {f[0].upper()}. and the family name"
+    return None
 
 
 def _initials_only(shown: str, tokens: tuple[str, ...]) -> str:
@@ -293,11 +340,13 @@ _NameRight = tuple[tuple[str, ...], tuple[str, ...], str, str, frozenset[str]]
 
 
 def person_name_prepare_left(values: Values) -> _NameLeft:
-    """Display-name tokens, whether they read as initials ("J.S."), and each token's
-    nickname family (``given_names.name_family``), for the fast level."""
+    """Display-name tokens, whether the fast level must leave the pair to ``person_name``
+    (initials, "J.S."; a name in another script, read against each CRM name), and each
+    token's nickname family (``given_names.name_family``)."""
     shown = value_of(values, "name")
     tokens = nz.parse_display_name(shown).tokens
-    return tokens, bool(_initials_only(shown, tokens)), tuple(map(gn.name_family, tokens))
+    undecided = bool(_initials_only(shown, tokens)) or bool(sc.readings(shown))
+    return tokens, undecided, tuple(map(gn.name_family, tokens))
 
 
 def person_name_prepare_right(values: Values) -> _NameRight:
@@ -306,6 +355,9 @@ def person_name_prepare_right(values: Values) -> _NameRight:
     first_t, last_t = nz.person_name(
         value_of(values, "first_name"), value_of(values, "last_name"), value_of(values, "full_name")
     )
+    if not first_t and last_t:  # as ``person_name`` reads it: from the address
+        from_email = nz.first_name_from_email(value_of(values, "email"), last_t)
+        first_t = (from_email,) if from_email else ()
     f = first_t[0] if first_t else ""
     return first_t, last_t, "".join(last_t), f, gn.name_family(f)
 
@@ -325,9 +377,9 @@ def person_name_level(rule: Comparison) -> Callable[[_NameLeft, _NameRight], str
     spelling = gn.first_name_spelling
 
     def level(left: _NameLeft, right: _NameRight) -> str | None:
-        tokens, initials, families = left
+        tokens, undecided, families = left
         first_t, last_t, joined, f, family = right
-        if not tokens or not (first_t or last_t) or initials:
+        if not tokens or not (first_t or last_t) or undecided:
             return None
         if f and "".join(tokens) == "".join(first_t):
             return None
@@ -371,7 +423,9 @@ def person_name_term(right: Values, level: str) -> str:
         value_of(right, "first_name"), value_of(right, "last_name"), value_of(right, "full_name")
     )
     if not first_t or not last_t:
-        return f"last:{' '.join(last_t)}" if last_t and level == "last_name_only" else ""
+        if last_t and level in {"last_name_only", "no_first_name"}:
+            return f"last:{''.join(last_t)}"
+        return ""
     first, last = first_t[0], "".join(last_t)
     if level in {"exact", "nickname", "fuzzy"}:
         return f"full:{first} {last}"
@@ -379,7 +433,9 @@ def person_name_term(right: Values, level: str) -> str:
         return f"initial:{first[0]} {last}"
     if level == "first_name_last_initial":
         return f"first:{first} {last[0]}"
-    if level == "last_name_only":
+    if level in {"last_name_only", "no_first_name"}:
+        # Counted over every record, with a first name or not: how common the family
+        # name is in the mirror, which is what a family name alone agreeing is worth.
         return f"last:{last}"
     return ""
 
@@ -409,63 +465,3 @@ def person_name_written_terms(left: Values, right: Values, level: str) -> tuple[
     if len(tokens) >= 2:  # and the name in the order written: "James Kim" read as Kim James
         said.append(f"full:{tokens[0]} {''.join(tokens[1:])}")
     return tuple(said)
-
-
-# ---------------------------------------------------------------- handle vs name
-
-
-@lru_cache(maxsize=65536)
-def _first_variants(first: str) -> tuple[str, ...]:
-    """A first name and its nickname family, the name first, then longest first.
-
-    robert -> (robert, bobby, ..., bob, rob): the order makes an explanation name the
-    spelling that is actually there rather than a shorter one inside it.
-
-    A pet name comes with its other spellings (``given_names.diminutive_spellings``), as
-    ``person_name`` reads a display name: the list has Suzie and Katy, handles say
-    "suzy_w" and "katiecooper" too. Only from four letters: a three-letter one (Kay ->
-    Kai) is as often a name of its own. And the name in each transliterated spelling
-    (``given_names.first_name_spellings``): Dmitry's handle may say "dmitrii".
-    """
-    if len(first) < 2:
-        return ()
-    family = {
-        v
-        for v in gn.first_name_keys(first) | gn.nicknames_of(first) | gn.first_name_spellings(first)
-        if len(v) >= 2
-    }
-    family |= {s for v in family if len(v) >= 4 for s in gn.diminutive_spellings(v)}
-    return tuple(sorted(family, key=lambda v: (v != first, -len(v), v)))
-
-
-def handle_name(left: Values, right: Values, rule: Comparison) -> Outcome:
-    handle = value_of(left, "handle")
-    pieces = nz.handle_pieces(handle)
-    first_t, last_t = nz.person_name(
-        value_of(right, "first_name"), value_of(right, "last_name"), value_of(right, "full_name")
-    )
-    if not pieces or not (first_t or last_t):
-        return NULL_LEVEL, "no handle or no name"
-    h = "".join(pieces)
-    joins = {
-        "".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)
-    }
-    f = first_t[0] if first_t else ""
-    last = "".join(last_t)
-    variants = _first_variants(f)
-    head = f"handle '{handle}' vs '{capitalized(first_t + last_t)}'"
-    if last and len(last) >= 2:
-        for v in variants:
-            if v + last in h or last + v in h:
-                return "full_name", f"{head}: spells out the name"
-        if f and (f[0] + last in joins or last + f[0] in joins):
-            return "initial_last", f"{head}: initial and family name"
-        for v in variants:
-            if v + last[0] in joins:
-                return "first_last_initial", f"{head}: first name and family initial"
-        if len(last) >= 4 and last in h:
-            return "last_name", f"{head}: contains the family name"
-    for v in variants:
-        if len(v) >= 3 and v in joins:
-            return "first_name", f"{head}: contains the first name"
-    return "different", f"{head}: not built from the name"

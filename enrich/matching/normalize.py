@@ -28,9 +28,11 @@ __all__ = [
     "company_core",
     "domain_label",
     "employer_mentions",
+    "first_name_from_email",
     "fold",
     "handle_pieces",
     "location",
+    "name_part",
     "parse_display_name",
     "person_name",
     "registered_domain",
@@ -206,6 +208,14 @@ def _known_given_name(token: str) -> bool:
     return len(token) >= 2 and bool(gn.nicknames_of(token) or gn.canonicals_of(token))
 
 
+def name_part(text: str) -> str:
+    """The part of a display name that is the name, as written: "Jane Doe | VP Eng" ->
+    "Jane Doe", "张伟 (Wei)" -> "张伟"."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    cut = _NAME_END.search(s)
+    return s[: cut.start()] if cut else s
+
+
 @lru_cache(maxsize=_CACHE)
 def parse_display_name(text: str) -> ParsedName:
     """Split "Dr. Jane Doe, PhD | VP Eng at Acme 🚀" into (jane, doe) and the rest.
@@ -262,6 +272,27 @@ def person_name(first: str, last: str, full: str = "") -> tuple[tuple[str, ...],
             return (), toks
         return toks[:1], toks[-1:]
     return first_t, last_t
+
+
+@lru_cache(maxsize=_CACHE)
+def first_name_from_email(email: str, last: tuple[str, ...]) -> str:
+    """The first name (or its initial) an address spells beside the family name, as a
+    person reads "soren.smith@acme.com" on a record whose first-name field is empty:
+    first.last, last.first, first_last, initial + last ("ssmith"); "" otherwise."""
+    local = email.partition("@")[0].partition("+")[0].lower()
+    family = "".join(last)
+    if "@" not in email or len(family) < 2 or not local.isascii():
+        return ""
+    parts = [p for p in re.split(r"[._-]+", local) if p]
+    if len(parts) == 2 and family in parts:
+        other = parts[1] if parts[0] == family else parts[0]
+        return other if other.isalpha() else ""
+    if len(parts) == 1 and local != family:
+        if local.endswith(family) and local[: -len(family)].isalpha():
+            return local[: -len(family)]
+        if local.startswith(family) and local[len(family) :].isalpha():
+            return local[len(family) :]
+    return ""
 
 
 @lru_cache(maxsize=_CACHE)

@@ -69,6 +69,9 @@ class Person:
     # "contact" or "lead", and when the record last changed (ISO 8601).
     record_type: str = ""
     modified_at: str = ""
+    # Other names of the company (a renamed company's former name or new brand), ";" between
+    # them: a CRM field RevOps map (``right.columns.former_names``); the mirror has none.
+    former_names: str = ""
     extra: Extra = ()  # (name, value) pairs of fields named "extra.<name>" in rules
 
 

@@ -25,7 +25,14 @@ from itertools import islice
 
 from enrich.matching.blocking import BlockingIndex, person_keys, profile_keys
 from enrich.matching.catalog import CATALOG, NULL_LEVEL
-from enrich.matching.comparators import COMPARATORS, TERMS, WRITTEN_TERMS, CompareFn, Values
+from enrich.matching.comparators import (
+    COMPARATORS,
+    READ_UNLESS,
+    TERMS,
+    WRITTEN_TERMS,
+    CompareFn,
+    Values,
+)
 from enrich.matching.forked import shared_chunks
 from enrich.matching.frequency import FULL, TermFrequencies, count_terms
 from enrich.matching.profile import Person, Profile, field_getter
@@ -147,22 +154,38 @@ class _Step:
     right: Roles
     right_fields: tuple[str, ...]
     levels: dict[str, Level]
+    # (fields of a role read only while those of another are empty, those; ``READ_UNLESS``)
+    unless: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @classmethod
     def of(cls, comp: Comparison) -> _Step:
         labels = (*CATALOG[comp.comparator].levels, NULL_LEVEL)
+        roles = dict(comp.right)
+        unless = None
+        if comp.comparator in READ_UNLESS:
+            role, other = READ_UNLESS[comp.comparator]
+            if role in roles and other in roles:
+                unless = (roles[role], roles[other])
+        fields = tuple(f for _, fs in comp.right for f in fs)
+        if unless:
+            fields = tuple(f for f in fields if f not in unless[0])
         return cls(
             comp,
             COMPARATORS[comp.comparator],
             comp.left,
             comp.right,
-            tuple(f for _, fs in comp.right for f in fs),
+            fields,
             {label: comp.level(label) for label in labels},
+            unless,
         )
 
     def right_key(self, person: Person) -> tuple[str, ...]:
-        """The raw right-hand values this comparison reads: its outcome depends on nothing else."""
-        return tuple([field_getter(f)(person) for f in self.right_fields])
+        """The raw right-hand values this comparison reads: its outcome depends on nothing
+        else (a role read only while another is empty counts only then)."""
+        key = [field_getter(f)(person) for f in self.right_fields]
+        if self.unless and not any(field_getter(f)(person) for f in self.unless[1]):
+            key += [field_getter(f)(person) for f in self.unless[0]]
+        return tuple(key)
 
 
 class Matcher:

@@ -70,6 +70,7 @@ PRIOR_M: dict[str, dict[str, float]] = {
         "fuzzy": 0.08,
         "first_name_last_initial": 0.03,
         "last_name_only": 0.02,
+        "no_first_name": 0.01,
         "first_name_only": 0.02,
         "initials_only": 0.01,
         "other_family_name": 0.01,

@@ -12,7 +12,7 @@ from tests.api.conftest import Api, error
 from tests.console import seed
 
 URL = "/api/v1/rules/match/calibration"
-CURRENT = "social-default-6"  # the shipped rules: review 2.0, link 7.5
+CURRENT = "social-default-7"  # the shipped rules: review 2.0, link 7.5
 REVIEWER = seed.REVIEWER_CHOSEN
 
 

@@ -84,7 +84,7 @@ def test_activating_match_rules_rematches_every_profile_nobody_confirmed(
             profile.match_requested_at = None
             session.add(profile)
         session.commit()
-    text = _default(revops, "match").replace("version: social-default-6", "version: again-1")
+    text = _default(revops, "match").replace("version: social-default-7", "version: again-1")
     assert revops.post("/api/v1/rules/match/versions", {"body": text}).status_code == 201
     with Session(engine) as session:
         requested = {
@@ -129,7 +129,7 @@ def test_match_rules_need_a_new_version_name(revops: Api) -> None:
     text = _default(revops, "match").replace("review: 2.0", "review: 3.0")
     answer = revops.post("/api/v1/rules/match/versions", {"body": text})
     assert error(answer) == (422, "invalid") and "version:" in answer.json["error"]["message"]
-    renamed = text.replace("version: social-default-6", "version: review-3")
+    renamed = text.replace("version: social-default-7", "version: review-3")
     assert revops.post("/api/v1/rules/match/versions", {"body": renamed}).status_code == 201
 
 

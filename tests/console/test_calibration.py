@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from enrich.models import LinkStatus
 from tests.console import seed
 
-CURRENT = "social-default-6"  # the shipped rules: review 2.0, link 7.5
+CURRENT = "social-default-7"  # the shipped rules: review 2.0, link 7.5
 
 
 def test_the_card_shows_decided_pairs_per_bin_and_the_threshold_what_ifs(
@@ -33,7 +33,7 @@ def test_the_card_shows_decided_pairs_per_bin_and_the_threshold_what_ifs(
     page.goto(live + "/rules/match")
     card = page.locator("#calibration")
     assert card.locator("h2").inner_text() == "What reviewers say about the scores"
-    assert "4 pairs people decided under rules social-default-6, 2 confirmed" in card.inner_text()
+    assert "4 pairs people decided under rules social-default-7, 2 confirmed" in card.inner_text()
     rows = {
         cells[0]: cells[1:]
         for cells in (

@@ -80,7 +80,7 @@ def test_edit_match_rules_preview_save_and_roll_back(
     editor = page.locator("#rules-body")
     editor.fill(
         text.replace("review: 2.0", "review: 6.0").replace(
-            "version: social-default-6", "version: stricter-review"
+            "version: social-default-7", "version: stricter-review"
         )
     )
     page.click("#preview-button")

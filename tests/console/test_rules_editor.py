@@ -21,7 +21,7 @@ def test_the_header_names_the_rules_and_the_summary_says_what_they_do(
 ) -> None:
     page = revops_page
     page.goto(live + "/rules/match")
-    assert "social-default-6" in page.locator("[data-active]").inner_text()
+    assert "social-default-7" in page.locator("[data-active]").inner_text()
     assert "version default" not in page.locator("main").inner_text()
     plain = page.locator("#rules-plain").inner_text()
     assert "At 7.5 points or more enrich links the profile by itself" in plain

@@ -36,7 +36,7 @@ def test_training_runs_in_the_background_and_stores_a_version_that_is_not_active
     result = page.locator("#training-result")
     result.wait_for(timeout=30_000)
     note = result.inner_text()
-    assert note.startswith("Trained version 1 (social-default-6-trained-"), note
+    assert note.startswith("Trained version 1 (social-default-7-trained-"), note
     assert "not active" in note and "link at p ≥ " in note and "review at p ≥ 0.2" in note
     assert rulesets.current(engine, "match")["version"] != "1"
     [trained] = rulesets.versions(engine, "match")

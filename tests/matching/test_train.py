@@ -173,7 +173,7 @@ def test_fixed_levels_keep_their_weight(rules: RuleSet, trained: Training) -> No
 
 def test_trained_rules_round_trip_and_name_what_changed(trained: Training) -> None:
     assert parse_rules(dump_rules(trained.rules)) == trained.rules
-    assert trained.rules.version == "social-default-6-trained"
+    assert trained.rules.version == "social-default-7-trained"
     report = trained.report()
     assert "location.city:" in report and "identifier.exact: +25.00 -> +25.00  fixed" in report
 
