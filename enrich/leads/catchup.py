@@ -77,11 +77,12 @@ def catch_up(
         if cursor.next_run_at > now and not manual:
             stats["waiting"] += 1
             continue
-        start = since or (
+        own_start = (
             cursor.watermark - defaults.LEAD_CATCHUP_OVERLAP
             if cursor.watermark
             else now - HORIZON[source]
         )
+        start = since or own_start
         listed = added = 0
         try:
             for refs in _pages(readers, source, scope, account, start, now):
@@ -96,13 +97,15 @@ def catch_up(
         with write_scope(engine) as session:
             row = session.get(LeadCatchup, cursor.id)
             assert row is not None
-            # A --since run further back than the cursor does not move it backwards.
-            row.watermark = max(row.watermark or now, now) if since else now
+            if since is None or since <= own_start:
+                row.watermark = now
+            # else a --since later than the cursor left a gap before it: the watermark stays,
+            # so the next run still reads that gap.
             row.status, row.error, row.last_run_at = OK, None, now
             row.found, row.added = listed, added
         if added:
             log.warning(
-                "%s %s: the catch-up found %d lead(s) no delivery named", *(source, scope, added)
+                "%s %s: the catch-up found %d lead(s) no delivery named", source, scope, added
             )
         stats["done"] += 1
         stats["listed"] += listed
