@@ -7,6 +7,7 @@ Values come from the environment (and an optional ``.env`` file in the working f
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -271,6 +272,16 @@ class Settings(BaseSettings):
         "the form's rule first, then its Page/organization's, then '*'",
     )
     lead_forms_timeout_s: float = Field(10.0, gt=0, le=120)
+    lead_forms_meta_forms: str | None = Field(
+        None,
+        description="the catch-up reads these forms' leads: comma-separated <form id>=<page id> "
+        "pairs (the Page's token in META_PAGE_TOKENS reads them)",
+    )
+    lead_forms_linkedin_owners: str | None = Field(
+        None,
+        description="the catch-up reads these owners' leads: comma-separated "
+        "urn:li:organization:<id> or urn:li:sponsoredAccount:<id>",
+    )
 
     # Our own social accounts: a path to a YAML/JSON file, or inline JSON. Each item is
     # {platform: x|facebook|instagram|linkedin, id, name, secret?}; see SocialAccount.
@@ -305,6 +316,28 @@ class Settings(BaseSettings):
             raise ValueError(
                 "each key must be at least 32 characters (e.g. `openssl rand -hex 32`)"
             )
+        return value
+
+    @field_validator("lead_forms_meta_forms")
+    @classmethod
+    def _meta_forms(cls, value: str | None) -> str | None:
+        for item in (value or "").split(","):
+            form, sep, page = item.strip().partition("=")
+            if item.strip() and not (sep and form.strip().isdigit() and page.strip().isdigit()):
+                raise ValueError(f"{item.strip()!r}: expected <form id>=<page id>, both digits")
+        return value
+
+    @field_validator("lead_forms_linkedin_owners")
+    @classmethod
+    def _linkedin_owners(cls, value: str | None) -> str | None:
+        for owner in (value or "").split(","):
+            if owner.strip() and not re.fullmatch(
+                r"urn:li:(organization|sponsoredAccount):[0-9]{1,20}", owner.strip()
+            ):
+                raise ValueError(
+                    f"{owner.strip()!r}: expected urn:li:organization:<id> or "
+                    "urn:li:sponsoredAccount:<id>"
+                )
         return value
 
     @field_validator("database_url")
@@ -367,6 +400,15 @@ class Settings(BaseSettings):
         """The Page access token that reads this Page's leads (META_PAGE_TOKENS)."""
         pairs = _pairs(self.meta_page_tokens or "")
         return pairs.get(page_id or "") or pairs.get("*")
+
+    def catchup_scopes(self) -> list[tuple[str, str, str | None]]:
+        """(source, form id or owner URN, Page) of every form and owner the catch-up reads."""
+        scopes: list[tuple[str, str, str | None]] = [
+            ("meta", form, page) for form, page in _pairs(self.lead_forms_meta_forms or "").items()
+        ]
+        owners = (self.lead_forms_linkedin_owners or "").split(",")
+        scopes += [("linkedin", owner.strip(), None) for owner in owners if owner.strip()]
+        return scopes
 
     def lead_owner(self, form_id: str | None, account: str | None) -> str | None:
         """The CRM owner of a Lead made from this form (LEAD_FORMS_OWNERS); None: the CRM's

@@ -50,6 +50,11 @@ DECAY_EVERY_S = 24 * 3600.0
 # Lead-form responses waiting to be read (or a CRM Lead to be made) are looked for this often:
 # one indexed query when none waits; a lead reaches the CRM within a tick plus its calls.
 LEADS_EVERY_S = 2.0
+# The catch-up lists each configured form's / owner's leads this often, from its watermark
+# less the overlap: leads can show up in a listing after the time the last run listed up to.
+# One call per 100 leads of the window, so a day of overlap on an hourly run costs little.
+LEADS_CATCHUP_EVERY_S = 3600.0
+LEAD_CATCHUP_OVERLAP = timedelta(days=1)
 RETENTION_EVERY_S = 24 * 3600.0
 # The search for duplicate CRM records: a no-op (two index lookups) unless the mirror or the
 # rules moved; ~1 min of a worker at a million records when they did, so not after every pull.

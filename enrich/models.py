@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from enrich.leads.records import LeadCatchup  # noqa: F401  (registers the table)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

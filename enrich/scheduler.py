@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from enrich import defaults
+from enrich.leads.catchup import catchup_job
 from enrich.leads.jobs import work_leads
 from enrich.pipeline import sweep
 from enrich.retention import retention_job
@@ -48,6 +49,16 @@ def default_jobs(rt: Runtime) -> list[Periodic]:
         Periodic(defaults.DUPLICATES_EVERY_S, scan_job, "duplicates"),
         Periodic(defaults.LEADS_EVERY_S, work_leads, "leads"),
     ]
+    if rt.settings.catchup_scopes():
+        # first run two minutes after start (a deploy's restart catches up at once), then hourly
+        jobs.append(
+            Periodic(
+                defaults.LEADS_CATCHUP_EVERY_S,
+                catchup_job,
+                "leads_catchup",
+                next_at=time.monotonic() + 120,
+            )
+        )
     if rt.settings.crm != "none":
         jobs += [
             Periodic(defaults.SYNC_EVERY_S, sync_pending, "sync"),

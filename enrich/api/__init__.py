@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from enrich.api import (
     attribution,
     dashboard,
+    leads,
     links,
     openapi,
     people,
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
         attribution,
         people,
         review,
+        leads,
         links,
         rules,
         sync,

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from enrich.api.openapi_leads import LEAD_PATHS
 from enrich.api.openapi_paths import ID, OBJ, PATHS
 from enrich.api.openapi_reports import REPORT_PATHS
 
@@ -23,7 +24,7 @@ DOCUMENT: dict[str, Any] = {
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
-    "paths": {**PATHS, **REPORT_PATHS},
+    "paths": {**PATHS, **REPORT_PATHS, **LEAD_PATHS},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {

@@ -13,6 +13,7 @@ import click
 from enrich import worker as rq_worker
 from enrich.cli.context import settings_from, use_runtime
 from enrich.cli.events import events, import_
+from enrich.cli.leads import leads
 from enrich.cli.users import users
 from enrich.config import load_settings
 from enrich.db import upgrade
@@ -354,6 +355,7 @@ for command, name in (
     (events, "events"),
     (import_, "import"),
     (users, "users"),
+    (leads, "leads"),
 ):
     cli.add_command(command, name)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from enrich.config import Settings
 from enrich.errors import PlatformReadError
 from enrich.leads.answers import Answer, Lead, answer, bounded, clip
 from enrich.models import LeadStatus
-from enrich.normalize import parse_time
+from enrich.normalize import LeadRef, parse_time
 from enrich.normalize.meta import LEAD_ID
 
 MAX_BODY = 256 * 1024  # a lead is a few KB
@@ -34,6 +35,13 @@ GRAPH_TRANSIENT = {1, 2}
 LINKEDIN_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 FORM_URN = re.compile(r"urn:li:(?:versionedLeadGenForm:\(urn:li:)?leadGenForm:([0-9]{1,20})")
 THROTTLE_WAIT_S = 300.0  # Meta gives no Retry-After on a throttled Graph call
+OWNER_URN = re.compile(r"urn:li:(organization|sponsoredAccount):[0-9]{1,20}")
+# Organic lead types, owned by an organization (§2.1); SPONSORED belongs to an ad account.
+ORGANIC_LEAD_TYPES = ("COMPANY", "EVENT", "ORGANIZATION_PRODUCT")
+# Leads a catch-up page asks for. Graph's `limit` and LinkedIn's `count` maxima are not in
+# what we read (§1.4, §2.4): 100 is the size public clients use.
+PAGE_SIZE = 100
+MAX_PAGES = 1000  # a cursor that never ends is a platform fault, not 100,000 new leads
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -138,6 +146,7 @@ class Readers:
         self.http = session or requests.Session()
         self.http.trust_env = False  # no proxy or netrc from the environment steers these calls
         self.timeout = settings.lead_forms_timeout_s
+        self.page_size = PAGE_SIZE
 
     def read(self, source: str, lead_id: str, account: str | None) -> Lead:
         if source == "meta":
@@ -147,31 +156,117 @@ class Readers:
         raise PlatformReadError(f"no reader for lead source {source!r}", park=LeadStatus.FAILED)
 
     # ------------------------------------------------------------------ Meta
-    def _graph(self, path: str, token: str, fields: str) -> Any:
+    def _graph(self, path: str, token: str, fields: str, **params: str) -> Any:
         base = self.settings.meta_graph_url.rstrip("/")
-        url = f"{base}/{self.settings.meta_graph_version}/{quote(path, safe='')}"
+        where = "/".join(quote(part, safe="") for part in path.split("/"))
+        url = f"{base}/{self.settings.meta_graph_version}/{where}"
         status, data, _ = _get(
             self.http,
             url,
             self.timeout,
-            params={"fields": fields},
+            params={"fields": fields, **params},
             headers={"Authorization": f"Bearer {token}"},
         )
         if status != 200 or not isinstance(data, dict) or "error" in data:
             raise _graph_error(status, data)
         return data
 
-    def meta(self, lead_id: str, page_id: str | None) -> Lead:
-        if not LEAD_ID.fullmatch(lead_id):
-            raise PlatformReadError(
-                f"lead id {lead_id!r} is not a Graph id", park=LeadStatus.FAILED
-            )
+    def page_token(self, page_id: str | None) -> str:
         token = self.settings.page_token(page_id)
         if not token:
             raise PlatformReadError(
                 f"no Page token for Page {page_id}: set META_PAGE_TOKENS={page_id}=<token>",
                 park=LeadStatus.NEEDS_TOKEN,
             )
+        return token
+
+    def meta_form_leads(
+        self, form_id: str, page_id: str | None, since: datetime, until: datetime
+    ) -> Iterator[list[LeadRef]]:
+        """The leads submitted to one form in [since, until), a page at a time (§1.4). Paged by
+        the `after` cursor alone: the `next` URL the platform sends is never followed."""
+        if not LEAD_ID.fullmatch(form_id):
+            raise PlatformReadError(
+                f"form id {form_id!r} is not a Graph id", park=LeadStatus.FAILED
+            )
+        token = self.page_token(page_id)
+        window = [
+            {"field": "time_created", "operator": "GREATER_THAN", "value": int(since.timestamp())},
+            {"field": "time_created", "operator": "LESS_THAN", "value": int(until.timestamp())},
+        ]
+        params = {"filtering": json.dumps(window), "limit": str(self.page_size)}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            data = self._graph(f"{form_id}/leads", token, "id,created_time,ad_id,form_id", **params)
+            refs = [
+                LeadRef(
+                    "meta",
+                    str(item["id"]),
+                    account=page_id,
+                    form_id=form_id,
+                    ad_id=clip(item.get("ad_id"), 40) or None,
+                )
+                for item in _list(data.get("data"))
+                if isinstance(item, dict) and LEAD_ID.fullmatch(str(item.get("id", "")))
+            ]
+            yield refs
+            paging = _obj(data.get("paging"))
+            after = clip(_obj(paging.get("cursors")).get("after"), 500)
+            if not paging.get("next") or not after or after in seen:
+                return
+            seen.add(after)
+            params["after"] = after
+        raise PlatformReadError(f"form {form_id}: more than {MAX_PAGES} pages of leads")
+
+    def linkedin_owner_leads(
+        self, owner: str, since: datetime, until: datetime
+    ) -> Iterator[list[LeadRef]]:
+        """The responses submitted to one owner's forms in [since, until), a page at a time:
+        the `q=owner` finder (§2.4), once per lead type the owner can have."""
+        found = OWNER_URN.fullmatch(owner)
+        if found is None:
+            raise PlatformReadError(f"owner {owner!r} is not an owner URN", park=LeadStatus.FAILED)
+        key = found.group(1)
+        types = ("SPONSORED",) if key == "sponsoredAccount" else ORGANIC_LEAD_TYPES
+        window = f"(start:{int(since.timestamp() * 1000)},end:{int(until.timestamp() * 1000)})"
+        for lead_type in types:
+            start = 0
+            for _ in range(MAX_PAGES):
+                # Rest.li 2.0: the structure stays literal, the URN inside it is encoded.
+                query = (
+                    f"q=owner&owner=({key}:{quote(owner, safe='')})"
+                    f"&leadType=(leadType:{lead_type})&limitedToTestLeads=false"
+                    f"&submittedAtTimeRange={window}&start={start}&count={self.page_size}"
+                )
+                data = self._rest(f"leadFormResponses?{query}")
+                items = [i for i in _list(data.get("elements")) if isinstance(i, dict)]
+                refs = []
+                for item in items:
+                    response_id = clip(item.get("id"), 200).rsplit(":", 1)[-1]
+                    form = clip(item.get("versionedLeadGenFormUrn"), 200)
+                    if LINKEDIN_ID.fullmatch(response_id):
+                        refs.append(
+                            LeadRef(
+                                "linkedin",
+                                response_id,
+                                account=owner,
+                                form_id=form if FORM_URN.match(form) else None,
+                            )
+                        )
+                yield refs
+                total = _obj(data.get("paging")).get("total")
+                start += len(items)
+                if not items or not isinstance(total, int) or start >= total:
+                    break
+            else:
+                raise PlatformReadError(f"{owner}: more than {MAX_PAGES} pages of leads")
+
+    def meta(self, lead_id: str, page_id: str | None) -> Lead:
+        if not LEAD_ID.fullmatch(lead_id):
+            raise PlatformReadError(
+                f"lead id {lead_id!r} is not a Graph id", park=LeadStatus.FAILED
+            )
+        token = self.page_token(page_id)
         data = self._graph(lead_id, token, LEAD_FIELDS)
         if str(data.get("id")) != lead_id:
             raise PlatformReadError(
@@ -243,7 +338,7 @@ class Readers:
             },
         )
         if status != 200 or not isinstance(data, dict):
-            raise _linkedin_error(status, data, f"GET /rest/{path.split('/')[0]}")
+            raise _linkedin_error(status, data, f"GET /rest/{path.split('?')[0].split('/')[0]}")
         return data
 
     def linkedin(self, response_id: str) -> Lead:

@@ -120,7 +120,8 @@ def run(engine: Engine, settings: Settings, readers: Readers, adapter: Adapter) 
             stats[erase(engine, lead_form_id, adapter)] += 1
         else:
             stats[fetch(engine, settings, readers, lead_form_id)] += 1
-    if settings.lead_forms_unmatched == "create_lead" and _creation_due(engine):
+    # Rows are due under `create_lead`, or when a person chose "create" in the lead review.
+    if _creation_due(engine):
         try:
             crm = adapter()
         except CRMRetryable:

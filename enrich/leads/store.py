@@ -12,16 +12,18 @@ from enrich.models import LeadForm, LeadStatus, table_of, utcnow
 from enrich.normalize import LeadRef
 
 
-def record(session: Session, raw_id: int, refs: list[LeadRef]) -> None:
+def record(session: Session, raw_id: int | None, refs: list[LeadRef]) -> int:
     """A new response is to be fetched; a deleted one (LinkedIn DELETED) is to be erased,
-    whether or not we had fetched it (a CREATED arriving after its DELETED stays erased)."""
+    whether or not we had fetched it (a CREATED arriving after its DELETED stays erased).
+    Returns how many responses were new (`raw_id` None: the catch-up listed them)."""
     if not refs:
-        return
+        return 0
+    added = 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     for ref in refs:
         status = LeadStatus.DELETE if ref.deleted else LeadStatus.PENDING
-        session.execute(
+        result = session.execute(
             insert(table_of(LeadForm))
             .values(
                 source=ref.source,
@@ -39,6 +41,7 @@ def record(session: Session, raw_id: int, refs: list[LeadRef]) -> None:
             )
             .on_conflict_do_nothing(index_elements=["source", "lead_id"])
         )
+        added += max(getattr(result, "rowcount", 0) or 0, 0)
         if ref.deleted:
             session.execute(
                 update(LeadForm)
@@ -49,6 +52,7 @@ def record(session: Session, raw_id: int, refs: list[LeadRef]) -> None:
                 )
                 .values(status=LeadStatus.DELETE, next_attempt_at=now, attempts=0)
             )
+    return added
 
 
 def due_any(session: Session) -> bool:

@@ -15,9 +15,12 @@ and `X-Restli-Protocol-Version: 2.0.0`, errors `{message, serviceErrorCode, stat
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import uuid
 from copy import deepcopy
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,6 +28,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from enrich.sandbox.routing import Call, Router, json_response, raw_path
+from enrich.sandbox.subscriptions import Subscriptions
 
 VERSIONS = {"202505", "202506", "202601", "202603", "202606"}
 SUNSET = {"202505", "202506"}  # sunset by mid-2026 (§2.1): answered 426 like unknown ones
@@ -52,6 +56,25 @@ LINKEDIN_ERRORS = {
 }
 
 
+def _unix(created_time: str) -> int:
+    return int(datetime.strptime(created_time, "%Y-%m-%dT%H:%M:%S%z").timestamp())
+
+
+def _graph_window(filtering: str) -> tuple[int, int]:
+    """The (after, before) Unix seconds a `filtering` on time_created asks for."""
+    low, high = -1, 2**63
+    for item in json.loads(filtering):
+        if item.get("field") != "time_created":
+            raise ValueError(f"filtering on {item.get('field')!r} is not emulated")
+        if item.get("operator") == "GREATER_THAN":
+            low = int(item["value"])
+        elif item.get("operator") == "LESS_THAN":
+            high = int(item["value"])
+        else:
+            raise ValueError(f"operator {item.get('operator')!r} is not emulated")
+    return low, high
+
+
 class _Quiet(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
         return None  # tests and the demo do not want a line per request
@@ -75,7 +98,7 @@ def _li_error(status: int, message: str | None = None) -> Response:
     return json_response({"message": text, "serviceErrorCode": status, "status": status}, status)
 
 
-class PlatformSandbox:
+class PlatformSandbox(Subscriptions):
     """Fake Graph + LinkedIn lead stores on one loopback listener (http)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -94,6 +117,7 @@ class PlatformSandbox:
         self.router.add("GET", "/rest/leadFormResponses/{id}", self._li_response)
         self.router.add("GET", "/rest/leadFormResponses", self._li_finder)
         self.router.add("GET", "/rest/leadForms/{id}", self._li_form)
+        self._subscription_routes(self.router)
         self.router.add("GET", "/{version}/{id}/leads", self._graph_form_leads)
         self.router.add("GET", "/{version}/{id}", self._graph_node)
         self._server: BaseWSGIServer | None = None
@@ -246,16 +270,24 @@ class PlatformSandbox:
         page = self._graph_auth(call)
         if isinstance(page, Response):
             return page
-        form = self.meta_forms.get(call.params["id"])
+        form_id = call.params["id"]
+        if form_id in self.errors:
+            code, sub = self.errors[form_id]
+            return _graph_error(code, sub, form_id)
+        form = self.meta_forms.get(form_id)
         if form is None or form["_page"] != page:
-            return _graph_error(100, 33, call.params["id"])
+            return _graph_error(100, 33, form_id)
+        try:
+            window = _graph_window(call.request.args.get("filtering", "[]"))
+            limit = min(int(call.request.args.get("limit", "25") or 25), 100)
+            start = int(call.request.args.get("after", "0") or 0)
+        except ValueError as exc:
+            return _graph_error(100, None, str(exc))
         leads = [
             {k: v for k, v in lead.items() if not k.startswith("_")}
             for lead in self.meta_leads.values()
-            if lead["form_id"] == form["id"]
+            if lead["form_id"] == form["id"] and window[0] < _unix(lead["created_time"]) < window[1]
         ]
-        limit = min(int(call.request.args.get("limit", "25") or 25), 100)
-        start = int(call.request.args.get("after", "0") or 0)
         page_items = leads[start : start + limit]
         paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(start + limit)}}
         if start + limit < len(leads):
@@ -300,10 +332,25 @@ class PlatformSandbox:
             return _li_error(400, "q=owner is required")
         tests = args.get("limitedToTestLeads") == "true"
         owner = unquote(args.get("owner", ""))
+        for failing, (status, _) in self.errors.items():
+            if failing.startswith("urn:li:") and f":{failing})" in owner:
+                return _li_error(status)
+        lead_type = args.get("leadType", "")
+        low, high = 0, 2**63
+        found = re.fullmatch(
+            r"\(start:([0-9]+),end:([0-9]+)\)", args.get("submittedAtTimeRange", "")
+        )
+        if "submittedAtTimeRange" in args:
+            if found is None:
+                return _li_error(400, "submittedAtTimeRange must be (start:<ms>,end:<ms>)")
+            low, high = int(found.group(1)), int(found.group(2))
         items = [
             deepcopy(r)
             for r in self.li_responses.values()
-            if r["testLead"] == tests and any(v in owner for v in r["owner"].values())
+            if r["testLead"] == tests
+            and any(f"{k}:{v})" in owner for k, v in r["owner"].items())
+            and (not lead_type or lead_type == f"(leadType:{r['leadType']})")
+            and low <= r["submittedAt"] < high
         ]
         start, count = (
             int(args.get("start", "0") or 0),
