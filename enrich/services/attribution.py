@@ -451,10 +451,15 @@ def request_opportunity_syncs(
                 )
             ):
                 last[(state.record_id, state.field)] = state.value
+        never = {record_id for record_id in wanted} - {record_id for record_id, _ in last}
         stale = [
             record_id
             for record_id, values in wanted.items()
-            if any(
+            # A new field reads empty in the CRM: an opportunity no social touch influenced is
+            # not written until it has something to say (one write per opportunity saved on the
+            # first pull of a CRM with thousands of them).
+            if not (record_id in never and not any(values.values()))
+            and any(
                 (name := names.get(meaning)) and last.get((record_id, name)) != str(value)
                 for meaning, value in values.items()
             )

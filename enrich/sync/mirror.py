@@ -15,8 +15,9 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, String, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,6 +31,7 @@ from enrich.models import (
     IdentityLink,
     SocialProfile,
     id_of,
+    table_of,
     utcnow,
 )
 from enrich.runtime import current
@@ -43,9 +45,14 @@ log = logging.getLogger("enrich.sync.mirror")
 OBJECT_ORDER = ("account", "contact", "lead", "opportunity")
 PAGE = 500
 FULL_EVERY_S = 6 * 3600.0  # attribution of every opportunity, at most this often
+# The attribution passes' own cursors, beside the objects' (crm_cursor.object_type: 20 chars).
+ATTRIBUTION_CURSOR, ATTRIBUTION_FULL_CURSOR = "attribution", "attribution-full"
+CURSOR_NAME_MAX = cast(String, table_of(CrmCursor).c.object_type.type).length or 0
 
 
 def _cursor(session: Session, crm: str, object_type: str) -> CrmCursor:
+    if len(object_type) > CURSOR_NAME_MAX:  # SQLite would store it; PostgreSQL refuses it
+        raise ValueError(f"cursor name {object_type!r} is longer than {CURSOR_NAME_MAX}")
     cursor = session.exec(
         select(CrmCursor).where(CrmCursor.crm == crm, CrmCursor.object_type == object_type)
     ).first()
@@ -314,8 +321,8 @@ def queue_attribution(
     touchpoint). Each pass's position is a cursor of its own, shared by every process."""
     started = utcnow()
     with session_scope(engine) as session:
-        changed = _cursor(session, adapter.name, "opportunity:attribution").modified_since
-        full = _cursor(session, adapter.name, "opportunity:attribution-full").modified_since
+        changed = _cursor(session, adapter.name, ATTRIBUTION_CURSOR).modified_since
+        full = _cursor(session, adapter.name, ATTRIBUTION_FULL_CURSOR).modified_since
     everything = full is None or (started - full).total_seconds() >= full_every_s
     queued = attribution.request_opportunity_syncs(
         engine,
@@ -331,10 +338,10 @@ def queue_attribution(
                 CrmRecord.crm == adapter.name, CrmRecord.object_type == "opportunity"
             )
         ).one()
-        cursor = _cursor(session, adapter.name, "opportunity:attribution")
+        cursor = _cursor(session, adapter.name, ATTRIBUTION_CURSOR)
         cursor.modified_since, cursor.updated_at = last or changed, utcnow()
         if everything:
-            cursor = _cursor(session, adapter.name, "opportunity:attribution-full")
+            cursor = _cursor(session, adapter.name, ATTRIBUTION_FULL_CURSOR)
             cursor.modified_since, cursor.updated_at = started, utcnow()
     return queued
 

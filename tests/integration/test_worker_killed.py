@@ -9,12 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from enrich import runtime
 from enrich.app import create_app
 from enrich.db import upgrade
-from enrich.models import ActivityWrite, SyncRequest, Touchpoint, utcnow
+from enrich.models import (
+    ActivityWrite,
+    CrmRecord,
+    SyncRequest,
+    SyncState,
+    Touchpoint,
+    utcnow,
+)
 from enrich.sandbox import Sandbox
 from enrich.sync.connect import make_adapter
 from enrich.sync.mirror import pull
@@ -94,7 +101,19 @@ def test_worker_killed_mid_crm_batch_writes_everything_exactly_once(
         assert contact["Social_Score_Reasons__c"].startswith("1 comment")  # counted once
         assert len(sf_tasks(sandbox, contact["Id"])) == 1
         assert sandbox.requests_count(TASK_UPSERT) == 2  # the retry really happened
-        assert sandbox.requests_count(FIELDS_PATCH) == 2  # unchanged fields are not re-sent
+        # Unchanged fields are not re-sent: the contact's and the account's batches only, and
+        # the opportunity's attribution fields if a pull's pass found Dana's touch counts there.
+        with Session(engine) as s:
+            opportunities_written = len(
+                set(
+                    s.exec(
+                        select(SyncState.record_id)
+                        .join(CrmRecord, col(CrmRecord.id) == SyncState.record_id)
+                        .where(CrmRecord.object_type == "opportunity")
+                    )
+                )
+            )
+        assert sandbox.requests_count(FIELDS_PATCH) == 2 + opportunities_written
         with Session(engine) as s:
             assert len(list(s.exec(select(Touchpoint)))) == 1
     finally:

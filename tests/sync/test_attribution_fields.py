@@ -114,11 +114,15 @@ def test_touches_before_creation_are_written_on_the_opportunity_once(world: Worl
     assert world.write_calls() == 0
 
 
-def test_an_opportunity_without_touches_says_so_and_a_late_link_updates_it(world: World) -> None:
-    assert request(world) == 1
+def test_an_opportunity_without_touches_is_not_written_until_a_late_touch_counts(
+    world: World,
+) -> None:
+    # Nothing to say yet: the new fields stay as the CRM shows a new field (no write).
+    assert request(world) == 0
     world.sync_until_done()
-    assert opportunity(world)["influenced"] is False
-    assert opportunity(world)["before_create"] == 0
+    assert world.write_calls() == 0
+    assert opportunity(world)["influenced"] in (False, None)
+    assert opportunity(world)["before_create"] is None
     # A touch from before the opportunity, arriving late (an import): it counts now.
     world.ingest(
         [("person0@acme.example", "share", None)], at=datetime.now(UTC) - timedelta(days=10)
@@ -184,8 +188,8 @@ def test_crm_setup_creates_the_opportunity_fields_once(tmp_path: Path, crm: str)
 def test_after_a_pull_changed_opportunities_are_looked_at_and_all_of_them_now_and_then(
     world: World,
 ) -> None:
-    # The first pass looks at every opportunity: the new one is due.
-    assert queue_attribution(world.rt.engine, world.adapter, 90) == 1
+    # The first pass looks at every opportunity: nothing influenced the new one, nothing due.
+    assert queue_attribution(world.rt.engine, world.adapter, 90) == 0
     world.sync_until_done()
     assert queue_attribution(world.rt.engine, world.adapter, 90) == 0  # nothing moved
     # A touch from before the opportunity, arriving late: a pass over all of them sees it.
